@@ -1,0 +1,80 @@
+import os from 'node:os';
+import path from 'node:path';
+
+/** One storage backend: a name (the volume host's `@backend` part) and its driver. */
+export interface BackendConfig {
+  readonly name: string;
+  readonly driver: 'file';
+  /** Ganeti's file_storage_dir: every volume file lives below it. */
+  readonly fileStorageDir: string;
+}
+
+export type AuthStrategy = 'noauth' | 'keystone';
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** postgres://… for PostgreSQL; undefined → embedded PGlite under dataDir. */
+  readonly databaseUrl: string | undefined;
+  /** amqp://… for RabbitMQ; undefined → in-process transport. */
+  readonly amqpUrl: string | undefined;
+  /** Prefix for exchange and queue names, so suites and clusters can share a broker. */
+  readonly amqpPrefix: string;
+  readonly authStrategy: AuthStrategy;
+  readonly availabilityZone: string;
+  readonly hostname: string;
+  readonly backends: readonly BackendConfig[];
+  readonly defaultBackend: string;
+  /** Seconds a worker holds a task before the sweeper may hand it to another. */
+  readonly taskLeaseSeconds: number;
+  readonly taskMaxAttempts: number;
+  readonly heartbeatSeconds: number;
+  /** A service is "down" when its heartbeat is older than this. */
+  readonly serviceDownSeconds: number;
+  readonly logLevel: string;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${raw}`);
+  return n;
+}
+
+/**
+ * Reads the environment once. Backends: `CAIRN_BACKENDS=name[,name…]`, each a
+ * file backend under `<dataDir>/volumes/<name>` unless
+ * `CAIRN_BACKEND_<NAME>_DIR` says otherwise.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = path.resolve(env.CAIRN_DATA_DIR ?? 'data');
+  const names = (env.CAIRN_BACKENDS ?? 'file').split(',').map((s) => s.trim()).filter(Boolean);
+  const backends = names.map((name): BackendConfig => ({
+    name,
+    driver: 'file',
+    fileStorageDir: path.resolve(
+      env[`CAIRN_BACKEND_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_DIR`] ?? path.join(dataDir, 'volumes', name)),
+  }));
+  const auth = env.AUTH_STRATEGY ?? 'noauth';
+  if (auth !== 'noauth' && auth !== 'keystone') throw new Error(`AUTH_STRATEGY must be noauth or keystone, got ${auth}`);
+  return {
+    host: env.HOST ?? '127.0.0.1',
+    port: int(env, 'PORT', 8776),
+    dataDir,
+    databaseUrl: env.DATABASE_URL || undefined,
+    amqpUrl: env.AMQP_URL || undefined,
+    amqpPrefix: env.CAIRN_AMQP_PREFIX ?? 'cairn',
+    authStrategy: auth,
+    availabilityZone: env.CAIRN_AVAILABILITY_ZONE ?? 'nova',
+    hostname: env.CAIRN_HOSTNAME ?? os.hostname(),
+    backends,
+    defaultBackend: env.CAIRN_DEFAULT_BACKEND ?? backends[0]?.name ?? 'file',
+    taskLeaseSeconds: int(env, 'CAIRN_TASK_LEASE_SECONDS', 60),
+    taskMaxAttempts: int(env, 'CAIRN_TASK_MAX_ATTEMPTS', 5),
+    heartbeatSeconds: int(env, 'CAIRN_HEARTBEAT_SECONDS', 10),
+    serviceDownSeconds: int(env, 'CAIRN_SERVICE_DOWN_SECONDS', 60),
+    logLevel: env.LOG_LEVEL ?? 'info',
+  };
+}

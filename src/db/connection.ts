@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import type { Config } from '../config';
+import { migrations } from '../../migrations';
+
+export type Db = Knex;
+export type Tx = Knex.Transaction;
+/** Either the pool or a transaction: repository functions take whichever the caller holds. */
+export type Conn = Knex | Knex.Transaction;
+
+/**
+ * Opens the database: a pg pool for `DATABASE_URL`, else an embedded PGlite
+ * under `<dataDir>/pglite` (one connection; knex queues callers on it).
+ */
+export function openDb(config: Pick<Config, 'databaseUrl' | 'dataDir'>, poolMax = 10): Db {
+  if (config.databaseUrl) {
+    return knexFactory({ client: 'pg', connection: config.databaseUrl, pool: { min: 0, max: poolMax } });
+  }
+  const dir = path.join(config.dataDir, 'pglite');
+  fs.mkdirSync(dir, { recursive: true });
+  return openPglite(dir);
+}
+
+/** PGlite in a folder, or in memory when `dir` is undefined (tests). */
+export function openPglite(dir?: string): Db {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ClientPGLite = require('knex-pglite');
+  return knexFactory({ client: ClientPGLite, connection: dir ? { filename: dir } : {} } as Knex.Config);
+}
+
+const migrationSource: Knex.MigrationSource<(typeof migrations)[number]> = {
+  getMigrations: async () => [...migrations],
+  getMigrationName: (m) => m.name,
+  getMigration: async (m) => m,
+};
+
+export async function migrateLatest(db: Db): Promise<string[]> {
+  const [, done] = await db.migrate.latest({ migrationSource });
+  return done as string[];
+}
+
+export async function migrateDown(db: Db): Promise<void> {
+  await db.migrate.rollback({ migrationSource }, true);
+}

@@ -1,0 +1,107 @@
+import type { Conn } from './connection';
+
+export interface DbVolumeTypeRow {
+  id: string;
+  name: string;
+  description: string | null;
+  is_public: boolean;
+  created_at: Date;
+  updated_at: Date | null;
+  deleted_at: Date | null;
+}
+
+export interface VolumeTypeVisibility {
+  /** Admins see every type; others see public ones and private ones shared with their project. */
+  readonly isAdmin: boolean;
+  readonly projectId: string;
+  /** `?is_public=` for admins: true, false, or undefined for both. */
+  readonly isPublic?: boolean;
+}
+
+const live = (conn: Conn) => conn<DbVolumeTypeRow>('volume_types').whereNull('deleted_at');
+
+function visible(conn: Conn, v: VolumeTypeVisibility) {
+  const q = live(conn);
+  if (v.isAdmin) {
+    if (v.isPublic !== undefined) q.where('is_public', v.isPublic);
+    return q;
+  }
+  return q.where((w) => {
+    w.where('is_public', true).orWhereExists(
+      conn('volume_type_projects').whereRaw('volume_type_projects.volume_type_id = volume_types.id')
+        .where('project_id', v.projectId));
+  });
+}
+
+export async function listVisible(conn: Conn, v: VolumeTypeVisibility, sort: 'name' | 'created_at' = 'name'): Promise<DbVolumeTypeRow[]> {
+  return visible(conn, v).orderBy(sort, 'asc').orderBy('id', 'asc');
+}
+
+export async function findVisibleById(conn: Conn, id: string, v: VolumeTypeVisibility): Promise<DbVolumeTypeRow | undefined> {
+  return visible(conn, v).where('id', id).first();
+}
+
+export async function findVisibleByName(conn: Conn, name: string, v: VolumeTypeVisibility): Promise<DbVolumeTypeRow | undefined> {
+  return visible(conn, v).where('name', name).first();
+}
+
+export async function findById(conn: Conn, id: string): Promise<DbVolumeTypeRow | undefined> {
+  return live(conn).where('id', id).first();
+}
+
+export async function findByName(conn: Conn, name: string): Promise<DbVolumeTypeRow | undefined> {
+  return live(conn).where('name', name).first();
+}
+
+export async function insert(conn: Conn, row: Omit<DbVolumeTypeRow, 'deleted_at' | 'updated_at'>): Promise<void> {
+  await conn('volume_types').insert(row);
+}
+
+export async function update(conn: Conn, id: string, fields: Partial<Pick<DbVolumeTypeRow, 'name' | 'description' | 'is_public'>>): Promise<DbVolumeTypeRow | undefined> {
+  const [row] = await live(conn).where('id', id).update({ ...fields, updated_at: new Date() }).returning('*');
+  return row as DbVolumeTypeRow | undefined;
+}
+
+export async function softDelete(conn: Conn, id: string): Promise<boolean> {
+  return (await live(conn).where('id', id).update({ deleted_at: new Date() })) > 0;
+}
+
+/** Extra specs of several types at once, keyed by type id. */
+export async function extraSpecsOf(conn: Conn, typeIds: readonly string[]): Promise<Map<string, Record<string, string>>> {
+  const out = new Map<string, Record<string, string>>(typeIds.map((id) => [id, {}]));
+  if (typeIds.length === 0) return out;
+  const rows: { volume_type_id: string; key: string; value: string }[] =
+    await conn('volume_type_extra_specs').whereIn('volume_type_id', typeIds).orderBy('key');
+  for (const r of rows) out.get(r.volume_type_id)![r.key] = r.value;
+  return out;
+}
+
+export async function upsertExtraSpecs(conn: Conn, typeId: string, specs: Record<string, string>): Promise<void> {
+  const rows = Object.entries(specs).map(([key, value]) => ({ volume_type_id: typeId, key, value }));
+  if (rows.length === 0) return;
+  await conn('volume_type_extra_specs').insert(rows).onConflict(['volume_type_id', 'key']).merge(['value']);
+}
+
+export async function deleteExtraSpec(conn: Conn, typeId: string, key: string): Promise<boolean> {
+  return (await conn('volume_type_extra_specs').where({ volume_type_id: typeId, key }).delete()) > 0;
+}
+
+export async function listProjects(conn: Conn, typeId: string): Promise<string[]> {
+  const rows: { project_id: string }[] = await conn('volume_type_projects').where('volume_type_id', typeId).orderBy('project_id');
+  return rows.map((r) => r.project_id);
+}
+
+export async function addProject(conn: Conn, typeId: string, projectId: string): Promise<boolean> {
+  const res = await conn('volume_type_projects').insert({ volume_type_id: typeId, project_id: projectId })
+    .onConflict(['volume_type_id', 'project_id']).ignore().returning('project_id');
+  return res.length > 0;
+}
+
+export async function removeProject(conn: Conn, typeId: string, projectId: string): Promise<boolean> {
+  return (await conn('volume_type_projects').where({ volume_type_id: typeId, project_id: projectId }).delete()) > 0;
+}
+
+/** Serialises changes to one type (spec edits vs volume creates of that type). */
+export async function lockForUpdate(conn: Conn, id: string): Promise<DbVolumeTypeRow | undefined> {
+  return live(conn).where('id', id).forUpdate().first();
+}

@@ -1,0 +1,187 @@
+import type { Knex } from 'knex';
+import type { Conn } from './connection';
+import { applyKeyset, type SortTerm } from './keyset';
+
+export interface DbVolumeRow {
+  id: string;
+  project_id: string;
+  user_id: string;
+  display_name: string | null;
+  display_description: string | null;
+  size: number;
+  status: string;
+  attach_status: string;
+  availability_zone: string;
+  volume_type_id: string;
+  snapshot_id: string | null;
+  source_volid: string | null;
+  bootable: boolean;
+  multiattach: boolean;
+  host: string;
+  backend: string;
+  provider_location: string | null;
+  metadata: Record<string, string>;
+  admin_metadata: Record<string, string>;
+  created_at: Date;
+  updated_at: Date | null;
+  launched_at: Date | null;
+}
+
+/** A volume with its type's name, as lists and shows need it. */
+export interface DbVolumeView extends DbVolumeRow {
+  volume_type_name: string | null;
+}
+
+/** Which volumes a caller may see: one project, or every project (admin `all_tenants`). */
+export interface VolumeScope {
+  readonly projectId: string | undefined;
+}
+
+export interface VolumeFilters {
+  display_name?: string;
+  display_name_like?: string;
+  status?: string;
+  metadata?: Record<string, string>;
+  bootable?: boolean;
+  availability_zone?: string;
+  size?: number;
+  volume_type_id?: string;
+  host?: string;
+  project_id?: string;
+  user_id?: string;
+  /** Filters that no volume can satisfy (e.g. group_id=…, migration_status=…). */
+  impossible?: boolean;
+  /** `created_at`/`updated_at` comparisons (3.60): [column, operator, value]. */
+  times?: Array<['created_at' | 'updated_at', '>' | '>=' | '<' | '<=' | '=' | '<>', Date]>;
+}
+
+const VIEW_COLUMNS = ['volumes.*', 'volume_types.name as volume_type_name'];
+
+function base(conn: Conn, scope: VolumeScope) {
+  const q = conn<DbVolumeView>('volumes')
+    .leftJoin('volume_types', 'volume_types.id', 'volumes.volume_type_id')
+    .select(VIEW_COLUMNS);
+  if (scope.projectId !== undefined) q.where('volumes.project_id', scope.projectId);
+  return q;
+}
+
+function applyFilters(q: Knex.QueryBuilder, f: VolumeFilters): void {
+  if (f.impossible) q.whereRaw('false');
+  if (f.display_name !== undefined) q.where('volumes.display_name', f.display_name);
+  if (f.display_name_like !== undefined) q.whereILike('volumes.display_name', `%${f.display_name_like.replace(/[\\%_]/g, '\\$&')}%`);
+  if (f.status !== undefined) q.where('volumes.status', f.status);
+  if (f.metadata !== undefined) q.whereRaw('volumes.metadata @> ?::jsonb', [JSON.stringify(f.metadata)]);
+  if (f.bootable !== undefined) q.where('volumes.bootable', f.bootable);
+  if (f.availability_zone !== undefined) q.where('volumes.availability_zone', f.availability_zone);
+  if (f.size !== undefined) q.where('volumes.size', f.size);
+  if (f.volume_type_id !== undefined) q.where('volumes.volume_type_id', f.volume_type_id);
+  if (f.host !== undefined) q.where('volumes.host', f.host);
+  if (f.project_id !== undefined) q.where('volumes.project_id', f.project_id);
+  if (f.user_id !== undefined) q.where('volumes.user_id', f.user_id);
+  for (const [col, op, value] of f.times ?? []) q.where(`volumes.${col}`, op, value);
+}
+
+export interface VolumeListQuery {
+  scope: VolumeScope;
+  filters: VolumeFilters;
+  sort: readonly SortTerm[];
+  limit: number;
+  offset?: number;
+  markerId?: string;
+}
+
+export async function list(conn: Conn, query: VolumeListQuery): Promise<DbVolumeView[]> {
+  const q = base(conn, query.scope);
+  applyFilters(q, query.filters);
+  applyKeyset(q, 'volumes', query.sort, query.markerId);
+  q.limit(query.limit);
+  if (query.offset) q.offset(query.offset);
+  return q;
+}
+
+export async function count(conn: Conn, scope: VolumeScope, filters: VolumeFilters): Promise<number> {
+  const q = conn('volumes');
+  if (scope.projectId !== undefined) q.where('volumes.project_id', scope.projectId);
+  applyFilters(q, filters);
+  const [row] = await q.count<{ n: string | number }[]>({ n: '*' });
+  return Number(row?.n ?? 0);
+}
+
+export async function summary(conn: Conn, scope: VolumeScope): Promise<{ count: number; size: number }> {
+  const q = conn('volumes');
+  if (scope.projectId !== undefined) q.where('project_id', scope.projectId);
+  const [row] = await q.select(conn.raw('count(*) as n, coalesce(sum(size), 0) as total'));
+  return { count: Number(row.n), size: Number(row.total) };
+}
+
+export async function metadataOf(conn: Conn, scope: VolumeScope): Promise<Record<string, string[]>> {
+  const q = conn('volumes').select('metadata');
+  if (scope.projectId !== undefined) q.where('project_id', scope.projectId);
+  const out: Record<string, string[]> = {};
+  for (const { metadata } of await q as Array<{ metadata: Record<string, string> }>) {
+    for (const [k, v] of Object.entries(metadata)) {
+      const vals = (out[k] ??= []);
+      if (!vals.includes(v)) vals.push(v);
+    }
+  }
+  return out;
+}
+
+export async function find(conn: Conn, id: string, scope: VolumeScope): Promise<DbVolumeView | undefined> {
+  return base(conn, scope).where('volumes.id', id).first();
+}
+
+/** The row alone, locked until the transaction ends (FOR UPDATE). */
+export async function lock(conn: Conn, id: string, scope: VolumeScope): Promise<DbVolumeRow | undefined> {
+  const q = conn<DbVolumeRow>('volumes').where('id', id).forUpdate();
+  if (scope.projectId !== undefined) q.where('project_id', scope.projectId);
+  return q.first();
+}
+
+export async function insert(conn: Conn, row: DbVolumeRow): Promise<void> {
+  await conn('volumes').insert({ ...row, metadata: JSON.stringify(row.metadata), admin_metadata: JSON.stringify(row.admin_metadata) });
+}
+
+type Writable = Partial<Omit<DbVolumeRow, 'id' | 'project_id' | 'created_at'>>;
+
+function serialise(fields: Writable): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...fields, updated_at: fields.updated_at ?? new Date() };
+  if (fields.metadata !== undefined) out.metadata = JSON.stringify(fields.metadata);
+  if (fields.admin_metadata !== undefined) out.admin_metadata = JSON.stringify(fields.admin_metadata);
+  return out;
+}
+
+/**
+ * Compare-and-set: updates the row only if its status is one of `from`;
+ * returns the updated row, or undefined when the status did not match.
+ */
+export async function casStatus(
+  conn: Conn, id: string, from: readonly string[], fields: Writable & { status: string },
+  scope: VolumeScope = { projectId: undefined },
+): Promise<DbVolumeRow | undefined> {
+  const q = conn<DbVolumeRow>('volumes').where('id', id).whereIn('status', from as string[]);
+  if (scope.projectId !== undefined) q.where('project_id', scope.projectId);
+  const [row] = await q.update(serialise(fields)).returning('*');
+  return row as DbVolumeRow | undefined;
+}
+
+/** Updates fields that are not the status (name, metadata…). */
+export async function update(conn: Conn, id: string, fields: Omit<Writable, 'status'>): Promise<DbVolumeRow | undefined> {
+  const [row] = await conn<DbVolumeRow>('volumes').where('id', id).update(serialise(fields)).returning('*');
+  return row as DbVolumeRow | undefined;
+}
+
+export async function remove(conn: Conn, id: string): Promise<boolean> {
+  return (await conn('volumes').where('id', id).delete()) > 0;
+}
+
+export async function countOfType(conn: Conn, typeId: string): Promise<number> {
+  const [row] = await conn('volumes').where('volume_type_id', typeId).count<{ n: string | number }[]>({ n: '*' });
+  return Number(row?.n ?? 0);
+}
+
+export async function listAll(conn: Conn, backend?: string): Promise<DbVolumeRow[]> {
+  const q = conn<DbVolumeRow>('volumes').orderBy('created_at');
+  if (backend) q.where('backend', backend);
+  return q;
+}

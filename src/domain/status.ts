@@ -1,0 +1,89 @@
+/**
+ * Every status string cairn stores or shows, and every transition between
+ * them. Services move a resource only through a `Transition` from here
+ * (compare-and-set on `from`), so this module is the whole state machine.
+ * Strings are Cinder's (`cinder/objects/fields.py`).
+ */
+
+export const VolumeStatus = {
+  creating: 'creating',
+  available: 'available',
+  deleting: 'deleting',
+  error: 'error',
+  errorDeleting: 'error_deleting',
+  errorExtending: 'error_extending',
+  errorRestoring: 'error_restoring',
+  errorManaging: 'error_managing',
+  extending: 'extending',
+  reserved: 'reserved',
+  attaching: 'attaching',
+  inUse: 'in-use',
+  detaching: 'detaching',
+  maintenance: 'maintenance',
+  downloading: 'downloading',
+  uploading: 'uploading',
+  retyping: 'retyping',
+  reverting: 'reverting',
+} as const;
+export type VolumeStatus = (typeof VolumeStatus)[keyof typeof VolumeStatus];
+export const ALL_VOLUME_STATUSES: readonly VolumeStatus[] = Object.values(VolumeStatus);
+
+export const AttachStatus = {
+  detached: 'detached',
+  reserved: 'reserved',
+  attaching: 'attaching',
+  attached: 'attached',
+  detaching: 'detaching',
+  errorAttaching: 'error_attaching',
+  errorDetaching: 'error_detaching',
+} as const;
+export type AttachStatus = (typeof AttachStatus)[keyof typeof AttachStatus];
+
+export const TaskState = {
+  pending: 'pending',
+  running: 'running',
+  done: 'done',
+  failed: 'failed',
+} as const;
+export type TaskState = (typeof TaskState)[keyof typeof TaskState];
+
+/** A compare-and-set move: allowed only from one of `from`. */
+export interface Transition<S extends string> {
+  readonly name: string;
+  readonly from: readonly S[];
+  readonly to: S;
+}
+
+const V = VolumeStatus;
+
+/** Statuses a volume may be deleted from (Cinder `volume/api.py:delete`). */
+export const VOLUME_DELETABLE: readonly VolumeStatus[] = [
+  V.available, V.error, V.errorRestoring, V.errorExtending, V.errorManaging,
+];
+
+export const VolumeTransitions = {
+  /** The worker finished creating the volume. */
+  createDone: { name: 'create-done', from: [V.creating, V.downloading], to: V.available },
+  createFailed: { name: 'create-failed', from: [V.creating, V.downloading], to: V.error },
+  delete: { name: 'delete', from: VOLUME_DELETABLE, to: V.deleting },
+  /** `force` deletes skip the status check but never touch an attached volume. */
+  forceDelete: {
+    name: 'force-delete',
+    from: [V.available, V.error, V.errorRestoring, V.errorExtending, V.errorManaging, V.errorDeleting,
+      V.creating, V.deleting, V.maintenance, V.extending, V.downloading, V.uploading, V.retyping, V.reverting],
+    to: V.deleting,
+  },
+  deleteFailed: { name: 'delete-failed', from: [V.deleting], to: V.errorDeleting },
+} satisfies Record<string, Transition<VolumeStatus>>;
+
+/** Status an exhausted task leaves its volume in, keyed by task kind. */
+export const VOLUME_FAILURE_BY_TASK: Readonly<Record<string, Transition<VolumeStatus>>> = {
+  'volume.create': VolumeTransitions.createFailed,
+  'volume.delete': VolumeTransitions.deleteFailed,
+};
+
+/** Human text for the 400 Cinder answers when a delete is refused. */
+export const VOLUME_DELETE_REFUSAL =
+  'Volume status must be available or error or error_restoring or error_extending or error_managing ' +
+  'and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, ' +
+  'or be disassociated from snapshots after volume transfer.';

@@ -1,0 +1,29 @@
+import { randomUUID } from 'node:crypto';
+import type { Conn } from '../db/connection';
+import * as messagesDb from '../db/messages';
+
+/**
+ * User-visible messages about failed asynchronous work (Cinder's
+ * `cinder/message/message_field.py`: an action and a detail make the text).
+ */
+export const MessageEvent = {
+  scheduleAllocateVolume: { event: 'VOLUME_VOLUME_001_002', action: 'schedule allocate volume' },
+  createVolume: { event: 'VOLUME_VOLUME_002_001', action: 'create volume' },
+  deleteVolume: { event: 'VOLUME_VOLUME_008_001', action: 'delete volume' },
+} as const;
+export type MessageEvent = (typeof MessageEvent)[keyof typeof MessageEvent];
+
+/** Messages are kept this long (Cinder's `message_ttl`, 30 days). */
+const MESSAGE_TTL_MS = 30 * 24 * 3600 * 1000;
+
+export async function recordMessage(conn: Conn, m: {
+  projectId: string; requestId: string | null; resourceType: string; resourceId: string;
+  event: MessageEvent; detail: string;
+}): Promise<void> {
+  const now = new Date();
+  await messagesDb.insert(conn, {
+    id: randomUUID(), project_id: m.projectId, request_id: m.requestId, resource_type: m.resourceType,
+    resource_uuid: m.resourceId, event_id: m.event.event, message_level: 'ERROR',
+    user_message: `${m.event.action}: ${m.detail}`, created_at: now, expires_at: new Date(now.getTime() + MESSAGE_TTL_MS),
+  });
+}

@@ -1,0 +1,28 @@
+import { randomUUID } from 'node:crypto';
+import type { Tx } from '../db/connection';
+import * as tasks from '../db/tasks';
+import type { RequestContext } from './context';
+import type { Config } from '../config';
+
+/** Task kinds: `<resource>.<operation>`; workers dispatch on these. */
+export const TaskKind = {
+  volumeCreate: 'volume.create',
+  volumeDelete: 'volume.delete',
+} as const;
+export type TaskKind = (typeof TaskKind)[keyof typeof TaskKind];
+
+/**
+ * Writes a task row in the caller's transaction (the outbox): it becomes
+ * visible to the relay exactly when the state change that needs it commits.
+ */
+export async function enqueue(
+  trx: Tx, config: Config, ctx: Pick<RequestContext, 'requestId' | 'projectId'> | undefined,
+  kind: TaskKind, resource: { type: string; id: string; backend: string }, payload: Record<string, unknown> = {},
+): Promise<string> {
+  const id = randomUUID();
+  await tasks.insert(trx, {
+    id, kind, resource_type: resource.type, resource_id: resource.id, backend: resource.backend, payload,
+    max_attempts: config.taskMaxAttempts, request_id: ctx?.requestId ?? null, project_id: ctx?.projectId ?? null,
+  });
+  return id;
+}

@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import { badRequest, invalidInput, invalidVolume, notFound, notImplemented } from '../domain/errors';
+import { atLeast } from '../domain/microversion';
+import {
+  AttachStatus, VolumeStatus, VolumeTransitions, VOLUME_DELETE_REFUSAL, type Transition,
+} from '../domain/status';
+import type { Conn, Tx } from '../db/connection';
+import * as volumesDb from '../db/volumes';
+import type { DbVolumeRow, DbVolumeView, VolumeFilters, VolumeScope } from '../db/volumes';
+import { requireAdmin, requireWriter, type RequestContext } from './context';
+import type { ServiceDeps } from './deps';
+import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging, type RawQuery } from './listQuery';
+import { placeVolume } from './placement';
+import { recordMessage, MessageEvent } from './messages';
+import { enqueue, TaskKind } from './taskOutbox';
+import { resolveTypeForCreate } from './volumeTypes';
+
+export interface CreateVolumeInput {
+  size?: number | string | null;
+  name?: string | null;
+  display_name?: string | null;
+  description?: string | null;
+  display_description?: string | null;
+  volume_type?: string | null;
+  availability_zone?: string | null;
+  metadata?: Record<string, string> | null;
+  snapshot_id?: string | null;
+  source_volid?: string | null;
+  imageRef?: string | null;
+  image_id?: string | null;
+  backup_id?: string | null;
+  multiattach?: boolean | null;
+  consistencygroup_id?: string | null;
+  group_id?: string | null;
+}
+
+export interface UpdateVolumeInput {
+  name?: string | null;
+  display_name?: string | null;
+  description?: string | null;
+  display_description?: string | null;
+  metadata?: Record<string, string> | null;
+}
+
+/** API sort keys → SQL; nullable text sorts as '' so keyset comparisons stay total. */
+export const VOLUME_SORT_COLUMNS: Readonly<Record<string, string>> = {
+  id: 'volumes.id',
+  created_at: 'volumes.created_at',
+  updated_at: 'coalesce(volumes.updated_at, volumes.created_at)',
+  name: "coalesce(volumes.display_name, '')",
+  display_name: "coalesce(volumes.display_name, '')",
+  description: "coalesce(volumes.display_description, '')",
+  size: 'volumes.size',
+  status: 'volumes.status',
+  availability_zone: 'volumes.availability_zone',
+  bootable: 'volumes.bootable',
+  volume_type_id: 'volumes.volume_type_id',
+  project_id: 'volumes.project_id',
+  user_id: 'volumes.user_id',
+  host: 'volumes.host',
+};
+
+const USER_FILTERS = new Set(['name', 'status', 'metadata', 'bootable', 'migration_status', 'availability_zone',
+  'group_id', 'size', 'created_at', 'updated_at', 'consumes_quota', 'display_name']);
+const ADMIN_FILTERS = new Set([...USER_FILTERS, 'project_id', 'host', 'user_id', 'volume_type_id', 'volume_type',
+  'attach_status', 'display_description', 'description']);
+
+const TIME_OPS: Record<string, '>' | '>=' | '<' | '<=' | '=' | '<>'> = { gt: '>', gte: '>=', lt: '<', lte: '<=', eq: '=', neq: '<>' };
+
+export const scopeOf = (ctx: RequestContext, allTenants = false): VolumeScope =>
+  ({ projectId: ctx.isAdmin && allTenants ? undefined : ctx.projectId });
+
+export class VolumeService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  private get db() { return this.deps.db; }
+
+  /** 404 unless the volume exists in the caller's scope. */
+  async get(ctx: RequestContext, id: string, conn: Conn = this.db): Promise<DbVolumeView> {
+    const v = await volumesDb.find(conn, id, scopeOf(ctx, true));
+    if (!v) throw notFound(`Volume ${id} could not be found.`);
+    return v;
+  }
+
+  async create(ctx: RequestContext, input: CreateVolumeInput): Promise<DbVolumeView> {
+    requireWriter(ctx, 'volume:create');
+    if (input.multiattach) {
+      throw badRequest('multiattach parameter has been removed. The default behavior is to use multiattach ' +
+        'enabled volume types. Contact your administrator to create a multiattach enabled volume type and use ' +
+        'it to create multiattach volumes.');
+    }
+    if (input.snapshot_id) throw notFound(`Snapshot ${input.snapshot_id} could not be found.`);
+    if (input.source_volid || input.imageRef || input.image_id || input.backup_id) {
+      throw notImplemented('Creating a volume from a source volume, image or backup is not supported yet.');
+    }
+    if (input.size === undefined || input.size === null) {
+      throw invalidInput('Size must be specified when creating a volume without a source.');
+    }
+    const size = Number(input.size);
+    if (!Number.isInteger(size) || size < 1) {
+      throw invalidInput(`Volume size '${input.size}' must be an integer and greater than 0`);
+    }
+    const az = input.availability_zone ?? this.deps.config.availabilityZone;
+    if (az !== this.deps.config.availabilityZone) throw invalidInput(`Availability zone '${az}' is invalid.`);
+
+    const id = randomUUID();
+    const now = new Date();
+    await this.db.transaction(async (trx) => {
+      const type = await resolveTypeForCreate(trx, ctx, input.volume_type ?? undefined);
+      const placement = placeVolume(this.deps.config, type.extraSpecs);
+      const row: DbVolumeRow = {
+        id, project_id: ctx.projectId, user_id: ctx.userId,
+        display_name: input.name ?? input.display_name ?? null,
+        display_description: input.description ?? input.display_description ?? null,
+        size, status: placement.ok ? VolumeStatus.creating : VolumeStatus.error,
+        attach_status: AttachStatus.detached, availability_zone: az, volume_type_id: type.id,
+        snapshot_id: null, source_volid: null, bootable: false, multiattach: placement.multiattach,
+        host: placement.host, backend: placement.backend, provider_location: null,
+        metadata: input.metadata ?? {}, admin_metadata: {}, created_at: now, updated_at: null, launched_at: null,
+      };
+      await volumesDb.insert(trx, row);
+      if (placement.ok) {
+        await enqueue(trx, this.deps.config, ctx, TaskKind.volumeCreate,
+          { type: 'volume', id, backend: placement.backend }, { size });
+      } else {
+        await recordMessage(trx, { projectId: ctx.projectId, requestId: ctx.requestId, resourceType: 'VOLUME',
+          resourceId: id, event: MessageEvent.scheduleAllocateVolume, detail: placement.reason });
+      }
+    });
+    this.deps.notifier.tasksWritten();
+    return this.get(ctx, id);
+  }
+
+  async update(ctx: RequestContext, id: string, input: UpdateVolumeInput): Promise<DbVolumeView> {
+    requireWriter(ctx, 'volume:update');
+    if (atLeast(ctx.version, 3, 53) && Object.keys(input).length === 0) {
+      throw badRequest("Invalid input for field/attribute volume. Value: {}. {} does not have enough properties");
+    }
+    const fields: Partial<DbVolumeRow> = {};
+    const name = input.name !== undefined ? input.name : input.display_name;
+    const description = input.description !== undefined ? input.description : input.display_description;
+    for (const [field, value] of [['name', name], ['description', description]] as const) {
+      if (typeof value === 'string' && value.length > 255) {
+        throw invalidInput(`${field} has ${value.length} characters, more than 255.`);
+      }
+    }
+    if (name !== undefined) fields.display_name = name;
+    if (description !== undefined) fields.display_description = description;
+    if (input.metadata !== undefined && input.metadata !== null) fields.metadata = input.metadata;
+    await this.get(ctx, id);
+    await volumesDb.update(this.db, id, fields);
+    return this.get(ctx, id);
+  }
+
+  /**
+   * Moves the volume to `deleting` and queues its removal. `force` (admin,
+   * 3.23) skips the status check but never deletes an attached volume.
+   */
+  async delete(ctx: RequestContext, id: string, opts: { cascade?: boolean; force?: boolean } = {}): Promise<void> {
+    requireWriter(ctx, 'volume:delete');
+    if (opts.force) requireAdmin(ctx, 'volume:force_delete');
+    const transition: Transition<VolumeStatus> = opts.force ? VolumeTransitions.forceDelete : VolumeTransitions.delete;
+    await this.db.transaction(async (trx) => {
+      const current = await volumesDb.lock(trx, id, scopeOf(ctx, true));
+      if (!current) throw notFound(`Volume ${id} could not be found.`);
+      if (current.attach_status === AttachStatus.attached || !transition.from.includes(current.status as VolumeStatus)) {
+        throw invalidVolume(VOLUME_DELETE_REFUSAL);
+      }
+      await this.moveStatus(trx, current, transition);
+      await enqueue(trx, this.deps.config, ctx, TaskKind.volumeDelete, { type: 'volume', id, backend: current.backend },
+        { provider_location: current.provider_location });
+    });
+    this.deps.notifier.tasksWritten();
+  }
+
+  /** Compare-and-set through a transition; a lost race is Cinder's 400. */
+  private async moveStatus(trx: Tx, v: DbVolumeRow, t: Transition<VolumeStatus>): Promise<DbVolumeRow> {
+    const row = await volumesDb.casStatus(trx, v.id, t.from, { status: t.to });
+    if (!row) throw invalidVolume(`Volume status must be ${t.from.join(' or ')}, but current status is: ${v.status}.`);
+    return row;
+  }
+
+  async list(ctx: RequestContext, q: RawQuery): Promise<{ items: DbVolumeView[]; paging: Paging; count?: number }> {
+    const allTenants = ctx.isAdmin && q.all_tenants !== undefined && q.all_tenants !== '0' && q.all_tenants !== 'false';
+    const scope = scopeOf(ctx, allTenants);
+    const paging = parsePaging(q, VOLUME_SORT_COLUMNS, ctx.version);
+    const filters = await this.parseFilters(ctx, q);
+    if (paging.marker !== undefined) {
+      const m = await volumesDb.find(this.db, paging.marker, scope);
+      if (!m) throw notFound(`Volume ${paging.marker} could not be found.`);
+    }
+    const items = await volumesDb.list(this.db, {
+      scope, filters, sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker,
+    });
+    const count = paging.withCount ? await volumesDb.count(this.db, scope, filters) : undefined;
+    return { items, paging, count };
+  }
+
+  private async parseFilters(ctx: RequestContext, q: RawQuery): Promise<VolumeFilters> {
+    const params = filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, ctx.version);
+    const f: VolumeFilters = {};
+    for (const [key, value] of params) {
+      switch (key) {
+        case 'name': case 'display_name': f.display_name = value; break;
+        case 'name~': case 'display_name~': f.display_name_like = value; break;
+        case 'status': f.status = value; break;
+        case 'metadata': f.metadata = parseMetadataFilter(value); break;
+        case 'bootable':
+          // Before 3.2 anything but a spelling of false means true (Cinder's quirk).
+          f.bootable = atLeast(ctx.version, 3, 2) ? parseBool(value, 'bootable') : !['False', 'false', 'FALSE', '0'].includes(value);
+          break;
+        case 'availability_zone': f.availability_zone = value; break;
+        case 'size':
+          if (!/^\d+$/.test(value)) throw invalidInput(`Invalid size filter: ${value}`);
+          f.size = Number(value);
+          break;
+        case 'created_at': case 'updated_at': f.times = [...(f.times ?? []), ...parseTimeFilter(key, value)]; break;
+        case 'consumes_quota': if (!parseBool(value, key)) f.impossible = true; break;
+        case 'migration_status': case 'group_id': f.impossible = true; break;
+        case 'project_id': f.project_id = value; break;
+        case 'user_id': f.user_id = value; break;
+        case 'host': f.host = value; break;
+        case 'volume_type_id': case 'volume_type': f.volume_type_id = value; break;
+        default: break;
+      }
+    }
+    return f;
+  }
+
+  async summary(ctx: RequestContext, allTenants: boolean) {
+    const scope = scopeOf(ctx, allTenants);
+    const { count, size } = await volumesDb.summary(this.db, scope);
+    const out: Record<string, unknown> = { total_count: count, total_size: size };
+    if (atLeast(ctx.version, 3, 36)) out.metadata = await volumesDb.metadataOf(this.db, scope);
+    return out;
+  }
+
+  // --- metadata (`/volumes/{id}/metadata`) ---------------------------------
+
+  async getMetadata(ctx: RequestContext, id: string): Promise<Record<string, string>> {
+    return (await this.get(ctx, id)).metadata;
+  }
+
+  /** POST merges, PUT (replace=true) replaces; both answer with the whole set. */
+  async setMetadata(ctx: RequestContext, id: string, metadata: Record<string, string>, replace: boolean): Promise<Record<string, string>> {
+    requireWriter(ctx, 'volume:update_volume_metadata');
+    return this.db.transaction(async (trx) => {
+      const v = await volumesDb.lock(trx, id, scopeOf(ctx, true));
+      if (!v) throw notFound(`Volume ${id} could not be found.`);
+      if (v.status === VolumeStatus.maintenance) throw invalidVolume("The volume metadata cannot be updated when the volume is in maintenance mode.");
+      const next = replace ? metadata : { ...v.metadata, ...metadata };
+      await volumesDb.update(trx, id, { metadata: next });
+      return next;
+    });
+  }
+
+  async getMetadataItem(ctx: RequestContext, id: string, key: string): Promise<Record<string, string>> {
+    const md = await this.getMetadata(ctx, id);
+    if (!(key in md)) throw notFound('Metadata item was not found');
+    return { [key]: md[key]! };
+  }
+
+  async setMetadataItem(ctx: RequestContext, id: string, key: string, meta: Record<string, string>): Promise<Record<string, string>> {
+    const keys = Object.keys(meta);
+    if (keys.length > 1) throw badRequest('Request body contains too many items');
+    if (keys[0] !== key) throw badRequest('Request body and URI mismatch');
+    await this.setMetadata(ctx, id, meta, false);
+    return meta;
+  }
+
+  async deleteMetadataItem(ctx: RequestContext, id: string, key: string): Promise<void> {
+    requireWriter(ctx, 'volume:delete_volume_metadata');
+    await this.db.transaction(async (trx) => {
+      const v = await volumesDb.lock(trx, id, scopeOf(ctx, true));
+      if (!v) throw notFound(`Volume ${id} could not be found.`);
+      if (!(key in v.metadata)) throw notFound('Metadata item was not found');
+      const { [key]: _gone, ...rest } = v.metadata;
+      await volumesDb.update(trx, id, { metadata: rest });
+    });
+  }
+}
+
+/** `created_at=gt:2020-01-01T00:00:00,lte:…` (3.60). */
+function parseTimeFilter(col: 'created_at' | 'updated_at', value: string): NonNullable<VolumeFilters['times']> {
+  return value.split(',').map((part) => {
+    const idx = part.indexOf(':');
+    const op = TIME_OPS[part.slice(0, idx)];
+    const when = new Date(part.slice(idx + 1));
+    if (idx < 0 || !op || Number.isNaN(when.getTime())) throw invalidInput(`Invalid ${col} filter: ${value}`);
+    return [col, op, when];
+  });
+}
