@@ -12,8 +12,10 @@ export type Conn = Knex | Knex.Transaction;
 /**
  * Opens the database: a pg pool for `DATABASE_URL`, else an embedded PGlite
  * under `<dataDir>/pglite` (one connection; knex queues callers on it).
+ * `pglite://memory` keeps an embedded database in memory (tests, benchmarks).
  */
 export function openDb(config: Pick<Config, 'databaseUrl' | 'dataDir'>, poolMax = 10): Db {
+  if (config.databaseUrl === 'pglite://memory') return openPglite();
   if (config.databaseUrl) {
     return knexFactory({ client: 'pg', connection: config.databaseUrl, pool: { min: 0, max: poolMax } });
   }

@@ -1,4 +1,5 @@
 import type { Conn } from './connection';
+import { isUuidLike } from '../domain/ids';
 
 export interface DbVolumeTypeRow {
   id: string;
@@ -38,6 +39,7 @@ export async function listVisible(conn: Conn, v: VolumeTypeVisibility, sort: 'na
 }
 
 export async function findVisibleById(conn: Conn, id: string, v: VolumeTypeVisibility): Promise<DbVolumeTypeRow | undefined> {
+  if (!isUuidLike(id)) return undefined;
   return visible(conn, v).where('id', id).first();
 }
 
@@ -46,6 +48,7 @@ export async function findVisibleByName(conn: Conn, name: string, v: VolumeTypeV
 }
 
 export async function findById(conn: Conn, id: string): Promise<DbVolumeTypeRow | undefined> {
+  if (!isUuidLike(id)) return undefined;
   return live(conn).where('id', id).first();
 }
 
@@ -103,5 +106,6 @@ export async function removeProject(conn: Conn, typeId: string, projectId: strin
 
 /** Serialises changes to one type (spec edits vs volume creates of that type). */
 export async function lockForUpdate(conn: Conn, id: string): Promise<DbVolumeTypeRow | undefined> {
+  if (!isUuidLike(id)) return undefined;
   return live(conn).where('id', id).forUpdate().first();
 }

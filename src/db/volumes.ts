@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Conn } from './connection';
 import { applyKeyset, type SortTerm } from './keyset';
+import { isUuidLike } from '../domain/ids';
 
 export interface DbVolumeRow {
   id: string;
@@ -128,11 +129,13 @@ export async function metadataOf(conn: Conn, scope: VolumeScope): Promise<Record
 }
 
 export async function find(conn: Conn, id: string, scope: VolumeScope): Promise<DbVolumeView | undefined> {
+  if (!isUuidLike(id)) return undefined;
   return base(conn, scope).where('volumes.id', id).first();
 }
 
 /** The row alone, locked until the transaction ends (FOR UPDATE). */
 export async function lock(conn: Conn, id: string, scope: VolumeScope): Promise<DbVolumeRow | undefined> {
+  if (!isUuidLike(id)) return undefined;
   const q = conn<DbVolumeRow>('volumes').where('id', id).forUpdate();
   if (scope.projectId !== undefined) q.where('project_id', scope.projectId);
   return q.first();

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import yaml from 'js-yaml';
+import OpenAPIBackend, { type Context, type Document } from 'openapi-backend';
+import type { Logger } from 'pino';
+import { ApiError, badRequest } from './domain/errors';
+import { atLeast, fmt, negotiate, VOLUME_MAX, VOLUME_MIN, type ApiVersion } from './domain/microversion';
+import type { Authenticator } from './routes/auth';
+import type { RouteRequest, RouteTable } from './routes/http';
+import { cinderValidationMessage } from './routes/validationMessage';
+import { versionsDocument } from './routes/versions';
+import { Links } from './routes/views/links';
+import type { RequestContext } from './services/context';
+
+export const OPENAPI_PATH = path.join(__dirname, '..', '..', 'api-spec', 'openapi.yaml');
+const OPENAPI_FILE = fs.existsSync(OPENAPI_PATH) ? OPENAPI_PATH : path.join(__dirname, '..', 'api-spec', 'openapi.yaml');
+
+export function loadOpenApi(): Document {
+  return yaml.load(fs.readFileSync(OPENAPI_FILE, 'utf8')) as Document;
+}
+
+/** webob's 404 for URLs no route matches (Cinder answers this, not a fault body). */
+const WEBOB_NOT_FOUND = { message: 'The resource could not be found.<br /><br />\n\n\n', code: '404 Not Found', title: 'Not Found' };
+
+const PROJECT_RE = /^[0-9a-f-]+$/;
+
+interface Locals {
+  requestId: string;
+  version?: ApiVersion;
+}
+
+const parseVersion = (s: unknown): ApiVersion | undefined => {
+  if (typeof s !== 'string') return undefined;
+  const [major, minor] = s.split('.').map(Number);
+  return { major: major!, minor: minor! };
+};
+
+export interface AppDeps {
+  readonly routes: RouteTable;
+  readonly authenticate: Authenticator;
+  readonly log: Logger;
+}
+
+/**
+ * The HTTP app: request id → version documents → project prefix → auth →
+ * microversion → body → openapi-backend (routing and validation) → handler;
+ * one error middleware renders Cinder's fault envelope.
+ */
+export function createApp(deps: AppDeps): express.Express {
+  const api = new OpenAPIBackend({
+    definition: loadOpenApi(),
+    strict: false,
+    validate: true,
+    ajvOpts: { strict: false, allErrors: true },
+    customizeAjv: (ajv) => ajv,
+    handlers: {},
+  });
+  for (const [operationId, handler] of Object.entries(deps.routes)) {
+    api.register(operationId, async (c: Context, r: Omit<RouteRequest, 'params' | 'query'>) => {
+      const ctx = r.ctx;
+      const min = parseVersion((c.operation as { 'x-min-version'?: string })['x-min-version']);
+      if (min && !atLeast(ctx.version, min.major, min.minor)) return { status: 404, body: WEBOB_NOT_FOUND };
+      return handler({ ...r, params: c.request.params as Record<string, string>, query: c.request.query as RouteRequest['query'] });
+    });
+  }
+  api.register({
+    validationFail: async (c: Context) => {
+      throw badRequest(cinderValidationMessage(c.validation.errors ?? [], c.request.requestBody, { root: 'requestBody' }));
+    },
+    notFound: async () => ({ status: 404, body: WEBOB_NOT_FOUND }),
+    methodNotAllowed: async () => ({ status: 404, body: WEBOB_NOT_FOUND }),
+    notImplemented: async () => { throw new ApiError(501, 'notImplemented', 'The requested function is not supported.'); },
+  });
+  api.init();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    const requestId = `req-${randomUUID()}`;
+    (res.locals as Locals).requestId = requestId;
+    res.set({ 'x-openstack-request-id': requestId, 'x-compute-request-id': requestId });
+    next();
+  });
+
+  const origin = (req: Request) => `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+  const versionHeaders = (res: Response, v: string) =>
+    res.set({ 'OpenStack-API-Version': `volume ${v}`, Vary: 'OpenStack-API-Version' });
+
+  app.get('/', (req, res) => { versionHeaders(res, fmt(VOLUME_MIN)); res.status(300).json(versionsDocument(origin(req))); });
+  app.get('/v3', (req, res) => res.redirect(302, '/v3/'));
+  app.get('/v3/', async (req, res, next) => {
+    try {
+      if (!await deps.authenticate(req, res)) return;
+      versionHeaders(res, fmt(VOLUME_MIN));
+      res.status(200).json(versionsDocument(origin(req)));
+    } catch (err) { next(err); }
+  });
+
+  app.use('/v3', express.raw({ type: () => true, limit: '1mb' }), async (req, res, next) => {
+    try {
+      const [, first = '', ...rest] = req.path.split('/');
+      const projectInUrl = PROJECT_RE.test(first) ? first : undefined;
+      const apiPath = (projectInUrl ? rest : [first, ...rest]).join('/');
+
+      const identity = await deps.authenticate(req, res);
+      if (!identity) return;
+
+      const header = req.get('openstack-api-version');
+      let version: ApiVersion;
+      try {
+        version = negotiate(header, 'volume', VOLUME_MIN, VOLUME_MAX);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 406) versionHeaders(res, header!.replace(/^\s*volume\s+/i, ''));
+        throw err;
+      }
+      (res.locals as Locals).version = version;
+      versionHeaders(res, fmt(version));
+
+      if (projectInUrl && projectInUrl !== identity.projectId) throw badRequest('Malformed request url');
+
+      const ctx: RequestContext = {
+        requestId: (res.locals as Locals).requestId, userId: identity.userId, projectId: identity.projectId,
+        roles: identity.roles, isAdmin: identity.roles.includes('admin'), version,
+      };
+      let body: unknown;
+      const raw = Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body.toString('utf8') : '';
+      if (raw.trim() !== '') {
+        try { body = JSON.parse(raw); } catch { throw badRequest('Malformed request body'); }
+      }
+      const reply = await api.handleRequest(
+        { method: req.method, path: `/${apiPath}`, query: req.query as Record<string, string>, headers: { 'content-type': 'application/json' }, body },
+        { ctx, links: new Links(origin(req), projectInUrl), body, apiPath },
+      ) as { status: number; body?: unknown; headers?: Record<string, string> };
+      if (reply.headers) res.set(reply.headers);
+      if (reply.body === undefined) res.status(reply.status).end();
+      else res.status(reply.status).json(reply.body);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.use((req, res) => { res.status(404).json(WEBOB_NOT_FOUND); });
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = toApiError(err, deps.log, (res.locals as Locals).requestId);
+    res.set(e.headers);
+    const fault: Record<string, unknown> = { code: e.status, message: e.message };
+    if (e.status === 413 && e.headers['Retry-After']) fault.retryAfter = e.headers['Retry-After'];
+    res.status(e.status).json({ [e.fault]: fault });
+  });
+  return app;
+}
+
+/** Anything that is not an ApiError: bad input the database caught, or a bug (logged, generic 500). */
+function toApiError(err: unknown, log: Logger, requestId: string): ApiError {
+  if (err instanceof ApiError) return err;
+  const e = err as { type?: string; status?: number; code?: string; message?: string };
+  if (e.type === 'entity.too.large') return new ApiError(413, 'overLimit', 'Request is too large.');
+  if (e.type === 'entity.parse.failed') return badRequest('Malformed request body');
+  // PostgreSQL: invalid text representation, string too long, numeric out of range.
+  if (e.code === '22P02' || e.code === '22001' || e.code === '22003') return badRequest(`Invalid input received: ${e.message ?? ''}`);
+  log.error({ err, requestId }, 'unhandled error');
+  return new ApiError(500, 'computeFault', 'The server has either erred or is incapable of performing the requested operation.');
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { loadConfig } from '../config';
+import { makeLogger, startRuntime, type RuntimeRoles } from '../runtime';
+
+/** `cairn all-in-one | api | worker --backend NAME`: one entry point, three roles. */
+async function run(roles: (backends: string[]) => RuntimeRoles, name: string): Promise<void> {
+  const config = loadConfig();
+  const log = makeLogger(config, `cairn-${name}`);
+  const rt = await startRuntime(config, roles(config.backends.map((b) => b.name)), log);
+  log.info({ url: rt.url, database: config.databaseUrl ? 'postgresql' : `pglite:${config.dataDir}`, transport: config.amqpUrl ? 'amqp' : 'in-process' }, `cairn ${name} started`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    rt.stop().then(() => process.exit(0), (err) => { log.error({ err }, 'stop failed'); process.exit(1); });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+const program = new Command('cairn').description('OpenStack-compatible block storage');
+program.command('all-in-one').description('API, relay, sweeper and every backend worker in one process (npm start)')
+  .action(() => run((all) => ({ api: true, workerBackends: all, migrate: true }), 'all-in-one'));
+program.command('api').description('the HTTP API with the task relay and sweeper')
+  .action(() => run(() => ({ api: true, workerBackends: [], migrate: true }), 'api'));
+program.command('worker').description("a backend's task worker")
+  .option('--backend <name...>', 'backends to serve (default: all configured)')
+  .action((opts: { backend?: string[] }) => run((all) => ({ api: false, workerBackends: opts.backend ?? all, migrate: false }), 'worker'));
+
+program.parseAsync().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

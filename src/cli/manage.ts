@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { loadConfig } from '../config';
+import { migrateLatest, openDb, type Db } from '../db/connection';
+import * as volumesDb from '../db/volumes';
+import { isoCinder } from '../db/time';
+import { ServiceRegistry } from '../services/serviceRegistry';
+import { driverFor } from '../workers/drivers';
+
+/** `cairn-manage`: operators' commands against the configured database. */
+async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = openDb(loadConfig(), 2);
+  try { return await fn(db); } finally { await db.destroy(); }
+}
+
+function table(rows: Array<Record<string, unknown>>, cols: string[]): string {
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(cols), ...rows.map((r) => line(cols.map((c) => String(r[c] ?? ''))))].join('\n');
+}
+
+const program = new Command('cairn-manage').description('cairn operator commands');
+
+const db = program.command('db').description('database schema');
+db.command('migrate').description('apply pending migrations').action(() => withDb(async (d) => {
+  const done = await migrateLatest(d);
+  console.log(done.length ? `applied: ${done.join(', ')}` : 'schema is up to date');
+}));
+
+const volume = program.command('volume').description('volumes');
+volume.command('list').description('every volume of every project')
+  .option('--backend <name>', 'only this backend')
+  .action((o: { backend?: string }) => withDb(async (d) => {
+    const rows = await volumesDb.listAll(d, o.backend);
+    console.log(table(rows.map((v) => ({ ...v, created_at: isoCinder(v.created_at) })),
+      ['id', 'project_id', 'display_name', 'size', 'status', 'attach_status', 'backend', 'created_at']));
+  }));
+volume.command('info').argument('<id>').description('the database record and what the driver sees on disk')
+  .action((id: string) => withDb(async (d) => {
+    const v = await volumesDb.find(d, id, { projectId: undefined });
+    if (!v) { console.error(`volume ${id} not found`); process.exitCode = 1; return; }
+    const backend = loadConfig().backends.find((b) => b.name === v.backend);
+    const disk = backend ? await driverFor(backend).inspect({ id: v.id, location: v.provider_location }) : undefined;
+    console.log(JSON.stringify({ volume: v, disk: disk ?? `backend ${v.backend} is not configured here` }, null, 2));
+  }));
+
+program.command('service').description('services').command('list').description('API and worker processes with up/down')
+  .action(() => withDb(async (d) => {
+    const rows = await new ServiceRegistry({ db: d, config: loadConfig(), notifier: { tasksWritten: () => undefined } }).list(undefined);
+    console.log(table(rows.map((s) => ({ ...s, state: s.up ? 'up' : 'down', heartbeat_at: isoCinder(s.heartbeat_at) })),
+      ['binary', 'host', 'zone', 'state', 'heartbeat_at']));
+  }));
+
+program.parseAsync().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

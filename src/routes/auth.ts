@@ -1,0 +1,35 @@
+import type { Request, Response } from 'express';
+import type { Config } from '../config';
+
+/** The caller as an auth strategy established it. */
+export interface Identity {
+  readonly userId: string;
+  readonly projectId: string;
+  readonly roles: readonly string[];
+}
+
+/**
+ * Returns the caller, or undefined after answering the request itself.
+ * noauth is Cinder's: `X-Auth-Token: <user_id>:<project_id>` and every
+ * caller is an admin; without a token it answers 204 with a fake token,
+ * as `cinder/api/middleware/auth.py:NoAuthMiddleware` does.
+ */
+export type Authenticator = (req: Request, res: Response) => Promise<Identity | undefined>;
+
+export function noAuth(config: Pick<Config, 'host' | 'port'>): Authenticator {
+  return async (req, res) => {
+    const token = req.get('x-auth-token');
+    if (!token) {
+      res.status(204).set({
+        'X-Auth-Token': 'admin:admin',
+        'X-Server-Management-Url': `${req.protocol}://${req.get('host') ?? `${config.host}:${config.port}`}${req.originalUrl}`,
+        'Content-Type': 'text/plain; charset=UTF-8',
+      }).end();
+      return undefined;
+    }
+    const idx = token.indexOf(':');
+    const userId = idx < 0 ? token : token.slice(0, idx);
+    const projectId = idx < 0 ? token : token.slice(idx + 1) || userId;
+    return { userId, projectId, roles: ['admin', 'member', 'reader'] };
+  };
+}

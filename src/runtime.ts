@@ -1,0 +1,112 @@
+import type { Server } from 'node:http';
+import pino, { type Logger } from 'pino';
+import { createApp } from './app';
+import type { Config } from './config';
+import { migrateLatest, openDb, type Db } from './db/connection';
+import { noAuth } from './routes/auth';
+import { buildRoutes } from './routes';
+import type { TaskNotifier } from './services/deps';
+import { capabilitiesOf } from './services/placement';
+import { Binary } from './services/serviceRegistry';
+import { AmqpTransport } from './workers/amqpTransport';
+import { driverFor } from './workers/drivers';
+import { Heartbeat } from './workers/heartbeat';
+import { InProcessTransport } from './workers/inProcessTransport';
+import { Relay } from './workers/relay';
+import { Sweeper } from './workers/sweeper';
+import { TaskRunner } from './workers/taskRunner';
+import type { Transport } from './workers/transport';
+
+export interface RuntimeRoles {
+  /** Serve HTTP, and run the relay and sweeper that belong with it. */
+  readonly api: boolean;
+  /** Backends whose tasks this process executes. */
+  readonly workerBackends: readonly string[];
+  /** Apply migrations at start (the API and all-in-one do; `cairn-manage db migrate` too). */
+  readonly migrate: boolean;
+}
+
+export interface Runtime {
+  readonly db: Db;
+  readonly config: Config;
+  readonly log: Logger;
+  readonly server?: Server;
+  readonly url?: string;
+  readonly relay?: Relay;
+  readonly sweeper?: Sweeper;
+  stop(): Promise<void>;
+}
+
+export function makeLogger(config: Config, name: string): Logger {
+  return pino({ name, level: config.logLevel });
+}
+
+/** Builds and starts the processes' parts: the same code for all-in-one and distributed. */
+export async function startRuntime(config: Config, roles: RuntimeRoles, log = makeLogger(config, 'cairn')): Promise<Runtime> {
+  const db = openDb(config);
+  if (roles.migrate) await migrateLatest(db);
+  const transport: Transport = config.amqpUrl
+    ? await AmqpTransport.connect(config.amqpUrl, config.amqpPrefix)
+    : new InProcessTransport();
+  const stops: Array<() => Promise<void> | void> = [];
+
+  let relay: Relay | undefined;
+  let sweeper: Sweeper | undefined;
+  let notifier: TaskNotifier = { tasksWritten: () => undefined };
+  if (roles.api) {
+    relay = new Relay(db, transport, log.child({ part: 'relay' }));
+    notifier = relay;
+    sweeper = new Sweeper(db, relay, log.child({ part: 'sweeper' }), {
+      intervalMs: Math.max(250, Math.min(5000, config.taskLeaseSeconds * 250)),
+      republishAfterMs: Math.max(10_000, config.taskLeaseSeconds * 5000),
+    });
+  }
+
+  for (const name of roles.workerBackends) {
+    const backend = config.backends.find((b) => b.name === name);
+    if (!backend) throw new Error(`unknown backend ${name}; configured: ${config.backends.map((b) => b.name).join(', ')}`);
+    const host = `${config.hostname}@${backend.name}`;
+    const runner = new TaskRunner(db, driverFor(backend), { owner: `${host}:${process.pid}`, leaseSeconds: config.taskLeaseSeconds },
+      log.child({ part: 'worker', backend: backend.name }));
+    await transport.consume(backend.name, runner.handle, 16);
+    const hb = new Heartbeat(db, { binary: Binary.volume, host, zone: config.availabilityZone, report: () => ({ capabilities: capabilitiesOf(backend) }) },
+      config.heartbeatSeconds * 1000, log);
+    await hb.start();
+    stops.push(() => hb.stop());
+  }
+
+  let server: Server | undefined;
+  let url: string | undefined;
+  if (roles.api) {
+    const app = createApp({
+      routes: buildRoutes({ db, config, notifier }),
+      authenticate: noAuth(config),
+      log: log.child({ part: 'api' }),
+    });
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, config.host, () => resolve(s));
+      s.once('error', reject);
+    });
+    server.keepAliveTimeout = 65_000;
+    const addr = server.address();
+    url = typeof addr === 'object' && addr ? `http://${config.host}:${addr.port}` : undefined;
+    const hb = new Heartbeat(db, { binary: Binary.scheduler, host: config.hostname, zone: config.availabilityZone, report: () => ({}) },
+      config.heartbeatSeconds * 1000, log);
+    await hb.start();
+    stops.push(() => hb.stop());
+    relay!.start();
+    sweeper!.start();
+  }
+
+  return {
+    db, config, log, server, url, relay, sweeper,
+    async stop() {
+      if (server) await new Promise<void>((resolve) => { server!.close(() => resolve()); server!.closeAllConnections(); });
+      for (const s of stops) await s();
+      await sweeper?.stop();
+      await relay?.stop();
+      await transport.close();
+      await db.destroy();
+    },
+  };
+}

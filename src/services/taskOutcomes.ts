@@ -1,0 +1,44 @@
+import { VolumeTransitions, VOLUME_FAILURE_BY_TASK } from '../domain/status';
+import type { Tx } from '../db/connection';
+import type { DbTaskRow } from '../db/tasks';
+import * as volumesDb from '../db/volumes';
+import { MessageEvent, recordMessage } from './messages';
+import { TaskKind } from './taskOutbox';
+
+/**
+ * What a finished or failed task writes to the database. Workers call these
+ * inside the transaction that also completes the task, so an outcome is
+ * recorded exactly once with its task.
+ */
+export async function volumeCreated(trx: Tx, volumeId: string, location: string): Promise<void> {
+  const t = VolumeTransitions.createDone;
+  // No row moved: the volume was force-deleted meanwhile; its delete task cleans up.
+  await volumesDb.casStatus(trx, volumeId, t.from, { status: t.to, provider_location: location, launched_at: new Date() });
+}
+
+export async function volumeRemoved(trx: Tx, volumeId: string): Promise<void> {
+  await volumesDb.remove(trx, volumeId);
+}
+
+const FAILURE_EVENTS: Readonly<Record<string, MessageEvent>> = {
+  [TaskKind.volumeCreate]: MessageEvent.createVolume,
+  [TaskKind.volumeDelete]: MessageEvent.deleteVolume,
+};
+
+/**
+ * A task that will not succeed: its resource moves to the error status
+ * for that kind of task, and its project gets a user message saying why.
+ */
+export async function taskFailed(trx: Tx, task: DbTaskRow, reason: string): Promise<void> {
+  const transition = VOLUME_FAILURE_BY_TASK[task.kind];
+  if (task.resource_type === 'volume' && transition) {
+    await volumesDb.casStatus(trx, task.resource_id, transition.from, { status: transition.to });
+  }
+  const event = FAILURE_EVENTS[task.kind];
+  if (event && task.project_id) {
+    await recordMessage(trx, {
+      projectId: task.project_id, requestId: task.request_id, resourceType: task.resource_type.toUpperCase(),
+      resourceId: task.resource_id, event, detail: reason,
+    });
+  }
+}

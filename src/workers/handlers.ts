@@ -1,0 +1,27 @@
+import type { Tx } from '../db/connection';
+import type { DbTaskRow } from '../db/tasks';
+import { TaskKind } from '../services/taskOutbox';
+import * as outcomes from '../services/taskOutcomes';
+import type { Driver } from './drivers/driver';
+
+/**
+ * A task kind's two halves: `run` does the (idempotent) storage work and
+ * returns what to record; `commit` records it in the task's transaction.
+ */
+export interface TaskHandlerSpec<R = unknown> {
+  run(task: DbTaskRow, driver: Driver): Promise<R>;
+  commit(trx: Tx, task: DbTaskRow, result: R): Promise<void>;
+}
+
+const location = (task: DbTaskRow) => (task.payload.provider_location as string | null | undefined) ?? null;
+
+export const handlers: Readonly<Record<string, TaskHandlerSpec<any>>> = {
+  [TaskKind.volumeCreate]: {
+    run: (task, driver) => driver.create({ id: task.resource_id }, Number(task.payload.size)),
+    commit: (trx, task, loc: string) => outcomes.volumeCreated(trx, task.resource_id, loc),
+  } satisfies TaskHandlerSpec<string>,
+  [TaskKind.volumeDelete]: {
+    run: (task, driver) => driver.remove({ id: task.resource_id, location: location(task) }),
+    commit: (trx, task) => outcomes.volumeRemoved(trx, task.resource_id),
+  } satisfies TaskHandlerSpec<void>,
+};

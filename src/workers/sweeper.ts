@@ -1,0 +1,58 @@
+import type { Logger } from 'pino';
+import type { Db } from '../db/connection';
+import * as tasksDb from '../db/tasks';
+import type { TaskNotifier } from '../services/deps';
+import { failTask } from './taskRunner';
+
+export interface SweeperOptions {
+  readonly intervalMs: number;
+  /** A published task nobody claimed for this long is published again (lost message). */
+  readonly republishAfterMs: number;
+}
+
+/**
+ * Hands tasks whose lease ran out (dead or hung worker) back to the relay,
+ * or fails them for good after their last attempt, so nothing stays in a
+ * transitional status forever.
+ */
+export class Sweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private busy: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Db,
+    private readonly notifier: TaskNotifier,
+    private readonly log: Logger,
+    private readonly opts: SweeperOptions,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => { this.busy = this.sweep().then(() => undefined, (err) => this.log.error({ err }, 'sweep failed')); }, this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  /** One pass; returns how many tasks it re-offered or failed. */
+  async sweep(): Promise<number> {
+    const n = await this.db.transaction(async (trx) => {
+      const expired = await tasksDb.lockExpired(trx, 100);
+      for (const t of expired) {
+        if (t.attempts >= t.max_attempts) {
+          this.log.warn({ task: t.id, kind: t.kind }, 'task lease expired after its last attempt; failing it');
+          await failTask(trx, t, `the worker did not finish the task in ${t.attempts} attempts`);
+        } else {
+          this.log.info({ task: t.id, kind: t.kind, owner: t.lease_owner }, 'task lease expired; offering it again');
+          await tasksDb.requeueExpired(trx, t.id);
+        }
+      }
+      const stale = await tasksDb.republishStale(trx, new Date(Date.now() - this.opts.republishAfterMs));
+      return expired.length + stale;
+    });
+    if (n > 0) this.notifier.tasksWritten();
+    return n;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.busy;
+  }
+}

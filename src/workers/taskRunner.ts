@@ -1,0 +1,71 @@
+import type { Logger } from 'pino';
+import { DriverError } from '../domain/errors';
+import type { Db } from '../db/connection';
+import * as tasksDb from '../db/tasks';
+import type { DbTaskRow } from '../db/tasks';
+import { taskFailed } from '../services/taskOutcomes';
+import type { Driver } from './drivers/driver';
+import { handlers } from './handlers';
+import type { TaskMessage } from './transport';
+
+export interface TaskRunnerOptions {
+  readonly owner: string;
+  readonly leaseSeconds: number;
+  /** First retry delay; doubles per attempt, capped at a minute. */
+  readonly baseBackoffMs?: number;
+}
+
+/**
+ * Runs delivered tasks for one backend: claim with a lease, run the
+ * driver, then commit outcome + completion in one transaction. Duplicate
+ * or stale deliveries find nothing to claim and return.
+ */
+export class TaskRunner {
+  constructor(
+    private readonly db: Db,
+    private readonly driver: Driver,
+    private readonly opts: TaskRunnerOptions,
+    private readonly log: Logger,
+  ) {}
+
+  readonly handle = async (msg: TaskMessage): Promise<void> => {
+    const task = await tasksDb.claim(this.db, msg.taskId, this.opts.owner, this.opts.leaseSeconds);
+    if (!task) return;
+    const spec = handlers[task.kind];
+    if (!spec) {
+      await this.db.transaction((trx) => failTask(trx, task, `no handler for task kind ${task.kind}`));
+      return;
+    }
+    let result: unknown;
+    try {
+      result = await spec.run(task, this.driver);
+    } catch (err) {
+      await this.failed(task, err);
+      return;
+    }
+    await this.db.transaction(async (trx) => {
+      // Lost the lease meanwhile (we were too slow): the new holder redoes the idempotent work.
+      if (!await tasksDb.complete(trx, task.id, this.opts.owner)) return;
+      await spec.commit(trx, task, result);
+    });
+    this.log.debug({ task: task.id, kind: task.kind }, 'task done');
+  };
+
+  private async failed(task: DbTaskRow, err: unknown): Promise<void> {
+    const transient = err instanceof DriverError ? err.transient : false;
+    const reason = err instanceof Error ? err.message : String(err);
+    this.log.warn({ task: task.id, kind: task.kind, attempt: task.attempts, transient, err: reason }, 'task failed');
+    if (transient && task.attempts < task.max_attempts) {
+      const delay = Math.min(60_000, (this.opts.baseBackoffMs ?? 500) * 2 ** (task.attempts - 1));
+      await tasksDb.retryLater(this.db, task.id, this.opts.owner, delay, reason);
+      return;
+    }
+    const detail = err instanceof DriverError && err.detail ? `${reason}: ${err.detail}` : reason;
+    await this.db.transaction((trx) => failTask(trx, task, detail));
+  }
+}
+
+export async function failTask(trx: Parameters<typeof taskFailed>[0], task: DbTaskRow, reason: string): Promise<void> {
+  await tasksDb.fail(trx, task.id, reason);
+  await taskFailed(trx, task, reason);
+}

@@ -1,0 +1,111 @@
+import request from 'supertest';
+import fs from 'node:fs';
+import { PROJECT, TOKEN, startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
+
+let cairn: TestCairn;
+beforeAll(async () => { cairn = await startTestCairn(); });
+afterAll(async () => { await cairn.stop(); });
+
+const api = () => request(cairn.url);
+const v3 = (p: string) => `/v3/${PROJECT}${p}`;
+const MV = { 'X-Auth-Token': TOKEN, 'OpenStack-API-Version': 'volume 3.70' };
+
+async function createAvailable(body: Record<string, unknown> = {}): Promise<any> {
+  const res = await api().post(v3('/volumes')).set(MV).send({ volume: { size: 1, ...body } });
+  expect(res.status).toBe(202);
+  return waitFor(async () => {
+    const s = await api().get(v3(`/volumes/${res.body.volume.id}`)).set(MV);
+    return s.body.volume.status === 'available' && s.body.volume;
+  }, 10_000, 'volume available');
+}
+
+describe('volumes', () => {
+  it('create answers 202 creating, then the worker makes it available with a sparse file on disk', async () => {
+    const res = await api().post(v3('/volumes')).set(MV).send({ volume: { size: 2, name: 'v1', metadata: { a: 'b' } } });
+    expect(res.status).toBe(202);
+    expect(res.body.volume).toMatchObject({ status: 'creating', size: 2, name: 'v1', metadata: { a: 'b' }, bootable: 'false', volume_type: '__DEFAULT__' });
+    expect(res.headers['openstack-api-version']).toBe('volume 3.70');
+    expect(res.headers['x-openstack-request-id']).toMatch(/^req-[0-9a-f-]{36}$/);
+    const vol = await waitFor(async () => {
+      const s = await api().get(v3(`/volumes/${res.body.volume.id}`)).set(MV);
+      return s.body.volume.status === 'available' && s.body.volume;
+    });
+    const file = `${cairn.dataDir}/volumes/file/volume-${vol.id}`;
+    expect(fs.statSync(file).size).toBe(2 * 1024 ** 3);
+    expect(vol['os-vol-host-attr:host']).toBe('testhost@file#file');
+  });
+
+  it('delete answers 202 and removes the row and the file', async () => {
+    const vol = await createAvailable();
+    const file = `${cairn.dataDir}/volumes/file/volume-${vol.id}`;
+    expect(fs.existsSync(file)).toBe(true);
+    const del = await api().delete(v3(`/volumes/${vol.id}`)).set(MV);
+    expect(del.status).toBe(202);
+    await waitFor(async () => (await api().get(v3(`/volumes/${vol.id}`)).set(MV)).status === 404);
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  it('size 0 → 400 with the jsonschema message Cinder gives', async () => {
+    const res = await api().post(v3('/volumes')).set(MV).send({ volume: { size: 0 } });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ badRequest: { code: 400, message: 'Invalid input for field/attribute size. Value: 0. 0 is less than the minimum of 1' } });
+  });
+
+  it('unknown volume → 404 itemNotFound, non-uuid too', async () => {
+    for (const id of ['53fce896-4deb-4115-8c06-063316a7e2ca', 'not-a-uuid']) {
+      const res = await api().get(v3(`/volumes/${id}`)).set(MV);
+      expect(res.status).toBe(404);
+      expect(res.body).toEqual({ itemNotFound: { code: 404, message: `Volume ${id} could not be found.` } });
+    }
+  });
+
+  it("another project's volume is a 404", async () => {
+    const vol = await createAvailable();
+    const other = 'ffffffffffffffffffffffffffffffff';
+    const res = await api().get(`/v3/${other}/volumes/${vol.id}`).set({ ...MV, 'X-Auth-Token': `u2:${other}` });
+    expect(res.status).toBe(404);
+  });
+
+  it('keyset pagination walks every volume once, following volumes_links', async () => {
+    for (let i = 0; i < 5; i++) await api().post(v3('/volumes')).set(MV).send({ volume: { size: 1, name: `page-${i}` } });
+    const all = (await api().get(v3('/volumes')).set(MV)).body.volumes.map((v: any) => v.id);
+    const seen: string[] = [];
+    let url: string | undefined = v3('/volumes/detail?limit=2');
+    while (url) {
+      const res: request.Response = await api().get(url).set(MV);
+      expect(res.status).toBe(200);
+      seen.push(...res.body.volumes.map((v: any) => v.id));
+      url = res.body.volumes_links?.[0]?.href.replace(cairn.url, '');
+    }
+    expect(seen).toEqual(all);
+  });
+
+  it('filters by metadata sent as a Python dict literal', async () => {
+    const vol = await createAvailable({ metadata: { colour: 'teal' } });
+    const res = await api().get(v3(`/volumes?metadata=${encodeURIComponent("{'colour': 'teal'}")}`)).set(MV);
+    expect(res.body.volumes.map((v: any) => v.id)).toEqual([vol.id]);
+  });
+
+  it('unknown filter → 400 from 3.31, ignored before', async () => {
+    expect((await api().get(v3('/volumes?bogus=1')).set(MV)).status).toBe(400);
+    expect((await api().get(v3('/volumes?bogus=1')).set({ ...MV, 'OpenStack-API-Version': 'volume 3.30' })).status).toBe(200);
+  });
+
+  it('metadata endpoints merge, replace, show and delete', async () => {
+    const vol = await createAvailable({ metadata: { a: '1' } });
+    const md = v3(`/volumes/${vol.id}/metadata`);
+    expect((await api().post(md).set(MV).send({ metadata: { b: '2' } })).body).toEqual({ metadata: { a: '1', b: '2' } });
+    expect((await api().put(md).set(MV).send({ metadata: { c: '3' } })).body).toEqual({ metadata: { c: '3' } });
+    expect((await api().get(`${md}/c`).set(MV)).body).toEqual({ meta: { c: '3' } });
+    expect((await api().put(`${md}/c`).set(MV).send({ meta: { c: '4' } })).body).toEqual({ meta: { c: '4' } });
+    expect((await api().delete(`${md}/c`).set(MV)).status).toBe(200);
+    expect((await api().get(`${md}/c`).set(MV)).status).toBe(404);
+  });
+
+  it('summary (3.12) counts and sums; 404 below 3.12', async () => {
+    const res = await api().get(v3('/volumes/summary')).set(MV);
+    expect(res.status).toBe(200);
+    expect(res.body['volume-summary'].total_count).toBeGreaterThan(0);
+    expect((await api().get(v3('/volumes/summary')).set({ ...MV, 'OpenStack-API-Version': 'volume 3.11' })).status).toBe(404);
+  });
+});
