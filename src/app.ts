@@ -51,7 +51,10 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): express.Express {
   const api = new OpenAPIBackend({
     definition: loadOpenApi(),
-    strict: false,
+    // quick: the document is OpenAPI 3.1, which openapi-backend's own document check
+    // (3.0 only) rejects; it is dereferenced synchronously and validators compile on first use.
+    quick: true,
+    strict: true,
     validate: true,
     ajvOpts: { strict: false, allErrors: true },
     customizeAjv: (ajv) => ajv,

@@ -45,9 +45,15 @@ export function makeLogger(config: Config, name: string): Logger {
 export async function startRuntime(config: Config, roles: RuntimeRoles, log = makeLogger(config, 'cairn')): Promise<Runtime> {
   const db = openDb(config);
   if (roles.migrate) await migrateLatest(db);
-  const transport: Transport = config.amqpUrl
-    ? await AmqpTransport.connect(config.amqpUrl, config.amqpPrefix)
-    : new InProcessTransport();
+  let transport: Transport;
+  if (config.amqpUrl) {
+    const amqp = await AmqpTransport.connect(config.amqpUrl, config.amqpPrefix, log.child({ part: 'amqp' }));
+    // No silent half-life: a process that lost its broker exits, and its supervisor restarts it.
+    amqp.onClose((err) => { log.fatal({ err }, 'lost the AMQP connection; exiting'); process.exit(70); });
+    transport = amqp;
+  } else {
+    transport = new InProcessTransport();
+  }
   const stops: Array<() => Promise<void> | void> = [];
 
   let relay: Relay | undefined;

@@ -59,11 +59,19 @@ describe('volumes', () => {
     }
   });
 
-  it("another project's volume is a 404", async () => {
+  it("lists show only the caller's project unless an admin asks for all_tenants", async () => {
     const vol = await createAvailable();
     const other = 'ffffffffffffffffffffffffffffffff';
-    const res = await api().get(`/v3/${other}/volumes/${vol.id}`).set({ ...MV, 'X-Auth-Token': `u2:${other}` });
-    expect(res.status).toBe(404);
+    const asOther = { ...MV, 'X-Auth-Token': `u2:${other}` };
+    expect((await api().get(`/v3/${other}/volumes`).set(asOther)).body.volumes).toEqual([]);
+    const all = await api().get(`/v3/${other}/volumes?all_tenants=1`).set(asOther);
+    expect(all.body.volumes.map((v: any) => v.id)).toContain(vol.id);
+  });
+
+  it('a project id in the URL that is not the caller\'s → 400 Malformed request url', async () => {
+    const res = await api().get('/v3/ffffffffffffffffffffffffffffffff/volumes').set(MV);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ badRequest: { code: 400, message: 'Malformed request url' } });
   });
 
   it('keyset pagination walks every volume once, following volumes_links', async () => {

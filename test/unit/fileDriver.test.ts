@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FileDriver } from '../../src/workers/drivers/file';
+
+describe('file driver', () => {
+  let dir: string;
+  let driver: FileDriver;
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-fd-')); driver = new FileDriver(dir); });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('creates a sparse file of the size at the Ganeti top-level path', async () => {
+    const loc = await driver.create({ id: 'abc' }, 3);
+    expect(loc).toBe(path.join(dir, 'volume-abc'));
+    const st = fs.statSync(loc);
+    expect(st.size).toBe(3 * 1024 ** 3);
+    expect(st.blocks * 512).toBeLessThan(1024 * 1024);
+  });
+
+  it('create is idempotent and never truncates data already written', async () => {
+    const loc = await driver.create({ id: 'abc' }, 1);
+    const fd = fs.openSync(loc, 'r+');
+    fs.writeSync(fd, Buffer.from('hello'), 0, 5, 0);
+    fs.closeSync(fd);
+    expect(await driver.create({ id: 'abc' }, 1)).toBe(loc);
+    const buf = Buffer.alloc(5);
+    const rfd = fs.openSync(loc, 'r');
+    fs.readSync(rfd, buf, 0, 5, 0);
+    fs.closeSync(rfd);
+    expect(buf.toString()).toBe('hello');
+  });
+
+  it('finishes a create that crashed after the file was made but before it was sized', async () => {
+    fs.writeFileSync(path.join(dir, 'volume-abc'), '');
+    const loc = await driver.create({ id: 'abc' }, 1);
+    expect(fs.statSync(loc).size).toBe(1024 ** 3);
+  });
+
+  it('remove of a missing volume succeeds', async () => {
+    await expect(driver.remove({ id: 'nope' })).resolves.toBeUndefined();
+  });
+
+  it('refuses a location outside the storage directory', async () => {
+    await expect(driver.remove({ id: 'x', location: '/etc/passwd' })).rejects.toThrow(/outside the storage directory/);
+  });
+});
