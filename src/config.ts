@@ -33,6 +33,8 @@ export interface Config {
   /** A service is "down" when its heartbeat is older than this. */
   readonly serviceDownSeconds: number;
   readonly logLevel: string;
+  /** Test-only fault injection: workers pause this long after each driver operation. */
+  readonly faultDriverDelayMs: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
@@ -76,5 +78,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     heartbeatSeconds: int(env, 'CAIRN_HEARTBEAT_SECONDS', 10),
     serviceDownSeconds: int(env, 'CAIRN_SERVICE_DOWN_SECONDS', 60),
     logLevel: env.LOG_LEVEL ?? 'info',
+    faultDriverDelayMs: int(env, 'CAIRN_FAULT_DRIVER_DELAY_MS', 0),
   };
 }

@@ -10,6 +10,7 @@ import { capabilitiesOf } from './services/placement';
 import { Binary } from './services/serviceRegistry';
 import { AmqpTransport } from './workers/amqpTransport';
 import { driverFor } from './workers/drivers';
+import { delayedDriver } from './workers/drivers/delayed';
 import { Heartbeat } from './workers/heartbeat';
 import { InProcessTransport } from './workers/inProcessTransport';
 import { Relay } from './workers/relay';
@@ -72,7 +73,8 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
     const backend = config.backends.find((b) => b.name === name);
     if (!backend) throw new Error(`unknown backend ${name}; configured: ${config.backends.map((b) => b.name).join(', ')}`);
     const host = `${config.hostname}@${backend.name}`;
-    const runner = new TaskRunner(db, driverFor(backend), { owner: `${host}:${process.pid}`, leaseSeconds: config.taskLeaseSeconds },
+    const driver = config.faultDriverDelayMs > 0 ? delayedDriver(driverFor(backend), config.faultDriverDelayMs) : driverFor(backend);
+    const runner = new TaskRunner(db, driver, { owner: `${host}:${process.pid}`, leaseSeconds: config.taskLeaseSeconds },
       log.child({ part: 'worker', backend: backend.name }));
     await transport.consume(backend.name, runner.handle, 16);
     const hb = new Heartbeat(db, { binary: Binary.volume, host, zone: config.availabilityZone, report: () => ({ capabilities: capabilitiesOf(backend) }) },
