@@ -86,7 +86,7 @@ export async function upsertExtraSpecs(conn: Conn, typeId: string, specs: Record
 }
 
 export async function deleteExtraSpec(conn: Conn, typeId: string, key: string): Promise<boolean> {
-  return (await conn('volume_type_extra_specs').where({ volume_type_id: typeId, key }).delete()) > 0;
+  return (await conn('volume_type_extra_specs').where({ volume_type_id: typeId, key }).delete().returning('*')).length > 0; // RETURNING: PGlite's knex client reports no row count for DELETE
 }
 
 export async function listProjects(conn: Conn, typeId: string): Promise<string[]> {
@@ -101,7 +101,7 @@ export async function addProject(conn: Conn, typeId: string, projectId: string):
 }
 
 export async function removeProject(conn: Conn, typeId: string, projectId: string): Promise<boolean> {
-  return (await conn('volume_type_projects').where({ volume_type_id: typeId, project_id: projectId }).delete()) > 0;
+  return (await conn('volume_type_projects').where({ volume_type_id: typeId, project_id: projectId }).delete().returning('*')).length > 0; // RETURNING: PGlite's knex client reports no row count for DELETE
 }
 
 /** Serialises changes to one type (spec edits vs volume creates of that type). */

@@ -175,7 +175,7 @@ export async function update(conn: Conn, id: string, fields: Omit<Writable, 'sta
 }
 
 export async function remove(conn: Conn, id: string): Promise<boolean> {
-  return (await conn('volumes').where('id', id).delete()) > 0;
+  return (await conn('volumes').where('id', id).delete().returning('*')).length > 0; // RETURNING: PGlite's knex client reports no row count for DELETE
 }
 
 export async function countOfType(conn: Conn, typeId: string): Promise<number> {
