@@ -45,6 +45,16 @@ describe('volumes', () => {
     expect(fs.existsSync(file)).toBe(false);
   });
 
+  it('a create the driver refuses for good ends in error, with a user message recorded', async () => {
+    const res = await api().post(v3('/volumes')).set(MV).send({ volume: { size: 2147483647 } });
+    expect(res.status).toBe(202);
+    await waitFor(async () => (await api().get(v3(`/volumes/${res.body.volume.id}`)).set(MV)).body.volume.status === 'error');
+    const messages = await cairn.db('messages').where({ resource_uuid: res.body.volume.id });
+    expect(messages).toHaveLength(1);
+    expect(messages[0].user_message).toMatch(/^create volume: .*does not fit/);
+    expect(fs.existsSync(`${cairn.dataDir}/volumes/file/volume-${res.body.volume.id}`)).toBe(false);
+  });
+
   it('size 0 → 400 with the jsonschema message Cinder gives', async () => {
     const res = await api().post(v3('/volumes')).set(MV).send({ volume: { size: 0 } });
     expect(res.status).toBe(400);

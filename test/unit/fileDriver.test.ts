@@ -36,6 +36,11 @@ describe('file driver', () => {
     expect(fs.statSync(loc).size).toBe(1024 ** 3);
   });
 
+  it('refuses a volume larger than the filesystem, as a final error', async () => {
+    await expect(driver.create({ id: 'huge' }, 1024 ** 3)).rejects.toMatchObject({ transient: false });
+    expect(fs.existsSync(path.join(dir, 'volume-huge'))).toBe(false);
+  });
+
   it('remove of a missing volume succeeds', async () => {
     await expect(driver.remove({ id: 'nope' })).resolves.toBeUndefined();
   });

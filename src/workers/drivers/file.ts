@@ -44,6 +44,7 @@ export class FileDriver implements Driver {
     const bytes = gibToBytes(sizeGib);
     try {
       await fs.mkdir(path.dirname(file), { recursive: true });
+      await this.checkCapacity(bytes);
       // O_EXCL as Ganeti does; an existing file means a previous attempt got here.
       const fh = await fs.open(file, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600).catch(async (err: NodeJS.ErrnoException) => {
         if (err.code !== 'EEXIST') throw err;
@@ -60,6 +61,18 @@ export class FileDriver implements Driver {
       return file;
     } catch (err) {
       throw wrap(`create ${file}`, err);
+    }
+  }
+
+  /**
+   * Sparse files are thin: the filesystem must be able to hold the whole
+   * volume one day, so a volume larger than the filesystem is refused (final).
+   */
+  private async checkCapacity(bytes: number): Promise<void> {
+    const st = await fs.statfs(this.dir);
+    const total = st.blocks * st.bsize;
+    if (bytes > total) {
+      throw new DriverError(`a volume of ${bytes} bytes does not fit in ${this.dir} (${total} bytes in all)`, false);
     }
   }
 
