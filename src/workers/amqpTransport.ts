@@ -30,7 +30,8 @@ async function declareTopology(ch: Channel, prefix: string, backend?: string): P
   await ch.bindQueue(n.dead, n.dlx, '');
   if (backend === undefined) return;
   // Brokers without quorum queues (< 3.8) ignore the unknown argument and make a classic queue.
-  const args = { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': n.dlx };
+  // x-delivery-limit: a message whose handling keeps killing workers is dead-lettered, not redelivered forever.
+  const args = { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': n.dlx, 'x-delivery-limit': 5 };
   await ch.assertQueue(n.queue(backend), { durable: true, arguments: args });
   await ch.bindQueue(n.queue(backend), n.tasks, backend);
 }
