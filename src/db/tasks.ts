@@ -65,6 +65,13 @@ export async function claim(conn: Conn, id: string, owner: string, leaseSeconds:
   return row as DbTaskRow | undefined;
 }
 
+/** Extends a lease this owner still holds; false if it was lost. */
+export async function renewLease(conn: Conn, id: string, owner: string, leaseSeconds: number): Promise<boolean> {
+  const n = await conn('tasks').where({ id, state: TaskState.running, lease_owner: owner })
+    .update({ lease_until: new Date(Date.now() + leaseSeconds * 1000) });
+  return n > 0;
+}
+
 /** Finishes a task this owner holds; false if the lease was lost meanwhile. */
 export async function complete(conn: Conn, id: string, owner: string): Promise<boolean> {
   const n = await conn('tasks').where({ id, state: TaskState.running, lease_owner: owner })

@@ -37,11 +37,14 @@ export class TaskRunner {
       return;
     }
     let result: unknown;
+    const renewal = this.keepLease(task.id);
     try {
       result = await spec.run(task, this.driver);
     } catch (err) {
       await this.failed(task, err);
       return;
+    } finally {
+      clearInterval(renewal);
     }
     await this.db.transaction(async (trx) => {
       // Lost the lease meanwhile (we were too slow): the new holder redoes the idempotent work.
@@ -50,6 +53,16 @@ export class TaskRunner {
     });
     this.log.debug({ task: task.id, kind: task.kind }, 'task done');
   };
+
+  /** A long driver operation keeps its lease while it is alive; a dead worker's lease runs out. */
+  private keepLease(taskId: string): NodeJS.Timeout {
+    const t = setInterval(() => {
+      tasksDb.renewLease(this.db, taskId, this.opts.owner, this.opts.leaseSeconds)
+        .catch((err) => this.log.warn({ err, task: taskId }, 'lease renewal failed'));
+    }, Math.max(200, (this.opts.leaseSeconds * 1000) / 3));
+    t.unref();
+    return t;
+  }
 
   private async failed(task: DbTaskRow, err: unknown): Promise<void> {
     const transient = err instanceof DriverError ? err.transient : false;
