@@ -5,7 +5,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import yaml from 'js-yaml';
 import OpenAPIBackend, { type Context, type Document } from 'openapi-backend';
 import type { Logger } from 'pino';
-import { ApiError, badRequest } from './domain/errors';
+import { ApiError, badRequest, notFound } from './domain/errors';
 import { atLeast, fmt, negotiate, VOLUME_MAX, VOLUME_MIN, type ApiVersion } from './domain/microversion';
 import type { Authenticator } from './routes/auth';
 import type { RouteRequest, RouteTable } from './routes/http';
@@ -64,7 +64,8 @@ export function createApp(deps: AppDeps): express.Express {
     api.register(operationId, async (c: Context, r: Omit<RouteRequest, 'params' | 'query'>) => {
       const ctx = r.ctx;
       const min = parseVersion((c.operation as { 'x-min-version'?: string })['x-min-version']);
-      if (min && !atLeast(ctx.version, min.major, min.minor)) return { status: 404, body: WEBOB_NOT_FOUND };
+      // Cinder: a route whose method the microversion lacks is a fault (itemNotFound, with version headers).
+      if (min && !atLeast(ctx.version, min.major, min.minor)) throw notFound('The resource could not be found.');
       return handler({ ...r, params: c.request.params as Record<string, string>, query: c.request.query as RouteRequest['query'] });
     });
   }
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  app.set('strict routing', true); // else GET /v3/ matches the /v3 redirect below, forever
 
   app.use((req, res, next) => {
     const requestId = `req-${randomUUID()}`;
@@ -99,7 +101,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/v3/', async (req, res, next) => {
     try {
       if (!await deps.authenticate(req, res)) return;
-      versionHeaders(res, fmt(VOLUME_MIN));
+      versionHeaders(res, fmt(negotiate(req.get('openstack-api-version'), 'volume', VOLUME_MIN, VOLUME_MAX)));
       res.status(200).json(versionsDocument(origin(req)));
     } catch (err) { next(err); }
   });
@@ -118,7 +120,9 @@ export function createApp(deps: AppDeps): express.Express {
       try {
         version = negotiate(header, 'volume', VOLUME_MIN, VOLUME_MAX);
       } catch (err) {
-        if (err instanceof ApiError && err.status === 406) versionHeaders(res, header!.replace(/^\s*volume\s+/i, ''));
+        // Cinder 21 echoes "volume 3.99" in the 406's headers, but not "volume 2.0".
+        const asked = header!.replace(/^\s*volume\s+/i, '');
+        if (err instanceof ApiError && err.status === 406 && parseVersion(asked)?.major === VOLUME_MAX.major) versionHeaders(res, asked);
         throw err;
       }
       (res.locals as Locals).version = version;
@@ -139,6 +143,8 @@ export function createApp(deps: AppDeps): express.Express {
         { method: req.method, path: `/${apiPath}`, query: req.query as Record<string, string>, headers: { 'content-type': 'application/json' }, body },
         { ctx, links: new Links(origin(req), projectInUrl), body, apiPath },
       ) as { status: number; body?: unknown; headers?: Record<string, string> };
+      // No route matched: Cinder's router answers before its microversion handling, so no version headers.
+      if (reply.body === WEBOB_NOT_FOUND) { res.removeHeader('OpenStack-API-Version'); res.removeHeader('Vary'); }
       if (reply.headers) res.set(reply.headers);
       if (reply.body === undefined) res.status(reply.status).end();
       else res.status(reply.status).json(reply.body);

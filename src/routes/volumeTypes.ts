@@ -13,7 +13,7 @@ export function volumeTypeRoutes(types: VolumeTypeService): RouteTable {
     showDefaultVolumeType: async (r) => ok({ volume_type: volumeTypeView(await types.getDefault(), r.ctx, 'default') }),
     createVolumeType: async (r) => ok({ volume_type: volumeTypeView(await types.create(r.ctx, r.body.volume_type), r.ctx, 'create') }),
     updateVolumeType: async (r) =>
-      ok({ volume_type: volumeTypeView(await types.update(r.ctx, r.params.type_id!, r.body.volume_type), r.ctx, 'create') }),
+      ok({ volume_type: volumeTypeView(await types.update(r.ctx, r.params.type_id!, r.body.volume_type), r.ctx, 'update') }),
     deleteVolumeType: async (r) => {
       await types.delete(r.ctx, r.params.type_id!);
       return accepted();

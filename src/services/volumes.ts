@@ -94,7 +94,8 @@ export class VolumeService {
       throw notImplemented('Creating a volume from a source volume, image or backup is not supported yet.');
     }
     if (input.size === undefined || input.size === null) {
-      throw invalidInput('Size must be specified when creating a volume without a source.');
+      // Cinder 21 answers this with webob's bare 400 text.
+      throw badRequest('The server could not comply with the request since it is either malformed or otherwise incorrect.');
     }
     const size = Number(input.size);
     if (!Number.isInteger(size) || size < 1) {

@@ -20,7 +20,7 @@ async function volumeStatus(id: string) {
 }
 
 describe('volume types', () => {
-  it('the migration creates __DEFAULT__, served as /types/default from 3.62', async () => {
+  it('the migration creates __DEFAULT__, served as /types/default', async () => {
     const res = await api().get(v3('/types/default')).set(MV);
     expect(res.status).toBe(200);
     expect(res.body.volume_type).toMatchObject({ name: '__DEFAULT__', is_public: true, description: 'Default Volume Type' });
