@@ -55,6 +55,13 @@ describe('volumes', () => {
     expect(fs.existsSync(`${cairn.dataDir}/volumes/file/volume-${res.body.volume.id}`)).toBe(false);
   });
 
+  it('an unknown action → 400 naming it', async () => {
+    const vol = await createAvailable();
+    const res = await api().post(v3(`/volumes/${vol.id}/action`)).set(MV).send({ 'os-bogus': {} });
+    expect(res.status).toBe(400);
+    expect(res.body.badRequest.message).toBe('There is no such action: os-bogus. Verify the request body and Content-Type header and try again.');
+  });
+
   it('size 0 → 400 with the jsonschema message Cinder gives', async () => {
     const res = await api().post(v3('/volumes')).set(MV).send({ volume: { size: 0 } });
     expect(res.status).toBe(400);

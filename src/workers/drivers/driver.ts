@@ -1,7 +1,8 @@
 /**
  * The storage driver contract. Every operation is idempotent: running it
  * again after a crash at any point gives the same end state (a finished
- * create returns the same location; removing a missing volume succeeds).
+ * create returns the same location; removing a missing volume succeeds;
+ * attaching an attached volume returns the same connection).
  * Sizes are GiB here and converted at the driver's own edge.
  * Drivers know nothing of the database; they throw `DriverError`.
  */
@@ -9,6 +10,39 @@ export interface VolumeRef {
   readonly id: string;
   /** Where the data is now, as a previous operation reported it (undefined before create). */
   readonly location?: string | null;
+  readonly sizeGib?: number;
+  /** Driver parameters from the volume type's extra specs (e.g. `extstorage:*`). */
+  readonly params?: Readonly<Record<string, string>>;
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** A multi-attach volume never moves under one server's folder. */
+  readonly multiattach?: boolean;
+}
+
+export interface SnapshotRef {
+  readonly id: string;
+  readonly location?: string | null;
+}
+
+/** Where data for a new volume comes from. */
+export type CopySource =
+  | { readonly kind: 'volume'; readonly volume: VolumeRef }
+  | { readonly kind: 'snapshot'; readonly snapshot: SnapshotRef }
+  | { readonly kind: 'file'; readonly path: string };
+
+export interface AttachTarget {
+  /** The server (instance) the volume is attached to. */
+  readonly serverId: string;
+  readonly mode: 'rw' | 'ro';
+  /** Other servers the volume stays attached to (multi-attach). */
+  readonly otherServers?: readonly string[];
+}
+
+export interface AttachResult {
+  /** Where the data lives after the attach (it may have moved). */
+  readonly location: string;
+  /** What a host uses to reach the data: Cinder's connection_info `data`. */
+  readonly devicePath: string;
+  readonly driverVolumeType: string;
 }
 
 export interface DriverVolumeInfo {
@@ -16,6 +50,15 @@ export interface DriverVolumeInfo {
   readonly exists: boolean;
   readonly sizeBytes?: number;
   readonly allocatedBytes?: number;
+}
+
+/** One provider or storage area as a worker sees it (`gnt-storage diagnose`). */
+export interface DriverDiagnosis {
+  readonly name: string;
+  readonly valid: boolean;
+  readonly reason?: string;
+  readonly checksum?: string;
+  readonly parameters?: ReadonlyArray<{ name: string; description: string }>;
 }
 
 export interface Driver {
@@ -26,4 +69,17 @@ export interface Driver {
   remove(vol: VolumeRef): Promise<void>;
   /** What is on disk for a volume (for `cairn-manage volume info`). */
   inspect(vol: VolumeRef): Promise<DriverVolumeInfo>;
+  /** Grows the volume to `newSizeGib` (never shrinks). */
+  grow?(vol: VolumeRef, newSizeGib: number): Promise<void>;
+  /** Makes the volume reachable for a server; returns its new location and device path. */
+  attach?(vol: VolumeRef, target: AttachTarget): Promise<AttachResult>;
+  /** Undoes attach for one server; returns the location afterwards. */
+  detach?(vol: VolumeRef, target: AttachTarget): Promise<string>;
+  /** Creates a new volume filled from `source`; returns its location. */
+  copyFrom?(vol: VolumeRef, sizeGib: number, source: CopySource): Promise<string>;
+  /** Takes a point-in-time copy; returns the snapshot's location. */
+  snapshot?(vol: VolumeRef, snap: SnapshotRef): Promise<string>;
+  removeSnapshot?(snap: SnapshotRef): Promise<void>;
+  /** What this driver offers on this host. */
+  diagnose?(): Promise<DriverDiagnosis[]>;
 }
