@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import addFormats from 'ajv-formats';
 import yaml from 'js-yaml';
 import OpenAPIBackend, { type Context, type Document } from 'openapi-backend';
 import type { Logger } from 'pino';
 import { ApiError, badRequest, notFound } from './domain/errors';
 import { atLeast, fmt, negotiate, VOLUME_MAX, VOLUME_MIN, type ApiVersion } from './domain/microversion';
+import { requireRoleFor } from './auth/policy';
 import type { Authenticator } from './routes/auth';
 import type { RouteRequest, RouteTable } from './routes/http';
 import { cinderValidationMessage } from './routes/validationMessage';
@@ -57,7 +59,7 @@ export function createApp(deps: AppDeps): express.Express {
     strict: true,
     validate: true,
     ajvOpts: { strict: false, allErrors: true },
-    customizeAjv: (ajv) => ajv,
+    customizeAjv: (ajv) => addFormats(ajv),
     handlers: {},
   });
   for (const [operationId, handler] of Object.entries(deps.routes)) {
@@ -66,6 +68,7 @@ export function createApp(deps: AppDeps): express.Express {
       const min = parseVersion((c.operation as { 'x-min-version'?: string })['x-min-version']);
       // Cinder: a route whose method the microversion lacks is a fault (itemNotFound, with version headers).
       if (min && !atLeast(ctx.version, min.major, min.minor)) throw notFound('The resource could not be found.');
+      requireRoleFor(ctx, c.request.method, operationId);
       return handler({ ...r, params: c.request.params as Record<string, string>, query: c.request.query as RouteRequest['query'] });
     });
   }
@@ -78,6 +81,10 @@ export function createApp(deps: AppDeps): express.Express {
     notImplemented: async () => { throw new ApiError(501, 'notImplemented', 'The requested function is not supported.'); },
   });
   api.init();
+  // openapi-backend rebuilds its operation list from the whole document (lodash, a copy per operation)
+  // several times per request; the document never changes once initialised, so build it once.
+  const operations = api.router.getOperations();
+  api.router.getOperations = () => operations;
 
   const app = express();
   app.disable('x-powered-by');

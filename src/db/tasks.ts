@@ -108,6 +108,12 @@ export async function requeueExpired(conn: Conn, id: string): Promise<void> {
   });
 }
 
+/** Pending tasks no worker has taken since `before` (their backend has no live worker). */
+export async function lockUnclaimed(conn: Conn, before: Date, limit: number): Promise<DbTaskRow[]> {
+  return conn<DbTaskRow>('tasks').where('state', TaskState.pending).where('available_at', '<', before)
+    .orderBy('available_at').limit(limit).forUpdate().skipLocked();
+}
+
 /** Published but undelivered for too long (a lost message): publish again. */
 export async function republishStale(conn: Conn, olderThan: Date): Promise<number> {
   return conn('tasks').where('state', TaskState.pending).whereNotNull('published_at')

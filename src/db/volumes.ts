@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Conn } from './connection';
+import type { DbAttachmentRow } from './attachments';
 import { applyKeyset, type SortTerm } from './keyset';
 import { isUuidLike } from '../domain/ids';
 
@@ -28,9 +29,10 @@ export interface DbVolumeRow {
   launched_at: Date | null;
 }
 
-/** A volume with its type's name, as lists and shows need it. */
+/** A volume with its type's name (and, once loaded, its shown attachments), as lists and shows need it. */
 export interface DbVolumeView extends DbVolumeRow {
   volume_type_name: string | null;
+  attachments?: DbAttachmentRow[];
 }
 
 /** Which volumes a caller may see: one project, or every project (admin `all_tenants`). */

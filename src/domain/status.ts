@@ -74,7 +74,47 @@ export const VolumeTransitions = {
     to: V.deleting,
   },
   deleteFailed: { name: 'delete-failed', from: [V.deleting], to: V.errorDeleting },
+  /** attachment-create without a connector (`cinder/volume/api.py:_attachment_reserve`). */
+  reserve: { name: 'reserve', from: [V.available, V.downloading], to: V.reserved },
+  reserveMultiattach: { name: 'reserve', from: [V.available, V.inUse, V.downloading], to: V.reserved },
+  /** A connector arrives (attachment update, os-attach): the backend is asked to connect. */
+  connect: { name: 'connect', from: [V.reserved, V.attaching, V.inUse, V.available], to: V.attaching },
+  /** Legacy `os-reserve`: available (or in use, for multi-attach) → attaching. */
+  legacyReserve: { name: 'os-reserve', from: [V.available], to: V.attaching },
+  legacyReserveMultiattach: { name: 'os-reserve', from: [V.available, V.inUse], to: V.attaching },
+  beginDetaching: { name: 'os-begin_detaching', from: [V.inUse], to: V.detaching },
+  rollDetaching: { name: 'os-roll_detaching', from: [V.detaching], to: V.inUse },
+  /** Disconnecting one attachment. */
+  detach: { name: 'detach', from: [V.inUse, V.detaching, V.attaching, V.reserved], to: V.detaching },
 } satisfies Record<string, Transition<VolumeStatus>>;
+
+/** Statuses that only describe attachments, so recomputing them from the attachment rows is safe. */
+export const ATTACHMENT_DRIVEN: readonly VolumeStatus[] = [V.available, V.reserved, V.attaching, V.inUse, V.detaching];
+
+/**
+ * The volume status its attachments imply once nothing is in flight
+ * (after complete, detach, unreserve or a failed connect).
+ */
+export function statusFromAttachments(attachments: readonly string[]): { status: VolumeStatus; attachStatus: AttachStatus } {
+  const has = (s: AttachStatus) => attachments.includes(s);
+  if (has(AttachStatus.detaching)) return { status: V.detaching, attachStatus: AttachStatus.attached };
+  if (has(AttachStatus.attached) || has(AttachStatus.errorDetaching)) return { status: V.inUse, attachStatus: AttachStatus.attached };
+  if (has(AttachStatus.attaching)) return { status: V.attaching, attachStatus: AttachStatus.attaching };
+  if (has(AttachStatus.reserved)) return { status: V.reserved, attachStatus: AttachStatus.reserved };
+  return { status: V.available, attachStatus: AttachStatus.detached };
+}
+
+/** Attachment rows a volume's `attachments[]` shows: only attached ones, as Cinder (`_get_attachments`). */
+export const SHOWN_ATTACHMENT_STATUSES: readonly AttachStatus[] = [AttachStatus.attached];
+
+/** Attachment moves (attach_status). */
+export const AttachmentTransitions = {
+  connect: { name: 'connect', from: [AttachStatus.reserved, AttachStatus.attaching, AttachStatus.errorAttaching], to: AttachStatus.attaching },
+  complete: { name: 'complete', from: [AttachStatus.attaching, AttachStatus.attached, AttachStatus.reserved], to: AttachStatus.attached },
+  detach: { name: 'detach', from: [AttachStatus.attaching, AttachStatus.attached, AttachStatus.errorDetaching, AttachStatus.errorAttaching], to: AttachStatus.detaching },
+  connectFailed: { name: 'connect-failed', from: [AttachStatus.attaching], to: AttachStatus.errorAttaching },
+  detachFailed: { name: 'detach-failed', from: [AttachStatus.detaching], to: AttachStatus.errorDetaching },
+} satisfies Record<string, Transition<AttachStatus>>;
 
 /** Status an exhausted task leaves its volume in, keyed by task kind. */
 export const VOLUME_FAILURE_BY_TASK: Readonly<Record<string, Transition<VolumeStatus>>> = {

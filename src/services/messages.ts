@@ -10,6 +10,8 @@ export const MessageEvent = {
   scheduleAllocateVolume: { event: 'VOLUME_VOLUME_001_002', action: 'schedule allocate volume' },
   createVolume: { event: 'VOLUME_VOLUME_002_001', action: 'create volume' },
   deleteVolume: { event: 'VOLUME_VOLUME_008_001', action: 'delete volume' },
+  attachVolume: { event: 'VOLUME_VOLUME_004_001', action: 'attach volume' },
+  detachVolume: { event: 'VOLUME_VOLUME_011_001', action: 'detach volume' },
 } as const;
 export type MessageEvent = (typeof MessageEvent)[keyof typeof MessageEvent];
 

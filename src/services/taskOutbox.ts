@@ -3,11 +3,14 @@ import type { Tx } from '../db/connection';
 import * as tasks from '../db/tasks';
 import type { RequestContext } from './context';
 import type { Config } from '../config';
+import { volumeDriverPayload } from './extstorage';
 
 /** Task kinds: `<resource>.<operation>`; workers dispatch on these. */
 export const TaskKind = {
   volumeCreate: 'volume.create',
   volumeDelete: 'volume.delete',
+  volumeAttach: 'volume.attach',
+  volumeDetach: 'volume.detach',
 } as const;
 export type TaskKind = (typeof TaskKind)[keyof typeof TaskKind];
 
@@ -20,8 +23,10 @@ export async function enqueue(
   kind: TaskKind, resource: { type: string; id: string; backend: string }, payload: Record<string, unknown> = {},
 ): Promise<string> {
   const id = randomUUID();
+  // ExtStorage volumes: every task carries the provider and its parameters (empty for other backends).
+  const driverPayload = resource.type === 'volume' ? await volumeDriverPayload(trx, config, resource.backend, resource.id) : {};
   await tasks.insert(trx, {
-    id, kind, resource_type: resource.type, resource_id: resource.id, backend: resource.backend, payload,
+    id, kind, resource_type: resource.type, resource_id: resource.id, backend: resource.backend, payload: { ...driverPayload, ...payload },
     max_attempts: config.taskMaxAttempts, request_id: ctx?.requestId ?? null, project_id: ctx?.projectId ?? null,
   });
   return id;

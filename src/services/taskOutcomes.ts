@@ -4,6 +4,7 @@ import type { DbTaskRow } from '../db/tasks';
 import * as volumesDb from '../db/volumes';
 import { MessageEvent, recordMessage } from './messages';
 import { TaskKind } from './taskOutbox';
+import { attachmentFailed } from './attachmentState';
 
 /**
  * What a finished or failed task writes to the database. Workers call these
@@ -23,6 +24,8 @@ export async function volumeRemoved(trx: Tx, volumeId: string): Promise<void> {
 const FAILURE_EVENTS: Readonly<Record<string, MessageEvent>> = {
   [TaskKind.volumeCreate]: MessageEvent.createVolume,
   [TaskKind.volumeDelete]: MessageEvent.deleteVolume,
+  [TaskKind.volumeAttach]: MessageEvent.attachVolume,
+  [TaskKind.volumeDetach]: MessageEvent.detachVolume,
 };
 
 /**
@@ -30,6 +33,9 @@ const FAILURE_EVENTS: Readonly<Record<string, MessageEvent>> = {
  * for that kind of task, and its project gets a user message saying why.
  */
 export async function taskFailed(trx: Tx, task: DbTaskRow, reason: string): Promise<void> {
+  if (task.kind === TaskKind.volumeAttach || task.kind === TaskKind.volumeDetach) {
+    await attachmentFailed(trx, task.resource_id, String(task.payload.attachment_id), task.kind === TaskKind.volumeDetach);
+  }
   const transition = VOLUME_FAILURE_BY_TASK[task.kind];
   if (task.resource_type === 'volume' && transition) {
     await volumesDb.casStatus(trx, task.resource_id, transition.from, { status: transition.to });

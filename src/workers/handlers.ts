@@ -2,7 +2,10 @@ import type { Tx } from '../db/connection';
 import type { DbTaskRow } from '../db/tasks';
 import { TaskKind } from '../services/taskOutbox';
 import * as outcomes from '../services/taskOutcomes';
-import type { Driver } from './drivers/driver';
+import { DriverError } from '../domain/errors';
+import type { AttachPayload } from '../services/attachmentState';
+import { volumeConnected, volumeDisconnected } from '../services/attachmentState';
+import type { AttachResult, Driver } from './drivers/driver';
 
 /**
  * A task kind's two halves: `run` does the (idempotent) storage work and
@@ -24,4 +27,26 @@ export const handlers: Readonly<Record<string, TaskHandlerSpec<any>>> = {
     run: (task, driver) => driver.remove({ id: task.resource_id, location: location(task) }),
     commit: (trx, task) => outcomes.volumeRemoved(trx, task.resource_id),
   } satisfies TaskHandlerSpec<void>,
+  [TaskKind.volumeAttach]: {
+    run: (task, driver) => {
+      const p = task.payload as unknown as AttachPayload;
+      return supported(driver.attach?.bind(driver), 'attach')(
+        { id: task.resource_id, location: p.provider_location, multiattach: p.multiattach }, { serverId: p.server_id, mode: p.mode });
+    },
+    commit: (trx, task, r: AttachResult) => volumeConnected(trx, task.resource_id, task.payload as unknown as AttachPayload, r),
+  } satisfies TaskHandlerSpec<AttachResult>,
+  [TaskKind.volumeDetach]: {
+    run: (task, driver) => {
+      const p = task.payload as unknown as AttachPayload;
+      return supported(driver.detach?.bind(driver), 'detach')(
+        { id: task.resource_id, location: p.provider_location, multiattach: p.multiattach }, { serverId: p.server_id, mode: p.mode });
+    },
+    commit: (trx, task, location: string) =>
+      volumeDisconnected(trx, task.resource_id, String(task.payload.attachment_id), location),
+  } satisfies TaskHandlerSpec<string>,
 };
+
+function supported<F>(fn: F | undefined, op: string): F {
+  if (!fn) throw new DriverError(`the driver does not support ${op}`, false);
+  return fn;
+}

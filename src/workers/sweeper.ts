@@ -8,6 +8,8 @@ export interface SweeperOptions {
   readonly intervalMs: number;
   /** A published task nobody claimed for this long is published again (lost message). */
   readonly republishAfterMs: number;
+  /** A task no worker took for this long fails: its backend has no live worker. */
+  readonly unclaimedTimeoutMs: number;
 }
 
 /**
@@ -44,8 +46,13 @@ export class Sweeper {
           await tasksDb.requeueExpired(trx, t.id);
         }
       }
+      const unclaimed = await tasksDb.lockUnclaimed(trx, new Date(Date.now() - this.opts.unclaimedTimeoutMs), 100);
+      for (const t of unclaimed) {
+        this.log.warn({ task: t.id, kind: t.kind, backend: t.backend }, 'no worker took the task in time; failing it');
+        await failTask(trx, t, `no worker of backend ${t.backend} took the task in ${Math.round(this.opts.unclaimedTimeoutMs / 1000)} s`);
+      }
       const stale = await tasksDb.republishStale(trx, new Date(Date.now() - this.opts.republishAfterMs));
-      return expired.length + stale;
+      return expired.length + unclaimed.length + stale;
     });
     if (n > 0) this.notifier.tasksWritten();
     return n;

@@ -1,9 +1,10 @@
 import request from 'supertest';
 import fs from 'node:fs';
-import { PROJECT, TOKEN, startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
+import { PROJECT, TOKEN, liftQuotas, startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
 
 let cairn: TestCairn;
-beforeAll(async () => { cairn = await startTestCairn(); });
+// Backend "broken" cannot make its storage directory: every create there fails for good.
+beforeAll(async () => { cairn = await startTestCairn({ CAIRN_BACKENDS: 'file,broken', CAIRN_BACKEND_BROKEN_DIR: '/dev/null/broken' }); await liftQuotas(cairn.url); });
 afterAll(async () => { await cairn.stop(); });
 
 const api = () => request(cairn.url);
@@ -46,13 +47,13 @@ describe('volumes', () => {
   });
 
   it('a create the driver refuses for good ends in error, with a user message recorded', async () => {
-    const res = await api().post(v3('/volumes')).set(MV).send({ volume: { size: 2147483647 } });
+    await api().post(v3('/types')).set(MV).send({ volume_type: { name: 'on-broken', extra_specs: { volume_backend_name: 'broken' } } });
+    const res = await api().post(v3('/volumes')).set(MV).send({ volume: { size: 1, volume_type: 'on-broken' } });
     expect(res.status).toBe(202);
     await waitFor(async () => (await api().get(v3(`/volumes/${res.body.volume.id}`)).set(MV)).body.volume.status === 'error');
     const messages = await cairn.db('messages').where({ resource_uuid: res.body.volume.id });
     expect(messages).toHaveLength(1);
-    expect(messages[0].user_message).toMatch(/^create volume: .*does not fit/);
-    expect(fs.existsSync(`${cairn.dataDir}/volumes/file/volume-${res.body.volume.id}`)).toBe(false);
+    expect(messages[0].user_message).toMatch(/^create volume: create .* failed: ENOTDIR/);
   });
 
   it('an unknown action → 400 naming it', async () => {

@@ -44,3 +44,13 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | false>, timeo
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Lifts the test project's volume and gigabyte quotas (Cinder's default allows 10 volumes), through the API. */
+export async function liftQuotas(url: string, project = PROJECT): Promise<void> {
+  const res = await fetch(`${url}/v3/${project}/os-quota-sets/${project}`, {
+    method: 'PUT',
+    headers: { 'X-Auth-Token': `${USER}:${project}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ quota_set: { volumes: -1, gigabytes: -1, snapshots: -1 } }),
+  });
+  if (res.status !== 200) throw new Error(`lifting quotas failed: ${res.status} ${await res.text()}`);
+}

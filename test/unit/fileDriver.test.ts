@@ -41,6 +41,28 @@ describe('file driver', () => {
     expect(fs.existsSync(path.join(dir, 'volume-huge'))).toBe(false);
   });
 
+  it('attach moves under the server, detach back; a multi-attach volume stays at the top', async () => {
+    const top = await driver.create({ id: 'v1' }, 1);
+    const a = await driver.attach({ id: 'v1', location: top }, { serverId: 'srvA', mode: 'rw' });
+    expect(a.location).toBe(path.join(dir, 'srvA', 'volume-v1'));
+    expect(fs.existsSync(top)).toBe(false);
+    // Idempotent: a re-run after the move finds the file already there.
+    expect((await driver.attach({ id: 'v1', location: top }, { serverId: 'srvA', mode: 'rw' })).location).toBe(a.location);
+    expect(await driver.detach({ id: 'v1', location: a.location })).toBe(top);
+    fs.rmdirSync(path.join(dir, 'srvA'));
+    const shared = await driver.create({ id: 'v2' }, 1);
+    expect((await driver.attach({ id: 'v2', location: shared, multiattach: true }, { serverId: 'srvB', mode: 'ro' })).location).toBe(shared);
+  });
+
+  it('finds a volume whose recorded location is stale (a move that was never recorded)', async () => {
+    const top = await driver.create({ id: 'v3' }, 1);
+    fs.mkdirSync(path.join(dir, 'srvC'));
+    fs.renameSync(top, path.join(dir, 'srvC', 'volume-v3'));
+    expect((await driver.attach({ id: 'v3', location: top }, { serverId: 'srvD', mode: 'rw' })).location).toBe(path.join(dir, 'srvD', 'volume-v3'));
+    await driver.remove({ id: 'v3', location: top });
+    expect(fs.existsSync(path.join(dir, 'srvD', 'volume-v3'))).toBe(false);
+  });
+
   it('remove of a missing volume succeeds', async () => {
     await expect(driver.remove({ id: 'nope' })).resolves.toBeUndefined();
   });

@@ -3,6 +3,7 @@ import { isoCinder } from '../../db/time';
 import type { DbVolumeView } from '../../db/volumes';
 import type { Links } from './links';
 import { backendServiceUuid } from '../../domain/ids';
+import { volumeAttachmentItem } from './attachment';
 
 /**
  * Cinder's volume view (`cinder/api/v2/views/volumes.py` + v3 + the contrib
@@ -41,7 +42,7 @@ export function volumeDetail(v: DbVolumeView, o: VolumeViewOpts): Record<string,
     replication_status: null,
     consistencygroup_id: null,
     multiattach: v.multiattach,
-    attachments: [],
+    attachments: (v.attachments ?? []).map((a) => volumeAttachmentItem(a, o.isAdmin)),
   };
   if (o.isAdmin) body.migration_status = null;
   const mv = o.version;

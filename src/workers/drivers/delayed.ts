@@ -4,18 +4,26 @@ import type { Driver } from './driver';
  * Fault injection for crash tests: the wrapped driver finishes its work,
  * then waits `ms` before reporting — the window in which a killed worker
  * leaves done storage work with no recorded outcome. Enabled only by
- * `CAIRN_FAULT_DRIVER_DELAY_MS`.
+ * `CAIRN_FAULT_DRIVER_DELAY_MS`. Reads (inspect, diagnose) are not delayed.
  */
 export function delayedDriver(inner: Driver, ms: number): Driver {
-  const later = async <T>(p: Promise<T>): Promise<T> => {
-    const v = await p;
-    await new Promise((r) => setTimeout(r, ms));
-    return v;
-  };
+  const later = <A extends unknown[], R>(fn: ((...args: A) => Promise<R>) | undefined) =>
+    fn && (async (...args: A): Promise<R> => {
+      const v = await fn.apply(inner, args);
+      await new Promise((r) => setTimeout(r, ms));
+      return v;
+    });
   return {
     name: inner.name,
-    create: (vol, size) => later(inner.create(vol, size)),
-    remove: (vol) => later(inner.remove(vol)),
+    create: later(inner.create)!,
+    remove: later(inner.remove)!,
     inspect: (vol) => inner.inspect(vol),
+    grow: later(inner.grow),
+    attach: later(inner.attach),
+    detach: later(inner.detach),
+    copyFrom: later(inner.copyFrom),
+    snapshot: later(inner.snapshot),
+    removeSnapshot: later(inner.removeSnapshot),
+    diagnose: inner.diagnose && (() => inner.diagnose!()),
   };
 }

@@ -3,7 +3,7 @@ import { constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { DriverError } from '../../domain/errors';
 import { gibToBytes } from '../../domain/units';
-import type { Driver, DriverVolumeInfo, VolumeRef } from './driver';
+import type { AttachResult, AttachTarget, Driver, DriverVolumeInfo, VolumeRef } from './driver';
 
 /** Filesystem errors worth a retry (out of space may clear; a bad path will not). */
 const TRANSIENT = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ENOSPC', 'EINTR', 'EIO']);
@@ -15,7 +15,9 @@ function wrap(op: string, err: unknown): DriverError {
 
 /**
  * Volumes as sparse files, Ganeti's file layout: `<dir>/volume-<id>` while
- * detached. Paths are always built here and checked to stay under `dir`.
+ * detached, `<dir>/<server>/volume-<id>` while attached to one server (a
+ * multi-attach volume stays at the top level). Paths are always built here
+ * and checked to stay under `dir`.
  */
 export class FileDriver implements Driver {
   readonly name = 'file';
@@ -25,6 +27,11 @@ export class FileDriver implements Driver {
   /** The detached location of a volume. */
   topLevelPath(id: string): string {
     return this.checked(path.join(this.dir, `volume-${id}`));
+  }
+
+  /** Where a volume lives while attached to `serverId` only. */
+  serverPath(id: string, serverId: string): string {
+    return this.checked(path.join(this.dir, serverId, `volume-${id}`));
   }
 
   private checked(p: string): string {
@@ -37,6 +44,26 @@ export class FileDriver implements Driver {
 
   private current(vol: VolumeRef): string {
     return vol.location ? this.checked(vol.location) : this.topLevelPath(vol.id);
+  }
+
+  /**
+   * Where the volume's file really is: the recorded location, else the top
+   * level, else any server folder. A move whose outcome was never recorded
+   * (worker killed between rename and commit, then the task failed) leaves
+   * the record stale; names are unique, so the file is found anyway.
+   */
+  private async locate(vol: VolumeRef): Promise<string> {
+    const recorded = this.current(vol);
+    if (await exists(recorded)) return recorded;
+    const top = this.topLevelPath(vol.id);
+    if (await exists(top)) return top;
+    const entries = await fs.readdir(this.dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const candidate = path.join(this.dir, e.name, `volume-${vol.id}`);
+      if (await exists(candidate)) return candidate;
+    }
+    return recorded;
   }
 
   async create(vol: VolumeRef, sizeGib: number): Promise<string> {
@@ -77,7 +104,7 @@ export class FileDriver implements Driver {
   }
 
   async remove(vol: VolumeRef): Promise<void> {
-    const file = this.current(vol);
+    const file = await this.locate(vol);
     try {
       await fs.rm(file, { force: true });
     } catch (err) {
@@ -85,8 +112,38 @@ export class FileDriver implements Driver {
     }
   }
 
+  async attach(vol: VolumeRef, target: AttachTarget): Promise<AttachResult> {
+    // Shared (multi-attach) and server-less (host) attachments keep the volume at the top level.
+    const dest = vol.multiattach || !target.serverId ? this.topLevelPath(vol.id) : this.serverPath(vol.id, target.serverId);
+    await this.move(await this.locate(vol), dest);
+    return { location: dest, devicePath: dest, driverVolumeType: 'local' };
+  }
+
+  async detach(vol: VolumeRef): Promise<string> {
+    const dest = this.topLevelPath(vol.id);
+    await this.move(await this.locate(vol), dest);
+    return dest;
+  }
+
+  /**
+   * Ganeti's disk move on attach/detach: rename, storage first, the caller
+   * records the new location after. Re-running after a crash finds the file
+   * already at `to` and succeeds.
+   */
+  private async move(from: string, to: string): Promise<void> {
+    if (from === to) return;
+    try {
+      await fs.mkdir(path.dirname(to), { recursive: true });
+      await fs.rename(from, to);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOENT' && await exists(to)) return;
+      throw wrap(`move ${from} to ${to}`, err);
+    }
+  }
+
   async inspect(vol: VolumeRef): Promise<DriverVolumeInfo> {
-    const file = this.current(vol);
+    const file = await this.locate(vol);
     try {
       const st = await fs.stat(file);
       return { location: file, exists: true, sizeBytes: st.size, allocatedBytes: st.blocks * 512 };
@@ -95,4 +152,8 @@ export class FileDriver implements Driver {
       throw wrap(`inspect ${file}`, err);
     }
   }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.access(p).then(() => true, () => false);
 }
