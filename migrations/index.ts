@@ -1,6 +1,10 @@
 import type { Knex } from 'knex';
 import * as createCore from './20261123170000_create_core';
 import * as seedDefaultType from './20261123170100_seed_default_type';
+import * as createAttachments from './20261123180000_create_attachments';
+import * as createQuotas from './20261123190000_create_quotas';
+import * as createSnapshots from './20261123200000_create_snapshots';
+import * as addVolumePendingSize from './20261123201000_add_volume_pending_size';
 
 /**
  * The migrations in order. Listed statically (not read from a folder) so
@@ -9,4 +13,8 @@ import * as seedDefaultType from './20261123170100_seed_default_type';
 export const migrations: ReadonlyArray<{ name: string; up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }> = [
   { name: '20261123170000_create_core', ...createCore },
   { name: '20261123170100_seed_default_type', ...seedDefaultType },
+  { name: '20261123180000_create_attachments', ...createAttachments },
+  { name: '20261123190000_create_quotas', ...createQuotas },
+  { name: '20261123200000_create_snapshots', ...createSnapshots },
+  { name: '20261123201000_add_volume_pending_size', ...addVolumePendingSize },
 ];

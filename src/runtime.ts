@@ -3,7 +3,7 @@ import pino, { type Logger } from 'pino';
 import { createApp } from './app';
 import type { Config } from './config';
 import { migrateLatest, openDb, type Db } from './db/connection';
-import { noAuth } from './routes/auth';
+import { authenticatorFor } from './auth';
 import { buildRoutes } from './routes';
 import type { TaskNotifier } from './services/deps';
 import { capabilitiesOf } from './services/placement';
@@ -66,6 +66,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
     sweeper = new Sweeper(db, relay, log.child({ part: 'sweeper' }), {
       intervalMs: Math.max(250, Math.min(5000, config.taskLeaseSeconds * 250)),
       republishAfterMs: Math.max(10_000, config.taskLeaseSeconds * 5000),
+      unclaimedTimeoutMs: config.taskUnclaimedTimeoutSeconds * 1000,
     });
   }
 
@@ -73,11 +74,18 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
     const backend = config.backends.find((b) => b.name === name);
     if (!backend) throw new Error(`unknown backend ${name}; configured: ${config.backends.map((b) => b.name).join(', ')}`);
     const host = `${config.hostname}@${backend.name}`;
-    const driver = config.faultDriverDelayMs > 0 ? delayedDriver(driverFor(backend), config.faultDriverDelayMs) : driverFor(backend);
+    const base = driverFor(backend);
+    const driver = config.faultDriverDelayMs > 0 ? delayedDriver(base, config.faultDriverDelayMs) : base;
     const runner = new TaskRunner(db, driver, { owner: `${host}:${process.pid}`, leaseSeconds: config.taskLeaseSeconds },
       log.child({ part: 'worker', backend: backend.name }));
     await transport.consume(backend.name, runner.handle, 16);
-    const hb = new Heartbeat(db, { binary: Binary.volume, host, zone: config.availabilityZone, report: () => ({ capabilities: capabilitiesOf(backend) }) },
+    // ExtStorage workers advertise their providers (validity, checksum, parameters): the API checks creates
+    // against them and `cairn-manage storage diagnose` compares them across hosts.
+    const report = async () => ({
+      capabilities: capabilitiesOf(backend),
+      ...(backend.driver === 'extstorage' && base.diagnose ? { providers: await base.diagnose() } : {}),
+    });
+    const hb = new Heartbeat(db, { binary: Binary.volume, host, zone: config.availabilityZone, report },
       config.heartbeatSeconds * 1000, log);
     await hb.start();
     stops.push(() => hb.stop());
@@ -88,7 +96,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
   if (roles.api) {
     const app = createApp({
       routes: buildRoutes({ db, config, notifier }),
-      authenticate: noAuth(config),
+      authenticate: authenticatorFor(config, log.child({ part: 'auth' })),
       log: log.child({ part: 'api' }),
     });
     server = await new Promise<Server>((resolve, reject) => {

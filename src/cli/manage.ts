@@ -5,7 +5,9 @@ import { migrateLatest, openDb, type Db } from '../db/connection';
 import * as volumesDb from '../db/volumes';
 import { isoCinder } from '../db/time';
 import { ServiceRegistry } from '../services/serviceRegistry';
+import { formatVerifyReport, verifyQuotas } from '../services/quotaVerify';
 import { driverFor } from '../workers/drivers';
+import { registerStorageCommands } from './storageCommands';
 
 /** `cairn-manage`: operators' commands against the configured database. */
 async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
@@ -50,6 +52,18 @@ program.command('service').description('services').command('list').description('
     console.log(table(rows.map((s) => ({ ...s, state: s.up ? 'up' : 'down', heartbeat_at: isoCinder(s.heartbeat_at) })),
       ['binary', 'host', 'zone', 'state', 'heartbeat_at']));
   }));
+
+program.command('quota').description('quotas').command('verify')
+  .description('recount usage from the resources, compare with limits and the enforcement path; exit 1 on a violation')
+  .option('--project <id>', 'only this project')
+  .option('--json', 'the report as JSON')
+  .action((o: { project?: string; json?: boolean }) => withDb(async (d) => {
+    const report = await verifyQuotas(d, { projectId: o.project });
+    console.log(o.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
+    if (report.violations.length) process.exitCode = 1;
+  }));
+
+registerStorageCommands(program, withDb);
 
 program.parseAsync().catch((err) => {
   console.error(err instanceof Error ? err.message : err);

@@ -1,4 +1,6 @@
 import type { Conn } from './connection';
+import { isUuidLike } from '../domain/ids';
+import { applyKeyset } from './keyset';
 
 export interface DbMessageRow {
   id: string;
@@ -17,8 +19,24 @@ export async function insert(conn: Conn, m: DbMessageRow): Promise<void> {
   await conn('messages').insert(m);
 }
 
-export async function listForProject(conn: Conn, projectId: string | undefined): Promise<DbMessageRow[]> {
-  const q = conn<DbMessageRow>('messages').orderBy('created_at', 'desc');
+
+export async function find(conn: Conn, id: string, projectId: string | undefined): Promise<DbMessageRow | undefined> {
+  if (!isUuidLike(id)) return undefined;
+  const q = conn<DbMessageRow>('messages').where('id', id);
   if (projectId !== undefined) q.where('project_id', projectId);
-  return q;
+  return q.first();
+}
+
+export async function page(conn: Conn, projectId: string | undefined, f: { resource_uuid?: string; resource_type?: string; event_id?: string; request_id?: string; message_level?: string },
+  limit: number, markerId?: string): Promise<DbMessageRow[]> {
+  const q = conn<DbMessageRow>('messages').where('expires_at', '>', new Date());
+  if (projectId !== undefined) q.where('project_id', projectId);
+  for (const [k, v] of Object.entries(f)) if (v !== undefined) q.where(k, v);
+  applyKeyset(q, 'messages', [{ expr: 'messages.created_at', dir: 'desc' }], markerId);
+  return q.limit(limit);
+}
+
+export async function remove(conn: Conn, id: string): Promise<boolean> {
+  // RETURNING: PGlite's knex client reports no row count for DELETE.
+  return (await conn('messages').where('id', id).delete().returning('id')).length > 0;
 }

@@ -2,5 +2,6 @@
 export function isoCinder(d: Date | string | null | undefined): string | null {
   if (d === null || d === undefined) return null;
   const date = typeof d === 'string' ? new Date(d) : d;
-  return date.toISOString().replace('Z', '000').replace(/(\.\d{6})\d*$/, '$1');
+  // toISOString() is always `…ss.sssZ`: milliseconds, padded to Cinder's microseconds.
+  return `${date.toISOString().slice(0, -1)}000`;
 }

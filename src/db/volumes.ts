@@ -24,6 +24,9 @@ export interface DbVolumeRow {
   provider_location: string | null;
   metadata: Record<string, string>;
   admin_metadata: Record<string, string>;
+  /** The size an extend in progress will give the volume (counted by quota usage meanwhile). */
+  pending_size?: number | null;
+  image_metadata?: Record<string, string> | null;
   created_at: Date;
   updated_at: Date | null;
   launched_at: Date | null;
@@ -153,6 +156,7 @@ function serialise(fields: Writable): Record<string, unknown> {
   const out: Record<string, unknown> = { ...fields, updated_at: fields.updated_at ?? new Date() };
   if (fields.metadata !== undefined) out.metadata = JSON.stringify(fields.metadata);
   if (fields.admin_metadata !== undefined) out.admin_metadata = JSON.stringify(fields.admin_metadata);
+  if (fields.image_metadata !== undefined) out.image_metadata = fields.image_metadata === null ? null : JSON.stringify(fields.image_metadata);
   return out;
 }
 

@@ -84,6 +84,10 @@ export const VolumeTransitions = {
   legacyReserveMultiattach: { name: 'os-reserve', from: [V.available, V.inUse], to: V.attaching },
   beginDetaching: { name: 'os-begin_detaching', from: [V.inUse], to: V.detaching },
   rollDetaching: { name: 'os-roll_detaching', from: [V.detaching], to: V.inUse },
+  /** os-extend: available (in-use from 3.42) → extending → back (see statusFromAttachments). */
+  extend: { name: 'os-extend', from: [V.available], to: V.extending },
+  extendAttached: { name: 'os-extend', from: [V.available, V.inUse], to: V.extending },
+  extendFailed: { name: 'extend-failed', from: [V.extending], to: V.errorExtending },
   /** Disconnecting one attachment. */
   detach: { name: 'detach', from: [V.inUse, V.detaching, V.attaching, V.reserved], to: V.detaching },
 } satisfies Record<string, Transition<VolumeStatus>>;
@@ -120,10 +124,88 @@ export const AttachmentTransitions = {
 export const VOLUME_FAILURE_BY_TASK: Readonly<Record<string, Transition<VolumeStatus>>> = {
   'volume.create': VolumeTransitions.createFailed,
   'volume.delete': VolumeTransitions.deleteFailed,
+  'volume.extend': VolumeTransitions.extendFailed,
 };
+
+/** Statuses a volume may be retyped from (Cinder `volume/api.py:retype`). */
+export const VOLUME_RETYPABLE: readonly VolumeStatus[] = [V.available, V.inUse];
+
+/**
+ * `os-reset_status` (admin) may set any known status: the one sanctioned
+ * jump outside the transitions above. Returns undefined for an unknown one.
+ */
+export function resetTarget(status: string): VolumeStatus | undefined {
+  return ALL_VOLUME_STATUSES.find((s) => s === status);
+}
+export const ALL_ATTACH_STATUSES: readonly AttachStatus[] = Object.values(AttachStatus);
 
 /** Human text for the 400 Cinder answers when a delete is refused. */
 export const VOLUME_DELETE_REFUSAL =
   'Volume status must be available or error or error_restoring or error_extending or error_managing ' +
   'and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, ' +
   'or be disassociated from snapshots after volume transfer.';
+
+// --- snapshots -------------------------------------------------------------
+
+/** Snapshot statuses (`cinder/objects/fields.py:SnapshotStatus`). */
+export const SnapshotStatus = {
+  error: 'error',
+  available: 'available',
+  creating: 'creating',
+  deleting: 'deleting',
+  deleted: 'deleted',
+  updating: 'updating',
+  errorDeleting: 'error_deleting',
+  unmanaging: 'unmanaging',
+  backingUp: 'backing-up',
+  restoring: 'restoring',
+} as const;
+export type SnapshotStatus = (typeof SnapshotStatus)[keyof typeof SnapshotStatus];
+export const ALL_SNAPSHOT_STATUSES: readonly SnapshotStatus[] = Object.values(SnapshotStatus);
+
+const S = SnapshotStatus;
+
+/** Statuses a snapshot may be deleted from, and that a cascade delete of its volume accepts (`volume/api.py`). */
+export const SNAPSHOT_DELETABLE: readonly SnapshotStatus[] = [S.available, S.error];
+
+/** Volume statuses a snapshot may be taken of: `available`, plus `in-use` with `force` (or always from 3.66). */
+export const SNAPSHOT_SOURCE: readonly VolumeStatus[] = [V.available];
+export const SNAPSHOT_SOURCE_IN_USE: readonly VolumeStatus[] = [V.available, V.inUse];
+/** What a new volume may be made from (`flows/api/create_volume.py`: SNAPSHOT_/SRC_VOL_PROCEED_STATUS). */
+export const CLONE_SOURCE: readonly VolumeStatus[] = [V.available, V.inUse];
+export const SNAPSHOT_PROCEED: readonly SnapshotStatus[] = [S.available];
+
+export const SnapshotTransitions = {
+  createDone: { name: 'create-done', from: [S.creating], to: S.available },
+  createFailed: { name: 'create-failed', from: [S.creating], to: S.error },
+  delete: { name: 'delete', from: SNAPSHOT_DELETABLE, to: S.deleting },
+  /** `os-force_delete` (admin) and a forced cascade: Cinder sets no status condition at all. */
+  forceDelete: { name: 'force-delete', from: ALL_SNAPSHOT_STATUSES, to: S.deleting },
+  deleteFailed: { name: 'delete-failed', from: [S.deleting], to: S.errorDeleting },
+  /** revert (3.40): the snapshot being restored from; back to available whatever the outcome. */
+  restore: { name: 'revert', from: [S.available], to: S.restoring },
+  restoreDone: { name: 'revert-done', from: [S.restoring], to: S.available },
+} satisfies Record<string, Transition<SnapshotStatus>>;
+
+/** Status an exhausted snapshot task leaves its snapshot in, keyed by task kind. */
+export const SNAPSHOT_FAILURE_BY_TASK: Readonly<Record<string, Transition<SnapshotStatus>>> = {
+  'snapshot.create': SnapshotTransitions.createFailed,
+  'snapshot.delete': SnapshotTransitions.deleteFailed,
+  // A cascade delete's snapshots fail with their volume's task.
+  'volume.delete': SnapshotTransitions.deleteFailed,
+};
+
+/** The volume side of a revert (`volume/api.py:revert_to_snapshot`, `manager.py`: a failure leaves `error`). */
+export const VolumeRevertTransitions = {
+  begin: { name: 'revert', from: [V.available], to: V.reverting },
+  done: { name: 'revert-done', from: [V.reverting], to: V.available },
+  failed: { name: 'revert-failed', from: [V.reverting], to: V.error },
+} satisfies Record<string, Transition<VolumeStatus>>;
+
+/** `os-reset_status` on a snapshot (admin): any known status. Undefined for an unknown one. */
+export function snapshotResetTarget(status: string): SnapshotStatus | undefined {
+  return ALL_SNAPSHOT_STATUSES.find((s) => s === status);
+}
+
+/** A snapshot create starts at 0% and ends at 100% (Cinder's `progress`). */
+export const SNAPSHOT_PROGRESS = { start: '0%', done: '100%' } as const;

@@ -7,14 +7,41 @@ import type { RouteTable } from './http';
 import { infoRoutes } from './info';
 import { volumeRoutes } from './volumes';
 import { volumeActionRoutes } from './volumeActions';
+import { attachmentRoutes } from './attachments';
+import { AttachmentService } from '../services/attachments';
+import { LegacyAttachService } from '../services/legacyAttach';
+import { attachActions } from './actions/attach';
+import { volumeActions } from './actions/volume';
+import { VolumeActionService } from '../services/volumeActions';
 import { volumeTypeRoutes } from './volumeTypes';
+import { messageRoutes } from './messages';
+import { MessageQueries } from '../services/messageQueries';
+import { quotaRoutes } from './quotas';
+import { QuotaService } from '../services/quotas';
+import { snapshotRoutes } from './snapshots';
+import { snapshotActionRoutes, snapshotAdminActions } from './snapshotActions';
+import { SnapshotService } from '../services/snapshots';
+import { revertActions } from './actions/revert';
+import { VolumeRevertService } from '../services/volumeRevert';
 
 /** Every operationId of the OpenAPI document, bound to its handler. */
 export function buildRoutes(deps: ServiceDeps): RouteTable {
+  const attachments = new AttachmentService(deps);
+  const volumes = new VolumeService(deps);
+  const snapshots = new SnapshotService(deps);
   return {
-    ...volumeRoutes(new VolumeService(deps)),
-    ...volumeActionRoutes(),
+    ...volumeRoutes(volumes),
+    ...volumeActionRoutes(
+      attachActions(new LegacyAttachService(deps, attachments)),
+      volumeActions(new VolumeActionService(deps), volumes),
+      revertActions(new VolumeRevertService(deps)),
+    ),
+    ...snapshotRoutes(snapshots),
+    ...snapshotActionRoutes(snapshotAdminActions(snapshots)),
+    ...attachmentRoutes(attachments),
+    ...messageRoutes(new MessageQueries(deps)),
     ...volumeTypeRoutes(new VolumeTypeService(deps)),
+    ...quotaRoutes(new QuotaService(deps)),
     ...infoRoutes(new LimitsService(deps), new ServiceRegistry(deps), deps.config.availabilityZone),
   };
 }

@@ -9,7 +9,7 @@ import extensions from './extensions.json';
 /** Limits, availability zones, services and extensions. */
 export function infoRoutes(limits: LimitsService, registry: ServiceRegistry, zone: string): RouteTable {
   return {
-    showLimits: async (r) => ok({ limits: { rate: [], absolute: await limits.absolute(r.ctx) } }),
+    showLimits: async (r) => ok({ limits: { rate: [], absolute: await limits.absolute(r.ctx, one(r.query.project_id)) } }),
     listAvailabilityZones: async () => ok({ availabilityZoneInfo: [{ zoneName: zone, zoneState: { available: true } }] }),
     listExtensions: async () => ok({ extensions }),
     listServices: async (r) => {

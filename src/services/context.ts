@@ -16,7 +16,7 @@ export function requireAdmin(ctx: RequestContext, action: string): void {
   if (!ctx.isAdmin) throw forbidden(action);
 }
 
-/** A reader may look but not change anything. */
+/** Changing anything needs `member` (or `admin`): a reader, or a token with no role cairn knows, may only look. */
 export function requireWriter(ctx: RequestContext, action: string): void {
-  if (!ctx.isAdmin && !ctx.roles.includes('member') && ctx.roles.includes('reader')) throw forbidden(action);
+  if (!ctx.isAdmin && !ctx.roles.includes('member')) throw forbidden(action);
 }

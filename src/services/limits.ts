@@ -1,29 +1,17 @@
-import * as volumesDb from '../db/volumes';
 import type { RequestContext } from './context';
 import type { ServiceDeps } from './deps';
+import { QuotaService } from './quotas';
 
-/** Cinder's default quotas (`cinder/quota.py`), until per-project quotas exist. */
-export const DEFAULT_QUOTAS = {
-  volumes: 10, snapshots: 10, gigabytes: 1000, backups: 10, backup_gigabytes: 1000, groups: 10, per_volume_gigabytes: -1,
-} as const;
-
+/** `GET /limits`: the project's quota limits and what it uses, as Cinder's absolute limits. */
 export class LimitsService {
-  constructor(private readonly deps: ServiceDeps) {}
+  private readonly quotas: QuotaService;
 
-  /** `GET /limits`: absolute limits and what the project uses now, summed from its volumes. */
-  async absolute(ctx: RequestContext): Promise<Record<string, number>> {
-    const used = await volumesDb.summary(this.deps.db, { projectId: ctx.projectId });
-    return {
-      maxTotalVolumes: DEFAULT_QUOTAS.volumes,
-      maxTotalSnapshots: DEFAULT_QUOTAS.snapshots,
-      maxTotalVolumeGigabytes: DEFAULT_QUOTAS.gigabytes,
-      maxTotalBackups: DEFAULT_QUOTAS.backups,
-      maxTotalBackupGigabytes: DEFAULT_QUOTAS.backup_gigabytes,
-      totalVolumesUsed: used.count,
-      totalGigabytesUsed: used.size,
-      totalSnapshotsUsed: 0,
-      totalBackupsUsed: 0,
-      totalBackupGigabytesUsed: 0,
-    };
+  constructor(deps: ServiceDeps) {
+    this.quotas = new QuotaService(deps);
+  }
+
+  /** `projectId`: an admin's `?project_id=` (3.39); anyone else gets their own project's figures. */
+  async absolute(ctx: RequestContext, projectId?: string): Promise<Record<string, number>> {
+    return this.quotas.absolute(ctx, projectId);
   }
 }

@@ -12,6 +12,11 @@ export const MessageEvent = {
   deleteVolume: { event: 'VOLUME_VOLUME_008_001', action: 'delete volume' },
   attachVolume: { event: 'VOLUME_VOLUME_004_001', action: 'attach volume' },
   detachVolume: { event: 'VOLUME_VOLUME_011_001', action: 'detach volume' },
+  extendVolume: { event: 'VOLUME_VOLUME_003_001', action: 'extend volume' },
+  createSnapshot: { event: 'VOLUME_VOLUME_SNAPSHOT_009_001', action: 'create snapshot' },
+  deleteSnapshot: { event: 'VOLUME_VOLUME_SNAPSHOT_010_001', action: 'delete snapshot' },
+  // Cinder's message_field has no revert action (its manager only logs); cairn's own id.
+  revertVolume: { event: 'VOLUME_VOLUME_020_001', action: 'revert volume to snapshot' },
 } as const;
 export type MessageEvent = (typeof MessageEvent)[keyof typeof MessageEvent];
 

@@ -11,6 +11,10 @@ export const TaskKind = {
   volumeDelete: 'volume.delete',
   volumeAttach: 'volume.attach',
   volumeDetach: 'volume.detach',
+  volumeExtend: 'volume.extend',
+  volumeRevert: 'volume.revert',
+  snapshotCreate: 'snapshot.create',
+  snapshotDelete: 'snapshot.delete',
 } as const;
 export type TaskKind = (typeof TaskKind)[keyof typeof TaskKind];
 

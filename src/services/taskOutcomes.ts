@@ -1,10 +1,12 @@
-import { VolumeTransitions, VOLUME_FAILURE_BY_TASK } from '../domain/status';
+import { statusFromAttachments, VolumeStatus, VolumeTransitions, VOLUME_FAILURE_BY_TASK } from '../domain/status';
+import * as attachmentsDb from '../db/attachments';
 import type { Tx } from '../db/connection';
 import type { DbTaskRow } from '../db/tasks';
 import * as volumesDb from '../db/volumes';
 import { MessageEvent, recordMessage } from './messages';
 import { TaskKind } from './taskOutbox';
 import { attachmentFailed } from './attachmentState';
+import { SNAPSHOT_FAILURE_EVENTS, snapshotTaskFailed } from './snapshotOutcomes';
 
 /**
  * What a finished or failed task writes to the database. Workers call these
@@ -17,6 +19,13 @@ export async function volumeCreated(trx: Tx, volumeId: string, location: string)
   await volumesDb.casStatus(trx, volumeId, t.from, { status: t.to, provider_location: location, launched_at: new Date() });
 }
 
+/** The backend grew the volume: the pending size becomes the size; the status goes back to what its attachments say. */
+export async function volumeExtended(trx: Tx, volumeId: string, newSize: number): Promise<void> {
+  const rows = await attachmentsDb.ofVolume(trx, volumeId);
+  await volumesDb.casStatus(trx, volumeId, [VolumeStatus.extending],
+    { status: statusFromAttachments(rows.map((r) => r.attach_status)).status, size: newSize, pending_size: null });
+}
+
 export async function volumeRemoved(trx: Tx, volumeId: string): Promise<void> {
   await volumesDb.remove(trx, volumeId);
 }
@@ -26,6 +35,8 @@ const FAILURE_EVENTS: Readonly<Record<string, MessageEvent>> = {
   [TaskKind.volumeDelete]: MessageEvent.deleteVolume,
   [TaskKind.volumeAttach]: MessageEvent.attachVolume,
   [TaskKind.volumeDetach]: MessageEvent.detachVolume,
+  [TaskKind.volumeExtend]: MessageEvent.extendVolume,
+  ...SNAPSHOT_FAILURE_EVENTS,
 };
 
 /**
@@ -33,12 +44,15 @@ const FAILURE_EVENTS: Readonly<Record<string, MessageEvent>> = {
  * for that kind of task, and its project gets a user message saying why.
  */
 export async function taskFailed(trx: Tx, task: DbTaskRow, reason: string): Promise<void> {
+  await snapshotTaskFailed(trx, task);
   if (task.kind === TaskKind.volumeAttach || task.kind === TaskKind.volumeDetach) {
     await attachmentFailed(trx, task.resource_id, String(task.payload.attachment_id), task.kind === TaskKind.volumeDetach);
   }
   const transition = VOLUME_FAILURE_BY_TASK[task.kind];
   if (task.resource_type === 'volume' && transition) {
-    await volumesDb.casStatus(trx, task.resource_id, transition.from, { status: transition.to });
+    // A failed extend gives its quota charge (the pending size) back, as Cinder rolls back its reservation.
+    const release = task.kind === TaskKind.volumeExtend ? { pending_size: null } : {};
+    await volumesDb.casStatus(trx, task.resource_id, transition.from, { status: transition.to, ...release });
   }
   const event = FAILURE_EVENTS[task.kind];
   if (event && task.project_id) {

@@ -2,18 +2,26 @@ import { randomUUID } from 'node:crypto';
 import { badRequest, invalidInput, invalidVolume, notFound, notImplemented } from '../domain/errors';
 import { atLeast } from '../domain/microversion';
 import {
-  AttachStatus, VolumeStatus, VolumeTransitions, VOLUME_DELETE_REFUSAL, type Transition,
+  AttachStatus, SHOWN_ATTACHMENT_STATUSES, VolumeStatus, VolumeTransitions, VOLUME_DELETE_REFUSAL, type Transition,
 } from '../domain/status';
 import type { Conn, Tx } from '../db/connection';
 import * as volumesDb from '../db/volumes';
+import * as attachmentsDb from '../db/attachments';
+import type { DbAttachmentRow } from '../db/attachments';
 import type { DbVolumeRow, DbVolumeView, VolumeFilters, VolumeScope } from '../db/volumes';
 import { requireAdmin, requireWriter, type RequestContext } from './context';
 import type { ServiceDeps } from './deps';
 import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging, type RawQuery } from './listQuery';
+import { checkExtStorageSpecs } from './extstorage';
 import { placeVolume } from './placement';
+import { chargeQuota } from './quotas';
 import { recordMessage, MessageEvent } from './messages';
 import { enqueue, TaskKind } from './taskOutbox';
 import { resolveTypeForCreate } from './volumeTypes';
+import {
+  checkOneSource, hasCopySource, lockSource, placeFromSource, sizeFromSource, sourceColumns, sourcePayload, typeForSource,
+} from './volumeSources';
+import { snapshotsForVolumeDelete } from './snapshotCascade';
 
 export interface CreateVolumeInput {
   size?: number | string | null;
@@ -79,7 +87,7 @@ export class VolumeService {
   async get(ctx: RequestContext, id: string, conn: Conn = this.db): Promise<DbVolumeView> {
     const v = await volumesDb.find(conn, id, scopeOf(ctx, true));
     if (!v) throw notFound(`Volume ${id} could not be found.`);
-    return v;
+    return (await withAttachments(conn, [v]))[0]!;
   }
 
   async create(ctx: RequestContext, input: CreateVolumeInput): Promise<DbVolumeView> {
@@ -89,16 +97,16 @@ export class VolumeService {
         'enabled volume types. Contact your administrator to create a multiattach enabled volume type and use ' +
         'it to create multiattach volumes.');
     }
-    if (input.snapshot_id) throw notFound(`Snapshot ${input.snapshot_id} could not be found.`);
-    if (input.source_volid || input.imageRef || input.image_id || input.backup_id) {
-      throw notImplemented('Creating a volume from a source volume, image or backup is not supported yet.');
+    checkOneSource(input);
+    if (input.imageRef || input.image_id || input.backup_id) {
+      throw notImplemented('Creating a volume from an image or backup is not supported yet.');
     }
-    if (input.size === undefined || input.size === null) {
+    if ((input.size === undefined || input.size === null) && !hasCopySource(input)) {
       // Cinder 21 answers this with webob's bare 400 text.
       throw badRequest('The server could not comply with the request since it is either malformed or otherwise incorrect.');
     }
-    const size = Number(input.size);
-    if (!Number.isInteger(size) || size < 1) {
+    const asked = input.size === undefined || input.size === null ? undefined : Number(input.size);
+    if (asked !== undefined && (!Number.isInteger(asked) || asked < 1)) {
       throw invalidInput(`Volume size '${input.size}' must be an integer and greater than 0`);
     }
     const az = input.availability_zone ?? this.deps.config.availabilityZone;
@@ -106,30 +114,40 @@ export class VolumeService {
 
     const id = randomUUID();
     const now = new Date();
+    let created: DbVolumeView | undefined;
     await this.db.transaction(async (trx) => {
-      const type = await resolveTypeForCreate(trx, ctx, input.volume_type ?? undefined);
-      const placement = placeVolume(this.deps.config, type.extraSpecs);
+      // A snapshot or volume to copy (volumeSources.ts) decides the default size, the type and the backend.
+      const source = await lockSource(trx, ctx, input);
+      const size = source ? sizeFromSource(asked, source) : asked!;
+      const type = source ? await typeForSource(trx, ctx, this.deps.config, input.volume_type, source)
+        : await resolveTypeForCreate(trx, ctx, input.volume_type ?? undefined);
+      // The volume row inserted below is the charge: the check holds the project's quota lock until commit.
+      await chargeQuota(trx, ctx.projectId, { resource: 'volumes', volumes: 1, gigabytes: size, perVolumeSize: size, volumeType: type });
+      const placement = source ? placeFromSource(source, type) : placeVolume(this.deps.config, type.extraSpecs);
+      if (placement.ok) await checkExtStorageSpecs(trx, this.deps.config, placement.backend, type.extraSpecs);
       const row: DbVolumeRow = {
         id, project_id: ctx.projectId, user_id: ctx.userId,
         display_name: input.name ?? input.display_name ?? null,
         display_description: input.description ?? input.display_description ?? null,
         size, status: placement.ok ? VolumeStatus.creating : VolumeStatus.error,
         attach_status: AttachStatus.detached, availability_zone: az, volume_type_id: type.id,
-        snapshot_id: null, source_volid: null, bootable: false, multiattach: placement.multiattach,
+        ...sourceColumns(source), multiattach: placement.multiattach,
         host: placement.host, backend: placement.backend, provider_location: null,
         metadata: input.metadata ?? {}, admin_metadata: {}, created_at: now, updated_at: null, launched_at: null,
       };
       await volumesDb.insert(trx, row);
+      created = { ...row, volume_type_name: type.name, attachments: [] };
       if (placement.ok) {
         await enqueue(trx, this.deps.config, ctx, TaskKind.volumeCreate,
-          { type: 'volume', id, backend: placement.backend }, { size });
+          { type: 'volume', id, backend: placement.backend }, { size, ...sourcePayload(source) });
       } else {
         await recordMessage(trx, { projectId: ctx.projectId, requestId: ctx.requestId, resourceType: 'VOLUME',
           resourceId: id, event: MessageEvent.scheduleAllocateVolume, detail: placement.reason });
       }
     });
     this.deps.notifier.tasksWritten();
-    return this.get(ctx, id);
+    // The row as inserted (Cinder answers `creating`); no re-read of what this transaction just wrote.
+    return created!;
   }
 
   async update(ctx: RequestContext, id: string, input: UpdateVolumeInput): Promise<DbVolumeView> {
@@ -167,9 +185,11 @@ export class VolumeService {
       if (current.attach_status === AttachStatus.attached || !transition.from.includes(current.status as VolumeStatus)) {
         throw invalidVolume(VOLUME_DELETE_REFUSAL);
       }
+      // Snapshots refuse the delete, or go with it (`cascade`): snapshotCascade.ts.
+      const cascaded = await snapshotsForVolumeDelete(trx, current, { cascade: Boolean(opts.cascade), force: Boolean(opts.force) });
       await this.moveStatus(trx, current, transition);
       await enqueue(trx, this.deps.config, ctx, TaskKind.volumeDelete, { type: 'volume', id, backend: current.backend },
-        { provider_location: current.provider_location });
+        { provider_location: current.provider_location, ...cascaded });
     });
     this.deps.notifier.tasksWritten();
   }
@@ -194,7 +214,7 @@ export class VolumeService {
       scope, filters, sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker,
     });
     const count = paging.withCount ? await volumesDb.count(this.db, scope, filters) : undefined;
-    return { items, paging, count };
+    return { items: await withAttachments(this.db, items), paging, count };
   }
 
   private async parseFilters(ctx: RequestContext, q: RawQuery): Promise<VolumeFilters> {
@@ -279,6 +299,14 @@ export class VolumeService {
       await volumesDb.update(trx, id, { metadata: rest });
     });
   }
+}
+
+/** Loads the attachments each volume shows (attached ones only), one query per page. */
+async function withAttachments(conn: Conn, vols: DbVolumeView[]): Promise<DbVolumeView[]> {
+  const rows = await attachmentsDb.ofVolumes(conn, vols.map((v) => v.id), SHOWN_ATTACHMENT_STATUSES);
+  const byVolume = new Map<string, DbAttachmentRow[]>();
+  for (const r of rows) byVolume.set(r.volume_id, [...(byVolume.get(r.volume_id) ?? []), r]);
+  return vols.map((v) => ({ ...v, attachments: byVolume.get(v.id) ?? [] }));
 }
 
 /** `created_at=gt:2020-01-01T00:00:00,lte:…` (3.60). */

@@ -6,6 +6,7 @@ import { DriverError } from '../domain/errors';
 import type { AttachPayload } from '../services/attachmentState';
 import { volumeConnected, volumeDisconnected } from '../services/attachmentState';
 import type { AttachResult, Driver } from './drivers/driver';
+import { createFromSource, removeCascadedSnapshots, snapshotHandlers } from './snapshotHandlers';
 
 /**
  * A task kind's two halves: `run` does the (idempotent) storage work and
@@ -19,13 +20,24 @@ export interface TaskHandlerSpec<R = unknown> {
 const location = (task: DbTaskRow) => (task.payload.provider_location as string | null | undefined) ?? null;
 
 export const handlers: Readonly<Record<string, TaskHandlerSpec<any>>> = {
+  ...snapshotHandlers,
   [TaskKind.volumeCreate]: {
-    run: (task, driver) => driver.create({ id: task.resource_id }, Number(task.payload.size)),
+    // From a snapshot or a volume (`source`): copied by the driver (snapshotHandlers.ts).
+    run: (task, driver) => (task.payload.source
+      ? createFromSource(task, driver) : driver.create({ id: task.resource_id }, Number(task.payload.size))),
     commit: (trx, task, loc: string) => outcomes.volumeCreated(trx, task.resource_id, loc),
   } satisfies TaskHandlerSpec<string>,
   [TaskKind.volumeDelete]: {
-    run: (task, driver) => driver.remove({ id: task.resource_id, location: location(task) }),
+    run: async (task, driver) => {
+      await removeCascadedSnapshots(task, driver); // `cascade=true`: the volume's snapshots first
+      await driver.remove({ id: task.resource_id, location: location(task) });
+    },
     commit: (trx, task) => outcomes.volumeRemoved(trx, task.resource_id),
+  } satisfies TaskHandlerSpec<void>,
+  [TaskKind.volumeExtend]: {
+    run: (task, driver) => supported(driver.grow?.bind(driver), 'grow')(
+      { id: task.resource_id, location: location(task) }, Number(task.payload.new_size)),
+    commit: (trx, task) => outcomes.volumeExtended(trx, task.resource_id, Number(task.payload.new_size)),
   } satisfies TaskHandlerSpec<void>,
   [TaskKind.volumeAttach]: {
     run: (task, driver) => {

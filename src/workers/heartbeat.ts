@@ -10,7 +10,7 @@ export class Heartbeat {
 
   constructor(
     private readonly db: Db,
-    private readonly service: { binary: string; host: string; zone: string; report: () => Record<string, unknown> },
+    private readonly service: { binary: string; host: string; zone: string; report: () => Record<string, unknown> | Promise<Record<string, unknown>> },
     private readonly intervalMs: number,
     private readonly log: Logger,
   ) {}
@@ -21,9 +21,9 @@ export class Heartbeat {
     this.timer.unref();
   }
 
-  private beat(): Promise<void> {
+  private async beat(): Promise<void> {
     const { binary, host, zone, report } = this.service;
-    return servicesDb.heartbeat(this.db, { id: this.id, binary, host, zone, report: report() });
+    await servicesDb.heartbeat(this.db, { id: this.id, binary, host, zone, report: await report() });
   }
 
   stop(): void {

@@ -6,6 +6,7 @@ import type { DbTaskRow } from '../db/tasks';
 import { taskFailed } from '../services/taskOutcomes';
 import type { Driver } from './drivers/driver';
 import { handlers } from './handlers';
+import { withTaskVolume } from './taskVolume';
 import type { TaskMessage } from './transport';
 
 export interface TaskRunnerOptions {
@@ -39,7 +40,7 @@ export class TaskRunner {
     let result: unknown;
     const renewal = this.keepLease(task.id);
     try {
-      result = await spec.run(task, this.driver);
+      result = await spec.run(task, withTaskVolume(this.driver, task.payload));
     } catch (err) {
       await this.failed(task, err);
       return;

@@ -44,6 +44,8 @@ export function volumeDetail(v: DbVolumeView, o: VolumeViewOpts): Record<string,
     multiattach: v.multiattach,
     attachments: (v.attachments ?? []).map((a) => volumeAttachmentItem(a, o.isAdmin)),
   };
+  // Only volumes made from an image (or given image metadata) carry this key.
+  if (v.image_metadata) body.volume_image_metadata = v.image_metadata;
   if (o.isAdmin) body.migration_status = null;
   const mv = o.version;
   if (atLeast(mv, 3, 13)) body.group_id = null;

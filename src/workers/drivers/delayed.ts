@@ -24,6 +24,7 @@ export function delayedDriver(inner: Driver, ms: number): Driver {
     copyFrom: later(inner.copyFrom),
     snapshot: later(inner.snapshot),
     removeSnapshot: later(inner.removeSnapshot),
+    revertToSnapshot: later(inner.revertToSnapshot),
     diagnose: inner.diagnose && (() => inner.diagnose!()),
   };
 }

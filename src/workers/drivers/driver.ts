@@ -8,6 +8,8 @@
  */
 export interface VolumeRef {
   readonly id: string;
+  /** The volume's display name, where a driver passes it on (ExtStorage `VOL_CNAME`). */
+  readonly name?: string | null;
   /** Where the data is now, as a previous operation reported it (undefined before create). */
   readonly location?: string | null;
   readonly sizeGib?: number;
@@ -43,6 +45,8 @@ export interface AttachResult {
   /** What a host uses to reach the data: Cinder's connection_info `data`. */
   readonly devicePath: string;
   readonly driverVolumeType: string;
+  /** Userspace access URIs, `<hypervisor>:<uri>` (ExtStorage `attach` lines after the first). */
+  readonly uris?: readonly string[];
 }
 
 export interface DriverVolumeInfo {
@@ -79,7 +83,10 @@ export interface Driver {
   copyFrom?(vol: VolumeRef, sizeGib: number, source: CopySource): Promise<string>;
   /** Takes a point-in-time copy; returns the snapshot's location. */
   snapshot?(vol: VolumeRef, snap: SnapshotRef): Promise<string>;
+  /** Removes a snapshot's data; a missing snapshot is success. */
   removeSnapshot?(snap: SnapshotRef): Promise<void>;
+  /** Rewrites the volume's data with the snapshot's (same size); the volume stays where it is. */
+  revertToSnapshot?(vol: VolumeRef, snap: SnapshotRef): Promise<void>;
   /** What this driver offers on this host. */
   diagnose?(): Promise<DriverDiagnosis[]>;
 }

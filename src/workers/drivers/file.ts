@@ -3,7 +3,8 @@ import { constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { DriverError } from '../../domain/errors';
 import { gibToBytes } from '../../domain/units';
-import type { AttachResult, AttachTarget, Driver, DriverVolumeInfo, VolumeRef } from './driver';
+import type { AttachResult, AttachTarget, CopySource, Driver, DriverVolumeInfo, SnapshotRef, VolumeRef } from './driver';
+import { copyAtomically, partName } from './fileCopy';
 
 /** Filesystem errors worth a retry (out of space may clear; a bad path will not). */
 const TRANSIENT = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ENOSPC', 'EINTR', 'EIO']);
@@ -112,6 +113,20 @@ export class FileDriver implements Driver {
     }
   }
 
+  /** Grows the file; never shrinks it (a re-run after a crash is a no-op). */
+  async grow(vol: VolumeRef, newSizeGib: number): Promise<void> {
+    const file = await this.locate(vol);
+    const bytes = gibToBytes(newSizeGib);
+    try {
+      await this.checkCapacity(bytes);
+      const { size } = await fs.stat(file);
+      if (size < bytes) await fs.truncate(file, bytes);
+    } catch (err) {
+      if (err instanceof DriverError) throw err;
+      throw wrap(`grow ${file}`, err);
+    }
+  }
+
   async attach(vol: VolumeRef, target: AttachTarget): Promise<AttachResult> {
     // Shared (multi-attach) and server-less (host) attachments keep the volume at the top level.
     const dest = vol.multiattach || !target.serverId ? this.topLevelPath(vol.id) : this.serverPath(vol.id, target.serverId);
@@ -139,6 +154,79 @@ export class FileDriver implements Driver {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT' && await exists(to)) return;
       throw wrap(`move ${from} to ${to}`, err);
+    }
+  }
+
+  // --- snapshots and copies (the copying itself: fileCopy.ts) -----------------
+
+  /** Where a snapshot's data lives: `<dir>/snapshot-<id>`, beside the detached volumes. */
+  snapshotPath(id: string): string {
+    return this.checked(path.join(this.dir, `snapshot-${id}`));
+  }
+
+  private snapshotFile(snap: SnapshotRef): string {
+    return snap.location ? this.checked(snap.location) : this.snapshotPath(snap.id);
+  }
+
+  /**
+   * A copy of the volume's file, wherever it is now (`locate`). The copy is
+   * renamed into place last, so a snapshot file that exists is complete and
+   * a re-run after a crash mid-copy starts the copy again.
+   */
+  async snapshot(vol: VolumeRef, snap: SnapshotRef): Promise<string> {
+    const dest = this.snapshotPath(snap.id);
+    if (!await exists(dest)) await this.copy(`snapshot of ${vol.id}`, await this.locate(vol), dest);
+    return dest;
+  }
+
+  /** Removes the snapshot's file and any unfinished copy of it; a missing one is success. */
+  async removeSnapshot(snap: SnapshotRef): Promise<void> {
+    const file = this.snapshotFile(snap);
+    try {
+      await fs.rm(file, { force: true });
+      await fs.rm(partName(file), { force: true });
+    } catch (err) {
+      throw wrap(`remove ${file}`, err);
+    }
+  }
+
+  /**
+   * A new volume holding the source's data, grown to `sizeGib`. The volume
+   * file appears by the copy's final rename, so one that exists is a
+   * finished copy of an earlier attempt: only its size is made sure of.
+   */
+  async copyFrom(vol: VolumeRef, sizeGib: number, source: CopySource): Promise<string> {
+    const dest = this.current(vol);
+    const bytes = gibToBytes(sizeGib);
+    try {
+      await this.checkCapacity(bytes);
+      if (await exists(dest)) {
+        if ((await fs.stat(dest)).size < bytes) await fs.truncate(dest, bytes);
+        return dest;
+      }
+    } catch (err) {
+      if (err instanceof DriverError) throw err;
+      throw wrap(`create ${dest}`, err);
+    }
+    const src = source.kind === 'volume' ? await this.locate(source.volume)
+      : source.kind === 'snapshot' ? this.snapshotFile(source.snapshot) : source.path;
+    if (!await exists(src)) throw new DriverError(`the data to copy into volume ${vol.id} is missing: ${src}`, false);
+    await this.copy(`copy ${src} to ${dest}`, src, dest, bytes);
+    return dest;
+  }
+
+  /** The volume's file becomes a copy of the snapshot's, replaced in one rename (a re-run copies again). */
+  async revertToSnapshot(vol: VolumeRef, snap: SnapshotRef): Promise<void> {
+    const src = this.snapshotFile(snap);
+    if (!await exists(src)) throw new DriverError(`the data of snapshot ${snap.id} is missing: ${src}`, false);
+    await this.copy(`revert of ${vol.id}`, src, await this.locate(vol));
+  }
+
+  private async copy(op: string, src: string, dest: string, minBytes?: number): Promise<void> {
+    try {
+      await copyAtomically(src, this.checked(dest), minBytes);
+    } catch (err) {
+      throw wrap(op, err);
     }
   }
 

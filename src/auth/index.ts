@@ -1,0 +1,47 @@
+import type { Response } from 'express';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import { noAuth, type Authenticator } from '../routes/auth';
+import { KeystoneClient, KeystoneUnavailable } from './keystone';
+import type { KeystoneSettings } from './settings';
+
+/**
+ * keystonemiddleware's own answers, byte for byte as recorded from Cinder 21
+ * (`keystone_error_*.json`): they come before Cinder's API code runs, so
+ * they carry no microversion headers and have Keystone's error shape.
+ */
+function keystoneError(res: Response, status: 401 | 503, settings: KeystoneSettings): void {
+  const body = status === 401
+    ? '{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}'
+    : '{"error": {"code": 503, "title": "Service Unavailable", "message": "The Keystone service is temporarily unavailable."}}';
+  res.removeHeader('x-compute-request-id');
+  if (status === 401) res.set('WWW-Authenticate', `Keystone uri="${settings.wwwAuthenticateUri}"`);
+  res.status(status).type('application/json').send(body);
+}
+
+/** `AUTH_STRATEGY=keystone`: every request but `GET /` needs a token Keystone vouches for. */
+export function keystoneAuth(settings: KeystoneSettings, log: Logger, client = new KeystoneClient(settings)): Authenticator {
+  return async (req, res) => {
+    const token = req.get('x-auth-token');
+    if (!token) {
+      keystoneError(res, 401, settings);
+      return undefined;
+    }
+    try {
+      const identity = await client.validate(token);
+      if (!identity) keystoneError(res, 401, settings);
+      return identity;
+    } catch (err) {
+      if (!(err instanceof KeystoneUnavailable)) throw err;
+      log.error({ err: err.message }, 'cannot validate tokens: Keystone unavailable');
+      keystoneError(res, 503, settings);
+      return undefined;
+    }
+  };
+}
+
+/** The authenticator the configuration asks for. */
+export function authenticatorFor(config: Config, log: Logger): Authenticator {
+  if (config.authStrategy === 'keystone') return keystoneAuth(config.keystone!, log);
+  return noAuth(config);
+}

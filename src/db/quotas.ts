@@ -1,0 +1,108 @@
+import type { Conn, Tx } from './connection';
+
+/**
+ * Namespace (first key) of the advisory locks that serialise quota
+ * consumption per project, so they cannot collide with other advisory locks
+ * of the same database. The second key is `hashtext(project_id)`: two
+ * projects may share a hash, which only makes them wait for each other.
+ */
+const QUOTA_LOCK_NAMESPACE = 0x63717461; // "cqta"
+
+/**
+ * Takes the project's quota lock until the transaction ends
+ * (`pg_advisory_xact_lock`; PGlite has it too). Every transaction that
+ * consumes quota or changes a project's limits takes it before it sums usage,
+ * so two of them never decide on the same snapshot.
+ */
+export async function lockProject(trx: Tx, projectId: string): Promise<void> {
+  await trx.raw('SELECT pg_advisory_xact_lock(?, hashtext(?))', [QUOTA_LOCK_NAMESPACE, projectId]);
+}
+
+// --- limits --------------------------------------------------------------------
+
+export interface DbQuotaLimit {
+  resource: string;
+  hard_limit: number;
+}
+
+export async function projectLimits(conn: Conn, projectId: string): Promise<DbQuotaLimit[]> {
+  return conn('quotas').select('resource', 'hard_limit').where('project_id', projectId);
+}
+
+export async function classLimits(conn: Conn, className: string): Promise<DbQuotaLimit[]> {
+  return conn('quota_classes').select('resource', 'hard_limit').where('class_name', className);
+}
+
+export async function upsertProjectLimits(conn: Conn, projectId: string, limits: Record<string, number>): Promise<void> {
+  const rows = Object.entries(limits).map(([resource, hard_limit]) => ({ project_id: projectId, resource, hard_limit, updated_at: new Date() }));
+  if (rows.length === 0) return;
+  await conn('quotas').insert(rows).onConflict(['project_id', 'resource']).merge(['hard_limit', 'updated_at']);
+}
+
+export async function upsertClassLimits(conn: Conn, className: string, limits: Record<string, number>): Promise<void> {
+  const rows = Object.entries(limits).map(([resource, hard_limit]) => ({ class_name: className, resource, hard_limit, updated_at: new Date() }));
+  if (rows.length === 0) return;
+  await conn('quota_classes').insert(rows).onConflict(['class_name', 'resource']).merge(['hard_limit', 'updated_at']);
+}
+
+export async function deleteProjectLimits(conn: Conn, projectId: string): Promise<void> {
+  await conn('quotas').where('project_id', projectId).delete();
+}
+
+/** Every project with a limit of its own (for `quota verify`). */
+export async function projectsWithLimits(conn: Conn): Promise<string[]> {
+  const rows: { project_id: string }[] = await conn('quotas').distinct('project_id');
+  return rows.map((r) => r.project_id);
+}
+
+// --- usage, summed from the resources --------------------------------------------
+
+/** Volumes of one project and type: count and GiB. Every row counts, whatever its status (as in Cinder). */
+export interface DbTypeUsage {
+  volume_type_id: string;
+  volumes: number;
+  gigabytes: number;
+}
+
+export async function volumeUsageByType(conn: Conn, projectId: string): Promise<DbTypeUsage[]> {
+  const rows: Array<{ volume_type_id: string; n: string | number; gb: string | number }> = await conn('volumes')
+    .select('volume_type_id', conn.raw('count(*) as n'), conn.raw('coalesce(sum(greatest(size, coalesce(pending_size, 0))), 0) as gb'))
+    .where('project_id', projectId)
+    .groupBy('volume_type_id');
+  return rows.map((r) => ({ volume_type_id: r.volume_type_id, volumes: Number(r.n), gigabytes: Number(r.gb) }));
+}
+
+/** Volume types as quota keys need them: every live type, newest first (Cinder lists private ones too). */
+export async function quotaTypes(conn: Conn): Promise<Array<{ id: string; name: string }>> {
+  return conn('volume_types').select('id', 'name').whereNull('deleted_at').orderBy('created_at', 'desc').orderBy('id');
+}
+
+/**
+ * An independent recount for `quota verify`: volumes per project, status and
+ * type, in one plain GROUP BY that shares no code with the enforcement path.
+ */
+export async function volumeCensus(conn: Conn, projectId?: string): Promise<Array<{
+  project_id: string; status: string; volume_type_id: string; type_name: string | null; type_deleted: boolean;
+  volumes: number; gigabytes: number; largest: number; smallest: number;
+}>> {
+  const q = conn('volumes as v')
+    .leftJoin('volume_types as t', 't.id', 'v.volume_type_id')
+    .select('v.project_id', 'v.status', 'v.volume_type_id', 't.name as type_name',
+      conn.raw('(t.deleted_at is not null) as type_deleted'),
+      conn.raw('count(*) as volumes'), conn.raw('sum(greatest(v.size, coalesce(v.pending_size, 0))) as gigabytes'),
+      conn.raw('max(v.size) as largest'), conn.raw('min(v.size) as smallest'))
+    .groupBy('v.project_id', 'v.status', 'v.volume_type_id', 't.name', 't.deleted_at')
+    .orderBy('v.project_id');
+  if (projectId) q.where('v.project_id', projectId);
+  const rows: any[] = await q;
+  return rows.map((r) => ({
+    project_id: r.project_id, status: r.status, volume_type_id: r.volume_type_id, type_name: r.type_name ?? null,
+    type_deleted: Boolean(r.type_deleted), volumes: Number(r.volumes), gigabytes: Number(r.gigabytes),
+    largest: Number(r.largest), smallest: Number(r.smallest),
+  }));
+}
+
+/** Quota rows naming a per-type key whose type no longer exists under that name (e.g. renamed or deleted). */
+export async function allQuotaRows(conn: Conn): Promise<Array<{ project_id: string; resource: string; hard_limit: number }>> {
+  return conn('quotas').select('project_id', 'resource', 'hard_limit').orderBy(['project_id', 'resource']);
+}

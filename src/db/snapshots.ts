@@ -1,0 +1,150 @@
+import type { Knex } from 'knex';
+import type { Conn } from './connection';
+import { applyKeyset, type SortTerm } from './keyset';
+import { isUuidLike } from '../domain/ids';
+
+export interface DbSnapshotRow {
+  id: string;
+  volume_id: string;
+  project_id: string;
+  user_id: string;
+  display_name: string | null;
+  display_description: string | null;
+  /** GiB: the volume's size when the snapshot was taken (Cinder's `volume_size`). */
+  size: number;
+  status: string;
+  progress: string;
+  volume_type_id: string;
+  metadata: Record<string, string>;
+  provider_location: string | null;
+  created_at: Date;
+  updated_at: Date | null;
+}
+
+/** Which snapshots a caller may see: one project, or every project (admin). */
+export interface SnapshotScope {
+  readonly projectId: string | undefined;
+}
+
+export interface SnapshotFilters {
+  display_name?: string;
+  display_name_like?: string;
+  status?: string;
+  volume_id?: string;
+  metadata?: Record<string, string>;
+  project_id?: string;
+  user_id?: string;
+  /** A filter no snapshot can satisfy (another availability zone, consumes_quota=false…). */
+  impossible?: boolean;
+}
+
+export interface SnapshotListQuery {
+  scope: SnapshotScope;
+  filters: SnapshotFilters;
+  sort: readonly SortTerm[];
+  limit: number;
+  offset?: number;
+  markerId?: string;
+}
+
+function scoped(conn: Conn, scope: SnapshotScope) {
+  const q = conn<DbSnapshotRow>('snapshots');
+  if (scope.projectId !== undefined) q.where('snapshots.project_id', scope.projectId);
+  return q;
+}
+
+function applyFilters(q: Knex.QueryBuilder, f: SnapshotFilters): void {
+  if (f.impossible) q.whereRaw('false');
+  if (f.display_name !== undefined) q.where('snapshots.display_name', f.display_name);
+  if (f.display_name_like !== undefined) q.whereILike('snapshots.display_name', `%${f.display_name_like.replace(/[\\%_]/g, '\\$&')}%`);
+  if (f.status !== undefined) q.where('snapshots.status', f.status);
+  if (f.volume_id !== undefined) q.where('snapshots.volume_id', f.volume_id);
+  if (f.metadata !== undefined) q.whereRaw('snapshots.metadata @> ?::jsonb', [JSON.stringify(f.metadata)]);
+  if (f.project_id !== undefined) q.where('snapshots.project_id', f.project_id);
+  if (f.user_id !== undefined) q.where('snapshots.user_id', f.user_id);
+}
+
+export async function list(conn: Conn, query: SnapshotListQuery): Promise<DbSnapshotRow[]> {
+  const q = scoped(conn, query.scope).select('snapshots.*');
+  applyFilters(q, query.filters);
+  applyKeyset(q, 'snapshots', query.sort, query.markerId);
+  q.limit(query.limit);
+  if (query.offset) q.offset(query.offset);
+  return q;
+}
+
+export async function count(conn: Conn, scope: SnapshotScope, filters: SnapshotFilters): Promise<number> {
+  const q = scoped(conn, scope);
+  applyFilters(q, filters);
+  const [row] = await q.count<{ n: string | number }[]>({ n: '*' });
+  return Number(row?.n ?? 0);
+}
+
+export async function find(conn: Conn, id: string, scope: SnapshotScope): Promise<DbSnapshotRow | undefined> {
+  if (!isUuidLike(id)) return undefined;
+  return scoped(conn, scope).where('snapshots.id', id).first();
+}
+
+/** The row, locked until the transaction ends (FOR UPDATE). */
+export async function lock(conn: Conn, id: string, scope: SnapshotScope): Promise<DbSnapshotRow | undefined> {
+  if (!isUuidLike(id)) return undefined;
+  return scoped(conn, scope).where('snapshots.id', id).forUpdate().first();
+}
+
+/** A volume's snapshots, newest first; locked when `forUpdate` (delete and revert decide on them). */
+export async function ofVolume(conn: Conn, volumeId: string, forUpdate = false): Promise<DbSnapshotRow[]> {
+  const q = conn<DbSnapshotRow>('snapshots').where('volume_id', volumeId).orderBy([
+    { column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' },
+  ]);
+  return forUpdate ? q.forUpdate() : q;
+}
+
+export async function insert(conn: Conn, row: DbSnapshotRow): Promise<void> {
+  await conn('snapshots').insert({ ...row, metadata: JSON.stringify(row.metadata) });
+}
+
+type Writable = Partial<Omit<DbSnapshotRow, 'id' | 'volume_id' | 'project_id' | 'created_at'>>;
+
+function serialise(fields: Writable): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...fields, updated_at: fields.updated_at ?? new Date() };
+  if (fields.metadata !== undefined) out.metadata = JSON.stringify(fields.metadata);
+  return out;
+}
+
+/** Compare-and-set: updates the row only if its status is one of `from`; undefined when it was not. */
+export async function casStatus(conn: Conn, id: string, from: readonly string[], fields: Writable & { status: string }): Promise<DbSnapshotRow | undefined> {
+  const [row] = await conn<DbSnapshotRow>('snapshots').where('id', id).whereIn('status', from as string[])
+    .update(serialise(fields)).returning('*');
+  return row as DbSnapshotRow | undefined;
+}
+
+/** Updates fields that are not the status (name, description, metadata). */
+export async function update(conn: Conn, id: string, fields: Omit<Writable, 'status'>): Promise<DbSnapshotRow | undefined> {
+  const [row] = await conn<DbSnapshotRow>('snapshots').where('id', id).update(serialise(fields)).returning('*');
+  return row as DbSnapshotRow | undefined;
+}
+
+export async function remove(conn: Conn, id: string): Promise<boolean> {
+  // RETURNING: PGlite's knex client reports no row count for DELETE.
+  return (await conn('snapshots').where('id', id).delete().returning('id')).length > 0;
+}
+
+/** Quota usage: snapshots of one project per volume type, count and GiB. Every row counts, whatever its status (as in Cinder). */
+export async function usageByType(conn: Conn, projectId: string): Promise<Array<{ volume_type_id: string; snapshots: number; gigabytes: number }>> {
+  const rows: Array<{ volume_type_id: string; n: string | number; gb: string | number }> = await conn('snapshots')
+    .select('volume_type_id', conn.raw('count(*) as n'), conn.raw('coalesce(sum(size), 0) as gb'))
+    .where('project_id', projectId)
+    .groupBy('volume_type_id');
+  return rows.map((r) => ({ volume_type_id: r.volume_type_id, snapshots: Number(r.n), gigabytes: Number(r.gb) }));
+}
+
+/** Volumes still being created from this snapshot or this source volume (their copy needs it). */
+export async function volumesBeingMadeFrom(conn: Conn, source: { snapshotIds?: readonly string[]; volumeId?: string }, creating: readonly string[]): Promise<string[]> {
+  const snaps = source.snapshotIds ?? [];
+  if (snaps.length === 0 && source.volumeId === undefined) return [];
+  const rows: Array<{ id: string }> = await conn('volumes').select('id').whereIn('status', creating as string[]).where((w) => {
+    if (snaps.length) w.orWhereIn('snapshot_id', snaps as string[]);
+    if (source.volumeId !== undefined) w.orWhere('source_volid', source.volumeId);
+  });
+  return rows.map((r) => r.id);
+}

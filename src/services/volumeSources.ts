@@ -1,0 +1,134 @@
+/**
+ * Volumes made from a source: a snapshot (`snapshot_id`) or another volume
+ * (`source_volid`, a clone). The rules are Cinder's
+ * (`cinder/api/v3/volumes.py:create`, `volume/api.py:create`,
+ * `volume/flows/api/create_volume.py`); the data is copied by the worker's
+ * `volume.create` task on the source's backend.
+ */
+import { badRequest, invalidInput, invalidVolume, notFound } from '../domain/errors';
+import { CLONE_SOURCE, SNAPSHOT_PROCEED, type SnapshotStatus, type VolumeStatus } from '../domain/status';
+import type { Config } from '../config';
+import type { Tx } from '../db/connection';
+import * as snapshotsDb from '../db/snapshots';
+import type { DbSnapshotRow } from '../db/snapshots';
+import * as volumesDb from '../db/volumes';
+import type { DbVolumeRow } from '../db/volumes';
+import type { RequestContext } from './context';
+import { isMultiattachType, placeVolume, type Placement } from './placement';
+import { resolveTypeForCreate, type VolumeTypeWithSpecs } from './volumeTypes';
+
+/** The source of a new volume, locked in the create's transaction; `origin` is the volume whose data it is. */
+export type VolumeSource =
+  | { readonly kind: 'snapshot'; readonly snapshot: DbSnapshotRow; readonly origin: DbVolumeRow }
+  | { readonly kind: 'volume'; readonly origin: DbVolumeRow };
+
+export interface SourceFields {
+  snapshot_id?: string | null;
+  source_volid?: string | null;
+  imageRef?: string | null;
+  image_id?: string | null;
+  backup_id?: string | null;
+}
+
+export const hasCopySource = (input: SourceFields): boolean => Boolean(input.snapshot_id || input.source_volid);
+
+/** Cinder's `check_exclusive_options(snapshot=, imageRef=, source_volume=, backup=)`: it names every option, sorted. */
+export function checkOneSource(input: SourceFields): void {
+  const given = [input.snapshot_id, input.source_volid, input.imageRef ?? input.image_id, input.backup_id]
+    .filter((v) => v !== undefined && v !== null);
+  if (given.length > 1) throw invalidInput('May specify only one of backup, imageRef, snapshot, source volume');
+}
+
+/**
+ * Finds and locks the source (404 outside the caller's scope, as Cinder's
+ * lookups) and checks its status. The lock orders the create against the
+ * source's delete, which refuses while a volume is still being made from it.
+ */
+export async function lockSource(trx: Tx, ctx: RequestContext, input: SourceFields): Promise<VolumeSource | undefined> {
+  const scope = { projectId: ctx.isAdmin ? undefined : ctx.projectId };
+  if (input.snapshot_id) {
+    const snapshot = await snapshotsDb.lock(trx, input.snapshot_id, scope);
+    if (!snapshot) throw notFound(`Snapshot ${input.snapshot_id} could not be found.`);
+    if (!SNAPSHOT_PROCEED.includes(snapshot.status as SnapshotStatus)) {
+      throw badRequest(`Invalid snapshot: Originating snapshot status must be one of '${SNAPSHOT_PROCEED.join(', ')}' values`);
+    }
+    const origin = await volumesDb.find(trx, snapshot.volume_id, { projectId: undefined });
+    return { kind: 'snapshot', snapshot, origin: origin! };
+  }
+  if (input.source_volid) {
+    const origin = await volumesDb.lock(trx, input.source_volid, scope);
+    if (!origin) throw notFound(`Volume ${input.source_volid} could not be found.`);
+    if (!CLONE_SOURCE.includes(origin.status as VolumeStatus)) {
+      throw invalidVolume(`Originating source volume status must be one of '${CLONE_SOURCE.join(', ')}' values`);
+    }
+    return { kind: 'volume', origin };
+  }
+  return undefined;
+}
+
+/** The new volume's size: the source's unless given, and never smaller (`_extract_size`, Cinder's texts). */
+export function sizeFromSource(asked: number | undefined, src: VolumeSource): number {
+  if (src.kind === 'snapshot') {
+    const size = asked ?? src.snapshot.size;
+    if (size < src.snapshot.size) {
+      throw invalidInput(`Volume size '${size}'GB cannot be smaller than the snapshot size ${src.snapshot.size}GB. They must be >= original snapshot size.`);
+    }
+    return size;
+  }
+  const size = asked ?? src.origin.size;
+  if (size < src.origin.size) {
+    // Two spaces before the size: Cinder's text has them.
+    throw invalidInput(`Volume size '${size}'GB cannot be smaller than original volume size  ${src.origin.size}GB. They must be >= original volume size.`);
+  }
+  return size;
+}
+
+/**
+ * The new volume's type: the one asked for if the source's backend can
+ * hold it (Cinder's `_retype_is_possible`: no data moves between backends
+ * here), else the source's type (`_get_volume_type`).
+ */
+export async function typeForSource(trx: Tx, ctx: RequestContext, config: Config, asked: string | null | undefined, src: VolumeSource): Promise<VolumeTypeWithSpecs> {
+  const sourceTypeId = src.kind === 'snapshot' ? src.snapshot.volume_type_id : src.origin.volume_type_id;
+  if (asked === undefined || asked === null) {
+    // The caller owns the source, so its type is theirs to use even if it is private now.
+    return resolveTypeForCreate(trx, { ...ctx, isAdmin: true }, sourceTypeId);
+  }
+  const type = await resolveTypeForCreate(trx, ctx, asked);
+  if (type.id !== sourceTypeId) {
+    const placed = placeVolume(config, type.extraSpecs);
+    if (!placed.ok || placed.backend !== src.origin.backend) {
+      throw invalidInput(src.kind === 'volume'
+        ? `Invalid volume_type provided: ${type.id} (requested type is not compatible; either match source volume, or omit type argument).`
+        : `Invalid volume_type provided: ${type.id} (requested type is not compatible; recommend omitting the type argument).`);
+    }
+  }
+  return type;
+}
+
+/** A volume from a source lives on the source's backend: that is where the data is. */
+export function placeFromSource(src: VolumeSource, type: VolumeTypeWithSpecs): Placement {
+  return { ok: true, backend: src.origin.backend, host: src.origin.host, multiattach: isMultiattachType(type.extraSpecs) };
+}
+
+/** What the new volume's row records of its source (Cinder copies `bootable` from the origin volume). */
+export function sourceColumns(src: VolumeSource | undefined): Pick<DbVolumeRow, 'snapshot_id' | 'source_volid' | 'bootable'> {
+  if (!src) return { snapshot_id: null, source_volid: null, bootable: false };
+  return {
+    snapshot_id: src.kind === 'snapshot' ? src.snapshot.id : null,
+    source_volid: src.kind === 'volume' ? src.origin.id : null,
+    bootable: src.origin.bootable,
+  };
+}
+
+/** The create task's `source`: what the worker copies from (see `createFromSource`). */
+export type SourcePayload =
+  | { kind: 'snapshot'; id: string; location: string | null }
+  | { kind: 'volume'; id: string; location: string | null; multiattach: boolean };
+
+export function sourcePayload(src: VolumeSource | undefined): { source?: SourcePayload } {
+  if (!src) return {};
+  return src.kind === 'snapshot'
+    ? { source: { kind: 'snapshot', id: src.snapshot.id, location: src.snapshot.provider_location } }
+    : { source: { kind: 'volume', id: src.origin.id, location: src.origin.provider_location, multiattach: src.origin.multiattach } };
+}

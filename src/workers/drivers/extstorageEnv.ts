@@ -1,0 +1,90 @@
+import { gibToMib } from '../../domain/units';
+
+/**
+ * The Ganeti ExtStorage interface (`ganeti-extstorage-interface(7)`): the
+ * scripts a provider has and the environment each one gets. Pure; the
+ * driver runs the scripts.
+ */
+
+export const REQUIRED_SCRIPTS = ['create', 'attach', 'detach', 'remove', 'grow', 'setinfo', 'verify'] as const;
+export const OPTIONAL_SCRIPTS = ['snapshot', 'open', 'close'] as const;
+export const PARAMETERS_FILE = 'parameters.list';
+export type ExtAction = (typeof REQUIRED_SCRIPTS)[number] | (typeof OPTIONAL_SCRIPTS)[number];
+
+/**
+ * The only variables not from the interface, with fixed values (never
+ * cairn's own environment). Ganeti providers call `lvcreate`, `rbd`, `zfs`…
+ * by name and parse their output: under Ganeti they inherit the node
+ * daemon's PATH (sbin included) and always get `LC_ALL=C` from its RunCmd,
+ * so an unchanged Ganeti provider needs both.
+ */
+export const FIXED_ENV: Readonly<Record<string, string>> = {
+  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  LC_ALL: 'C',
+};
+
+/** `VOL_NAME`: unique and stable for the volume's life (the id never changes). */
+export const extVolumeName = (volumeId: string): string => `cairn-vol-${volumeId}`;
+export const extSnapshotName = (snapshotId: string): string => `cairn-snap-${snapshotId}`;
+
+/** What one script call is about; sizes in GiB, converted to MiB here (the driver edge). */
+export interface ScriptInput {
+  readonly volumeId: string;
+  /** `VOL_CNAME`: the volume's display name, passed only when it has one (optional in the interface). */
+  readonly displayName?: string | null;
+  /** ExtStorage parameters (the provider name excluded), exported as `EXTP_<NAME>`. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly sizeGib?: number;
+  readonly newSizeGib?: number;
+  readonly metadata?: string;
+  readonly snapshotId?: string;
+  readonly exclusive?: boolean;
+}
+
+/** Which extra variables each script gets, beyond the common ones (man page, per script). */
+const NEEDS: Readonly<Record<ExtAction, readonly ('size' | 'newSize' | 'metadata' | 'snapshot' | 'exclusive')[]>> = {
+  create: ['size'],
+  grow: ['size', 'newSize'],
+  setinfo: ['metadata'],
+  snapshot: ['snapshot'],
+  open: ['exclusive'],
+  attach: [], detach: [], remove: [], verify: [], close: [],
+};
+
+function need<T>(value: T | undefined, what: string, action: ExtAction): T {
+  if (value === undefined) throw new Error(`the ${action} script needs ${what}`);
+  return value;
+}
+
+/**
+ * The complete environment of one script call: `VOL_NAME`, `VOL_UUID`,
+ * `VOL_CNAME` (if named), `EXTP_*`, the action's own variables, and
+ * `FIXED_ENV`. Nothing else, whatever cairn's environment holds.
+ */
+export function scriptEnv(action: ExtAction, input: ScriptInput): Record<string, string> {
+  const env: Record<string, string> = { ...FIXED_ENV, VOL_NAME: extVolumeName(input.volumeId), VOL_UUID: input.volumeId };
+  if (input.displayName) env.VOL_CNAME = input.displayName;
+  for (const [name, value] of Object.entries(input.params)) env[`EXTP_${name.toUpperCase()}`] = String(value);
+  for (const n of NEEDS[action]) {
+    switch (n) {
+      case 'size': env.VOL_SIZE = String(gibToMib(need(input.sizeGib, 'the volume size', action))); break;
+      case 'newSize': env.VOL_NEW_SIZE = String(gibToMib(need(input.newSizeGib, 'the new size', action))); break;
+      case 'metadata': env.VOL_METADATA = need(input.metadata, 'metadata', action); break;
+      case 'snapshot':
+        env.VOL_SNAPSHOT_NAME = extSnapshotName(need(input.snapshotId, 'a snapshot id', action));
+        env.VOL_SNAPSHOT_SIZE = String(gibToMib(need(input.sizeGib, 'the volume size', action)));
+        break;
+      // Python's str(bool), as Ganeti passes it: providers test for "True"/"False".
+      case 'exclusive': env.VOL_OPEN_EXCLUSIVE = need(input.exclusive, 'exclusive', action) ? 'True' : 'False'; break;
+    }
+  }
+  return env;
+}
+
+/**
+ * `VOL_METADATA` text as Ganeti's SetInfo cleans it: only `[-A-Za-z0-9_+.]`,
+ * not starting with `-`, at most 128 characters.
+ */
+export function setinfoText(text: string): string {
+  return text.replace(/^[^A-Za-z0-9_+.]/, '_').replace(/[^-A-Za-z0-9_+.]/g, '_').slice(0, 128);
+}

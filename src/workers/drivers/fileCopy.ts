@@ -1,0 +1,104 @@
+/**
+ * Data copies for the file driver (snapshots, clones, volumes from
+ * snapshots, reverts). Volumes are sparse files, so a copy must keep holes
+ * as holes: a reflink where the filesystem offers one (btrfs, XFS: the copy
+ * shares extents and costs nothing), else a chunked copy that never writes
+ * an all-zero chunk into a target already truncated to full size.
+ */
+import fs from 'node:fs/promises';
+import { constants as fsc } from 'node:fs';
+import path from 'node:path';
+import { MiB } from '../../domain/units';
+
+/** Granularity of hole detection in the chunked copy. */
+export const COPY_CHUNK_BYTES = MiB;
+
+/** What `FICLONE` answers where the filesystem cannot share extents (ext4, tmpfs, across filesystems). */
+const NO_REFLINK = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOTTY', 'ENOSYS', 'EBADF']);
+
+export type CopyMethod = 'reflink' | 'sparse';
+
+/** Copies `src` over `dest` (created or truncated): a reflink if possible, else `sparseCopy`. */
+export async function copyData(src: string, dest: string): Promise<CopyMethod> {
+  try {
+    await fs.copyFile(src, dest, fsc.COPYFILE_FICLONE_FORCE);
+    return 'reflink';
+  } catch (err) {
+    if (!NO_REFLINK.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  }
+  await sparseCopy(src, dest);
+  return 'sparse';
+}
+
+/**
+ * Chunked copy that keeps holes: the target is truncated to the source's
+ * size first (one hole), then only chunks holding a non-zero byte are
+ * written. Zeros the source stores as data become holes: same bytes, less
+ * space. Flushed before it returns.
+ */
+export async function sparseCopy(src: string, dest: string, chunkBytes = COPY_CHUNK_BYTES): Promise<void> {
+  const input = await fs.open(src, 'r');
+  try {
+    const output = await fs.open(dest, fsc.O_CREAT | fsc.O_TRUNC | fsc.O_WRONLY, 0o600);
+    try {
+      const { size } = await input.stat();
+      await output.truncate(size);
+      const buf = Buffer.alloc(chunkBytes);
+      const zero = Buffer.alloc(chunkBytes);
+      for (let pos = 0; pos < size;) {
+        const { bytesRead } = await input.read(buf, 0, Math.min(chunkBytes, size - pos), pos);
+        if (bytesRead === 0) break; // the source shrank under us: the rest stays a hole
+        const chunk = buf.subarray(0, bytesRead);
+        if (!chunk.equals(zero.subarray(0, bytesRead))) await writeAll(output, chunk, pos);
+        pos += bytesRead;
+      }
+      await output.sync();
+    } finally {
+      await output.close();
+    }
+  } finally {
+    await input.close();
+  }
+}
+
+async function writeAll(fh: fs.FileHandle, chunk: Buffer, pos: number): Promise<void> {
+  for (let done = 0; done < chunk.length;) {
+    const { bytesWritten } = await fh.write(chunk, done, chunk.length - done, pos + done);
+    done += bytesWritten;
+  }
+}
+
+/** The temporary name a copy into `dest` is made under. */
+export const partName = (dest: string): string => `${dest}.part`;
+
+/**
+ * Copies `src` to `dest` so that `dest` is either absent/unchanged or the
+ * complete copy: the copy goes to `<dest>.part`, restarted from scratch
+ * whatever an earlier (crashed) attempt left there, is grown to `minBytes`
+ * if given, flushed, then renamed over `dest`. Idempotent.
+ */
+export async function copyAtomically(src: string, dest: string, minBytes?: number): Promise<CopyMethod> {
+  const tmp = partName(dest);
+  await fs.mkdir(path.dirname(dest), { recursive: true });
+  await fs.rm(tmp, { force: true });
+  const method = await copyData(src, tmp);
+  const fh = await fs.open(tmp, 'r+');
+  try {
+    const { size } = await fh.stat();
+    if (minBytes !== undefined && size < minBytes) await fh.truncate(minBytes);
+    await fh.sync(); // a reflink is not flushed by copyFile
+  } finally {
+    await fh.close();
+  }
+  await fs.rename(tmp, dest);
+  await syncDir(path.dirname(dest));
+  return method;
+}
+
+/** Makes a rename durable; best effort (some filesystems refuse fsync on a directory). */
+async function syncDir(dir: string): Promise<void> {
+  const fh = await fs.open(dir, 'r').catch(() => undefined);
+  if (!fh) return;
+  await fh.sync().catch(() => undefined);
+  await fh.close();
+}

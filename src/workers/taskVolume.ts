@@ -1,0 +1,36 @@
+import type { Driver, VolumeRef } from './drivers/driver';
+
+/**
+ * A task's view of its driver: every `VolumeRef` handed to the driver gets
+ * what the task payload carries about the volume (written by `enqueue` for
+ * ExtStorage backends: `driver_params`, `display_name`, `volume_size`)
+ * where the handler did not set it. So each handler, whoever writes it,
+ * passes the provider and its parameters without knowing about them.
+ * Payloads without `driver_params` get the driver unchanged.
+ */
+export function withTaskVolume(driver: Driver, payload: Readonly<Record<string, unknown>>): Driver {
+  const params = payload.driver_params;
+  if (typeof params !== 'object' || params === null) return driver;
+  const name = typeof payload.display_name === 'string' ? payload.display_name : undefined;
+  const size = typeof payload.volume_size === 'number' ? payload.volume_size : undefined;
+  const fill = (vol: VolumeRef): VolumeRef => ({
+    ...vol,
+    params: vol.params ?? (params as Record<string, string>),
+    name: vol.name ?? name,
+    sizeGib: vol.sizeGib ?? size,
+  });
+  return {
+    name: driver.name,
+    create: (vol, sizeGib) => driver.create(fill(vol), sizeGib),
+    remove: (vol) => driver.remove(fill(vol)),
+    inspect: (vol) => driver.inspect(fill(vol)),
+    grow: driver.grow && ((vol, n) => driver.grow!(fill(vol), n)),
+    attach: driver.attach && ((vol, t) => driver.attach!(fill(vol), t)),
+    detach: driver.detach && ((vol, t) => driver.detach!(fill(vol), t)),
+    copyFrom: driver.copyFrom && ((vol, n, src) => driver.copyFrom!(fill(vol), n, src)),
+    snapshot: driver.snapshot && ((vol, s) => driver.snapshot!(fill(vol), s)),
+    removeSnapshot: driver.removeSnapshot && ((s) => driver.removeSnapshot!(s)),
+    revertToSnapshot: driver.revertToSnapshot && ((vol, s) => driver.revertToSnapshot!(fill(vol), s)),
+    diagnose: driver.diagnose && (() => driver.diagnose!()),
+  };
+}
