@@ -5,6 +5,7 @@ import * as createAttachments from './20261123180000_create_attachments';
 import * as createQuotas from './20261123190000_create_quotas';
 import * as createSnapshots from './20261123200000_create_snapshots';
 import * as addVolumePendingSize from './20261123201000_add_volume_pending_size';
+import * as createServers from './20261123210000_create_servers';
 
 /**
  * The migrations in order. Listed statically (not read from a folder) so
@@ -17,4 +18,5 @@ export const migrations: ReadonlyArray<{ name: string; up(k: Knex): Promise<void
   { name: '20261123190000_create_quotas', ...createQuotas },
   { name: '20261123200000_create_snapshots', ...createSnapshots },
   { name: '20261123201000_add_volume_pending_size', ...addVolumePendingSize },
+  { name: '20261123210000_create_servers', ...createServers },
 ];

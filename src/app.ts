@@ -43,6 +43,8 @@ export interface AppDeps {
   readonly routes: RouteTable;
   readonly authenticate: Authenticator;
   readonly log: Logger;
+  /** The compute (Nova) API, served under `/v2.1` (src/compute/app.ts). */
+  readonly compute?: express.RequestHandler;
 }
 
 /**
@@ -136,6 +138,12 @@ export function createApp(deps: AppDeps): express.Express {
       versionHeaders(res, fmt(version));
 
       if (projectInUrl && projectInUrl !== identity.projectId) throw badRequest('Malformed request url');
+      // Cinder's router matches no path with a trailing slash (tempest: GET /volumes/ is a 404, not the list).
+      if (apiPath.endsWith('/')) {
+        res.removeHeader('OpenStack-API-Version'); res.removeHeader('Vary');
+        res.status(404).json(WEBOB_NOT_FOUND);
+        return;
+      }
 
       const ctx: RequestContext = {
         requestId: (res.locals as Locals).requestId, userId: identity.userId, projectId: identity.projectId,
@@ -159,6 +167,8 @@ export function createApp(deps: AppDeps): express.Express {
       next(err);
     }
   });
+
+  if (deps.compute) app.use('/v2.1', deps.compute);
 
   app.use((req, res) => { res.status(404).json(WEBOB_NOT_FOUND); });
 

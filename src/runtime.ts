@@ -5,6 +5,7 @@ import type { Config } from './config';
 import { migrateLatest, openDb, type Db } from './db/connection';
 import { authenticatorFor } from './auth';
 import { buildRoutes } from './routes';
+import { createCompute } from './compute';
 import type { TaskNotifier } from './services/deps';
 import { capabilitiesOf } from './services/placement';
 import { Binary } from './services/serviceRegistry';
@@ -94,9 +95,13 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
   let server: Server | undefined;
   let url: string | undefined;
   if (roles.api) {
+    const authenticate = authenticatorFor(config, log.child({ part: 'auth' }));
+    // The compute (Nova) API: same listener, same authenticate dependency (src/compute).
+    const compute = createCompute({ db, config, notifier }, authenticate, log.child({ part: 'compute' }));
     const app = createApp({
       routes: buildRoutes({ db, config, notifier }),
-      authenticate: authenticatorFor(config, log.child({ part: 'auth' })),
+      authenticate,
+      compute: compute.router,
       log: log.child({ part: 'api' }),
     });
     server = await new Promise<Server>((resolve, reject) => {
@@ -112,6 +117,8 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
     stops.push(() => hb.stop());
     relay!.start();
     sweeper!.start();
+    compute.start();
+    stops.push(() => compute.stop());
   }
 
   return {

@@ -77,27 +77,45 @@ export async function quotaTypes(conn: Conn): Promise<Array<{ id: string; name: 
   return conn('volume_types').select('id', 'name').whereNull('deleted_at').orderBy('created_at', 'desc').orderBy('id');
 }
 
+/** One group of the census: resources of one kind, project, status and type. */
+export interface DbCensusRow {
+  kind: 'volume' | 'snapshot';
+  project_id: string;
+  status: string;
+  volume_type_id: string;
+  type_name: string | null;
+  type_deleted: boolean;
+  count: number;
+  /** GiB, a volume being extended counted at its new size (pending_size). */
+  gigabytes: number;
+  largest: number;
+  smallest: number;
+}
+
 /**
- * An independent recount for `quota verify`: volumes per project, status and
- * type, in one plain GROUP BY that shares no code with the enforcement path.
+ * An independent recount for `quota verify`: volumes and snapshots per
+ * project, status and type, in plain GROUP BYs that share no code with the
+ * enforcement path.
  */
-export async function volumeCensus(conn: Conn, projectId?: string): Promise<Array<{
-  project_id: string; status: string; volume_type_id: string; type_name: string | null; type_deleted: boolean;
-  volumes: number; gigabytes: number; largest: number; smallest: number;
-}>> {
-  const q = conn('volumes as v')
-    .leftJoin('volume_types as t', 't.id', 'v.volume_type_id')
-    .select('v.project_id', 'v.status', 'v.volume_type_id', 't.name as type_name',
-      conn.raw('(t.deleted_at is not null) as type_deleted'),
-      conn.raw('count(*) as volumes'), conn.raw('sum(greatest(v.size, coalesce(v.pending_size, 0))) as gigabytes'),
-      conn.raw('max(v.size) as largest'), conn.raw('min(v.size) as smallest'))
-    .groupBy('v.project_id', 'v.status', 'v.volume_type_id', 't.name', 't.deleted_at')
-    .orderBy('v.project_id');
-  if (projectId) q.where('v.project_id', projectId);
-  const rows: any[] = await q;
+export async function census(conn: Conn, projectId?: string): Promise<DbCensusRow[]> {
+  const group = (table: 'volumes' | 'snapshots', size: string) => {
+    const q = conn(`${table} as r`)
+      .leftJoin('volume_types as t', 't.id', 'r.volume_type_id')
+      .select('r.project_id', 'r.status', 'r.volume_type_id', 't.name as type_name',
+        conn.raw('(t.deleted_at is not null) as type_deleted'), conn.raw('count(*) as n'),
+        conn.raw(`sum(${size}) as gigabytes`), conn.raw(`max(${size}) as largest`), conn.raw('min(r.size) as smallest'))
+      .groupBy('r.project_id', 'r.status', 'r.volume_type_id', 't.name', 't.deleted_at')
+      .orderBy('r.project_id');
+    if (projectId) q.where('r.project_id', projectId);
+    return q;
+  };
+  const rows: any[] = [
+    ...(await group('volumes', 'greatest(r.size, coalesce(r.pending_size, 0))')).map((r: any) => ({ ...r, kind: 'volume' })),
+    ...(await group('snapshots', 'r.size')).map((r: any) => ({ ...r, kind: 'snapshot' })),
+  ];
   return rows.map((r) => ({
-    project_id: r.project_id, status: r.status, volume_type_id: r.volume_type_id, type_name: r.type_name ?? null,
-    type_deleted: Boolean(r.type_deleted), volumes: Number(r.volumes), gigabytes: Number(r.gigabytes),
+    kind: r.kind, project_id: r.project_id, status: r.status, volume_type_id: r.volume_type_id, type_name: r.type_name ?? null,
+    type_deleted: Boolean(r.type_deleted), count: Number(r.n), gigabytes: Number(r.gigabytes),
     largest: Number(r.largest), smallest: Number(r.smallest),
   }));
 }

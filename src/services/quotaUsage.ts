@@ -9,6 +9,7 @@ import {
 } from '../domain/quota';
 import type { Conn } from '../db/connection';
 import * as quotasDb from '../db/quotas';
+import * as snapshotsDb from '../db/snapshots';
 
 /** What a resource kind consumes, per volume type. */
 export interface TypeUsage {
@@ -30,13 +31,14 @@ export interface SourceUsage {
 export type UsageSource = (conn: Conn, projectId: string) => Promise<SourceUsage>;
 
 const volumeSource: UsageSource = async (conn, projectId) => ({ byType: await quotasDb.volumeUsageByType(conn, projectId) });
+/** Snapshots: their count, and their GiB into `gigabytes` (Cinder's default `no_snapshot_gb_quota = False`). */
+const snapshotSource: UsageSource = async (conn, projectId) => ({ byType: await snapshotsDb.usageByType(conn, projectId) });
 
 /**
- * Every table that consumes quota. Snapshots (count, and their GiB into
- * `gigabytes`), backups and groups add their source here when they exist;
- * until then their usage is 0.
+ * Every table that consumes quota: volumes and snapshots. Backups and
+ * groups add their source here when they exist; until then their usage is 0.
  */
-export const USAGE_SOURCES: readonly UsageSource[] = [volumeSource];
+export const USAGE_SOURCES: readonly UsageSource[] = [volumeSource, snapshotSource];
 
 export interface QuotaType {
   readonly id: string;

@@ -24,8 +24,8 @@ export interface VerifiedKey {
 export interface VerifiedProject {
   readonly projectId: string;
   readonly keys: readonly VerifiedKey[];
-  /** Volumes per status: every status counts (error, deleting, error_deleting too), as in Cinder. */
-  readonly byStatus: Readonly<Record<string, { volumes: number; gigabytes: number }>>;
+  /** Volumes and snapshots per status (`volume available`, …): every status counts (error, deleting too), as in Cinder. */
+  readonly byStatus: Readonly<Record<string, { count: number; gigabytes: number }>>;
   readonly violations: readonly string[];
 }
 
@@ -36,15 +36,15 @@ export interface VerifyReport {
   readonly warnings: readonly string[];
 }
 
-/** Keys the census can recount (the resources that exist; snapshots join when their table does). */
-const RECOUNTED = /^(volumes|gigabytes)(_.+)?$/;
+/** Keys the census recounts (backups and groups have no table yet: nothing to recount). */
+const RECOUNTED = /^(volumes|gigabytes|snapshots)(_.+)?$/;
 
 export async function verifyQuotas(db: Db, opts: { projectId?: string } = {}): Promise<VerifyReport> {
   return db.transaction(async (trx) => {
     // One snapshot for every query: rows a worker deletes meanwhile cannot make the two counts differ.
     await trx.raw('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     const types = await quotaTypes(trx);
-    const census = await quotasDb.volumeCensus(trx, opts.projectId);
+    const census = await quotasDb.census(trx, opts.projectId);
     const projectIds = opts.projectId ? [opts.projectId]
       : [...new Set([...census.map((c) => c.project_id), ...await quotasDb.projectsWithLimits(trx)])].sort();
     const projects: VerifiedProject[] = [];
@@ -54,21 +54,22 @@ export async function verifyQuotas(db: Db, opts: { projectId?: string } = {}): P
       const used = await projectUsage(trx, projectId, types);
       const recount: Record<string, number> = {};
       const add = (k: string, n: number) => { recount[k] = (recount[k] ?? 0) + n; };
-      const byStatus: Record<string, { volumes: number; gigabytes: number }> = {};
+      const byStatus: Record<string, { count: number; gigabytes: number }> = {};
       const violations: string[] = [];
       for (const c of rows) {
-        add('volumes', c.volumes);
+        const counted = c.kind === 'volume' ? 'volumes' : 'snapshots';
+        add(counted, c.count);
         add('gigabytes', c.gigabytes);
         if (c.type_name !== null && !c.type_deleted) {
-          add(`volumes_${c.type_name}`, c.volumes);
+          add(`${counted}_${c.type_name}`, c.count);
           add(`gigabytes_${c.type_name}`, c.gigabytes);
         } else {
-          violations.push(`${c.volumes} volume(s) in ${c.status} have a ${c.type_name === null ? 'missing' : 'deleted'} volume type ${c.volume_type_id}: no per-type quota counts them`);
+          violations.push(`${c.count} ${c.kind}(s) in ${c.status} have a ${c.type_name === null ? 'missing' : 'deleted'} volume type ${c.volume_type_id}: no per-type quota counts them`);
         }
-        const s = (byStatus[c.status] ??= { volumes: 0, gigabytes: 0 });
-        s.volumes += c.volumes;
+        const s = (byStatus[`${c.kind} ${c.status}`] ??= { count: 0, gigabytes: 0 });
+        s.count += c.count;
         s.gigabytes += c.gigabytes;
-        if (c.smallest < 1) violations.push(`volume(s) in ${c.status} with a size below 1 GiB (${c.smallest})`);
+        if (c.smallest < 1) violations.push(`${c.kind}(s) in ${c.status} with a size below 1 GiB (${c.smallest})`);
       }
       const keys: VerifiedKey[] = limits.keys.map((key) => ({
         key, limit: limits.limit[key]!, source: limits.source[key]!, inUse: used[key] ?? 0,
@@ -83,7 +84,7 @@ export async function verifyQuotas(db: Db, opts: { projectId?: string } = {}): P
         }
       }
       const perVolume = limits.limit.per_volume_gigabytes!;
-      const largest = Math.max(0, ...rows.map((c) => c.largest));
+      const largest = Math.max(0, ...rows.filter((c) => c.kind === 'volume').map((c) => c.largest));
       if (perVolume >= 0 && largest > perVolume) {
         violations.push(`per_volume_gigabytes: a volume of ${largest} GiB is over the limit ${perVolume} (${limits.source.per_volume_gigabytes} limit)`);
       }
@@ -106,8 +107,8 @@ export function formatVerifyReport(r: VerifyReport): string {
   const out: string[] = [];
   for (const p of r.projects) {
     out.push(`project ${p.projectId}`);
-    const statuses = Object.entries(p.byStatus).map(([s, v]) => `${s} ${v.volumes} (${v.gigabytes} GiB)`).join(', ');
-    out.push(`  volumes by status (all count): ${statuses || 'none'}`);
+    const statuses = Object.entries(p.byStatus).map(([s, v]) => `${s} ${v.count} (${v.gigabytes} GiB)`).join(', ');
+    out.push(`  by status (every status counts): ${statuses || 'none'}`);
     const shown = p.keys.filter((k) => k.inUse > 0 || k.source !== 'builtin' || k.limit >= 0);
     const w = Math.max(...shown.map((k) => k.key.length), 3);
     out.push(`  ${'key'.padEnd(w)}  ${'limit'.padStart(6)}  ${'in_use'.padStart(6)}  ${'recount'.padStart(7)}  source`);

@@ -32,6 +32,11 @@ export interface QuotaCharge {
   readonly volumeType?: QuotaType;
   /** The size the one volume will have (create, extend), checked against `per_volume_gigabytes`. */
   readonly perVolumeSize?: number;
+  /**
+   * Only the per-type keys (retype: the volume already counts in the totals;
+   * Cinder's `get_volume_type_reservation(reserve_vol_type_only=True)`).
+   */
+  readonly perTypeOnly?: boolean;
 }
 
 /**
@@ -51,7 +56,7 @@ export async function chargeQuota(trx: Tx, projectId: string, charge: QuotaCharg
     if (max >= 0 && charge.perVolumeSize > max) throw volumeSizeExceedsLimit(charge.perVolumeSize, max);
   }
   // The consuming count, gigabytes, then add_volume_type_opts' per-type keys (refusalFor sorts them as Cinder does).
-  const deltas: Array<[string, number | undefined]> = [
+  const deltas: Array<[string, number | undefined]> = charge.perTypeOnly ? [] : [
     [charge.resource, charge[charge.resource]],
     ['gigabytes', charge.gigabytes],
     ['backup_gigabytes', charge.backup_gigabytes],

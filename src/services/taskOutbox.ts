@@ -15,6 +15,7 @@ export const TaskKind = {
   volumeRevert: 'volume.revert',
   snapshotCreate: 'snapshot.create',
   snapshotDelete: 'snapshot.delete',
+  serverRemove: 'server.remove',
 } as const;
 export type TaskKind = (typeof TaskKind)[keyof typeof TaskKind];
 

@@ -85,7 +85,7 @@ export class VolumeActionService {
       if (placement.multiattach !== v.multiattach && v.status !== VolumeStatus.available) {
         throw invalidInput('Retyping between multiattach and non-multiattach types is only allowed on available volumes.');
       }
-      await chargeQuota(trx, v.project_id, { resource: 'volumes', volumes: 1, gigabytes: v.size, perVolumeSize: v.size, volumeType: type });
+      await chargeQuota(trx, v.project_id, { resource: 'volumes', volumes: 1, gigabytes: v.size, volumeType: type, perTypeOnly: true });
       await volumesDb.update(trx, v.id, { volume_type_id: type.id, multiattach: placement.multiattach });
     });
   }

@@ -7,6 +7,7 @@ import type { AttachPayload } from '../services/attachmentState';
 import { volumeConnected, volumeDisconnected } from '../services/attachmentState';
 import type { AttachResult, Driver } from './drivers/driver';
 import { createFromSource, removeCascadedSnapshots, snapshotHandlers } from './snapshotHandlers';
+import { computeHandlers } from './computeHandlers';
 
 /**
  * A task kind's two halves: `run` does the (idempotent) storage work and
@@ -21,6 +22,7 @@ const location = (task: DbTaskRow) => (task.payload.provider_location as string 
 
 export const handlers: Readonly<Record<string, TaskHandlerSpec<any>>> = {
   ...snapshotHandlers,
+  ...computeHandlers,
   [TaskKind.volumeCreate]: {
     // From a snapshot or a volume (`source`): copied by the driver (snapshotHandlers.ts).
     run: (task, driver) => (task.payload.source

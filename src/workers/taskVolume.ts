@@ -32,5 +32,6 @@ export function withTaskVolume(driver: Driver, payload: Readonly<Record<string, 
     removeSnapshot: driver.removeSnapshot && ((s) => driver.removeSnapshot!(s)),
     revertToSnapshot: driver.revertToSnapshot && ((vol, s) => driver.revertToSnapshot!(fill(vol), s)),
     diagnose: driver.diagnose && (() => driver.diagnose!()),
+    removeServer: driver.removeServer && ((id) => driver.removeServer!(id)),
   };
 }

@@ -23,7 +23,7 @@ let ks: FakeKeystone;
 let cairn: TestCairn;
 const tok: Record<'aMember' | 'aReader' | 'bMember' | 'bReader' | 'admin', string> = {} as any;
 /** A's resources, filled in beforeAll. */
-const a = { volume: '', type: '', attachment: '' };
+const a = { volume: '', type: '', attachment: '', snapshot: '', message: '' };
 
 const api = () => request(cairn.url);
 const send = (method: string, url: string, token: string, body?: unknown) => {
@@ -49,6 +49,15 @@ beforeAll(async () => {
   expect(vol.status).toBe(202);
   a.volume = vol.body.volume.id;
   await waitFor(async () => (await send('get', `/v3/${PA}/volumes/${a.volume}`, tok.aMember)).body.volume.status === 'available');
+  // A's snapshot of it, with metadata, available (taken before the attachment reserves the volume).
+  const snap = await send('post', `/v3/${PA}/snapshots`, tok.aMember, { snapshot: { volume_id: a.volume, name: 'a-snap', metadata: { k: 'v' } } });
+  expect(snap.status).toBe(202);
+  a.snapshot = snap.body.snapshot.id;
+  await waitFor(async () => (await send('get', `/v3/${PA}/snapshots/${a.snapshot}`, tok.aMember)).body.snapshot.status === 'available');
+  // A user message of A's: a volume of a type no backend serves fails at once and records one.
+  const nowhere = await send('post', `/v3/${PADMIN}/types`, tok.admin, { volume_type: { name: 'nowhere', extra_specs: { volume_backend_name: 'nowhere' } } });
+  await send('post', `/v3/${PA}/volumes`, tok.aMember, { volume: { size: 1, volume_type: nowhere.body.volume_type.id } });
+  a.message = (await send('get', `/v3/${PA}/messages`, tok.aMember)).body?.messages?.[0]?.id ?? '';
   const att = await send('post', `/v3/${PA}/attachments`, tok.aMember, { attachment: { volume_uuid: a.volume, instance_uuid: randomUUID() } });
   a.attachment = att.body?.attachment?.id ?? '';
   expect((await send('put', `/v3/${PADMIN}/os-quota-sets/${PA}`, tok.admin, { quota_set: { volumes: 7 } })).status).toBe(200);
@@ -61,6 +70,8 @@ const PARAMS: Record<string, () => string> = {
   type_id: () => a.type,
   key: () => 'k',
   attachment_id: () => a.attachment,
+  snapshot_id: () => a.snapshot,
+  message_id: () => a.message,
   quota_project_id: () => PA,
   quota_class_name: () => 'default',
 };
@@ -77,6 +88,13 @@ const BODIES: Record<string, () => unknown> = {
   createAttachment: () => ({ attachment: { volume_uuid: a.volume, instance_uuid: randomUUID() } }),
   updateAttachment: () => ({ attachment: { connector: { host: 'h', initiator: 'iqn.x' } } }),
   attachmentAction: () => ({ 'os-complete': {} }),
+  // A's volume: B may not snapshot it.
+  createSnapshot: () => ({ snapshot: { volume_id: a.volume } }),
+  updateSnapshot: () => ({ snapshot: { name: 'stolen' } }),
+  createSnapshotMetadata: () => ({ metadata: { k: 'stolen' } }),
+  replaceSnapshotMetadata: () => ({ metadata: { k: 'stolen' } }),
+  updateSnapshotMetadataItem: () => ({ meta: { k: 'stolen' } }),
+  snapshotAction: () => ({ 'os-force_delete': {} }),
   createVolumeType: () => ({ volume_type: { name: 'b-type' } }),
   updateVolumeType: () => ({ volume_type: { name: 'stolen' } }),
   createExtraSpecs: () => ({ extra_specs: { k: 'stolen' } }),
@@ -160,7 +178,7 @@ describe('project B on project A\'s resources', () => {
     it(`${op.method.toUpperCase()} ${op.path} (${op.operationId}) as B's member → ${named ? '404/403' : 'nothing of A\'s'}`, async () => {
       const res = await send(op.method, urlOf(op, PB), tok.bMember, bodyOf(op));
       expectNothingOfA(res);
-      if (named || op.operationId === 'createAttachment' || op.operationId === 'createVolume') {
+      if (named || op.operationId === 'createAttachment' || op.operationId === 'createVolume' || op.operationId === 'createSnapshot') {
         expectRefused(res);
       } else {
         expect(res.status).toBeLessThan(500);
@@ -198,6 +216,14 @@ describe('project B on project A\'s resources', () => {
     });
   }
 
+  it('a volume from A\'s snapshot or from A\'s volume (clone) as B\'s member → 404', async () => {
+    for (const source of [{ snapshot_id: a.snapshot }, { source_volid: a.volume }]) {
+      const res = await send('post', `/v3/${PB}/volumes`, tok.bMember, { volume: source });
+      expectNothingOfA(res);
+      expect(res.status).toBe(404);
+    }
+  });
+
   it('afterwards A\'s volume, type, metadata and quota are as they were', async () => {
     const vol = (await send('get', `/v3/${PA}/volumes/${a.volume}`, tok.aMember)).body.volume;
     expect(vol).toMatchObject({ name: 'a-vol', size: 1, metadata: { k: 'v' } });
@@ -206,6 +232,9 @@ describe('project B on project A\'s resources', () => {
     expect((await send('get', `/v3/${PADMIN}/types/${a.type}/os-volume-type-access`, tok.admin)).body.volume_type_access)
       .toEqual([{ volume_type_id: a.type, project_id: PA }]);
     expect((await send('get', `/v3/${PA}/os-quota-sets/${PA}`, tok.aMember)).body.quota_set.volumes).toBe(7);
-    expect((await send('get', `/v3/${PA}/volumes`, tok.aMember)).body.volumes.map((v: any) => v.id)).toEqual([a.volume]);
+    expect((await send('get', `/v3/${PA}/volumes`, tok.aMember)).body.volumes.map((v: any) => v.id)).toContain(a.volume);
+    expect((await send('get', `/v3/${PA}/messages/${a.message}`, tok.aMember)).status).toBe(200);
+    const snap = (await send('get', `/v3/${PA}/snapshots/${a.snapshot}`, tok.aMember)).body.snapshot;
+    expect(snap).toMatchObject({ name: 'a-snap', status: 'available', metadata: { k: 'v' } });
   });
 });

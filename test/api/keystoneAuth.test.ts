@@ -93,6 +93,13 @@ describe('keystone auth', () => {
     expect(limits.body.limits.absolute).toMatchObject({ maxTotalVolumes: 5, totalVolumesUsed: 1 });
   });
 
+  it('a path with a trailing slash matches no route (404 after auth), as Cinder\'s router: GET /volumes/ is not the list', async () => {
+    expectKeystone401(await api().get(`/v3/${P1}/volumes/`).set(MV), 'keystone_error_no_token');
+    const res = await api().get(`/v3/${P1}/volumes/`).set(as('member'));
+    expect(res.status).toBe(404);
+    expect(res.body.volumes).toBeUndefined();
+  });
+
   it('Keystone failing → 503 in Keystone\'s shape, not a 401', async () => {
     const t = ks.issue({ userId: 'x', projectId: P1, roles: ['member'] });
     ks.failing = true;

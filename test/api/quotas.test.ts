@@ -134,6 +134,20 @@ describe('quota enforcement on volume create', () => {
     expect((await p.post('/volumes', { volume: { size: 1 } })).status).toBe(202); // other types are not limited
   });
 
+  it('retype at the volume limit is allowed: only the new type\'s per-type quota is checked', async () => {
+    const p = project();
+    const [t1, t2] = [`rt1-${p.id.slice(0, 8)}`, `rt2-${p.id.slice(0, 8)}`];
+    for (const name of [t1, t2]) expect((await p.post('/types', { volume_type: { name } })).status).toBe(200);
+    await p.put(`/os-quota-sets/${p.id}`, { quota_set: { volumes: 1, gigabytes: 1, [`volumes_${t2}`]: 0 } });
+    const id = (await p.post('/volumes', { volume: { size: 1, volume_type: t1 } })).body.volume.id;
+    await waitFor(async () => (await p.get(`/volumes/${id}`)).body.volume.status === 'available');
+    expectOver(await p.post(`/volumes/${id}/action`, { 'os-retype': { new_type: t2 } }),
+      `VolumeLimitExceeded: Maximum number of volumes allowed (0) exceeded for quota 'volumes_${t2}'.`);
+    await p.put(`/os-quota-sets/${p.id}`, { quota_set: { [`volumes_${t2}`]: -1 } });
+    expect((await p.post(`/volumes/${id}/action`, { 'os-retype': { new_type: t2 } })).status).toBe(202);
+    expect((await p.get(`/volumes/${id}`)).body.volume.volume_type).toBe(t2);
+  });
+
   it('a deleted volume gives its quota back only once it is gone', async () => {
     const p = project();
     await p.put(`/os-quota-sets/${p.id}`, { quota_set: { volumes: 1 } });

@@ -26,5 +26,6 @@ export function delayedDriver(inner: Driver, ms: number): Driver {
     removeSnapshot: later(inner.removeSnapshot),
     revertToSnapshot: later(inner.revertToSnapshot),
     diagnose: inner.diagnose && (() => inner.diagnose!()),
+    removeServer: later(inner.removeServer),
   };
 }

@@ -89,4 +89,6 @@ export interface Driver {
   revertToSnapshot?(vol: VolumeRef, snap: SnapshotRef): Promise<void>;
   /** What this driver offers on this host. */
   diagnose?(): Promise<DriverDiagnosis[]>;
+  /** Removes a deleted server's folder (Ganeti's instance dir); fails while it still holds disk data; a missing one is success. */
+  removeServer?(serverId: string): Promise<void>;
 }

@@ -157,6 +157,26 @@ export class FileDriver implements Driver {
     }
   }
 
+  /**
+   * Ganeti removes an instance's folder only when no disk data is left in
+   * it; detached volumes were moved out, so it is empty by then (seed 000).
+   */
+  async removeServer(serverId: string): Promise<void> {
+    const dir = this.checked(path.join(this.dir, serverId));
+    if (dir === this.dir) throw new DriverError('a server id is needed to remove its folder', false);
+    try {
+      await fs.rmdir(dir);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOENT') return;
+      if (e.code === 'ENOTEMPTY' || e.code === 'EEXIST') {
+        const left = await fs.readdir(dir).catch(() => []);
+        throw new DriverError(`the server folder ${dir} still holds disk data: ${left.join(', ')}`, false);
+      }
+      throw wrap(`remove ${dir}`, err);
+    }
+  }
+
   // --- snapshots and copies (the copying itself: fileCopy.ts) -----------------
 
   /** Where a snapshot's data lives: `<dir>/snapshot-<id>`, beside the detached volumes. */

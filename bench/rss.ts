@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+
+/** VmRSS and VmHWM of a process in KiB, from /proc/<pid>/status; undefined once it is gone. */
+export function readMemory(pid: number): { rssKib: number; hwmKib: number } | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(text)?.[1] ?? NaN);
+  return { rssKib: field('VmRSS'), hwmKib: field('VmHWM') };
+}
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat; undefined once it is gone. */
+export function readCpuMs(pid: number): number | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields after the parenthesised command name: state is the 3rd field, utime the 14th, stime the 15th.
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+}
+
+/** USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
+/**
+ * Samples a process's resident memory every `intervalMs` (100 ms by default).
+ * `phase()` starts a new window; `peakSince()` gives the highest VmRSS sampled
+ * in the current window, `hwm()` the kernel's high-water mark over the whole life.
+ */
+export class RssSampler {
+  private timer: NodeJS.Timeout | undefined;
+  private windowPeak = 0;
+  private lastHwm = 0;
+  private lastRss = 0;
+
+  constructor(readonly pid: number, private readonly intervalMs = 100) {}
+
+  start(): this {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.intervalMs);
+    this.timer.unref();
+    return this;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private sample(): void {
+    const m = readMemory(this.pid);
+    if (!m) return;
+    this.lastRss = m.rssKib;
+    this.lastHwm = Math.max(this.lastHwm, m.hwmKib);
+    this.windowPeak = Math.max(this.windowPeak, m.rssKib);
+  }
+
+  /** Starts a new measuring window; returns the peak of the one that ended. */
+  phase(): number {
+    this.sample();
+    const peak = this.windowPeak;
+    this.windowPeak = this.lastRss;
+    return peak;
+  }
+
+  /** VmRSS right now (KiB). */
+  current(): number {
+    this.sample();
+    return this.lastRss;
+  }
+
+  /** Highest VmRSS sampled in the current window (KiB). */
+  peakSince(): number {
+    this.sample();
+    return this.windowPeak;
+  }
+
+  /** Kernel high-water mark of the process's RSS over its whole life (KiB). */
+  hwm(): number {
+    this.sample();
+    return this.lastHwm;
+  }
+}

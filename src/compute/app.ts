@@ -1,0 +1,141 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { type Request, type Response } from 'express';
+import addFormats from 'ajv-formats';
+import yaml from 'js-yaml';
+import OpenAPIBackend, { type Context, type Document } from 'openapi-backend';
+import { requireRoleFor } from '../auth/policy';
+import { COMPUTE_MAX, COMPUTE_MIN, COMPUTE_UPDATED } from '../domain/compute';
+import { ApiError, badRequest, notFound } from '../domain/errors';
+import { fmt, negotiate, type ApiVersion } from '../domain/microversion';
+import type { Authenticator } from '../routes/auth';
+import { ComputeLinks, type ComputeRequest, type ComputeRouteTable } from '../routes/compute/http';
+import { cinderValidationMessage } from '../routes/validationMessage';
+import type { RequestContext } from '../services/context';
+import { checkVersionedProperties } from './versionGate';
+
+const SPEC = ['..', '..', 'api-spec', 'compute.yaml'];
+// From src/ under jest, from dist/src/ when built.
+const COMPUTE_FILE = [path.join(__dirname, ...SPEC), path.join(__dirname, '..', ...SPEC)].find((p) => fs.existsSync(p))!;
+
+export function loadComputeApi(): Document {
+  return yaml.load(fs.readFileSync(COMPUTE_FILE, 'utf8')) as Document;
+}
+
+const PROJECT_RE = /^[0-9a-f-]+$/;
+const NOT_FOUND = 'The resource could not be found.';
+
+/**
+ * `OpenStack-API-Version: compute X`, else the legacy
+ * `X-OpenStack-Nova-API-Version: X` (`microversion_parse.get_version` with
+ * legacy headers); neither → 2.1. 400 on a malformed version, 406 out of range.
+ */
+export function computeVersion(req: Request): ApiVersion {
+  const header = req.get('openstack-api-version');
+  if (header?.split(',').some((p) => p.trim().split(/\s+/)[0]?.toLowerCase() === 'compute')) {
+    return negotiate(header, 'compute', COMPUTE_MIN, COMPUTE_MAX);
+  }
+  const legacy = req.get('x-openstack-nova-api-version');
+  return legacy ? negotiate(`compute ${legacy.trim()}`, 'compute', COMPUTE_MIN, COMPUTE_MAX) : COMPUTE_MIN;
+}
+
+/** Nova's `v2.1` version document (`versions.py`, `views/versions.py:build_version`). */
+export function computeVersionDocument(origin: string) {
+  return {
+    version: {
+      id: 'v2.1', status: 'CURRENT', version: fmt(COMPUTE_MAX), min_version: fmt(COMPUTE_MIN), updated: COMPUTE_UPDATED,
+      links: [
+        { rel: 'self', href: `${origin}/v2.1/` },
+        { rel: 'describedby', type: 'text/html', href: 'http://docs.openstack.org/' },
+      ],
+      'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' }],
+    },
+  };
+}
+
+export interface ComputeAppDeps {
+  readonly routes: ComputeRouteTable;
+  readonly authenticate: Authenticator;
+}
+
+/**
+ * The compute API, mounted at `/v2.1` of the volume API's app: its own
+ * OpenAPI document (api-spec/compute.yaml) bound by operationId, the same
+ * authenticate dependency, Nova's microversion headers. Errors go to the
+ * app's one error middleware, which renders the fault envelope Nova and
+ * Cinder share.
+ */
+export function computeRouter(deps: ComputeAppDeps): express.Router {
+  const doc = loadComputeApi();
+  const api = new OpenAPIBackend({
+    definition: loadComputeApi(),
+    quick: true, strict: true, validate: true,
+    ajvOpts: { strict: false, allErrors: true },
+    customizeAjv: (ajv) => addFormats(ajv),
+    handlers: {},
+  });
+  for (const [operationId, handler] of Object.entries(deps.routes)) {
+    api.register(operationId, async (c: Context, r: Omit<ComputeRequest, 'params' | 'query'>) => {
+      requireRoleFor(r.ctx, c.request.method, operationId);
+      const rawOp = (doc.paths as Record<string, any>)[c.operation.path]?.[c.operation.method];
+      checkVersionedProperties(doc, rawOp?.requestBody?.content?.['application/json']?.schema, r.body, r.ctx.version);
+      return handler({ ...r, params: c.request.params as Record<string, string>, query: c.request.query as ComputeRequest['query'] });
+    });
+  }
+  api.register({
+    validationFail: async (c: Context) => {
+      // Nova's schema errors read like Cinder's (`nova/api/validation/validators.py`, the same jsonschema texts).
+      throw badRequest(cinderValidationMessage(c.validation.errors ?? [], c.request.requestBody, { root: 'requestBody' }));
+    },
+    notFound: async () => { throw notFound(NOT_FOUND); },
+    methodNotAllowed: async () => { throw new ApiError(405, 'badMethod', 'The method is not allowed for this resource.'); },
+    notImplemented: async () => { throw new ApiError(501, 'notImplemented', 'The requested function is not supported.'); },
+  });
+  api.init();
+  const operations = api.router.getOperations();
+  api.router.getOperations = () => operations;
+
+  const router = express.Router({ strict: true });
+  router.use(express.raw({ type: () => true, limit: '1mb' }), async (req: Request, res: Response, next) => {
+    try {
+      const [, first = '', ...rest] = req.path.split('/');
+      const projectInUrl = PROJECT_RE.test(first) ? first : undefined;
+      const apiPath = (projectInUrl ? rest : [first, ...rest]).join('/');
+      const identity = await deps.authenticate(req, res);
+      if (!identity) return;
+      const version = computeVersion(req);
+      res.set({
+        'OpenStack-API-Version': `compute ${fmt(version)}`, 'X-OpenStack-Nova-API-Version': fmt(version),
+        Vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version',
+      });
+      const origin = `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+      // GET /v2.1, /v2.1/ and /v2.1/{project_id}: what novaclient reads the version range from.
+      if (apiPath === '' && req.method === 'GET') {
+        res.status(200).json(computeVersionDocument(origin));
+        return;
+      }
+      if (projectInUrl && projectInUrl !== identity.projectId) {
+        throw badRequest(`Malformed request URL: URL's project_id '${projectInUrl}' doesn't match Context's project_id '${identity.projectId}'`);
+      }
+      const ctx: RequestContext = {
+        requestId: String(res.get('x-openstack-request-id')), userId: identity.userId, projectId: identity.projectId,
+        roles: identity.roles, isAdmin: identity.roles.includes('admin'), version,
+      };
+      let body: unknown;
+      const raw = Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body.toString('utf8') : '';
+      if (raw.trim() !== '') {
+        try { body = JSON.parse(raw); } catch { throw badRequest('Malformed request body'); }
+      }
+      const reply = await api.handleRequest(
+        { method: req.method, path: `/${apiPath}`, query: req.query as Record<string, string>, headers: { 'content-type': 'application/json' }, body },
+        { ctx, links: new ComputeLinks(origin, projectInUrl), body },
+      ) as { status: number; body?: unknown; headers?: Record<string, string> };
+      if (reply.headers) res.set(reply.headers);
+      if (reply.body === undefined) res.status(reply.status).end();
+      else res.status(reply.status).json(reply.body);
+    } catch (err) {
+      next(err);
+    }
+  });
+  return router;
+}

@@ -1,0 +1,131 @@
+import { badRequest, conflict, notFound } from '../domain/errors';
+import {
+  SERVER_DELETABLE, ServerPowerState, ServerTaskState, ServerTransitions, ServerVmState, type Transition,
+} from '../domain/status';
+import type { Conn } from '../db/connection';
+import * as serversDb from '../db/servers';
+import type { DbBdmRow, DbServerRow } from '../db/servers';
+import { rootOf } from './bdm';
+import { requireWriter, type RequestContext } from './context';
+import type { ServiceDeps } from './deps';
+import { MAX_LIMIT, one, type RawQuery } from './listQuery';
+import { createServer, type ServerCreateBody } from './serverCreate';
+import type { ServerOps } from './serverOps';
+
+export const instanceNotFound = (id: string) => notFound(`Instance ${id} could not be found.`);
+
+/** `common.raise_http_conflict_for_instance_invalid_state`: the 409 of an action in the wrong state. */
+export function invalidState(s: DbServerRow, action: string): never {
+  const [attr, state] = s.task_state !== null ? ['task_state', s.task_state] : ['vm_state', s.vm_state];
+  throw conflict(`Cannot '${action}' instance ${s.id} while it is in ${attr} ${state}`);
+}
+
+/** Whether the server has something to boot: an image root, or a volume at boot index 0. */
+export const hasRoot = (s: DbServerRow, bdms: readonly DbBdmRow[]): boolean =>
+  Boolean(s.image_ref) || rootOf(bdms.map((b) => ({ ...b, bootIndex: b.boot_index }))) !== undefined;
+
+/** API status → the vm_states it shows (`common.task_and_vm_state_from_status`, cairn's states). */
+const VM_STATES_OF_STATUS: Readonly<Record<string, readonly string[]>> = {
+  BUILD: [ServerVmState.building], ACTIVE: [ServerVmState.active], SHUTOFF: [ServerVmState.stopped], ERROR: [ServerVmState.error],
+};
+
+export const projectScope = (ctx: RequestContext): string | undefined => (ctx.isAdmin ? undefined : ctx.projectId);
+
+/** Servers: the record, its lifecycle (create, stop, start, delete) and lists. */
+export class ServerService {
+  constructor(private readonly deps: ServiceDeps, private readonly ops: ServerOps) {}
+
+  private get db() { return this.deps.db; }
+
+  /** Records the server (BUILD) and starts its build; answers before the volumes are attached, as Nova does. */
+  async create(ctx: RequestContext, body: ServerCreateBody): Promise<{ server: DbServerRow; adminPass: string }> {
+    const out = await createServer(this.deps, ctx, body);
+    this.ops.kick(out.server.id);
+    return out;
+  }
+
+  async get(ctx: RequestContext, id: string, conn: Conn = this.db): Promise<DbServerRow> {
+    const s = await serversDb.findServer(conn, id, projectScope(ctx));
+    if (!s) throw instanceNotFound(id);
+    return s;
+  }
+
+  /** The mappings of each server, by server id. */
+  async mappings(ids: readonly string[]): Promise<Map<string, DbBdmRow[]>> {
+    const out = new Map<string, DbBdmRow[]>(ids.map((id) => [id, []]));
+    for (const b of await serversDb.bdmsOfServers(this.db, ids)) out.get(b.server_id)?.push(b);
+    return out;
+  }
+
+  /** `GET /servers[/detail]`: `name` (a regular expression), `status`, `limit`, `marker`, `all_tenants` (admin). */
+  async list(ctx: RequestContext, q: RawQuery): Promise<{ servers: DbServerRow[]; limit: number }> {
+    const rawLimit = one(q.limit);
+    if (rawLimit !== undefined && !/^\d+$/.test(rawLimit)) throw badRequest('limit param must be an integer');
+    const limit = Math.min(rawLimit === undefined ? MAX_LIMIT : Number(rawLimit), MAX_LIMIT);
+    const marker = one(q.marker);
+    const allTenants = ctx.isAdmin && q.all_tenants !== undefined && !['0', 'false', 'False'].includes(one(q.all_tenants)!);
+    const projectId = allTenants ? undefined : ctx.projectId;
+    if (marker !== undefined && !await serversDb.findServer(this.db, marker, projectId)) throw badRequest(`marker [${marker}] not found`);
+    const status = one(q.status)?.toUpperCase();
+    const vmStates = status === undefined ? undefined : VM_STATES_OF_STATUS[status] ?? [];
+    const servers = await serversDb.listServers(this.db, { projectId, vmStates, name: one(q.name), limit, markerId: marker });
+    return { servers, limit };
+  }
+
+  /** `PUT /servers/{id}`: name and description (2.19). */
+  async update(ctx: RequestContext, id: string, fields: { name?: string; description?: string | null }): Promise<DbServerRow> {
+    requireWriter(ctx, 'os_compute_api:servers:update');
+    await this.get(ctx, id);
+    const changes = { ...(fields.name !== undefined ? { name: fields.name } : {}), ...('description' in fields ? { description: fields.description ?? null } : {}) };
+    return (await serversDb.updateServer(this.db, id, changes))!;
+  }
+
+  /**
+   * `DELETE /servers/{id}`: marks the delete (task_state `deleting`) and
+   * starts it; the volumes are detached, the delete_on_termination ones
+   * deleted and the server folders removed by serverOps.ts. Deleting again
+   * while it runs is accepted, as in Nova.
+   */
+  async delete(ctx: RequestContext, id: string): Promise<void> {
+    requireWriter(ctx, 'os_compute_api:servers:delete');
+    await this.db.transaction(async (trx) => {
+      const s = await serversDb.lockServer(trx, id, projectScope(ctx));
+      if (!s) throw instanceNotFound(id);
+      if (s.task_state === ServerTaskState.deleting) return;
+      // A build in flight sees the new task_state between its steps and hands over to the delete.
+      const moved = await serversDb.casServer(trx, id, SERVER_DELETABLE, { vm_state: s.vm_state, task_state: ServerTaskState.deleting });
+      if (!moved) invalidState(s, 'delete');
+    });
+    this.ops.kick(id);
+  }
+
+  /** `os-stop`: ACTIVE or ERROR → SHUTOFF (`compute/api.py:stop`). */
+  async stop(ctx: RequestContext, id: string): Promise<void> {
+    await this.power(ctx, id, 'stop', ServerTransitions.stop, ServerPowerState.shutdown);
+  }
+
+  /**
+   * `os-start`: SHUTOFF → ACTIVE; a server whose root volume was detached
+   * has nothing to boot and stays stopped (409), as a stopped EC2 instance
+   * without its root device will not start.
+   */
+  async start(ctx: RequestContext, id: string): Promise<void> {
+    await this.power(ctx, id, 'start', ServerTransitions.start, ServerPowerState.running, async (trx, s) => {
+      if (!hasRoot(s, await serversDb.bdmsOf(trx, s.id))) {
+        throw conflict(`Cannot 'start' instance ${s.id}: it has no root volume; attach one while it is stopped`);
+      }
+    });
+  }
+
+  private async power(ctx: RequestContext, id: string, action: string, t: Transition<ServerVmState>, powerState: number,
+    check?: (trx: Conn, s: DbServerRow) => Promise<void>): Promise<void> {
+    requireWriter(ctx, `os_compute_api:servers:${action}`);
+    await this.db.transaction(async (trx) => {
+      const s = await serversDb.lockServer(trx, id, projectScope(ctx));
+      if (!s) throw instanceNotFound(id);
+      if (s.task_state !== null || !t.from.includes(s.vm_state as ServerVmState)) invalidState(s, action);
+      await check?.(trx, s);
+      await serversDb.casServer(trx, id, t.from, { vm_state: t.to, power_state: powerState }, null);
+    });
+  }
+}
