@@ -57,7 +57,7 @@ export async function taskFailed(trx: Tx, task: DbTaskRow, reason: string): Prom
   const event = FAILURE_EVENTS[task.kind];
   if (event && task.project_id) {
     await recordMessage(trx, {
-      projectId: task.project_id, requestId: task.request_id, resourceType: task.resource_type.toUpperCase(),
+      projectId: task.project_id, requestId: task.request_id, resourceType: task.resource_type === 'snapshot' ? 'VOLUME_SNAPSHOT' : task.resource_type.toUpperCase(), // Cinder's resource types
       resourceId: task.resource_id, event, detail: reason,
     });
   }

@@ -34,11 +34,11 @@ export class VolumeRevertService {
       // Cinder answers a status mismatch here with 409, the exception's text in full.
       const v = VolumeRevertTransitions.begin;
       if (!await volumesDb.casStatus(trx, vol.id, v.from, { status: v.to })) {
-        throw conflict(`Invalid volume: Can't revert volume ${vol.id} to snapshot ${latest.id}. Volume's status must be 'available'.`);
+        throw conflict(`Invalid volume: Can't revert volume ${vol.id} to snapshot ${latest.id}. Volume's status must be '${v.from.join(', ')}'.`);
       }
       const s = SnapshotTransitions.restore;
       if (!await snapshotsDb.casStatus(trx, latest.id, s.from, { status: s.to })) {
-        throw conflict(`Invalid snapshot: Can't revert volume ${vol.id} to snapshot ${latest.id}. Snapshot's status must be 'available'.`);
+        throw conflict(`Invalid snapshot: Can't revert volume ${vol.id} to snapshot ${latest.id}. Snapshot's status must be '${s.from.join(', ')}'.`);
       }
       await enqueue(trx, this.deps.config, ctx, TaskKind.volumeRevert, { type: 'volume', id: vol.id, backend: vol.backend }, {
         snapshot_id: latest.id, snapshot_location: latest.provider_location, provider_location: vol.provider_location,
