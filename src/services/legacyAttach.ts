@@ -77,6 +77,12 @@ export class LegacyAttachService {
     return { driver_volume_type, data };
   }
 
+  /** `os-terminate_connection`: a file volume has nothing to unexport, but the volume must be the caller's. */
+  async terminateConnection(ctx: RequestContext, volumeId: string): Promise<void> {
+    requireWriter(ctx, 'volume:terminate_connection');
+    await this.getVolume(ctx, volumeId);
+  }
+
   /** `os-attach`: bind the reservation to a server and connect (the data moves under it), synchronously. */
   async attach(ctx: RequestContext, volumeId: string, args: { instance_uuid?: string | null; host_name?: string | null; mountpoint: string; mode?: AttachMode }): Promise<void> {
     requireWriter(ctx, 'volume:attach');

@@ -13,8 +13,7 @@ export function attachActions(legacy: LegacyAttachService): VolumeActionTable {
     'os-roll_detaching': async (r, id) => { await legacy.rollDetaching(r.ctx, id); return accepted(); },
     'os-initialize_connection': async (r, id, args) =>
       ok({ connection_info: await legacy.initializeConnection(r.ctx, id, args.connector) }),
-    // Cinder only unexports here; a file volume has nothing to unexport.
-    'os-terminate_connection': async () => accepted(),
+    'os-terminate_connection': async (r, id) => { await legacy.terminateConnection(r.ctx, id); return accepted(); },
     'os-attach': async (r, id, args) => { await legacy.attach(r.ctx, id, args); return accepted(); },
     'os-detach': async (r, id, args) => { await legacy.detach(r.ctx, id, args?.attachment_id ?? undefined); return accepted(); },
     'os-force_detach': async (r, id, args) => { await legacy.detach(r.ctx, id, args?.attachment_id ?? undefined, true); return accepted(); },
