@@ -106,7 +106,13 @@ export function createApp(deps: AppDeps): express.Express {
     res.set({ 'OpenStack-API-Version': `volume ${v}`, Vary: 'OpenStack-API-Version' });
 
   app.get('/', (req, res) => { versionHeaders(res, fmt(VOLUME_MIN)); res.status(300).json(versionsDocument(origin(req))); });
-  app.get('/v3', (req, res) => res.redirect(302, '/v3/'));
+  // An absolute Location, as webob's: keystoneauth's discovery cannot follow a relative one.
+  // Behind auth like the rest of /v3 (Cinder's paste pipeline: only `/` is open).
+  app.get('/v3', async (req, res, next) => {
+    try {
+      if (await deps.authenticate(req, res)) res.redirect(302, `${origin(req)}/v3/`);
+    } catch (err) { next(err); }
+  });
   app.get('/v3/', async (req, res, next) => {
     try {
       if (!await deps.authenticate(req, res)) return;

@@ -43,9 +43,11 @@ function expectKeystone401(res: request.Response, recording: string) {
 }
 
 describe('keystone auth', () => {
-  it('GET / needs no token (300); GET /v3/ does (401)', async () => {
+  it('GET / needs no token (300); GET /v3/ and /v3 do (401)', async () => {
     expect((await api().get('/')).status).toBe(300);
     expectKeystone401(await api().get('/v3/').set(MV), 'keystone_versions_v3');
+    expectKeystone401(await api().get('/v3').set(MV), 'keystone_versions_v3');
+    expect((await api().get('/v3').set(as('reader'))).status).toBe(302);
     expect((await api().get('/v3/').set(as('reader'))).status).toBe(200);
   });
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { verifyQuotas } from '../../src/services/quotaVerify';
+import { formatVerifyReport, verifyQuotas } from '../../src/services/quotaVerify';
 import { startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
 
 let cairn: TestCairn;
@@ -177,6 +177,11 @@ describe('quota enforcement on volume create', () => {
     try {
       const report = await verifyQuotas(cairn.db, { projectId: p.id });
       expect(report.violations).toEqual([`project ${p.id}: volumes: 2 in use is over the limit 1 (class limit)`]);
+      const text = formatVerifyReport(report);
+      expect(text).toMatch(/^ {2}by status \(every status counts\): volume (creating|available) \d \(\d GiB\)/m);
+      expect(text).toMatch(/^ {2}volumes +1 +2 +2 +class$/m);
+      expect(text).toMatch(/^ {2}VIOLATION: volumes: 2 in use is over the limit 1 \(class limit\)$/m);
+      expect(text.split('\n').pop()).toBe('1 violation(s) in 1 project(s)');
     } finally {
       await p.put('/os-quota-class-sets/default', { quota_class_set: { volumes: 10 } });
     }

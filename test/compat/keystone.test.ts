@@ -31,8 +31,41 @@ function keystoneUp(cairnUrl: string): string | undefined {
   return r.status === 0 ? undefined : `keystone-up.sh exited ${r.status ?? r.signal}: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`;
 }
 
+/**
+ * The catalog is one per Keystone: two runs of this suite on one machine (two
+ * checkouts, or two people) would point it at each other's cairn. A lock
+ * directory in the temp dir serialises them; a dead holder's lock is taken over.
+ */
+const LOCK = path.join(os.tmpdir(), 'cairn-keystone-compat.lock');
+function acquireLock(timeoutMs = 900_000): void {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      fs.mkdirSync(LOCK);
+      fs.writeFileSync(path.join(LOCK, 'pid'), String(process.pid));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(fs.readFileSync(path.join(LOCK, 'pid'), { encoding: 'utf8', flag: 'a+' }) || 0);
+      let alive = false;
+      try { if (holder) { process.kill(holder, 0); alive = true; } } catch { alive = false; }
+      if (!alive && holder) { fs.rmSync(LOCK, { recursive: true, force: true }); continue; }
+      if (Date.now() > deadline) throw new Error(`${LOCK} is held by pid ${holder}`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
+}
+const releaseLock = () => {
+  try { if (fs.readFileSync(path.join(LOCK, 'pid'), 'utf8') === String(process.pid)) fs.rmSync(LOCK, { recursive: true, force: true }); } catch { /* not ours */ }
+};
+
+acquireLock();
+process.once('exit', releaseLock);
 const unavailable = keystoneUp('http://127.0.0.1:8776');
-if (unavailable) console.warn(`SKIPPED test/compat/keystone.test.ts: no Keystone: ${unavailable}`);
+if (unavailable) {
+  console.warn(`SKIPPED test/compat/keystone.test.ts: no Keystone: ${unavailable}`);
+  releaseLock();
+}
 const suite = unavailable ? describe.skip : describe;
 
 /** Key=value lines of the kit's keystone.env (what cairn must be told). */
@@ -103,6 +136,7 @@ suite('openstack and cinder CLIs with Keystone password auth through the catalog
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     // Leave the catalog where the kit's default says cairn is.
     keystoneUp('http://127.0.0.1:8776');
+    releaseLock();
   }, 120_000);
 
   const diag = (err: unknown) => { throw new Error(`${(err as Error).message}\n--- cairn ---\n${out}`); };
