@@ -3,6 +3,7 @@ import pino, { type Logger } from 'pino';
 import { createApp } from './app';
 import type { Config } from './config';
 import { migrateLatest, openDb, type Db } from './db/connection';
+import { PgliteMaintenance, usesPglite } from './db/pgliteMaintenance';
 import { authenticatorFor } from './auth';
 import { buildRoutes } from './routes';
 import { createCompute } from './compute';
@@ -57,6 +58,12 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
     transport = new InProcessTransport();
   }
   const stops: Array<() => Promise<void> | void> = [];
+  // PGlite is PostgreSQL in single-user mode, without autovacuum: do its work (src/db/pgliteMaintenance.ts).
+  if (usesPglite(config)) {
+    const maintenance = new PgliteMaintenance(db, log.child({ part: 'maintenance' }));
+    maintenance.start();
+    stops.push(() => maintenance.stop());
+  }
 
   let relay: Relay | undefined;
   let sweeper: Sweeper | undefined;

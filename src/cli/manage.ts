@@ -8,6 +8,7 @@ import { ServiceRegistry } from '../services/serviceRegistry';
 import { formatVerifyReport, verifyQuotas } from '../services/quotaVerify';
 import { driverFor } from '../workers/drivers';
 import { registerStorageCommands } from './storageCommands';
+import { registerServerCommands } from './serverCommands';
 
 /** `cairn-manage`: operators' commands against the configured database. */
 async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
@@ -64,6 +65,7 @@ program.command('quota').description('quotas').command('verify')
   }));
 
 registerStorageCommands(program, withDb);
+registerServerCommands(program, withDb, table);
 
 program.parseAsync().catch((err) => {
   console.error(err instanceof Error ? err.message : err);

@@ -101,19 +101,21 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
       const [, first = '', ...rest] = req.path.split('/');
       const projectInUrl = PROJECT_RE.test(first) ? first : undefined;
       const apiPath = (projectInUrl ? rest : [first, ...rest]).join('/');
-      const identity = await deps.authenticate(req, res);
-      if (!identity) return;
       const version = computeVersion(req);
       res.set({
         'OpenStack-API-Version': `compute ${fmt(version)}`, 'X-OpenStack-Nova-API-Version': fmt(version),
         Vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version',
       });
       const origin = `${req.protocol}://${req.get('host') ?? 'localhost'}`;
-      // GET /v2.1, /v2.1/ and /v2.1/{project_id}: what novaclient reads the version range from.
+      // GET /v2.1, /v2.1/ and /v2.1/{project_id}: where novaclient and keystoneauth read the version range.
+      // Nova serves /v2.1/ outside its auth pipeline (api-paste.ini); keystoneauth's discovery asks without
+      // a token, and noauth would answer that with a 204, so no form of it needs a token here.
       if (apiPath === '' && req.method === 'GET') {
         res.status(200).json(computeVersionDocument(origin));
         return;
       }
+      const identity = await deps.authenticate(req, res);
+      if (!identity) return;
       if (projectInUrl && projectInUrl !== identity.projectId) {
         throw badRequest(`Malformed request URL: URL's project_id '${projectInUrl}' doesn't match Context's project_id '${identity.projectId}'`);
       }

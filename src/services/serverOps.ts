@@ -162,6 +162,8 @@ export class ServerOps {
       if (!v) throw new OpFailed(`Volume ${b.volume_id} could not be found.`);
       return v.status === VolumeStatus.creating || v.status === VolumeStatus.downloading ? undefined : v;
     });
+    // Detached meanwhile (the mapping is gone): attaching now would leave an attachment nobody maps.
+    if (!await serversDb.findBdm(this.db, s.id, vol.id)) throw new OpFailed(`Volume ${vol.id} was detached from the server.`);
     let a = (await serversDb.attachmentsOfServer(this.db, s.id)).find((x) => x.volume_id === vol.id);
     if (!a && vol.status !== VolumeStatus.available) {
       throw new OpFailed(`Volume ${vol.id} did not finish being created. And its status is ${vol.status}.`);

@@ -7,6 +7,12 @@ import { accepted, noContent, ok } from '../http';
 import type { ComputeRequest, ComputeRouteTable } from './http';
 import { attachCreatedView, attachmentView, flavorDetail, flavorSummary, serverDetail, serverSummary } from './views';
 
+const flavor = (id: string) => {
+  const f = FLAVORS.find((x) => x.id === id);
+  if (!f) throw notFound(`Flavor ${id} could not be found.`);
+  return f;
+};
+
 /** Every operationId of api-spec/compute.yaml, bound to its handler. */
 export function computeRoutes(servers: ServerService, volumes: ServerVolumeService): ComputeRouteTable {
   const page = async (r: ComputeRequest, path: string, view: (s: DbServerRow[]) => Promise<unknown[]>) => {
@@ -71,10 +77,10 @@ export function computeRoutes(servers: ServerService, volumes: ServerVolumeServi
     },
     listFlavors: async (r) => ok({ flavors: FLAVORS.map((f) => flavorSummary(f, r.ctx, r.links)) }),
     listFlavorsDetail: async (r) => ok({ flavors: FLAVORS.map((f) => flavorDetail(f, r.ctx, r.links)) }),
-    showFlavor: async (r) => {
-      const f = FLAVORS.find((x) => x.id === r.params.flavor_id);
-      if (!f) throw notFound(`Flavor ${r.params.flavor_id} could not be found.`);
-      return ok({ flavor: flavorDetail(f, r.ctx, r.links) });
+    showFlavor: async (r) => ok({ flavor: flavorDetail(flavor(r.params.flavor_id!), r.ctx, r.links) }),
+    listFlavorExtraSpecs: async (r) => {
+      flavor(r.params.flavor_id!);
+      return ok({ extra_specs: {} });
     },
   };
 }
