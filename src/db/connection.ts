@@ -36,7 +36,7 @@ export function openPglite(dir?: string): Db {
   return knexFactory({ client: ClientPGLite, connection: { pglite } } as Knex.Config);
 }
 
-const PGLITE_SHARED_BUFFERS = '32MB';
+const PGLITE_SHARED_BUFFERS = '16MB';
 
 const migrationSource: Knex.MigrationSource<(typeof migrations)[number]> = {
   getMigrations: async () => [...migrations],
