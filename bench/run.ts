@@ -6,16 +6,19 @@
  *     database `cairn_bench_<random>` and a unique AMQP prefix, both removed afterwards. Runs when both
  *     answer (or always with BENCH_DISTRIBUTED=1; never with BENCH_DISTRIBUTED=0).
  *
- * Each mode loads BENCH_VOLUMES (10,000) volumes through the API, then measures
- * `GET /volumes/detail?limit=100`, `GET /volumes/{id}` and create→available, while
- * sampling the cairn processes' RSS every 100 ms. cairn runs as child processes of
- * the built code, so the load generator's own work never counts in its figures.
+ * Each mode fills the database with BENCH_VOLUMES (10,000) volumes of the bench project: embedded,
+ * all through the API (which gives creates/s); distributed, BENCH_API_CREATES (2,000) through the API
+ * for creates/s and the rest inserted with SQL (BENCH_PG_LOAD=api: all through the API). Then it
+ * measures `GET /volumes/detail?limit=100`, `GET /volumes/{id}` (closed loop, BENCH_CONNECTIONS
+ * keep-alive connections) and create→available, while sampling the cairn processes' RSS every 100 ms
+ * and their CPU time (/proc). cairn runs as child processes of the built code, so the load generator's
+ * own work never counts in cairn's figures (it does share the machine's CPUs).
  *
  * Environment: BENCH_VOLUMES, BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (32),
- * BENCH_CREATES (50), BENCH_LOAD_CONCURRENCY (32), BENCH_MODES (embedded,distributed),
- * BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres, the server to create the
- * database on), BENCH_AMQP_URL (amqp://guest:guest@127.0.0.1:5672), BENCH_CPU_PROF=<dir>
- * (run cairn with --cpu-prof into <dir>).
+ * BENCH_CREATES (50), BENCH_LOAD_CONCURRENCY (32), BENCH_API_CREATES (2000), BENCH_PG_LOAD (sql|api),
+ * BENCH_MODES (embedded,distributed), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres,
+ * the server to create the database on), BENCH_AMQP_URL (amqp://guest:guest@127.0.0.1:5672),
+ * BENCH_CPU_PROF=<dir> (run cairn with --cpu-prof into <dir>, with phases.json to slice the profiles).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -56,8 +59,6 @@ const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.
 const AMQP_URL = process.env.BENCH_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
 
-// --- cleanup: a stack run once, on success, failure, SIGINT or SIGTERM ------------------
-
 /** With BENCH_CPU_PROF: phase boundaries on the monotonic clock V8's profiles use (µs), to slice them. */
 const phaseMarks: Array<{ mode: string; phase: string; fromUs: number; toUs: number }> = [];
 async function phase<T>(mode: string, name: string, fn: () => Promise<T>): Promise<T> {
@@ -69,6 +70,8 @@ async function phase<T>(mode: string, name: string, fn: () => Promise<T>): Promi
     if (CPU_PROF_DIR) fs.writeFileSync(path.join(CPU_PROF_DIR, 'phases.json'), JSON.stringify(phaseMarks, null, 1));
   }
 }
+
+// --- cleanup: a stack run once, on success, failure, SIGINT or SIGTERM ------------------
 
 const cleanups: Array<{ what: string; fn: () => Promise<void> | void }> = [];
 const tempDirs = new Set<string>();
@@ -106,8 +109,10 @@ process.on('exit', () => {
   for (const c of children) c.killNow();
   for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
 });
+let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
+    interrupted = true;
     console.error(`\n${signal}: cleaning up…`);
     void cleanup().finally(() => process.exit(130));
   });
@@ -150,10 +155,10 @@ async function untilTrue(what: string, timeoutMs: number, cond: () => Promise<bo
   }
 }
 
-/** The measurements, identical for both modes, against an API at `origin`. */
 /** Puts volumes straight into the database (distributed mode): the bodies, and a volume the API made as a model. */
 type Seeder = (bodies: VolumeCreateBody[], model: { host: string }) => Promise<string[]>;
 
+/** The measurements, identical for both modes, against an API at `origin`. */
 async function measure(mode: string, origin: string, procs: CairnProcess[], labels: string[], seeder?: Seeder): Promise<ModeResult> {
   const client = new Client(origin, {
     'x-auth-token': `${USER}:${PROJECT}`,
@@ -428,8 +433,12 @@ async function main(): Promise<void> {
       skipped.push('distributed: skipped (BENCH_DISTRIBUTED=0)');
     } else {
       const missing = forced === '1' ? undefined : await distributedAvailable();
-      if (missing) skipped.push(`distributed: skipped, ${missing}; set BENCH_DISTRIBUTED=1 to insist`);
-      else results.push(await distributed());
+      if (missing) {
+        skipped.push(`distributed: skipped, ${missing}; set BENCH_DISTRIBUTED=1 to insist`);
+        console.log(`\nmode distributed: skipped, ${missing}`);
+      } else {
+        results.push(await distributed());
+      }
     }
   }
   console.log('\n=== results ===');
@@ -440,6 +449,8 @@ async function main(): Promise<void> {
 main().then(
   () => cleanup().then(() => process.exit(0)),
   (err) => {
+    // Interrupted: the signal handler is cleaning up and exits; what failed meanwhile is its doing.
+    if (interrupted) return cleanup();
     console.error(`\nbenchmark failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
     for (const c of children) console.error(`--- ${c.name} output ---\n${c.tail()}`);
     return cleanup().then(() => process.exit(1));
