@@ -3,9 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { driverFor } from '../../src/workers/drivers';
 import { FIXED_ENV } from '../../src/workers/drivers/extstorageEnv';
-import { withTaskVolume } from '../../src/workers/taskVolume';
 import { EXAMPLES, documentedVariables, readCalls } from '../helpers/extstorage';
 import { PROJECT, TOKEN, startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
 
@@ -80,10 +78,15 @@ describe('ExtStorage backend through the API', () => {
     expect((await api().post(v3(`/attachments/${res.body.attachment.id}/action`)).set(MV).send({ 'os-complete': {} })).status).toBe(204);
     return res.body.attachment;
   };
-  /** grow as a worker runs it: the driver given what the volume's task payload carries (there is no extend API yet). */
+  /** os-extend of the attached volume (3.42), through the API and the worker like any other operation. */
   const grow = async (id: string, newSize: number) => {
-    const task = await cairn.db('tasks').where({ resource_id: id, kind: 'volume.create' }).first();
-    await withTaskVolume(driverFor(cairn.config.backends[0]!), task.payload).grow!({ id }, newSize);
+    const res = await api().post(v3(`/volumes/${id}/action`)).set({ ...MV, 'OpenStack-API-Version': 'volume 3.42' })
+      .send({ 'os-extend': { new_size: newSize } });
+    expect(res.status).toBe(202);
+    await waitFor(async () => {
+      const v = (await api().get(v3(`/volumes/${id}`)).set(MV)).body.volume;
+      return v.status === 'in-use' && v.size === newSize;
+    }, 15_000, `volume ${id} extended to ${newSize}`);
   };
 
   it.each([
