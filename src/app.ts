@@ -10,11 +10,11 @@ import { ApiError, badRequest, notFound } from './domain/errors';
 import { atLeast, fmt, negotiate, VOLUME_MAX, VOLUME_MIN, type ApiVersion } from './domain/microversion';
 import { requireRoleFor } from './auth/policy';
 import type { Authenticator } from './routes/auth';
-import type { RouteRequest, RouteTable } from './routes/http';
+import { parseJsonBody, requestContext, type RouteRequest, type RouteTable } from './routes/http';
 import { cinderValidationMessage } from './routes/validationMessage';
 import { versionsDocument } from './routes/versions';
 import { Links } from './routes/views/links';
-import type { RequestContext } from './services/context';
+
 
 export const OPENAPI_PATH = path.join(__dirname, '..', '..', 'api-spec', 'openapi.yaml');
 const OPENAPI_FILE = fs.existsSync(OPENAPI_PATH) ? OPENAPI_PATH : path.join(__dirname, '..', 'api-spec', 'openapi.yaml');
@@ -151,15 +151,8 @@ export function createApp(deps: AppDeps): express.Express {
         return;
       }
 
-      const ctx: RequestContext = {
-        requestId: (res.locals as Locals).requestId, userId: identity.userId, projectId: identity.projectId,
-        roles: identity.roles, isAdmin: identity.roles.includes('admin'), version,
-      };
-      let body: unknown;
-      const raw = Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body.toString('utf8') : '';
-      if (raw.trim() !== '') {
-        try { body = JSON.parse(raw); } catch { throw badRequest('Malformed request body'); }
-      }
+      const ctx = requestContext((res.locals as Locals).requestId, identity, version);
+      const body = parseJsonBody(req.body);
       const reply = await api.handleRequest(
         { method: req.method, path: `/${apiPath}`, query: req.query as Record<string, string>, headers: { 'content-type': 'application/json' }, body },
         { ctx, links: new Links(origin(req), projectInUrl), body, apiPath },

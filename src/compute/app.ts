@@ -11,7 +11,7 @@ import { fmt, negotiate, type ApiVersion } from '../domain/microversion';
 import type { Authenticator } from '../routes/auth';
 import { ComputeLinks, type ComputeRequest, type ComputeRouteTable } from '../routes/compute/http';
 import { cinderValidationMessage } from '../routes/validationMessage';
-import type { RequestContext } from '../services/context';
+import { parseJsonBody, requestContext } from '../routes/http';
 import { checkVersionedProperties } from './versionGate';
 
 const SPEC = ['..', '..', 'api-spec', 'compute.yaml'];
@@ -119,15 +119,8 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
       if (projectInUrl && projectInUrl !== identity.projectId) {
         throw badRequest(`Malformed request URL: URL's project_id '${projectInUrl}' doesn't match Context's project_id '${identity.projectId}'`);
       }
-      const ctx: RequestContext = {
-        requestId: String(res.get('x-openstack-request-id')), userId: identity.userId, projectId: identity.projectId,
-        roles: identity.roles, isAdmin: identity.roles.includes('admin'), version,
-      };
-      let body: unknown;
-      const raw = Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body.toString('utf8') : '';
-      if (raw.trim() !== '') {
-        try { body = JSON.parse(raw); } catch { throw badRequest('Malformed request body'); }
-      }
+      const ctx = requestContext(String(res.get('x-openstack-request-id')), identity, version);
+      const body = parseJsonBody(req.body);
       const reply = await api.handleRequest(
         { method: req.method, path: `/${apiPath}`, query: req.query as Record<string, string>, headers: { 'content-type': 'application/json' }, body },
         { ctx, links: new ComputeLinks(origin, projectInUrl), body },

@@ -1,3 +1,6 @@
+import { badRequest } from '../domain/errors';
+import type { ApiVersion } from '../domain/microversion';
+import type { Identity } from './auth';
 import type { RequestContext } from '../services/context';
 import type { Links } from './views/links';
 import type { RawQuery } from '../services/listQuery';
@@ -25,3 +28,18 @@ export type RouteTable = Record<string, RouteHandler>;
 export const ok = (body: unknown): Reply => ({ status: 200, body });
 export const accepted = (body?: unknown): Reply => ({ status: 202, body });
 export const noContent = (): Reply => ({ status: 204 });
+
+/** The JSON body of a raw request buffer (absent when empty); Cinder's and Nova's 400 when it does not parse. */
+export function parseJsonBody(raw: unknown): unknown {
+  const text = Buffer.isBuffer(raw) && raw.length > 0 ? raw.toString('utf8') : '';
+  if (text.trim() === '') return undefined;
+  try { return JSON.parse(text); } catch { throw badRequest('Malformed request body'); }
+}
+
+/** The caller of one request, as every service sees it. */
+export function requestContext(requestId: string, identity: Identity, version: ApiVersion): RequestContext {
+  return {
+    requestId, userId: identity.userId, projectId: identity.projectId,
+    roles: identity.roles, isAdmin: identity.roles.includes('admin'), version,
+  };
+}

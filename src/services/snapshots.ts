@@ -16,6 +16,7 @@ import { volumeDriverPayload } from './extstorage';
 import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging, type RawQuery } from './listQuery';
 import { chargeQuota } from './quotas';
 import { enqueue, TaskKind } from './taskOutbox';
+import { checkItemBody, metadataItem, nextMetadata, withoutItem } from './metadata';
 import { scopeOf as volumeScope } from './volumes';
 
 export interface CreateSnapshotInput {
@@ -222,22 +223,18 @@ export class SnapshotService {
     requireWriter(ctx, 'volume:update_snapshot_metadata');
     return this.db.transaction(async (trx) => {
       const s = await this.lock(trx, ctx, id);
-      const next = replace ? metadata : { ...s.metadata, ...metadata };
+      const next = nextMetadata(s.metadata, metadata, replace);
       await snapshotsDb.update(trx, id, { metadata: next });
       return next;
     });
   }
 
   async getMetadataItem(ctx: RequestContext, id: string, key: string): Promise<Record<string, string>> {
-    const md = await this.getMetadata(ctx, id);
-    if (!(key in md)) throw notFound('Metadata item was not found');
-    return { [key]: md[key]! };
+    return metadataItem(await this.getMetadata(ctx, id), key);
   }
 
   async setMetadataItem(ctx: RequestContext, id: string, key: string, meta: Record<string, string>): Promise<Record<string, string>> {
-    const keys = Object.keys(meta);
-    if (keys.length > 1) throw badRequest('Request body contains too many items');
-    if (keys[0] !== key) throw badRequest('Request body and URI mismatch');
+    checkItemBody(key, meta);
     await this.setMetadata(ctx, id, meta, false);
     return meta;
   }
@@ -246,9 +243,7 @@ export class SnapshotService {
     requireWriter(ctx, 'volume:delete_snapshot_metadata');
     await this.db.transaction(async (trx) => {
       const s = await this.lock(trx, ctx, id);
-      if (!(key in s.metadata)) throw notFound('Metadata item was not found');
-      const { [key]: _gone, ...rest } = s.metadata;
-      await snapshotsDb.update(trx, id, { metadata: rest });
+      await snapshotsDb.update(trx, id, { metadata: withoutItem(s.metadata, key) });
     });
   }
 }

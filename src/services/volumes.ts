@@ -14,6 +14,7 @@ import type { ServiceDeps } from './deps';
 import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging, type RawQuery } from './listQuery';
 import { checkExtStorageSpecs } from './extstorage';
 import { placeVolume } from './placement';
+import { checkItemBody, metadataItem, nextMetadata, withoutItem } from './metadata';
 import { chargeQuota } from './quotas';
 import { recordMessage, MessageEvent } from './messages';
 import { enqueue, TaskKind } from './taskOutbox';
@@ -269,22 +270,18 @@ export class VolumeService {
       const v = await volumesDb.lock(trx, id, scopeOf(ctx, true));
       if (!v) throw notFound(`Volume ${id} could not be found.`);
       if (v.status === VolumeStatus.maintenance) throw invalidVolume("The volume metadata cannot be updated when the volume is in maintenance mode.");
-      const next = replace ? metadata : { ...v.metadata, ...metadata };
+      const next = nextMetadata(v.metadata, metadata, replace);
       await volumesDb.update(trx, id, { metadata: next });
       return next;
     });
   }
 
   async getMetadataItem(ctx: RequestContext, id: string, key: string): Promise<Record<string, string>> {
-    const md = await this.getMetadata(ctx, id);
-    if (!(key in md)) throw notFound('Metadata item was not found');
-    return { [key]: md[key]! };
+    return metadataItem(await this.getMetadata(ctx, id), key);
   }
 
   async setMetadataItem(ctx: RequestContext, id: string, key: string, meta: Record<string, string>): Promise<Record<string, string>> {
-    const keys = Object.keys(meta);
-    if (keys.length > 1) throw badRequest('Request body contains too many items');
-    if (keys[0] !== key) throw badRequest('Request body and URI mismatch');
+    checkItemBody(key, meta);
     await this.setMetadata(ctx, id, meta, false);
     return meta;
   }
@@ -294,9 +291,7 @@ export class VolumeService {
     await this.db.transaction(async (trx) => {
       const v = await volumesDb.lock(trx, id, scopeOf(ctx, true));
       if (!v) throw notFound(`Volume ${id} could not be found.`);
-      if (!(key in v.metadata)) throw notFound('Metadata item was not found');
-      const { [key]: _gone, ...rest } = v.metadata;
-      await volumesDb.update(trx, id, { metadata: rest });
+      await volumesDb.update(trx, id, { metadata: withoutItem(v.metadata, key) });
     });
   }
 }
