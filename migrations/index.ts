@@ -6,6 +6,11 @@ import * as createQuotas from './20261123190000_create_quotas';
 import * as createSnapshots from './20261123200000_create_snapshots';
 import * as addVolumePendingSize from './20261123201000_add_volume_pending_size';
 import * as createServers from './20261123210000_create_servers';
+import * as createImages from './20261124100000_create_images';
+import * as addTaskResult from './20261124120000_add_task_result';
+import * as createQosSpecs from './20261124140000_create_qos_specs';
+import * as createTransfers from './20261124141000_create_transfers';
+import * as createTypeEncryption from './20261124142000_create_type_encryption';
 
 /**
  * The migrations in order. Listed statically (not read from a folder) so
@@ -19,4 +24,9 @@ export const migrations: ReadonlyArray<{ name: string; up(k: Knex): Promise<void
   { name: '20261123200000_create_snapshots', ...createSnapshots },
   { name: '20261123201000_add_volume_pending_size', ...addVolumePendingSize },
   { name: '20261123210000_create_servers', ...createServers },
+  { name: '20261124100000_create_images', ...createImages },
+  { name: '20261124120000_add_task_result', ...addTaskResult },
+  { name: '20261124140000_create_qos_specs', ...createQosSpecs },
+  { name: '20261124141000_create_transfers', ...createTransfers },
+  { name: '20261124142000_create_type_encryption', ...createTypeEncryption },
 ];

@@ -14,6 +14,7 @@ import { parseJsonBody, requestContext, type RouteRequest, type RouteTable } fro
 import { cinderValidationMessage } from './routes/validationMessage';
 import { versionsDocument } from './routes/versions';
 import { Links } from './routes/views/links';
+import { freezeRouting } from './routes/openapiRouting';
 
 
 export const OPENAPI_PATH = path.join(__dirname, '..', '..', 'api-spec', 'openapi.yaml');
@@ -45,6 +46,8 @@ export interface AppDeps {
   readonly log: Logger;
   /** The compute (Nova) API, served under `/v2.1` (src/compute/app.ts). */
   readonly compute?: express.RequestHandler;
+  /** cairn's own Glance v2 subset, served under `/v2` (src/images/app.ts) when no external Glance is configured. */
+  readonly images?: express.RequestHandler;
 }
 
 /**
@@ -83,10 +86,7 @@ export function createApp(deps: AppDeps): express.Express {
     notImplemented: async () => { throw new ApiError(501, 'notImplemented', 'The requested function is not supported.'); },
   });
   api.init();
-  // openapi-backend rebuilds its operation list from the whole document (lodash, a copy per operation)
-  // several times per request; the document never changes once initialised, so build it once.
-  const operations = api.router.getOperations();
-  api.router.getOperations = () => operations;
+  freezeRouting(api);
 
   const app = express();
   app.disable('x-powered-by');
@@ -168,6 +168,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   if (deps.compute) app.use('/v2.1', deps.compute);
+  if (deps.images) app.use('/v2', deps.images);
 
   app.use((req, res) => { res.status(404).json(WEBOB_NOT_FOUND); });
 

@@ -49,6 +49,12 @@ export interface Config {
   readonly logLevel: string;
   /** Test-only fault injection: workers pause this long after each driver operation. */
   readonly faultDriverDelayMs: number;
+  /** An external Glance (unversioned, e.g. http://glance:9292) images are read from and uploaded to; unset → cairn's own store. */
+  readonly glanceUrl: string | undefined;
+  /** cairn's own image store: the data files (`<imageDir>/<image id>`). */
+  readonly imageDir: string;
+  /** Cinder's `enable_force_upload`: whether `os-volume_upload_image` with `force` may upload an in-use volume. */
+  readonly enableForceUpload: boolean;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
@@ -107,5 +113,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceDownSeconds: int(env, 'CAIRN_SERVICE_DOWN_SECONDS', 60),
     logLevel: env.LOG_LEVEL ?? 'info',
     faultDriverDelayMs: int(env, 'CAIRN_FAULT_DRIVER_DELAY_MS', 0),
+    glanceUrl: env.CAIRN_GLANCE_URL ? env.CAIRN_GLANCE_URL.replace(/\/+$/, '') : undefined,
+    imageDir: path.resolve(env.CAIRN_IMAGE_DIR || path.join(dataDir, 'images')),
+    enableForceUpload: ['1', 'true', 'yes'].includes((env.CAIRN_ENABLE_FORCE_UPLOAD ?? '').toLowerCase()),
   };
 }

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app';
 import type { Config } from './config';
@@ -7,6 +8,8 @@ import { PgliteMaintenance, usesPglite } from './db/pgliteMaintenance';
 import { authenticatorFor } from './auth';
 import { buildRoutes } from './routes';
 import { createCompute } from './compute';
+import { createImageApi } from './images/api';
+import { imageServiceOf } from './images';
 import type { TaskNotifier } from './services/deps';
 import { capabilitiesOf } from './services/placement';
 import { Binary } from './services/serviceRegistry';
@@ -84,7 +87,9 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
     const host = `${config.hostname}@${backend.name}`;
     const base = driverFor(backend);
     const driver = config.faultDriverDelayMs > 0 ? delayedDriver(base, config.faultDriverDelayMs) : base;
-    const runner = new TaskRunner(db, driver, { owner: `${host}:${process.pid}`, leaseSeconds: config.taskLeaseSeconds },
+    // Volumes from images and uploads to images: the image service, and a download folder on the backend's storage.
+    const env = { images: imageServiceOf({ db, config }), scratchDir: path.join(backend.fileStorageDir, '.image-downloads') };
+    const runner = new TaskRunner(db, driver, { owner: `${host}:${process.pid}`, leaseSeconds: config.taskLeaseSeconds, env },
       log.child({ part: 'worker', backend: backend.name }));
     await transport.consume(backend.name, runner.handle, 16);
     // ExtStorage workers advertise their providers (validity, checksum, parameters): the API checks creates
@@ -109,6 +114,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
       routes: buildRoutes({ db, config, notifier }),
       authenticate,
       compute: compute.router,
+      images: config.glanceUrl ? undefined : createImageApi({ db, config }, authenticate, log.child({ part: 'images' })),
       log: log.child({ part: 'api' }),
     });
     server = await new Promise<Server>((resolve, reject) => {

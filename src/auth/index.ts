@@ -30,7 +30,15 @@ export function keystoneAuth(settings: KeystoneSettings, log: Logger, client = n
     try {
       const identity = await client.validate(token);
       if (!identity) keystoneError(res, 401, settings);
-      return identity;
+      // keystonemiddleware: a service token that came along must be valid too; its roles become X-Service-Roles.
+      const serviceToken = req.get('x-service-token');
+      if (!identity || !serviceToken) return identity;
+      const service = await client.validate(serviceToken);
+      if (!service) {
+        keystoneError(res, 401, settings);
+        return undefined;
+      }
+      return { ...identity, serviceRoles: service.roles };
     } catch (err) {
       if (!(err instanceof KeystoneUnavailable)) throw err;
       log.error({ err: err.message }, 'cannot validate tokens: Keystone unavailable');

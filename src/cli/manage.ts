@@ -9,6 +9,8 @@ import { formatVerifyReport, verifyQuotas } from '../services/quotaVerify';
 import { driverFor } from '../workers/drivers';
 import { registerStorageCommands } from './storageCommands';
 import { registerServerCommands } from './serverCommands';
+import { registerReconcileCommands } from './reconcileCommands';
+import { registerImageCommands } from './imageCommands';
 
 /** `cairn-manage`: operators' commands against the configured database. */
 async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
@@ -66,6 +68,8 @@ program.command('quota').description('quotas').command('verify')
 
 registerStorageCommands(program, withDb);
 registerServerCommands(program, withDb, table);
+registerReconcileCommands(program, withDb);
+registerImageCommands(program, withDb, table);
 
 program.parseAsync().catch((err) => {
   console.error(err instanceof Error ? err.message : err);

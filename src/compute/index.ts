@@ -2,6 +2,7 @@ import type express from 'express';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../routes/auth';
 import { computeRoutes } from '../routes/compute';
+import { ComputeQuotaService } from '../services/computeQuotas';
 import type { ServiceDeps } from '../services/deps';
 import { ServerOps } from '../services/serverOps';
 import { ServerService } from '../services/servers';
@@ -32,7 +33,7 @@ export function createCompute(deps: ServiceDeps, authenticate: Authenticator, lo
   // An attach answers once connected; the connect task's own wait (awaitTask) bounds it to a minute.
   const volumes = new ServerVolumeService(deps, ops, 60_000);
   return {
-    router: computeRouter({ routes: computeRoutes(servers, volumes), authenticate }),
+    router: computeRouter({ routes: computeRoutes(servers, volumes, new ComputeQuotaService(deps)), authenticate }),
     ops,
     start: () => ops.start(),
     stop: () => ops.stop(),

@@ -1,3 +1,4 @@
+import { COMPUTE_RESOURCES } from '../domain/computeQuota';
 import type { Conn, Tx } from './connection';
 
 /**
@@ -45,13 +46,20 @@ export async function upsertClassLimits(conn: Conn, className: string, limits: R
   await conn('quota_classes').insert(rows).onConflict(['class_name', 'resource']).merge(['hard_limit', 'updated_at']);
 }
 
-export async function deleteProjectLimits(conn: Conn, projectId: string): Promise<void> {
-  await conn('quotas').where('project_id', projectId).delete();
+/**
+ * Removes a project's own limits of one service: the volume service's (every
+ * key but Nova's) or the compute service's (Nova's keys), which share the table.
+ */
+export async function deleteProjectLimits(conn: Conn, projectId: string, service: 'volume' | 'compute' = 'volume'): Promise<void> {
+  const q = conn('quotas').where('project_id', projectId);
+  if (service === 'compute') q.whereIn('resource', COMPUTE_RESOURCES);
+  else q.whereNotIn('resource', COMPUTE_RESOURCES);
+  await q.delete();
 }
 
-/** Every project with a limit of its own (for `quota verify`). */
+/** Every project with a volume limit of its own (for `quota verify`). */
 export async function projectsWithLimits(conn: Conn): Promise<string[]> {
-  const rows: { project_id: string }[] = await conn('quotas').distinct('project_id');
+  const rows: { project_id: string }[] = await conn('quotas').whereNotIn('resource', COMPUTE_RESOURCES).distinct('project_id');
   return rows.map((r) => r.project_id);
 }
 
@@ -120,7 +128,21 @@ export async function census(conn: Conn, projectId?: string): Promise<DbCensusRo
   }));
 }
 
-/** Quota rows naming a per-type key whose type no longer exists under that name (e.g. renamed or deleted). */
+/** Every volume quota row (not Nova's keys), for `quota verify` to find per-type keys whose type is gone or renamed. */
 export async function allQuotaRows(conn: Conn): Promise<Array<{ project_id: string; resource: string; hard_limit: number }>> {
-  return conn('quotas').select('project_id', 'resource', 'hard_limit').orderBy(['project_id', 'resource']);
+  return conn('quotas').select('project_id', 'resource', 'hard_limit').whereNotIn('resource', COMPUTE_RESOURCES)
+    .orderBy(['project_id', 'resource']);
+}
+
+// --- compute usage ----------------------------------------------------------------
+
+/**
+ * A project's servers per flavor, every one not deleted whatever its state
+ * (Nova counts every instance row but soft-deleted ones; cairn has no soft
+ * delete). Flavors are fixed, so cores and RAM follow from the flavor id.
+ */
+export async function serverCountByFlavor(conn: Conn, projectId: string): Promise<Array<{ flavor_id: string; servers: number }>> {
+  const rows: Array<{ flavor_id: string; n: string | number }> = await conn('servers')
+    .select('flavor_id', conn.raw('count(*) as n')).where('project_id', projectId).whereNull('deleted_at').groupBy('flavor_id');
+  return rows.map((r) => ({ flavor_id: r.flavor_id, servers: Number(r.n) }));
 }

@@ -1,4 +1,5 @@
 import type { Conn } from './connection';
+import { whereHost } from './hosts';
 
 export interface DbServiceRow {
   id: string;
@@ -24,6 +25,6 @@ export async function heartbeat(conn: Conn, s: Pick<DbServiceRow, 'id' | 'binary
 export async function list(conn: Conn, filter: { binary?: string; host?: string } = {}): Promise<DbServiceRow[]> {
   const q = conn<DbServiceRow>('services').orderBy(['binary', 'host']);
   if (filter.binary) q.where('binary', filter.binary);
-  if (filter.host) q.where('host', filter.host);
+  if (filter.host) whereHost(q, 'host', filter.host); // Cinder's: `host` also matches `host@backend`
   return q;
 }

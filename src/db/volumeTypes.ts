@@ -6,6 +6,8 @@ export interface DbVolumeTypeRow {
   name: string;
   description: string | null;
   is_public: boolean;
+  /** The QoS specs associated with the type (qos-specs associate), if any. */
+  qos_specs_id?: string | null;
   created_at: Date;
   updated_at: Date | null;
   deleted_at: Date | null;

@@ -23,6 +23,13 @@ export const forbidden = (action: string) =>
   new ApiError(403, 'forbidden', `Policy doesn't allow ${action} to be performed.`);
 export const notFound = (message: string) => new ApiError(404, 'itemNotFound', message);
 export const conflict = (message: string) => new ApiError(409, 'conflictingRequest', message);
+/**
+ * OSSA-2023-003 (Cinder bug #2004555): a user may not remove an attachment a
+ * server still uses. Cinder's `ConflictNovaUsingAttachment` is `safe`, so its
+ * fault middleware prefixes the class name.
+ */
+export const conflictNovaUsingAttachment = (instanceId: string | null) =>
+  conflict(`ConflictNovaUsingAttachment: Detach volume from instance ${instanceId ?? 'None'} using the Compute API`);
 export const overLimit = (message: string) =>
   new ApiError(413, 'overLimit', message, { 'Retry-After': '0' });
 export const notImplemented = (message = 'The requested function is not supported.') =>

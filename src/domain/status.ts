@@ -24,6 +24,7 @@ export const VolumeStatus = {
   uploading: 'uploading',
   retyping: 'retyping',
   reverting: 'reverting',
+  awaitingTransfer: 'awaiting-transfer',
 } as const;
 export type VolumeStatus = (typeof VolumeStatus)[keyof typeof VolumeStatus];
 export const ALL_VOLUME_STATUSES: readonly VolumeStatus[] = Object.values(VolumeStatus);
@@ -66,11 +67,16 @@ export const VolumeTransitions = {
   createDone: { name: 'create-done', from: [V.creating, V.downloading], to: V.available },
   createFailed: { name: 'create-failed', from: [V.creating, V.downloading], to: V.error },
   delete: { name: 'delete', from: VOLUME_DELETABLE, to: V.deleting },
-  /** `force` deletes skip the status check but never touch an attached volume. */
+  /**
+   * `force` deletes skip the status check but never touch an attached volume
+   * (Cinder's only condition is attach_status != attached): so a volume still
+   * reserved or attaching (its attachments go with it) may be force-deleted.
+   */
   forceDelete: {
     name: 'force-delete',
     from: [V.available, V.error, V.errorRestoring, V.errorExtending, V.errorManaging, V.errorDeleting,
-      V.creating, V.deleting, V.maintenance, V.extending, V.downloading, V.uploading, V.retyping, V.reverting],
+      V.creating, V.deleting, V.maintenance, V.extending, V.downloading, V.uploading, V.retyping, V.reverting,
+      V.reserved, V.attaching],
     to: V.deleting,
   },
   deleteFailed: { name: 'delete-failed', from: [V.deleting], to: V.errorDeleting },
@@ -126,6 +132,17 @@ export const VOLUME_FAILURE_BY_TASK: Readonly<Record<string, Transition<VolumeSt
   'volume.delete': VolumeTransitions.deleteFailed,
   'volume.extend': VolumeTransitions.extendFailed,
 };
+
+/**
+ * Volume transfers (`cinder/transfer/api.py`): only an available volume is
+ * offered; cancelling or accepting the transfer makes it available again (the
+ * accept in the new owner's project).
+ */
+export const VolumeTransferTransitions = {
+  create: { name: 'transfer-create', from: [V.available], to: V.awaitingTransfer },
+  cancel: { name: 'transfer-delete', from: [V.awaitingTransfer], to: V.available },
+  accept: { name: 'transfer-accept', from: [V.awaitingTransfer], to: V.available },
+} satisfies Record<string, Transition<VolumeStatus>>;
 
 /** Statuses a volume may be retyped from (Cinder `volume/api.py:retype`). */
 export const VOLUME_RETYPABLE: readonly VolumeStatus[] = [V.available, V.inUse];
@@ -186,6 +203,16 @@ export const SnapshotTransitions = {
   restore: { name: 'revert', from: [S.available], to: S.restoring },
   restoreDone: { name: 'revert-done', from: [S.restoring], to: S.available },
 } satisfies Record<string, Transition<SnapshotStatus>>;
+
+/**
+ * `os-update_snapshot_status` (Nova's assisted snapshots, where the hypervisor
+ * does the work and reports back): only a snapshot being created or deleted
+ * may be moved, and only to these (`contrib/snapshot_actions.py`'s status_map).
+ */
+export const SNAPSHOT_STATUS_UPDATES: Readonly<Partial<Record<SnapshotStatus, readonly SnapshotStatus[]>>> = {
+  [S.creating]: [S.creating, S.available, S.error],
+  [S.deleting]: [S.deleting, S.errorDeleting],
+};
 
 /** Status an exhausted snapshot task leaves its snapshot in, keyed by task kind. */
 export const SNAPSHOT_FAILURE_BY_TASK: Readonly<Record<string, Transition<SnapshotStatus>>> = {
@@ -263,3 +290,54 @@ export const SERVER_VOLUMES_CHANGEABLE: readonly ServerVmState[] = [SV.active, S
 export const SERVER_ROOT_CHANGEABLE: readonly ServerVmState[] = [SV.stopped];
 /** vm_states a server may be deleted from (Nova deletes from any; `deleted` is gone already). */
 export const SERVER_DELETABLE: readonly ServerVmState[] = [SV.building, SV.active, SV.stopped, SV.error];
+
+// --- volume swap and reconcile (the compute side's volume surface) -------------------
+
+/**
+ * Nova's swap (`PUT …/os-volume_attachments/{old}` with another volumeId):
+ * the old volume's attachment goes `detaching` and the new volume is
+ * reserved and `attaching` until one `volume.swap` task copies the data and
+ * puts the new one in the old one's place; a failed swap gives the old
+ * attachment back.
+ */
+export const SwapTransitions = {
+  begin: { name: 'swap', from: [AttachStatus.attached], to: AttachStatus.detaching },
+  failed: { name: 'swap-failed', from: [AttachStatus.detaching], to: AttachStatus.attached },
+} satisfies Record<string, Transition<AttachStatus>>;
+
+/** Volume statuses in which the backend must hold the volume's data (`cairn-manage reconcile` checks them). */
+export const VOLUME_DATA_EXPECTED: readonly VolumeStatus[] = ALL_VOLUME_STATUSES.filter((s) =>
+  !([V.creating, V.downloading, V.deleting, V.error, V.errorDeleting] as readonly VolumeStatus[]).includes(s));
+
+/** `cairn-manage reconcile --repair`: a volume whose data is gone from its backend is an error. */
+export const VolumeDataMissing: Transition<VolumeStatus> = { name: 'data-missing', from: VOLUME_DATA_EXPECTED, to: V.error };
+
+// --- images (cairn's own Glance subset) ----------------------------------------
+
+/** Glance's image statuses (`glance/domain/__init__.py`). */
+export const ImageStatus = {
+  queued: 'queued',
+  saving: 'saving',
+  active: 'active',
+  killed: 'killed',
+  deleted: 'deleted',
+  pendingDelete: 'pending_delete',
+  deactivated: 'deactivated',
+  uploading: 'uploading',
+  importing: 'importing',
+} as const;
+export type ImageStatus = (typeof ImageStatus)[keyof typeof ImageStatus];
+
+const IS = ImageStatus;
+/** Data arrives (`PUT /v2/images/{id}/file`, an upload-to-image): queued → saving → active; a failure kills it. */
+export const ImageTransitions = {
+  beginUpload: { name: 'upload', from: [IS.queued], to: IS.saving },
+  uploadDone: { name: 'upload-done', from: [IS.saving], to: IS.active },
+  uploadFailed: { name: 'upload-failed', from: [IS.saving, IS.queued], to: IS.killed },
+} satisfies Record<string, Transition<ImageStatus>>;
+
+/** `os-volume_upload_image`: available (in-use too with `force`, where allowed) → uploading → back. */
+export const VolumeUploadTransitions = {
+  begin: { name: 'upload-image', from: [V.available], to: V.uploading },
+  beginForced: { name: 'upload-image', from: [V.available, V.inUse], to: V.uploading },
+} satisfies Record<string, Transition<VolumeStatus>>;

@@ -6,6 +6,8 @@ export interface Identity {
   readonly userId: string;
   readonly projectId: string;
   readonly roles: readonly string[];
+  /** Roles of a validated service token (`X-Service-Token`), when one came with the request. */
+  readonly serviceRoles?: readonly string[];
 }
 
 /**
@@ -30,6 +32,8 @@ export function noAuth(config: Pick<Config, 'host' | 'port'>): Authenticator {
     const idx = token.indexOf(':');
     const userId = idx < 0 ? token : token.slice(0, idx);
     const projectId = idx < 0 ? token : token.slice(idx + 1) || userId;
-    return { userId, projectId, roles: ['admin', 'member', 'reader'] };
+    // Cinder's noauth takes `X-Service-Roles` as sent (keystonemiddleware sets it only from a valid service token).
+    const serviceRoles = (req.get('x-service-roles') ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+    return { userId, projectId, roles: ['admin', 'member', 'reader'], ...(serviceRoles.length ? { serviceRoles } : {}) };
   };
 }

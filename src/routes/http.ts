@@ -41,5 +41,6 @@ export function requestContext(requestId: string, identity: Identity, version: A
   return {
     requestId, userId: identity.userId, projectId: identity.projectId,
     roles: identity.roles, isAdmin: identity.roles.includes('admin'), version,
+    ...(identity.serviceRoles ? { serviceRoles: identity.serviceRoles } : {}),
   };
 }

@@ -13,6 +13,7 @@ import { LegacyAttachService } from '../services/legacyAttach';
 import { attachActions } from './actions/attach';
 import { volumeActions } from './actions/volume';
 import { VolumeActionService } from '../services/volumeActions';
+import { VolumeUploadService } from '../services/volumeUpload';
 import { volumeTypeRoutes } from './volumeTypes';
 import { messageRoutes } from './messages';
 import { MessageQueries } from '../services/messageQueries';
@@ -23,6 +24,16 @@ import { snapshotActionRoutes, snapshotAdminActions } from './snapshotActions';
 import { SnapshotService } from '../services/snapshots';
 import { revertActions } from './actions/revert';
 import { VolumeRevertService } from '../services/volumeRevert';
+import { hostRoutes } from './hosts';
+import { HostService } from '../services/hosts';
+import { poolRoutes } from './pools';
+import { PoolService } from '../services/pools';
+import { qosSpecsRoutes } from './qosSpecs';
+import { QosSpecsService } from '../services/qosSpecs';
+import { transferRoutes } from './transfers';
+import { TransferService } from '../services/transfers';
+import { encryptionRoutes } from './encryption';
+import { EncryptionService } from '../services/encryption';
 
 /** Every operationId of the OpenAPI document, bound to its handler. */
 export function buildRoutes(deps: ServiceDeps): RouteTable {
@@ -33,7 +44,7 @@ export function buildRoutes(deps: ServiceDeps): RouteTable {
     ...volumeRoutes(volumes),
     ...volumeActionRoutes(
       attachActions(new LegacyAttachService(deps, attachments)),
-      volumeActions(new VolumeActionService(deps), volumes),
+      volumeActions(new VolumeActionService(deps), volumes, new VolumeUploadService(deps)),
       revertActions(new VolumeRevertService(deps)),
     ),
     ...snapshotRoutes(snapshots),
@@ -43,5 +54,10 @@ export function buildRoutes(deps: ServiceDeps): RouteTable {
     ...volumeTypeRoutes(new VolumeTypeService(deps)),
     ...quotaRoutes(new QuotaService(deps)),
     ...infoRoutes(new LimitsService(deps), new ServiceRegistry(deps), deps.config.availabilityZone),
+    ...hostRoutes(new HostService(deps)),
+    ...poolRoutes(new PoolService(deps)),
+    ...qosSpecsRoutes(new QosSpecsService(deps)),
+    ...transferRoutes(new TransferService(deps)),
+    ...encryptionRoutes(new EncryptionService(deps)),
   };
 }

@@ -6,11 +6,17 @@ import { accepted, type Reply, type RouteRequest, type RouteTable } from './http
 export type SnapshotActionHandler = (r: RouteRequest, snapshotId: string, args: any) => Promise<Reply>;
 export type SnapshotActionTable = Record<string, SnapshotActionHandler>;
 
-/** The admin actions on snapshots (Cinder's `SnapshotAdminController`); both answer 202. */
+/**
+ * The actions on snapshots, each answering 202: Cinder's admin ones
+ * (`SnapshotAdminController`, `SnapshotUnmanageController`) and
+ * `os-update_snapshot_status` (`SnapshotActionsController`, for members too).
+ */
 export function snapshotAdminActions(snapshots: SnapshotService): SnapshotActionTable {
   return {
     'os-reset_status': async (r, id, args) => { await snapshots.resetStatus(r.ctx, id, args?.status); return accepted(); },
     'os-force_delete': async (r, id) => { await snapshots.delete(r.ctx, id, true); return accepted(); },
+    'os-unmanage': async (r, id) => { await snapshots.unmanage(r.ctx, id); return accepted(); },
+    'os-update_snapshot_status': async (r, id, args) => { await snapshots.updateStatus(r.ctx, id, args); return accepted(); },
   };
 }
 

@@ -1,6 +1,6 @@
 import { atLeast } from '../domain/microversion';
 import type { DbVolumeView } from '../db/volumes';
-import { parseBool } from '../services/listQuery';
+import { parseBool, type Paging } from '../services/listQuery';
 import type { VolumeService } from '../services/volumes';
 import { accepted, ok, type RouteRequest, type RouteTable } from './http';
 import { volumeDetail, volumeSummary } from './views/volume';
@@ -10,11 +10,9 @@ export function volumeRoutes(volumes: VolumeService): RouteTable {
   const detail = (r: RouteRequest, v: DbVolumeView, extended = true) =>
     volumeDetail(v, { version: r.ctx.version, isAdmin: r.ctx.isAdmin, links: r.links, extended });
 
-  const list = (full: boolean) => async (r: RouteRequest) => {
-    const { items, paging, count } = await volumes.list(r.ctx, r.query);
-    const body: Record<string, unknown> = {
-      volumes: items.map((v) => (full ? detail(r, v) : volumeSummary(v, r.links))),
-    };
+  const page = (r: RouteRequest, { items, paging, count }: { items: Array<{ id: string }>; paging: Paging; count?: number },
+    volumesBody: unknown[]) => {
+    const body: Record<string, unknown> = { volumes: volumesBody };
     const last = items[items.length - 1];
     // Cinder links the next page when the page is full.
     if (last && items.length >= paging.limit) body.volumes_links = r.links.next(r.apiPath, r.query, last.id);
@@ -25,8 +23,14 @@ export function volumeRoutes(volumes: VolumeService): RouteTable {
   const flag = (v: unknown) => typeof v === 'string' && parseBool(v, 'flag');
 
   return {
-    listVolumes: list(false),
-    listVolumesDetail: list(true),
+    listVolumes: async (r) => {
+      const listed = await volumes.list(r.ctx, r.query, false);
+      return page(r, listed, listed.items.map((v) => volumeSummary(v, r.links)));
+    },
+    listVolumesDetail: async (r) => {
+      const listed = await volumes.list(r.ctx, r.query, true);
+      return page(r, listed, listed.items.map((v) => detail(r, v)));
+    },
     getVolumesSummary: async (r) => ok({
       'volume-summary': await volumes.summary(r.ctx, r.query.all_tenants !== undefined),
     }),

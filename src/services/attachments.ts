@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { badRequest, invalidVolume, notFound } from '../domain/errors';
+import { badRequest, conflictNovaUsingAttachment, invalidVolume, notFound } from '../domain/errors';
 import { AttachmentTransitions, AttachStatus, TaskState, VolumeTransitions, type Transition, type VolumeStatus } from '../domain/status';
 import type { Conn, Tx } from '../db/connection';
 import * as attachmentsDb from '../db/attachments';
 import type { DbAttachmentRow } from '../db/attachments';
 import * as volumesDb from '../db/volumes';
 import type { DbVolumeRow } from '../db/volumes';
-import { requireWriter, type RequestContext } from './context';
+import * as serversDb from '../db/servers';
+import { isServiceRequest, requireWriter, type RequestContext } from './context';
 import type { ServiceDeps } from './deps';
 import { filterParams, parsePaging, type RawQuery } from './listQuery';
 import { settleVolumeStatus, type AttachPayload } from './attachmentState';
@@ -105,6 +106,7 @@ export class AttachmentService {
     const { volumeId, taskId } = await this.db.transaction(async (trx) => {
       const a = await this.get(ctx, id, trx);
       const vol = await this.lockVolume(trx, ctx, a.volume_id);
+      await this.deletionAllowed(trx, ctx, a);
       return { volumeId: vol.id, taskId: await this.disconnect(trx, ctx, a, vol, force) };
     });
     if (taskId) await this.finish(taskId, 'disconnect');
@@ -158,6 +160,28 @@ export class AttachmentService {
       provider_location: vol.provider_location, complete: false,
     };
     return enqueue(trx, this.deps.config, ctx, TaskKind.volumeDetach, { type: 'volume', id: vol.id, backend: vol.backend }, { ...payload });
+  }
+
+  /**
+   * OSSA-2023-003 (Cinder `attachment_deletion_allowed`): removing, as a
+   * user, an attachment a server still uses would leave the volume exposed
+   * on its host, so it is refused (409) unless the caller is a service
+   * (a service token: Nova, or cairn's own compute side). Allowed: no
+   * attachment in question, one without server or connection, or one the
+   * server's mapping does not name. `undefined` with `ambiguous`: a
+   * volume-level call on a volume with several attachments, which Cinder
+   * refuses outright.
+   */
+  async deletionAllowed(trx: Conn, ctx: RequestContext, a: DbAttachmentRow | undefined, ambiguous = false): Promise<void> {
+    if (isServiceRequest(ctx)) return;
+    if (!a) {
+      if (ambiguous) throw conflictNovaUsingAttachment(null);
+      return;
+    }
+    if (!a.instance_uuid || !a.connection_info) return;
+    const server = await serversDb.findServer(trx, a.instance_uuid);
+    const bdm = server && await serversDb.findBdm(trx, server.id, a.volume_id);
+    if (bdm?.attachment_id === a.id) throw conflictNovaUsingAttachment(a.instance_uuid);
   }
 
   async lockVolume(trx: Tx, ctx: RequestContext, volumeId: string): Promise<DbVolumeRow> {

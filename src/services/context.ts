@@ -9,7 +9,19 @@ export interface RequestContext {
   readonly roles: readonly string[];
   readonly isAdmin: boolean;
   readonly version: ApiVersion;
+  /**
+   * Roles of the service token that came with the request (keystonemiddleware's
+   * `X-Service-Roles`): another OpenStack service acting for the user. Absent for users.
+   */
+  readonly serviceRoles?: readonly string[];
 }
+
+/** Cinder's `service_token_roles` default: a caller with one of these is a service, not a user. */
+export const SERVICE_TOKEN_ROLES: readonly string[] = ['service'];
+
+/** Cinder's `context.is_service_request`: the request carries a service token with a service role. */
+export const isServiceRequest = (ctx: RequestContext): boolean =>
+  (ctx.serviceRoles ?? []).some((r) => SERVICE_TOKEN_ROLES.includes(r));
 
 /** Admin-only operations (Cinder's `admin_api` rule). */
 export function requireAdmin(ctx: RequestContext, action: string): void {

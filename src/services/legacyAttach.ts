@@ -77,10 +77,18 @@ export class LegacyAttachService {
     return { driver_volume_type, data };
   }
 
-  /** `os-terminate_connection`: a file volume has nothing to unexport, but the volume must be the caller's. */
+  /**
+   * `os-terminate_connection`: a file volume has nothing to unexport, but the
+   * volume must be the caller's, and a server's connection is the server's
+   * to end (OSSA-2023-003: Cinder checks the volume's only attachment).
+   */
   async terminateConnection(ctx: RequestContext, volumeId: string): Promise<void> {
     requireWriter(ctx, 'volume:terminate_connection');
-    await this.getVolume(ctx, volumeId);
+    await this.db.transaction(async (trx) => {
+      const vol = await this.attachments.lockVolume(trx, ctx, volumeId);
+      const rows = await attachmentsDb.ofVolume(trx, vol.id);
+      await this.attachments.deletionAllowed(trx, ctx, rows.length === 1 ? rows[0] : undefined, rows.length > 1);
+    });
   }
 
   /** `os-attach`: bind the reservation to a server and connect (the data moves under it), synchronously. */
@@ -123,6 +131,8 @@ export class LegacyAttachService {
           ? `Attachment ${attachmentId} of volume ${vol.id} could not be found.`
           : `Volume ${vol.id} has ${rows.length} attachments: name the one to detach (attachment_id).`);
       }
+      // OSSA-2023-003, as Cinder's `detach`; os-force_detach is the admin's way out.
+      if (!force) await this.attachments.deletionAllowed(trx, ctx, a);
       return this.attachments.disconnect(trx, ctx, a, vol, force);
     });
     if (taskId) await this.attachments.finish(taskId, 'detach');

@@ -17,6 +17,10 @@ export const MessageEvent = {
   deleteSnapshot: { event: 'VOLUME_VOLUME_SNAPSHOT_010_001', action: 'delete snapshot' },
   // Cinder's message_field has no revert action (its manager only logs); cairn's own id.
   revertVolume: { event: 'VOLUME_VOLUME_020_001', action: 'revert volume to snapshot' },
+  copyVolumeToImage: { event: 'VOLUME_VOLUME_003_001', action: 'copy volume to image' },
+  copyImageToVolume: { event: 'VOLUME_VOLUME_005_001', action: 'copy image to volume' },
+  // cairn's own: `cairn-manage reconcile --repair` found the volume's data gone from its backend.
+  reconcileVolume: { event: 'VOLUME_VOLUME_021_001', action: 'check volume data' },
 } as const;
 export type MessageEvent = (typeof MessageEvent)[keyof typeof MessageEvent];
 

@@ -126,10 +126,10 @@ export class QuotaService {
     return this.limitsOnly(projectId);
   }
 
-  /** `DELETE os-quota-sets/{project}` (admin): back to the defaults. */
+  /** `DELETE os-quota-sets/{project}` (admin): back to the defaults; the project's compute limits (Nova's keys) stay. */
   async reset(ctx: RequestContext, projectId: string): Promise<void> {
     requireAdmin(ctx, 'volume_extension:quotas:delete');
-    await quotasDb.deleteProjectLimits(this.db, projectId);
+    await quotasDb.deleteProjectLimits(this.db, projectId, 'volume');
   }
 
   /** `GET os-quota-class-sets/{class}` (admin). */

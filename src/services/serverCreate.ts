@@ -17,13 +17,17 @@ import * as snapshotsDb from '../db/snapshots';
 import * as volumesDb from '../db/volumes';
 import { AttachmentService } from './attachments';
 import {
-  BDM_TEXT, bdmImageNotFound, bdmNotBootable, bdmSnapshotNotFound, bdmVolumeNotFound, checkBootSequence, checkLocalDisks,
+  BDM_TEXT, bdmNotBootable, bdmSnapshotNotFound, bdmVolumeNotFound, checkBootSequence, checkLocalDisks,
   checkMappingShape, checkRootDeviceName, fromApi, rootOf, type Bdm, type BdmRequest,
 } from './bdm';
+import { chargeServerQuota } from './computeQuotas';
 import { requireWriter, type RequestContext } from './context';
 import type { ServiceDeps } from './deps';
 import { VolumeService } from './volumes';
 import { resolveTypeForCreate } from './volumeTypes';
+import { checkRequestedImage, imageOfMapping, imageOfRef } from './imagesForServers';
+import type { Image } from '../images/model';
+import type { Config } from '../config';
 
 export interface ServerCreateBody {
   name: string;
@@ -65,7 +69,8 @@ export async function createServer(deps: ServiceDeps, ctx: RequestContext, s: Se
   const imageRef = s.imageRef || '';
   if (!imageRef && raw.length === 0) throw badRequest(BDM_TEXT.missingImageRef);
   const flavorId = flavorIdOf(s.flavorRef);
-  if (!FLAVORS.some((f) => f.id === flavorId)) throw badRequest(`Flavor ${flavorId} could not be found.`);
+  const flavor = FLAVORS.find((f) => f.id === flavorId);
+  if (!flavor) throw badRequest(`Flavor ${flavorId} could not be found.`);
   const minCount = Number(s.min_count ?? 1);
   const maxCount = Number(s.max_count ?? minCount);
   if (minCount > maxCount) throw badRequest('min_count must be <= max_count');
@@ -74,8 +79,11 @@ export async function createServer(deps: ServiceDeps, ctx: RequestContext, s: Se
   if (s.availability_zone && s.availability_zone !== deps.config.availabilityZone) {
     throw badRequest('The requested availability zone is not available');
   }
+  // `_get_image`: the imageRef names an image the caller can get (imagesForServers.ts).
+  const refImage = imageRef ? await imageOfRef(deps, ctx, imageRef) : undefined;
   // No mappings: the image is the root, as Nova's legacy path adds it (`from_legacy_mapping`).
   if (bdms.length === 0) bdms = [{ bootIndex: 0, source: BdmSource.image, destination: BdmDestination.local, imageId: imageRef, deleteOnTermination: true }];
+  if (refImage) checkRequestedImage(refImage, flavor, rootOf(bdms));
   checkRootDeviceName(bdms, imageRef);
 
   const id = randomUUID();
@@ -91,8 +99,14 @@ export async function createServer(deps: ServiceDeps, ctx: RequestContext, s: Se
   };
   await deps.db.transaction(async (trx) => {
     const { volumes, attachments } = servicesOn(deps, trx);
+    if (!imageRef) {
+      const bootImage = await checkBootMetadata(trx, ctx, bdms, deps.config);
+      if (bootImage) checkRequestedImage(bootImage, flavor, rootOf(bdms));
+    }
+    // Nova's quota checks (metadata items, then instances/cores/RAM) follow the boot metadata and precede
+    // the mappings' own checks; under the project's quota lock, held until this server row commits.
+    await chargeServerQuota(trx, ctx.projectId, FLAVORS.find((f) => f.id === flavorId)!, 1, s.metadata);
     await serversDb.insertServer(trx, server);
-    if (!imageRef) await checkBootMetadata(trx, ctx, bdms);
     // `_get_volumes_for_bdms`: every existing volume must be there (VolumeNotFound is a 400 on create).
     for (const b of bdms) {
       if (b.volumeId && !await volumesDb.find(trx, b.volumeId, scope(ctx))) throw badRequest(`Volume ${b.volumeId} could not be found.`);
@@ -106,9 +120,7 @@ export async function createServer(deps: ServiceDeps, ctx: RequestContext, s: Se
         })).name;
       }
       if (b.imageId !== undefined && b.imageId !== imageRef) {
-        // cairn has no image service, so no image can be fetched; the size rule is told first, as for an image Nova has.
-        checkMappingShape(b);
-        throw bdmImageNotFound(b.imageId);
+        await imageOfMapping({ db: trx, config: deps.config }, ctx, b.imageId);
       } else if (b.volumeId) {
         const vol = (await volumesDb.find(trx, b.volumeId, scope(ctx)))!;
         if (vol.multiattach && !atLeast(ctx.version, 2, 60)) throw badRequest(BDM_TEXT.multiattachVersion);
@@ -128,9 +140,10 @@ export async function createServer(deps: ServiceDeps, ctx: RequestContext, s: Se
     assignDeviceNames(bdms, rootDevice);
     for (const b of bdms) {
       if (b.destination !== BdmDestination.volume) continue;
-      if (b.source === BdmSource.blank || b.source === BdmSource.snapshot) {
+      if (b.source === BdmSource.blank || b.source === BdmSource.snapshot || b.source === BdmSource.image) {
+        // A volume from an image is filled from it like a Cinder create (`DriverImageBlockDevice.attach`).
         const vol = await volumes.create(ctx, {
-          size: b.size, volume_type: b.volumeType ?? null, snapshot_id: b.snapshotId ?? null,
+          size: b.size, volume_type: b.volumeType ?? null, snapshot_id: b.snapshotId ?? null, imageRef: b.imageId ?? null,
           name: b.source === BdmSource.blank ? `${id}-blank-vol` : '',
         }).catch((err: unknown) => {
           // Nova answers quota refusals of a create with 403 (`servers.py`: OverQuota → HTTPForbidden).
@@ -158,7 +171,7 @@ const scope = (ctx: RequestContext) => ({ projectId: ctx.isAdmin ? undefined : c
  * first boot-index-0 mapping with something to boot must be found, and a
  * volume (or a snapshot's volume) must be bootable.
  */
-async function checkBootMetadata(trx: Tx, ctx: RequestContext, bdms: readonly Bdm[]): Promise<void> {
+async function checkBootMetadata(trx: Tx, ctx: RequestContext, bdms: readonly Bdm[], config: Config): Promise<Image | undefined> {
   for (const b of bdms) {
     if (b.bootIndex !== 0) continue;
     let volumeId = b.volumeId;
@@ -167,14 +180,15 @@ async function checkBootMetadata(trx: Tx, ctx: RequestContext, bdms: readonly Bd
       if (!snap) throw badRequest(`Snapshot ${b.snapshotId} could not be found.`);
       volumeId = snap.volume_id;
     }
-    if (b.imageId) throw bdmImageNotFound(b.imageId);
+    if (b.imageId) return imageOfMapping({ db: trx, config }, ctx, b.imageId);
     if (volumeId) {
       const vol = await volumesDb.find(trx, volumeId, { projectId: b.snapshotId ? undefined : scope(ctx).projectId });
       if (!vol) throw bdmVolumeNotFound(volumeId);
       if (!vol.bootable) throw bdmNotBootable(volumeId);
-      return;
+      return undefined;
     }
   }
+  return undefined;
 }
 
 /**

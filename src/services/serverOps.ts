@@ -20,16 +20,18 @@ import type { Logger } from 'pino';
 import { ApiError } from '../domain/errors';
 import { VOLUME_MAX } from '../domain/microversion';
 import {
-  AttachStatus, ServerPowerState, ServerTaskState, ServerTransitions, TaskState, VolumeStatus,
+  AttachStatus, SERVER_VOLUMES_CHANGEABLE, ServerPowerState, ServerTaskState, ServerTransitions, TaskState, VolumeStatus,
 } from '../domain/status';
 import * as attachmentsDb from '../db/attachments';
+import * as consistencyDb from '../db/consistency';
 import type { DbAttachmentRow } from '../db/attachments';
 import * as serversDb from '../db/servers';
 import type { DbBdmRow, DbServerRow, ServerFault } from '../db/servers';
 import * as volumesDb from '../db/volumes';
 import { AttachmentService, type Connector } from './attachments';
-import type { RequestContext } from './context';
+import { SERVICE_TOKEN_ROLES, type RequestContext } from './context';
 import type { ServiceDeps } from './deps';
+import { servicesOn } from './serverCreate';
 import { enqueue, TaskKind } from './taskOutbox';
 import { awaitTask } from './taskWait';
 import { VolumeService } from './volumes';
@@ -48,9 +50,17 @@ class OpFailed extends Error {}
 /** The process is stopping: the operation is left to the next process's sweep, not failed. */
 class Stopping extends Error {}
 
-/** The server's owner, as the services see the operation's calls (lookups unscoped: the ids are the server's own). */
+/**
+ * The server's owner, as the services see the operation's calls (lookups
+ * unscoped: the ids are the server's own). The compute side calls the volume
+ * services as Nova calls Cinder: with a service token (`service` role), so
+ * it may remove the attachments it uses (OSSA-2023-003).
+ */
 export function serverContext(s: Pick<DbServerRow, 'project_id' | 'user_id'>): RequestContext {
-  return { requestId: `req-${randomUUID()}`, userId: s.user_id, projectId: s.project_id, roles: ['admin', 'member'], isAdmin: true, version: VOLUME_MAX };
+  return {
+    requestId: `req-${randomUUID()}`, userId: s.user_id, projectId: s.project_id, roles: ['admin', 'member'], isAdmin: true,
+    version: VOLUME_MAX, serviceRoles: SERVICE_TOKEN_ROLES,
+  };
 }
 
 /** What the compute host tells Cinder when it connects a volume (`os-brick` connector properties). */
@@ -95,9 +105,51 @@ export class ServerOps {
     this.timer.unref();
   }
 
-  /** Takes over operations nobody drives (a dead API's, or ones whose kick was lost). */
+  /** Takes over operations nobody drives (a dead API's, or ones whose kick was lost), and undoes attaches whose API died. */
   async sweep(): Promise<void> {
     for (const id of await serversDb.unleased(this.db, 50)) this.kick(id);
+    await this.repairAttaches();
+  }
+
+  /**
+   * An attach (`POST …/os-volume_attachments`) answers only once the volume
+   * is connected, and its API process keeps the mapping's `updated_at`
+   * fresh meanwhile (`holdMapping`). A mapping whose attachment is still
+   * incomplete and that nobody touched for two leases belongs to an API
+   * that died mid-attach: its caller never got an answer, so the attach is
+   * undone as a failed one is (mapping gone, reservation dropped or the
+   * connection taken back by a detach task), and the volume ends available.
+   */
+  async repairAttaches(): Promise<number> {
+    const olderThan = new Date(Date.now() - 2 * this.opts.leaseMs);
+    let n = 0;
+    for (const b of await consistencyDb.staleMappings(this.db, SERVER_VOLUMES_CHANGEABLE, olderThan, 50)) {
+      const taskId = await this.db.transaction(async (trx) => {
+        const s = await serversDb.lockServer(trx, b.server_id);
+        // Checked again under the server's lock: another API may have repaired or finished it.
+        const still = s && (await consistencyDb.staleMappings(trx, SERVER_VOLUMES_CHANGEABLE, olderThan, 1, b.id)).length > 0;
+        if (!s || !still) return null;
+        this.log.warn({ server: s.id, volume: b.volume_id, attachment: b.attachment_id }, 'undoing an attach whose API process died');
+        await serversDb.removeBdm(trx, b.id);
+        n++;
+        const a = b.attachment_id ? await attachmentsDb.find(trx, b.attachment_id) : undefined;
+        if (!a) return null;
+        const { attachments } = servicesOn(this.deps, trx);
+        const ctx = serverContext(s);
+        return attachments.disconnect(trx, ctx, a, await attachments.lockVolume(trx, ctx, a.volume_id), false);
+      });
+      if (taskId) this.deps.notifier.tasksWritten();
+    }
+    return n;
+  }
+
+  /** Keeps an attach's mapping fresh while this process drives it (see `repairAttaches`); call the result to stop. */
+  holdMapping(bdmId: string): () => void {
+    const t = setInterval(() => {
+      consistencyDb.touchBdm(this.db, bdmId).catch((err) => this.log.warn({ err, bdm: bdmId }, 'mapping renewal failed'));
+    }, Math.max(100, this.opts.leaseMs / 3));
+    t.unref();
+    return () => clearInterval(t);
   }
 
   async stop(): Promise<void> {

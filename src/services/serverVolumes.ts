@@ -17,12 +17,13 @@ import * as serversDb from '../db/servers';
 import type { DbBdmRow, DbServerRow } from '../db/servers';
 import * as volumesDb from '../db/volumes';
 import { BDM_TEXT, boolFromString } from './bdm';
-import { requireWriter, type RequestContext } from './context';
+import { requireAdmin, requireWriter, type RequestContext } from './context';
 import type { ServiceDeps } from './deps';
 import { one, type RawQuery } from './listQuery';
 import { servicesOn } from './serverCreate';
 import { serverContext, type ServerOps } from './serverOps';
 import { hasRoot, instanceNotFound, invalidState, projectScope } from './servers';
+import { swapVolume } from './volumeSwap';
 
 export interface AttachInput {
   volumeId: string;
@@ -111,11 +112,15 @@ export class ServerVolumeService {
       await serversDb.insertBdm(trx, row);
       return { server: s, bdm: row };
     });
+    // Until it answers, this process keeps the mapping fresh; if it dies, the sweep undoes the attach (serverOps.ts).
+    const release = this.ops.holdMapping(bdm.id);
     try {
       await this.ops.ensureAttached(server, bdm, Date.now() + this.attachTimeoutMs);
     } catch (err) {
       await this.rollBack(server, bdm);
       throw err instanceof ApiError ? err : badRequest(`Volume ${bdm.volume_id} could not be attached: ${(err as Error).message}`);
+    } finally {
+      release();
     }
     return bdm;
   }
@@ -155,13 +160,14 @@ export class ServerVolumeService {
   /**
    * `PUT …/os-volume_attachments/{volume_id}`: from 2.85 `delete_on_termination`
    * may change (the other properties must be what they are); a different
-   * `volumeId` asks for a swap, which cairn does not do (it would copy the
-   * whole volume while attached).
+   * `volumeId` (and any PUT before 2.85) asks for a swap (volumeSwap.ts),
+   * admin-only as Nova's default policy has it.
    */
   async update(ctx: RequestContext, serverId: string, volumeId: string, att: AttachmentUpdateInput): Promise<void> {
     requireWriter(ctx, 'os_compute_api:os-volumes-attachments:update');
     const s = await this.server(this.db, ctx, serverId);
     const swap = !atLeast(ctx.version, 2, 85) || att.volumeId !== volumeId;
+    if (swap) requireAdmin(ctx, 'os_compute_api:os-volumes-attachments:swap');
     if (atLeast(ctx.version, 2, 85)) {
       const b = await serversDb.findBdm(this.db, s.id, volumeId);
       if (!b) throw notFound(`No volume Block Device Mapping with id ${volumeId}.`);
@@ -174,11 +180,7 @@ export class ServerVolumeService {
         await serversDb.updateBdm(this.db, b.id, { delete_on_termination: boolFromString(att.delete_on_termination) });
       }
     }
-    if (!swap) return;
-    if (!await volumesDb.find(this.db, volumeId, { projectId: projectScope(ctx) })) throw volumeNotFound(volumeId);
-    if (!await volumesDb.find(this.db, att.volumeId, { projectId: projectScope(ctx) })) throw badRequest(`Volume ${att.volumeId} could not be found.`);
-    if (!await serversDb.findBdm(this.db, s.id, volumeId)) throw notFound(`No volume Block Device Mapping with id ${volumeId}.`);
-    throw badRequest('Swapping the volumes of a server is not supported by cairn.');
+    if (swap) await swapVolume(this.deps, ctx, s.id, volumeId, att.volumeId);
   }
 }
 

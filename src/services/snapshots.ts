@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { badRequest, invalidVolume, notFound } from '../domain/errors';
+import { badRequest, invalidInput, invalidVolume, notFound } from '../domain/errors';
 import { atLeast } from '../domain/microversion';
 import {
-  SNAPSHOT_PROGRESS, SNAPSHOT_SOURCE, SNAPSHOT_SOURCE_IN_USE, SnapshotStatus, SnapshotTransitions, VolumeStatus,
-  snapshotResetTarget, ALL_SNAPSHOT_STATUSES,
+  SNAPSHOT_PROGRESS, SNAPSHOT_SOURCE, SNAPSHOT_SOURCE_IN_USE, SNAPSHOT_STATUS_UPDATES, SnapshotStatus, SnapshotTransitions,
+  VolumeStatus, snapshotResetTarget, ALL_SNAPSHOT_STATUSES,
 } from '../domain/status';
 import type { Tx } from '../db/connection';
 import * as snapshotsDb from '../db/snapshots';
@@ -20,7 +20,8 @@ import { checkItemBody, metadataItem, nextMetadata, withoutItem } from './metada
 import { scopeOf as volumeScope } from './volumes';
 
 export interface CreateSnapshotInput {
-  volume_id: string;
+  /** Cinder's schema allows null, which is then a volume that is not found ("Volume None"). */
+  volume_id: string | null;
   name?: string | null;
   display_name?: string | null;
   description?: string | null;
@@ -34,6 +35,12 @@ export interface UpdateSnapshotInput {
   display_name?: string | null;
   description?: string | null;
   display_description?: string | null;
+}
+
+/** Cinder's `progress` format: an integer 0–100 followed by `%`, e.g. `73%`. */
+function isPercentage(progress: string): boolean {
+  const m = /^\s*([+-]?\d+)\s*%$/.exec(progress);
+  return m !== null && Number(m[1]) >= 0 && Number(m[1]) <= 100;
 }
 
 export const snapshotNotFound = (id: string) => notFound(`Snapshot ${id} could not be found.`);
@@ -97,8 +104,8 @@ export class SnapshotService {
     let created: DbSnapshotRow | undefined;
     await this.db.transaction(async (trx) => {
       // The volume's lock orders this create against the volume's delete (which refuses while snapshots exist).
-      const vol = await volumesDb.lock(trx, input.volume_id, volumeScope(ctx, true));
-      if (!vol) throw notFound(`Volume ${input.volume_id} could not be found.`);
+      const vol = input.volume_id === null ? undefined : await volumesDb.lock(trx, input.volume_id, volumeScope(ctx, true));
+      if (!vol) throw notFound(`Volume ${input.volume_id ?? 'None'} could not be found.`);
       if (vol.status === VolumeStatus.maintenance) {
         throw invalidVolume('The snapshot cannot be created when the volume is in maintenance mode.');
       }
@@ -182,6 +189,21 @@ export class SnapshotService {
   async delete(ctx: RequestContext, id: string, force = false): Promise<void> {
     requireWriter(ctx, 'volume:delete_snapshot');
     if (force) requireAdmin(ctx, 'volume_extension:snapshot_admin_actions:force_delete');
+    await this.queueDelete(ctx, id, force, false);
+  }
+
+  /**
+   * `os-unmanage` (admin): Cinder's `delete_snapshot(unmanage_only=True)`. The
+   * same status rule and `deleting` as a delete, but the task only forgets the
+   * snapshot: its row (and so its quota usage) goes, its data stays on the
+   * backend at provider_location, to be managed again or removed by hand.
+   */
+  async unmanage(ctx: RequestContext, id: string): Promise<void> {
+    requireAdmin(ctx, 'snapshot_extension:snapshot_unmanage');
+    await this.queueDelete(ctx, id, false, true);
+  }
+
+  private async queueDelete(ctx: RequestContext, id: string, force: boolean, unmanageOnly: boolean): Promise<void> {
     await this.db.transaction(async (trx) => {
       const s = await this.lock(trx, ctx, id);
       // A volume whose copy from this snapshot has not run yet would find no data.
@@ -194,10 +216,31 @@ export class SnapshotService {
       const vol = await volumesDb.find(trx, s.volume_id, { projectId: undefined });
       await enqueue(trx, this.deps.config, ctx, TaskKind.snapshotDelete, { type: 'snapshot', id, backend: vol!.backend }, {
         ...await volumeDriverPayload(trx, this.deps.config, vol!.backend, vol!.id),
-        volume_id: s.volume_id, provider_location: s.provider_location,
+        volume_id: s.volume_id, provider_location: s.provider_location, ...(unmanageOnly ? { unmanage_only: true } : {}),
       });
     });
     this.deps.notifier.tasksWritten();
+  }
+
+  /**
+   * `os-update_snapshot_status`: whoever does the snapshot's work outside
+   * cairn (Nova's assisted snapshots) reports its status and progress. A
+   * member of the snapshot's project or an admin may (Cinder's
+   * SYSTEM_ADMIN_OR_PROJECT_MEMBER); only the moves in SNAPSHOT_STATUS_UPDATES.
+   */
+  async updateStatus(ctx: RequestContext, id: string, args: { status: string; progress?: string | null }): Promise<void> {
+    requireWriter(ctx, 'snapshot_extension:snapshot_actions:update_snapshot_status');
+    const progress = args.progress || undefined; // Cinder ignores an empty or null progress
+    if (progress !== undefined && !isPercentage(progress)) throw invalidInput('progress must be an integer percentage');
+    await this.db.transaction(async (trx) => {
+      const s = await this.lock(trx, ctx, id);
+      const allowed = SNAPSHOT_STATUS_UPDATES[s.status as SnapshotStatus];
+      if (!allowed) throw badRequest(`Snapshot status ${s.status} not allowed for update_snapshot_status`);
+      if (!allowed.includes(args.status as SnapshotStatus)) {
+        throw badRequest(`Provided snapshot status ${args.status} not allowed for snapshot with status ${s.status}.`);
+      }
+      await snapshotsDb.casStatus(trx, id, [s.status], { status: args.status, ...(progress !== undefined ? { progress } : {}) });
+    });
   }
 
   /** `os-reset_status` (admin): any known status, lower-cased as Cinder's `validate_update`. */

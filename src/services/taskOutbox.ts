@@ -13,9 +13,14 @@ export const TaskKind = {
   volumeDetach: 'volume.detach',
   volumeExtend: 'volume.extend',
   volumeRevert: 'volume.revert',
+  volumeUploadImage: 'volume.upload_image',
   snapshotCreate: 'snapshot.create',
   snapshotDelete: 'snapshot.delete',
   serverRemove: 'server.remove',
+  /** Nova's swap: the old volume's data onto the new one, then the new one in its place (volumeSwap.ts). */
+  volumeSwap: 'volume.swap',
+  /** `cairn-manage reconcile`: what the backend holds on disk, and with `repair` the fixes (reconcile*.ts). */
+  backendReconcile: 'backend.reconcile',
 } as const;
 export type TaskKind = (typeof TaskKind)[keyof typeof TaskKind];
 

@@ -7,6 +7,8 @@ import { MessageEvent, recordMessage } from './messages';
 import { TaskKind } from './taskOutbox';
 import { attachmentFailed } from './attachmentState';
 import { SNAPSHOT_FAILURE_EVENTS, snapshotTaskFailed } from './snapshotOutcomes';
+import { volumeUploadEnded } from './volumeUpload';
+import { swapFailed } from './volumeSwap';
 
 /**
  * What a finished or failed task writes to the database. Workers call these
@@ -36,6 +38,7 @@ const FAILURE_EVENTS: Readonly<Record<string, MessageEvent>> = {
   [TaskKind.volumeAttach]: MessageEvent.attachVolume,
   [TaskKind.volumeDetach]: MessageEvent.detachVolume,
   [TaskKind.volumeExtend]: MessageEvent.extendVolume,
+  [TaskKind.volumeUploadImage]: MessageEvent.copyVolumeToImage,
   ...SNAPSHOT_FAILURE_EVENTS,
 };
 
@@ -45,6 +48,7 @@ const FAILURE_EVENTS: Readonly<Record<string, MessageEvent>> = {
  */
 export async function taskFailed(trx: Tx, task: DbTaskRow, reason: string): Promise<void> {
   await snapshotTaskFailed(trx, task);
+  if (task.kind === TaskKind.volumeSwap) await swapFailed(trx, task, reason);
   if (task.kind === TaskKind.volumeAttach || task.kind === TaskKind.volumeDetach) {
     await attachmentFailed(trx, task.resource_id, String(task.payload.attachment_id), task.kind === TaskKind.volumeDetach);
   }
@@ -54,7 +58,10 @@ export async function taskFailed(trx: Tx, task: DbTaskRow, reason: string): Prom
     const release = task.kind === TaskKind.volumeExtend ? { pending_size: null } : {};
     await volumesDb.casStatus(trx, task.resource_id, transition.from, { status: transition.to, ...release });
   }
-  const event = FAILURE_EVENTS[task.kind];
+  // An upload that failed leaves the volume as its attachments say (Cinder: `volume_update_status_based_on_attachment`).
+  if (task.kind === TaskKind.volumeUploadImage) await volumeUploadEnded(trx, task.resource_id);
+  const fromImage = task.kind === TaskKind.volumeCreate && (task.payload.source as { kind?: string } | undefined)?.kind === 'image';
+  const event = fromImage ? MessageEvent.copyImageToVolume : FAILURE_EVENTS[task.kind];
   if (event && task.project_id) {
     await recordMessage(trx, {
       projectId: task.project_id, requestId: task.request_id, resourceType: task.resource_type === 'snapshot' ? 'VOLUME_SNAPSHOT' : task.resource_type.toUpperCase(), // Cinder's resource types

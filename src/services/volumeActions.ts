@@ -10,6 +10,7 @@ import type { DbVolumeRow } from '../db/volumes';
 import { requireAdmin, requireWriter, type RequestContext } from './context';
 import type { ServiceDeps } from './deps';
 import { placeVolume } from './placement';
+import { refuseEncryptionChange } from './encryption';
 import { chargeQuota } from './quotas';
 import { enqueue, TaskKind } from './taskOutbox';
 import { resolveTypeForCreate } from './volumeTypes';
@@ -78,6 +79,7 @@ export class VolumeActionService {
       }
       const type = await resolveTypeForCreate(trx, ctx, newType);
       if (type.id === v.volume_type_id) throw invalidInput('Retype requires a different volume type.');
+      await refuseEncryptionChange(trx, v.volume_type_id, type.id);
       const placement = placeVolume(this.deps.config, type.extraSpecs);
       if (!placement.ok || placement.backend !== v.backend) {
         throw invalidInput(`Volume type ${type.name} is served by another backend; retype with migration is not supported.`);

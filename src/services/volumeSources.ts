@@ -1,12 +1,15 @@
 /**
- * Volumes made from a source: a snapshot (`snapshot_id`) or another volume
- * (`source_volid`, a clone). The rules are Cinder's
+ * Volumes made from a source: a snapshot (`snapshot_id`), another volume
+ * (`source_volid`, a clone) or an image (`imageRef`/`image_id`). The rules are Cinder's
  * (`cinder/api/v3/volumes.py:create`, `volume/api.py:create`,
  * `volume/flows/api/create_volume.py`); the data is copied by the worker's
  * `volume.create` task on the source's backend.
  */
-import { badRequest, invalidInput, invalidVolume, notFound } from '../domain/errors';
-import { CLONE_SOURCE, SNAPSHOT_PROCEED, type SnapshotStatus, type VolumeStatus } from '../domain/status';
+import { ApiError, badRequest, conflict, invalidInput, invalidVolume, notFound } from '../domain/errors';
+import { isUuidLike } from '../domain/ids';
+import { CLONE_SOURCE, ImageStatus, SNAPSHOT_PROCEED, type SnapshotStatus, type VolumeStatus } from '../domain/status';
+import { imageCallerOf } from '../images/caller';
+import { imageSizeGib, type Image, type ImageService } from '../images/model';
 import type { Config } from '../config';
 import type { Tx } from '../db/connection';
 import * as snapshotsDb from '../db/snapshots';
@@ -124,11 +127,83 @@ export function sourceColumns(src: VolumeSource | undefined): Pick<DbVolumeRow, 
 /** The create task's `source`: what the worker copies from (see `createFromSource`). */
 export type SourcePayload =
   | { kind: 'snapshot'; id: string; location: string | null }
-  | { kind: 'volume'; id: string; location: string | null; multiattach: boolean };
+  | { kind: 'volume'; id: string; location: string | null; multiattach: boolean }
+  | ImageSourcePayload;
 
 export function sourcePayload(src: VolumeSource | undefined): { source?: SourcePayload } {
   if (!src) return {};
   return src.kind === 'snapshot'
     ? { source: { kind: 'snapshot', id: src.snapshot.id, location: src.snapshot.provider_location } }
     : { source: { kind: 'volume', id: src.origin.id, location: src.origin.provider_location, multiattach: src.origin.multiattach } };
+}
+
+// --- images (`imageRef` / `image_id`) ----------------------------------------------
+
+/** The text Cinder answers for an image it cannot find or may not read (`_image_uuid_from_ref`). */
+export const IMAGE_NOT_FOUND = 'Invalid image identifier or unable to access requested image.';
+
+/**
+ * Cinder's `_image_uuid_from_ref`: the last path part of the reference, as
+ * an id the caller may read, else as a name (one match; several → 409).
+ * Called before the create's transaction (an external Glance is slow; the
+ * local store reads its own table).
+ */
+export async function resolveImage(images: ImageService, ctx: RequestContext, ref: string): Promise<Image> {
+  const key = ref.split('/').pop() ?? '';
+  const caller = imageCallerOf(ctx);
+  try {
+    if (isUuidLike(key)) {
+      const image = await images.get(caller, key);
+      if (image) return image;
+    }
+    const named = await images.findByName(caller, ref);
+    if (named.length > 1) throw conflict(`Multiple matches found for '${ref}', use an ID to be more specific.`);
+    if (named.length === 1) return named[0]!;
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    // Cinder hides the image service's failure behind its not-found text; the reason goes to the log.
+    throw badRequest(`${IMAGE_NOT_FOUND} (${err instanceof Error ? err.message : String(err)})`);
+  }
+  throw badRequest(IMAGE_NOT_FOUND);
+}
+
+/**
+ * The size of a volume from `image`: the one asked for, else the image's
+ * (its data rounded up to GiB, at least `min_disk`, at least 1); then
+ * Cinder's `check_image_metadata` rules and texts.
+ */
+export function sizeFromImage(asked: number | undefined, image: Image): number {
+  const dataGib = imageSizeGib(image.size);
+  const size = asked ?? Math.max(dataGib, image.min_disk, 1);
+  if (image.status !== ImageStatus.active) throw invalidInput(`Image ${image.id} is not active.`);
+  if (dataGib > size) throw invalidInput(`Size of specified image ${dataGib}GB is larger than volume size ${size}GB.`);
+  if (size < image.min_disk) throw invalidInput(`Volume size ${size}GB cannot be smaller than the image minDisk size ${image.min_disk}GB.`);
+  return size;
+}
+
+/** Cinder's `IMAGE_ATTRIBUTES` copied into `volume_image_metadata` (`volume_utils.get_volume_image_metadata`). */
+const IMAGE_ATTRIBUTES = ['checksum', 'container_format', 'disk_format', 'min_disk', 'min_ram', 'size'] as const;
+
+/** `volume_image_metadata` of a volume made from `image`: its custom properties, then the base attributes; strings, as Cinder stores them. */
+export function volumeImageMetadata(image: Image): Record<string, string> {
+  const md: Record<string, string> = {};
+  for (const [k, v] of Object.entries(image.properties)) if (v !== null && v !== undefined) md[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  md.image_id = image.id;
+  if (image.name) md.image_name = image.name;
+  for (const k of IMAGE_ATTRIBUTES) if (image[k] !== null && image[k] !== undefined) md[k] = String(image[k]);
+  return md;
+}
+
+/** The create task's `source` for an image: what the worker checks again before it copies. */
+export interface ImageSourcePayload {
+  kind: 'image';
+  id: string;
+  size: number | null;
+  checksum: string | null;
+  disk_format: string | null;
+}
+
+export function imagePayload(image: Image | undefined): { source?: ImageSourcePayload } {
+  if (!image) return {};
+  return { source: { kind: 'image', id: image.id, size: image.size, checksum: image.checksum, disk_format: image.disk_format } };
 }

@@ -8,6 +8,7 @@ import * as volumesDb from '../db/volumes';
 import type { DbVolumeTypeRow } from '../db/volumeTypes';
 import { requireAdmin, type RequestContext } from './context';
 import type { ServiceDeps } from './deps';
+import { checkTypeExtStorageSpecs } from './extstorage';
 import { one, type RawQuery } from './listQuery';
 
 export { DEFAULT_TYPE_ID };
@@ -102,6 +103,8 @@ export class VolumeTypeService {
     await this.db.transaction(async (trx) => {
       if (await typesDb.findByName(trx, name)) throw conflict(`Volume Type ${name} already exists.`);
       await typesDb.insert(trx, { id, name, description: input.description ?? null, is_public: isPublic, created_at: new Date() });
+      // `extstorage:*` specs are checked against the workers' providers as they are written (400 if wrong).
+      await checkTypeExtStorageSpecs(trx, this.deps.config, input.extra_specs ?? {}, Object.keys(input.extra_specs ?? {}));
       await typesDb.upsertExtraSpecs(trx, id, input.extra_specs ?? {});
     }).catch(rethrowDuplicateName(name));
     return this.get({ ...ctx, isAdmin: true }, id);
@@ -151,7 +154,11 @@ export class VolumeTypeService {
   /** Sets (merges) specs. Cinder refuses while volumes of the type exist. */
   async setExtraSpecs(ctx: RequestContext, id: string, specs: Record<string, string>): Promise<Record<string, string>> {
     requireAdmin(ctx, 'volume_extension:types_extra_specs:create');
-    await this.inUnusedType(id, (trx) => typesDb.upsertExtraSpecs(trx, id, specs));
+    await this.inUnusedType(id, async (trx) => {
+      const current = (await typesDb.extraSpecsOf(trx, [id])).get(id) ?? {};
+      await checkTypeExtStorageSpecs(trx, this.deps.config, { ...current, ...specs }, Object.keys(specs));
+      await typesDb.upsertExtraSpecs(trx, id, specs);
+    });
     return specs;
   }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isUuidLike } from '../domain/ids';
 import { badRequest, invalidInput, invalidVolume, notFound, notImplemented } from '../domain/errors';
 import { atLeast } from '../domain/microversion';
 import {
@@ -6,22 +7,23 @@ import {
 } from '../domain/status';
 import type { Conn, Tx } from '../db/connection';
 import * as volumesDb from '../db/volumes';
-import * as attachmentsDb from '../db/attachments';
-import type { DbAttachmentRow } from '../db/attachments';
 import type { DbVolumeRow, DbVolumeView, VolumeFilters, VolumeScope } from '../db/volumes';
 import { requireAdmin, requireWriter, type RequestContext } from './context';
 import type { ServiceDeps } from './deps';
 import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging, type RawQuery } from './listQuery';
 import { checkExtStorageSpecs } from './extstorage';
 import { placeVolume } from './placement';
+import { refuseEncryptedType } from './encryption';
 import { checkItemBody, metadataItem, nextMetadata, withoutItem } from './metadata';
 import { chargeQuota } from './quotas';
 import { recordMessage, MessageEvent } from './messages';
 import { enqueue, TaskKind } from './taskOutbox';
 import { resolveTypeForCreate } from './volumeTypes';
 import {
-  checkOneSource, hasCopySource, lockSource, placeFromSource, sizeFromSource, sourceColumns, sourcePayload, typeForSource,
+  checkOneSource, hasCopySource, imagePayload, lockSource, placeFromSource, resolveImage, sizeFromImage, sizeFromSource,
+  sourceColumns, sourcePayload, typeForSource, volumeImageMetadata,
 } from './volumeSources';
+import { imageServiceOf } from '../images';
 import { snapshotsForVolumeDelete } from './snapshotCascade';
 
 export interface CreateVolumeInput {
@@ -86,9 +88,9 @@ export class VolumeService {
 
   /** 404 unless the volume exists in the caller's scope. */
   async get(ctx: RequestContext, id: string, conn: Conn = this.db): Promise<DbVolumeView> {
-    const v = await volumesDb.find(conn, id, scopeOf(ctx, true));
+    const v = await volumesDb.findShown(conn, id, scopeOf(ctx, true), SHOWN_ATTACHMENT_STATUSES);
     if (!v) throw notFound(`Volume ${id} could not be found.`);
-    return (await withAttachments(conn, [v]))[0]!;
+    return v;
   }
 
   async create(ctx: RequestContext, input: CreateVolumeInput): Promise<DbVolumeView> {
@@ -99,10 +101,11 @@ export class VolumeService {
         'it to create multiattach volumes.');
     }
     checkOneSource(input);
-    if (input.imageRef || input.image_id || input.backup_id) {
-      throw notImplemented('Creating a volume from an image or backup is not supported yet.');
-    }
-    if ((input.size === undefined || input.size === null) && !hasCopySource(input)) {
+    if (input.backup_id) throw notImplemented('Creating a volume from a backup is not supported yet.');
+    // An image (volumeSources.ts) is looked up before the transaction: it may live in an external Glance.
+    const imageRef = input.imageRef ?? input.image_id;
+    const image = imageRef ? await resolveImage(imageServiceOf(this.deps), ctx, imageRef) : undefined;
+    if ((input.size === undefined || input.size === null) && !hasCopySource(input) && !image) {
       // Cinder 21 answers this with webob's bare 400 text.
       throw badRequest('The server could not comply with the request since it is either malformed or otherwise incorrect.');
     }
@@ -119,9 +122,10 @@ export class VolumeService {
     await this.db.transaction(async (trx) => {
       // A snapshot or volume to copy (volumeSources.ts) decides the default size, the type and the backend.
       const source = await lockSource(trx, ctx, input);
-      const size = source ? sizeFromSource(asked, source) : asked!;
+      const size = source ? sizeFromSource(asked, source) : image ? sizeFromImage(asked, image) : asked!;
       const type = source ? await typeForSource(trx, ctx, this.deps.config, input.volume_type, source)
         : await resolveTypeForCreate(trx, ctx, input.volume_type ?? undefined);
+      await refuseEncryptedType(trx, type.id); // no key manager (encryption.ts)
       // The volume row inserted below is the charge: the check holds the project's quota lock until commit.
       await chargeQuota(trx, ctx.projectId, { resource: 'volumes', volumes: 1, gigabytes: size, perVolumeSize: size, volumeType: type });
       const placement = source ? placeFromSource(source, type) : placeVolume(this.deps.config, type.extraSpecs);
@@ -136,11 +140,14 @@ export class VolumeService {
         host: placement.host, backend: placement.backend, provider_location: null,
         metadata: input.metadata ?? {}, admin_metadata: {}, created_at: now, updated_at: null, launched_at: null,
       };
-      await volumesDb.insert(trx, row);
-      created = { ...row, volume_type_name: type.name, attachments: [] };
+      // A volume from an image is bootable and records the image (Cinder's `volume_image_metadata`).
+      const imageMetadata = image ? volumeImageMetadata(image) : undefined;
+      if (image) row.bootable = true;
+      await volumesDb.insert(trx, imageMetadata ? { ...row, image_metadata: JSON.stringify(imageMetadata) as unknown as Record<string, string> } : row);
+      created = { ...row, ...(imageMetadata ? { image_metadata: imageMetadata } : {}), volume_type_name: type.name, attachments: [] };
       if (placement.ok) {
         await enqueue(trx, this.deps.config, ctx, TaskKind.volumeCreate,
-          { type: 'volume', id, backend: placement.backend }, { size, ...sourcePayload(source) });
+          { type: 'volume', id, backend: placement.backend }, { size, ...sourcePayload(source), ...imagePayload(image) });
       } else {
         await recordMessage(trx, { projectId: ctx.projectId, requestId: ctx.requestId, resourceType: 'VOLUME',
           resourceId: id, event: MessageEvent.scheduleAllocateVolume, detail: placement.reason });
@@ -202,20 +209,22 @@ export class VolumeService {
     return row;
   }
 
-  async list(ctx: RequestContext, q: RawQuery): Promise<{ items: DbVolumeView[]; paging: Paging; count?: number }> {
+  /** A page of volumes: whole views for `/volumes/detail`, ids and names for `/volumes`. */
+  async list(ctx: RequestContext, q: RawQuery, detail: true): Promise<{ items: DbVolumeView[]; paging: Paging; count?: number }>;
+  async list(ctx: RequestContext, q: RawQuery, detail: false): Promise<{ items: Array<Pick<DbVolumeView, 'id' | 'display_name'>>; paging: Paging; count?: number }>;
+  async list(ctx: RequestContext, q: RawQuery, detail: boolean): Promise<{ items: Array<Pick<DbVolumeView, 'id' | 'display_name'>>; paging: Paging; count?: number }> {
     const allTenants = ctx.isAdmin && q.all_tenants !== undefined && q.all_tenants !== '0' && q.all_tenants !== 'false';
     const scope = scopeOf(ctx, allTenants);
     const paging = parsePaging(q, VOLUME_SORT_COLUMNS, ctx.version);
     const filters = await this.parseFilters(ctx, q);
-    if (paging.marker !== undefined) {
-      const m = await volumesDb.find(this.db, paging.marker, scope);
-      if (!m) throw notFound(`Volume ${paging.marker} could not be found.`);
-    }
-    const items = await volumesDb.list(this.db, {
-      scope, filters, sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker,
-    });
+    const markerMissing = () => notFound(`Volume ${paging.marker} could not be found.`);
+    if (paging.marker !== undefined && !isUuidLike(paging.marker)) throw markerMissing();
+    const page = { scope, filters, sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker };
+    const items = detail ? await volumesDb.listShown(this.db, page, SHOWN_ATTACHMENT_STATUSES) : await volumesDb.listSummaries(this.db, page);
+    // A marker the caller cannot see gives an empty page (db/keyset.ts); only then is it worth a look.
+    if (paging.marker !== undefined && items.length === 0 && !await volumesDb.find(this.db, paging.marker, scope)) throw markerMissing();
     const count = paging.withCount ? await volumesDb.count(this.db, scope, filters) : undefined;
-    return { items: await withAttachments(this.db, items), paging, count };
+    return { items, paging, count };
   }
 
   private async parseFilters(ctx: RequestContext, q: RawQuery): Promise<VolumeFilters> {
@@ -294,14 +303,6 @@ export class VolumeService {
       await volumesDb.update(trx, id, { metadata: withoutItem(v.metadata, key) });
     });
   }
-}
-
-/** Loads the attachments each volume shows (attached ones only), one query per page. */
-async function withAttachments(conn: Conn, vols: DbVolumeView[]): Promise<DbVolumeView[]> {
-  const rows = await attachmentsDb.ofVolumes(conn, vols.map((v) => v.id), SHOWN_ATTACHMENT_STATUSES);
-  const byVolume = new Map<string, DbAttachmentRow[]>();
-  for (const r of rows) byVolume.set(r.volume_id, [...(byVolume.get(r.volume_id) ?? []), r]);
-  return vols.map((v) => ({ ...v, attachments: byVolume.get(v.id) ?? [] }));
 }
 
 /** `created_at=gt:2020-01-01T00:00:00,lte:…` (3.60). */

@@ -8,13 +8,17 @@ import { volumeConnected, volumeDisconnected } from '../services/attachmentState
 import type { AttachResult, Driver } from './drivers/driver';
 import { createFromSource, removeCascadedSnapshots, snapshotHandlers } from './snapshotHandlers';
 import { computeHandlers } from './computeHandlers';
+import { reconcileHandlers } from './reconcileHandlers';
+import type { WorkerEnv } from './workerEnv';
+import { uploadToImage } from './imageHandlers';
+import { volumeUploadEnded } from '../services/volumeUpload';
 
 /**
  * A task kind's two halves: `run` does the (idempotent) storage work and
  * returns what to record; `commit` records it in the task's transaction.
  */
 export interface TaskHandlerSpec<R = unknown> {
-  run(task: DbTaskRow, driver: Driver): Promise<R>;
+  run(task: DbTaskRow, driver: Driver, env: WorkerEnv): Promise<R>;
   commit(trx: Tx, task: DbTaskRow, result: R): Promise<void>;
 }
 
@@ -23,12 +27,18 @@ const location = (task: DbTaskRow) => (task.payload.provider_location as string 
 export const handlers: Readonly<Record<string, TaskHandlerSpec<any>>> = {
   ...snapshotHandlers,
   ...computeHandlers,
+  ...reconcileHandlers,
   [TaskKind.volumeCreate]: {
-    // From a snapshot or a volume (`source`): copied by the driver (snapshotHandlers.ts).
-    run: (task, driver) => (task.payload.source
-      ? createFromSource(task, driver) : driver.create({ id: task.resource_id }, Number(task.payload.size))),
+    // From a snapshot, a volume or an image (`source`): copied by the driver (snapshotHandlers.ts, imageHandlers.ts).
+    run: (task, driver, env) => (task.payload.source
+      ? createFromSource(task, driver, env) : driver.create({ id: task.resource_id }, Number(task.payload.size))),
     commit: (trx, task, loc: string) => outcomes.volumeCreated(trx, task.resource_id, loc),
   } satisfies TaskHandlerSpec<string>,
+  [TaskKind.volumeUploadImage]: {
+    // The volume's data into the queued image (imageHandlers.ts); the volume goes back to available or in-use.
+    run: (task, driver, env) => uploadToImage(task, driver, env),
+    commit: (trx, task) => volumeUploadEnded(trx, task.resource_id),
+  } satisfies TaskHandlerSpec<void>,
   [TaskKind.volumeDelete]: {
     run: async (task, driver) => {
       await removeCascadedSnapshots(task, driver); // `cascade=true`: the volume's snapshots first

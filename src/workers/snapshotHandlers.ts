@@ -6,6 +6,8 @@ import type { CascadedSnapshot } from '../services/snapshotCascade';
 import type { SourcePayload } from '../services/volumeSources';
 import type { CopySource, Driver } from './drivers/driver';
 import type { TaskHandlerSpec } from './handlers';
+import { createFromImage } from './imageHandlers';
+import type { WorkerEnv } from './workerEnv';
 
 function need<F>(fn: F | undefined, op: string): F {
   if (!fn) throw new DriverError(`the driver does not support ${op}`, false);
@@ -23,8 +25,11 @@ export const snapshotHandlers: Readonly<Record<string, TaskHandlerSpec<any>>> = 
     commit: (trx, task, location: string) => outcomes.snapshotCreated(trx, task.resource_id, location),
   } satisfies TaskHandlerSpec<string>,
   [TaskKind.snapshotDelete]: {
-    run: (task, driver) => need(driver.removeSnapshot?.bind(driver), 'removing snapshots')(
-      { id: task.resource_id, location: str(task.payload.provider_location) }),
+    // `os-unmanage` (unmanage_only): the backend keeps the data; only the row goes.
+    run: async (task, driver) => {
+      if (task.payload.unmanage_only) return;
+      await need(driver.removeSnapshot?.bind(driver), 'removing snapshots')({ id: task.resource_id, location: str(task.payload.provider_location) });
+    },
     commit: (trx, task) => outcomes.snapshotRemoved(trx, task.resource_id),
   } satisfies TaskHandlerSpec<void>,
   [TaskKind.volumeRevert]: {
@@ -35,9 +40,10 @@ export const snapshotHandlers: Readonly<Record<string, TaskHandlerSpec<any>>> = 
   } satisfies TaskHandlerSpec<void>,
 };
 
-/** `volume.create` with a `source` (snapshot or volume): the driver copies the data and grows it to the new size. */
-export function createFromSource(task: DbTaskRow, driver: Driver): Promise<string> {
+/** `volume.create` with a `source` (snapshot, volume or image): the driver copies the data and grows it to the new size. */
+export function createFromSource(task: DbTaskRow, driver: Driver, env: WorkerEnv = {}): Promise<string> {
   const s = task.payload.source as SourcePayload;
+  if (s.kind === 'image') return createFromImage(task, driver, env);
   const source: CopySource = s.kind === 'snapshot'
     ? { kind: 'snapshot', snapshot: { id: s.id, location: s.location } }
     : { kind: 'volume', volume: { id: s.id, location: s.location, multiattach: s.multiattach } };

@@ -8,12 +8,15 @@ import type { Driver } from './drivers/driver';
 import { handlers } from './handlers';
 import { withTaskVolume } from './taskVolume';
 import type { TaskMessage } from './transport';
+import type { WorkerEnv } from './workerEnv';
 
 export interface TaskRunnerOptions {
   readonly owner: string;
   readonly leaseSeconds: number;
   /** First retry delay; doubles per attempt, capped at a minute. */
   readonly baseBackoffMs?: number;
+  /** Handed to every handler (the image service, for volumes from images and uploads). */
+  readonly env?: WorkerEnv;
 }
 
 /**
@@ -40,7 +43,7 @@ export class TaskRunner {
     let result: unknown;
     const renewal = this.keepLease(task.id);
     try {
-      result = await spec.run(task, withTaskVolume(this.driver, task.payload));
+      result = await spec.run(task, withTaskVolume(this.driver, task.payload), this.opts.env ?? {});
     } catch (err) {
       await this.failed(task, err);
       return;

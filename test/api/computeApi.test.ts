@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { PROJECT, startTestCairn, TOKEN, type TestCairn } from '../helpers/cairn';
 import { novaHeaders, v21 } from '../helpers/compute';
+import { anImage } from '../helpers/images';
 
 let cairn: TestCairn;
 beforeAll(async () => { cairn = await startTestCairn(); });
@@ -72,7 +73,7 @@ describe('microversions and headers', () => {
 
 describe('URLs and faults', () => {
   it('/v2.1/servers and /v2.1/{project_id}/servers are the same; links carry the project id only when the URL did', async () => {
-    const image = randomUUID();
+    const image = await anImage(cairn.url);
     const created = await api().post(v21('/servers')).set(novaHeaders()).send({ server: { name: 'u', flavorRef: '1', imageRef: image, networks: 'none' } });
     expect(created.status).toBe(202);
     const id = created.body.server.id;
@@ -102,7 +103,7 @@ describe('URLs and faults', () => {
 
   it('an unknown path → 404 itemNotFound; an unknown action → 400 (wsgi.py:500)', async () => {
     expect((await api().get(v21('/os-hypervisors')).set(novaHeaders())).body).toEqual({ itemNotFound: { code: 404, message: 'The resource could not be found.' } });
-    const image = randomUUID();
+    const image = await anImage(cairn.url);
     const s = await api().post(v21('/servers')).set(novaHeaders()).send({ server: { name: 'a', flavorRef: '1', imageRef: image, networks: 'none' } });
     const res = await api().post(v21(`/servers/${s.body.server.id}/action`)).set(novaHeaders()).send({ reboot: { type: 'SOFT' } });
     expect(res.body).toEqual({ badRequest: { code: 400, message: 'There is no such action: reboot' } });

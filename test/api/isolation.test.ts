@@ -1,7 +1,8 @@
 /**
  * Project isolation, route by route: every operation of api-spec/openapi.yaml
- * is tried with project B's tokens on project A's resources (Keystone auth
- * against the in-process fake, roles per token). A route naming one of A's
+ * (the volume API) and of api-spec/compute.yaml (the compute API) is tried
+ * with project B's tokens on project A's resources (Keystone auth against
+ * the in-process fake, roles per token). A route naming one of A's
  * resources must answer 404 (or 403 where the caller's role decides first);
  * a list must not show any of A's; nothing of A's may change.
  *
@@ -11,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { loadOpenApi } from '../../src/app';
+import { loadComputeApi } from '../../src/compute/app';
 import { FakeKeystone } from '../helpers/fakeKeystone';
 import { startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
 
@@ -18,16 +20,17 @@ const PA = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
 const PB = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
 const PADMIN = 'cccccccccccccccccccccccccccccccc';
 const MV = { 'OpenStack-API-Version': 'volume 3.70' };
+const NOVA_MV = { 'OpenStack-API-Version': 'compute 2.89' };
 
 let ks: FakeKeystone;
 let cairn: TestCairn;
 const tok: Record<'aMember' | 'aReader' | 'bMember' | 'bReader' | 'admin', string> = {} as any;
 /** A's resources, filled in beforeAll. */
-const a = { volume: '', type: '', attachment: '', snapshot: '', message: '' };
+const a = { volume: '', type: '', attachment: '', snapshot: '', message: '', server: '', serverVolume: '', transfer: '' };
 
 const api = () => request(cairn.url);
 const send = (method: string, url: string, token: string, body?: unknown) => {
-  const req = (api() as any)[method](url).set({ ...MV, 'X-Auth-Token': token }) as request.Test;
+  const req = (api() as any)[method](url).set({ ...(url.startsWith('/v2.1') ? NOVA_MV : MV), 'X-Auth-Token': token }) as request.Test;
   return body === undefined ? req : req.send(body as object);
 };
 
@@ -54,6 +57,10 @@ beforeAll(async () => {
   expect(snap.status).toBe(202);
   a.snapshot = snap.body.snapshot.id;
   await waitFor(async () => (await send('get', `/v3/${PA}/snapshots/${a.snapshot}`, tok.aMember)).body.snapshot.status === 'available');
+  // A's transfer of a second volume of A's (awaiting-transfer), which B may not see, cancel, or accept without its key.
+  const offered = await send('post', `/v3/${PA}/volumes`, tok.aMember, { volume: { size: 1, name: 'a-offered' } });
+  await waitFor(async () => (await send('get', `/v3/${PA}/volumes/${offered.body.volume.id}`, tok.aMember)).body.volume.status === 'available');
+  a.transfer = (await send('post', `/v3/${PA}/os-volume-transfer`, tok.aMember, { transfer: { volume_id: offered.body.volume.id } })).body.transfer.id;
   // A user message of A's: a volume of a type no backend serves fails at once and records one.
   const nowhere = await send('post', `/v3/${PADMIN}/types`, tok.admin, { volume_type: { name: 'nowhere', extra_specs: { volume_backend_name: 'nowhere' } } });
   await send('post', `/v3/${PA}/volumes`, tok.aMember, { volume: { size: 1, volume_type: nowhere.body.volume_type.id } });
@@ -61,7 +68,17 @@ beforeAll(async () => {
   const att = await send('post', `/v3/${PA}/attachments`, tok.aMember, { attachment: { volume_uuid: a.volume, instance_uuid: randomUUID() } });
   a.attachment = att.body?.attachment?.id ?? '';
   expect((await send('put', `/v3/${PADMIN}/os-quota-sets/${PA}`, tok.admin, { quota_set: { volumes: 7 } })).status).toBe(200);
-});
+  // A's server, booted from a blank volume (its root, attached), with metadata, and A's own compute quota.
+  const srv = await send('post', `/v2.1/${PA}/servers`, tok.aMember, { server: {
+    name: 'a-srv', flavorRef: '1', networks: 'none', metadata: { k: 'v' },
+    block_device_mapping_v2: [{ source_type: 'blank', destination_type: 'volume', volume_size: 1, boot_index: 0, delete_on_termination: true }],
+  } });
+  expect(srv.status).toBe(202);
+  a.server = srv.body.server.id;
+  await waitFor(async () => (await send('get', `/v2.1/${PA}/servers/${a.server}`, tok.aMember)).body.server.status === 'ACTIVE', 20_000);
+  a.serverVolume = (await send('get', `/v2.1/${PA}/servers/${a.server}/os-volume_attachments`, tok.aMember)).body.volumeAttachments[0].volumeId;
+  expect((await send('put', `/v2.1/os-quota-sets/${PA}`, tok.admin, { quota_set: { instances: 7 } })).status).toBe(200);
+}, 60_000);
 afterAll(async () => { await cairn?.stop(); await ks?.stop(); });
 
 /** What a path parameter is bound to: always one of A's things. */
@@ -74,6 +91,13 @@ const PARAMS: Record<string, () => string> = {
   message_id: () => a.message,
   quota_project_id: () => PA,
   quota_class_name: () => 'default',
+  // Hosts belong to no project; their routes are admin-only (startTestCairn's CAIRN_HOSTNAME).
+  host_name: () => 'testhost',
+  // QoS specs belong to no project either, and every qos-specs route is admin-only.
+  qos_id: () => '5e1f0c2a-6b7d-4e8f-9a0b-1c2d3e4f5a6b',
+  transfer_id: () => a.transfer,
+  service_action: () => 'disable',
+  encryption_key: () => 'cipher',
 };
 
 /** A valid body per operation, so that validation passes and the route's own checks answer. */
@@ -102,7 +126,22 @@ const BODIES: Record<string, () => unknown> = {
   volumeTypeAction: () => ({ addProjectAccess: { project: PB } }),
   updateQuotaSet: () => ({ quota_set: { volumes: 100 } }),
   updateQuotaClassSet: () => ({ quota_class_set: { volumes: 100 } }),
+  updateService: () => ({ host: 'testhost@file', binary: 'cinder-volume' }),
+  createTypeEncryption: () => ({ encryption: { provider: 'luks', control_location: 'front-end' } }),
+  updateTypeEncryption: () => ({ encryption: { provider: 'luks' } }),
+  createQosSpecs: () => ({ qos_specs: { name: 'b-qos' } }),
+  setQosSpecsKeys: () => ({ qos_specs: { k: 'stolen' } }),
+  unsetQosSpecsKeys: () => ({ keys: ['k'] }),
+  // A's volume: B may not offer it.
+  createVolumeTransfersLegacy: () => ({ transfer: { volume_id: a.volume } }),
+  createVolumeTransfers: () => ({ transfer: { volume_id: a.volume } }),
+  // Accepting is for other projects, but only with the auth key: a guess is refused (TRANSFER_ACCEPTS).
+  acceptVolumeTransfersLegacy: () => ({ accept: { auth_key: 'guessed' } }),
+  acceptVolumeTransfers: () => ({ accept: { auth_key: 'guessed' } }),
 };
+
+/** The one route meant for another project's member: without A's auth key it is Cinder's 400 and changes nothing. */
+const TRANSFER_ACCEPTS = new Set(['acceptVolumeTransfersLegacy', 'acceptVolumeTransfers']);
 
 /** Every volume action cairn may know; one it does not know is a 400 naming it, which reveals nothing either. */
 const ACTIONS: Record<string, unknown> = {
@@ -117,8 +156,7 @@ const ACTIONS: Record<string, unknown> = {
 
 interface Op { method: string; path: string; operationId: string; hasBody: boolean }
 
-function operations(): Op[] {
-  const doc = loadOpenApi() as any;
+function operations(doc: any = loadOpenApi()): Op[] {
   const ops: Op[] = [];
   for (const [p, item] of Object.entries<any>(doc.paths)) {
     for (const method of ['get', 'put', 'post', 'delete', 'patch']) {
@@ -178,7 +216,9 @@ describe('project B on project A\'s resources', () => {
     it(`${op.method.toUpperCase()} ${op.path} (${op.operationId}) as B's member → ${named ? '404/403' : 'nothing of A\'s'}`, async () => {
       const res = await send(op.method, urlOf(op, PB), tok.bMember, bodyOf(op));
       expectNothingOfA(res);
-      if (named || op.operationId === 'createAttachment' || op.operationId === 'createVolume' || op.operationId === 'createSnapshot') {
+      if (TRANSFER_ACCEPTS.has(op.operationId)) {
+        expect({ status: res.status, message: res.body?.badRequest?.message }).toEqual({ status: 400, message: `Invalid auth key: Attempt to transfer ${a.transfer} with invalid auth key.` });
+      } else if (named || ['createAttachment', 'createVolume', 'createSnapshot', 'createVolumeTransfersLegacy', 'createVolumeTransfers'].includes(op.operationId)) {
         expectRefused(res);
       } else {
         expect(res.status).toBeLessThan(500);
@@ -233,5 +273,141 @@ describe('project B on project A\'s resources', () => {
     expect((await send('get', `/v3/${PA}/messages/${a.message}`, tok.aMember)).status).toBe(200);
     const snap = (await send('get', `/v3/${PA}/snapshots/${a.snapshot}`, tok.aMember)).body.snapshot;
     expect(snap).toMatchObject({ name: 'a-snap', status: 'available', metadata: { k: 'v' } });
+  });
+});
+
+// --- the compute API (api-spec/compute.yaml) -------------------------------------
+
+/** Compute path parameters: A's server, its attached volume, A's project; flavors and quota classes are nobody's. */
+const COMPUTE_PARAMS: Record<string, () => string> = {
+  server_id: () => a.server,
+  volume_id: () => a.serverVolume,
+  flavor_id: () => '1',
+  project_id: () => PA,
+  class_name: () => 'default',
+};
+
+const COMPUTE_BODIES: Record<string, () => unknown> = {
+  // Booting from A's volume: Nova answers a boot volume it cannot find with 400 on create (InvalidBDMVolume).
+  createServer: () => ({ server: { name: 'b-srv', flavorRef: '1', networks: 'none',
+    block_device_mapping_v2: [{ source_type: 'volume', destination_type: 'volume', uuid: a.serverVolume, boot_index: 0 }] } }),
+  updateServer: () => ({ server: { name: 'stolen' } }),
+  serverAction: () => ({ 'os-stop': null }),
+  attachVolume: () => ({ volumeAttachment: { volumeId: a.volume } }),
+  updateVolumeAttachment: () => ({ volumeAttachment: { volumeId: a.serverVolume, delete_on_termination: false } }),
+  updateComputeQuotaSet: () => ({ quota_set: { instances: 100 } }),
+  updateComputeQuotaClassSet: () => ({ quota_class_set: { instances: 100 } }),
+};
+
+/** Operations on things no project owns: public flavors, and the quota defaults anyone may read (Nova's RULE_ANY). */
+const SHARED_OPS = new Set(['showFlavor', 'listFlavorExtraSpecs', 'showComputeQuotaSetDefaults']);
+
+function computeUrlOf(op: Op, project: string | undefined): string {
+  return `/v2.1${project ? `/${project}` : ''}${op.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const fixture = COMPUTE_PARAMS[name];
+    if (!fixture) throw new Error(`no fixture for path parameter {${name}} of ${op.operationId}: add one to COMPUTE_PARAMS`);
+    const v = fixture();
+    if (!v) throw new Error(`the fixture for {${name}} was not created (see beforeAll)`);
+    return encodeURIComponent(v);
+  })}`;
+}
+
+function computeBodyOf(op: Op): unknown {
+  if (!op.hasBody) return undefined;
+  const fixture = COMPUTE_BODIES[op.operationId];
+  if (!fixture) throw new Error(`no body fixture for ${op.operationId}: add one to COMPUTE_BODIES`);
+  return fixture();
+}
+
+const COMPUTE_OPS = operations(loadComputeApi());
+
+describe('project B on project A\'s resources, through the compute API', () => {
+  it('the document has routes to try, the quota ones among them', () => {
+    expect(COMPUTE_OPS.map((o) => o.operationId)).toEqual(expect.arrayContaining([
+      'showServer', 'attachVolume', 'showComputeLimits', 'showComputeQuotaSet', 'updateComputeQuotaSet', 'showComputeQuotaClassSet',
+    ]));
+  });
+
+  for (const op of COMPUTE_OPS) {
+    const named = /\{/.test(op.path) && !SHARED_OPS.has(op.operationId);
+    for (const project of [PB, undefined]) {
+      const where = project ? '/v2.1/{B}' : '/v2.1';
+      it(`${op.method.toUpperCase()} ${where}${op.path} (${op.operationId}) as B's member → ${named ? '404/403' : 'nothing of A\'s'}`, async () => {
+        const res = await send(op.method, computeUrlOf(op, project), tok.bMember, computeBodyOf(op));
+        if (op.operationId === 'showComputeQuotaSetDefaults') {
+          // The defaults echo the id asked about, and are not A's own limits (A's instances quota is 7).
+          expect(res.status).toBe(200);
+          expect(res.body.quota_set).toMatchObject({ id: PA, instances: 10 });
+          return;
+        }
+        expectNothingOfA(res);
+        if (op.operationId === 'createServer') {
+          expect({ status: res.status, message: res.body?.badRequest?.message })
+            .toEqual({ status: 400, message: `Block Device Mapping is Invalid: failed to get volume ${a.serverVolume}.` });
+        } else if (named) {
+          expectRefused(res);
+        } else {
+          expect(res.status).toBeLessThan(500);
+        }
+        if (op.method === 'get' && !named) {
+          expectNothingOfA(await send('get', `${computeUrlOf(op, project)}?all_tenants=1`, tok.bMember));
+        }
+      });
+    }
+
+    it(`${op.method.toUpperCase()} /v2.1/{A}${op.path} (${op.operationId}) with B's token → 400 Malformed request URL`, async () => {
+      const res = await send(op.method, computeUrlOf(op, PA), tok.bMember, computeBodyOf(op));
+      expect({ status: res.status, body: res.body }).toEqual({
+        status: 400, body: { badRequest: { code: 400, message: `Malformed request URL: URL's project_id '${PA}' doesn't match Context's project_id '${PB}'` } },
+      });
+    });
+
+    if (op.method !== 'get') {
+      it(`${op.method.toUpperCase()} /v2.1${op.path} (${op.operationId}) as a reader, of B or of A itself → 403`, async () => {
+        for (const token of [tok.bReader, tok.aReader]) {
+          const res = await send(op.method, computeUrlOf(op, undefined), token, computeBodyOf(op));
+          expect({ status: res.status, body: res.body }).toEqual({ status: 403, body: { forbidden: expect.anything() } });
+        }
+      });
+    }
+  }
+
+  for (const action of ['os-stop', 'os-start']) {
+    it(`server action ${action} as B's member on A's server → 404`, async () => {
+      const res = await send('post', `/v2.1/servers/${a.server}/action`, tok.bMember, { [action]: null });
+      expectNothingOfA(res);
+      expect(res.status).toBe(404);
+    });
+  }
+
+  it('B\'s own server cannot take A\'s volumes (attach → 404); A\'s limits are refused (403), B\'s own count only B\'s', async () => {
+    const srv = await send('post', `/v2.1/${PB}/servers`, tok.bMember, { server: {
+      name: 'b-srv', flavorRef: '1', networks: 'none',
+      block_device_mapping_v2: [{ source_type: 'blank', destination_type: 'volume', volume_size: 1, boot_index: 0, delete_on_termination: true }],
+    } });
+    expect(srv.status).toBe(202);
+    const mine = srv.body.server.id;
+    await waitFor(async () => (await send('get', `/v2.1/servers/${mine}`, tok.bMember)).body.server.status === 'ACTIVE', 20_000);
+    for (const volumeId of [a.volume, a.serverVolume]) {
+      const res = await send('post', `/v2.1/servers/${mine}/os-volume_attachments`, tok.bMember, { volumeAttachment: { volumeId } });
+      expectNothingOfA(res);
+      expect(res.status).toBe(404);
+    }
+    const limits = await send('get', `/v2.1/limits?tenant_id=${PA}`, tok.bMember);
+    expect(limits.status).toBe(403);
+    // B's figures are B's: its one server, not A's.
+    const own = await send('get', '/v2.1/limits', tok.bMember);
+    expect(own.body.limits.absolute).toMatchObject({ totalInstancesUsed: 1, maxTotalInstances: 10 });
+    expect((await send('delete', `/v2.1/servers/${mine}`, tok.bMember)).status).toBe(204);
+  }, 60_000);
+
+  it('afterwards A\'s server, its volume attachment and A\'s compute quota are as they were', async () => {
+    const srv = (await send('get', `/v2.1/servers/${a.server}`, tok.aMember)).body.server;
+    expect(srv).toMatchObject({ id: a.server, name: 'a-srv', status: 'ACTIVE', metadata: { k: 'v' } });
+    const atts = (await send('get', `/v2.1/servers/${a.server}/os-volume_attachments`, tok.aMember)).body.volumeAttachments;
+    expect(atts).toEqual([expect.objectContaining({ volumeId: a.serverVolume, delete_on_termination: true })]);
+    expect((await send('get', `/v2.1/os-quota-sets/${PA}`, tok.aMember)).body.quota_set.instances).toBe(7);
+    expect((await send('get', '/v2.1/os-quota-class-sets/default', tok.admin)).body.quota_class_set.instances).toBe(10);
+    expect((await send('get', '/v2.1/limits', tok.aMember)).body.limits.absolute).toMatchObject({ totalInstancesUsed: 1, maxTotalInstances: 7 });
   });
 });

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { liftQuotas, PROJECT, startTestCairn, TOKEN, waitFor, type TestCairn } from '../helpers/cairn';
 import { blankRoot, computeApi, novaHeaders, v21, v3, VOLUME_HEADERS } from '../helpers/compute';
+import { anImage } from '../helpers/images';
 
 let cairn: TestCairn;
 let nova: ReturnType<typeof computeApi>;
@@ -112,13 +113,17 @@ describe('servers.py and compute/api.py checks', () => {
       "Blank volumes (source: 'blank', dest: 'volume') need to have non-zero size");
   });
 
-  it('an image volume without a size → 400 (compute/api.py:1964); with one, the image cannot be got (block_device.py:654)', async () => {
-    const image = randomUUID();
+  it('an image volume without a size → 400 (compute/api.py:1964); an image that cannot be got → 400 (block_device.py:654, compute/api.py:1950)', async () => {
+    const image = await anImage(cairn.url);
+    const missing = randomUUID();
     await refused({ imageRef: image, block_device_mapping_v2: [{ source_type: 'image', uuid: image, destination_type: 'local', boot_index: 0 },
-      { source_type: 'image', uuid: randomUUID(), destination_type: 'volume', boot_index: 1 }] },
+      { source_type: 'image', uuid: await anImage(cairn.url), destination_type: 'volume', boot_index: 1 }] },
     "Images with destination_type 'volume' need to have a non-zero size specified");
-    await refused(bdm({ source_type: 'image', uuid: image, destination_type: 'volume', boot_index: 0, volume_size: 1 }),
-      `Block Device Mapping is Invalid: failed to get image ${image}.`);
+    await refused({ imageRef: image, block_device_mapping_v2: [{ source_type: 'image', uuid: image, destination_type: 'local', boot_index: 0 },
+      { source_type: 'image', uuid: missing, destination_type: 'volume', boot_index: 1, volume_size: 1 }] },
+    `Block Device Mapping is Invalid: failed to get image ${missing}.`);
+    await refused(bdm({ source_type: 'image', uuid: missing, destination_type: 'volume', boot_index: 0, volume_size: 1 }),
+      `Block Device Mapping is Invalid: failed to get image ${missing}.`);
   });
 
   it('a boot volume that does not exist → failed to get volume (block_device.py:661)', async () => {
@@ -160,7 +165,7 @@ describe('servers.py and compute/api.py checks', () => {
   });
 
   it('local disks: ephemeral size, two swaps, more than 3 (compute/api.py:2011, 2016, 2029)', async () => {
-    const image = randomUUID();
+    const image = await anImage(cairn.url);
     const withImage = (...more: Array<Record<string, unknown>>) => ({ imageRef: image,
       block_device_mapping_v2: [{ source_type: 'image', uuid: image, destination_type: 'local', boot_index: 0 }, ...more] });
     const local = (extra: Record<string, unknown> = {}) => ({ source_type: 'blank', destination_type: 'local', boot_index: -1, ...extra });
@@ -172,7 +177,7 @@ describe('servers.py and compute/api.py checks', () => {
   });
 
   it('with an image root, no volume may take the root device name (compute/api.py:959)', async () => {
-    const image = randomUUID();
+    const image = await anImage(cairn.url);
     await refused({ imageRef: image, block_device_mapping_v2: [{ source_type: 'image', uuid: image, destination_type: 'local', boot_index: 0 },
       { source_type: 'blank', destination_type: 'volume', volume_size: 1, device_name: '/dev/vda' }] },
     'The volume cannot be assigned the same device name as the root device vda');
@@ -220,7 +225,7 @@ describe('accepted mappings', () => {
   }, 180_000);
 
   it('imageRef alone gives an image-backed root: ACTIVE with no volumes', async () => {
-    const image = randomUUID();
+    const image = await anImage(cairn.url);
     const s = await nova.boot({ imageRef: image });
     expect(s.image).toEqual({ id: image, links: [{ rel: 'bookmark', href: `${cairn.url}/${PROJECT}/images/${image}` }] });
     expect(s['os-extended-volumes:volumes_attached']).toEqual([]);

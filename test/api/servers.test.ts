@@ -9,6 +9,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { liftQuotas, PROJECT, startTestCairn, USER, type TestCairn } from '../helpers/cairn';
 import { blankRoot, computeApi, novaHeaders, v21, v3, VOLUME_HEADERS } from '../helpers/compute';
+import { anImage } from '../helpers/images';
 
 let cairn: TestCairn;
 let nova: ReturnType<typeof computeApi>;
@@ -137,7 +138,8 @@ describe('lists', () => {
   it('name (a regular expression), status and limit/marker with a next link', async () => {
     const tag = `lst${randomUUID().slice(0, 6)}`;
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await nova.boot({ imageRef: randomUUID(), name: `${tag}-${i}` })).id);
+    const image = await anImage(cairn.url);
+    for (let i = 0; i < 3; i++) ids.push((await nova.boot({ imageRef: image, name: `${tag}-${i}` })).id);
     await nova.action(ids[0]!, 'os-stop');
     const byName = await nova.api().get(v21(`/servers?name=^${tag}`)).set(novaHeaders());
     expect(byName.body.servers.map((s: any) => s.id)).toEqual([...ids].reverse());

@@ -87,6 +87,13 @@ export interface CompatCairn {
   openstack(...args: string[]): Promise<string>;
   /** `openstack ARGS…` with nothing but the clean environment (pass every --os-* option yourself). */
   openstackBare(...args: string[]): Promise<string>;
+  /**
+   * `openstack --os-cloud cairn-image ARGS…`: a cloud with an image service (cairn's own Glance subset
+   * under /v2), so `image …` commands and `volume create --image NAME` resolve images.
+   */
+  openstackImage(...args: string[]): Promise<string>;
+  /** `node dist/src/cli/manage.js ARGS…` on this cairn's data dir (with PGlite: only while cairn is stopped). */
+  manage(...args: string[]): Promise<string>;
   /** cairn's stdout and stderr so far, for failure messages. */
   output(): string;
   stop(): Promise<void>;
@@ -97,11 +104,12 @@ export interface CompatCairn {
  * waits until `GET /` answers 300. Project and user ids are random 32-hex
  * (Cinder routes only `[0-9a-f-]+` as a project id).
  */
-export async function startCairn(opts: { startTimeoutMs?: number } = {}): Promise<CompatCairn> {
+export async function startCairn(opts: { startTimeoutMs?: number; dataDir?: string } = {}): Promise<CompatCairn> {
   if (!fs.existsSync(CAIRN_JS)) throw new Error(`${path.relative(ROOT, CAIRN_JS)} is missing: run \`npm run build\` before the compat tests`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-compat-'));
+  // A given data dir (prepared with `cairn-manage` before the start) is the test's; it is removed at stop too.
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-compat-'));
   const confDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-compat-conf-'));
   const projectId = randomBytes(16).toString('hex');
   const userId = randomBytes(16).toString('hex');
@@ -162,6 +170,18 @@ export async function startCairn(opts: { startTimeoutMs?: number } = {}): Promis
     `      user_id: '${userId}'`,
     "    volume_api_version: '3.70'",
     '    has_image: false',
+    // The image-capable cloud: keystoneauth's admin_token (noauth's `user:project` token) with endpoint
+    // overrides, since the noauth plugin above cannot run openstacksdk's image version discovery.
+    '  cairn-image:',
+    '    auth_type: admin_token',
+    '    auth:',
+    `      endpoint: ${url}/v3/${projectId}`,
+    `      token: '${userId}:${projectId}'`,
+    `    block_storage_endpoint_override: ${url}/v3/${projectId}`,
+    `    volume_endpoint_override: ${url}/v3/${projectId}`,
+    "    volume_api_version: '3'",
+    "    image_api_version: '2'",
+    `    image_endpoint_override: ${url}/v2`,
     '',
   ].join('\n'));
   const oscEnv: NodeJS.ProcessEnv = { ...cleanEnv(), PATH: CLI_PATH, OS_CLIENT_CONFIG_FILE: cloudsYaml };
@@ -172,7 +192,15 @@ export async function startCairn(opts: { startTimeoutMs?: number } = {}): Promis
     cinder: (...args) => run('cinder', args, cinderEnv),
     openstack: (...args) => run('openstack', ['--os-cloud', 'cairn', ...args], oscEnv),
     openstackBare: (...args) => run('openstack', args, bareEnv),
+    openstackImage: (...args) => run('openstack', ['--os-cloud', 'cairn-image', ...args], oscEnv),
+    manage: (...args) => runManage(dataDir, ...args),
   };
+}
+
+/** `cairn-manage ARGS…` (the built one) on `dataDir`, in the clean environment. */
+export function runManage(dataDir: string, ...args: string[]): Promise<string> {
+  return run(process.execPath, [path.join(ROOT, 'dist/src/cli/manage.js'), ...args],
+    { ...cleanEnv(), CAIRN_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, 120_000);
 }
 
 /**

@@ -2,8 +2,9 @@
  * The real clients with Keystone password auth through the catalog, as a user
  * would: the conformance kit's Keystone (`../shared/conformance/keystone-up.sh`,
  * Debian's keystone on 127.0.0.1:5000), the built all-in-one with
- * AUTH_STRATEGY=keystone on a free port, the catalog pointed at it, and
- * `openstack`/`cinder` run after sourcing the kit's openrc files.
+ * AUTH_STRATEGY=keystone on a free port, the catalog's volume and compute
+ * entries pointed at it, and `openstack`/`cinder`/`nova` run after sourcing
+ * the kit's openrc files.
  *
  * Skips, saying why, only where keystone-up.sh cannot run (not root, no
  * Debian packages); a Keystone that comes up but misbehaves fails the suite.
@@ -21,12 +22,18 @@ const STATE = process.env.CAIRN_KEYSTONE_STATE_DIR ?? path.join(KIT, 'state');
 const CAIRN_JS = path.join(ROOT, 'dist/src/cli/cairn.js');
 const SYS_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** Runs keystone-up.sh (idempotent; ~10 s once installed); the reason it cannot, or undefined. */
-function keystoneUp(cairnUrl: string): string | undefined {
+/**
+ * Runs keystone-up.sh (idempotent; ~10 s once installed); the reason it
+ * cannot, or undefined. With `computeUrl` the catalog also gets a `compute`
+ * entry (that URL verbatim: Nova's 2.1 endpoint has no project id); without
+ * it the kit removes any.
+ */
+function keystoneUp(cairnUrl: string, computeUrl?: string): string | undefined {
   if (!fs.existsSync(path.join(KIT, 'keystone-up.sh'))) return `${KIT}/keystone-up.sh is missing`;
   if (process.getuid?.() !== 0) return 'keystone-up.sh must run as root (it installs packages and manages PostgreSQL)';
   const r = spawnSync(path.join(KIT, 'keystone-up.sh'), [], {
-    env: { PATH: SYS_PATH, HOME: process.env.HOME ?? '/root', CAIRN_URL: cairnUrl, STATE_DIR: STATE }, encoding: 'utf8', timeout: 900_000,
+    env: { PATH: SYS_PATH, HOME: process.env.HOME ?? '/root', CAIRN_URL: cairnUrl, STATE_DIR: STATE, ...(computeUrl ? { CAIRN_COMPUTE_URL: computeUrl } : {}) },
+    encoding: 'utf8', timeout: 900_000,
   });
   return r.status === 0 ? undefined : `keystone-up.sh exited ${r.status ?? r.signal}: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`;
 }
@@ -122,8 +129,8 @@ suite('openstack and cinder CLIs with Keystone password auth through the catalog
       if (child!.exitCode !== null) throw new PollAbort(`cairn exited\n${out}`);
       return (await fetch(`${url}/`)).status === 300;
     }, { timeoutMs: 60_000 });
-    // Point the catalog's volumev3 and block-storage entries at this cairn.
-    const repoint = keystoneUp(url);
+    // Point the catalog's volumev3, block-storage and compute entries at this cairn.
+    const repoint = keystoneUp(url, `${url}/v2.1`);
     if (repoint) throw new Error(`re-pointing the catalog failed: ${repoint}`);
     demoProject = (await as('demo', 'openstack', 'token', 'issue', '-f', 'value', '-c', 'project_id')).trim();
   }, 180_000);
@@ -186,6 +193,46 @@ suite('openstack and cinder CLIs with Keystone password auth through the catalog
     expect(over?.stderr).toMatch(/VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota\. Requested 5G, quota is 5G and 1G has been consumed\. \(HTTP 413\)/);
     await as('admin', 'cinder', 'quota-delete', demoProject);
     expect(parseProperties(await as('demo', 'cinder', 'quota-show', demoProject))).toMatchObject({ volumes: '10', gigabytes: '1000' });
+  });
+
+  it('openstack quota set (admin) then quota show: the volume limits, and the compute ones through the catalog\'s compute entry', async () => {
+    await as('admin', 'openstack', 'quota', 'set', '--volumes', '7', '--gigabytes', '70', demoProject).catch(diag);
+    for (const who of ['admin', 'demo'] as const) {
+      const q = JSON.parse(await as(who, 'openstack', 'quota', 'show', demoProject, '-f', 'json').catch(diag));
+      // Volume limits from cinder's os-quota-sets, compute ones (Nova's defaults) from nova's, under OSC's names.
+      expect({ who, q }).toMatchObject({ who, q: {
+        project: demoProject, project_name: 'demo', volumes: 7, gigabytes: 70, snapshots: 10,
+        instances: 10, cores: 20, ram: 51200, properties: 128, 'key-pairs': 100,
+      } });
+    }
+    // Without a project: the caller's own.
+    expect(JSON.parse(await as('demo', 'openstack', 'quota', 'show', '-f', 'json')))
+      .toMatchObject({ project: demoProject, volumes: 7, gigabytes: 70, instances: 10 });
+    // A member may set neither service's quota; an admin sets the compute one through nova's os-quota-sets.
+    const denied = await as('demo', 'openstack', 'quota', 'set', '--instances', '3', demoProject).then(() => undefined, (e) => e as CliError);
+    expect(denied?.stderr).toMatch(/Policy doesn't allow os_compute_api:os-quota-sets:update to be performed\. \(HTTP 403\)/);
+    await as('admin', 'openstack', 'quota', 'set', '--instances', '3', '--cores', '6', demoProject).catch(diag);
+    expect(JSON.parse(await as('demo', 'openstack', 'quota', 'show', '-f', 'json'))).toMatchObject({ instances: 3, cores: 6, volumes: 7 });
+  });
+
+  it('openstack limits show --absolute as demo: compute and volume limits, usage consistent with demo\'s one volume', async () => {
+    const rows: Array<{ Name: string; Value: number }> = JSON.parse(await as('demo', 'openstack', 'limits', 'show', '--absolute', '-f', 'json').catch(diag));
+    const limits = Object.fromEntries(rows.map((r) => [r.Name, r.Value]));
+    expect(limits).toMatchObject({
+      // Nova's GET /limits (OSC asks at 2.1: maxImageMeta and maxPersonality are still there).
+      maxTotalInstances: 3, maxTotalCores: 6, maxTotalRAMSize: 51200, maxServerMeta: 128, maxImageMeta: 128, maxPersonality: 5,
+      totalInstancesUsed: 0, totalCoresUsed: 0, totalRAMUsed: 0,
+      // Cinder's GET /v3/{project}/limits: the limits set above, and the volume made in the first test.
+      maxTotalVolumes: 7, maxTotalVolumeGigabytes: 70, maxTotalSnapshots: 10, totalVolumesUsed: 1, totalGigabytesUsed: 1, totalSnapshotsUsed: 0,
+    });
+    // alt_demo's figures are its own.
+    const alt = Object.fromEntries(JSON.parse(await as('alt-demo', 'openstack', 'limits', 'show', '--absolute', '-f', 'json'))
+      .map((r: { Name: string; Value: number }) => [r.Name, r.Value]));
+    expect(alt).toMatchObject({ maxTotalInstances: 10, maxTotalVolumes: 10, totalVolumesUsed: 0 });
+    // Back to the defaults, both services.
+    await as('admin', 'nova', 'quota-delete', '--tenant', demoProject).catch(diag);
+    await as('admin', 'cinder', 'quota-delete', demoProject).catch(diag);
+    expect(JSON.parse(await as('demo', 'openstack', 'quota', 'show', '-f', 'json'))).toMatchObject({ instances: 10, cores: 20, volumes: 10, gigabytes: 1000 });
   });
 
   it('openstack volume delete removes it', async () => {

@@ -89,6 +89,25 @@ describe('servers with the nova and openstack CLIs', () => {
     expect(parseTable(await cli.nova('volume-attachments', 'srv-a'))).toHaveLength(1);
   });
 
+  it('nova volume-update swaps a data volume: the new one in-use at the same device, the old one available', async () => {
+    const oldId = (await json('volume', 'create', '--size', '1', 'swap-old')).id;
+    const newId = (await json('volume', 'create', '--size', '1', 'swap-new')).id;
+    await volumeIs(oldId, 'available');
+    await volumeIs(newId, 'available');
+    await osc('server', 'add', 'volume', 'srv-a', 'swap-old');
+    await volumeIs(oldId, 'in-use');
+    await cli.nova('volume-update', 'srv-a', oldId, newId);
+    await volumeIs(newId, 'in-use');
+    await volumeIs(oldId, 'available');
+    const rows = parseTable(await cli.nova('volume-attachments', 'srv-a'));
+    expect(rows.map((r) => [r.DEVICE, r['VOLUME ID']])).toEqual([['/dev/vda', rootA], ['/dev/vdb', newId]]);
+    const s = await json('server', 'show', 'srv-a');
+    expect(fs.existsSync(path.join(fileDir(), s.id, `volume-${newId}`))).toBe(true);
+    expect(fs.existsSync(path.join(fileDir(), `volume-${oldId}`))).toBe(true);
+    await osc('server', 'remove', 'volume', 'srv-a', 'swap-new');
+    await volumeIs(newId, 'available');
+  });
+
   it('the root volume: remove refused while ACTIVE (409), accepted after openstack server stop; then start is refused', async () => {
     const refused = await failure(osc('server', 'remove', 'volume', 'srv-a', rootA));
     expect(refused).toContain('409');

@@ -40,3 +40,37 @@ export function documentedVariables(action: string, paramNames: readonly string[
   return ['PATH', 'LC_ALL', 'VOL_NAME', 'VOL_UUID', ...(named ? ['VOL_CNAME'] : []),
     ...paramNames.map((p) => `EXTP_${p.toUpperCase()}`), ...(extra[action] ?? [])].sort();
 }
+
+/**
+ * Whether file `a` holds `b`'s bytes followed only by zeros up to its own
+ * length — compared 8 MiB at a time (volumes are GiBs, mostly holes).
+ */
+export function holds(a: string, b: string): boolean {
+  const chunk = 8 * 1024 * 1024;
+  const [fa, fb] = [fs.openSync(a, 'r'), fs.openSync(b, 'r')];
+  try {
+    const [ba, bb] = [Buffer.alloc(chunk), Buffer.alloc(chunk)];
+    for (let pos = 0; ; pos += chunk) {
+      const na = fs.readSync(fa, ba, 0, chunk, pos);
+      const nb = fs.readSync(fb, bb, 0, chunk, pos);
+      if (na === 0) return nb === 0;
+      if (nb > na) return false;
+      bb.fill(0, nb);
+      if (!ba.subarray(0, na).equals(bb.subarray(0, na))) return false;
+    }
+  } finally {
+    fs.closeSync(fa);
+    fs.closeSync(fb);
+  }
+}
+
+/** Writes `<tag>@<offset>` at a few places of a sparse file of `bytes` (created or resized), zeros between. */
+export function writePattern(file: string, bytes: number, tag: string): void {
+  const fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w');
+  try {
+    fs.ftruncateSync(fd, bytes);
+    for (const at of [0, 3 * 1024 * 1024 + 17, bytes - 64]) fs.writeSync(fd, `${tag}@${at}`, at);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

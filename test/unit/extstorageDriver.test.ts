@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { DriverError } from '../../src/domain/errors';
 import { ExtStorageDriver } from '../../src/workers/drivers/extstorage';
-import { EXAMPLES, documentedVariables, readCalls } from '../helpers/extstorage';
+import { cloneSnapshot } from '../../src/workers/drivers/extstorageEnv';
+import { copyOver } from '../../src/workers/drivers/fileCopy';
+import { EXAMPLES, documentedVariables, holds, readCalls, writePattern, type RecordedCall } from '../helpers/extstorage';
 
 const MiB = 1024 ** 2;
 const ID = '9e8d7c6b-5a49-4837-a261-5f4e3d2c1b0a';
@@ -141,5 +143,209 @@ describe('ExtStorage driver', () => {
 
   it('diagnose reports every provider of the search path', async () => {
     expect((await driver.diagnose()).map((d) => d.name)).toEqual(['filevol', 'recorder']);
+  });
+});
+
+describe('ExtStorage snapshots and copies', () => {
+  const NEW = '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0';
+  const SNAP = 'c0ffee00-1111-4222-8333-944455556666';
+  let tmp: string;
+  let log: string;
+  let driver: ExtStorageDriver;
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-esc-'));
+    log = path.join(tmp, 'calls.log');
+    driver = new ExtStorageDriver({ searchPath: [EXAMPLES], timeoutMs: 10_000 });
+  });
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  /** `[action, VOL_NAME, VOL_OPEN_EXCLUSIVE?]` of each call: the order and the subject of every script. */
+  const steps = (calls: RecordedCall[]) => calls.map((c) => [c.action, c.env.VOL_NAME, ...(c.action === 'open' ? [c.env.VOL_OPEN_EXCLUSIVE] : [])]);
+  const allocated = (file: string) => fs.statSync(file).blocks * 512;
+
+  it('removes a snapshot as Ganeti does: attach, detach, remove of the volume cairn-snap-<id>, with its volume\'s parameters', async () => {
+    await driver.removeSnapshot({ id: SNAP, location: `recorder/cairn-snap-${SNAP}`, params: { provider: 'recorder', log } });
+    const calls = readCalls(log);
+    expect(steps(calls)).toEqual([['attach', `cairn-snap-${SNAP}`], ['detach', `cairn-snap-${SNAP}`], ['remove', `cairn-snap-${SNAP}`]]);
+    for (const c of calls) {
+      expect([c.action, Object.keys(c.env).sort()]).toEqual([c.action, documentedVariables(c.action, ['log'], false)]);
+      expect(c.env).toMatchObject({ VOL_UUID: SNAP, EXTP_LOG: log });
+    }
+  });
+
+  it('removing a snapshot that is not there succeeds (its attach fails); the provider can come from the location', async () => {
+    const dir = path.join(tmp, 'vols');
+    const vol = { id: ID, sizeGib: 1, params: { provider: 'filevol', dir } };
+    await driver.create(vol, 1);
+    await driver.snapshot(vol, { id: SNAP });
+    const snapFile = path.join(dir, `cairn-snap-${SNAP}`);
+    expect(fs.existsSync(snapFile)).toBe(true);
+    await driver.removeSnapshot({ id: SNAP, location: `filevol/cairn-snap-${SNAP}`, params: { provider: 'filevol', dir } });
+    expect(fs.existsSync(snapFile)).toBe(false);
+    expect(fs.existsSync(path.join(dir, `cairn-vol-${ID}`))).toBe(true);
+    await driver.removeSnapshot({ id: SNAP, params: { provider: 'filevol', dir } }); // again: nothing there
+    await expect(driver.removeSnapshot({ id: SNAP })).rejects.toMatchObject({ transient: false, message: expect.stringContaining('names no ExtStorage provider') });
+    // No params: the provider from the location, its scripts with no EXTP_* (the recorder then logs in its own folder).
+    const d = new ExtStorageDriver({ searchPath: [path.join(tmp, 'providers')], timeoutMs: 10_000 });
+    fs.cpSync(path.join(EXAMPLES, 'recorder'), path.join(tmp, 'providers', 'rec2'), { recursive: true });
+    await d.removeSnapshot({ id: SNAP, location: `rec2/cairn-snap-${SNAP}` });
+    expect(steps(readCalls(path.join(tmp, 'providers', 'rec2', 'state', 'calls.log'))).map(([a]) => a)).toEqual(['attach', 'detach', 'remove']);
+  });
+
+  it('a volume from a snapshot: create, then the snapshot attached and opened shared, the volume exclusive, copied, both closed and detached', async () => {
+    const dev = path.join(tmp, 'dev');
+    fs.mkdirSync(dev);
+    writePattern(path.join(dev, `cairn-snap-${SNAP}`), 8 * MiB, 'snap');
+    const vol = { id: NEW, name: 'restored', params: { provider: 'recorder', log, dev } };
+    expect(await driver.copyFrom(vol, 1, { kind: 'snapshot', snapshot: { id: SNAP, params: { provider: 'recorder', log, dev } } }))
+      .toBe(`recorder/cairn-vol-${NEW}`);
+    const calls = readCalls(log);
+    const [s, v] = [`cairn-snap-${SNAP}`, `cairn-vol-${NEW}`];
+    expect(steps(calls)).toEqual([
+      ['verify', v], ['create', v],
+      ['attach', s], ['open', s, 'False'], ['attach', v], ['open', v, 'True'],
+      ['close', v], ['detach', v], ['close', s], ['detach', s],
+    ]);
+    for (const c of calls) {
+      const isSnap = c.env.VOL_NAME === s;
+      expect([c.action, Object.keys(c.env).sort()]).toEqual([c.action, documentedVariables(c.action, ['log', 'dev'], !isSnap)]);
+      expect(c.env.VOL_UUID).toBe(isSnap ? SNAP : NEW);
+    }
+    expect(calls[1]!.env).toMatchObject({ VOL_SIZE: '1024', VOL_CNAME: 'restored' });
+    expect(fs.readFileSync(path.join(dev, v)).equals(fs.readFileSync(path.join(dev, s)))).toBe(true);
+  });
+
+  it('a clone goes through a temporary snapshot of the source, with the source\'s parameters, removed afterwards', async () => {
+    const srcLog = path.join(tmp, 'source.log');
+    const SRC = '11111111-2222-4333-8444-555555555555';
+    const temp = cloneSnapshot(NEW);
+    const dev = path.join(tmp, 'dev');
+    await driver.copyFrom({ id: NEW, params: { provider: 'recorder', log, dev } }, 2,
+      { kind: 'volume', volume: { id: SRC, sizeGib: 1, params: { provider: 'recorder', log: srcLog, dev } } });
+    expect(temp.volName).toBe(`cairn-snap-clone-${NEW}`);
+    expect(temp.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(cloneSnapshot(NEW)).toEqual(temp); // stable across retries
+    const v = `cairn-vol-${NEW}`;
+    expect(steps(readCalls(log))).toEqual([['verify', v], ['create', v], ['attach', v], ['open', v, 'True'], ['close', v], ['detach', v]]);
+    const srcCalls = readCalls(srcLog);
+    expect(steps(srcCalls)).toEqual([
+      // What an earlier attempt may have left goes first (Ganeti's Remove).
+      ['attach', temp.volName], ['detach', temp.volName], ['remove', temp.volName],
+      ['snapshot', `cairn-vol-${SRC}`],
+      ['attach', temp.volName], ['open', temp.volName, 'False'], ['close', temp.volName], ['detach', temp.volName],
+      ['attach', temp.volName], ['detach', temp.volName], ['remove', temp.volName],
+    ]);
+    expect(srcCalls[3]!.env).toMatchObject({ VOL_UUID: SRC, VOL_SNAPSHOT_NAME: temp.volName, VOL_SNAPSHOT_SIZE: '1024' });
+    for (const c of srcCalls.filter((x) => x.action !== 'snapshot')) expect(c.env.VOL_UUID).toBe(temp.id);
+  });
+
+  it('filevol: snapshot, volume from it, clone and revert keep the bytes, and holes stay holes', async () => {
+    const dir = path.join(tmp, 'vols');
+    const params = { provider: 'filevol', dir };
+    const file = (name: string) => path.join(dir, name);
+    const vol = { id: ID, sizeGib: 1, params };
+    await driver.create(vol, 1);
+    writePattern(file(`cairn-vol-${ID}`), 1024 * MiB, 'v1');
+    await driver.snapshot(vol, { id: SNAP });
+    // The snapshot file (filevol's sparse cp) holds the volume's bytes as they were: the reference from here on.
+    const original = file(`cairn-snap-${SNAP}`);
+
+    await driver.copyFrom({ id: NEW, params }, 2, { kind: 'snapshot', snapshot: { id: SNAP, params } });
+    expect(fs.statSync(file(`cairn-vol-${NEW}`)).size).toBe(2048 * MiB);
+    expect(holds(file(`cairn-vol-${NEW}`), original)).toBe(true);
+    expect(allocated(file(`cairn-vol-${NEW}`))).toBeLessThan(4 * MiB);
+
+    const CLONE = '22222222-3333-4444-8555-666666666666';
+    await driver.copyFrom({ id: CLONE, params }, 1, { kind: 'volume', volume: { id: ID, sizeGib: 1, params } });
+    expect(fs.statSync(file(`cairn-vol-${CLONE}`)).size).toBe(1024 * MiB);
+    expect(holds(file(`cairn-vol-${CLONE}`), original)).toBe(true);
+    expect(fs.readdirSync(dir).filter((f) => f.includes('clone'))).toEqual([]); // the temporary snapshot is gone
+
+    // Revert: data written after the snapshot, zeros where the snapshot has zeros.
+    const fd = fs.openSync(file(`cairn-vol-${ID}`), 'r+');
+    fs.writeSync(fd, Buffer.alloc(5 * MiB, 0xab), 0, 5 * MiB, 100 * MiB);
+    fs.writeSync(fd, 'changed', 0);
+    fs.closeSync(fd);
+    await driver.revertToSnapshot(vol, { id: SNAP, location: `filevol/cairn-snap-${SNAP}` });
+    expect(fs.statSync(file(`cairn-vol-${ID}`)).size).toBe(1024 * MiB);
+    expect(holds(file(`cairn-vol-${ID}`), original)).toBe(true);
+  });
+
+  it('a volume from an image file; a retry after a crash copies again and ends the same; a file too big is refused', async () => {
+    const dir = path.join(tmp, 'vols');
+    const params = { provider: 'filevol', dir };
+    const image = path.join(tmp, 'image.raw');
+    writePattern(image, 20 * MiB + 5, 'img');
+    await driver.copyFrom({ id: NEW, params }, 1, { kind: 'file', path: image });
+    const target = path.join(dir, `cairn-vol-${NEW}`);
+    expect(fs.statSync(target).size).toBe(1024 * MiB);
+    expect(holds(target, image)).toBe(true);
+    // A crashed attempt left something else there: the retry's create is a no-op and the copy overwrites it.
+    const fd = fs.openSync(target, 'r+');
+    fs.writeSync(fd, Buffer.alloc(MiB, 0x5a), 0, MiB, 2 * MiB);
+    fs.closeSync(fd);
+    expect(holds(target, image)).toBe(false);
+    await driver.copyFrom({ id: NEW, params }, 1, { kind: 'file', path: image });
+    expect(holds(target, image)).toBe(true);
+
+    const big = path.join(tmp, 'big.raw');
+    fs.writeFileSync(big, '');
+    fs.truncateSync(big, 1024 * MiB + 1);
+    await expect(driver.copyFrom({ id: ID, params }, 1, { kind: 'file', path: big })).rejects.toMatchObject({
+      transient: false, message: expect.stringContaining('does not fit'),
+    });
+    await expect(driver.copyFrom({ id: ID, params }, 1, { kind: 'file', path: path.join(tmp, 'nope') })).rejects.toMatchObject({
+      transient: false, message: expect.stringContaining('is missing'),
+    });
+  });
+
+  it('revert with the recorder: the snapshot shared, the volume exclusive, no create', async () => {
+    const dev = path.join(tmp, 'dev');
+    await driver.revertToSnapshot({ id: ID, name: 'db', sizeGib: 1, params: { provider: 'recorder', log, dev } }, { id: SNAP });
+    const [s, v] = [`cairn-snap-${SNAP}`, `cairn-vol-${ID}`];
+    expect(steps(readCalls(log))).toEqual([
+      ['attach', s], ['open', s, 'False'], ['attach', v], ['open', v, 'True'], ['close', v], ['detach', v], ['close', s], ['detach', s],
+    ]);
+  });
+
+  it('a copy needs a device path: attach printing none fails finally, and what was mapped is detached', async () => {
+    const dir = path.join(tmp, 'providers', 'userspace');
+    fs.cpSync(path.join(EXAMPLES, 'recorder'), dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'attach'), '#!/bin/sh\n. ./record.sh >/dev/null\necho\necho "kvm:rbd:pool/$VOL_NAME"\n', { mode: 0o755 });
+    const d = new ExtStorageDriver({ searchPath: [path.join(tmp, 'providers')], timeoutMs: 10_000 });
+    const err = await d.copyFrom({ id: NEW, params: { provider: 'userspace', log } }, 1,
+      { kind: 'snapshot', snapshot: { id: SNAP, params: { provider: 'userspace', log } } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ transient: false, message: expect.stringContaining('printed no device path (userspace access only)') });
+    expect(steps(readCalls(log)).map(([a, n]) => `${a} ${n}`)).toEqual([
+      `verify cairn-vol-${NEW}`, `create cairn-vol-${NEW}`, `attach cairn-snap-${SNAP}`, `detach cairn-snap-${SNAP}`]);
+  });
+});
+
+describe('copyOver', () => {
+  let tmp: string;
+  beforeEach(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-cov-')); });
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('writes only chunks that differ: a fresh sparse target stays sparse, a dirty one gets the zeros too', async () => {
+    const src = path.join(tmp, 'src');
+    const dest = path.join(tmp, 'dest');
+    fs.writeFileSync(src, '');
+    fs.truncateSync(src, 64 * MiB);
+    const fd = fs.openSync(src, 'r+');
+    fs.writeSync(fd, 'head', 0);
+    fs.writeSync(fd, 'tail', 64 * MiB - 4);
+    fs.closeSync(fd);
+    fs.writeFileSync(dest, '');
+    fs.truncateSync(dest, 64 * MiB);
+    const fresh = await copyOver(src, dest);
+    expect(fresh).toEqual({ bytes: 64 * MiB, writtenBytes: 2 * 64 * 1024 });
+    expect(fs.statSync(dest).blocks * 512).toBeLessThan(MiB);
+    expect(fs.readFileSync(dest).equals(fs.readFileSync(src))).toBe(true);
+    expect(await copyOver(src, dest)).toEqual({ bytes: 64 * MiB, writtenBytes: 0 }); // a retry: nothing left to write
+
+    fs.writeFileSync(dest, Buffer.alloc(64 * MiB, 1)); // all data, where the source has holes
+    await copyOver(src, dest);
+    expect(fs.readFileSync(dest).equals(fs.readFileSync(src))).toBe(true);
+    await expect(copyOver(src, dest, { maxBytes: 64 * MiB - 1 })).rejects.toBeInstanceOf(RangeError);
   });
 });

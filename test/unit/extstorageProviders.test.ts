@@ -21,7 +21,7 @@ describe('ExtStorage providers', () => {
     const diags = await diagnoseProviders([EXAMPLES]);
     expect(diags.map((d) => [d.name, d.valid])).toEqual([['filevol', true], ['recorder', true]]);
     expect(diags[0]!.parameters).toEqual([{ name: 'dir', description: expect.stringMatching(/^Absolute path/) }]);
-    expect(diags[1]!.parameters!.map((p) => p.name)).toEqual(['log', 'fail', 'fail_code']);
+    expect(diags[1]!.parameters!.map((p) => p.name)).toEqual(['log', 'fail', 'fail_code', 'dev']);
     expect(diags.every((d) => /^[0-9a-f]{64}$/.test(d.checksum!))).toBe(true);
   });
 

@@ -23,6 +23,14 @@ case ",${EXTP_FAIL:-}," in
     exit "${EXTP_FAIL_CODE:-1}" ;;
 esac
 if [ "$action" = attach ]; then
-  printf '/dev/recorder/%s\nkvm:recorder:%s\n' "$VOL_NAME" "$VOL_NAME"
+  # With EXTP_DEV the device path is a real file there (created empty if missing), so copies have data to move.
+  if [ -n "${EXTP_DEV:-}" ]; then
+    mkdir -p "$EXTP_DEV"
+    : >> "$EXTP_DEV/$VOL_NAME"
+    printf '%s/%s\n' "$EXTP_DEV" "$VOL_NAME"
+  else
+    printf '/dev/recorder/%s\n' "$VOL_NAME"
+  fi
+  printf 'kvm:recorder:%s\n' "$VOL_NAME"
 fi
 exit 0

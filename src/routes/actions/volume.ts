@@ -1,11 +1,12 @@
 import type { VolumeActionService } from '../../services/volumeActions';
 import type { VolumeService } from '../../services/volumes';
+import type { VolumeUploadService } from '../../services/volumeUpload';
 import { parseBool } from '../../services/listQuery';
 import { accepted, ok } from '../http';
 import type { VolumeActionTable } from '../volumeActions';
 
 /** Volume actions that are not about attachments. Cinder answers 202, except set_bootable and image metadata (200). */
-export function volumeActions(actions: VolumeActionService, volumes: VolumeService): VolumeActionTable {
+export function volumeActions(actions: VolumeActionService, volumes: VolumeService, upload: VolumeUploadService): VolumeActionTable {
   const bool = (v: unknown, name: string) => (typeof v === 'boolean' ? v : parseBool(String(v), name));
   return {
     'os-extend': async (r, id, args) => { await actions.extend(r.ctx, id, Number(args.new_size)); return accepted(); },
@@ -16,5 +17,6 @@ export function volumeActions(actions: VolumeActionService, volumes: VolumeServi
     'os-show_image_metadata': async (r, id) => ok({ metadata: await actions.showImageMetadata(r.ctx, id) }),
     'os-set_image_metadata': async (r, id, args) => ok({ metadata: await actions.setImageMetadata(r.ctx, id, args.metadata) }),
     'os-unset_image_metadata': async (r, id, args) => { await actions.unsetImageMetadata(r.ctx, id, args.key); return ok(undefined); },
+    'os-volume_upload_image': async (r, id, args) => accepted({ 'os-volume_upload_image': await upload.upload(r.ctx, id, args) }),
   };
 }

@@ -1,10 +1,12 @@
 import { FLAVORS } from '../../domain/compute';
 import { badRequest, notFound } from '../../domain/errors';
 import type { DbServerRow } from '../../db/servers';
+import type { ComputeQuotaService } from '../../services/computeQuotas';
 import type { ServerService } from '../../services/servers';
 import type { ServerVolumeService } from '../../services/serverVolumes';
 import { accepted, noContent, ok } from '../http';
 import type { ComputeRequest, ComputeRouteTable } from './http';
+import { computeQuotaRoutes } from './quotas';
 import { attachCreatedView, attachmentView, flavorDetail, flavorSummary, serverDetail, serverSummary } from './views';
 
 const flavor = (id: string) => {
@@ -14,7 +16,7 @@ const flavor = (id: string) => {
 };
 
 /** Every operationId of api-spec/compute.yaml, bound to its handler. */
-export function computeRoutes(servers: ServerService, volumes: ServerVolumeService): ComputeRouteTable {
+export function computeRoutes(servers: ServerService, volumes: ServerVolumeService, quotas: ComputeQuotaService): ComputeRouteTable {
   const page = async (r: ComputeRequest, path: string, view: (s: DbServerRow[]) => Promise<unknown[]>) => {
     const { servers: rows, limit } = await servers.list(r.ctx, r.query);
     const out: Record<string, unknown> = { servers: await view(rows) };
@@ -82,5 +84,6 @@ export function computeRoutes(servers: ServerService, volumes: ServerVolumeServi
       flavor(r.params.flavor_id!);
       return ok({ extra_specs: {} });
     },
+    ...computeQuotaRoutes(quotas),
   };
 }

@@ -17,8 +17,15 @@ export interface VolumeViewOpts {
   readonly extended: boolean;
 }
 
-export function volumeSummary(v: DbVolumeView, links: Links) {
+export function volumeSummary(v: Pick<DbVolumeView, 'id' | 'display_name'>, links: Links) {
   return { id: v.id, name: v.display_name, links: links.resource('volumes', v.id) };
+}
+
+/** Cinder's `add_visible_admin_metadata`: `readonly` and `attached_mode` show among the volume's metadata. */
+function withVisibleAdminMetadata(v: DbVolumeView): Record<string, string> {
+  const admin = v.admin_metadata ?? {};
+  const visible = Object.fromEntries(['readonly', 'attached_mode'].filter((k) => admin[k] !== undefined).map((k) => [k, admin[k]!]));
+  return Object.keys(visible).length ? { ...v.metadata, ...visible } : v.metadata;
 }
 
 export function volumeDetail(v: DbVolumeView, o: VolumeViewOpts): Record<string, unknown> {
@@ -34,7 +41,7 @@ export function volumeDetail(v: DbVolumeView, o: VolumeViewOpts): Record<string,
     volume_type: v.volume_type_name ?? v.volume_type_id,
     snapshot_id: v.snapshot_id,
     source_volid: v.source_volid,
-    metadata: v.metadata,
+    metadata: withVisibleAdminMetadata(v),
     links: o.links.resource('volumes', v.id),
     user_id: v.user_id,
     bootable: String(v.bootable),

@@ -1,4 +1,4 @@
-import type { Driver } from './driver';
+import type { Driver, EveryMethod } from './driver';
 
 /**
  * Fault injection for crash tests: the wrapped driver finishes its work,
@@ -27,5 +27,8 @@ export function delayedDriver(inner: Driver, ms: number): Driver {
     revertToSnapshot: later(inner.revertToSnapshot),
     diagnose: inner.diagnose && (() => inner.diagnose!()),
     removeServer: later(inner.removeServer),
-  };
+    copyOnto: later(inner.copyOnto),
+    scan: inner.scan && (() => inner.scan!()),
+    quarantine: later(inner.quarantine),
+  } satisfies EveryMethod;
 }

@@ -23,6 +23,8 @@ export interface VolumeRef {
 export interface SnapshotRef {
   readonly id: string;
   readonly location?: string | null;
+  /** Driver parameters of the snapshot's volume (ExtStorage: the provider and `EXTP_*` its scripts get). */
+  readonly params?: Readonly<Record<string, string>>;
 }
 
 /** Where data for a new volume comes from. */
@@ -65,6 +67,15 @@ export interface DriverDiagnosis {
   readonly parameters?: ReadonlyArray<{ name: string; description: string }>;
 }
 
+/** Everything under a backend's storage directory, for `cairn-manage reconcile`. Paths are absolute. */
+export interface DriverScan {
+  readonly root: string;
+  /** Regular files (and anything that is not a directory), with their apparent size. */
+  readonly files: ReadonlyArray<{ readonly path: string; readonly bytes: number }>;
+  /** Directories below the root, with how many entries each holds. */
+  readonly dirs: ReadonlyArray<{ readonly path: string; readonly entries: number }>;
+}
+
 export interface Driver {
   readonly name: string;
   /** Creates an empty volume of `sizeGib`; returns its location. */
@@ -91,4 +102,13 @@ export interface Driver {
   diagnose?(): Promise<DriverDiagnosis[]>;
   /** Removes a deleted server's folder (Ganeti's instance dir); fails while it still holds disk data; a missing one is success. */
   removeServer?(serverId: string): Promise<void>;
+  /** Rewrites an existing volume's data with the source's, in place; the volume keeps its size (at least the source's). */
+  copyOnto?(vol: VolumeRef, source: CopySource): Promise<void>;
+  /** Lists what the storage directory holds (reconcile); the orphans folder is left out. */
+  scan?(): Promise<DriverScan>;
+  /** Moves a file or folder nobody knows into the orphans folder, never deleting it; returns where it went (undefined: it is gone). */
+  quarantine?(path: string): Promise<string | undefined>;
 }
+
+/** Every method of the contract, optional ones included: a wrapper typed with it fails to compile when it misses one. */
+export type EveryMethod = { [K in keyof Required<Driver>]: Driver[K] };

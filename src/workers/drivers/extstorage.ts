@@ -1,10 +1,15 @@
+import path from 'node:path';
 import { DriverError } from '../../domain/errors';
+import { gibToBytes } from '../../domain/units';
 import type {
-  AttachResult, AttachTarget, Driver, DriverDiagnosis, DriverVolumeInfo, SnapshotRef, VolumeRef,
+  AttachResult, AttachTarget, CopySource, Driver, DriverDiagnosis, DriverVolumeInfo, SnapshotRef, VolumeRef,
 } from './driver';
-import { extSnapshotName, extVolumeName, scriptEnv, setinfoText, type ExtAction, type ScriptInput } from './extstorageEnv';
+import {
+  cloneSnapshot, extSnapshotName, extVolumeName, scriptEnv, setinfoText, type ExtAction, type ScriptInput,
+} from './extstorageEnv';
 import { diagnoseProviders, lookupProvider, type Provider } from './extstorageProviders';
 import { runScript, type RunResult } from './extstorageRun';
+import { copyOver } from './fileCopy';
 
 export interface ExtStorageOptions {
   /** Directories holding provider directories; the first of a name wins (Ganeti's ES_SEARCH_PATH). */
@@ -18,10 +23,46 @@ export interface ExtStorageOptions {
 export const PROVIDER_PARAM = 'provider';
 
 /**
+ * One ExtStorage volume as the scripts see it: a cairn volume, a snapshot,
+ * or a clone's temporary snapshot. Every call on it gets the same
+ * `VOL_NAME`, `VOL_UUID`, `VOL_CNAME` (volumes with a name) and `EXTP_*`.
+ */
+interface EsVolume {
+  readonly provider: Provider;
+  readonly params: Readonly<Record<string, string>>;
+  readonly input: Pick<ScriptInput, 'volumeId' | 'volName' | 'displayName'>;
+  /** For messages: `volume <id>`, `snapshot <id>`. */
+  readonly label: string;
+}
+
+/** Filesystem errors of a copy worth a retry (as the file driver's). */
+const TRANSIENT_IO = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ENOSPC', 'EINTR', 'EIO']);
+
+/**
  * Volumes kept by Ganeti ExtStorage providers (`ganeti-extstorage-interface(7)`).
  * The provider and its parameters come with each volume (`VolumeRef.params`),
  * so volumes of one backend can use different providers. The location is
  * `<provider>/<VOL_NAME>`, Ganeti's unique_id; it never changes.
+ *
+ * Snapshots: the interface's optional `snapshot` script makes a snapshot
+ * named `VOL_SNAPSHOT_NAME`, and has no counterpart to delete one. Ganeti
+ * itself treats what `snapshot` made as an ExtStorage volume of the same
+ * provider — its Snapshot returns `(provider, VOL_SNAPSHOT_NAME)` as a disk's
+ * unique_id, `gnt-backup export` reads that disk through `attach` and
+ * removes it with the disk Remove (`attach`, `detach`, `remove`) — so cairn
+ * does the same: a snapshot is the ExtStorage volume `cairn-snap-<id>`
+ * (`VOL_UUID` = the snapshot id, no `VOL_CNAME`), with the parameters of
+ * its volume, and the ordinary scripts read, copy and remove it.
+ *
+ * Copies (a volume from a snapshot, a clone, a volume from an image file,
+ * a revert) use only the interface's scripts: `attach` each side (the
+ * source opened shared, `VOL_OPEN_EXCLUSIVE=False`, the target exclusive,
+ * where the provider has `open`), copy between the device paths `attach`
+ * printed (`copyOver`: in place, writing only what differs), then `close`
+ * and `detach` both. A clone copies from a temporary snapshot of the
+ * source volume when the provider has `snapshot` (as Cinder's LVM driver
+ * clones): a point-in-time copy that never maps or unmaps a volume a
+ * server may be using on this host.
  *
  * A provider missing or invalid on this host fails the operation as
  * transient: another worker of the backend, whose copy is valid, can take
@@ -32,45 +73,53 @@ export class ExtStorageDriver implements Driver {
 
   constructor(readonly opts: ExtStorageOptions) {}
 
-  private providerName(vol: VolumeRef): string {
-    const name = vol.params?.[PROVIDER_PARAM] ?? vol.location?.split('/')[0];
-    if (!name) throw new DriverError(`volume ${vol.id} names no ExtStorage provider (extra spec extstorage:provider)`, false);
-    return name;
-  }
-
-  private async resolve(vol: VolumeRef): Promise<{ provider: Provider; params: Record<string, string> }> {
-    const name = this.providerName(vol);
+  private async provider(name: string | undefined, what: string): Promise<Provider> {
+    if (!name) throw new DriverError(`${what} names no ExtStorage provider (extra spec extstorage:provider)`, false);
     const found = await lookupProvider(this.opts.searchPath, name);
     if (!found.ok) throw new DriverError(`ExtStorage provider ${name} is not valid on this worker: ${found.reason}`, true);
-    const { [PROVIDER_PARAM]: _provider, ...params } = vol.params ?? {};
-    return { provider: found.provider, params };
+    return found.provider;
   }
 
-  private location(provider: Provider, vol: VolumeRef): string {
-    return `${provider.name}/${extVolumeName(vol.id)}`;
+  private static withoutProvider(params: Readonly<Record<string, string>> | undefined): Record<string, string> {
+    const { [PROVIDER_PARAM]: _provider, ...rest } = params ?? {};
+    return rest;
   }
 
-  private run(provider: Provider, action: ExtAction, vol: VolumeRef, params: Record<string, string>,
-    extra: Partial<ScriptInput> = {}, args: readonly string[] = []): Promise<RunResult> {
-    const script = provider.scripts[action];
-    if (!script) throw new DriverError(`ExtStorage provider ${provider.name} has no ${action} script`, false);
-    const env = scriptEnv(action, { volumeId: vol.id, displayName: vol.name, params, ...extra });
+  private async volume(vol: VolumeRef): Promise<EsVolume> {
+    const provider = await this.provider(vol.params?.[PROVIDER_PARAM] ?? vol.location?.split('/')[0], `volume ${vol.id}`);
+    return {
+      provider, params: ExtStorageDriver.withoutProvider(vol.params), label: `volume ${vol.id}`,
+      input: { volumeId: vol.id, displayName: vol.name },
+    };
+  }
+
+  /** A snapshot as the ExtStorage volume `cairn-snap-<id>` of its volume's provider, with its volume's parameters. */
+  private async snapshotVolume(snap: SnapshotRef): Promise<EsVolume> {
+    const provider = await this.provider(snap.params?.[PROVIDER_PARAM] ?? snap.location?.split('/')[0], `snapshot ${snap.id}`);
+    return {
+      provider, params: ExtStorageDriver.withoutProvider(snap.params), label: `snapshot ${snap.id}`,
+      input: { volumeId: snap.id, volName: extSnapshotName(snap.id) },
+    };
+  }
+
+  private location(v: EsVolume): string {
+    return `${v.provider.name}/${v.input.volName ?? extVolumeName(v.input.volumeId)}`;
+  }
+
+  private run(v: EsVolume, action: ExtAction, extra: Partial<ScriptInput> = {}, args: readonly string[] = []): Promise<RunResult> {
+    const script = v.provider.scripts[action];
+    if (!script) throw new DriverError(`ExtStorage provider ${v.provider.name} has no ${action} script`, false);
+    const env = scriptEnv(action, { ...v.input, params: v.params, ...extra });
     return runScript(script, {
-      cwd: provider.dir, env, args, timeoutMs: this.opts.timeoutMs, killGraceMs: this.opts.killGraceMs,
-      label: `ExtStorage provider ${provider.name}: ${action} script`,
+      cwd: v.provider.dir, env, args, timeoutMs: this.opts.timeoutMs, killGraceMs: this.opts.killGraceMs,
+      label: `ExtStorage provider ${v.provider.name}: ${action} script`,
     });
   }
 
-  /**
-   * `verify parameters` (the argument gnt-os-interface's verify gets), then
-   * `create`. cairn re-runs create after a crash, so a provider's create
-   * must succeed when the volume already exists (the example providers do).
-   */
-  async create(vol: VolumeRef, sizeGib: number): Promise<string> {
-    const { provider, params } = await this.resolve(vol);
-    await this.run(provider, 'verify', vol, params, {}, ['parameters']);
-    await this.run(provider, 'create', vol, params, { sizeGib });
-    return this.location(provider, vol);
+  /** `verify parameters` (the argument gnt-os-interface's verify gets), then `create` of `sizeGib`. */
+  private async createVolume(v: EsVolume, sizeGib: number): Promise<void> {
+    await this.run(v, 'verify', {}, ['parameters']);
+    await this.run(v, 'create', { sizeGib });
   }
 
   /**
@@ -79,21 +128,37 @@ export class ExtStorageDriver implements Driver {
    * `remove`. So a Ganeti provider whose remove fails on a missing volume
    * still lets a volume whose create failed be deleted.
    */
-  async remove(vol: VolumeRef): Promise<void> {
-    const { provider, params } = await this.resolve(vol);
+  private async removeVolume(v: EsVolume): Promise<void> {
     try {
-      await this.run(provider, 'attach', vol, params);
+      await this.run(v, 'attach');
     } catch (err) {
       if (err instanceof DriverError && !err.transient) return;
       throw err;
     }
-    await this.run(provider, 'detach', vol, params);
-    await this.run(provider, 'remove', vol, params);
+    await this.run(v, 'detach');
+    await this.run(v, 'remove');
+  }
+
+  /**
+   * `verify parameters`, then `create`. cairn re-runs create after a crash,
+   * so a provider's create must succeed when the volume already exists (the
+   * example providers do).
+   */
+  async create(vol: VolumeRef, sizeGib: number): Promise<string> {
+    const v = await this.volume(vol);
+    await this.createVolume(v, sizeGib);
+    return this.location(v);
+  }
+
+  /** Ganeti's Remove (see `removeVolume`); a missing volume is success. */
+  async remove(vol: VolumeRef): Promise<void> {
+    await this.removeVolume(await this.volume(vol));
   }
 
   /** The interface has no query script, so only the record says whether the volume exists. */
   async inspect(vol: VolumeRef): Promise<DriverVolumeInfo> {
-    const name = this.providerName(vol);
+    const name = vol.params?.[PROVIDER_PARAM] ?? vol.location?.split('/')[0];
+    if (!name) throw new DriverError(`volume ${vol.id} names no ExtStorage provider (extra spec extstorage:provider)`, false);
     return { location: vol.location ?? `${name}/${extVolumeName(vol.id)}`, exists: Boolean(vol.location) };
   }
 
@@ -102,8 +167,7 @@ export class ExtStorageDriver implements Driver {
     if (vol.sizeGib === undefined) throw new DriverError(`grow of volume ${vol.id} needs its current size`, false);
     if (newSizeGib === vol.sizeGib) return;
     if (newSizeGib < vol.sizeGib) throw new DriverError(`volume ${vol.id} cannot shrink from ${vol.sizeGib} to ${newSizeGib} GiB`, false);
-    const { provider, params } = await this.resolve(vol);
-    await this.run(provider, 'grow', vol, params, { sizeGib: vol.sizeGib, newSizeGib });
+    await this.run(await this.volume(vol), 'grow', { sizeGib: vol.sizeGib, newSizeGib });
   }
 
   /**
@@ -114,20 +178,17 @@ export class ExtStorageDriver implements Driver {
    * only); further lines are `<hypervisor>:<uri>`.
    */
   async attach(vol: VolumeRef, target: AttachTarget): Promise<AttachResult> {
-    const { provider, params } = await this.resolve(vol);
-    const { stdout } = await this.run(provider, 'attach', vol, params);
-    const [first = '', ...rest] = stdout.replace(/\r/g, '').split('\n');
-    const devicePath = first.trim();
-    const uris = rest.map((l) => l.trim()).filter(Boolean);
+    const v = await this.volume(vol);
+    const { devicePath, uris } = parseAttach((await this.run(v, 'attach')).stdout);
     if (!devicePath && uris.length === 0) {
-      throw new DriverError(`ExtStorage provider ${provider.name}: attach printed neither a device path nor a <hypervisor>:<uri> line`, false);
+      throw new DriverError(`ExtStorage provider ${v.provider.name}: attach printed neither a device path nor a <hypervisor>:<uri> line`, false);
     }
-    await this.run(provider, 'setinfo', vol, params, { metadata: setinfoText(`originstname+${target.serverId}`) });
-    if (provider.scripts.open) {
+    await this.run(v, 'setinfo', { metadata: setinfoText(`originstname+${target.serverId}`) });
+    if (v.provider.scripts.open) {
       const shared = Boolean(vol.multiattach) || (target.otherServers?.length ?? 0) > 0;
-      await this.run(provider, 'open', vol, params, { exclusive: !shared });
+      await this.run(v, 'open', { exclusive: !shared });
     }
-    return { location: this.location(provider, vol), devicePath, driverVolumeType: 'local', uris };
+    return { location: this.location(v), devicePath, driverVolumeType: 'local', uris };
   }
 
   /**
@@ -136,24 +197,139 @@ export class ExtStorageDriver implements Driver {
    * that is not mapped is a no-op by the interface.
    */
   async detach(vol: VolumeRef, target: AttachTarget): Promise<string> {
-    const { provider, params } = await this.resolve(vol);
-    if ((target.otherServers?.length ?? 0) === 0) {
-      if (provider.scripts.close) await this.run(provider, 'close', vol, params);
-      await this.run(provider, 'detach', vol, params);
-    }
-    return this.location(provider, vol);
+    const v = await this.volume(vol);
+    if ((target.otherServers?.length ?? 0) === 0) await this.unmap(v);
+    return this.location(v);
   }
 
   /** `snapshot` with `VOL_SNAPSHOT_NAME` = `cairn-snap-<id>` and `VOL_SNAPSHOT_SIZE` = the volume's size. */
   async snapshot(vol: VolumeRef, snap: SnapshotRef): Promise<string> {
-    const { provider, params } = await this.resolve(vol);
-    if (!provider.scripts.snapshot) throw new DriverError(`ExtStorage provider ${provider.name} does not take snapshots (no snapshot script)`, false);
+    const v = await this.volume(vol);
+    if (!v.provider.scripts.snapshot) throw new DriverError(`ExtStorage provider ${v.provider.name} does not take snapshots (no snapshot script)`, false);
     if (vol.sizeGib === undefined) throw new DriverError(`snapshot of volume ${vol.id} needs its size`, false);
-    await this.run(provider, 'snapshot', vol, params, { snapshotId: snap.id, sizeGib: vol.sizeGib });
-    return `${provider.name}/${extSnapshotName(snap.id)}`;
+    await this.run(v, 'snapshot', { snapshotId: snap.id, sizeGib: vol.sizeGib });
+    return `${v.provider.name}/${extSnapshotName(snap.id)}`;
+  }
+
+  /**
+   * Removes the snapshot as Ganeti's export does: Remove of the ExtStorage
+   * volume `cairn-snap-<id>` (`attach`, `detach`, `remove`, with its
+   * volume's parameters). A missing snapshot (its attach fails) is success.
+   */
+  async removeSnapshot(snap: SnapshotRef): Promise<void> {
+    await this.removeVolume(await this.snapshotVolume(snap));
+  }
+
+  /**
+   * Creates the volume (`verify`, `create` of `sizeGib`: re-running it is
+   * safe, as for `create`) and fills it from the source (see the class
+   * comment): a snapshot, a file (an image), or a volume — through a
+   * temporary snapshot `cairn-snap-clone-<id>` if the provider has a
+   * `snapshot` script, removed afterwards (and before, if an earlier
+   * attempt left it). Idempotent: a retry copies again, writing only what
+   * differs. Returns the new volume's location.
+   */
+  async copyFrom(vol: VolumeRef, sizeGib: number, source: CopySource): Promise<string> {
+    const target = await this.volume(vol);
+    await this.createVolume(target, sizeGib);
+    const maxBytes = gibToBytes(sizeGib);
+    switch (source.kind) {
+      case 'file':
+        await this.mapped(target, true, (to) => this.copyData(source.path, to, maxBytes, target));
+        break;
+      case 'snapshot':
+        await this.copyVolume(await this.snapshotVolume(source.snapshot), target, maxBytes);
+        break;
+      case 'volume':
+        await this.cloneVolume(source.volume, vol, target, maxBytes);
+        break;
+    }
+    return this.location(target);
+  }
+
+  /** The volume's data becomes the snapshot's, copied over it in place (same size); a re-run copies again. */
+  async revertToSnapshot(vol: VolumeRef, snap: SnapshotRef): Promise<void> {
+    const target = await this.volume(vol);
+    // The snapshot's volume is this volume: its parameters are the snapshot's too.
+    const from = await this.snapshotVolume({ ...snap, params: snap.params ?? vol.params });
+    await this.copyVolume(from, target, vol.sizeGib === undefined ? undefined : gibToBytes(vol.sizeGib));
+  }
+
+  private async cloneVolume(src: VolumeRef, vol: VolumeRef, target: EsVolume, maxBytes: number): Promise<void> {
+    const from = await this.volume(src);
+    if (!from.provider.scripts.snapshot) {
+      // No point-in-time copy to read from: the source itself is mapped, read, and unmapped.
+      await this.copyVolume(from, target, maxBytes);
+      return;
+    }
+    const temp = cloneSnapshot(vol.id);
+    const snap: EsVolume = { ...from, input: { volumeId: temp.id, volName: temp.volName }, label: `clone snapshot of volume ${src.id}` };
+    await this.removeVolume(snap); // what a crashed attempt may have left
+    // VOL_SNAPSHOT_SIZE is the source's size; a task that does not carry it gives the new size, never smaller.
+    await this.run(from, 'snapshot', { snapshotId: `clone-${vol.id}`, sizeGib: src.sizeGib ?? maxBytes / gibToBytes(1) });
+    try {
+      await this.copyVolume(snap, target, maxBytes);
+    } catch (err) {
+      await this.removeVolume(snap).catch(() => undefined); // the copy's failure is the one to report
+      throw err;
+    }
+    await this.removeVolume(snap);
+  }
+
+  /** Maps both (the source shared, the target exclusive), copies, unmaps both. */
+  private async copyVolume(from: EsVolume, to: EsVolume, maxBytes: number | undefined): Promise<void> {
+    await this.mapped(from, false, (src) => this.mapped(to, true, (dest) => this.copyData(src, dest, maxBytes, to)));
+  }
+
+  /**
+   * `attach` (the device path must be an absolute path: cairn copies
+   * through it) and `open` if the provider has it; runs `use`; then
+   * `close` and `detach` — also when `use` failed, whose error is the one
+   * reported.
+   */
+  private async mapped<T>(v: EsVolume, exclusive: boolean, use: (devicePath: string) => Promise<T>): Promise<T> {
+    const { devicePath } = parseAttach((await this.run(v, 'attach')).stdout);
+    if (!path.isAbsolute(devicePath)) {
+      await this.run(v, 'detach').catch(() => undefined);
+      throw new DriverError(`ExtStorage provider ${v.provider.name}: attach of ${v.label} printed no device path ` +
+        `(${devicePath ? `'${devicePath}'` : 'userspace access only'}), so cairn cannot copy its data`, false);
+    }
+    let result: T;
+    try {
+      if (v.provider.scripts.open) await this.run(v, 'open', { exclusive });
+      result = await use(devicePath);
+    } catch (err) {
+      await this.unmap(v).catch(() => undefined);
+      throw err;
+    }
+    await this.unmap(v);
+    return result;
+  }
+
+  /** `close` (if present) and `detach`. */
+  private async unmap(v: EsVolume): Promise<void> {
+    if (v.provider.scripts.close) await this.run(v, 'close');
+    await this.run(v, 'detach');
+  }
+
+  private async copyData(src: string, dest: string, maxBytes: number | undefined, target: EsVolume): Promise<void> {
+    try {
+      await copyOver(src, dest, { maxBytes });
+    } catch (err) {
+      if (err instanceof RangeError) throw new DriverError(`the data to copy into ${target.label} does not fit: ${err.message}`, false);
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOENT') throw new DriverError(`the data to copy into ${target.label} is missing: ${e.message}`, false, e.code);
+      throw new DriverError(`copy of ${src} to ${dest} failed: ${e.message}`, TRANSIENT_IO.has(e.code ?? ''), e.code ?? '');
+    }
   }
 
   diagnose(): Promise<DriverDiagnosis[]> {
     return diagnoseProviders(this.opts.searchPath);
   }
+}
+
+/** `attach`'s output: the first line is the device path (may be empty), further lines `<hypervisor>:<uri>`. */
+function parseAttach(stdout: string): { devicePath: string; uris: string[] } {
+  const [first = '', ...rest] = stdout.replace(/\r/g, '').split('\n');
+  return { devicePath: first.trim(), uris: rest.map((l) => l.trim()).filter(Boolean) };
 }

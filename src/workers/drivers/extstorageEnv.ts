@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gibToMib } from '../../domain/units';
 
 /**
@@ -27,9 +28,33 @@ export const FIXED_ENV: Readonly<Record<string, string>> = {
 export const extVolumeName = (volumeId: string): string => `cairn-vol-${volumeId}`;
 export const extSnapshotName = (snapshotId: string): string => `cairn-snap-${snapshotId}`;
 
+/**
+ * The temporary snapshot a clone copies from (see `ExtStorageDriver.copyFrom`):
+ * its `VOL_SNAPSHOT_NAME`/`VOL_NAME` is `cairn-snap-clone-<new volume id>`
+ * and its `VOL_UUID` a name-based UUID (RFC 4122 version 5 layout) derived
+ * from the new volume's id: stable across retries, and never the id of a
+ * volume or snapshot a provider may also key on.
+ */
+export function cloneSnapshot(volumeId: string): { readonly id: string; readonly volName: string } {
+  const h = createHash('sha1').update(`cairn-clone-snapshot:${volumeId}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  const id = `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+  return { id, volName: extSnapshotName(`clone-${volumeId}`) };
+}
+
 /** What one script call is about; sizes in GiB, converted to MiB here (the driver edge). */
 export interface ScriptInput {
+  /** `VOL_UUID`; also names the volume (`VOL_NAME` = `cairn-vol-<id>`) unless `volName` is given. */
   readonly volumeId: string;
+  /**
+   * `VOL_NAME` when the scripts act on something other than a cairn volume:
+   * a snapshot, which is an ExtStorage volume of its own named by the
+   * `VOL_SNAPSHOT_NAME` its snapshot script got (as Ganeti's export reads
+   * and removes it).
+   */
+  readonly volName?: string;
   /** `VOL_CNAME`: the volume's display name, passed only when it has one (optional in the interface). */
   readonly displayName?: string | null;
   /** ExtStorage parameters (the provider name excluded), exported as `EXTP_<NAME>`. */
@@ -37,6 +62,7 @@ export interface ScriptInput {
   readonly sizeGib?: number;
   readonly newSizeGib?: number;
   readonly metadata?: string;
+  /** For `snapshot`: `VOL_SNAPSHOT_NAME` = `cairn-snap-<snapshotId>`. */
   readonly snapshotId?: string;
   readonly exclusive?: boolean;
 }
@@ -62,7 +88,7 @@ function need<T>(value: T | undefined, what: string, action: ExtAction): T {
  * `FIXED_ENV`. Nothing else, whatever cairn's environment holds.
  */
 export function scriptEnv(action: ExtAction, input: ScriptInput): Record<string, string> {
-  const env: Record<string, string> = { ...FIXED_ENV, VOL_NAME: extVolumeName(input.volumeId), VOL_UUID: input.volumeId };
+  const env: Record<string, string> = { ...FIXED_ENV, VOL_NAME: input.volName ?? extVolumeName(input.volumeId), VOL_UUID: input.volumeId };
   if (input.displayName) env.VOL_CNAME = input.displayName;
   for (const [name, value] of Object.entries(input.params)) env[`EXTP_${name.toUpperCase()}`] = String(value);
   for (const n of NEEDS[action]) {

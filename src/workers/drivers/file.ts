@@ -3,8 +3,11 @@ import { constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { DriverError } from '../../domain/errors';
 import { gibToBytes } from '../../domain/units';
-import type { AttachResult, AttachTarget, CopySource, Driver, DriverVolumeInfo, SnapshotRef, VolumeRef } from './driver';
+import type { AttachResult, AttachTarget, CopySource, Driver, DriverScan, DriverVolumeInfo, SnapshotRef, VolumeRef } from './driver';
 import { copyAtomically, partName } from './fileCopy';
+
+/** The folder under a storage directory where reconcile moves what nobody knows. */
+export const ORPHANS = '.orphans';
 
 /** Filesystem errors worth a retry (out of space may clear; a bad path will not). */
 const TRANSIENT = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ENOSPC', 'EINTR', 'EIO']);
@@ -247,6 +250,74 @@ export class FileDriver implements Driver {
       await copyAtomically(src, this.checked(dest), minBytes);
     } catch (err) {
       throw wrap(op, err);
+    }
+  }
+
+  /**
+   * Nova's swap on a file backend: the volume's file becomes a copy of the
+   * source's, grown to the volume's own size, replaced in one rename where
+   * it lies now (a re-run copies again; the source is never written).
+   */
+  async copyOnto(vol: VolumeRef, source: CopySource): Promise<void> {
+    const dest = await this.locate(vol);
+    const src = source.kind === 'volume' ? await this.locate(source.volume)
+      : source.kind === 'snapshot' ? this.snapshotFile(source.snapshot) : source.path;
+    if (!await exists(dest)) throw new DriverError(`volume ${vol.id} has no data to overwrite: ${dest}`, false);
+    if (!await exists(src)) throw new DriverError(`the data to copy onto volume ${vol.id} is missing: ${src}`, false);
+    await this.copy(`copy ${src} onto ${dest}`, src, dest, (await fs.stat(dest)).size);
+  }
+
+  // --- reconcile (cairn-manage reconcile) ----------------------------------------
+
+  /** Where `quarantine` puts what nobody knows: `<dir>/.orphans/`, never scanned. */
+  get orphansDir(): string {
+    return path.join(this.dir, ORPHANS);
+  }
+
+  /** Every file and folder under the storage directory (two levels: Ganeti's layout has no deeper ones, but look anyway). */
+  async scan(): Promise<DriverScan> {
+    const files: Array<{ path: string; bytes: number }> = [];
+    const dirs: Array<{ path: string; entries: number }> = [];
+    const walk = async (dir: string): Promise<void> => {
+      const entries = await fs.readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return [];
+        throw wrap(`scan ${dir}`, err);
+      });
+      if (dir !== this.dir) dirs.push({ path: dir, entries: entries.length });
+      for (const e of entries) {
+        const p = path.join(dir, e.name);
+        if (dir === this.dir && e.name === ORPHANS) continue;
+        if (e.isDirectory()) await walk(p);
+        else files.push({ path: p, bytes: (await fs.lstat(p).catch(() => ({ size: 0 }))).size });
+      }
+    };
+    await walk(this.dir);
+    return { root: this.dir, files, dirs };
+  }
+
+  /**
+   * Moves `p` (under the storage directory) into the orphans folder, named
+   * after where it was (`<server>__volume-<id>`), a suffix added if taken.
+   * Idempotent: a path already gone answers undefined.
+   */
+  async quarantine(p: string): Promise<string | undefined> {
+    const from = this.checked(p);
+    if (from === this.dir || from.startsWith(`${this.orphansDir}${path.sep}`) || from === this.orphansDir) {
+      throw new DriverError(`${p} is not something to quarantine`, false);
+    }
+    if (!await exists(from)) return undefined;
+    const base = path.relative(this.dir, from).split(path.sep).join('__');
+    await fs.mkdir(this.orphansDir, { recursive: true });
+    for (let n = 0; ; n++) {
+      const to = path.join(this.orphansDir, n === 0 ? base : `${base}.${n}`);
+      if (await exists(to)) continue;
+      try {
+        await fs.rename(from, to);
+        return to;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw wrap(`quarantine ${from}`, err);
+      }
     }
   }
 

@@ -119,3 +119,74 @@ async function syncDir(dir: string): Promise<void> {
   await fh.sync().catch(() => undefined);
   await fh.close();
 }
+
+/** What `copyOver` did: the source's length, and how much of it had to be written. */
+export interface CopyOverResult { readonly bytes: number; readonly writtenBytes: number }
+
+/**
+ * Copies `src` over `dest` in place, for targets that are devices or files
+ * of a fixed size (ExtStorage device paths): `dest` must exist and is never
+ * created or truncated. `src` is read to its end (a block device's stat
+ * size is 0). Each chunk (`chunkBytes`) is compared with what `dest` holds
+ * and written only if it differs, adjacent ones in one write: zeros never
+ * fill a hole of a fresh sparse target, stale data of a reused target (a
+ * revert, a retry after a crash) is overwritten, and a retry rewrites only
+ * what an earlier attempt did not. A regular-file `dest` shorter than `src`
+ * is extended (with a hole). Throws a RangeError, before writing past it,
+ * if `src` is longer than `maxBytes`. Flushed before it returns.
+ */
+export async function copyOver(src: string, dest: string, opts: { maxBytes?: number; chunkBytes?: number } = {}): Promise<CopyOverResult> {
+  const chunkBytes = opts.chunkBytes ?? COPY_CHUNK_BYTES;
+  const input = await fs.open(src, 'r');
+  try {
+    const output = await fs.open(dest, fsc.O_RDWR);
+    try {
+      const readBytes = Math.max(chunkBytes, Math.floor(READ_BYTES / chunkBytes) * chunkBytes);
+      const data = Buffer.alloc(readBytes);
+      const held = Buffer.alloc(readBytes);
+      const zero = Buffer.alloc(chunkBytes);
+      let pos = 0;
+      let written = 0;
+      for (;;) {
+        const { bytesRead } = await input.read(data, 0, readBytes, pos);
+        if (bytesRead === 0) break;
+        if (opts.maxBytes !== undefined && pos + bytesRead > opts.maxBytes) {
+          throw new RangeError(`${src} holds more than ${opts.maxBytes} bytes, the size of ${dest}`);
+        }
+        const { bytesRead: had } = await output.read(held, 0, bytesRead, pos);
+        written += await writeChanged(output, data.subarray(0, bytesRead), held.subarray(0, had), pos, zero);
+        pos += bytesRead;
+      }
+      const st = await output.stat();
+      if (st.isFile() && st.size < pos) await output.truncate(pos);
+      await output.sync();
+      return { bytes: pos, writtenBytes: written };
+    } finally {
+      await output.close();
+    }
+  } finally {
+    await input.close();
+  }
+}
+
+/** Writes the runs of `data` (at `pos`) whose chunks differ from `held`, what `dest` holds there; returns the bytes written. */
+async function writeChanged(fh: fs.FileHandle, data: Buffer, held: Buffer, pos: number, zero: Buffer): Promise<number> {
+  let written = 0;
+  let runStart = -1;
+  const flush = async (end: number) => {
+    await writeAll(fh, data.subarray(runStart, end), pos + runStart);
+    written += end - runStart;
+    runStart = -1;
+  };
+  for (let off = 0; off < data.length; off += zero.length) {
+    const chunk = data.subarray(off, off + zero.length);
+    const old = held.subarray(off, off + chunk.length);
+    // Past the end of `dest` (a shorter file) reads as zeros, which is what it becomes when extended.
+    const differs = old.length === chunk.length ? !chunk.equals(old)
+      : !chunk.equals(zero.subarray(0, chunk.length)) || !old.equals(zero.subarray(0, old.length));
+    if (differs && runStart < 0) runStart = off;
+    if (!differs && runStart >= 0) await flush(off);
+  }
+  if (runStart >= 0) await flush(data.length);
+  return written;
+}

@@ -1,0 +1,130 @@
+/**
+ * cairn's own image store: records in the `images` table, data in
+ * `<imageDir>/<id>` (written to `<id>.part`, hashed on the way, renamed
+ * into place). Serves the ImageService interface for volumes and workers,
+ * and the Glance v2 subset for clients (src/routes/images.ts).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { ImageStatus, ImageTransitions } from '../domain/status';
+import type { Db } from '../db/connection';
+import * as imagesDb from '../db/images';
+import type { DbImageRow } from '../db/images';
+import { glanceConflict, noImage } from './errors';
+import {
+  ImageVisibility, visibleTo, type Image, type ImageCaller, type ImageFile, type ImageService, type NewImage,
+} from './model';
+
+export class LocalImageStore implements ImageService {
+  readonly kind = 'local' as const;
+
+  constructor(readonly db: Db, readonly dir: string) {}
+
+  /** Where an image's data lives; ids are UUIDs, checked before they become paths. */
+  dataPath(id: string): string {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw noImage(id);
+    return path.join(this.dir, id);
+  }
+
+  async get(caller: ImageCaller, id: string): Promise<Image | undefined> {
+    if (!/^[0-9a-f-]{32,36}$/i.test(id)) return undefined;
+    const row = await imagesDb.find(this.db, id);
+    return row && visibleTo(row, caller) ? row : undefined;
+  }
+
+  async findByName(caller: ImageCaller, name: string): Promise<Image[]> {
+    const rows = await imagesDb.list(this.db, {
+      scope: { projectId: caller.isAdmin ? undefined : caller.projectId }, filters: { name },
+      sort: [{ expr: 'images.created_at', dir: 'desc' }], limit: 100,
+    });
+    return rows.filter((r) => visibleTo(r, caller));
+  }
+
+  async create(caller: ImageCaller, f: NewImage): Promise<Image> {
+    const now = new Date();
+    const row: DbImageRow = {
+      id: f.id ?? randomUUID(), name: f.name ?? null, status: ImageStatus.queued,
+      visibility: f.visibility ?? ImageVisibility.shared, protected: f.protected ?? false, os_hidden: f.os_hidden ?? false,
+      owner: f.owner !== undefined && caller.isAdmin ? f.owner : caller.projectId,
+      disk_format: f.disk_format ?? null, container_format: f.container_format ?? null,
+      size: null, virtual_size: null, checksum: null, os_hash_algo: null, os_hash_value: null,
+      min_disk: f.min_disk ?? 0, min_ram: f.min_ram ?? 0, properties: { ...(f.properties ?? {}) }, tags: [...(f.tags ?? [])],
+      created_at: now, updated_at: now,
+    };
+    await imagesDb.insert(this.db, row);
+    return row;
+  }
+
+  /**
+   * Stores the data: queued (or saving, a retried upload) → saving → active
+   * with size, md5 checksum and sha512 hash (Glance's defaults). A failure
+   * leaves the image `killed` and no data behind.
+   */
+  async upload(caller: ImageCaller, id: string, data: Readable): Promise<Image> {
+    const image = await this.get(caller, id);
+    if (!image) throw noImage(id);
+    const t = ImageTransitions.beginUpload;
+    const saving = await imagesDb.casStatus(this.db, id, [...t.from, ImageStatus.saving], { status: t.to });
+    if (!saving) throw glanceConflict(`Image status transition from ${image.status} to saving is not allowed`);
+    const file = this.dataPath(id);
+    const part = `${file}.part`;
+    try {
+      await fs.mkdir(this.dir, { recursive: true });
+      const { size, md5, sha512 } = await writeSparse(data, part);
+      await fs.rename(part, file);
+      const done = await imagesDb.casStatus(this.db, id, [ImageTransitions.uploadDone.from[0]], {
+        status: ImageTransitions.uploadDone.to, size, virtual_size: null,
+        checksum: md5, os_hash_algo: 'sha512', os_hash_value: sha512,
+      });
+      if (!done) throw glanceConflict(`Image ${id} was deleted or changed during the upload`);
+      return done;
+    } catch (err) {
+      await fs.rm(part, { force: true });
+      await imagesDb.casStatus(this.db, id, ImageTransitions.uploadFailed.from, { status: ImageTransitions.uploadFailed.to });
+      throw err;
+    }
+  }
+
+  async remove(_caller: ImageCaller, id: string): Promise<void> {
+    await imagesDb.remove(this.db, id);
+    await fs.rm(this.dataPath(id), { force: true });
+    await fs.rm(`${this.dataPath(id)}.part`, { force: true });
+  }
+
+  /** The stored file itself: nothing to download, nothing to release. */
+  async fetchToFile(_caller: ImageCaller, image: Image): Promise<ImageFile> {
+    return { path: this.dataPath(image.id), release: async () => undefined };
+  }
+}
+
+/**
+ * Writes a stream to `file` (created or truncated), hashing it on the way
+ * (md5: Glance's `checksum`; sha512: its default `os_hash_algo`). Chunks
+ * of zeros are not written: volume images are mostly holes, and the file
+ * keeps them as holes. Flushed before it returns.
+ */
+async function writeSparse(data: Readable, file: string): Promise<{ size: number; md5: string; sha512: string }> {
+  const md5 = createHash('md5');
+  const sha = createHash('sha512');
+  const fh = await fs.open(file, 'w', 0o600);
+  let zero = Buffer.alloc(0);
+  let size = 0;
+  try {
+    for await (const chunk of data as AsyncIterable<Buffer>) {
+      md5.update(chunk);
+      sha.update(chunk);
+      if (zero.length < chunk.length) zero = Buffer.alloc(chunk.length);
+      if (!chunk.equals(zero.subarray(0, chunk.length))) {
+        for (let done = 0; done < chunk.length;) done += (await fh.write(chunk, done, chunk.length - done, size + done)).bytesWritten;
+      }
+      size += chunk.length;
+    }
+    await fh.truncate(size);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return { size, md5: md5.digest('hex'), sha512: sha.digest('hex') };
+}
