@@ -84,6 +84,10 @@ describe('snapshots API', () => {
     const id = randomUUID();
     const create = await c.post('/snapshots', { snapshot: { volume_id: id } });
     expect({ status: create.status, body: create.body }).toEqual({ status: 404, body: { itemNotFound: { code: 404, message: `Volume ${id} could not be found.` } } });
+    // Cinder's schema allows a null volume_id (uuid_allow_null): then it is the volume "None" that is not found.
+    const none = await c.post('/snapshots', { snapshot: { volume_id: null, name: 'n' } });
+    expect({ status: none.status, body: none.body }).toEqual({ status: 404, body: { itemNotFound: { code: 404, message: 'Volume None could not be found.' } } });
+    expect((await c.post('/snapshots', { snapshot: { name: 'n' } })).status).toBe(400);
   });
 
   it('delete answers 202, removes the row and the file', async () => {
