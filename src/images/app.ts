@@ -6,7 +6,7 @@ import OpenAPIBackend, { type Context, type Document } from 'openapi-backend';
 import type { Logger } from 'pino';
 import { requireRoleFor } from '../auth/policy';
 import { ApiError } from '../domain/errors';
-import { microversionFree } from './caller';
+import { roleContextOf } from './caller';
 import type { Authenticator } from '../routes/auth';
 import type { ImageReply, ImageRequest, ImageRouteTable } from '../routes/images';
 import { GlanceError, renderGlanceError } from './errors';
@@ -38,7 +38,7 @@ export function imageRouter(deps: ImageAppDeps): express.Router {
   const api = new OpenAPIBackend({ definition: loadImageApi(), quick: true, strict: true, validate: true, ajvOpts: { strict: false }, handlers: {} });
   for (const [operationId, handler] of Object.entries(deps.routes)) {
     api.register(operationId, async (c: Context, r: Omit<ImageRequest, 'params'>) => {
-      requireRoleFor(microversionFree(r.caller), c.request.method, operationId);
+      requireRoleFor(roleContextOf(r.caller), c.request.method, operationId);
       return handler({ ...r, params: c.request.params as Record<string, string> });
     });
   }

@@ -1,8 +1,8 @@
 import type { RequestContext } from '../services/context';
 import type { ImageCaller } from './model';
 
-/** An image caller as the role rule (auth/policy.ts) sees it; Glance has no microversions. */
-export function microversionFree(c: ImageCaller & { roles?: readonly string[] }): RequestContext {
+/** An image caller as the role rule (auth/policy.ts) sees it (Glance has no microversions: a fixed one). */
+export function roleContextOf(c: ImageCaller & { roles?: readonly string[] }): RequestContext {
   return {
     requestId: '', userId: c.userId, projectId: c.projectId, roles: c.roles ?? (c.isAdmin ? ['admin'] : []),
     isAdmin: c.isAdmin, version: { major: 2, minor: 0 },

@@ -26,9 +26,9 @@ function imagesOf(env: WorkerEnv): ImageService {
 /**
  * A new volume holding the image's data, grown to the task's size. The
  * image is checked again (it may have changed since the API looked): still
- * there, active, raw, not larger than the volume. A volume file that
- * exists already is an earlier attempt's finished copy (the driver's
- * copies appear by rename): nothing is fetched again.
+ * there, active, raw, not larger than the volume. A file-driver volume
+ * that exists already is an earlier attempt's finished copy (its copies
+ * appear by rename): nothing is fetched again.
  */
 export async function createFromImage(task: DbTaskRow, driver: Driver, env: WorkerEnv): Promise<string> {
   const copy = driver.copyFrom?.bind(driver);
@@ -36,7 +36,8 @@ export async function createFromImage(task: DbTaskRow, driver: Driver, env: Work
   const s = task.payload.source as ImageSourcePayload;
   const size = Number(task.payload.size);
   const vol = { id: task.resource_id };
-  const done = await driver.inspect(vol).catch(() => undefined);
+  // The file driver's copies appear by rename, so an existing file is finished; other drivers redo their copy.
+  const done = driver.name === 'file' ? await driver.inspect(vol).catch(() => undefined) : undefined;
   if (done?.exists) return copy(vol, size, { kind: 'file', path: done.location });
 
   const images = imagesOf(env);

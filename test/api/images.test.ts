@@ -113,11 +113,13 @@ describe('Glance v2 subset: project isolation (Keystone)', () => {
   let b: ReturnType<typeof glance>;
   let admin: ReturnType<typeof glance>;
   const ids: Record<string, string> = {};
+  let bToken = '';
   beforeAll(async () => {
     ks = await FakeKeystone.start();
     cairn = await startTestCairn(ks.env());
     a = glance(cairn.url, ks.issue({ userId: 'ua', projectId: PA, roles: ['member', 'reader'] }));
-    b = glance(cairn.url, ks.issue({ userId: 'ub', projectId: PB, roles: ['member', 'reader'] }));
+    bToken = ks.issue({ userId: 'ub', projectId: PB, roles: ['member', 'reader'] });
+    b = glance(cairn.url, bToken);
     admin = glance(cairn.url, ks.issue({ userId: 'adm', projectId: 'cccccccccccccccccccccccccccccccc', roles: ['admin', 'member', 'reader'] }));
     ids.private = (await a.image({ name: 'a-private', visibility: 'private' }, imageBytes(100))).id;
     ids.shared = (await a.image({ name: 'a-shared' }, imageBytes(100))).id;
@@ -144,6 +146,26 @@ describe('Glance v2 subset: project isolation (Keystone)', () => {
     expect(await names(a)).toEqual(['a-community', 'a-private', 'a-shared', 'pub']);
     expect(await names(b, '?visibility=community')).toEqual(['a-community']);
     expect(await names(b, '?visibility=private')).toEqual([]);
+  });
+
+  it("a volume from another project's private image → Cinder's 400; from a public one → 202", async () => {
+    const create = (imageRef: string) => fetch(`${cairn.url}/v3/${PB}/volumes`, {
+      method: 'POST', headers: { 'X-Auth-Token': bToken, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ volume: { size: 1, imageRef } }),
+    });
+    const hidden = await create(ids.private!);
+    expect(hidden.status).toBe(400);
+    expect(await hidden.json()).toEqual({ badRequest: { code: 400, message: 'Invalid image identifier or unable to access requested image.' } });
+    expect((await create('a-private')).status).toBe(400);
+    expect((await create(ids.public!)).status).toBe(202);
+  });
+
+  it('a reader may look but not create (403, Glance-style body)', async () => {
+    const reader = glance(cairn.url, ks.issue({ userId: 'ub-r', projectId: PB, roles: ['reader'] }));
+    expect((await reader.get('/images')).status).toBe(200);
+    const res = await reader.call('POST', '/images', { name: 'x' });
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ code: '403 Forbidden', title: 'Forbidden' });
   });
 
   it('a non-admin may not publicize an image (403)', async () => {

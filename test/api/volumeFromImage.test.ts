@@ -35,7 +35,7 @@ describe('volumes from images: cairn\'s own store', () => {
   const data = imageBytes(1_500_000);
   let image: any;
   beforeAll(async () => {
-    cairn = await startTestCairn();
+    cairn = await startTestCairn({ CAIRN_ENABLE_FORCE_UPLOAD: 'true' });
     await liftQuotas(cairn.url);
     c = client(cairn.url);
     g = glance(cairn.url);
@@ -126,17 +126,35 @@ describe('volumes from images: cairn\'s own store', () => {
     expect(uploaded.checksum).toBe(await fileMd5(await volumeFile(cairn.db, v.id)));
   }, 180_000);
 
-  it('upload of an in-use volume: 400 (force is ignored unless enabled, as Cinder\'s enable_force_upload)', async () => {
+  it('upload of an in-use volume: 400 without force; with force (enable_force_upload) it uploads and the volume stays in-use', async () => {
     const v = await availableVolume(c);
     const att = await c.post('/attachments', { attachment: { volume_uuid: v.id, instance_uuid: '11111111-2222-4333-8444-555555555555', connector: { host: 'h' } } });
     expect(att.status).toBe(200);
     await c.post(`/attachments/${att.body.attachment.id}/action`, { 'os-complete': {} });
     await untilStatus(c, `/volumes/${v.id}`, 'volume', 'in-use');
-    const res = await c.post(`/volumes/${v.id}/action`, { 'os-volume_upload_image': { image_name: 'x', force: true } });
+    const res = await c.post(`/volumes/${v.id}/action`, { 'os-volume_upload_image': { image_name: 'x' } });
     expect(res.status).toBe(400);
     expect(res.body.badRequest.message).toBe(`Invalid volume: Volume ${v.id} status must be available`);
     // No image was left behind.
     expect((await g.get('/images?name=x')).body.images).toEqual([]);
+    const forced = await c.post(`/volumes/${v.id}/action`, { 'os-volume_upload_image': { image_name: 'forced', force: 'true' } });
+    expect(forced.status).toBe(202);
+    const id = forced.body['os-volume_upload_image'].image_id;
+    await waitFor(async () => (await g.get(`/images/${id}`)).body.status === 'active', 150_000, 'forced upload');
+    expect((await c.get(`/volumes/${v.id}`)).body.volume.status).toBe('in-use');
+  }, 180_000);
+
+  it('a failed upload: the volume goes back to available, the image is deleted, a user message says why', async () => {
+    const v = await availableVolume(c);
+    fs.rmSync(await volumeFile(cairn.db, v.id)); // the backend lost the data
+    const res = await c.post(`/volumes/${v.id}/action`, { 'os-volume_upload_image': { image_name: 'doomed' } });
+    expect(res.status).toBe(202);
+    const id = res.body['os-volume_upload_image'].image_id;
+    await waitFor(async () => (await g.get(`/images/${id}`)).status === 404, 20_000, 'image deleted');
+    await untilStatus(c, `/volumes/${v.id}`, 'volume', 'available');
+    const msgs = (await c.at('3.3').get('/messages')).body.messages.filter((m: any) => m.resource_uuid === v.id);
+    expect(msgs.map((m: any) => [m.event_id, m.user_message])).toEqual([
+      ['VOLUME_VOLUME_003_001', expect.stringMatching(/^copy volume to image: the data of volume .* is missing/)]]);
   });
 
   it('upload: qcow2 refused (cairn writes raw only); visibility before 3.1 is an unexpected property', async () => {
@@ -180,4 +198,14 @@ describe('volumes from images: an external Glance (CAIRN_GLANCE_URL)', () => {
     expect(back).toMatchObject({ owner: PROJECT, size: GiB, name: 'back' });
     await untilStatus(c, `/volumes/${v.id}`, 'volume', 'available');
   }, 180_000);
+
+  it('force is ignored unless enabled (Cinder\'s enable_force_upload, off by default)', async () => {
+    const v = await availableVolume(c);
+    const att = await c.post('/attachments', { attachment: { volume_uuid: v.id, instance_uuid: '11111111-2222-4333-8444-555555555555', connector: { host: 'h' } } });
+    await c.post(`/attachments/${att.body.attachment.id}/action`, { 'os-complete': {} });
+    await untilStatus(c, `/volumes/${v.id}`, 'volume', 'in-use');
+    const res = await c.post(`/volumes/${v.id}/action`, { 'os-volume_upload_image': { image_name: 'x', force: true } });
+    expect(res.status).toBe(400);
+    expect(res.body.badRequest.message).toBe(`Invalid volume: Volume ${v.id} status must be available`);
+  });
 });
