@@ -7,20 +7,21 @@ import * as messagesDb from '../db/messages';
  * `cinder/message/message_field.py`: an action and a detail make the text).
  */
 export const MessageEvent = {
+  // Cinder's own action ids (message_field.Action) where Cinder has the action.
   scheduleAllocateVolume: { event: 'VOLUME_VOLUME_001_002', action: 'schedule allocate volume' },
-  createVolume: { event: 'VOLUME_VOLUME_002_001', action: 'create volume' },
-  deleteVolume: { event: 'VOLUME_VOLUME_008_001', action: 'delete volume' },
-  attachVolume: { event: 'VOLUME_VOLUME_004_001', action: 'attach volume' },
-  detachVolume: { event: 'VOLUME_VOLUME_011_001', action: 'detach volume' },
-  extendVolume: { event: 'VOLUME_VOLUME_003_001', action: 'extend volume' },
-  createSnapshot: { event: 'VOLUME_VOLUME_SNAPSHOT_009_001', action: 'create snapshot' },
-  deleteSnapshot: { event: 'VOLUME_VOLUME_SNAPSHOT_010_001', action: 'delete snapshot' },
-  // Cinder's message_field has no revert action (its manager only logs); cairn's own id.
-  revertVolume: { event: 'VOLUME_VOLUME_020_001', action: 'revert volume to snapshot' },
+  attachVolume: { event: 'VOLUME_VOLUME_002_001', action: 'attach volume' },
   copyVolumeToImage: { event: 'VOLUME_VOLUME_003_001', action: 'copy volume to image' },
   copyImageToVolume: { event: 'VOLUME_VOLUME_005_001', action: 'copy image to volume' },
-  // cairn's own: `cairn-manage reconcile --repair` found the volume's data gone from its backend.
-  reconcileVolume: { event: 'VOLUME_VOLUME_021_001', action: 'check volume data' },
+  extendVolume: { event: 'VOLUME_VOLUME_007_001', action: 'extend volume' },
+  createVolume: { event: 'VOLUME_VOLUME_008_001', action: 'create volume from backend storage' },
+  createSnapshot: { event: 'VOLUME_VOLUME_SNAPSHOT_009_001', action: 'create snapshot' },
+  deleteSnapshot: { event: 'VOLUME_VOLUME_SNAPSHOT_010_001', action: 'delete snapshot' },
+  // cairn's own actions (Cinder's manager only logs these): ids from 101, clear of Cinder's range.
+  deleteVolume: { event: 'VOLUME_VOLUME_101_001', action: 'delete volume' },
+  detachVolume: { event: 'VOLUME_VOLUME_102_001', action: 'detach volume' },
+  revertVolume: { event: 'VOLUME_VOLUME_103_001', action: 'revert volume to snapshot' },
+  // `cairn-manage reconcile --repair` found the volume's data gone from its backend.
+  reconcileVolume: { event: 'VOLUME_VOLUME_104_001', action: 'check volume data' },
 } as const;
 export type MessageEvent = (typeof MessageEvent)[keyof typeof MessageEvent];
 

@@ -159,7 +159,7 @@ describe('ExtStorage backend through the API', () => {
     const id: string = res.body.volume.id;
     await until(id, 'error');
     const [msg] = await cairn.db('messages').where({ resource_uuid: id });
-    expect(msg.user_message).toBe('create volume: ExtStorage provider recorder: create script failed (exit code 1): ' +
+    expect(msg.user_message).toBe('create volume from backend storage: ExtStorage provider recorder: create script failed (exit code 1): ' +
       `recorder: create of cairn-vol-${id} failed as asked (fail=create)`);
     expect(await cairn.db('tasks').where({ resource_id: id, kind: 'volume.create' }).first()).toMatchObject({ state: 'failed', attempts: 1 });
     // A volume in error can be deleted: remove probes with attach first, as Ganeti's Remove does.

@@ -53,7 +53,7 @@ describe('volumes', () => {
     await waitFor(async () => (await api().get(v3(`/volumes/${res.body.volume.id}`)).set(MV)).body.volume.status === 'error');
     const messages = await cairn.db('messages').where({ resource_uuid: res.body.volume.id });
     expect(messages).toHaveLength(1);
-    expect(messages[0].user_message).toMatch(/^create volume: create .* failed: ENOTDIR/);
+    expect(messages[0].user_message).toMatch(/^create volume from backend storage: create .* failed: ENOTDIR/);
   });
 
   it('an unknown action → 400 naming it', async () => {
