@@ -11,6 +11,7 @@ import * as addTaskResult from './20261124120000_add_task_result';
 import * as createQosSpecs from './20261124140000_create_qos_specs';
 import * as createTransfers from './20261124141000_create_transfers';
 import * as createTypeEncryption from './20261124142000_create_type_encryption';
+import * as createGroups from './20261124150000_create_groups';
 
 /**
  * The migrations in order. Listed statically (not read from a folder) so
@@ -29,4 +30,5 @@ export const migrations: ReadonlyArray<{ name: string; up(k: Knex): Promise<void
   { name: '20261124140000_create_qos_specs', ...createQosSpecs },
   { name: '20261124141000_create_transfers', ...createTransfers },
   { name: '20261124142000_create_type_encryption', ...createTypeEncryption },
+  { name: '20261124150000_create_groups', ...createGroups },
 ];

@@ -15,6 +15,7 @@ import { cinderValidationMessage } from './routes/validationMessage';
 import { versionsDocument } from './routes/versions';
 import { Links } from './routes/views/links';
 import { freezeRouting } from './routes/openapiRouting';
+import { VersionedBodies } from './routes/versionedBody';
 
 
 export const OPENAPI_PATH = path.join(__dirname, '..', '..', 'api-spec', 'openapi.yaml');
@@ -67,6 +68,8 @@ export function createApp(deps: AppDeps): express.Express {
     customizeAjv: (ajv) => addFormats(ajv),
     handlers: {},
   });
+  // Bodies whose schema tightens at a microversion (`x-from-version`): checked again at the negotiated one.
+  const versionedBodies = new VersionedBodies(loadOpenApi());
   for (const [operationId, handler] of Object.entries(deps.routes)) {
     api.register(operationId, async (c: Context, r: Omit<RouteRequest, 'params' | 'query'>) => {
       const ctx = r.ctx;
@@ -74,6 +77,7 @@ export function createApp(deps: AppDeps): express.Express {
       // Cinder: a route whose method the microversion lacks is a fault (itemNotFound, with version headers).
       if (min && !atLeast(ctx.version, min.major, min.minor)) throw notFound('The resource could not be found.');
       requireRoleFor(ctx, c.request.method, operationId);
+      versionedBodies.check(c.operation.path, c.operation.method, r.body, ctx.version);
       return handler({ ...r, params: c.request.params as Record<string, string>, query: c.request.query as RouteRequest['query'] });
     });
   }

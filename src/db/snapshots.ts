@@ -17,6 +17,8 @@ export interface DbSnapshotRow {
   volume_type_id: string;
   metadata: Record<string, string>;
   provider_location: string | null;
+  /** The group snapshot it is a member of (3.14), if any. */
+  group_snapshot_id?: string | null;
   created_at: Date;
   updated_at: Date | null;
 }

@@ -27,6 +27,8 @@ export interface DbVolumeRow {
   /** The size an extend in progress will give the volume (counted by quota usage meanwhile). */
   pending_size?: number | null;
   image_metadata?: Record<string, string> | null;
+  /** The generic volume group it belongs to (3.13), if any. */
+  group_id?: string | null;
   created_at: Date;
   updated_at: Date | null;
   launched_at: Date | null;
@@ -55,6 +57,7 @@ export interface VolumeFilters {
   host?: string;
   project_id?: string;
   user_id?: string;
+  group_id?: string;
   /** Filters that no volume can satisfy (e.g. group_id=…, migration_status=…). */
   impossible?: boolean;
   /** `created_at`/`updated_at` comparisons (3.60): [column, operator, value]. */
@@ -84,6 +87,7 @@ function applyFilters(q: Knex.QueryBuilder, f: VolumeFilters): void {
   if (f.host !== undefined) q.where('volumes.host', f.host);
   if (f.project_id !== undefined) q.where('volumes.project_id', f.project_id);
   if (f.user_id !== undefined) q.where('volumes.user_id', f.user_id);
+  if (f.group_id !== undefined) q.where('volumes.group_id', f.group_id);
   for (const [col, op, value] of f.times ?? []) q.where(`volumes.${col}`, op, value);
 }
 

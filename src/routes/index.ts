@@ -34,6 +34,8 @@ import { transferRoutes } from './transfers';
 import { TransferService } from '../services/transfers';
 import { encryptionRoutes } from './encryption';
 import { EncryptionService } from '../services/encryption';
+import { groupRoutes } from './groups';
+import { GroupTypeService } from '../services/groupTypes';
 
 /** Every operationId of the OpenAPI document, bound to its handler. */
 export function buildRoutes(deps: ServiceDeps): RouteTable {
@@ -59,5 +61,6 @@ export function buildRoutes(deps: ServiceDeps): RouteTable {
     ...qosSpecsRoutes(new QosSpecsService(deps)),
     ...transferRoutes(new TransferService(deps)),
     ...encryptionRoutes(new EncryptionService(deps)),
+    ...groupRoutes(deps, new GroupTypeService(deps)),
   };
 }

@@ -10,6 +10,7 @@ import {
 import type { Conn } from '../db/connection';
 import * as quotasDb from '../db/quotas';
 import * as snapshotsDb from '../db/snapshots';
+import * as groupsDb from '../db/groups';
 
 /** What a resource kind consumes, per volume type. */
 export interface TypeUsage {
@@ -34,11 +35,14 @@ const volumeSource: UsageSource = async (conn, projectId) => ({ byType: await qu
 /** Snapshots: their count, and their GiB into `gigabytes` (Cinder's default `no_snapshot_gb_quota = False`). */
 const snapshotSource: UsageSource = async (conn, projectId) => ({ byType: await snapshotsDb.usageByType(conn, projectId) });
 
+/** Groups: their count, whatever their status (`groups` quota, 3.13). */
+const groupSource: UsageSource = async (conn, projectId) => ({ byType: [], groups: await groupsDb.countOfProject(conn, projectId) });
+
 /**
- * Every table that consumes quota: volumes and snapshots. Backups and
- * groups add their source here when they exist; until then their usage is 0.
+ * Every table that consumes quota: volumes, snapshots and groups. Backups
+ * add their source here when they exist; until then their usage is 0.
  */
-export const USAGE_SOURCES: readonly UsageSource[] = [volumeSource, snapshotSource];
+export const USAGE_SOURCES: readonly UsageSource[] = [volumeSource, snapshotSource, groupSource];
 
 export interface QuotaType {
   readonly id: string;

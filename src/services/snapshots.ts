@@ -210,7 +210,8 @@ export class SnapshotService {
       const busy = await snapshotsDb.volumesBeingMadeFrom(trx, { snapshotIds: [id] }, [VolumeStatus.creating]);
       if (busy.length) throw invalidSnapshot(`Snapshot ${id} is the source of volume ${busy[0]}, which is still being created.`);
       const t = force ? SnapshotTransitions.forceDelete : SnapshotTransitions.delete;
-      if (!await snapshotsDb.casStatus(trx, id, t.from, { status: t.to })) {
+      // A group snapshot's member goes with its group snapshot (Cinder's `group_snapshot_id: None` condition, forced or not).
+      if (s.group_snapshot_id || !await snapshotsDb.casStatus(trx, id, t.from, { status: t.to })) {
         throw invalidSnapshot('Snapshot status must be available or error and must not be part of a group.');
       }
       const vol = await volumesDb.find(trx, s.volume_id, { projectId: undefined });

@@ -25,6 +25,7 @@ import {
 } from './volumeSources';
 import { imageServiceOf } from '../images';
 import { snapshotsForVolumeDelete } from './snapshotCascade';
+import { groupForNewVolume } from './groups';
 
 export interface CreateVolumeInput {
   size?: number | string | null;
@@ -130,6 +131,10 @@ export class VolumeService {
       await chargeQuota(trx, ctx.projectId, { resource: 'volumes', volumes: 1, gigabytes: size, perVolumeSize: size, volumeType: type });
       const placement = source ? placeFromSource(source, type) : placeVolume(this.deps.config, type.extraSpecs);
       if (placement.ok) await checkExtStorageSpecs(trx, this.deps.config, placement.backend, type.extraSpecs);
+      // `group_id` (3.13; Cinder reads it at any version): the group must take this type, on this backend.
+      const group = input.group_id === undefined || input.group_id === null ? undefined : await groupForNewVolume(trx, ctx, input.group_id, {
+        typeId: type.id, typeName: type.name, typeAsked: Boolean(input.volume_type), fromSource: Boolean(source), backend: placement.backend,
+      });
       const row: DbVolumeRow = {
         id, project_id: ctx.projectId, user_id: ctx.userId,
         display_name: input.name ?? input.display_name ?? null,
@@ -139,6 +144,7 @@ export class VolumeService {
         ...sourceColumns(source), multiattach: placement.multiattach,
         host: placement.host, backend: placement.backend, provider_location: null,
         metadata: input.metadata ?? {}, admin_metadata: {}, created_at: now, updated_at: null, launched_at: null,
+        ...(group ? { group_id: group.id } : {}),
       };
       // A volume from an image is bootable and records the image (Cinder's `volume_image_metadata`).
       const imageMetadata = image ? volumeImageMetadata(image) : undefined;
@@ -147,7 +153,7 @@ export class VolumeService {
       created = { ...row, ...(imageMetadata ? { image_metadata: imageMetadata } : {}), volume_type_name: type.name, attachments: [] };
       if (placement.ok) {
         await enqueue(trx, this.deps.config, ctx, TaskKind.volumeCreate,
-          { type: 'volume', id, backend: placement.backend }, { size, ...sourcePayload(source), ...imagePayload(image) });
+          { type: 'volume', id, backend: placement.backend }, { size, ...sourcePayload(source), ...imagePayload(image), ...(group ? { group_id: group.id } : {}) });
       } else {
         await recordMessage(trx, { projectId: ctx.projectId, requestId: ctx.requestId, resourceType: 'VOLUME',
           resourceId: id, event: MessageEvent.scheduleAllocateVolume, detail: placement.reason });
@@ -160,9 +166,6 @@ export class VolumeService {
 
   async update(ctx: RequestContext, id: string, input: UpdateVolumeInput): Promise<DbVolumeView> {
     requireWriter(ctx, 'volume:update');
-    if (atLeast(ctx.version, 3, 53) && Object.keys(input).length === 0) {
-      throw badRequest("Invalid input for field/attribute volume. Value: {}. {} does not have enough properties");
-    }
     const fields: Partial<DbVolumeRow> = {};
     const name = input.name !== undefined ? input.name : input.display_name;
     const description = input.description !== undefined ? input.description : input.display_description;
@@ -190,7 +193,8 @@ export class VolumeService {
     await this.db.transaction(async (trx) => {
       const current = await volumesDb.lock(trx, id, scopeOf(ctx, true));
       if (!current) throw notFound(`Volume ${id} could not be found.`);
-      if (current.attach_status === AttachStatus.attached || !transition.from.includes(current.status as VolumeStatus)) {
+      // A group's volume goes only with its group (`delete` with delete-volumes), as Cinder's `group_id: None` condition.
+      if (current.attach_status === AttachStatus.attached || current.group_id || !transition.from.includes(current.status as VolumeStatus)) {
         throw invalidVolume(VOLUME_DELETE_REFUSAL);
       }
       // Snapshots refuse the delete, or go with it (`cascade`): snapshotCascade.ts.
@@ -247,7 +251,8 @@ export class VolumeService {
           break;
         case 'created_at': case 'updated_at': f.times = [...(f.times ?? []), ...parseTimeFilter(key, value)]; break;
         case 'consumes_quota': if (!parseBool(value, key)) f.impossible = true; break;
-        case 'migration_status': case 'group_id': f.impossible = true; break;
+        case 'migration_status': f.impossible = true; break;
+        case 'group_id': f.group_id = value; break;
         case 'project_id': f.project_id = value; break;
         case 'user_id': f.user_id = value; break;
         case 'host': f.host = value; break;

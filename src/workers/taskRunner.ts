@@ -4,6 +4,7 @@ import type { Db } from '../db/connection';
 import * as tasksDb from '../db/tasks';
 import type { DbTaskRow } from '../db/tasks';
 import { taskFailed } from '../services/taskOutcomes';
+import { settleGroupTask } from '../services/groupOutcomes';
 import type { Driver } from './drivers/driver';
 import { handlers } from './handlers';
 import { withTaskVolume } from './taskVolume';
@@ -54,6 +55,7 @@ export class TaskRunner {
       // Lost the lease meanwhile (we were too slow): the new holder redoes the idempotent work.
       if (!await tasksDb.complete(trx, task.id, this.opts.owner)) return;
       await spec.commit(trx, task, result);
+      await settleGroupTask(trx, task, false); // a group member's outcome may settle its group (snapshot)
     });
     this.log.debug({ task: task.id, kind: task.kind }, 'task done');
   };
@@ -85,4 +87,5 @@ export class TaskRunner {
 export async function failTask(trx: Parameters<typeof taskFailed>[0], task: DbTaskRow, reason: string): Promise<void> {
   await tasksDb.fail(trx, task.id, reason);
   await taskFailed(trx, task, reason);
+  await settleGroupTask(trx, task, true);
 }

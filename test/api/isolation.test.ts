@@ -26,7 +26,7 @@ let ks: FakeKeystone;
 let cairn: TestCairn;
 const tok: Record<'aMember' | 'aReader' | 'bMember' | 'bReader' | 'admin', string> = {} as any;
 /** A's resources, filled in beforeAll. */
-const a = { volume: '', type: '', attachment: '', snapshot: '', message: '', server: '', serverVolume: '', transfer: '' };
+const a = { volume: '', type: '', attachment: '', snapshot: '', message: '', server: '', serverVolume: '', transfer: '', group: '', groupSnapshot: '', groupType: '' };
 
 const api = () => request(cairn.url);
 const send = (method: string, url: string, token: string, body?: unknown) => {
@@ -68,6 +68,13 @@ beforeAll(async () => {
   const att = await send('post', `/v3/${PA}/attachments`, tok.aMember, { attachment: { volume_uuid: a.volume, instance_uuid: randomUUID() } });
   a.attachment = att.body?.attachment?.id ?? '';
   expect((await send('put', `/v3/${PADMIN}/os-quota-sets/${PA}`, tok.admin, { quota_set: { volumes: 7 } })).status).toBe(200);
+  // A's group (of a public group type and A's private volume type) and its group snapshot; a private group type B may not see.
+  const publicGt = await send('post', `/v3/${PADMIN}/group_types`, tok.admin, { group_type: { name: 'a-gt-public' } });
+  a.groupType = (await send('post', `/v3/${PADMIN}/group_types`, tok.admin, { group_type: { name: 'a-gt-private', is_public: false, group_specs: { k: 'v' } } })).body.group_type.id;
+  const grp = await send('post', `/v3/${PA}/groups`, tok.aMember, { group: { name: 'a-group', group_type: publicGt.body.group_type.id, volume_types: [a.type] } });
+  expect(grp.status).toBe(202);
+  a.group = grp.body.group.id;
+  a.groupSnapshot = (await send('post', `/v3/${PA}/group_snapshots`, tok.aMember, { group_snapshot: { group_id: a.group, name: 'a-gs' } })).body.group_snapshot.id;
   // A's server, booted from a blank volume (its root, attached), with metadata, and A's own compute quota.
   const srv = await send('post', `/v2.1/${PA}/servers`, tok.aMember, { server: {
     name: 'a-srv', flavorRef: '1', networks: 'none', metadata: { k: 'v' },
@@ -98,6 +105,11 @@ const PARAMS: Record<string, () => string> = {
   transfer_id: () => a.transfer,
   service_action: () => 'disable',
   encryption_key: () => 'cipher',
+  // A private group type (B's member sees public ones only; every change is admin-only), A's group and group snapshot.
+  group_type_id: () => a.groupType,
+  spec_id: () => 'k',
+  group_id: () => a.group,
+  group_snapshot_id: () => a.groupSnapshot,
 };
 
 /** A valid body per operation, so that validation passes and the route's own checks answer. */
@@ -138,6 +150,17 @@ const BODIES: Record<string, () => unknown> = {
   // Accepting is for other projects, but only with the auth key: a guess is refused (TRANSFER_ACCEPTS).
   acceptVolumeTransfersLegacy: () => ({ accept: { auth_key: 'guessed' } }),
   acceptVolumeTransfers: () => ({ accept: { auth_key: 'guessed' } }),
+  createGroupType: () => ({ group_type: { name: 'b-gt' } }),
+  updateGroupType: () => ({ group_type: { name: 'stolen' } }),
+  createGroupSpecs: () => ({ group_specs: { k: 'stolen' } }),
+  updateGroupSpec: () => ({ k: 'stolen' }),
+  // A's private group type and volume type, A's group and group snapshot as sources: all unknown to B.
+  createGroup: () => ({ group: { name: 'b-group', group_type: a.groupType, volume_types: [a.type] } }),
+  updateGroup: () => ({ group: { name: 'stolen', add_volumes: a.volume } }),
+  createGroupFromSource: () => ({ 'create-from-src': { source_group_id: a.group } }),
+  groupAction: () => ({ delete: { 'delete-volumes': true } }),
+  createGroupSnapshot: () => ({ group_snapshot: { group_id: a.group } }),
+  groupSnapshotAction: () => ({ reset_status: { status: 'error' } }),
 };
 
 /** The one route meant for another project's member: without A's auth key it is Cinder's 400 and changes nothing. */
@@ -218,7 +241,8 @@ describe('project B on project A\'s resources', () => {
       expectNothingOfA(res);
       if (TRANSFER_ACCEPTS.has(op.operationId)) {
         expect({ status: res.status, message: res.body?.badRequest?.message }).toEqual({ status: 400, message: `Invalid auth key: Attempt to transfer ${a.transfer} with invalid auth key.` });
-      } else if (named || ['createAttachment', 'createVolume', 'createSnapshot', 'createVolumeTransfersLegacy', 'createVolumeTransfers'].includes(op.operationId)) {
+      } else if (named || ['createAttachment', 'createVolume', 'createSnapshot', 'createVolumeTransfersLegacy', 'createVolumeTransfers',
+        'createGroup', 'createGroupFromSource', 'createGroupSnapshot'].includes(op.operationId)) {
         expectRefused(res);
       } else {
         expect(res.status).toBeLessThan(500);
@@ -273,6 +297,9 @@ describe('project B on project A\'s resources', () => {
     expect((await send('get', `/v3/${PA}/messages/${a.message}`, tok.aMember)).status).toBe(200);
     const snap = (await send('get', `/v3/${PA}/snapshots/${a.snapshot}`, tok.aMember)).body.snapshot;
     expect(snap).toMatchObject({ name: 'a-snap', status: 'available', metadata: { k: 'v' } });
+    expect((await send('get', `/v3/${PA}/groups/${a.group}`, tok.aMember)).body.group).toMatchObject({ name: 'a-group', status: 'available', volume_types: [a.type] });
+    expect((await send('get', `/v3/${PA}/group_snapshots/${a.groupSnapshot}`, tok.aMember)).body.group_snapshot).toMatchObject({ name: 'a-gs', status: 'available' });
+    expect((await send('get', `/v3/${PADMIN}/group_types/${a.groupType}`, tok.admin)).body.group_type).toMatchObject({ name: 'a-gt-private', group_specs: { k: 'v' } });
   });
 });
 

@@ -24,7 +24,7 @@ export function snapshotSummary(s: DbSnapshotRow): Record<string, unknown> {
 
 export function snapshotDetail(s: DbSnapshotRow, o: { version: ApiVersion; extended: boolean }): Record<string, unknown> {
   const body = snapshotSummary(s);
-  if (atLeast(o.version, 3, 14)) body.group_snapshot_id = null;
+  if (atLeast(o.version, 3, 14)) body.group_snapshot_id = s.group_snapshot_id ?? null;
   if (atLeast(o.version, 3, 41)) body.user_id = s.user_id;
   if (atLeast(o.version, 3, 65)) body.consumes_quota = true;
   if (o.extended) {

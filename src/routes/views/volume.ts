@@ -55,7 +55,7 @@ export function volumeDetail(v: DbVolumeView, o: VolumeViewOpts): Record<string,
   if (v.image_metadata) body.volume_image_metadata = v.image_metadata;
   if (o.isAdmin) body.migration_status = null;
   const mv = o.version;
-  if (atLeast(mv, 3, 13)) body.group_id = null;
+  if (atLeast(mv, 3, 13)) body.group_id = v.group_id ?? null;
   if (atLeast(mv, 3, 21) && o.isAdmin) body.provider_id = null;
   if (atLeast(mv, 3, 48)) {
     // Cinder reports these once a volume service has taken the volume.
