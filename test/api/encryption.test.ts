@@ -4,29 +4,17 @@
  * be of an encrypted type (create and retype refuse it).
  */
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import { FakeKeystone } from '../helpers/fakeKeystone';
-import { startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
+import type request from 'supertest';
+import { waitFor } from '../helpers/cairn';
+import { personas } from '../helpers/personas';
 
 const P1 = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa51';
 const P2 = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb52';
-let ks: FakeKeystone;
-let cairn: TestCairn;
-const tok: Record<'admin' | 'member', string> = {} as any;
-
-beforeAll(async () => {
-  ks = await FakeKeystone.start();
-  cairn = await startTestCairn(ks.env());
-  tok.admin = ks.issue({ userId: 'a1', projectId: P1, roles: ['admin', 'member', 'reader'] });
-  tok.member = ks.issue({ userId: 'm2', projectId: P2, roles: ['member', 'reader'] });
+const team = personas({
+  admin: { user: 'a1', project: P1, roles: ['admin', 'member', 'reader'] },
+  member: { user: 'm2', project: P2, roles: ['member', 'reader'] },
 });
-afterAll(async () => { await cairn?.stop(); await ks?.stop(); });
-
-type Who = 'admin' | 'member';
-const call = (who: Who, method: 'get' | 'post' | 'put' | 'delete', p: string, body?: object) => {
-  const req = request(cairn.url)[method](`/v3/${who === 'admin' ? P1 : P2}${p}`).set({ 'X-Auth-Token': tok[who] });
-  return body ? req.send(body) : req;
-};
+const call = team.call;
 const fault = (res: request.Response) => ({ status: res.status, body: res.body });
 const SPECS = { provider: 'LuksEncryptor', key_size: 256, cipher: 'aes-xts-plain64', control_location: 'front-end' };
 const newType = async () => (await call('admin', 'post', '/types', { volume_type: { name: `t-${randomUUID().slice(0, 8)}` } })).body.volume_type.id;

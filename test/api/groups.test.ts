@@ -6,32 +6,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import request from 'supertest';
-import { FakeKeystone } from '../helpers/fakeKeystone';
-import { startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
+import type request from 'supertest';
+import { waitFor } from '../helpers/cairn';
+import { personas, type WhoOf } from '../helpers/personas';
 import { readAt, volumeFile, writeAt } from '../helpers/snapshots';
 
 const P1 = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa41';
 const P2 = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb42';
-let ks: FakeKeystone;
-let cairn: TestCairn;
-const tok: Record<'admin' | 'member' | 'other', string> = {} as any;
+const team = personas({
+  admin: { user: 'a1', project: P1, roles: ['admin', 'member', 'reader'] },
+  member: { user: 'm1', project: P1, roles: ['member', 'reader'] },
+  other: { user: 'o2', project: P2, roles: ['member', 'reader'] },
+}, { mv: '3.20', startTimeoutMs: 60_000 });
 
-beforeAll(async () => {
-  ks = await FakeKeystone.start();
-  cairn = await startTestCairn(ks.env());
-  tok.admin = ks.issue({ userId: 'a1', projectId: P1, roles: ['admin', 'member', 'reader'] });
-  tok.member = ks.issue({ userId: 'm1', projectId: P1, roles: ['member', 'reader'] });
-  tok.other = ks.issue({ userId: 'o2', projectId: P2, roles: ['member', 'reader'] });
-}, 60_000);
-afterAll(async () => { await cairn?.stop(); await ks?.stop(); });
-
-type Who = keyof typeof tok;
-const call = (who: Who, method: 'get' | 'post' | 'put' | 'delete', p: string, body?: object, version = '3.20') => {
-  const req = request(cairn.url)[method](`/v3/${who === 'other' ? P2 : P1}${p}`)
-    .set({ 'X-Auth-Token': tok[who], 'OpenStack-API-Version': `volume ${version}` });
-  return body ? req.send(body) : req;
-};
+type Who = WhoOf<typeof team>;
+const call = team.call;
 const fault = (res: request.Response) => ({ status: res.status, body: res.body });
 const name = (p = 'g') => `${p}-${randomUUID().slice(0, 8)}`;
 
@@ -211,7 +200,7 @@ describe('group snapshots and groups from sources', () => {
   it('a group snapshot snapshots every member (data copied), shows per version, and its delete removes the member snapshots', async () => {
     const g = await group();
     const vol = await memberVolume(g);
-    const file = await volumeFile(cairn.db as any, vol);
+    const file = await volumeFile(team.cairn().db as any, vol);
     writeAt(file, 4096, 'group-data');
     const res = await call('member', 'post', '/group_snapshots', { group_snapshot: { group_id: g.id, name: 'gs1' } }, '3.14');
     expect(res.status).toBe(202);
@@ -221,7 +210,7 @@ describe('group snapshots and groups from sources', () => {
     expect(gs).toEqual({ id: gsId, group_id: g.id, group_type_id: g.gt, status: 'available', created_at: expect.any(String), name: 'gs1', description: null });
     const snaps = (await call('member', 'get', '/snapshots/detail')).body.snapshots.filter((s: any) => s.group_snapshot_id === gsId);
     expect(snaps.map((s: any) => ({ volume_id: s.volume_id, status: s.status }))).toEqual([{ volume_id: vol, status: 'available' }]);
-    const snapRow = await (cairn.db as any)('snapshots').where({ id: snaps[0].id }).first();
+    const snapRow = await (team.cairn().db as any)('snapshots').where({ id: snaps[0].id }).first();
     expect(readAt(snapRow.provider_location, 4096, 10).toString()).toBe('group-data');
     // A member goes only with its group snapshot; the group only without group snapshots.
     expect((await call('member', 'delete', `/snapshots/${snaps[0].id}`)).status).toBe(400);
@@ -253,7 +242,7 @@ describe('group snapshots and groups from sources', () => {
   it('a group from a group snapshot and from a group: one new volume per source with its data; available once they are made', async () => {
     const g = await group();
     const vol = await memberVolume(g);
-    writeAt(await volumeFile(cairn.db as any, vol), 8192, 'source-data');
+    writeAt(await volumeFile(team.cairn().db as any, vol), 8192, 'source-data');
     const gsId = (await call('member', 'post', '/group_snapshots', { group_snapshot: { group_id: g.id } })).body.group_snapshot.id;
     await until('member', `/group_snapshots/${gsId}`, 'group_snapshot', 'available');
     for (const src of [{ group_snapshot_id: gsId }, { source_group_id: g.id }]) {
@@ -264,7 +253,7 @@ describe('group snapshots and groups from sources', () => {
       expect(copy).toMatchObject({ group_type: g.gt, volume_types: [g.vt], ...src });
       const members = (await call('member', 'get', `/volumes/detail?group_id=${copy.id}`)).body.volumes;
       expect(members.map((v: any) => v.status)).toEqual(['available']);
-      expect(readAt(await volumeFile(cairn.db as any, members[0].id), 8192, 11).toString()).toBe('source-data');
+      expect(readAt(await volumeFile(team.cairn().db as any, members[0].id), 8192, 11).toString()).toBe('source-data');
       expect((await call('member', 'post', `/groups/${copy.id}/action`, { delete: { 'delete-volumes': true } })).status).toBe(202);
       await gone('member', `/groups/${copy.id}`);
     }

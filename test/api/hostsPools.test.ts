@@ -2,29 +2,23 @@
  * os-hosts, scheduler-stats/get_pools, capabilities/{host} and os-services
  * filtered by host: what the volume services' heartbeats report, admin only.
  */
-import request from 'supertest';
-import { FakeKeystone } from '../helpers/fakeKeystone';
-import { startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
+import type request from 'supertest';
+import { waitFor } from '../helpers/cairn';
+import { personas, type WhoOf } from '../helpers/personas';
 
 const P1 = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa11';
 const P2 = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb22';
-let ks: FakeKeystone;
-let cairn: TestCairn;
-const tok: Record<'admin' | 'member', string> = {} as any;
-
-beforeAll(async () => {
-  ks = await FakeKeystone.start();
+const team = personas({
+  admin: { user: 'a1', project: P1, roles: ['admin', 'member', 'reader'] },
+  member: { user: 'm2', project: P2, roles: ['member', 'reader'] },
+}, {
   // Two file backends: two volume services on host `testhost`, two pools.
-  cairn = await startTestCairn(ks.env({ CAIRN_BACKENDS: 'file,slow' }));
-  tok.admin = ks.issue({ userId: 'a1', projectId: P1, roles: ['admin', 'member', 'reader'] });
-  tok.member = ks.issue({ userId: 'm2', projectId: P2, roles: ['member', 'reader'] });
+  env: { CAIRN_BACKENDS: 'file,slow' }, mv: '3.70',
 });
-afterAll(async () => { await cairn?.stop(); await ks?.stop(); });
+type Who = WhoOf<typeof team>;
 
-const get = (who: 'admin' | 'member', p: string, mv = '3.70') =>
-  request(cairn.url).get(`/v3/${who === 'admin' ? P1 : P2}${p}`).set({ 'X-Auth-Token': tok[who], 'OpenStack-API-Version': `volume ${mv}` });
-const post = (who: 'admin' | 'member', p: string, body: object) =>
-  request(cairn.url).post(`/v3/${who === 'admin' ? P1 : P2}${p}`).set({ 'X-Auth-Token': tok[who], 'OpenStack-API-Version': 'volume 3.70' }).send(body);
+const get = (who: Who, p: string, mv?: string) => team.call(who, 'get', p, undefined, mv);
+const post = (who: Who, p: string, body: object) => team.call(who, 'post', p, body);
 
 async function availableVolume(who: 'admin' | 'member', body: object = {}): Promise<any> {
   const res = await post(who, '/volumes', { volume: { size: 1, ...body } });
@@ -128,8 +122,7 @@ describe('os-services?host=', () => {
 });
 
 describe('PUT os-services/{action}', () => {
-  const put = (who: 'admin' | 'member', action: string, body: object, mv = '3.0') =>
-    request(cairn.url).put(`/v3/${who === 'admin' ? P1 : P2}/os-services/${action}`).set({ 'X-Auth-Token': tok[who], 'OpenStack-API-Version': `volume ${mv}` }).send(body);
+  const put = (who: Who, action: string, body: object, mv = '3.0') => team.call(who, 'put', `/os-services/${action}`, body, mv);
   const fault = (res: request.Response) => ({ status: res.status, body: res.body });
   const bad = (message: string) => ({ status: 400, body: { badRequest: { code: 400, message } } });
 

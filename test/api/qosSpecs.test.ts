@@ -3,29 +3,16 @@
  * refusals Cinder gives; a member is refused everywhere.
  */
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import { FakeKeystone } from '../helpers/fakeKeystone';
-import { startTestCairn, type TestCairn } from '../helpers/cairn';
+import type request from 'supertest';
+import { personas } from '../helpers/personas';
 
 const P1 = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa31';
 const P2 = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb32';
-let ks: FakeKeystone;
-let cairn: TestCairn;
-const tok: Record<'admin' | 'member', string> = {} as any;
-
-beforeAll(async () => {
-  ks = await FakeKeystone.start();
-  cairn = await startTestCairn(ks.env());
-  tok.admin = ks.issue({ userId: 'a1', projectId: P1, roles: ['admin', 'member', 'reader'] });
-  tok.member = ks.issue({ userId: 'm2', projectId: P2, roles: ['member', 'reader'] });
+const team = personas({
+  admin: { user: 'a1', project: P1, roles: ['admin', 'member', 'reader'] },
+  member: { user: 'm2', project: P2, roles: ['member', 'reader'] },
 });
-afterAll(async () => { await cairn?.stop(); await ks?.stop(); });
-
-type Who = 'admin' | 'member';
-const call = (who: Who, method: 'get' | 'post' | 'put' | 'delete', p: string, body?: object) => {
-  const req = request(cairn.url)[method](`/v3/${who === 'admin' ? P1 : P2}${p}`).set({ 'X-Auth-Token': tok[who] });
-  return body ? req.send(body) : req;
-};
+const call = team.call;
 const fault = (res: request.Response) => ({ status: res.status, body: res.body });
 const name = () => `qos-${randomUUID().slice(0, 8)}`;
 
@@ -46,7 +33,7 @@ describe('qos-specs', () => {
     const q = res.body.qos_specs;
     expect(q).toEqual({ id: expect.any(String), name: n, consumer: 'front-end', specs: { read_iops_sec: '2000' } });
     expect(res.body.links.map((l: any) => l.rel)).toEqual(['self', 'bookmark']);
-    expect(res.body.links[0].href).toBe(`${cairn.url}/v3/${P1}/qos-specs/${q.id}`);
+    expect(res.body.links[0].href).toBe(`${team.cairn().url}/v3/${P1}/qos-specs/${q.id}`);
     expect((await call('admin', 'get', `/qos-specs/${q.id}`)).body.qos_specs).toEqual(q);
     expect((await call('admin', 'get', '/qos-specs')).body.qos_specs).toContainEqual(q);
     expect((await call('admin', 'get', `/qos-specs?name=${n}`)).body.qos_specs).toEqual([q]);

@@ -5,33 +5,21 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import request from 'supertest';
-import { FakeKeystone } from '../helpers/fakeKeystone';
-import { startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
+import type request from 'supertest';
+import { waitFor } from '../helpers/cairn';
+import { personas, type WhoOf } from '../helpers/personas';
 
 const P1 = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa01';
 const P2 = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb02';
-const MV = { 'OpenStack-API-Version': 'volume 3.70' };
-let ks: FakeKeystone;
-let cairn: TestCairn;
-const tok: Record<'member' | 'reader' | 'admin' | 'other', string> = {} as any;
+const team = personas({
+  member: { user: 'm1', project: P1, roles: ['member', 'reader'] },
+  reader: { user: 'r1', project: P1, roles: ['reader'] },
+  admin: { user: 'a1', project: P1, roles: ['admin', 'member', 'reader'] },
+  other: { user: 'o1', project: P2, roles: ['member', 'reader'] },
+}, { mv: '3.70' });
 
-beforeAll(async () => {
-  ks = await FakeKeystone.start();
-  cairn = await startTestCairn(ks.env());
-  tok.member = ks.issue({ userId: 'm1', projectId: P1, roles: ['member', 'reader'] });
-  tok.reader = ks.issue({ userId: 'r1', projectId: P1, roles: ['reader'] });
-  tok.admin = ks.issue({ userId: 'a1', projectId: P1, roles: ['admin', 'member', 'reader'] });
-  tok.other = ks.issue({ userId: 'o1', projectId: P2, roles: ['member', 'reader'] });
-});
-afterAll(async () => { await cairn?.stop(); await ks?.stop(); });
-
-type Who = keyof typeof tok;
-const projectOf = (who: Who) => (who === 'other' ? P2 : P1);
-const call = (who: Who, method: 'get' | 'post' | 'delete', p: string, body?: object) => {
-  const req = request(cairn.url)[method](`/v3/${projectOf(who)}${p}`).set({ ...MV, 'X-Auth-Token': tok[who] });
-  return body ? req.send(body) : req;
-};
+type Who = WhoOf<typeof team>;
+const call = team.call;
 const action = (who: Who, id: string, body: object) => call(who, 'post', `/snapshots/${id}/action`, body);
 const show = async (id: string) => (await call('member', 'get', `/snapshots/${id}`)).body.snapshot;
 
@@ -111,7 +99,7 @@ describe('os-update_snapshot_status', () => {
 describe('os-unmanage', () => {
   it('admin: 202, the snapshot goes (404) and its quota usage with it, its data stays on the backend', async () => {
     const s = await availableSnapshot();
-    const row = await cairn.db('snapshots').where({ id: s.id }).first();
+    const row = await team.cairn().db('snapshots').where({ id: s.id }).first();
     expect(fs.existsSync(row.provider_location)).toBe(true);
     const usage = async () => (await call('member', 'get', `/os-quota-sets/${P1}?usage=True`)).body.quota_set.snapshots.in_use;
     const before = await usage();
@@ -128,7 +116,7 @@ describe('os-unmanage', () => {
     const s = await availableSnapshot();
     expect((await action('admin', s.id, { 'os-unmanage': null })).status).toBe(202);
     await waitFor(async () => (await call('member', 'get', `/snapshots/${s.id}`)).status === 404, 20_000, 'snapshot unmanaged');
-    const task = await cairn.db('tasks').where({ resource_id: s.id, kind: 'snapshot.delete' }).first();
+    const task = await team.cairn().db('tasks').where({ resource_id: s.id, kind: 'snapshot.delete' }).first();
     expect({ state: task.state, unmanageOnly: task.payload.unmanage_only }).toEqual({ state: 'done', unmanageOnly: true });
   });
 

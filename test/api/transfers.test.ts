@@ -5,34 +5,22 @@
  * volume-transfers (3.55+).
  */
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
-import { FakeKeystone } from '../helpers/fakeKeystone';
-import { startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
+import { waitFor } from '../helpers/cairn';
+import { personas, type WhoOf } from '../helpers/personas';
 
 const PA = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa41';
 const PB = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb42';
-let ks: FakeKeystone;
-let cairn: TestCairn;
-const tok: Record<'a' | 'b' | 'bReader' | 'admin', string> = {} as any;
-const project = { a: PA, b: PB, bReader: PB, admin: 'cccccccccccccccccccccccccccccc43' };
+const team = personas({
+  a: { user: 'ua', project: PA, roles: ['member', 'reader'] },
+  b: { user: 'ub', project: PB, roles: ['member', 'reader'] },
+  bReader: { user: 'ub-r', project: PB, roles: ['reader'] },
+  admin: { user: 'adm', project: 'cccccccccccccccccccccccccccccc43', roles: ['admin', 'member', 'reader'] },
+}, { mv: '3.0' });
 
-beforeAll(async () => {
-  ks = await FakeKeystone.start();
-  cairn = await startTestCairn(ks.env());
-  tok.a = ks.issue({ userId: 'ua', projectId: PA, roles: ['member', 'reader'] });
-  tok.b = ks.issue({ userId: 'ub', projectId: PB, roles: ['member', 'reader'] });
-  tok.bReader = ks.issue({ userId: 'ub-r', projectId: PB, roles: ['reader'] });
-  tok.admin = ks.issue({ userId: 'adm', projectId: project.admin, roles: ['admin', 'member', 'reader'] });
-});
-afterAll(async () => { await cairn?.stop(); await ks?.stop(); });
-
-type Who = keyof typeof tok;
-const call = (who: Who, method: 'get' | 'post' | 'put' | 'delete', p: string, body?: object, mv = '3.0') => {
-  const req = request(cairn.url)[method](`/v3/${project[who]}${p}`).set({ 'X-Auth-Token': tok[who], 'OpenStack-API-Version': `volume ${mv}` });
-  return body ? req.send(body) : req;
-};
+type Who = WhoOf<typeof team>;
+const call = team.call;
 const volumeOf = async (who: Who, id: string) => (await call(who, 'get', `/volumes/${id}`)).body.volume;
-const usage = async (p: string) => (await request(cairn.url).get(`/v3/${project.admin}/os-quota-sets/${p}?usage=True`).set({ 'X-Auth-Token': tok.admin })).body.quota_set;
+const usage = async (p: string) => (await call('admin', 'get', `/os-quota-sets/${p}?usage=True`, undefined, null)).body.quota_set;
 
 async function availableVolume(size = 1): Promise<any> {
   const res = await call('a', 'post', '/volumes', { volume: { size } });
@@ -54,14 +42,14 @@ describe('os-volume-transfer', () => {
     const t = res.body.transfer;
     expect(Object.keys(t).sort()).toEqual(['auth_key', 'created_at', 'id', 'links', 'name', 'volume_id']);
     expect(t).toMatchObject({ name: 't1', volume_id: v.id, auth_key: expect.stringMatching(/^[0-9a-f]{16}$/) });
-    expect(t.links[0].href).toBe(`${cairn.url}/v3/${PA}/os-volume-transfer/${t.id}`);
+    expect(t.links[0].href).toBe(`${team.cairn().url}/v3/${PA}/os-volume-transfer/${t.id}`);
     expect((await volumeOf('a', v.id)).status).toBe('awaiting-transfer');
     const shown = (await call('a', 'get', `/os-volume-transfer/${t.id}`)).body.transfer;
     expect(Object.keys(shown).sort()).toEqual(['created_at', 'id', 'links', 'name', 'volume_id']);
     expect((await call('a', 'get', '/os-volume-transfer')).body.transfers).toContainEqual({ id: t.id, name: 't1', volume_id: v.id, links: t.links });
     expect((await call('a', 'get', '/os-volume-transfer/detail')).body.transfers).toContainEqual(shown);
     // The auth key is never stored: only a salted hash.
-    const row = await cairn.db('transfers').where({ id: t.id }).first();
+    const row = await team.cairn().db('transfers').where({ id: t.id }).first();
     expect(JSON.stringify(row)).not.toContain(t.auth_key);
     // Another project neither sees nor cancels it; the volume cannot be deleted or offered twice meanwhile.
     expect((await call('b', 'get', `/os-volume-transfer/${t.id}`)).status).toBe(404);
@@ -109,19 +97,19 @@ describe('os-volume-transfer', () => {
     const v = await availableVolume(3);
     const t = (await call('a', 'post', '/os-volume-transfer', { transfer: { volume_id: v.id } })).body.transfer;
     const limit = (await usage(PB)).gigabytes.in_use + 2;
-    expect((await request(cairn.url).put(`/v3/${project.admin}/os-quota-sets/${PB}`).set({ 'X-Auth-Token': tok.admin }).send({ quota_set: { gigabytes: limit } })).status).toBe(200);
+    expect((await call('admin', 'put', `/os-quota-sets/${PB}`, { quota_set: { gigabytes: limit } }, null)).status).toBe(200);
     const res = await call('b', 'post', `/os-volume-transfer/${t.id}/accept`, { accept: { auth_key: t.auth_key } });
     expect(res.status).toBe(413);
     expect(res.body.overLimit.message).toMatch(/^VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota\./);
     expect((await volumeOf('a', v.id)).status).toBe('awaiting-transfer');
     expect((await call('a', 'get', `/os-volume-transfer/${t.id}`)).status).toBe(200);
-    await request(cairn.url).put(`/v3/${project.admin}/os-quota-sets/${PB}`).set({ 'X-Auth-Token': tok.admin }).send({ quota_set: { gigabytes: -1 } });
+    await call('admin', 'put', `/os-quota-sets/${PB}`, { quota_set: { gigabytes: -1 } }, null);
   });
 
   it('a volume with a snapshot that is not available is refused; an unknown volume is 404', async () => {
     const v = await availableVolume();
     const s = await availableSnapshot(v.id);
-    await request(cairn.url).post(`/v3/${project.admin}/snapshots/${s.id}/action`).set({ 'X-Auth-Token': tok.admin }).send({ 'os-reset_status': { status: 'error' } });
+    await call('admin', 'post', `/snapshots/${s.id}/action`, { 'os-reset_status': { status: 'error' } }, null);
     const res = await call('a', 'post', '/os-volume-transfer', { transfer: { volume_id: v.id } });
     expect(res.status).toBe(400);
     expect((await volumeOf('a', v.id)).status).toBe('available');

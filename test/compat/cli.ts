@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { poll as sharedPoll, PollAbort } from '../helpers/poll';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CAIRN_JS = path.join(ROOT, 'dist/src/cli/cairn.js');
@@ -21,26 +22,12 @@ const CLI_PATH = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'].join(':');
 export const HOSTNAME = 'compat';
 
 /** Thrown from a `poll` callback to stop at once: the awaited state can no longer come. */
-export class PollAbort extends Error {}
+export { PollAbort };
 
-/** Polls `fn` until it returns something truthy; thrown errors count as "not yet" unless PollAbort. */
-export async function poll<T>(what: string, fn: () => Promise<T | undefined | null | false>,
+/** test/helpers/poll.ts's `poll`, every 100 ms unless told (a CLI call is slow anyway). */
+export function poll<T>(what: string, fn: () => Promise<T | undefined | null | false>,
   opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      if (err instanceof PollAbort) throw err;
-      lastErr = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${lastErr instanceof Error ? ` (last error: ${lastErr.message})` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
-  }
+  return sharedPoll(what, fn, { ...opts, intervalMs: opts.intervalMs ?? 100 });
 }
 
 function freePort(): Promise<number> {

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { deleteTopology } from '../../src/workers/amqpTransport';
+import { poll, PollAbort } from '../helpers/poll';
 
 export const PG_ADMIN_URL = process.env.CAIRN_IT_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const AMQP_URL = process.env.CAIRN_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -25,32 +26,7 @@ const CAIRN_JS = path.join(ROOT, 'dist/src/cli/cairn.js');
 const MANAGE_JS = path.join(ROOT, 'dist/src/cli/manage.js');
 const BACKENDS = ['file'];
 
-/** Thrown from a `poll` callback to stop at once: the awaited state can no longer come (e.g. status `error`). */
-export class PollAbort extends Error {}
-
-/**
- * Polls `fn` until it returns something truthy; other errors count as "not yet"
- * (a process still starting). On timeout or abort the error carries `diag()`, e.g. child output.
- */
-export async function poll<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  opts: { timeoutMs?: number; intervalMs?: number; diag?: () => string } = {}): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      if (err instanceof PollAbort) throw new Error(`${err.message}${opts.diag ? `\n${opts.diag()}` : ''}`);
-      lastErr = err;
-    }
-    if (Date.now() > deadline) {
-      const why = lastErr instanceof Error ? ` (last error: ${lastErr.message})` : '';
-      throw new Error(`timed out waiting for ${what}${why}${opts.diag ? `\n${opts.diag()}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
-  }
-}
+export { poll, PollAbort };
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
