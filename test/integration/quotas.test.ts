@@ -67,34 +67,46 @@ test('a random mix of creates, extends, snapshots and deletes, with the worker S
     if (status === 202) accepted[kind] = (accepted[kind] ?? 0) + 1;
     return status;
   }));
+  const fire = (kind: string): Promise<number> | undefined => {
+    if (kind === 'create') {
+      return http.post('/volumes', { volume: { size: 1 + Math.floor(rnd() * 2) } }).then((res) => {
+        if (res.status === 202) volumes.push(res.body.volume.id);
+        return res.status;
+      });
+    } else if (kind === 'delete' && volumes.length) {
+      const id = volumes.splice(Math.floor(rnd() * volumes.length), 1)[0]!;
+      return http.delete(`/volumes/${id}`).then((res) => res.status);
+    } else if (kind === 'extend' && volumes.length) {
+      const id = pick(volumes);
+      return http.get(`/volumes/${id}`).then((v) => v.status === 200
+        ? http.post(`/volumes/${id}/action`, { 'os-extend': { new_size: v.body.volume.size + 1 } }).then((res) => res.status)
+        : v.status);
+    } else if (kind === 'snapshot' && volumes.length) {
+      return http.post('/snapshots', { snapshot: { volume_id: pick(volumes), force: true } }).then((res) => {
+        if (res.status === 202) snapshots.push(res.body.snapshot.id);
+        return res.status;
+      });
+    } else if (kind === 'unsnapshot' && snapshots.length) {
+      const id = snapshots.splice(Math.floor(rnd() * snapshots.length), 1)[0]!;
+      return http.delete(`/snapshots/${id}`).then((res) => res.status);
+    }
+    return undefined;
+  };
+  // One of each kind first, one at a time in a random order, while the quota still has room: the 150 that
+  // follow race each other for it, and whichever kind comes last may meet only refusals.
+  const firsts = ['create', 'delete', 'extend', 'snapshot'].map((k) => [rnd(), k] as const).sort((x, y) => x[0] - y[0]).map(([, k]) => k);
+  for (const kind of firsts) {
+    track(kind, fire(kind)!);
+    await ops[ops.length - 1];
+  }
   for (let i = 0; i < 150; i++) {
     if (i === 50) await worker.kill('SIGKILL');
     if (i === 100) worker = await suite.startWorker();
     const r = rnd();
     const kind = r < 0.3 ? 'create' : r < 0.45 ? 'delete' : r < 0.65 ? 'extend' : r < 0.85 ? 'snapshot' : 'unsnapshot';
     kinds[kind] = (kinds[kind] ?? 0) + 1;
-    if (kind === 'create') {
-      track(kind, http.post('/volumes', { volume: { size: 1 + Math.floor(rnd() * 2) } }).then((res) => {
-        if (res.status === 202) volumes.push(res.body.volume.id);
-        return res.status;
-      }));
-    } else if (kind === 'delete' && volumes.length) {
-      const id = volumes.splice(Math.floor(rnd() * volumes.length), 1)[0]!;
-      track(kind, http.delete(`/volumes/${id}`).then((res) => res.status));
-    } else if (kind === 'extend' && volumes.length) {
-      const id = pick(volumes);
-      track(kind, http.get(`/volumes/${id}`).then((v) => v.status === 200
-        ? http.post(`/volumes/${id}/action`, { 'os-extend': { new_size: v.body.volume.size + 1 } }).then((res) => res.status)
-        : v.status));
-    } else if (kind === 'snapshot' && volumes.length) {
-      track(kind, http.post('/snapshots', { snapshot: { volume_id: pick(volumes), force: true } }).then((res) => {
-        if (res.status === 202) snapshots.push(res.body.snapshot.id);
-        return res.status;
-      }));
-    } else if (kind === 'unsnapshot' && snapshots.length) {
-      const id = snapshots.splice(Math.floor(rnd() * snapshots.length), 1)[0]!;
-      track(kind, http.delete(`/snapshots/${id}`).then((res) => res.status));
-    }
+    const op = fire(kind);
+    if (op) track(kind, op);
   }
   const statuses = await Promise.all(ops);
   // 400: a volume or snapshot not in a status the operation takes; 404: deleted meanwhile; 413: over quota.
