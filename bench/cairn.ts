@@ -1,9 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
 /** The built CLI, next to this file's build output (dist/bench → dist/src/cli). */
 export const CAIRN_CLI = path.join(__dirname, '..', 'src', 'cli', 'cairn.js');
+
+/**
+ * The node options `bin/cairn` (and so `npm start`) runs cairn with, from its
+ * `#!/usr/bin/env -S node …` line: the benchmark measures cairn as launched.
+ */
+export function launcherNodeFlags(bin = path.join(__dirname, '..', '..', 'bin', 'cairn')): string[] {
+  const first = fs.readFileSync(bin, 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\S*env\s+-S\s+node\s+(.*)$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/) : [];
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -27,7 +38,7 @@ export class CairnProcess {
   private exitCode: number | null | undefined;
 
   constructor(readonly name: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []) {
-    this.child = spawn(process.execPath, [...nodeArgs, CAIRN_CLI, ...args], {
+    this.child = spawn(process.execPath, [...launcherNodeFlags(), ...nodeArgs, CAIRN_CLI, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -28,6 +28,31 @@ export function readCpuMs(pid: number): number | undefined {
 /** USER_HZ: 100 on every Linux this runs on. */
 const CLOCK_TICKS = 100;
 
+/** A process's children, from /proc/<pid>/task/<tid>/children (empty once it is gone). */
+function childrenOf(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const tid of tasks) {
+    try {
+      out.push(...fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+    } catch { /* the thread ended meanwhile */ }
+  }
+  return out;
+}
+
+/** VmRSS of a process and all its descendants, in KiB (cairn runs initdb in a child on a new data dir). */
+export function readTreeRssKib(pid: number): number {
+  let sum = 0;
+  // A process that has exited but not been reaped has no VmRSS (NaN): it holds no memory.
+  for (const p of [pid, ...childrenOf(pid)]) sum += p === pid ? readMemory(p)?.rssKib || 0 : readTreeRssKib(p);
+  return sum;
+}
+
 /**
  * Samples a process's resident memory every `intervalMs` (100 ms by default).
  * `phase()` starts a new window; `peakSince()` gives the highest VmRSS sampled
@@ -38,8 +63,10 @@ export class RssSampler {
   private windowPeak = 0;
   private lastHwm = 0;
   private lastRss = 0;
+  private treePeakKib = 0;
 
-  constructor(readonly pid: number, private readonly intervalMs = 100) {}
+  /** `tree`: also sample the RSS of the process with its descendants (`treePeak()`). */
+  constructor(readonly pid: number, private readonly intervalMs = 100, private readonly tree = false) {}
 
   start(): this {
     this.sample();
@@ -54,6 +81,7 @@ export class RssSampler {
   }
 
   private sample(): void {
+    if (this.tree) this.treePeakKib = Math.max(this.treePeakKib, readTreeRssKib(this.pid));
     const m = readMemory(this.pid);
     if (!m) return;
     this.lastRss = m.rssKib;
@@ -79,6 +107,12 @@ export class RssSampler {
   peakSince(): number {
     this.sample();
     return this.windowPeak;
+  }
+
+  /** Highest RSS of the process and its descendants together, as sampled (KiB; only with `tree`). */
+  treePeak(): number {
+    this.sample();
+    return this.treePeakKib;
   }
 
   /** Kernel high-water mark of the process's RSS over its whole life (KiB). */

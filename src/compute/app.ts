@@ -13,6 +13,7 @@ import { ComputeLinks, type ComputeRequest, type ComputeRouteTable } from '../ro
 import { cinderValidationMessage } from '../routes/validationMessage';
 import { parseJsonBody, requestContext } from '../routes/http';
 import { checkVersionedProperties } from './versionGate';
+import { freezeRouting } from '../routes/openapiRouting';
 
 const SPEC = ['..', '..', 'api-spec', 'compute.yaml'];
 // From src/ under jest, from dist/src/ when built.
@@ -92,8 +93,7 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
     notImplemented: async () => { throw new ApiError(501, 'notImplemented', 'The requested function is not supported.'); },
   });
   api.init();
-  const operations = api.router.getOperations();
-  api.router.getOperations = () => operations;
+  freezeRouting(api); // the routing work done once (src/routes/openapiRouting.ts)
 
   const router = express.Router({ strict: true });
   router.use(express.raw({ type: () => true, limit: '1mb' }), async (req: Request, res: Response, next) => {

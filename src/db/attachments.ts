@@ -44,13 +44,6 @@ export async function ofVolume(conn: Conn, volumeId: string): Promise<DbAttachme
   return conn<DbAttachmentRow>('volume_attachments').where('volume_id', volumeId).orderBy('created_at');
 }
 
-/** Attachments of many volumes in one query (for list pages), in a given set of statuses. */
-export async function ofVolumes(conn: Conn, volumeIds: readonly string[], statuses: readonly string[]): Promise<DbAttachmentRow[]> {
-  if (volumeIds.length === 0) return [];
-  return conn<DbAttachmentRow>('volume_attachments').whereIn('volume_id', volumeIds as string[])
-    .whereIn('attach_status', statuses as string[]).orderBy('created_at');
-}
-
 export async function list(conn: Conn, f: AttachmentFilters, limit: number, markerId?: string): Promise<DbAttachmentRow[]> {
   const q = conn<DbAttachmentRow>('volume_attachments');
   if (f.projectId !== undefined) q.where('project_id', f.projectId);

@@ -3,6 +3,8 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type { Config } from '../config';
 import { migrations } from '../../migrations';
+import { PgliteStatements } from './pgliteStatements';
+import { hasDatabase, initdbInChild } from './pgliteInitdb';
 
 export type Db = Knex;
 export type Tx = Knex.Transaction;
@@ -21,6 +23,8 @@ export function openDb(config: Pick<Config, 'databaseUrl' | 'dataDir'>, poolMax 
   }
   const dir = path.join(config.dataDir, 'pglite');
   fs.mkdirSync(dir, { recursive: true });
+  // A new data dir: initdb in a child process, which takes its memory with it (src/db/pgliteInitdb.ts).
+  if (!hasDatabase(dir)) initdbInChild(dir);
   return openPglite(dir);
 }
 
@@ -33,7 +37,32 @@ export function openPglite(dir?: string): Db {
   // initdb sizes shared_buffers for a server (160 MB here), and PGlite keeps it in the process's own
   // memory; a one-connection database of cairn's size is served as fast from a fraction of it.
   const pglite = new PGlite(dir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] });
-  return knexFactory({ client: ClientPGLite, connection: { pglite } } as Knex.Config);
+  return knexFactory({ client: withPreparedStatements(ClientPGLite), connection: { pglite } } as unknown as Knex.Config);
+}
+
+type KnexQueryObject = { sql: string; bindings?: unknown[]; options?: unknown; response?: unknown };
+type PgliteClientClass = new (config: Knex.Config) => { _query(connection: PGliteInstance, obj: KnexQueryObject): Promise<KnexQueryObject> };
+type PGliteInstance = import('@electric-sql/pglite').PGlite;
+
+/** knex-pglite's client, its queries run through prepared statements (src/db/pgliteStatements.ts). */
+function withPreparedStatements(Base: PgliteClientClass): PgliteClientClass {
+  const statements = new WeakMap<PGliteInstance, PgliteStatements>();
+  return class extends Base {
+    override async _query(connection: PGliteInstance, obj: KnexQueryObject): Promise<KnexQueryObject> {
+      let cache = statements.get(connection);
+      if (!cache) statements.set(connection, (cache = new PgliteStatements(connection)));
+      switch (PgliteStatements.route(obj.sql, obj.options)) {
+        case 'prepared':
+          obj.response = await cache.query(obj.sql, obj.bindings ?? []);
+          return obj;
+        case 'schema':
+          await cache.forgetAll();
+          return super._query(connection, obj);
+        default:
+          return super._query(connection, obj);
+      }
+    }
+  };
 }
 
 const PGLITE_SHARED_BUFFERS = '16MB';

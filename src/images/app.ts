@@ -11,6 +11,7 @@ import type { Authenticator } from '../routes/auth';
 import type { ImageReply, ImageRequest, ImageRouteTable } from '../routes/images';
 import { GlanceError, renderGlanceError } from './errors';
 import { glanceVersions } from './view';
+import { freezeRouting } from '../routes/openapiRouting';
 
 const SPEC = ['..', '..', 'api-spec', 'image.yaml'];
 // From src/ under jest, from dist/src/ when built.
@@ -49,8 +50,7 @@ export function imageRouter(deps: ImageAppDeps): express.Router {
     notImplemented: async () => { throw new GlanceError(501, 'The requested function is not supported.'); },
   });
   api.init();
-  const operations = api.router.getOperations();
-  api.router.getOperations = () => operations;
+  freezeRouting(api); // the routing work done once (src/routes/openapiRouting.ts)
 
   const router = express.Router({ strict: true });
   const jsonBody = express.raw({ type: () => true, limit: '1mb' });

@@ -1,6 +1,7 @@
 import OpenAPIBackend, { type Document } from 'openapi-backend';
 import { loadOpenApi } from '../../src/app';
 import { loadComputeApi } from '../../src/compute/app';
+import { loadImageApi } from '../../src/images/app';
 import { freezeRouting } from '../../src/routes/openapiRouting';
 
 /** What a router answers for one request: the operation's id, or the error it throws. */
@@ -31,7 +32,7 @@ function probes(doc: Document): string[] {
 }
 
 describe('freezeRouting: openapi-backend routing, compiled once', () => {
-  for (const [name, doc] of [['volume API', loadOpenApi()], ['compute API', loadComputeApi()]] as const) {
+  for (const [name, doc] of [['volume API', loadOpenApi()], ['compute API', loadComputeApi()], ['image API', loadImageApi()]] as const) {
     it(`routes every probe of the ${name} as openapi-backend's own router does (operation, 404 or 405)`, () => {
       const plain = backend(doc);
       const frozen = backend(doc);
@@ -49,6 +50,30 @@ describe('freezeRouting: openapi-backend routing, compiled once', () => {
       expect([...seen].sort()).toEqual(['404', '405', 'operation']);
     });
   }
+
+  it('prefers the template with more literal characters, and falls back to a less specific one for other methods', () => {
+    const op = (operationId: string) => ({ operationId, responses: { 200: { description: 'ok' } } });
+    const doc = {
+      openapi: '3.1.0', info: { title: 't', version: '1' },
+      paths: {
+        '/files/{name}': { get: op('getFile'), delete: op('deleteFile') },
+        '/files/{name}.json': { get: op('getJson') },
+        '/files/{a}/{b}': { put: op('putPair') },
+        '/files/{a}/raw': { get: op('getRaw') },
+      },
+    } as unknown as Document;
+    const plain = backend(doc);
+    const frozen = backend(doc);
+    freezeRouting(frozen);
+    const cases: Array<[string, string, string]> = [
+      ['get', '/files/a.json', 'getJson'], ['delete', '/files/a.json', 'deleteFile'], ['get', '/files/a', 'getFile'],
+      ['get', '/files/a/raw', 'getRaw'], ['put', '/files/a/raw', 'putPair'], ['post', '/files/a', '405'], ['get', '/nope', '404'],
+    ];
+    for (const [method, path, expected] of cases) {
+      expect(outcome(frozen, method, path).slice(0, expected.length)).toBe(expected);
+      expect(outcome(frozen, method, path)).toBe(outcome(plain, method, path));
+    }
+  });
 
   it('compiles no RegExp per request', () => {
     const api = backend(loadOpenApi());
