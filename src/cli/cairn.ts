@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config';
 import { makeLogger, startRuntime, type RuntimeRoles } from '../runtime';
+import { isApiChild, superviseApiProcesses } from './apiProcesses';
 
 /** `cairn all-in-one | api | worker --backend NAME`: one entry point, three roles. */
 async function run(roles: (backends: string[]) => RuntimeRoles, name: string): Promise<void> {
@@ -24,7 +25,16 @@ const program = new Command('cairn').description('OpenStack-compatible block sto
 program.command('all-in-one').description('API, relay, sweeper and every backend worker in one process (npm start)')
   .action(() => run((all) => ({ api: true, workerBackends: all, migrate: true }), 'all-in-one'));
 program.command('api').description('the HTTP API with the task relay and sweeper')
-  .action(() => run(() => ({ api: true, workerBackends: [], migrate: true }), 'api'));
+  .option('--processes <n>', 'API processes sharing the port (PostgreSQL only)', '1')
+  .action((opts: { processes: string }) => {
+    const n = Number(opts.processes);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--processes must be a whole number from 1, got ${opts.processes}`);
+    if (n > 1 && !isApiChild()) {
+      const config = loadConfig();
+      return superviseApiProcesses(config, n, makeLogger(config, 'cairn-api'));
+    }
+    return run(() => ({ api: true, workerBackends: [], migrate: !isApiChild() }), 'api');
+  });
 program.command('worker').description("a backend's task worker")
   .option('--backend <name...>', 'backends to serve (default: all configured)')
   .action((opts: { backend?: string[] }) => run((all) => ({ api: false, workerBackends: opts.backend ?? all, migrate: false }), 'worker'));

@@ -99,6 +99,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Listen on this port (e.g. to restart an API where it was). */
   port?: number;
+  /** Further arguments of the command (e.g. `--processes 2`). */
+  args?: string[];
 }
 
 export interface HttpResult { status: number; body: any; headers: Headers }
@@ -177,7 +179,7 @@ export class Suite {
   /** `cairn api` (migrates the database at start), ready once `GET /` answers 300. */
   async startApi(opts: StartOptions = {}): Promise<CairnProcess> {
     const port = opts.port ?? await freePort();
-    const api = this.spawn(`cairn api :${port}`, ['api'], this.env({ PORT: String(port), ...opts.env }), port);
+    const api = this.spawn(`cairn api :${port}`, ['api', ...opts.args ?? []], this.env({ PORT: String(port), ...opts.env }), port);
     await poll('the API to answer GET / with 300', async () => {
       api.assertRunning();
       const res = await fetch(`${api.url}/`, { headers: { Connection: 'close' } }).catch(() => undefined);
