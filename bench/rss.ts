@@ -25,6 +25,22 @@ export function readCpuMs(pid: number): number | undefined {
   return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
 }
 
+/**
+ * CPU time of a process and its live descendants (`cairn api --processes N`
+ * serves from children), plus what its reaped children used (cutime, cstime).
+ */
+export function readTreeCpuMs(pid: number): number | undefined {
+  const own = readCpuMs(pid);
+  if (own === undefined) return undefined;
+  let reaped = 0;
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    reaped = ((Number(rest[13]) + Number(rest[14])) * 1000) / CLOCK_TICKS;
+  } catch { /* gone meanwhile */ }
+  return own + reaped + childrenOf(pid).reduce((sum, c) => sum + (readTreeCpuMs(c) ?? 0), 0);
+}
+
 /** USER_HZ: 100 on every Linux this runs on. */
 const CLOCK_TICKS = 100;
 
@@ -66,7 +82,8 @@ export class RssSampler {
   private treePeakKib = 0;
 
   /** `tree`: also sample the RSS of the process with its descendants (`treePeak()`). */
-  constructor(readonly pid: number, private readonly intervalMs = 100, private readonly tree = false) {}
+  /** `sumTree`: every figure is the process with its descendants together (`cairn api --processes N`). */
+  constructor(readonly pid: number, private readonly intervalMs = 100, private readonly tree = false, private readonly sumTree = false) {}
 
   start(): this {
     this.sample();
@@ -82,6 +99,15 @@ export class RssSampler {
 
   private sample(): void {
     if (this.tree) this.treePeakKib = Math.max(this.treePeakKib, readTreeRssKib(this.pid));
+    if (this.sumTree) {
+      // Several processes serve together: their RSS is one figure, and its peak the high-water mark.
+      const kib = readTreeRssKib(this.pid);
+      if (!kib) return;
+      this.lastRss = kib;
+      this.lastHwm = Math.max(this.lastHwm, kib);
+      this.windowPeak = Math.max(this.windowPeak, kib);
+      return;
+    }
     const m = readMemory(this.pid);
     if (!m) return;
     this.lastRss = m.rssKib;

@@ -19,7 +19,7 @@
  * BENCH_CREATES (50), BENCH_LOAD_CONCURRENCY (32), BENCH_API_CREATES (2000), BENCH_PG_LOAD (sql|api),
  * BENCH_MODES (embedded,distributed), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres,
  * the server to create the database on), BENCH_AMQP_URL (amqp://guest:guest@127.0.0.1:5672),
- * BENCH_CPU_PROF=<dir> (run cairn with --cpu-prof into <dir>, with phases.json to slice the profiles).
+ * BENCH_API_PROCESSES (1: `cairn api --processes N` in the distributed mode), BENCH_CPU_PROF=<dir> (run cairn with --cpu-prof into <dir>, with phases.json to slice the profiles).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -31,7 +31,7 @@ import { Client as PgClient } from 'pg';
 import { deleteTopology } from '../src/workers/amqpTransport';
 import { CairnProcess, children, freePort, waitForHttp } from './cairn';
 import { Client, pool, runLoad, type LoadResult } from './http';
-import { readCpuMs, RssSampler } from './rss';
+import { readTreeCpuMs, RssSampler } from './rss';
 import { median, mib, ms, percentile, seconds } from './stats';
 import { seedVolumes } from './seed';
 import { volumeBodies, type VolumeCreateBody } from './volumes';
@@ -49,6 +49,9 @@ function intEnv(name: string, dflt: number): number {
 
 const VOLUMES = intEnv('BENCH_VOLUMES', 10_000);
 const SECONDS = intEnv('BENCH_SECONDS', 10);
+/** Distributed mode: `cairn api --processes N` (its CPU and RSS are then the N processes' and the supervisor's together). */
+const API_PROCESSES = intEnv('BENCH_API_PROCESSES', 1);
+const API_LABEL = API_PROCESSES > 1 ? `cairn api (${API_PROCESSES} processes)` : 'cairn api';
 const WARMUP_SECONDS = intEnv('BENCH_WARMUP_SECONDS', 2);
 const CONNECTIONS = intEnv('BENCH_CONNECTIONS', 32);
 const CREATES = intEnv('BENCH_CREATES', 50);
@@ -166,9 +169,9 @@ async function measure(mode: string, origin: string, procs: CairnProcess[], labe
     'openstack-api-version': 'volume 3.70',
     accept: 'application/json',
   }, Math.max(CONNECTIONS, LOAD_CONCURRENCY) + 4);
-  const measured: Measured[] = procs.map((p, i) => ({ label: labels[i]!, sampler: new RssSampler(p.pid).start() }));
+  const measured: Measured[] = procs.map((p, i) => ({ label: labels[i]!, sampler: new RssSampler(p.pid, 100, false, labels[i] === API_LABEL && API_PROCESSES > 1).start() }));
   const alive = () => procs.forEach((p) => p.assertAlive());
-  const cpuMs = () => procs.reduce((sum, p) => sum + (readCpuMs(p.pid) ?? 0), 0);
+  const cpuMs = () => procs.reduce((sum, p) => sum + (readTreeCpuMs(p.pid) ?? 0), 0);
   try {
     // Cinder's default quota is 10 volumes and 1000 GiB a project; lift it for the bench project
     // (-1: unlimited, which also spares every create the usage sum). A cairn without quotas answers 404.
@@ -378,7 +381,7 @@ async function distributed(): Promise<ModeResult> {
   const dataDir = makeTempDir('cairn-bench-');
   const port = await freePort();
   const env = cairnEnv(dataDir, { DATABASE_URL: dbUrl.toString(), AMQP_URL, CAIRN_AMQP_PREFIX: prefix, PORT: String(port) });
-  const api = spawnCairn('api', ['api'], env);
+  const api = spawnCairn('api', ['api', '--processes', String(API_PROCESSES)], env);
   const origin = `http://127.0.0.1:${port}`;
   await waitForHttp(api, origin); // migrations are done once it answers
   const worker = spawnCairn('worker', ['worker', '--backend', 'file'], env);
@@ -394,7 +397,7 @@ async function distributed(): Promise<ModeResult> {
   const seeder: Seeder = (bodies, model) => seedVolumes(dbUrl.toString(), bodies, {
     projectId: PROJECT, userId: USER, host: model.host, backend: 'file', volumeDir: path.join(dataDir, 'volumes', 'file'),
   });
-  const result = await measure(label, origin, [api, worker], ['cairn api', 'cairn worker'],
+  const result = await measure(label, origin, [api, worker], [API_LABEL, 'cairn worker'],
     process.env.BENCH_PG_LOAD === 'api' ? undefined : seeder);
   await worker.stop();
   await api.stop();
