@@ -68,6 +68,14 @@ const releaseLock = () => {
 
 acquireLock();
 process.once('exit', releaseLock);
+/** Whether the kit's Keystone (its saved uwsgi pid) is running: one this suite starts, it also stops. */
+function keystoneRunning(): boolean {
+  try {
+    process.kill(Number(fs.readFileSync(path.join(STATE, 'keystone', 'keystone.pid'), 'utf8').trim()), 0);
+    return true;
+  } catch { return false; }
+}
+const startedHere = !keystoneRunning();
 const unavailable = keystoneUp('http://127.0.0.1:8776');
 if (unavailable) {
   console.warn(`SKIPPED test/compat/keystone.test.ts: no Keystone: ${unavailable}`);
@@ -141,8 +149,9 @@ suite('openstack and cinder CLIs with Keystone password auth through the catalog
       await new Promise((r) => { child!.once('exit', r); setTimeout(r, 10_000).unref(); });
     }
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-    // Leave the catalog where the kit's default says cairn is.
+    // Leave the catalog where the kit's default says cairn is, and no Keystone this suite started.
     keystoneUp('http://127.0.0.1:8776');
+    if (startedHere) spawnSync(path.join(KIT, 'keystone-down.sh'), [], { env: { PATH: SYS_PATH, STATE_DIR: STATE }, encoding: 'utf8', timeout: 60_000 });
     releaseLock();
   }, 120_000);
 
