@@ -291,6 +291,9 @@ export const SERVER_ROOT_CHANGEABLE: readonly ServerVmState[] = [SV.stopped];
 /** vm_states a server may be deleted from (Nova deletes from any; `deleted` is gone already). */
 export const SERVER_DELETABLE: readonly ServerVmState[] = [SV.building, SV.active, SV.stopped, SV.error];
 
+/** `os-hosts` service-status (Cinder's `contrib/hosts.py`): a view of the heartbeat, not a resource's status. */
+export const HostServiceStatus = { available: 'available', unavailable: 'unavailable' } as const;
+
 // --- volume swap and reconcile (the compute side's volume surface) -------------------
 
 /**

@@ -1,4 +1,5 @@
 import { isoCinder } from '../db/time';
+import { HostServiceStatus } from '../domain/status';
 import { updateService, type HostService } from '../services/hosts';
 import { one } from '../services/listQuery';
 import { ok, type RouteTable } from './http';
@@ -9,7 +10,7 @@ export function hostRoutes(hosts: HostService): RouteTable {
     listHosts: async (r) => ok({
       hosts: (await hosts.list(r.ctx, one(r.query.zone))).map((s) => ({
         host_name: s.host, service: s.binary, zone: s.zone,
-        'service-status': s.up ? 'available' : 'unavailable', 'service-state': s.disabled ? 'disabled' : 'enabled',
+        'service-status': s.up ? HostServiceStatus.available : HostServiceStatus.unavailable, 'service-state': s.disabled ? 'disabled' : 'enabled',
         'last-update': isoCinder(s.heartbeat_at),
       })),
     }),

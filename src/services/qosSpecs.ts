@@ -14,6 +14,14 @@ const POLICY = 'volume_extension:qos_specs_manage';
 const qosNotFound = (id: string) => notFound(`No such QoS spec ${id}.`);
 const typeNotFound = (id: string) => notFound(`Volume type ${id} could not be found.`);
 
+/** Locks the volume type, then the specs, in that order (as every association change does); 404 for either missing. */
+async function lockTypeAndSpecs(trx: Parameters<typeof qosDb.lockType>[0], id: string, typeId: string) {
+  const type = await qosDb.lockType(trx, typeId);
+  if (!type) throw typeNotFound(typeId);
+  if (!await qosDb.lock(trx, id)) throw qosNotFound(id);
+  return type;
+}
+
 /** Cinder's InvalidQoSSpecs for a consumer it does not know. */
 function checkConsumer(consumer: string): void {
   if (!(QOS_CONSUMERS as readonly string[]).includes(consumer)) {
@@ -118,9 +126,7 @@ export class QosSpecsService {
     requireAdmin(ctx, `${POLICY}:update`);
     if (!typeId) throw badRequest('Volume Type id must not be None.');
     await this.db.transaction(async (trx) => {
-      const type = await qosDb.lockType(trx, typeId);
-      if (!type) throw typeNotFound(typeId);
-      if (!await qosDb.lock(trx, id)) throw qosNotFound(id);
+      const type = await lockTypeAndSpecs(trx, id, typeId);
       if (type.qos_specs_id !== null && type.qos_specs_id !== id) {
         throw badRequest(`Invalid volume type: Type ${typeId} is already associated with another qos specs: ${type.qos_specs_id}`);
       }
@@ -132,9 +138,7 @@ export class QosSpecsService {
     requireAdmin(ctx, `${POLICY}:update`);
     if (!typeId) throw badRequest('Volume Type id must not be None.');
     await this.db.transaction(async (trx) => {
-      const type = await qosDb.lockType(trx, typeId);
-      if (!type) throw typeNotFound(typeId);
-      if (!await qosDb.lock(trx, id)) throw qosNotFound(id);
+      const type = await lockTypeAndSpecs(trx, id, typeId);
       // Cinder clears only this specs' association; a type associated with other specs keeps it.
       if (type.qos_specs_id === id) await qosDb.setTypeQos(trx, typeId, null);
     });
