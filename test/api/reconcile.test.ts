@@ -10,17 +10,12 @@ import { randomUUID } from 'node:crypto';
 import * as volumesDb from '../../src/db/volumes';
 import { formatReconcile, reconcileExitCode, type BackendReport } from '../../src/services/reconcile';
 import { reconcile } from '../../src/services/reconcileRun';
-import { liftQuotas, startTestCairn, type TestCairn } from '../helpers/cairn';
-import { blankRoot, computeApi, v3, VOLUME_HEADERS } from '../helpers/compute';
+import { type TestCairn } from '../helpers/cairn';
+import { blankRoot, computeApi, v3, VOLUME_HEADERS, withComputeCairn } from '../helpers/compute';
 
 let cairn: TestCairn;
 let nova: ReturnType<typeof computeApi>;
-beforeAll(async () => {
-  cairn = await startTestCairn();
-  await liftQuotas(cairn.url);
-  nova = computeApi(cairn.url);
-});
-afterAll(async () => { await cairn.stop(); });
+withComputeCairn((c, n) => { cairn = c; nova = n; });
 
 const dir = () => path.join(cairn.dataDir, 'volumes', 'file');
 const run = (repair: boolean) =>

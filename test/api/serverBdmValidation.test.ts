@@ -5,18 +5,13 @@
  * Every refusal leaves nothing behind: no server, no volume, no reservation.
  */
 import { randomUUID } from 'node:crypto';
-import { liftQuotas, PROJECT, startTestCairn, TOKEN, waitFor, type TestCairn } from '../helpers/cairn';
-import { blankRoot, computeApi, novaHeaders, v21, v3, VOLUME_HEADERS } from '../helpers/compute';
+import { PROJECT, TOKEN, waitFor, type TestCairn } from '../helpers/cairn';
+import { blankRoot, computeApi, novaHeaders, v21, v3, VOLUME_HEADERS, withComputeCairn } from '../helpers/compute';
 import { anImage } from '../helpers/images';
 
 let cairn: TestCairn;
 let nova: ReturnType<typeof computeApi>;
-beforeAll(async () => {
-  cairn = await startTestCairn();
-  await liftQuotas(cairn.url);
-  nova = computeApi(cairn.url);
-});
-afterAll(async () => { await cairn.stop(); });
+withComputeCairn((c, n) => { cairn = c; nova = n; });
 
 /** Creates, expects a 400 `badRequest` with exactly `message`, and checks nothing was kept. */
 async function refused(server: Record<string, unknown>, message: string, v = '2.89', status = 400): Promise<void> {

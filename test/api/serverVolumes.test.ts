@@ -8,19 +8,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { liftQuotas, startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
-import { blankRoot, computeApi, novaHeaders, v21, v3, VOLUME_HEADERS } from '../helpers/compute';
+import { blankRoot, computeApi, novaHeaders, v21, v3, VOLUME_HEADERS, withComputeCairn } from '../helpers/compute';
 import { anImage } from '../helpers/images';
 import * as serversDb from '../../src/db/servers';
 import { FakeKeystone } from '../helpers/fakeKeystone';
 
 let cairn: TestCairn;
 let nova: ReturnType<typeof computeApi>;
-beforeAll(async () => {
-  cairn = await startTestCairn();
-  await liftQuotas(cairn.url);
-  nova = computeApi(cairn.url);
-});
-afterAll(async () => { await cairn.stop(); });
+withComputeCairn((c, n) => { cairn = c; nova = n; });
 
 const dir = () => path.join(cairn.dataDir, 'volumes', 'file');
 const bfv = () => ({ imageRef: '', block_device_mapping_v2: [blankRoot()] });

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { PROJECT, TOKEN, waitFor } from './cairn';
+import { liftQuotas, PROJECT, startTestCairn, TOKEN, waitFor, type TestCairn } from './cairn';
 
 /** Headers of a compute call at microversion `v` (Nova's default is 2.1). */
 export const novaHeaders = (v = '2.89') => ({ 'X-Auth-Token': TOKEN, 'OpenStack-API-Version': `compute ${v}` });
@@ -60,4 +60,18 @@ export function computeApi(url: string) {
     waitVolumeGone: (id: string) => waitFor(async () => (await self.cinderVolume(id)) === undefined, 20_000, `volume ${id} to be deleted`),
   };
   return self;
+}
+
+/**
+ * A compute suite's world: a test cairn with the project's quotas lifted and a compute client, started in
+ * beforeAll and stopped in afterAll; `use` receives them for the suite's own variables.
+ */
+export function withComputeCairn(use: (cairn: TestCairn, nova: ReturnType<typeof computeApi>) => void): void {
+  let cairn: TestCairn | undefined;
+  beforeAll(async () => {
+    cairn = await startTestCairn();
+    await liftQuotas(cairn.url);
+    use(cairn, computeApi(cairn.url));
+  });
+  afterAll(async () => { await cairn?.stop(); });
 }
