@@ -3,12 +3,7 @@
 const tier = (name, extra = {}) => ({
   displayName: name,
   testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
-  transform: {
-    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
-    // openapi-backend's ref parser ships ESM only; jest (unlike Node 20.19+) cannot require it untransformed.
-    '^.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true, module: 'commonjs', isolatedModules: true } }],
-  },
-  transformIgnorePatterns: ['/node_modules/(?!@apidevtools/json-schema-ref-parser/)'],
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   testEnvironment: 'node',
   ...extra,
 });

@@ -1,6 +1,6 @@
 /**
  * Contract test: cairn against the exchanges recorded from a real Cinder 21
- * (noauth, every caller admin) in ../shared/reference/cinder-21-live/.
+ * (noauth, every caller admin) in test/fixtures/cinder-21-live/.
  *
  * Each exchange is replayed against an in-process cairn in the order the
  * capture ran them (INDEX.md), after setting up the state it refers to; the
@@ -28,9 +28,9 @@ import path from 'node:path';
 import request from 'supertest';
 import { PROJECT, TOKEN, startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
 
-const REF_DIR = path.resolve(__dirname, '../../../shared/reference/cinder-21-live');
+const REF_DIR = path.resolve(__dirname, '../fixtures/cinder-21-live');
 if (!fs.existsSync(path.join(REF_DIR, 'INDEX.md'))) {
-  throw new Error(`contract test: the recorded Cinder exchanges are missing: ${REF_DIR} (../shared/ must be beside the repo)`);
+  throw new Error(`contract test: the recorded Cinder exchanges are missing: ${REF_DIR} `);
 }
 
 // --- shape comparison ---------------------------------------------------------

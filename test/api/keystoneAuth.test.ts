@@ -9,7 +9,7 @@ import request from 'supertest';
 import { FakeKeystone } from '../helpers/fakeKeystone';
 import { startTestCairn, type TestCairn } from '../helpers/cairn';
 
-const REF = path.resolve(__dirname, '../../../shared/reference/cinder-21-live');
+const REF = path.resolve(__dirname, '../fixtures/cinder-21-live');
 const recorded = (name: string) => JSON.parse(fs.readFileSync(path.join(REF, `${name}.json`), 'utf8')).response;
 
 const P1 = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1';

@@ -9,7 +9,7 @@ let cairn: TestCairn;
 beforeAll(async () => { cairn = await startTestCairn(); });
 afterAll(async () => { await cairn.stop(); });
 
-const REF = path.resolve(__dirname, '../../../shared/reference/cinder-21-live');
+const REF = path.resolve(__dirname, '../fixtures/cinder-21-live');
 const recorded = (name: string) => JSON.parse(fs.readFileSync(path.join(REF, `${name}.json`), 'utf8')).response;
 
 /** A fresh project per test (noauth: every caller is an admin). */

@@ -43,7 +43,7 @@ export async function availableSnapshot(c: Client, volumeId: string, body: Recor
   return untilStatus(c, `/snapshots/${res.body.snapshot.id}`, 'snapshot', 'available');
 }
 
-const REF = path.resolve(__dirname, '../../../shared/reference/cinder-21-live');
+const REF = path.resolve(__dirname, '../fixtures/cinder-21-live');
 /** A recorded Cinder 21 exchange's response. */
 export const recorded = (name: string): { status: number; body: any } =>
   JSON.parse(fs.readFileSync(path.join(REF, `${name}.json`), 'utf8')).response;
