@@ -12,10 +12,17 @@ import { registerServerCommands } from './serverCommands';
 import { registerReconcileCommands } from './reconcileCommands';
 import { registerImageCommands } from './imageCommands';
 
-/** `cairn-manage`: operators' commands against the configured database. */
-async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+/**
+ * `cairn-manage`: operators' commands against the configured database. Each
+ * brings the schema up to date first, as `cairn` does at start, so the first
+ * command on a fresh data directory works (migrating is a no-op when current).
+ */
+async function withDb<T>(fn: (db: Db) => Promise<T>, migrate = true): Promise<T> {
   const db = openDb(loadConfig(), 2);
-  try { return await fn(db); } finally { await db.destroy(); }
+  try {
+    if (migrate) await migrateLatest(db);
+    return await fn(db);
+  } finally { await db.destroy(); }
 }
 
 function table(rows: Array<Record<string, unknown>>, cols: string[]): string {
@@ -30,7 +37,7 @@ const db = program.command('db').description('database schema');
 db.command('migrate').description('apply pending migrations').action(() => withDb(async (d) => {
   const done = await migrateLatest(d);
   console.log(done.length ? `applied: ${done.join(', ')}` : 'schema is up to date');
-}));
+}, false));
 
 const volume = program.command('volume').description('volumes');
 volume.command('list').description('every volume of every project')

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FileDriver } from '../../src/workers/drivers/file';
-import { copyData, partName, sparseCopy } from '../../src/workers/drivers/fileCopy';
+import { copyData, extentCopy, partName, sparseCopy } from '../../src/workers/drivers/fileCopy';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -51,11 +51,28 @@ describe('file driver copies (snapshots, clones, reverts)', () => {
     expect(fs.readFileSync(dest)).toEqual(fs.readFileSync(src));
   });
 
-  it('copyData reflinks where the filesystem can and falls back to the sparse copy where it cannot', async () => {
+  it('the extent copy (GNU cp) keeps every byte, leaves holes and zero runs as holes, and fails on a missing source', async () => {
+    const src = path.join(dir, 'src');
+    fs.writeFileSync(src, '');
+    fs.truncateSync(src, 256 * MiB);
+    writeAt(src, [[0, 'head'], [100 * MiB + 3, 'middle'], [256 * MiB - 4, 'tail']]);
+    fs.writeFileSync(path.join(dir, 'zeros'), Buffer.alloc(8 * MiB));
+    const dest = path.join(dir, 'dest');
+    if (!await extentCopy(src, dest)) return; // not GNU cp here: copyData's test covers the fallback
+    expect(fs.statSync(dest).size).toBe(256 * MiB);
+    expect([readAt(dest, 0, 4), readAt(dest, 100 * MiB + 3, 6), readAt(dest, 256 * MiB - 4, 4)]).toEqual(['head', 'middle', 'tail']);
+    expect(allocated(dest)).toBeLessThanOrEqual(4 * MiB);
+    await extentCopy(path.join(dir, 'zeros'), dest);
+    expect(fs.statSync(dest).size).toBe(8 * MiB);
+    expect(allocated(dest)).toBeLessThanOrEqual(1 * MiB);
+    await expect(extentCopy(path.join(dir, 'absent'), dest)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('copyData reflinks where the filesystem can and falls back to an extent or the sparse copy where it cannot', async () => {
     const src = path.join(dir, 'src');
     fs.writeFileSync(src, 'x'.repeat(5000));
     const dest = path.join(dir, 'dest');
-    expect(['reflink', 'sparse']).toContain(await copyData(src, dest));
+    expect(['reflink', 'extents', 'sparse']).toContain(await copyData(src, dest));
     expect(fs.readFileSync(dest, 'utf8')).toBe('x'.repeat(5000));
   });
 

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs/promises';
 import { constants as fsc } from 'node:fs';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { MiB } from '../../domain/units';
 
@@ -18,9 +19,12 @@ const READ_BYTES = 8 * MiB;
 /** What `FICLONE` answers where the filesystem cannot share extents (ext4, tmpfs, across filesystems). */
 const NO_REFLINK = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOTTY', 'ENOSYS', 'EBADF']);
 
-export type CopyMethod = 'reflink' | 'sparse';
+export type CopyMethod = 'reflink' | 'extents' | 'sparse';
 
-/** Copies `src` over `dest` (created or truncated): a reflink if possible, else `sparseCopy`. */
+/**
+ * Copies `src` over `dest` (created or truncated): a reflink if possible, else
+ * by extents (`extentCopy`), else `sparseCopy`.
+ */
 export async function copyData(src: string, dest: string): Promise<CopyMethod> {
   try {
     await fs.copyFile(src, dest, fsc.COPYFILE_FICLONE_FORCE);
@@ -28,8 +32,36 @@ export async function copyData(src: string, dest: string): Promise<CopyMethod> {
   } catch (err) {
     if (!NO_REFLINK.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
   }
+  if (await extentCopy(src, dest)) return 'extents';
   await sparseCopy(src, dest);
   return 'sparse';
+}
+
+/**
+ * GNU cp (coreutils ≥ 9) walks a sparse file's extents with SEEK_DATA/SEEK_HOLE and never reads its holes; with
+ * `--sparse=always` it also leaves zero runs of the data as holes. Node has no lseek(SEEK_DATA), and reading a
+ * mostly-empty volume's holes costs a second a GiB, so this is the fast path. False where no such `cp` runs
+ * (another platform): the caller falls back to reading everything.
+ */
+let gnuCp: boolean | undefined;
+export async function extentCopy(src: string, dest: string): Promise<boolean> {
+  if (gnuCp === false) return false;
+  await fs.stat(src); // a missing source fails with its errno (ENOENT), as the chunked copy's open would
+  const ok = await new Promise<boolean | Error>((resolve) => {
+    execFile('cp', ['--sparse=always', '--no-preserve=all', '--', src, dest], { timeout: 0 }, (err, _out, stderr) => {
+      if (!err) return resolve(true);
+      // ENOENT: no cp at all; an unrecognised option: not GNU cp. Anything else is a real copy failure.
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT' || /unrecognized option|illegal option|invalid option/i.test(stderr);
+      resolve(missing ? false : Object.assign(new Error(`cp failed: ${stderr.trim() || err.message}`), { code: 'EIO' }));
+    });
+  });
+  if (ok instanceof Error) throw ok;
+  gnuCp = ok;
+  if (ok) {
+    const fh = await fs.open(dest, 'r+');
+    try { await fh.sync(); } finally { await fh.close(); }
+  }
+  return ok;
 }
 
 /**
