@@ -58,6 +58,8 @@ export interface AppDeps {
   readonly health?: Health;
   /** `Idempotency-Key` on creates (src/services/idempotency.ts). */
   readonly idempotency?: Idempotency;
+  /** The operator's console, served under `/console` (src/console). */
+  readonly console?: express.RequestHandler;
 }
 
 /**
@@ -200,6 +202,7 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
+  if (deps.console) app.use('/console', (req, res, next) => { (res.locals as Locals).operation = 'console'; next(); }, deps.console);
   if (deps.compute) app.use('/v2.1', deps.compute);
   if (deps.images) app.use('/v2', deps.images);
 

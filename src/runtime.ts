@@ -27,6 +27,7 @@ import { Metrics } from './metrics';
 import { databaseCheck, Health, healthEndpoint, transportCheck } from './health';
 import express from 'express';
 import { Idempotency } from './services/idempotency';
+import { consoleRouter } from './console';
 
 export interface RuntimeRoles {
   /** Serve HTTP, and run the relay and sweeper that belong with it. */
@@ -143,6 +144,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
       metrics,
       health,
       idempotency,
+      console: consoleRouter(config, log.child({ part: 'console' })),
     });
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, config.host, () => resolve(s));
