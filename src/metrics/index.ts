@@ -159,7 +159,7 @@ export class Metrics {
     const l = res.locals as RequestMetricLocals;
     l.metricsStart = performance.now();
     l.metrics = this;
-    res.once('finish', onFinish);
+    res.on('finish', onFinish); // `on`, not `once`: no wrapper closure per request; a response finishes once
     next();
   };
 

@@ -68,7 +68,7 @@ maybe('operator console in chromium', () => {
     await page.click('#login-noauth button[type=submit]');
     await page.locator('#content[data-page=volumes]').waitFor();
     expect(await page.locator('#who').textContent()).toBe(`project ${PROJECT}`);
-    expect(await page.evaluate(() => sessionStorage.getItem('cairn.token'))).toBe(TOKEN);
+    expect(await page.evaluate('sessionStorage.getItem("cairn.token")')).toBe(TOKEN);
     await shot('volumes');
 
     await page.click('#create-volume');
@@ -101,7 +101,7 @@ maybe('operator console in chromium', () => {
     await dialogOk();
     await row('console-vol').waitFor({ state: 'detached', timeout: 20_000 });
     await shot('volume-deleted');
-    const left = await fetch(`${cairn.url}/v3/${PROJECT}/volumes?name=console-vol`, { headers: { 'X-Auth-Token': TOKEN } }).then((r) => r.json());
+    const left = await fetch(`${cairn.url}/v3/${PROJECT}/volumes?name=console-vol`, { headers: { 'X-Auth-Token': TOKEN } }).then((r) => r.json()) as { volumes: unknown[] };
     expect(left.volumes).toEqual([]);
 
     // The other pages, as an operator sees them.
