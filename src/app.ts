@@ -16,6 +16,9 @@ import { versionsDocument } from './routes/versions';
 import { Links } from './routes/views/links';
 import { freezeRouting } from './routes/openapiRouting';
 import { VersionedBodies } from './routes/versionedBody';
+import type { Metrics, RequestMetricLocals } from './metrics';
+import { healthEndpoint, type Health } from './health';
+import { IDEMPOTENT_OPERATIONS, parseIdempotencyKey, type Idempotency } from './services/idempotency';
 
 
 export const OPENAPI_PATH = path.join(__dirname, '..', '..', 'api-spec', 'openapi.yaml');
@@ -30,7 +33,7 @@ const WEBOB_NOT_FOUND = { message: 'The resource could not be found.<br /><br />
 
 const PROJECT_RE = /^[0-9a-f-]+$/;
 
-interface Locals {
+interface Locals extends RequestMetricLocals {
   requestId: string;
   version?: ApiVersion;
 }
@@ -49,6 +52,14 @@ export interface AppDeps {
   readonly compute?: express.RequestHandler;
   /** cairn's own Glance v2 subset, served under `/v2` (src/images/app.ts) when no external Glance is configured. */
   readonly images?: express.RequestHandler;
+  /** Prometheus metrics: every request is counted, and `GET /metrics` serves the registry (src/metrics). */
+  readonly metrics?: Metrics;
+  /** `GET /healthcheck` (src/health), open to load balancers. */
+  readonly health?: Health;
+  /** `Idempotency-Key` on creates (src/services/idempotency.ts). */
+  readonly idempotency?: Idempotency;
+  /** The operator's console, served under `/console` (src/console). */
+  readonly console?: express.RequestHandler;
 }
 
 /**
@@ -71,18 +82,24 @@ export function createApp(deps: AppDeps): express.Express {
   // Bodies whose schema tightens at a microversion (`x-from-version`): checked again at the negotiated one.
   const versionedBodies = new VersionedBodies(loadOpenApi());
   for (const [operationId, handler] of Object.entries(deps.routes)) {
-    api.register(operationId, async (c: Context, r: Omit<RouteRequest, 'params' | 'query'>) => {
+    const idempotent = IDEMPOTENT_OPERATIONS.has(operationId);
+    api.register(operationId, async (c: Context, r: Omit<RouteRequest, 'params' | 'query'> & { locals: Locals; idempotencyKey?: string }) => {
+      r.locals.operation = operationId;
       const ctx = r.ctx;
       const min = parseVersion((c.operation as { 'x-min-version'?: string })['x-min-version']);
       // Cinder: a route whose method the microversion lacks is a fault (itemNotFound, with version headers).
       if (min && !atLeast(ctx.version, min.major, min.minor)) throw notFound('The resource could not be found.');
       requireRoleFor(ctx, c.request.method, operationId);
       versionedBodies.check(c.operation.path, c.operation.method, r.body, ctx.version);
-      return handler({ ...r, params: c.request.params as Record<string, string>, query: c.request.query as RouteRequest['query'] });
+      const run = () => handler({ ...r, params: c.request.params as Record<string, string>, query: c.request.query as RouteRequest['query'] });
+      const key = idempotent && deps.idempotency ? parseIdempotencyKey(r.idempotencyKey) : undefined;
+      if (key === undefined) return run();
+      return deps.idempotency!.run({ projectId: ctx.projectId, key, operation: operationId, path: r.apiPath, body: r.body }, run);
     });
   }
   api.register({
-    validationFail: async (c: Context) => {
+    validationFail: async (c: Context, r: { locals: Locals }) => {
+      r.locals.operation = c.operation.operationId;
       throw badRequest(cinderValidationMessage(c.validation.errors ?? [], c.request.requestBody, { root: 'requestBody' }));
     },
     notFound: async () => ({ status: 404, body: WEBOB_NOT_FOUND }),
@@ -98,6 +115,19 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('query parser', 'simple');
   app.set('strict routing', true); // else GET /v3/ matches the /v3 redirect below, forever
 
+  if (deps.metrics) app.use(deps.metrics.track);
+  if (deps.metrics) {
+    app.get('/metrics', (req, res, next) => { (res.locals as Locals).operation = 'metrics'; return deps.metrics!.handler(req, res, next); });
+  }
+  if (deps.health) {
+    const healthcheck = healthEndpoint(deps.health, { authenticate: deps.authenticate });
+    app.all('/healthcheck', (req, res, next) => {
+      (res.locals as Locals).operation = 'healthcheck';
+      if (req.method !== 'GET' && req.method !== 'HEAD') { next(); return; }
+      healthcheck(req, res).catch(next);
+    });
+  }
+
   app.use((req, res, next) => {
     const requestId = `req-${randomUUID()}`;
     (res.locals as Locals).requestId = requestId;
@@ -109,7 +139,7 @@ export function createApp(deps: AppDeps): express.Express {
   const versionHeaders = (res: Response, v: string) =>
     res.set({ 'OpenStack-API-Version': `volume ${v}`, Vary: 'OpenStack-API-Version' });
 
-  app.get('/', (req, res) => { versionHeaders(res, fmt(VOLUME_MIN)); res.status(300).json(versionsDocument(origin(req))); });
+  app.get('/', (req, res) => { (res.locals as Locals).operation = 'versions'; versionHeaders(res, fmt(VOLUME_MIN)); res.status(300).json(versionsDocument(origin(req))); });
   // An absolute Location, as webob's: keystoneauth's discovery cannot follow a relative one.
   // Behind auth like the rest of /v3 (Cinder's paste pipeline: only `/` is open).
   app.get('/v3', async (req, res, next) => {
@@ -126,6 +156,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.use('/v3', express.raw({ type: () => true, limit: '1mb' }), async (req, res, next) => {
+    (res.locals as Locals).metricsApi = 'volume';
     try {
       const [, first = '', ...rest] = req.path.split('/');
       const projectInUrl = PROJECT_RE.test(first) ? first : undefined;
@@ -159,7 +190,7 @@ export function createApp(deps: AppDeps): express.Express {
       const body = parseJsonBody(req.body);
       const reply = await api.handleRequest(
         { method: req.method, path: `/${apiPath}`, query: req.query as Record<string, string>, headers: { 'content-type': 'application/json' }, body },
-        { ctx, links: new Links(origin(req), projectInUrl), body, apiPath },
+        { ctx, links: new Links(origin(req), projectInUrl), body, apiPath, locals: res.locals as Locals, idempotencyKey: req.get('idempotency-key') },
       ) as { status: number; body?: unknown; headers?: Record<string, string> };
       // No route matched: Cinder's router answers before its microversion handling, so no version headers.
       if (reply.body === WEBOB_NOT_FOUND) { res.removeHeader('OpenStack-API-Version'); res.removeHeader('Vary'); }
@@ -171,6 +202,7 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
+  if (deps.console) app.use('/console', (req, res, next) => { (res.locals as Locals).operation = 'console'; next(); }, deps.console);
   if (deps.compute) app.use('/v2.1', deps.compute);
   if (deps.images) app.use('/v2', deps.images);
 

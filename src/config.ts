@@ -55,6 +55,8 @@ export interface Config {
   readonly imageDir: string;
   /** Cinder's `enable_force_upload`: whether `os-volume_upload_image` with `force` may upload an in-use volume. */
   readonly enableForceUpload: boolean;
+  /** `cairn worker`'s own listener for `/healthcheck` and `/metrics` (undefined: none; the all-in-one's API serves both). */
+  readonly workerPort: number | undefined;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
@@ -116,5 +118,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     glanceUrl: env.CAIRN_GLANCE_URL ? env.CAIRN_GLANCE_URL.replace(/\/+$/, '') : undefined,
     imageDir: path.resolve(env.CAIRN_IMAGE_DIR || path.join(dataDir, 'images')),
     enableForceUpload: ['1', 'true', 'yes'].includes((env.CAIRN_ENABLE_FORCE_UPLOAD ?? '').toLowerCase()),
+    workerPort: env.CAIRN_WORKER_PORT ? int(env, 'CAIRN_WORKER_PORT', 0) : undefined,
   };
 }

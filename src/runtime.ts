@@ -22,6 +22,12 @@ import { Relay } from './workers/relay';
 import { Sweeper } from './workers/sweeper';
 import { TaskRunner } from './workers/taskRunner';
 import type { Transport } from './workers/transport';
+import { measuredDriver } from './workers/drivers/measured';
+import { Metrics } from './metrics';
+import { databaseCheck, Health, healthEndpoint, transportCheck } from './health';
+import express from 'express';
+import { Idempotency } from './services/idempotency';
+import { consoleRouter } from './console';
 
 export interface RuntimeRoles {
   /** Serve HTTP, and run the relay and sweeper that belong with it. */
@@ -40,6 +46,12 @@ export interface Runtime {
   readonly url?: string;
   readonly relay?: Relay;
   readonly sweeper?: Sweeper;
+  /** This process's Prometheus registry (src/metrics). */
+  readonly metrics: Metrics;
+  /** This process's health checks (src/health); register more with `health.register`. */
+  readonly health: Health;
+  /** `cairn worker`'s own listener (`CAIRN_WORKER_PORT`): /healthcheck and /metrics. */
+  readonly statusUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -61,6 +73,10 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
     transport = new InProcessTransport();
   }
   const stops: Array<() => Promise<void> | void> = [];
+  const metrics = new Metrics(log.child({ part: 'metrics' }));
+  metrics.collectPool(db);
+  if (roles.api) metrics.collectResources(db);
+  const health = new Health().register(databaseCheck(db)).register(transportCheck(transport));
   // PGlite is PostgreSQL in single-user mode, without autovacuum: do its work (src/db/pgliteMaintenance.ts).
   if (usesPglite(config)) {
     const maintenance = new PgliteMaintenance(db, log.child({ part: 'maintenance' }));
@@ -78,6 +94,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
       intervalMs: Math.max(250, Math.min(5000, config.taskLeaseSeconds * 250)),
       republishAfterMs: Math.max(10_000, config.taskLeaseSeconds * 5000),
       unclaimedTimeoutMs: config.taskUnclaimedTimeoutSeconds * 1000,
+      metrics,
     });
   }
 
@@ -86,10 +103,11 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
     if (!backend) throw new Error(`unknown backend ${name}; configured: ${config.backends.map((b) => b.name).join(', ')}`);
     const host = `${config.hostname}@${backend.name}`;
     const base = driverFor(backend);
-    const driver = config.faultDriverDelayMs > 0 ? delayedDriver(base, config.faultDriverDelayMs) : base;
+    const measured = measuredDriver(base, backend.name, metrics);
+    const driver = config.faultDriverDelayMs > 0 ? delayedDriver(measured, config.faultDriverDelayMs) : measured;
     // Volumes from images and uploads to images: the image service, and a download folder on the backend's storage.
     const env = { images: imageServiceOf({ db, config }), scratchDir: path.join(backend.fileStorageDir, '.image-downloads') };
-    const runner = new TaskRunner(db, driver, { owner: `${host}:${process.pid}`, leaseSeconds: config.taskLeaseSeconds, env },
+    const runner = new TaskRunner(db, driver, { owner: `${host}:${process.pid}`, leaseSeconds: config.taskLeaseSeconds, env, metrics },
       log.child({ part: 'worker', backend: backend.name }));
     await transport.consume(backend.name, runner.handle, 16);
     // ExtStorage workers advertise their providers (validity, checksum, parameters): the API checks creates
@@ -109,13 +127,24 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
   if (roles.api) {
     const authenticate = authenticatorFor(config, log.child({ part: 'auth' }));
     // The compute (Nova) API: same listener, same authenticate dependency (src/compute).
-    const compute = createCompute({ db, config, notifier }, authenticate, log.child({ part: 'compute' }));
+    const idempotency = new Idempotency(db, metrics);
+    // Keys expire after 24 h: expired rows are deleted every 10 minutes (a retry never sees one: it is taken over).
+    const cleanup = setInterval(() => {
+      idempotency.cleanup().catch((err) => log.warn({ err: (err as Error).message }, 'idempotency key cleanup failed'));
+    }, 600_000);
+    cleanup.unref();
+    stops.push(() => clearInterval(cleanup));
+    const compute = createCompute({ db, config, notifier }, authenticate, log.child({ part: 'compute' }), idempotency);
     const app = createApp({
       routes: buildRoutes({ db, config, notifier }),
       authenticate,
       compute: compute.router,
       images: config.glanceUrl ? undefined : createImageApi({ db, config }, authenticate, log.child({ part: 'images' })),
       log: log.child({ part: 'api' }),
+      metrics,
+      health,
+      idempotency,
+      console: consoleRouter(config, log.child({ part: 'console' })),
     });
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, config.host, () => resolve(s));
@@ -134,9 +163,28 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
     stops.push(() => compute.stop());
   }
 
+  // A worker's own listener: readiness for its supervisor and its metrics for Prometheus.
+  let statusServer: Server | undefined;
+  let statusUrl: string | undefined;
+  if (!roles.api && config.workerPort !== undefined) {
+    const app = express();
+    app.disable('x-powered-by');
+    app.get('/metrics', metrics.handler);
+    const healthcheck = healthEndpoint(health);
+    app.get('/healthcheck', (req, res, next) => { healthcheck(req, res).catch(next); });
+    app.head('/healthcheck', (req, res, next) => { healthcheck(req, res).catch(next); });
+    statusServer = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.workerPort!, config.host, () => resolve(s));
+      s.once('error', reject);
+    });
+    const addr = statusServer.address();
+    statusUrl = typeof addr === 'object' && addr ? `http://${config.host}:${addr.port}` : undefined;
+  }
+
   return {
-    db, config, log, server, url, relay, sweeper,
+    db, config, log, server, url, relay, sweeper, metrics, health, statusUrl,
     async stop() {
+      if (statusServer) await new Promise<void>((resolve) => { statusServer!.close(() => resolve()); statusServer!.closeAllConnections(); });
       if (server) await new Promise<void>((resolve) => { server!.close(() => resolve()); server!.closeAllConnections(); });
       for (const s of stops) await s();
       await sweeper?.stop();

@@ -9,7 +9,7 @@ async function run(roles: (backends: string[]) => RuntimeRoles, name: string): P
   const config = loadConfig();
   const log = makeLogger(config, `cairn-${name}`);
   const rt = await startRuntime(config, roles(config.backends.map((b) => b.name)), log);
-  log.info({ url: rt.url, database: config.databaseUrl ? 'postgresql' : `pglite:${config.dataDir}`, transport: config.amqpUrl ? 'amqp' : 'in-process' }, `cairn ${name} started`);
+  log.info({ url: rt.url, ...(rt.statusUrl ? { statusUrl: rt.statusUrl } : {}), database: config.databaseUrl ? 'postgresql' : `pglite:${config.dataDir}`, transport: config.amqpUrl ? 'amqp' : 'in-process' }, `cairn ${name} started`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -6,6 +6,8 @@ import * as imagesDb from '../db/images';
 import { isoGlance } from '../images/view';
 import { LocalImageStore } from '../images/localStore';
 import { CONTAINER_FORMATS, DISK_FORMATS, IMAGE_VISIBILITIES } from '../images/model';
+import { Transform } from 'node:stream';
+import { progress } from './progress';
 
 type WithDb = <T>(fn: (db: Db) => Promise<T>) => Promise<T>;
 type Table = (rows: Array<Record<string, unknown>>, cols: string[]) => string;
@@ -64,13 +66,20 @@ export function registerImageCommands(program: Command, withDb: WithDb, table: T
         name, visibility, owner: o.project ?? null, disk_format: o.diskFormat, container_format: o.containerFormat,
         min_disk: int(o.minDisk, '--min-disk'), min_ram: int(o.minRam, '--min-ram'), protected: Boolean(o.protected), properties,
       });
-      const stored = await store.upload(caller, created.id, fs.createReadStream(file));
+      // The copy into the store, with its progress on stderr (a bar on a terminal).
+      const bar = progress({ label: `image import ${name}`, total: fs.statSync(file).size, unit: 'bytes' });
+      const source = fs.createReadStream(file);
+      const counted = new Transform({ transform(chunk: Buffer, _enc, cb) { bar.increment(chunk.length); cb(null, chunk); } });
+      source.on('error', (err) => counted.destroy(err));
+      const stored = await store.upload(caller, created.id, source.pipe(counted)).finally(() => bar.stop());
       console.log(JSON.stringify({ id: stored.id, name: stored.name, status: stored.status, size: stored.size, checksum: stored.checksum }));
     }));
 
   image.command('list').description('every image of the store')
-    .action(() => withDb(async (db) => {
+    .option('--json', 'the images as JSON')
+    .action((o: { json?: boolean }) => withDb(async (db) => {
       const rows = await imagesDb.list(db, { scope: { projectId: undefined }, filters: {}, sort: [{ expr: 'images.created_at', dir: 'desc' }], limit: 100_000 });
+      if (o.json) { console.log(JSON.stringify(rows, null, 2)); return; }
       console.log(table(rows.map((r) => ({ ...r, created_at: isoGlance(r.created_at) })),
         ['id', 'name', 'status', 'visibility', 'owner', 'disk_format', 'size', 'min_disk', 'created_at']));
     }));

@@ -42,8 +42,10 @@ db.command('migrate').description('apply pending migrations').action(() => withD
 const volume = program.command('volume').description('volumes');
 volume.command('list').description('every volume of every project')
   .option('--backend <name>', 'only this backend')
-  .action((o: { backend?: string }) => withDb(async (d) => {
+  .option('--json', 'the volumes as JSON')
+  .action((o: { backend?: string; json?: boolean }) => withDb(async (d) => {
     const rows = await volumesDb.listAll(d, o.backend);
+    if (o.json) { console.log(JSON.stringify(rows, null, 2)); return; }
     console.log(table(rows.map((v) => ({ ...v, created_at: isoCinder(v.created_at) })),
       ['id', 'project_id', 'display_name', 'size', 'status', 'attach_status', 'backend', 'created_at']));
   }));
@@ -57,8 +59,10 @@ volume.command('info').argument('<id>').description('the database record and wha
   }));
 
 program.command('service').description('services').command('list').description('API and worker processes with up/down')
-  .action(() => withDb(async (d) => {
+  .option('--json', 'the services as JSON')
+  .action((o: { json?: boolean }) => withDb(async (d) => {
     const rows = await new ServiceRegistry({ db: d, config: loadConfig(), notifier: { tasksWritten: () => undefined } }).list(undefined);
+    if (o.json) { console.log(JSON.stringify(rows, null, 2)); return; }
     console.log(table(rows.map((s) => ({ ...s, state: s.up ? 'up' : 'down', heartbeat_at: isoCinder(s.heartbeat_at) })),
       ['binary', 'host', 'zone', 'state', 'heartbeat_at']));
   }));

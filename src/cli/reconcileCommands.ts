@@ -3,6 +3,7 @@ import { loadConfig } from '../config';
 import type { Db } from '../db/connection';
 import { formatReconcile, reconcileExitCode } from '../services/reconcile';
 import { reconcile } from '../services/reconcileRun';
+import { progress, type Progress } from './progress';
 
 /**
  * `cairn-manage reconcile [--repair]`: the database against each backend's
@@ -20,8 +21,16 @@ export function registerReconcileCommands(program: Command, withDb: <T>(fn: (db:
     .option('--json', 'the report as JSON')
     .action((o: { repair?: boolean; backend: string[]; timeout: string; json?: boolean }) => withDb(async (db) => {
       const config = loadConfig();
-      const reports = await reconcile({ db, config, notifier: { tasksWritten: () => undefined } },
-        { repair: Boolean(o.repair), timeoutMs: Number(o.timeout) * 1000, backends: o.backend });
+      // One step per backend (scan, compare, repair), on stderr: stdout is the report.
+      let bar: Progress | undefined;
+      const reports = await reconcile({ db, config, notifier: { tasksWritten: () => undefined } }, {
+        repair: Boolean(o.repair), timeoutMs: Number(o.timeout) * 1000, backends: o.backend,
+        onProgress: (done, total, backend) => {
+          bar ??= progress({ label: o.repair ? 'reconcile --repair' : 'reconcile', total, unit: 'steps' });
+          bar.update(done, backend ? `backend ${backend}` : 'done');
+        },
+      });
+      bar?.stop();
       console.log(o.json ? JSON.stringify(reports, null, 2) : formatReconcile(reports));
       process.exitCode = reconcileExitCode(reports);
     }));

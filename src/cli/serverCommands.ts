@@ -70,14 +70,17 @@ export function registerServerCommands(program: Command, withDb: WithDb, table: 
     }));
 
   server.command('list').description('every server of every project, with its volumes')
-    .action(() => withDb(async (db) => {
+    .option('--json', 'the servers as JSON')
+    .action((o: { json?: boolean }) => withDb(async (db) => {
       const rows = await serversDb.listAllServers(db);
       const bdms = await serversDb.bdmsOfServers(db, rows.map((s) => s.id));
-      console.log(table(rows.map((s) => {
+      const listed = rows.map((s) => {
         const mine = bdms.filter((b) => b.server_id === s.id && b.volume_id);
         return { ...s, status: serverStatus(s.vm_state), root: mine.find((b) => b.boot_index === 0)?.volume_id ?? (s.image_ref ? `image ${s.image_ref}` : '-'),
           volumes: mine.length, created_at: isoCinder(s.created_at) };
-      }), ['id', 'project_id', 'name', 'status', 'task_state', 'root', 'volumes', 'created_at']));
+      });
+      if (o.json) { console.log(JSON.stringify(listed.map((s) => ({ ...s, volume_ids: bdms.filter((b) => b.server_id === s.id && b.volume_id).map((b) => b.volume_id) })), null, 2)); return; }
+      console.log(table(listed, ['id', 'project_id', 'name', 'status', 'task_state', 'root', 'volumes', 'created_at']));
     }));
 
   server.command('inspect').argument('<id>').description('the server, its mappings and attachments, and what each backend holds for it on disk')

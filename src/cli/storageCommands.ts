@@ -24,7 +24,8 @@ export function registerStorageCommands(program: Command, withDb: <T>(fn: (db: D
 
   storage.command('info').argument('<provider>')
     .description("a provider's parameters (its parameters.list), as the workers report it")
-    .action((name: string) => withDb(async (d) => {
+    .option('--json', 'the copies (one per checksum) as JSON')
+    .action((name: string, o: { json?: boolean }) => withDb(async (d) => {
       const config = loadConfig();
       const seen = (await workerProviders(d, config)).flatMap((w) =>
         w.providers.filter((p) => p.name === name).map((p) => ({ worker: w.host, p })));
@@ -45,6 +46,10 @@ export function registerStorageCommands(program: Command, withDb: <T>(fn: (db: D
       for (const s of seen) {
         const key = `${s.p.valid}:${s.p.checksum ?? ''}`;
         copies.set(key, { p: s.p, workers: [...(copies.get(key)?.workers ?? []), s.worker] });
+      }
+      if (o.json) {
+        console.log(JSON.stringify({ provider: name, source, copies: [...copies.values()].map(({ p, workers }) => ({ ...p, workers })) }, null, 2));
+        return;
       }
       const out = [`provider ${name} (${source})`];
       for (const { p, workers } of copies.values()) {

@@ -14,6 +14,8 @@ import { cinderValidationMessage } from '../routes/validationMessage';
 import { parseJsonBody, requestContext } from '../routes/http';
 import { checkVersionedProperties } from './versionGate';
 import { freezeRouting } from '../routes/openapiRouting';
+import type { RequestMetricLocals } from '../metrics';
+import { IDEMPOTENT_OPERATIONS, parseIdempotencyKey, type Idempotency } from '../services/idempotency';
 
 const SPEC = ['..', '..', 'api-spec', 'compute.yaml'];
 // From src/ under jest, from dist/src/ when built.
@@ -57,6 +59,8 @@ export function computeVersionDocument(origin: string) {
 export interface ComputeAppDeps {
   readonly routes: ComputeRouteTable;
   readonly authenticate: Authenticator;
+  /** `Idempotency-Key` on creates (src/services/idempotency.ts). */
+  readonly idempotency?: Idempotency;
 }
 
 /**
@@ -76,15 +80,21 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
     handlers: {},
   });
   for (const [operationId, handler] of Object.entries(deps.routes)) {
-    api.register(operationId, async (c: Context, r: Omit<ComputeRequest, 'params' | 'query'>) => {
+    const idempotent = IDEMPOTENT_OPERATIONS.has(operationId);
+    api.register(operationId, async (c: Context, r: Omit<ComputeRequest, 'params' | 'query'> & { locals: RequestMetricLocals; idempotencyKey?: string; apiPath: string }) => {
+      r.locals.operation = operationId;
       requireRoleFor(r.ctx, c.request.method, operationId);
       const rawOp = (doc.paths as Record<string, any>)[c.operation.path]?.[c.operation.method];
       checkVersionedProperties(doc, rawOp?.requestBody?.content?.['application/json']?.schema, r.body, r.ctx.version);
-      return handler({ ...r, params: c.request.params as Record<string, string>, query: c.request.query as ComputeRequest['query'] });
+      const run = () => handler({ ...r, params: c.request.params as Record<string, string>, query: c.request.query as ComputeRequest['query'] });
+      const key = idempotent && deps.idempotency ? parseIdempotencyKey(r.idempotencyKey) : undefined;
+      if (key === undefined) return run();
+      return deps.idempotency!.run({ projectId: r.ctx.projectId, key, operation: operationId, path: r.apiPath, body: r.body }, run);
     });
   }
   api.register({
-    validationFail: async (c: Context) => {
+    validationFail: async (c: Context, r: { locals: RequestMetricLocals }) => {
+      r.locals.operation = c.operation.operationId;
       // Nova's schema errors read like Cinder's (`nova/api/validation/validators.py`, the same jsonschema texts).
       throw badRequest(cinderValidationMessage(c.validation.errors ?? [], c.request.requestBody, { root: 'requestBody' }));
     },
@@ -97,11 +107,14 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
 
   const router = express.Router({ strict: true });
   router.use(express.raw({ type: () => true, limit: '1mb' }), async (req: Request, res: Response, next) => {
+    const locals = res.locals as RequestMetricLocals;
+    locals.metricsApi = 'compute';
     try {
       const [, first = '', ...rest] = req.path.split('/');
       const projectInUrl = PROJECT_RE.test(first) ? first : undefined;
       const apiPath = (projectInUrl ? rest : [first, ...rest]).join('/');
       const version = computeVersion(req);
+      locals.version = version;
       res.set({
         'OpenStack-API-Version': `compute ${fmt(version)}`, 'X-OpenStack-Nova-API-Version': fmt(version),
         Vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version',
@@ -111,6 +124,7 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
       // Nova serves /v2.1/ outside its auth pipeline (api-paste.ini); keystoneauth's discovery asks without
       // a token, and noauth would answer that with a 204, so no form of it needs a token here.
       if (apiPath === '' && req.method === 'GET') {
+        locals.operation = 'versions';
         res.status(200).json(computeVersionDocument(origin));
         return;
       }
@@ -123,7 +137,7 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
       const body = parseJsonBody(req.body);
       const reply = await api.handleRequest(
         { method: req.method, path: `/${apiPath}`, query: req.query as Record<string, string>, headers: { 'content-type': 'application/json' }, body },
-        { ctx, links: new ComputeLinks(origin, projectInUrl), body },
+        { ctx, links: new ComputeLinks(origin, projectInUrl), body, locals, apiPath, idempotencyKey: req.get('idempotency-key') },
       ) as { status: number; body?: unknown; headers?: Record<string, string> };
       if (reply.headers) res.set(reply.headers);
       if (reply.body === undefined) res.status(reply.status).end();

@@ -8,6 +8,7 @@ import { ServerOps } from '../services/serverOps';
 import { ServerService } from '../services/servers';
 import { ServerVolumeService } from '../services/serverVolumes';
 import { computeRouter } from './app';
+import type { Idempotency } from '../services/idempotency';
 
 export interface Compute {
   /** Mounted at `/v2.1` by createApp. */
@@ -18,7 +19,7 @@ export interface Compute {
 }
 
 /** The compute API and the driver of its long operations, for an API process. */
-export function createCompute(deps: ServiceDeps, authenticate: Authenticator, log: Logger): Compute {
+export function createCompute(deps: ServiceDeps, authenticate: Authenticator, log: Logger, idempotency?: Idempotency): Compute {
   const c = deps.config;
   const leaseMs = c.taskLeaseSeconds * 1000;
   // A storage task ends by then: done, or failed by the runner or the sweeper.
@@ -33,7 +34,7 @@ export function createCompute(deps: ServiceDeps, authenticate: Authenticator, lo
   // An attach answers once connected; the connect task's own wait (awaitTask) bounds it to a minute.
   const volumes = new ServerVolumeService(deps, ops, 60_000);
   return {
-    router: computeRouter({ routes: computeRoutes(servers, volumes, new ComputeQuotaService(deps)), authenticate }),
+    router: computeRouter({ routes: computeRoutes(servers, volumes, new ComputeQuotaService(deps)), authenticate, idempotency }),
     ops,
     start: () => ops.start(),
     stop: () => ops.stop(),

@@ -12,6 +12,7 @@ import type { ImageReply, ImageRequest, ImageRouteTable } from '../routes/images
 import { GlanceError, renderGlanceError } from './errors';
 import { glanceVersions } from './view';
 import { freezeRouting } from '../routes/openapiRouting';
+import type { RequestMetricLocals } from '../metrics';
 
 const SPEC = ['..', '..', 'api-spec', 'image.yaml'];
 // From src/ under jest, from dist/src/ when built.
@@ -38,13 +39,14 @@ const FILE_PATH = /^\/images\/[^/]+\/file$/;
 export function imageRouter(deps: ImageAppDeps): express.Router {
   const api = new OpenAPIBackend({ definition: loadImageApi(), quick: true, strict: true, validate: true, ajvOpts: { strict: false }, handlers: {} });
   for (const [operationId, handler] of Object.entries(deps.routes)) {
-    api.register(operationId, async (c: Context, r: Omit<ImageRequest, 'params'>) => {
+    api.register(operationId, async (c: Context, r: Omit<ImageRequest, 'params'> & { locals: RequestMetricLocals }) => {
+      r.locals.operation = operationId;
       requireRoleFor(roleContextOf(r.caller), c.request.method, operationId);
       return handler({ ...r, params: c.request.params as Record<string, string> });
     });
   }
   api.register({
-    validationFail: async (c: Context) => { throw new GlanceError(400, (c.validation.errors ?? []).map((e) => e.message).join('; ')); },
+    validationFail: async (c: Context, r: { locals: RequestMetricLocals }) => { r.locals.operation = c.operation.operationId; throw new GlanceError(400, (c.validation.errors ?? []).map((e) => e.message).join('; ')); },
     notFound: async () => { throw new GlanceError(404, 'The resource could not be found.'); },
     methodNotAllowed: async () => { throw new GlanceError(405, 'The method is not allowed for this resource.'); },
     notImplemented: async () => { throw new GlanceError(501, 'The requested function is not supported.'); },
@@ -55,6 +57,7 @@ export function imageRouter(deps: ImageAppDeps): express.Router {
   const router = express.Router({ strict: true });
   const jsonBody = express.raw({ type: () => true, limit: '1mb' });
   router.use(async (req: Request, res: Response, next: NextFunction) => {
+    (res.locals as RequestMetricLocals).metricsApi = 'image';
     try {
       res.removeHeader('x-compute-request-id'); // Glance sends x-openstack-request-id only
       const origin = `${req.protocol}://${req.get('host') ?? 'localhost'}`;
@@ -73,7 +76,7 @@ export function imageRouter(deps: ImageAppDeps): express.Router {
       const reply = await api.handleRequest(
         // Query keys beyond the documented ones are Glance's property filters: the handler reads the whole query.
         { method: req.method, path: req.path, query: {}, headers: { 'content-type': streaming ? 'application/octet-stream' : 'application/json' }, body },
-        { caller, body, raw: req, query: req.query as ImageRequest['query'] },
+        { caller, body, raw: req, query: req.query as ImageRequest['query'], locals: res.locals },
       ) as ImageReply;
       if (reply.headers) res.set(reply.headers);
       if (reply.stream) {

@@ -36,6 +36,7 @@ import { encryptionRoutes } from './encryption';
 import { EncryptionService } from '../services/encryption';
 import { groupRoutes } from './groups';
 import { GroupTypeService } from '../services/groupTypes';
+import { operatorRoutes } from './operator';
 
 /** Every operationId of the OpenAPI document, bound to its handler. */
 export function buildRoutes(deps: ServiceDeps): RouteTable {
@@ -62,5 +63,6 @@ export function buildRoutes(deps: ServiceDeps): RouteTable {
     ...transferRoutes(new TransferService(deps)),
     ...encryptionRoutes(new EncryptionService(deps)),
     ...groupRoutes(deps, new GroupTypeService(deps)),
+    ...operatorRoutes(deps),
   };
 }

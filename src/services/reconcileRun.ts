@@ -86,14 +86,19 @@ export async function reconcileBackend(deps: ServiceDeps, backend: string, opts:
  * ExtStorage backends keep their data in the providers' own storage, which
  * cairn cannot list, so they are checked only when named (and then refused).
  */
-export async function reconcile(deps: ServiceDeps, opts: ReconcileOptions & { backends?: readonly string[] }): Promise<BackendReport[]> {
+export async function reconcile(
+  deps: ServiceDeps,
+  opts: ReconcileOptions & { backends?: readonly string[]; onProgress?: (done: number, total: number, backend: string) => void },
+): Promise<BackendReport[]> {
   const names = opts.backends?.length ? opts.backends : deps.config.backends.filter((b) => b.driver === 'file').map((b) => b.name);
   const out: BackendReport[] = [];
   for (const name of names) {
+    opts.onProgress?.(out.length, names.length, name);
     const b = deps.config.backends.find((x) => x.name === name);
     if (!b) out.push({ backend: name, differences: [], error: 'no such backend is configured' });
     else if (b.driver !== 'file') out.push({ backend: name, differences: [], error: `reconcile covers file backends; ${name} is ${b.driver}` });
     else out.push(await reconcileBackend(deps, name, opts));
   }
+  opts.onProgress?.(out.length, names.length, '');
   return out;
 }

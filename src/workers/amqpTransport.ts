@@ -1,6 +1,6 @@
 import { connect as amqpConnect } from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import type { TaskHandler, TaskMessage, Transport } from './transport';
+import type { TaskHandler, TaskMessage, Transport, TransportHealth } from './transport';
 
 /** The subset of pino's API used here, so a pino logger can be passed as is. */
 export interface TransportLog {
@@ -131,6 +131,11 @@ export class AmqpTransport implements Transport {
       else void this.deliver(ch, msg, handler);
     });
     this.consumers.push({ ch, tag: consumerTag });
+  }
+
+  health(): TransportHealth {
+    if (this.closing) return { state: 'down', details: `AMQP connection closed${this.lastError ? `: ${this.lastError.message}` : ''}` };
+    return { state: 'ok', details: `AMQP connected, ${this.consumers.length} consumer(s)` };
   }
 
   close(): Promise<void> {

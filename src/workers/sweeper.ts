@@ -3,6 +3,7 @@ import type { Db } from '../db/connection';
 import * as tasksDb from '../db/tasks';
 import type { TaskNotifier } from '../services/deps';
 import { failTask } from './taskRunner';
+import type { Metrics } from '../metrics';
 
 export interface SweeperOptions {
   readonly intervalMs: number;
@@ -10,6 +11,8 @@ export interface SweeperOptions {
   readonly republishAfterMs: number;
   /** A task no worker took for this long fails: its backend has no live worker. */
   readonly unclaimedTimeoutMs: number;
+  /** Counts lease expiries and the tasks it fails (`cairn_task_lease_expiries_total`, `cairn_tasks_total`). */
+  readonly metrics?: Metrics;
 }
 
 /**
@@ -38,9 +41,11 @@ export class Sweeper {
     const n = await this.db.transaction(async (trx) => {
       const expired = await tasksDb.lockExpired(trx, 100);
       for (const t of expired) {
+        this.opts.metrics?.leaseExpiries.inc({ kind: t.kind });
         if (t.attempts >= t.max_attempts) {
           this.log.warn({ task: t.id, kind: t.kind }, 'task lease expired after its last attempt; failing it');
           await failTask(trx, t, `the worker did not finish the task in ${t.attempts} attempts`);
+          this.opts.metrics?.tasks.inc({ kind: t.kind, outcome: 'failed' });
         } else {
           this.log.info({ task: t.id, kind: t.kind, owner: t.lease_owner }, 'task lease expired; offering it again');
           await tasksDb.requeueExpired(trx, t.id);
@@ -50,6 +55,7 @@ export class Sweeper {
       for (const t of unclaimed) {
         this.log.warn({ task: t.id, kind: t.kind, backend: t.backend }, 'no worker took the task in time; failing it');
         await failTask(trx, t, `no worker of backend ${t.backend} took the task in ${Math.round(this.opts.unclaimedTimeoutMs / 1000)} s`);
+        this.opts.metrics?.tasks.inc({ kind: t.kind, outcome: 'unclaimed' });
       }
       const stale = await tasksDb.republishStale(trx, new Date(Date.now() - this.opts.republishAfterMs));
       return expired.length + unclaimed.length + stale;

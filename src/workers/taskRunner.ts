@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { DriverError } from '../domain/errors';
 import type { Db } from '../db/connection';
@@ -10,6 +11,7 @@ import { handlers } from './handlers';
 import { withTaskVolume } from './taskVolume';
 import type { TaskMessage } from './transport';
 import type { WorkerEnv } from './workerEnv';
+import type { Metrics } from '../metrics';
 
 export interface TaskRunnerOptions {
   readonly owner: string;
@@ -18,6 +20,8 @@ export interface TaskRunnerOptions {
   readonly baseBackoffMs?: number;
   /** Handed to every handler (the image service, for volumes from images and uploads). */
   readonly env?: WorkerEnv;
+  /** Counts tasks by kind and outcome, and times them (`cairn_tasks_total`, `cairn_task_duration_seconds`). */
+  readonly metrics?: Metrics;
 }
 
 /**
@@ -36,6 +40,7 @@ export class TaskRunner {
   readonly handle = async (msg: TaskMessage): Promise<void> => {
     const task = await tasksDb.claim(this.db, msg.taskId, this.opts.owner, this.opts.leaseSeconds);
     if (!task) return;
+    const started = performance.now();
     const spec = handlers[task.kind];
     if (!spec) {
       await this.db.transaction((trx) => failTask(trx, task, `no handler for task kind ${task.kind}`));
@@ -46,17 +51,20 @@ export class TaskRunner {
     try {
       result = await spec.run(task, withTaskVolume(this.driver, task.payload), this.opts.env ?? {});
     } catch (err) {
-      await this.failed(task, err);
+      const outcome = await this.failed(task, err);
+      this.count(task.kind, outcome, started);
       return;
     } finally {
       clearInterval(renewal);
     }
-    await this.db.transaction(async (trx) => {
+    const completed = await this.db.transaction(async (trx) => {
       // Lost the lease meanwhile (we were too slow): the new holder redoes the idempotent work.
-      if (!await tasksDb.complete(trx, task.id, this.opts.owner)) return;
+      if (!await tasksDb.complete(trx, task.id, this.opts.owner)) return false;
       await spec.commit(trx, task, result);
       await settleGroupTask(trx, task, false); // a group member's outcome may settle its group (snapshot)
+      return true;
     });
+    this.count(task.kind, completed ? 'done' : 'lease_lost', started);
     this.log.debug({ task: task.id, kind: task.kind }, 'task done');
   };
 
@@ -70,17 +78,26 @@ export class TaskRunner {
     return t;
   }
 
-  private async failed(task: DbTaskRow, err: unknown): Promise<void> {
+  private count(kind: string, outcome: string, started: number): void {
+    const m = this.opts.metrics;
+    if (!m) return;
+    m.tasks.inc({ kind, outcome });
+    m.taskDuration.observe({ kind, outcome }, (performance.now() - started) / 1000);
+    if (outcome === 'retry') m.taskRetries.inc({ kind });
+  }
+
+  private async failed(task: DbTaskRow, err: unknown): Promise<'retry' | 'failed'> {
     const transient = err instanceof DriverError ? err.transient : false;
     const reason = err instanceof Error ? err.message : String(err);
     this.log.warn({ task: task.id, kind: task.kind, attempt: task.attempts, transient, err: reason }, 'task failed');
     if (transient && task.attempts < task.max_attempts) {
       const delay = Math.min(60_000, (this.opts.baseBackoffMs ?? 500) * 2 ** (task.attempts - 1));
       await tasksDb.retryLater(this.db, task.id, this.opts.owner, delay, reason);
-      return;
+      return 'retry';
     }
     const detail = err instanceof DriverError && err.detail ? `${reason}: ${err.detail}` : reason;
     await this.db.transaction((trx) => failTask(trx, task, detail));
+    return 'failed';
   }
 }
 

@@ -22,4 +22,14 @@ export interface Transport {
   /** Starts delivering a backend's tasks to `handler`, at most `prefetch` at a time. */
   consume(backend: string, handler: TaskHandler, prefetch: number): Promise<void>;
   close(): Promise<void>;
+  /**
+   * How the transport is doing, for `/healthcheck` (src/health): `ok`, `degraded` (still usable, e.g.
+   * reconnecting or publishing through a fallback) or `down`. Absent: ok while the process runs.
+   */
+  health?(): TransportHealth | Promise<TransportHealth>;
+}
+
+export interface TransportHealth {
+  readonly state: 'ok' | 'degraded' | 'down';
+  readonly details?: string;
 }
