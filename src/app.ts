@@ -10,12 +10,13 @@ import { ApiError, badRequest, notFound } from './domain/errors';
 import { atLeast, fmt, negotiate, VOLUME_MAX, VOLUME_MIN, type ApiVersion } from './domain/microversion';
 import { requireRoleFor } from './auth/policy';
 import type { Authenticator } from './routes/auth';
-import { parseJsonBody, requestContext, type RouteRequest, type RouteTable } from './routes/http';
+import { checkRequestUrl, parseJsonBody, requestContext, type RouteRequest, type RouteTable } from './routes/http';
 import { cinderValidationMessage } from './routes/validationMessage';
 import { versionsDocument } from './routes/versions';
 import { Links } from './routes/views/links';
 import { freezeRouting } from './routes/openapiRouting';
 import { VersionedBodies } from './routes/versionedBody';
+import { dbInputReason } from './db/errors';
 
 
 export const OPENAPI_PATH = path.join(__dirname, '..', '..', 'api-spec', 'openapi.yaml');
@@ -155,6 +156,7 @@ export function createApp(deps: AppDeps): express.Express {
         return;
       }
 
+      checkRequestUrl(req.path, req.query as Record<string, unknown>);
       const ctx = requestContext((res.locals as Locals).requestId, identity, version);
       const body = parseJsonBody(req.body);
       const reply = await api.handleRequest(
@@ -192,8 +194,12 @@ function toApiError(err: unknown, log: Logger, requestId: string): ApiError {
   const e = err as { type?: string; status?: number; code?: string; message?: string };
   if (e.type === 'entity.too.large') return new ApiError(413, 'overLimit', 'Request is too large.');
   if (e.type === 'entity.parse.failed') return badRequest('Malformed request body');
-  // PostgreSQL: invalid text representation, string too long, numeric out of range.
-  if (e.code === '22P02' || e.code === '22001' || e.code === '22003') return badRequest(`Invalid input received: ${e.message ?? ''}`);
+  // PostgreSQL's data exceptions: the caller's input, answered without the statement or the value.
+  const reason = dbInputReason(err);
+  if (reason !== undefined) {
+    log.info({ err, requestId }, 'database refused the input');
+    return badRequest(`Invalid input received: ${reason}`);
+  }
   log.error({ err, requestId }, 'unhandled error');
   return new ApiError(500, 'computeFault', 'The server has either erred or is incapable of performing the requested operation.');
 }

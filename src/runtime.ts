@@ -12,6 +12,7 @@ import { createImageApi } from './images/api';
 import { imageServiceOf } from './images';
 import type { TaskNotifier } from './services/deps';
 import { capabilitiesOf } from './services/placement';
+import { safeErrSerializer } from './db/errors';
 import { Binary } from './services/serviceRegistry';
 import { AmqpTransport } from './workers/amqpTransport';
 import { driverFor } from './workers/drivers';
@@ -48,7 +49,9 @@ export function makeLogger(config: Config, name: string): Logger {
 }
 
 /** Builds and starts the processes' parts: the same code for all-in-one and distributed. */
-export async function startRuntime(config: Config, roles: RuntimeRoles, log = makeLogger(config, 'cairn')): Promise<Runtime> {
+export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog = makeLogger(config, 'cairn')): Promise<Runtime> {
+  // Every logger of the runtime: database errors by SQLSTATE and names only, never statements or bind values.
+  const log = baseLog.child({}, { serializers: { err: safeErrSerializer } });
   const db = openDb(config);
   if (roles.migrate) await migrateLatest(db);
   let transport: Transport;

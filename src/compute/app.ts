@@ -11,7 +11,7 @@ import { fmt, negotiate, type ApiVersion } from '../domain/microversion';
 import type { Authenticator } from '../routes/auth';
 import { ComputeLinks, type ComputeRequest, type ComputeRouteTable } from '../routes/compute/http';
 import { cinderValidationMessage } from '../routes/validationMessage';
-import { parseJsonBody, requestContext } from '../routes/http';
+import { checkRequestUrl, parseJsonBody, requestContext } from '../routes/http';
 import { checkVersionedProperties } from './versionGate';
 import { freezeRouting } from '../routes/openapiRouting';
 
@@ -119,6 +119,7 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
       if (projectInUrl && projectInUrl !== identity.projectId) {
         throw badRequest(`Malformed request URL: URL's project_id '${projectInUrl}' doesn't match Context's project_id '${identity.projectId}'`);
       }
+      checkRequestUrl(req.path, req.query as Record<string, unknown>);
       const ctx = requestContext(String(res.get('x-openstack-request-id')), identity, version);
       const body = parseJsonBody(req.body);
       const reply = await api.handleRequest(

@@ -93,7 +93,8 @@ function parseBoolFilter(v: string, name: string): boolean {
 }
 
 function parseSize(v: string, name: string): number {
-  if (!/^\d+$/.test(v)) throw glanceBadRequest(`Invalid value for ${name}: must be a non-negative integer`);
+  // Beyond 2^53 a JS number is no longer the integer asked for (and beyond 2^63 no bigint column holds it).
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw glanceBadRequest(`Invalid value for ${name}: must be a non-negative integer`);
   return Number(v);
 }
 
