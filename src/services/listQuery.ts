@@ -1,7 +1,7 @@
 import { badRequest, invalidInput } from '../domain/errors';
 import { atLeast, type ApiVersion } from '../domain/microversion';
 import { parsePyLiteral } from '../domain/pyLiteral';
-import type { SortDir, SortTerm } from '../db/keyset';
+import { resolveSort, SortRefused, type SortDir, type SortTerm } from '../db/keyset';
 
 /** Cinder's `osapi_max_limit`: the default and the cap of a page. */
 export const MAX_LIMIT = 1000;
@@ -62,9 +62,13 @@ function parseSort(q: RawQuery, columns: Readonly<Record<string, string>>): Sort
   const pairs: Array<[string, string | undefined]> = sort !== undefined
     ? sort.split(',').map((s) => { const [k, d] = s.trim().split(':'); return [k!.trim(), d?.trim()]; })
     : sortKey !== undefined ? [[sortKey, sortDir]] : [['created_at', sortDir]];
-  return pairs.map(([key, dir]) => {
-    const expr = Object.hasOwn(columns, key) ? columns[key] : undefined;
-    if (!expr) throw invalidInput('Invalid sort key');
+  let terms;
+  try { terms = resolveSort(pairs, columns); } catch (err) {
+    // Cinder's texts: "Invalid sort key" for a key outside the resource's; the others as InvalidInput too.
+    if (err instanceof SortRefused) throw invalidInput(err.reason);
+    throw err;
+  }
+  return terms.map(({ expr, dir }) => {
     const d = (dir ?? 'desc').toLowerCase();
     if (d !== 'asc' && d !== 'desc') throw invalidInput("Unknown sort direction, must be 'desc' or 'asc'");
     return { expr, dir: d as SortDir };

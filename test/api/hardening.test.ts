@@ -120,3 +120,32 @@ describe('bad input is a 400, never a 500', () => {
     expect(logLines.filter((l) => JSON.parse(l).level >= 50)).toEqual([]);
   });
 });
+
+describe('sort: one cap for every keyset list', () => {
+  const keys = ['name:asc', 'size:desc', 'status:asc', 'created_at:desc', 'id:asc'];
+  const long = Array.from({ length: 300 }, (_, i) => keys[i % keys.length]).join(',');
+  const lists = ['/volumes', '/volumes/detail', '/snapshots', '/snapshots/detail', '/groups', '/group_snapshots',
+    '/os-volume-transfer', '/volume-transfers', '/qos-specs'];
+
+  it.each(lists)('%s: a 300-term sort with a marker is a 400', async (list) => {
+    const res = await call('GET', v3(`${list}?marker=${ID}&sort=${long}`));
+    fault(res, 400, /^Invalid input received: (Too many sort keys|Invalid sort key)$/);
+  });
+
+  it('/v2/images: a 300-term sort, a repeated key, an Object.prototype key are 400s', async () => {
+    for (const q of [`sort=${long}`, 'sort=name:asc,name:desc', 'sort_key=size&sort_key=size', 'sort=constructor']) {
+      const res = await call('GET', `/v2/images?marker=${ID}&${q}`);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('400 Bad Request');
+    }
+  });
+
+  it('a repeated key (or two names of one column) is a 400; distinct keys still sort', async () => {
+    fault(await call('GET', v3('/volumes?sort=size:asc,size:desc')), 400, 'Invalid input received: Duplicate sort key: size');
+    fault(await call('GET', v3('/volumes?sort=name:asc,display_name:desc')), 400, 'Invalid input received: Duplicate sort key: display_name');
+    fault(await call('GET', v3('/snapshots?sort=id,id')), 400, 'Invalid input received: Duplicate sort key: id');
+    const ok = await call('GET', v3(`/volumes?sort=name:asc,size:desc,status:asc,id:desc&marker=${ID}`));
+    expect(ok.status).toBe(404); // the marker names no volume: Cinder's 404, after the sort was accepted
+    expect((await call('GET', v3('/volumes/detail?sort=name:asc,size:desc,status:asc,id:desc'))).status).toBe(200);
+  });
+});
