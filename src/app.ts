@@ -17,6 +17,7 @@ import { Links } from './routes/views/links';
 import { freezeRouting } from './routes/openapiRouting';
 import { VersionedBodies } from './routes/versionedBody';
 import { dbInputReason } from './db/errors';
+import { accessLog } from './routes/accessLog';
 
 
 export const OPENAPI_PATH = path.join(__dirname, '..', '..', 'api-spec', 'openapi.yaml');
@@ -105,6 +106,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.set({ 'x-openstack-request-id': requestId, 'x-compute-request-id': requestId });
     next();
   });
+  app.use(accessLog(deps.log));
 
   const origin = (req: Request) => `${req.protocol}://${req.get('host') ?? 'localhost'}`;
   const versionHeaders = (res: Response, v: string) =>

@@ -13,6 +13,7 @@ import { imageServiceOf } from './images';
 import type { TaskNotifier } from './services/deps';
 import { capabilitiesOf } from './services/placement';
 import { safeErrSerializer } from './db/errors';
+import { rememberingIdentity } from './routes/accessLog';
 import { Binary } from './services/serviceRegistry';
 import { AmqpTransport } from './workers/amqpTransport';
 import { driverFor } from './workers/drivers';
@@ -110,7 +111,8 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
   let server: Server | undefined;
   let url: string | undefined;
   if (roles.api) {
-    const authenticate = authenticatorFor(config, log.child({ part: 'auth' }));
+    // Remembers the caller on the response, for the access log's user and project (src/routes/accessLog.ts).
+    const authenticate = rememberingIdentity(authenticatorFor(config, log.child({ part: 'auth' })));
     // The compute (Nova) API: same listener, same authenticate dependency (src/compute).
     const compute = createCompute({ db, config, notifier }, authenticate, log.child({ part: 'compute' }));
     const app = createApp({

@@ -149,3 +149,27 @@ describe('sort: one cap for every keyset list', () => {
     expect((await call('GET', v3('/volumes/detail?sort=name:asc,size:desc,status:asc,id:desc'))).status).toBe(200);
   });
 });
+
+describe('access log', () => {
+  it('one line per request: method, path, status, request id, user, project, duration', async () => {
+    const calls = [
+      await call('GET', v3('/volumes?limit=1')),
+      await call('GET', v21('/servers')),
+      await call('GET', '/v2/images'),
+      await call('GET', v3('/volumes/%ff')),
+      await request(rt.url!).get(v3('/volumes')), // no token: noauth's 204
+    ];
+    await new Promise((r) => setTimeout(r, 50));
+    const lines = logLines.map((l) => JSON.parse(l)).filter((l) => l.access === true);
+    for (const res of calls) {
+      const id = res.headers['x-openstack-request-id'];
+      const mine = lines.filter((l) => l.requestId === id);
+      expect(mine).toHaveLength(1);
+      expect(mine[0]).toMatchObject({ msg: 'request', method: 'GET', status: res.status, durationMs: expect.any(Number) });
+      expect(mine[0].path).not.toContain('?');
+    }
+    const [vols] = lines.filter((l) => l.requestId === calls[0]!.headers['x-openstack-request-id']);
+    expect(vols).toMatchObject({ path: v3('/volumes'), status: 200, user: TOKEN.split(':')[0], project: PROJECT });
+    expect(lines.find((l) => l.requestId === calls[4]!.headers['x-openstack-request-id'])).toMatchObject({ status: 204, user: null, project: null });
+  });
+});
