@@ -211,4 +211,4 @@ export function errorShapeProblem(api: Operation['api'], status: number, content
 }
 
 /** SQL statement text or a PostgreSQL error in an answer. */
-export const SQL_IN_TEXT = /\b(select|insert into|update|delete from)\b[^.]*\b(from|set|values|where)\b|\$\d+\b|syntax error at or near|violates .* constraint/i;
+export const SQL_IN_TEXT = /\b(select|insert into|update|delete from)\b.*\b(from|set|values|where) "|syntax error at or near|violates .* constraint|invalid input syntax for type|= \$\d+\b/i;
