@@ -128,7 +128,9 @@ export function createApp(deps: AppDeps): express.Express {
     } catch (err) { next(err); }
   });
 
-  app.use('/v3', express.raw({ type: () => true, limit: '1mb' }), async (req, res, next) => {
+  // The body is read only once the token holds (keystonemiddleware answers before Cinder reads a byte).
+  const rawBody = express.raw({ type: () => true, limit: '1mb' });
+  app.use('/v3', async (req, res, next) => {
     try {
       const [, first = '', ...rest] = req.path.split('/');
       const projectInUrl = PROJECT_RE.test(first) ? first : undefined;
@@ -136,6 +138,7 @@ export function createApp(deps: AppDeps): express.Express {
 
       const identity = await deps.authenticate(req, res);
       if (!identity) return;
+      await new Promise<void>((resolve, reject) => rawBody(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
 
       const header = req.get('openstack-api-version');
       let version: ApiVersion;

@@ -96,7 +96,9 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
   freezeRouting(api); // the routing work done once (src/routes/openapiRouting.ts)
 
   const router = express.Router({ strict: true });
-  router.use(express.raw({ type: () => true, limit: '1mb' }), async (req: Request, res: Response, next) => {
+  // The body is read only once the token holds.
+  const rawBody = express.raw({ type: () => true, limit: '1mb' });
+  router.use(async (req: Request, res: Response, next) => {
     try {
       const [, first = '', ...rest] = req.path.split('/');
       const projectInUrl = PROJECT_RE.test(first) ? first : undefined;
@@ -116,6 +118,7 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
       }
       const identity = await deps.authenticate(req, res);
       if (!identity) return;
+      await new Promise<void>((resolve, reject) => rawBody(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
       if (projectInUrl && projectInUrl !== identity.projectId) {
         throw badRequest(`Malformed request URL: URL's project_id '${projectInUrl}' doesn't match Context's project_id '${identity.projectId}'`);
       }
