@@ -10,7 +10,7 @@ import { ApiError, badRequest, notFound } from './domain/errors';
 import { atLeast, fmt, negotiate, VOLUME_MAX, VOLUME_MIN, type ApiVersion } from './domain/microversion';
 import { requireRoleFor } from './auth/policy';
 import type { Authenticator } from './routes/auth';
-import { parseJsonBody, requestContext, type RouteRequest, type RouteTable } from './routes/http';
+import { checkRequestUrl, parseJsonBody, requestContext, type RouteRequest, type RouteTable } from './routes/http';
 import { cinderValidationMessage } from './routes/validationMessage';
 import { versionsDocument } from './routes/versions';
 import { Links } from './routes/views/links';
@@ -19,6 +19,8 @@ import { VersionedBodies } from './routes/versionedBody';
 import type { Metrics, RequestMetricLocals } from './metrics';
 import { healthEndpoint, type Health } from './health';
 import { IDEMPOTENT_OPERATIONS, parseIdempotencyKey, type Idempotency } from './services/idempotency';
+import { dbInputReason } from './db/errors';
+import { accessLog } from './routes/accessLog';
 
 
 export const OPENAPI_PATH = path.join(__dirname, '..', '..', 'api-spec', 'openapi.yaml');
@@ -134,6 +136,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.set({ 'x-openstack-request-id': requestId, 'x-compute-request-id': requestId });
     next();
   });
+  app.use(accessLog(deps.log));
 
   const origin = (req: Request) => `${req.protocol}://${req.get('host') ?? 'localhost'}`;
   const versionHeaders = (res: Response, v: string) =>
@@ -155,7 +158,9 @@ export function createApp(deps: AppDeps): express.Express {
     } catch (err) { next(err); }
   });
 
-  app.use('/v3', express.raw({ type: () => true, limit: '1mb' }), async (req, res, next) => {
+  // The body is read only once the token holds (keystonemiddleware answers before Cinder reads a byte).
+  const rawBody = express.raw({ type: () => true, limit: '1mb' });
+  app.use('/v3', async (req, res, next) => {
     (res.locals as Locals).metricsApi = 'volume';
     try {
       const [, first = '', ...rest] = req.path.split('/');
@@ -164,6 +169,7 @@ export function createApp(deps: AppDeps): express.Express {
 
       const identity = await deps.authenticate(req, res);
       if (!identity) return;
+      await new Promise<void>((resolve, reject) => rawBody(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
 
       const header = req.get('openstack-api-version');
       let version: ApiVersion;
@@ -186,6 +192,7 @@ export function createApp(deps: AppDeps): express.Express {
         return;
       }
 
+      checkRequestUrl(req.path, req.query as Record<string, unknown>);
       const ctx = requestContext((res.locals as Locals).requestId, identity, version);
       const body = parseJsonBody(req.body);
       const reply = await api.handleRequest(
@@ -224,8 +231,12 @@ function toApiError(err: unknown, log: Logger, requestId: string): ApiError {
   const e = err as { type?: string; status?: number; code?: string; message?: string };
   if (e.type === 'entity.too.large') return new ApiError(413, 'overLimit', 'Request is too large.');
   if (e.type === 'entity.parse.failed') return badRequest('Malformed request body');
-  // PostgreSQL: invalid text representation, string too long, numeric out of range.
-  if (e.code === '22P02' || e.code === '22001' || e.code === '22003') return badRequest(`Invalid input received: ${e.message ?? ''}`);
+  // PostgreSQL's data exceptions: the caller's input, answered without the statement or the value.
+  const reason = dbInputReason(err);
+  if (reason !== undefined) {
+    log.info({ err, requestId }, 'database refused the input');
+    return badRequest(`Invalid input received: ${reason}`);
+  }
   log.error({ err, requestId }, 'unhandled error');
   return new ApiError(500, 'computeFault', 'The server has either erred or is incapable of performing the requested operation.');
 }

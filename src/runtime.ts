@@ -12,6 +12,8 @@ import { createImageApi } from './images/api';
 import { imageServiceOf } from './images';
 import type { TaskNotifier } from './services/deps';
 import { capabilitiesOf } from './services/placement';
+import { safeErrSerializer } from './db/errors';
+import { rememberingIdentity } from './routes/accessLog';
 import { Binary } from './services/serviceRegistry';
 import { AmqpTransport } from './workers/amqpTransport';
 import { driverFor } from './workers/drivers';
@@ -60,7 +62,9 @@ export function makeLogger(config: Config, name: string): Logger {
 }
 
 /** Builds and starts the processes' parts: the same code for all-in-one and distributed. */
-export async function startRuntime(config: Config, roles: RuntimeRoles, log = makeLogger(config, 'cairn')): Promise<Runtime> {
+export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog = makeLogger(config, 'cairn')): Promise<Runtime> {
+  // Every logger of the runtime: database errors by SQLSTATE and names only, never statements or bind values.
+  const log = baseLog.child({}, { serializers: { err: safeErrSerializer } });
   const db = openDb(config);
   if (roles.migrate) await migrateLatest(db);
   let transport: Transport;
@@ -125,7 +129,8 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
   let server: Server | undefined;
   let url: string | undefined;
   if (roles.api) {
-    const authenticate = authenticatorFor(config, log.child({ part: 'auth' }));
+    // Remembers the caller on the response, for the access log's user and project (src/routes/accessLog.ts).
+    const authenticate = rememberingIdentity(authenticatorFor(config, log.child({ part: 'auth' })));
     // The compute (Nova) API: same listener, same authenticate dependency (src/compute).
     const idempotency = new Idempotency(db, metrics);
     // Keys expire after 24 h: expired rows are deleted every 10 minutes (a retry never sees one: it is taken over).

@@ -51,5 +51,14 @@ export function keystoneAuth(settings: KeystoneSettings, log: Logger, client = n
 /** The authenticator the configuration asks for. */
 export function authenticatorFor(config: Config, log: Logger): Authenticator {
   if (config.authStrategy === 'keystone') return keystoneAuth(config.keystone!, log);
+  if (!isLoopback(config.host)) {
+    log.warn({ host: config.host, port: config.port }, 'noauth on a non-loopback address: every caller who reaches it is an admin (set AUTH_STRATEGY=keystone)');
+  }
   return noAuth(config);
+}
+
+/** 127.0.0.0/8, ::1 and localhost: where noauth's everyone-is-admin reaches only this host. */
+export function isLoopback(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1';
 }

@@ -11,7 +11,7 @@ import { fmt, negotiate, type ApiVersion } from '../domain/microversion';
 import type { Authenticator } from '../routes/auth';
 import { ComputeLinks, type ComputeRequest, type ComputeRouteTable } from '../routes/compute/http';
 import { cinderValidationMessage } from '../routes/validationMessage';
-import { parseJsonBody, requestContext } from '../routes/http';
+import { checkRequestUrl, parseJsonBody, requestContext } from '../routes/http';
 import { checkVersionedProperties } from './versionGate';
 import { freezeRouting } from '../routes/openapiRouting';
 import type { RequestMetricLocals } from '../metrics';
@@ -106,7 +106,9 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
   freezeRouting(api); // the routing work done once (src/routes/openapiRouting.ts)
 
   const router = express.Router({ strict: true });
-  router.use(express.raw({ type: () => true, limit: '1mb' }), async (req: Request, res: Response, next) => {
+  // The body is read only once the token holds.
+  const rawBody = express.raw({ type: () => true, limit: '1mb' });
+  router.use(async (req: Request, res: Response, next) => {
     const locals = res.locals as RequestMetricLocals;
     locals.metricsApi = 'compute';
     try {
@@ -130,9 +132,11 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
       }
       const identity = await deps.authenticate(req, res);
       if (!identity) return;
+      await new Promise<void>((resolve, reject) => rawBody(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
       if (projectInUrl && projectInUrl !== identity.projectId) {
         throw badRequest(`Malformed request URL: URL's project_id '${projectInUrl}' doesn't match Context's project_id '${identity.projectId}'`);
       }
+      checkRequestUrl(req.path, req.query as Record<string, unknown>);
       const ctx = requestContext(String(res.get('x-openstack-request-id')), identity, version);
       const body = parseJsonBody(req.body);
       const reply = await api.handleRequest(

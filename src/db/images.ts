@@ -1,3 +1,4 @@
+import { isUuidLike } from '../domain/ids';
 import type { Knex } from 'knex';
 import type { Conn } from './connection';
 import { applyKeyset, type SortTerm } from './keyset';
@@ -81,7 +82,8 @@ function applyScope(q: Knex.QueryBuilder, s: ImageScope): void {
 }
 
 function applyFilters(q: Knex.QueryBuilder, f: ImageFilters): void {
-  if (f.id !== undefined) q.where('images.id', f.id);
+  // The column is a uuid: an id filter that is not one matches nothing (rather than failing the cast).
+  if (f.id !== undefined) { if (isUuidLike(f.id)) q.where('images.id', f.id); else q.whereRaw('false'); }
   if (f.name !== undefined) q.where('images.name', f.name);
   if (f.status !== undefined) q.where('images.status', f.status);
   if (f.owner !== undefined) q.where('images.owner', f.owner);

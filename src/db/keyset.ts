@@ -1,10 +1,49 @@
 import type { Knex } from 'knex';
+import { ApiError } from '../domain/errors';
 
 export type SortDir = 'asc' | 'desc';
 /** One ORDER BY term: an SQL expression over the listed table and its direction. */
 export interface SortTerm {
   readonly expr: string;
   readonly dir: SortDir;
+}
+
+/**
+ * The most sort terms any list takes: no resource's whitelist of sort keys
+ * is longer. applyKeyset refuses more, whatever the caller parsed; the
+ * marker condition grows with the square of the term count.
+ */
+export const MAX_SORT_TERMS = 16;
+
+/** Why a sort request is refused: a 400 as it stands (Cinder's text); each API may word it its own way. */
+export class SortRefused extends ApiError {
+  readonly reason: string;
+  constructor(readonly why: 'too-many' | 'unknown-key' | 'duplicate-key', readonly key = '') {
+    const reason = why === 'too-many' ? 'Too many sort keys' : why === 'unknown-key' ? 'Invalid sort key' : `Duplicate sort key: ${key}`;
+    super(400, 'badRequest', `Invalid input received: ${reason}`);
+    this.reason = reason;
+  }
+}
+
+/**
+ * The one check of every keyset list's sort: each key from the resource's
+ * whitelist `columns` (own keys only), no key (or alias of one column)
+ * twice, so never more terms than the whitelist holds — counted before any
+ * term is looked at, so a URL of hundreds of terms costs nothing.
+ */
+export function resolveSort<D>(
+  pairs: ReadonlyArray<readonly [string, D]>,
+  columns: Readonly<Record<string, string>>,
+): Array<{ key: string; expr: string; dir: D }> {
+  if (pairs.length > Math.min(MAX_SORT_TERMS, Object.keys(columns).length)) throw new SortRefused('too-many');
+  const seen = new Set<string>();
+  return pairs.map(([key, dir]) => {
+    const expr = Object.hasOwn(columns, key) ? columns[key] : undefined;
+    if (expr === undefined) throw new SortRefused('unknown-key', key);
+    if (seen.has(expr)) throw new SortRefused('duplicate-key', key);
+    seen.add(expr);
+    return { key, expr, dir };
+  });
 }
 
 /**
@@ -23,6 +62,7 @@ export function applyKeyset(
   markerId: string | undefined,
   markerWhere: Readonly<Record<string, string>> = {},
 ): void {
+  if (terms.length > MAX_SORT_TERMS) throw new SortRefused('too-many');
   const all = [...terms, { expr: `${table}.id`, dir: terms[0]?.dir ?? 'desc' } as SortTerm];
   for (const t of all) q.orderByRaw(`${t.expr} ${t.dir}`);
   if (markerId === undefined) return;

@@ -55,10 +55,12 @@ export function faultName(status: number): string {
 /**
  * A driver failure. `transient` failures are retried with backoff by the
  * task runner; final ones fail the task at once. `detail` is the tool's
- * output (e.g. a provider script's stderr), kept for the user message.
+ * output (e.g. a provider script's stderr), kept for the task row and the
+ * log; `userDetail` names the fixed user-message text (services/messages.ts
+ * `MessageDetail`) when the task kind's default does not say it.
  */
 export class DriverError extends Error {
-  constructor(message: string, readonly transient: boolean, readonly detail = '') {
+  constructor(message: string, readonly transient: boolean, readonly detail = '', readonly userDetail?: string) {
     super(message);
   }
 }

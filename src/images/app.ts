@@ -13,6 +13,8 @@ import { GlanceError, renderGlanceError } from './errors';
 import { glanceVersions } from './view';
 import { freezeRouting } from '../routes/openapiRouting';
 import type { RequestMetricLocals } from '../metrics';
+import { bodyProblem, pathProblem, PROBLEM_TEXT, queryProblem } from '../routes/input';
+import { dbInputReason } from '../db/errors';
 
 const SPEC = ['..', '..', 'api-spec', 'image.yaml'];
 // From src/ under jest, from dist/src/ when built.
@@ -68,6 +70,8 @@ export function imageRouter(deps: ImageAppDeps): express.Router {
       }
       const identity = await deps.authenticate(req, res);
       if (!identity) return;
+      const urlProblem = pathProblem(req.path) ?? queryProblem(req.query as Record<string, unknown>);
+      if (urlProblem) throw new GlanceError(400, urlProblem === 'escape' ? 'Malformed request URL.' : `Invalid input: ${PROBLEM_TEXT[urlProblem]}`);
       const caller = { projectId: identity.projectId, userId: identity.userId, isAdmin: identity.roles.includes('admin'), roles: identity.roles };
       // The data upload streams its body to the store; everything else is a small JSON body.
       const streaming = req.method === 'PUT' && FILE_PATH.test(req.path);
@@ -95,7 +99,12 @@ export function imageRouter(deps: ImageAppDeps): express.Router {
 function parseBody(raw: unknown): unknown {
   const text = Buffer.isBuffer(raw) && raw.length > 0 ? raw.toString('utf8') : '';
   if (text.trim() === '') return undefined;
-  try { return JSON.parse(text); } catch { throw new GlanceError(400, 'Malformed JSON in request body.'); }
+  let body: unknown;
+  try { body = JSON.parse(text); } catch { throw new GlanceError(400, 'Malformed JSON in request body.'); }
+  const problem = bodyProblem(body);
+  if (problem === 'depth') throw new GlanceError(400, 'Malformed JSON in request body.');
+  if (problem) throw new GlanceError(400, `Invalid input: ${PROBLEM_TEXT[problem]}`);
+  return body;
 }
 
 function renderError(err: unknown, req: Request, res: Response, log: Logger): void {
@@ -104,6 +113,7 @@ function renderError(err: unknown, req: Request, res: Response, log: Logger): vo
   if (err instanceof GlanceError) ({ status, message } = err);
   else if (err instanceof ApiError) ({ status, message } = err);
   else if ((err as { type?: string }).type === 'entity.too.large') { status = 413; message = 'Request is too large.'; }
+  else if (dbInputReason(err) !== undefined) { status = 400; message = `Invalid input: ${dbInputReason(err)}`; log.info({ err }, 'database refused the input'); }
   else log.error({ err, requestId: res.get('x-openstack-request-id') }, 'unhandled error');
   if (res.headersSent) { res.destroy(); return; }
   const { type, body } = renderGlanceError(status, message, req.get('accept'));

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { ImageStatus } from '../domain/status';
 import * as imagesDb from '../db/images';
 import type { ImageFilters, ImageScope } from '../db/images';
-import type { SortTerm } from '../db/keyset';
+import { resolveSort, SortRefused, type SortTerm } from '../db/keyset';
 import { GlanceError, glanceBadRequest, glanceConflict, glanceForbidden, noImage } from './errors';
 import type { LocalImageStore } from './localStore';
 import {
@@ -60,10 +60,15 @@ function sortDir(d: string): 'asc' | 'desc' {
   return d;
 }
 
-function sortKey(k: string): string {
-  const expr = SORT_KEYS[k];
-  if (!expr) throw glanceBadRequest(`Invalid sort key: ${k}. It must be one of the following: ${Object.keys(SORT_KEYS).join(', ')}.`);
-  return expr;
+/** Glance's keys through the one sort check of every list (src/db/keyset.ts), in Glance's words. */
+function sortTerms(pairs: Array<readonly [string, string]>): SortTerm[] {
+  try {
+    return resolveSort(pairs, SORT_KEYS).map(({ expr, dir }) => ({ expr, dir: sortDir(dir) }));
+  } catch (err) {
+    if (!(err instanceof SortRefused)) throw err;
+    if (err.why === 'unknown-key') throw glanceBadRequest(`Invalid sort key: ${err.key}. It must be one of the following: ${Object.keys(SORT_KEYS).join(', ')}.`);
+    throw glanceBadRequest(err.why === 'duplicate-key' ? `Sort key ${err.key} is given more than once` : 'Too many sort keys');
+  }
 }
 
 /** `sort=k1:dir,k2` (new syntax) or repeated `sort_key`/`sort_dir` (old); never both. Default created_at desc. */
@@ -75,14 +80,14 @@ export function parseImageSort(q: Query): SortTerm[] {
     throw glanceBadRequest('Old and new sorting syntax cannot be combined');
   }
   if (sort !== undefined) {
-    return sort.split(',').map((part) => {
+    return sortTerms(sort.split(',').map((part) => {
       const [k, d = 'desc'] = part.trim().split(':');
-      return { expr: sortKey(k!.trim()), dir: sortDir(d.trim()) };
-    });
+      return [k!.trim(), d.trim()] as const;
+    }));
   }
   if (dirs.length > 1 && dirs.length !== keys.length) throw glanceBadRequest('Number of sort dirs does not match the number of sort keys');
   const ks = keys.length ? keys : ['created_at'];
-  return ks.map((k, i) => ({ expr: sortKey(k), dir: sortDir(dirs[i] ?? dirs[0] ?? 'desc') }));
+  return sortTerms(ks.map((k, i) => [k, dirs[i] ?? dirs[0] ?? 'desc'] as const));
 }
 
 function parseBoolFilter(v: string, name: string): boolean {
@@ -93,7 +98,8 @@ function parseBoolFilter(v: string, name: string): boolean {
 }
 
 function parseSize(v: string, name: string): number {
-  if (!/^\d+$/.test(v)) throw glanceBadRequest(`Invalid value for ${name}: must be a non-negative integer`);
+  // Beyond 2^53 a JS number is no longer the integer asked for (and beyond 2^63 no bigint column holds it).
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw glanceBadRequest(`Invalid value for ${name}: must be a non-negative integer`);
   return Number(v);
 }
 

@@ -5,6 +5,7 @@
  * and the Glance v2 subset for clients (src/routes/images.ts).
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { isUuidLike } from '../domain/ids';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -24,12 +25,12 @@ export class LocalImageStore implements ImageService {
 
   /** Where an image's data lives; ids are UUIDs, checked before they become paths. */
   dataPath(id: string): string {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw noImage(id);
+    if (!/^[0-9a-f-]{36}$/i.test(id) || !isUuidLike(id)) throw noImage(id);
     return path.join(this.dir, id);
   }
 
   async get(caller: ImageCaller, id: string): Promise<Image | undefined> {
-    if (!/^[0-9a-f-]{32,36}$/i.test(id)) return undefined;
+    if (!isUuidLike(id)) return undefined; // the column is a uuid: anything else names no image
     const row = await imagesDb.find(this.db, id);
     return row && visibleTo(row, caller) ? row : undefined;
   }

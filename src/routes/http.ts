@@ -1,4 +1,5 @@
-import { badRequest } from '../domain/errors';
+import { badRequest, invalidInput } from '../domain/errors';
+import { bodyProblem, pathProblem, PROBLEM_TEXT, queryProblem } from './input';
 import type { ApiVersion } from '../domain/microversion';
 import type { Identity } from './auth';
 import type { RequestContext } from '../services/context';
@@ -33,7 +34,19 @@ export const noContent = (): Reply => ({ status: 204 });
 export function parseJsonBody(raw: unknown): unknown {
   const text = Buffer.isBuffer(raw) && raw.length > 0 ? raw.toString('utf8') : '';
   if (text.trim() === '') return undefined;
-  try { return JSON.parse(text); } catch { throw badRequest('Malformed request body'); }
+  let body: unknown;
+  try { body = JSON.parse(text); } catch { throw badRequest('Malformed request body'); }
+  const problem = bodyProblem(body);
+  if (problem === 'depth') throw badRequest('Malformed request body');
+  if (problem) throw invalidInput(PROBLEM_TEXT[problem]);
+  return body;
+}
+
+/** Cinder's and Nova's 400 for a URL whose path does not decode or whose path or query holds a NUL. */
+export function checkRequestUrl(rawPath: string, query: Record<string, unknown>): void {
+  const problem = pathProblem(rawPath) ?? queryProblem(query);
+  if (problem === 'escape') throw badRequest('Malformed request url');
+  if (problem) throw invalidInput(PROBLEM_TEXT[problem]);
 }
 
 /** The caller of one request, as every service sees it. */

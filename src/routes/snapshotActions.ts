@@ -29,7 +29,8 @@ export function snapshotActionRoutes(...tables: SnapshotActionTable[]): RouteTab
   return {
     snapshotAction: async (r) => {
       const name = Object.keys(r.body ?? {})[0] ?? '';
-      const handler = actions[name];
+      // Own keys only: an action named like an Object.prototype member (`constructor`) is unknown, not a function.
+      const handler = Object.hasOwn(actions, name) ? actions[name] : undefined;
       if (!handler) {
         throw badRequest(`There is no such action: ${name}. Verify the request body and Content-Type header and try again.`);
       }

@@ -77,10 +77,10 @@ function extraKeys(best: Err, same: Err[], value: unknown, inner: Map<Err, Err[]
       && !patterns.some((r) => new RegExp(r, 'u').test(k)));
   } else names = same.map((e) => String(e.params.additionalProperty));
   names = [...new Set(names)].sort(); // newer jsonschema sorts; older ones used set order
-  const list = names.map(pyRepr).join(', ');
+  const list = names.map((x) => pyRepr(x)).join(', ');
   const one = names.length === 1;
   return patterns.length
-    ? `${list} ${one ? 'does' : 'do'} not match any of the regexes: ${patterns.sort().map(pyRepr).join(', ')}`
+    ? `${list} ${one ? 'does' : 'do'} not match any of the regexes: ${patterns.sort().map((x) => pyRepr(x)).join(', ')}`
     : `Additional properties are not allowed (${list} ${one ? 'was' : 'were'} unexpected)`;
 }
 
@@ -90,7 +90,7 @@ function describe(e: Err, v: unknown): string {
   if (e.keyword in TAIL) return `${r} ${TAIL[e.keyword]}`;
   switch (e.keyword) {
     case 'required': return `${pyRepr(p.missingProperty)} is a required property`;
-    case 'type': return `${r} is not of type ${(Array.isArray(p.type) ? p.type : String(p.type).split(',')).map(pyRepr).join(', ')}`;
+    case 'type': return `${r} is not of type ${(Array.isArray(p.type) ? p.type : String(p.type).split(',')).map((x) => pyRepr(x)).join(', ')}`;
     case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum':
       return `${r} is ${CMP[p.comparison]} of ${pyRepr(p.limit)}`;
     case 'multipleOf': return `${r} is not a multiple of ${pyRepr(p.multipleOf)}`;
@@ -104,7 +104,7 @@ function describe(e: Err, v: unknown): string {
     case 'contains': return `${r} does not contain items matching the given schema`;
     case 'additionalItems': case 'items': {
       const extra = Array.isArray(v) ? v.slice(p.limit) : [];
-      return `Additional items are not allowed (${extra.map(pyRepr).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`;
+      return `Additional items are not allowed (${extra.map((x) => pyRepr(x)).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`;
     }
     case 'anyOf': case 'oneOf': {
       if (!Array.isArray(p.passingSchemas)) return `${r} is not valid under any of the given schemas`;
@@ -122,15 +122,20 @@ export function pyStr(value: unknown): string {
 }
 
 /** Python 3 `repr()` of a JSON value. Floats that are whole (1.0) print as ints: JS cannot tell them apart. */
-export function pyRepr(value: unknown): string {
+export function pyRepr(value: unknown, depth = 0): string {
   if (value === null || value === undefined) return 'None';
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (typeof value === 'number') return pyNum(value);
   if (typeof value === 'string') return pyStrRepr(value);
-  if (Array.isArray(value)) return `[${value.map(pyRepr).join(', ')}]`;
-  if (typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${pyStrRepr(k)}: ${pyRepr(v)}`).join(', ')}}`;
+  // Depth-bounded: a body nested thousands deep renders its top, not a stack overflow.
+  if (typeof value === 'object' && depth >= REPR_DEPTH) return Array.isArray(value) ? '[...]' : '{...}';
+  if (Array.isArray(value)) return `[${value.map((v) => pyRepr(v, depth + 1)).join(', ')}]`;
+  if (typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${pyStrRepr(k)}: ${pyRepr(v, depth + 1)}`).join(', ')}}`;
   return String(value);
 }
+
+/** How deep pyRepr renders (Python's reprlib stops at 6; Cinder's messages show whole values, which are shallow). */
+const REPR_DEPTH = 32;
 
 function pyNum(n: number): string {
   if (!Number.isFinite(n)) return Number.isNaN(n) ? 'nan' : n > 0 ? 'inf' : '-inf';

@@ -1,10 +1,11 @@
 import { badRequest, invalidInput } from '../domain/errors';
 import { atLeast, type ApiVersion } from '../domain/microversion';
 import { parsePyLiteral } from '../domain/pyLiteral';
-import type { SortDir, SortTerm } from '../db/keyset';
+import { resolveSort, SortRefused, type SortDir, type SortTerm } from '../db/keyset';
 
 /** Cinder's `osapi_max_limit`: the default and the cap of a page. */
 export const MAX_LIMIT = 1000;
+const DB_MAX_INT = 0x7fffffff;
 
 /** Query keys that steer a list rather than filter it (`cinder/api/common.py`). */
 const PAGING_KEYS = new Set(['limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir', 'with_count']);
@@ -42,6 +43,8 @@ export function parsePaging(q: RawQuery, sortColumns: Readonly<Record<string, st
     if (!/^-?\d+$/.test(rawOffset)) throw badRequest('offset param must be an integer');
     offset = Number(rawOffset);
     if (offset < 0) throw badRequest('offset param must be positive');
+    // Cinder's `validate_integer(offset, 'offset', 0, DB_MAX_INT)`.
+    if (offset > DB_MAX_INT) throw invalidInput(`offset must be <= ${DB_MAX_INT}`);
   }
   const sort = parseSort(q, sortColumns);
   const withCountRaw = one(q.with_count);
@@ -59,9 +62,13 @@ function parseSort(q: RawQuery, columns: Readonly<Record<string, string>>): Sort
   const pairs: Array<[string, string | undefined]> = sort !== undefined
     ? sort.split(',').map((s) => { const [k, d] = s.trim().split(':'); return [k!.trim(), d?.trim()]; })
     : sortKey !== undefined ? [[sortKey, sortDir]] : [['created_at', sortDir]];
-  return pairs.map(([key, dir]) => {
-    const expr = columns[key];
-    if (!expr) throw invalidInput('Invalid sort key');
+  let terms;
+  try { terms = resolveSort(pairs, columns); } catch (err) {
+    // Cinder's texts: "Invalid sort key" for a key outside the resource's; the others as InvalidInput too.
+    if (err instanceof SortRefused) throw invalidInput(err.reason);
+    throw err;
+  }
+  return terms.map(({ expr, dir }) => {
     const d = (dir ?? 'desc').toLowerCase();
     if (d !== 'asc' && d !== 'desc') throw invalidInput("Unknown sort direction, must be 'desc' or 'asc'");
     return { expr, dir: d as SortDir };

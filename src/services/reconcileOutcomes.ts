@@ -3,7 +3,7 @@ import type { Tx } from '../db/connection';
 import * as consistencyDb from '../db/consistency';
 import type { DbTaskRow } from '../db/tasks';
 import * as volumesDb from '../db/volumes';
-import { MessageEvent, recordMessage } from './messages';
+import { MessageDetail, MessageEvent, recordMessage } from './messages';
 import type { RepairAction } from './reconcile';
 import type { RepairOutcome } from './reconcileRun';
 
@@ -36,7 +36,7 @@ async function confirm(trx: Tx, a: RepairAction, o: RepairOutcome): Promise<Repa
     if (!vol) return { done: false, detail: 'the volume changed meanwhile' };
     await recordMessage(trx, {
       projectId: vol.project_id, requestId: null, resourceType: 'VOLUME', resourceId: vol.id, event: MessageEvent.reconcileVolume,
-      detail: `the volume's data is missing from backend ${vol.backend} (last known at ${a.location ?? 'no location'}); it cannot be used`,
+      detail: MessageDetail.volumeDataMissing, // the backend and location stay in the repair's report
     });
     return { done: true, detail: 'set error' };
   }

@@ -3,7 +3,7 @@ import * as attachmentsDb from '../db/attachments';
 import type { Tx } from '../db/connection';
 import type { DbTaskRow } from '../db/tasks';
 import * as volumesDb from '../db/volumes';
-import { MessageEvent, recordMessage } from './messages';
+import { MessageDetail, MessageEvent, recordMessage, type MessageDetailName } from './messages';
 import { TaskKind } from './taskOutbox';
 import { attachmentFailed } from './attachmentState';
 import { SNAPSHOT_FAILURE_EVENTS, snapshotTaskFailed } from './snapshotOutcomes';
@@ -42,11 +42,25 @@ const FAILURE_EVENTS: Readonly<Record<string, MessageEvent>> = {
   ...SNAPSHOT_FAILURE_EVENTS,
 };
 
+/** The fixed user-message detail of a failed task kind, unless the failure names its own. */
+const FAILURE_DETAILS: Readonly<Record<string, MessageDetail>> = {
+  [TaskKind.volumeExtend]: MessageDetail.driverFailedExtend,
+  [TaskKind.volumeUploadImage]: MessageDetail.failedToUploadVolume,
+};
+
+/** A DriverError's `userDetail` name as a detail (own keys only), else the task kind's. */
+export function failureDetail(kind: string, name: string | undefined): MessageDetail {
+  if (name !== undefined && Object.hasOwn(MessageDetail, name)) return MessageDetail[name as MessageDetailName];
+  return Object.hasOwn(FAILURE_DETAILS, kind) ? FAILURE_DETAILS[kind]! : MessageDetail.driverFailed;
+}
+
 /**
  * A task that will not succeed: its resource moves to the error status
- * for that kind of task, and its project gets a user message saying why.
+ * for that kind of task, and its project gets a user message saying why
+ * in fixed words (`detail`); `reason`, the driver's own text, stays in
+ * the task row and the log.
  */
-export async function taskFailed(trx: Tx, task: DbTaskRow, reason: string): Promise<void> {
+export async function taskFailed(trx: Tx, task: DbTaskRow, reason: string, detail = failureDetail(task.kind, undefined)): Promise<void> {
   await snapshotTaskFailed(trx, task);
   if (task.kind === TaskKind.volumeSwap) await swapFailed(trx, task, reason);
   if (task.kind === TaskKind.volumeAttach || task.kind === TaskKind.volumeDetach) {
@@ -65,7 +79,7 @@ export async function taskFailed(trx: Tx, task: DbTaskRow, reason: string): Prom
   if (event && task.project_id) {
     await recordMessage(trx, {
       projectId: task.project_id, requestId: task.request_id, resourceType: task.resource_type === 'snapshot' ? 'VOLUME_SNAPSHOT' : task.resource_type.toUpperCase(), // Cinder's resource types
-      resourceId: task.resource_id, event, detail: reason,
+      resourceId: task.resource_id, event, detail,
     });
   }
 }

@@ -31,7 +31,7 @@ import * as volumesDb from '../db/volumes';
 import { connectionInfo, settleVolumeStatus } from './attachmentState';
 import type { RequestContext } from './context';
 import type { ServiceDeps } from './deps';
-import { MessageEvent, recordMessage } from './messages';
+import { MessageDetail, MessageEvent, recordMessage } from './messages';
 import { servicesOn } from './serverCreate';
 import { connectorFor } from './serverOps';
 import { invalidState, instanceNotFound, projectScope } from './servers';
@@ -148,7 +148,7 @@ export async function swapFailed(trx: Tx, task: DbTaskRow, reason: string): Prom
   if (task.project_id) {
     await recordMessage(trx, {
       projectId: task.project_id, requestId: task.request_id, resourceType: 'VOLUME', resourceId: task.resource_id,
-      event: MessageEvent.attachVolume, detail: `the swap of volume ${p.old_volume_id} for this one failed: ${reason}`,
+      event: MessageEvent.attachVolume, detail: MessageDetail.swapFailed, // the reason is the task's last_error
     });
   }
 }

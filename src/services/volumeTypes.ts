@@ -64,6 +64,17 @@ export async function resolveTypeForCreate(conn: Conn, ctx: RequestContext, name
   return (await withSpecs(conn, [row]))[0]!;
 }
 
+/**
+ * Extra specs a caller without `volume_extension:types_extra_specs:read_sensitive`
+ * (admin only, Cinder's default) may see: the fixed user-visible list
+ * (`cinder/policies/type_extra_specs.py`, "User visible extra specs").
+ */
+export const USER_VISIBLE_SPECS: ReadonlySet<string> = new Set(['RESKEY:availability_zones', 'multiattach', 'replication_enabled']);
+
+export function visibleSpecs(ctx: Pick<RequestContext, 'isAdmin'>, specs: Record<string, string>): Record<string, string> {
+  return ctx.isAdmin ? specs : Object.fromEntries(Object.entries(specs).filter(([k]) => USER_VISIBLE_SPECS.has(k)));
+}
+
 export class VolumeTypeService {
   constructor(private readonly deps: ServiceDeps) {}
 
@@ -147,8 +158,9 @@ export class VolumeTypeService {
 
   // --- extra specs ----------------------------------------------------------
 
+  /** `types_extra_specs:read_sensitive`: a non-admin sees the user-visible keys only. */
   async getExtraSpecs(ctx: RequestContext, id: string): Promise<Record<string, string>> {
-    return (await this.get(ctx, id)).extraSpecs;
+    return visibleSpecs(ctx, (await this.get(ctx, id)).extraSpecs);
   }
 
   /** Sets (merges) specs. Cinder refuses while volumes of the type exist. */
@@ -164,7 +176,8 @@ export class VolumeTypeService {
 
   async getExtraSpec(ctx: RequestContext, id: string, key: string): Promise<Record<string, string>> {
     const specs = await this.getExtraSpecs(ctx, id);
-    if (!(key in specs)) throw notFound(`Volume Type ${id} has no extra specs with key ${key}.`);
+    // A key the caller may not read is as absent as a missing one (Cinder's show).
+    if (!Object.hasOwn(specs, key)) throw notFound(`Volume Type ${id} has no extra specs with key ${key}.`);
     return { [key]: specs[key]! };
   }
 

@@ -16,7 +16,7 @@ import { placeVolume } from './placement';
 import { refuseEncryptedType } from './encryption';
 import { checkItemBody, metadataItem, nextMetadata, withoutItem } from './metadata';
 import { chargeQuota } from './quotas';
-import { recordMessage, MessageEvent } from './messages';
+import { recordMessage, MessageDetail, MessageEvent } from './messages';
 import { enqueue, TaskKind } from './taskOutbox';
 import { resolveTypeForCreate } from './volumeTypes';
 import {
@@ -156,7 +156,7 @@ export class VolumeService {
           { type: 'volume', id, backend: placement.backend }, { size, ...sourcePayload(source), ...imagePayload(image), ...(group ? { group_id: group.id } : {}) });
       } else {
         await recordMessage(trx, { projectId: ctx.projectId, requestId: ctx.requestId, resourceType: 'VOLUME',
-          resourceId: id, event: MessageEvent.scheduleAllocateVolume, detail: placement.reason });
+          resourceId: id, event: MessageEvent.scheduleAllocateVolume, detail: MessageDetail.noBackendAvailable });
       }
     });
     this.deps.notifier.tasksWritten();

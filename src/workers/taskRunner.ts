@@ -4,7 +4,8 @@ import { DriverError } from '../domain/errors';
 import type { Db } from '../db/connection';
 import * as tasksDb from '../db/tasks';
 import type { DbTaskRow } from '../db/tasks';
-import { taskFailed } from '../services/taskOutcomes';
+import { failureDetail, taskFailed } from '../services/taskOutcomes';
+import type { MessageDetail } from '../services/messages';
 import { settleGroupTask } from '../services/groupOutcomes';
 import type { Driver } from './drivers/driver';
 import { handlers } from './handlers';
@@ -89,20 +90,22 @@ export class TaskRunner {
   private async failed(task: DbTaskRow, err: unknown): Promise<'retry' | 'failed'> {
     const transient = err instanceof DriverError ? err.transient : false;
     const reason = err instanceof Error ? err.message : String(err);
-    this.log.warn({ task: task.id, kind: task.kind, attempt: task.attempts, transient, err: reason }, 'task failed');
+    const output = err instanceof DriverError && err.detail ? err.detail : undefined;
+    this.log.warn({ task: task.id, kind: task.kind, attempt: task.attempts, transient, err: reason, ...(output ? { output } : {}) }, 'task failed');
     if (transient && task.attempts < task.max_attempts) {
       const delay = Math.min(60_000, (this.opts.baseBackoffMs ?? 500) * 2 ** (task.attempts - 1));
       await tasksDb.retryLater(this.db, task.id, this.opts.owner, delay, reason);
       return 'retry';
     }
-    const detail = err instanceof DriverError && err.detail ? `${reason}: ${err.detail}` : reason;
-    await this.db.transaction((trx) => failTask(trx, task, detail));
+    const detail = output ? `${reason}: ${output}` : reason;
+    const userDetail = failureDetail(task.kind, err instanceof DriverError ? err.userDetail : undefined);
+    await this.db.transaction((trx) => failTask(trx, task, detail, userDetail));
     return 'failed';
   }
 }
 
-export async function failTask(trx: Parameters<typeof taskFailed>[0], task: DbTaskRow, reason: string): Promise<void> {
+export async function failTask(trx: Parameters<typeof taskFailed>[0], task: DbTaskRow, reason: string, userDetail?: MessageDetail): Promise<void> {
   await tasksDb.fail(trx, task.id, reason);
-  await taskFailed(trx, task, reason);
+  await taskFailed(trx, task, reason, userDetail ?? failureDetail(task.kind, undefined));
   await settleGroupTask(trx, task, true);
 }

@@ -153,15 +153,18 @@ describe('ExtStorage backend through the API', () => {
     expect(byId[ids[1]!]).toMatchObject({ driver_params: { provider: 'filevol-traced', dir: path.join(tmp, 'vols') }, display_name: 'two-fv' });
   });
 
-  it('a failing create ends in error with a user message holding the script stderr', async () => {
+  it("a failing create ends in error; the script's stderr goes into the task row, the user message is a fixed text", async () => {
     const res = await create('failing');
     expect(res.status).toBe(202);
     const id: string = res.body.volume.id;
     await until(id, 'error');
     const [msg] = await cairn.db('messages').where({ resource_uuid: id });
-    expect(msg.user_message).toBe('create volume from backend storage: ExtStorage provider recorder: create script failed (exit code 1): ' +
-      `recorder: create of cairn-vol-${id} failed as asked (fail=create)`);
-    expect(await cairn.db('tasks').where({ resource_id: id, kind: 'volume.create' }).first()).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(msg.user_message).toBe('create volume from backend storage:The storage backend failed to complete the operation.');
+    expect(msg.event_id).toBe('VOLUME_VOLUME_008_101');
+    expect(await cairn.db('tasks').where({ resource_id: id, kind: 'volume.create' }).first()).toMatchObject({
+      state: 'failed', attempts: 1,
+      last_error: 'ExtStorage provider recorder: create script failed (exit code 1): ' + `recorder: create of cairn-vol-${id} failed as asked (fail=create)`,
+    });
     // A volume in error can be deleted: remove probes with attach first, as Ganeti's Remove does.
     expect((await api().delete(v3(`/volumes/${id}`)).set(MV)).status).toBe(202);
     await waitFor(async () => (await api().get(v3(`/volumes/${id}`)).set(MV)).status === 404, 15_000, 'volume gone');

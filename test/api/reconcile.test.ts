@@ -78,7 +78,8 @@ describe('reconcile', () => {
     const lostNow = await nova.cinderVolume(lost.id);
     expect(lostNow.status).toBe('error');
     const messages = (await nova.api().get(v3(`/messages?resource_uuid=${lost.id}`)).set(VOLUME_HEADERS)).body.messages;
-    expect(messages.map((m: any) => m.user_message)).toEqual([expect.stringContaining('data is missing from backend file')]);
+    expect(messages.map((m: any) => m.user_message)).toEqual([
+      "check volume data:The volume's data is missing from its storage backend; the volume cannot be used."]);
     expect((await volumesDb.find(cairn.db, moved.id, { projectId: undefined }))!.provider_location).toBe(movedTo);
     const orphans = path.join(dir(), '.orphans');
     expect(fs.readdirSync(orphans).sort()).toEqual(['notes.txt', `volume-${strayId}`].sort());

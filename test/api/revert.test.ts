@@ -76,7 +76,8 @@ describe('revert to the latest snapshot (3.40)', () => {
     await untilStatus(c, `/volumes/${v.id}`, 'volume', 'error');
     expect((await c.get(`/snapshots/${s.id}`)).body.snapshot.status).toBe('available');
     const [msg] = await cairn.db('messages').where({ resource_uuid: v.id });
-    expect(msg.user_message).toMatch(/^revert volume to snapshot: the data of snapshot .* is missing/);
+    expect(msg.user_message).toBe('revert volume to snapshot:The data to copy is missing from the storage backend.');
+    expect((await cairn.db('tasks').where({ resource_id: v.id, kind: 'volume.revert' }).first()).last_error).toMatch(/^the data of snapshot .* is missing/);
   });
 
   it('a volume with a snapshot being restored from cannot be deleted, even with cascade', async () => {

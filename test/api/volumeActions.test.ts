@@ -109,8 +109,8 @@ describe('user messages (3.3)', () => {
     expect(list.status).toBe(200);
     expect(list.body.messages).toHaveLength(1);
     const m = list.body.messages[0];
-    expect(m).toMatchObject({ resource_type: 'VOLUME', resource_uuid: v.id, message_level: 'ERROR', event_id: 'VOLUME_VOLUME_001_002' });
-    expect(m.user_message).toMatch(/^schedule allocate volume: No valid backend/);
+    expect(m).toMatchObject({ resource_type: 'VOLUME', resource_uuid: v.id, message_level: 'ERROR', event_id: 'VOLUME_VOLUME_001_003' });
+    expect(m.user_message).toBe('schedule allocate volume:Could not find any available weighted backend.');
     expect((await api().get(v3(`/messages/${m.id}`)).set(MV)).body.message.id).toBe(m.id);
     expect((await api().delete(v3(`/messages/${m.id}`)).set(MV)).status).toBe(204);
     expect((await api().get(v3(`/messages/${m.id}`)).set(MV)).status).toBe(404);

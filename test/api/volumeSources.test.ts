@@ -129,6 +129,6 @@ describe('volumes from a snapshot or a volume', () => {
     const res = await c.post('/volumes', { volume: { snapshot_id: snap.id } });
     await untilStatus(c, `/volumes/${res.body.volume.id}`, 'volume', 'error');
     const [msg] = await cairn.db('messages').where({ resource_uuid: res.body.volume.id });
-    expect(msg.user_message).toMatch(/^create volume from backend storage: the data to copy into volume .* is missing/);
+    expect(msg.user_message).toBe('create volume from backend storage:The data to copy is missing from the storage backend.');
   });
 });

@@ -119,7 +119,7 @@ describe('swap volume', () => {
     expect((await mappings(s.id)).map((m: any) => m.volumeId)).toContain(oldVol.id);
     expect((await nova.cinderVolume(oldVol.id)).attachments).toEqual([expect.objectContaining({ server_id: s.id, device: '/dev/vdb' })]);
     const messages = (await nova.api().get(v3(`/messages?resource_uuid=${newVol.id}`)).set(VOLUME_HEADERS)).body.messages;
-    expect(messages.map((m: any) => m.user_message)).toEqual([expect.stringContaining(`the swap of volume ${oldVol.id} for this one failed`)]);
+    expect(messages.map((m: any) => m.user_message)).toEqual(['attach volume:The volume swap failed.']);
     // The old volume still detaches normally afterwards.
     expect((await nova.detach(s.id, oldVol.id)).status).toBe(202);
     await nova.waitVolume(oldVol.id, 'available');

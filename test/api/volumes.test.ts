@@ -53,7 +53,9 @@ describe('volumes', () => {
     await waitFor(async () => (await api().get(v3(`/volumes/${res.body.volume.id}`)).set(MV)).body.volume.status === 'error');
     const messages = await cairn.db('messages').where({ resource_uuid: res.body.volume.id });
     expect(messages).toHaveLength(1);
-    expect(messages[0].user_message).toMatch(/^create volume from backend storage: create .* failed: ENOTDIR/);
+    expect(messages[0].user_message).toBe('create volume from backend storage:The storage backend failed to complete the operation.');
+    expect(messages[0].user_message).not.toMatch(/\/|ENOTDIR/); // no path, no tool output: those are the task's
+    expect((await cairn.db('tasks').where({ resource_id: res.body.volume.id }).first()).last_error).toMatch(/create .* failed: ENOTDIR/);
   });
 
   it('an unknown action → 400 naming it', async () => {

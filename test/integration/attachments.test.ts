@@ -66,7 +66,7 @@ test('a worker lost mid-attach never leaves the volume attaching: the task fails
   const { rows } = await suite.pool.query('SELECT attach_status FROM volume_attachments WHERE volume_id = $1', [id]);
   expect(rows.map((r) => r.attach_status)).toEqual(['error_attaching']);
   const { rows: msgs } = await suite.pool.query('SELECT user_message FROM messages WHERE resource_uuid = $1', [id]);
-  expect(msgs.map((m) => m.user_message)).toEqual([expect.stringMatching(/^attach volume: /)]);
+  expect(msgs.map((m) => m.user_message)).toEqual([expect.stringMatching(/^attach volume:/)]);
 
   // The file moved before the worker died; the next attach finds it wherever it is.
   const worker = await suite.startWorker();

@@ -63,3 +63,17 @@ describe('ExtStorage script environment', () => {
     expect(setinfoText('a'.repeat(200))).toHaveLength(128);
   });
 });
+
+describe('VOL_CNAME and noauth hardening', () => {
+  it('a display name reaches VOL_CNAME without control characters, at most 255 characters', () => {
+    const { safeDisplayName } = jest.requireActual('../../src/workers/drivers/extstorageEnv');
+    expect(safeDisplayName('db\n01\r\u0000\u001b[31m\u2028x')).toBe('db_01___[31m_x');
+    expect(safeDisplayName('é😀 ok')).toBe('é😀 ok');
+    expect(safeDisplayName('x'.repeat(300))).toHaveLength(255);
+  });
+  it('loopback addresses are the ones noauth does not warn about', () => {
+    const { isLoopback } = jest.requireActual('../../src/auth/index');
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(isLoopback(h)).toBe(true);
+    for (const h of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.5']) expect(isLoopback(h)).toBe(false);
+  });
+});

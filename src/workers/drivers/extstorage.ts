@@ -318,7 +318,7 @@ export class ExtStorageDriver implements Driver {
     } catch (err) {
       if (err instanceof RangeError) throw new DriverError(`the data to copy into ${target.label} does not fit: ${err.message}`, false);
       const e = err as NodeJS.ErrnoException;
-      if (e.code === 'ENOENT') throw new DriverError(`the data to copy into ${target.label} is missing: ${e.message}`, false, e.code);
+      if (e.code === 'ENOENT') throw new DriverError(`the data to copy into ${target.label} is missing: ${e.message}`, false, e.code, 'sourceDataMissing');
       throw new DriverError(`copy of ${src} to ${dest} failed: ${e.message}`, TRANSIENT_IO.has(e.code ?? ''), e.code ?? '');
     }
   }

@@ -83,13 +83,24 @@ function need<T>(value: T | undefined, what: string, action: ExtAction): T {
 }
 
 /**
+ * A tenant's display name as a provider script may see it: control
+ * characters (newlines, escapes, NUL) and Unicode format/separator marks
+ * become `_`, at most 255 characters. Providers log it and pass it to
+ * their tools; it must not split a log line or a command.
+ */
+export function safeDisplayName(name: string): string {
+  return [...name].slice(0, 255).map((ch) => (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(ch) ? '_' : ch)).join('');
+}
+
+/**
  * The complete environment of one script call: `VOL_NAME`, `VOL_UUID`,
  * `VOL_CNAME` (if named), `EXTP_*`, the action's own variables, and
  * `FIXED_ENV`. Nothing else, whatever cairn's environment holds.
  */
 export function scriptEnv(action: ExtAction, input: ScriptInput): Record<string, string> {
   const env: Record<string, string> = { ...FIXED_ENV, VOL_NAME: input.volName ?? extVolumeName(input.volumeId), VOL_UUID: input.volumeId };
-  if (input.displayName) env.VOL_CNAME = input.displayName;
+  const cname = input.displayName ? safeDisplayName(input.displayName) : '';
+  if (cname) env.VOL_CNAME = cname;
   for (const [name, value] of Object.entries(input.params)) env[`EXTP_${name.toUpperCase()}`] = String(value);
   for (const n of NEEDS[action]) {
     switch (n) {

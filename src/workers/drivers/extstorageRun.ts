@@ -6,7 +6,9 @@ import { DriverError } from '../../domain/errors';
  * group, with a clean environment given by the caller, killed at a timeout.
  *
  * Failures are classed for the task runner's retry rule:
- * - timed out, or killed by a signal (OOM killer, an operator) → transient;
+ * - timed out → final: a hung script would hang again, and retrying it
+ *   would hold the volume for attempts × the timeout before it errors;
+ * - killed by a signal (OOM killer, an operator) → transient;
  * - exit code 75 (`EX_TEMPFAIL`, sysexits.h: "temporary failure … retry
  *   later") → transient: the way a script says "try again";
  * - any other non-zero exit → final: the provider refused, and re-running
@@ -75,7 +77,7 @@ export function runScript(file: string, opts: RunOptions): Promise<RunResult> {
       if (!exit) return;
       const detail = outputTail(stderr, stdout);
       if (timedOut) {
-        finish(new DriverError(`${opts.label} timed out after ${opts.timeoutMs / 1000} s and was killed`, true, detail));
+        finish(new DriverError(`${opts.label} timed out after ${opts.timeoutMs / 1000} s and was killed`, false, detail));
       } else if (exit.signal) {
         finish(new DriverError(`${opts.label} was killed by ${exit.signal}`, true, detail));
       } else if (exit.code !== 0) {

@@ -233,7 +233,7 @@ export class FileDriver implements Driver {
     }
     const src = source.kind === 'volume' ? await this.locate(source.volume)
       : source.kind === 'snapshot' ? this.snapshotFile(source.snapshot) : source.path;
-    if (!await exists(src)) throw new DriverError(`the data to copy into volume ${vol.id} is missing: ${src}`, false);
+    if (!await exists(src)) throw new DriverError(`the data to copy into volume ${vol.id} is missing: ${src}`, false, '', 'sourceDataMissing');
     await this.copy(`copy ${src} to ${dest}`, src, dest, bytes);
     return dest;
   }
@@ -241,7 +241,7 @@ export class FileDriver implements Driver {
   /** The volume's file becomes a copy of the snapshot's, replaced in one rename (a re-run copies again). */
   async revertToSnapshot(vol: VolumeRef, snap: SnapshotRef): Promise<void> {
     const src = this.snapshotFile(snap);
-    if (!await exists(src)) throw new DriverError(`the data of snapshot ${snap.id} is missing: ${src}`, false);
+    if (!await exists(src)) throw new DriverError(`the data of snapshot ${snap.id} is missing: ${src}`, false, '', 'sourceDataMissing');
     await this.copy(`revert of ${vol.id}`, src, await this.locate(vol));
   }
 
