@@ -78,6 +78,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
       intervalMs: Math.max(250, Math.min(5000, config.taskLeaseSeconds * 250)),
       republishAfterMs: Math.max(10_000, config.taskLeaseSeconds * 5000),
       unclaimedTimeoutMs: config.taskUnclaimedTimeoutSeconds * 1000,
+      maxLapses: config.taskMaxLapses,
     });
   }
 
@@ -85,7 +86,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
     const backend = config.backends.find((b) => b.name === name);
     if (!backend) throw new Error(`unknown backend ${name}; configured: ${config.backends.map((b) => b.name).join(', ')}`);
     const host = `${config.hostname}@${backend.name}`;
-    const base = driverFor(backend);
+    const base = driverFor(backend, { copyDelayMs: config.faultCopyDelayMs });
     const driver = config.faultDriverDelayMs > 0 ? delayedDriver(base, config.faultDriverDelayMs) : base;
     // Volumes from images and uploads to images: the image service, and a download folder on the backend's storage.
     const env = { images: imageServiceOf({ db, config }), scratchDir: path.join(backend.fileStorageDir, '.image-downloads') };

@@ -5,7 +5,7 @@ import * as tasksDb from '../db/tasks';
 import type { DbTaskRow } from '../db/tasks';
 import { taskFailed } from '../services/taskOutcomes';
 import { settleGroupTask } from '../services/groupOutcomes';
-import type { Driver } from './drivers/driver';
+import { AttemptLost, type AttemptScope, type Driver } from './drivers/driver';
 import { handlers } from './handlers';
 import { withTaskVolume } from './taskVolume';
 import type { TaskMessage } from './transport';
@@ -24,6 +24,12 @@ export interface TaskRunnerOptions {
  * Runs delivered tasks for one backend: claim with a lease, run the
  * driver, then commit outcome + completion in one transaction. Duplicate
  * or stale deliveries find nothing to claim and return.
+ *
+ * Fencing: each claim writes a fresh attempt token, and every write of the
+ * attempt (renewal, completion, retry, failure, the driver's fenced steps)
+ * is conditional on it. A renewal that finds the token gone (the lease ran
+ * out, the sweeper offered the task again, another attempt took it) aborts
+ * the driver operation; the attempt then ends without writing anything.
  */
 export class TaskRunner {
   constructor(
@@ -41,30 +47,68 @@ export class TaskRunner {
       await this.db.transaction((trx) => failTask(trx, task, `no handler for task kind ${task.kind}`));
       return;
     }
+    const lost = new AbortController();
+    const scope: AttemptScope = {
+      signal: lost.signal,
+      token: task.attempt_token ?? `${task.attempts}`,
+      fenced: (step) => this.fenced(task, lost, step),
+    };
+    const driver = this.driver.forAttempt ? this.driver.forAttempt(scope) : this.driver;
     let result: unknown;
-    const renewal = this.keepLease(task.id);
+    const renewal = this.keepLease(task, lost);
     try {
-      result = await spec.run(task, withTaskVolume(this.driver, task.payload), this.opts.env ?? {});
+      result = await spec.run(task, withTaskVolume(driver, task.payload), this.opts.env ?? {});
     } catch (err) {
+      if (lost.signal.aborted || err instanceof AttemptLost) return this.abandoned(task, err);
       await this.failed(task, err);
       return;
     } finally {
       clearInterval(renewal);
     }
-    await this.db.transaction(async (trx) => {
-      // Lost the lease meanwhile (we were too slow): the new holder redoes the idempotent work.
-      if (!await tasksDb.complete(trx, task.id, this.opts.owner)) return;
+    if (lost.signal.aborted) return this.abandoned(task, lost.signal.reason);
+    const committed = await this.db.transaction(async (trx) => {
+      // Lost the task meanwhile (we were too slow): the new holder redoes the idempotent work.
+      if (!await tasksDb.complete(trx, task)) return false;
       await spec.commit(trx, task, result);
       await settleGroupTask(trx, task, false); // a group member's outcome may settle its group (snapshot)
+      return true;
     });
-    this.log.debug({ task: task.id, kind: task.kind }, 'task done');
+    if (committed) this.log.debug({ task: task.id, kind: task.kind }, 'task done');
+    else this.abandoned(task, new AttemptLost());
   };
 
-  /** A long driver operation keeps its lease while it is alive; a dead worker's lease runs out. */
-  private keepLease(taskId: string): NodeJS.Timeout {
+  /** The attempt lost its task to another: nothing of it is recorded. */
+  private abandoned(task: DbTaskRow, reason: unknown): void {
+    this.log.warn({ task: task.id, kind: task.kind, attempt: task.attempts, reason: reason instanceof Error ? reason.message : String(reason) },
+      'the attempt lost its task (lease ran out); abandoned without recording anything');
+  }
+
+  /** Runs `step` in a transaction that holds the task's row locked, if this attempt still holds the task. */
+  private async fenced<T>(task: DbTaskRow, lost: AbortController, step: () => Promise<T>): Promise<T> {
+    return this.db.transaction(async (trx) => {
+      if (!await tasksDb.lockHeld(trx, task)) {
+        const err = new AttemptLost();
+        lost.abort(err);
+        throw err;
+      }
+      return step();
+    });
+  }
+
+  /**
+   * A long driver operation keeps its lease while it is alive (one small
+   * UPDATE per third of a lease); a dead worker's lease runs out. A renewal
+   * that finds the attempt's token gone aborts the operation.
+   */
+  private keepLease(task: DbTaskRow, lost: AbortController): NodeJS.Timeout {
+    let busy = false;
     const t = setInterval(() => {
-      tasksDb.renewLease(this.db, taskId, this.opts.owner, this.opts.leaseSeconds)
-        .catch((err) => this.log.warn({ err, task: taskId }, 'lease renewal failed'));
+      if (busy || lost.signal.aborted) return; // one renewal at a time (a slow or unreachable database)
+      busy = true;
+      tasksDb.renewLease(this.db, task, this.opts.leaseSeconds)
+        .then((held) => { if (!held) lost.abort(new AttemptLost()); })
+        .catch((err) => this.log.warn({ err, task: task.id }, 'lease renewal failed'))
+        .finally(() => { busy = false; });
     }, Math.max(200, (this.opts.leaseSeconds * 1000) / 3));
     t.unref();
     return t;
@@ -74,9 +118,9 @@ export class TaskRunner {
     const transient = err instanceof DriverError ? err.transient : false;
     const reason = err instanceof Error ? err.message : String(err);
     this.log.warn({ task: task.id, kind: task.kind, attempt: task.attempts, transient, err: reason }, 'task failed');
-    if (transient && task.attempts < task.max_attempts) {
-      const delay = Math.min(60_000, (this.opts.baseBackoffMs ?? 500) * 2 ** (task.attempts - 1));
-      await tasksDb.retryLater(this.db, task.id, this.opts.owner, delay, reason);
+    if (transient && tasksDb.spentAttempts(task) < task.max_attempts) {
+      const delay = Math.min(60_000, (this.opts.baseBackoffMs ?? 500) * 2 ** (tasksDb.spentAttempts(task) - 1));
+      await tasksDb.retryLater(this.db, task, delay, reason);
       return;
     }
     const detail = err instanceof DriverError && err.detail ? `${reason}: ${err.detail}` : reason;
@@ -84,8 +128,14 @@ export class TaskRunner {
   }
 }
 
-export async function failTask(trx: Parameters<typeof taskFailed>[0], task: DbTaskRow, reason: string): Promise<void> {
-  await tasksDb.fail(trx, task.id, reason);
+/**
+ * Fails the task in the attempt given (`tasksDb.fail`) and records what
+ * that means for its resource; an attempt that no longer holds the task
+ * changes nothing (false): no failed state, no user message.
+ */
+export async function failTask(trx: Parameters<typeof taskFailed>[0], task: DbTaskRow, reason: string): Promise<boolean> {
+  if (!await tasksDb.fail(trx, task, reason)) return false;
   await taskFailed(trx, task, reason);
   await settleGroupTask(trx, task, true);
+  return true;
 }
