@@ -13,6 +13,7 @@ import * as createTransfers from './20261124141000_create_transfers';
 import * as createTypeEncryption from './20261124142000_create_type_encryption';
 import * as createGroups from './20261124150000_create_groups';
 import * as taskFencing from './20261206130000_task_fencing';
+import * as taskResourceKey from './20261206130100_task_resource_key';
 
 /**
  * The migrations in order. Listed statically (not read from a folder) so
@@ -33,4 +34,5 @@ export const migrations: ReadonlyArray<{ name: string; up(k: Knex): Promise<void
   { name: '20261124142000_create_type_encryption', ...createTypeEncryption },
   { name: '20261124150000_create_groups', ...createGroups },
   { name: '20261206130000_task_fencing', ...taskFencing },
+  { name: '20261206130100_task_resource_key', ...taskResourceKey },
 ];

@@ -25,6 +25,10 @@ export interface DbTaskRow {
   attempt_token: string | null;
   /** Attempts that ended because their lease ran out; they do not count against `max_attempts`. */
   lapses: number;
+  /** What the task's storage work touches (`volume:<id>`): tasks of one key run one at a time, in `seq` order. */
+  resource_key: string | null;
+  /** Acceptance order. */
+  seq: string;
 }
 
 /** What identifies one attempt of a task: the task and the token its claim wrote. */
@@ -33,7 +37,8 @@ export interface Attempt { readonly id: string; readonly attempt_token: string |
 /** Attempts that count against `max_attempts`: the claims, less those whose lease ran out. */
 export const spentAttempts = (t: Pick<DbTaskRow, 'attempts' | 'lapses'>): number => t.attempts - (t.lapses ?? 0);
 
-export type NewTask = Pick<DbTaskRow, 'id' | 'kind' | 'resource_type' | 'resource_id' | 'backend' | 'payload' | 'max_attempts' | 'request_id' | 'project_id'>;
+export type NewTask = Pick<DbTaskRow, 'id' | 'kind' | 'resource_type' | 'resource_id' | 'backend' | 'payload' | 'max_attempts' | 'request_id' | 'project_id'>
+  & { resource_key?: string | null };
 
 export async function insert(conn: Conn, t: NewTask): Promise<void> {
   const now = new Date();
@@ -58,11 +63,33 @@ export async function markPublished(conn: Conn, ids: readonly string[]): Promise
 }
 
 /**
+ * An older task of the same resource key still open (pending or running):
+ * the task must wait for it (per-volume ordering). For a `tasks` row in
+ * the outer query.
+ */
+const olderOpen = (conn: Conn) => conn('tasks as older').select(conn.raw('1'))
+  .whereRaw('older.resource_key = tasks.resource_key')
+  .whereIn('older.state', [TaskState.pending, TaskState.running])
+  .whereRaw('older.seq < tasks.seq');
+
+/**
+ * After a task of a key finished: the tasks waiting behind it (delivered
+ * while it ran, and skipped) are published again, and their wait does not
+ * count as "no worker took it" (available from now).
+ */
+async function releaseSuccessors(conn: Conn, id: string): Promise<void> {
+  await conn('tasks').where('state', TaskState.pending)
+    .where('resource_key', conn('tasks as finished').select('finished.resource_key').where('finished.id', id))
+    .update({ published_at: null, available_at: conn.raw('GREATEST(available_at, ?)', [new Date()]) });
+}
+
+/**
  * Takes the task for `owner` until now + leaseSeconds, if it is pending or
  * its previous lease has run out, under a fresh attempt token: whatever an
  * earlier attempt still does can no longer renew, complete, retry or fail
  * the task. Returns undefined when someone else holds it or it is finished
- * — a duplicate delivery then does nothing.
+ * — a duplicate delivery then does nothing — and while an older task of
+ * its resource key is open: it is published again when that one ends.
  */
 export async function claim(conn: Conn, id: string, owner: string, leaseSeconds: number): Promise<DbTaskRow | undefined> {
   const now = new Date();
@@ -70,6 +97,7 @@ export async function claim(conn: Conn, id: string, owner: string, leaseSeconds:
     .where('id', id)
     .whereIn('state', [TaskState.pending, TaskState.running])
     .where((w) => { w.whereNull('lease_until').orWhere('lease_until', '<', now); })
+    .whereNotExists(olderOpen(conn))
     .update({
       state: TaskState.running, lease_owner: owner, attempts: conn.raw('attempts + 1'),
       lease_until: new Date(now.getTime() + leaseSeconds * 1000), attempt_token: randomUUID(),
@@ -100,6 +128,7 @@ export async function lockHeld(trx: Conn, a: Attempt): Promise<boolean> {
 /** Finishes a task this attempt holds; false if it lost it meanwhile. */
 export async function complete(conn: Conn, a: Attempt): Promise<boolean> {
   const n = await held(conn, a).update({ state: TaskState.done, completed_at: new Date(), lease_until: null });
+  if (n > 0) await releaseSuccessors(conn, a.id);
   return n > 0;
 }
 
@@ -122,6 +151,7 @@ export async function fail(conn: Conn, a: Attempt, error: string): Promise<boole
   if (a.attempt_token === null) q.whereNull('attempt_token');
   else q.where('attempt_token', a.attempt_token);
   const n = await q.update({ state: TaskState.failed, completed_at: new Date(), lease_until: null, last_error: error });
+  if (n > 0) await releaseSuccessors(conn, a.id);
   return n > 0;
 }
 
@@ -142,7 +172,9 @@ export async function requeueExpired(conn: Conn, a: Attempt): Promise<void> {
 
 /** Pending tasks no worker has taken since `before` (their backend has no live worker). */
 export async function lockUnclaimed(conn: Conn, before: Date, limit: number): Promise<DbTaskRow[]> {
+  // A task waiting behind an older one of its key is not unclaimed: its turn has not come.
   return conn<DbTaskRow>('tasks').where('state', TaskState.pending).where('available_at', '<', before)
+    .whereNotExists(olderOpen(conn))
     .orderBy('available_at').limit(limit).forUpdate().skipLocked();
 }
 

@@ -108,3 +108,61 @@ test('a worker paused past its lease mid-copy: the task is done once, by the new
   expect(fs.statSync(snapFile).size).toBe(GIB);
   for (const at of offsets) expect(readAt(snapFile, at, pattern.length).equals(pattern)).toBe(true);
 }, 120_000);
+
+test('a clone, an extend, an attach, a snapshot and a detach of one volume, accepted in quick succession: all succeed, in order, copies at their recorded sizes', async () => {
+  api = await suite.startApi();
+  // Slow copies (the chunked copy, 20 ms per 8 MiB read): what is accepted after a copy would overtake it if it could.
+  await suite.startWorker({ env: { CAIRN_FAULT_COPY_DELAY_MS: '20' } });
+  const created = await http.post('/volumes', { volume: { size: 1, name: 'ordered' } });
+  const vid = created.body.volume.id as string;
+  await until(`/volumes/${vid}`, 'volume', 'available');
+  const pattern = randomBytes(4096);
+  writeAt(suite.volumeFile(vid), 1000, pattern);
+
+  // 1. a clone (the source stays available) and 2. an extend of the source right after it.
+  const clone = await http.post('/volumes', { volume: { source_volid: vid, name: 'clone' } });
+  expect(clone.status).toBe(202);
+  const cid = clone.body.volume.id as string;
+  const extend = await http.post(`/volumes/${vid}/action`, { 'os-extend': { new_size: 2 } });
+  expect(extend.status).toBe(202);
+  await until(`/volumes/${vid}`, 'volume', 'available');
+  // 3. an attach (answered once connected), 4. a snapshot of the in-use volume, 5. its detach while the snapshot copies.
+  const server = randomBytes(16).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
+  const att = await http.post('/attachments', {
+    attachment: { volume_uuid: vid, instance_uuid: server, connector: { host: 'h1', mountpoint: '/dev/vdb' } },
+  });
+  expect(att.status).toBe(200);
+  const aid = att.body.attachment.id as string;
+  expect((await http.post(`/attachments/${aid}/action`, { 'os-complete': null })).status).toBe(204);
+  const snap = await http.post('/snapshots', { snapshot: { volume_id: vid, name: 'in-use' } });
+  expect(snap.status).toBe(202);
+  const sid = snap.body.snapshot.id as string;
+  const detach = await http.delete(`/attachments/${aid}`);
+  expect(detach.status).toBe(200);
+
+  await until(`/volumes/${cid}`, 'volume', 'available');
+  await until(`/snapshots/${sid}`, 'snapshot', 'available');
+  await until(`/volumes/${vid}`, 'volume', 'available');
+
+  // In order: each task of the volume finished before the next (accepted later) one did.
+  const { rows } = await suite.pool.query(
+    "SELECT kind, state, resource_key, completed_at FROM tasks WHERE resource_key = $1 AND kind <> 'volume.create' OR resource_id = $2 ORDER BY seq",
+    [`volume:${vid}`, cid]);
+  expect(rows.map((r) => [r.kind, r.state])).toEqual([
+    ['volume.create', 'done'], ['volume.extend', 'done'], ['volume.attach', 'done'], ['snapshot.create', 'done'], ['volume.detach', 'done'],
+  ]);
+  const finished = rows.map((r) => (r.completed_at as Date).getTime());
+  expect([...finished].sort((a, b) => a - b)).toEqual(finished);
+
+  // Every copy's file is the size recorded for it: the clone of the 1 GiB source, the snapshot of the 2 GiB one.
+  const sizes = async (p: string, key: 'volume' | 'snapshot') => (await http.get(p)).body[key].size as number;
+  expect(await sizes(`/volumes/${cid}`, 'volume')).toBe(1);
+  expect(fs.statSync(suite.volumeFile(cid)).size).toBe(GIB);
+  expect(await sizes(`/snapshots/${sid}`, 'snapshot')).toBe(2);
+  const snapFile = path.join(suite.backendDir, `snapshot-${sid}`);
+  expect(fs.statSync(snapFile).size).toBe(2 * GIB);
+  expect(fs.statSync(suite.volumeFile(vid)).size).toBe(2 * GIB);
+  for (const f of [suite.volumeFile(cid), snapFile, suite.volumeFile(vid)]) expect(readAt(f, 1000, pattern.length).equals(pattern)).toBe(true);
+  expect(files().filter((f) => f.includes('.part'))).toEqual([]);
+  expect(await messagesOf(vid)).toEqual([]);
+}, 120_000);
