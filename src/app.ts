@@ -49,6 +49,8 @@ export interface AppDeps {
   readonly compute?: express.RequestHandler;
   /** cairn's own Glance v2 subset, served under `/v2` (src/images/app.ts) when no external Glance is configured. */
   readonly images?: express.RequestHandler;
+  /** `GET /healthcheck`: "degraded" while the process serves without its broker. */
+  readonly health?: () => { status: 'ok' | 'degraded'; messaging: string };
 }
 
 /**
@@ -109,6 +111,12 @@ export function createApp(deps: AppDeps): express.Express {
   const versionHeaders = (res: Response, v: string) =>
     res.set({ 'OpenStack-API-Version': `volume ${v}`, Vary: 'OpenStack-API-Version' });
 
+  // oslo.middleware's healthcheck (unauthenticated, as Cinder's paste pipeline has it): 200 while the API serves.
+  app.get('/healthcheck', (req, res) => {
+    const h = deps.health?.() ?? { status: 'ok', messaging: 'unknown' };
+    if (req.method === 'HEAD') { res.status(200).end(); return; }
+    res.status(200).type('text/plain').send(h.status === 'ok' ? 'OK' : `DEGRADED: ${h.messaging}; accepted work waits in the outbox`);
+  });
   app.get('/', (req, res) => { versionHeaders(res, fmt(VOLUME_MIN)); res.status(300).json(versionsDocument(origin(req))); });
   // An absolute Location, as webob's: keystoneauth's discovery cannot follow a relative one.
   // Behind auth like the rest of /v3 (Cinder's paste pipeline: only `/` is open).

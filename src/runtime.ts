@@ -13,7 +13,7 @@ import { imageServiceOf } from './images';
 import type { TaskNotifier } from './services/deps';
 import { capabilitiesOf } from './services/placement';
 import { Binary } from './services/serviceRegistry';
-import { AmqpTransport } from './workers/amqpTransport';
+import { ReconnectingAmqpTransport } from './workers/reconnectingTransport';
 import { driverFor } from './workers/drivers';
 import { delayedDriver } from './workers/drivers/delayed';
 import { Heartbeat } from './workers/heartbeat';
@@ -52,14 +52,23 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
   const db = openDb(config);
   if (roles.migrate) await migrateLatest(db);
   let transport: Transport;
+  let amqp: ReconnectingAmqpTransport | undefined;
+  let relay: Relay | undefined;
   if (config.amqpUrl) {
-    const amqp = await AmqpTransport.connect(config.amqpUrl, config.amqpPrefix, log.child({ part: 'amqp' }));
-    // No silent half-life: a process that lost its broker exits, and its supervisor restarts it.
-    amqp.onClose((err) => { log.fatal({ err }, 'lost the AMQP connection; exiting'); process.exit(70); });
+    // A process outlives its broker: it starts without it, reconnects with backoff, and meanwhile the API accepts
+    // writes into the outbox, which the relay publishes once the broker is back (src/workers/reconnectingTransport.ts).
+    amqp = new ReconnectingAmqpTransport(config.amqpUrl, config.amqpPrefix, log.child({ part: 'amqp' }), {
+      onConnected: () => relay?.tasksWritten(),
+    });
+    await amqp.start();
     transport = amqp;
   } else {
     transport = new InProcessTransport();
   }
+  /** What heartbeats and `GET /healthcheck` report: "degraded" while the broker is unreachable. */
+  const health = (): { status: 'ok' | 'degraded'; messaging: string } => (amqp && !amqp.connected
+    ? { status: 'degraded', messaging: `the AMQP broker is unreachable since ${amqp.unreachableSince?.toISOString()}` }
+    : { status: 'ok', messaging: amqp ? 'connected' : 'in-process' });
   const stops: Array<() => Promise<void> | void> = [];
   // PGlite is PostgreSQL in single-user mode, without autovacuum: do its work (src/db/pgliteMaintenance.ts).
   if (usesPglite(config)) {
@@ -68,7 +77,6 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
     stops.push(() => maintenance.stop());
   }
 
-  let relay: Relay | undefined;
   let sweeper: Sweeper | undefined;
   let notifier: TaskNotifier = { tasksWritten: () => undefined };
   if (roles.api) {
@@ -96,6 +104,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
     // ExtStorage workers advertise their providers (validity, checksum, parameters): the API checks creates
     // against them and `cairn-manage storage diagnose` compares them across hosts.
     const report = async () => ({
+      health: health(),
       capabilities: capabilitiesOf(backend),
       ...(backend.driver === 'extstorage' && base.diagnose ? { providers: await base.diagnose() } : {}),
     });
@@ -117,6 +126,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
       compute: compute.router,
       images: config.glanceUrl ? undefined : createImageApi({ db, config }, authenticate, log.child({ part: 'images' })),
       log: log.child({ part: 'api' }),
+      health,
     });
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, config.host, () => resolve(s));
@@ -125,7 +135,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, log = ma
     server.keepAliveTimeout = 65_000;
     const addr = server.address();
     url = typeof addr === 'object' && addr ? `http://${config.host}:${addr.port}` : undefined;
-    const hb = new Heartbeat(db, { binary: Binary.scheduler, host: config.hostname, zone: config.availabilityZone, report: () => ({}) },
+    const hb = new Heartbeat(db, { binary: Binary.scheduler, host: config.hostname, zone: config.availabilityZone, report: () => ({ health: health() }) },
       config.heartbeatSeconds * 1000, log);
     await hb.start();
     stops.push(() => hb.stop());
