@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { DriverError } from '../domain/errors';
+import { DriverError, isDatabaseUnavailable } from '../domain/errors';
 import type { Db } from '../db/connection';
 import * as tasksDb from '../db/tasks';
 import type { DbTaskRow } from '../db/tasks';
@@ -85,14 +85,25 @@ export class TaskRunner {
 
   /** Runs `step` in a transaction that holds the task's row locked, if this attempt still holds the task. */
   private async fenced<T>(task: DbTaskRow, lost: AbortController, step: () => Promise<T>): Promise<T> {
-    return this.db.transaction(async (trx) => {
-      if (!await tasksDb.lockHeld(trx, task)) {
-        const err = new AttemptLost();
-        lost.abort(err);
-        throw err;
+    let ran = false;
+    try {
+      return await this.db.transaction(async (trx) => {
+        if (!await tasksDb.lockHeld(trx, task)) {
+          const err = new AttemptLost();
+          lost.abort(err);
+          throw err;
+        }
+        ran = true;
+        return await step();
+      });
+    } catch (err) {
+      // The database went away around the step: whether it ran or not, a later attempt finds out (every step is
+      // idempotent), so this is a transient failure, never a final one.
+      if (isDatabaseUnavailable(err)) {
+        throw new DriverError(`the database became unreachable ${ran ? 'after' : 'before'} a fenced step`, true, String((err as Error).message));
       }
-      return step();
-    });
+      throw err;
+    }
   }
 
   /**

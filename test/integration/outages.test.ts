@@ -136,3 +136,96 @@ test('RabbitMQ unreachable for 30 s under load: reads answer and writes are acce
   expect(worker.running).toBe(true);
   expect(worker.output()).not.toMatch(/exiting/);
 }, 180_000);
+
+test('PostgreSQL unreachable for 15 s under load: no 500 (503 with Retry-After), nothing done twice, nothing stuck, quota verify and reconcile clean', async () => {
+  const proxy = new TcpProxy(PG_PROXY_PORT, { host: '127.0.0.1', port: Number(new URL(suite.databaseUrl).port || 5432) });
+  proxies.push(proxy);
+  await proxy.start();
+  const viaProxy = new URL(suite.databaseUrl);
+  viaProxy.port = String(PG_PROXY_PORT);
+  const env = { DATABASE_URL: viaProxy.toString() };
+  api = await suite.startApi({ env });
+  const worker = await suite.startWorker({ env });
+  await liftQuotas();
+  let phase = 'before';
+  const l = load(() => phase);
+  // Attaches too (answered only once the worker connected them): one whose outcome the outage hides is "accepted".
+  const attaches: Answer[] = [];
+  let attaching = true;
+  const attachLoop = (async () => {
+    while (attaching) {
+      const { rows } = await suite.pool.query(
+        "SELECT id FROM volumes WHERE status = 'available' AND id NOT IN (SELECT volume_id FROM volume_attachments) ORDER BY created_at DESC LIMIT 1");
+      if (rows[0]) {
+        const at = phase;
+        const r = await http.post('/attachments', {
+          attachment: { volume_uuid: rows[0].id, instance_uuid: randomUUID(), connector: { host: 'h1', mountpoint: '/dev/vdb' } },
+        }).catch(() => ({ status: 0, headers: new Headers() }));
+        attaches.push({ phase: at, op: 'attach', status: r.status, retryAfter: r.headers.get('retry-after') });
+      }
+      await sleep(500);
+    }
+  })();
+  await sleep(4_000);
+
+  await proxy.cut();
+  phase = 'outage';
+  await sleep(15_000);
+  phase = 'after';
+  await proxy.start();
+  await sleep(4_000);
+  attaching = false;
+  await Promise.all([l.stop(), attachLoop]);
+
+  const answers = [...l.answers, ...attaches];
+  // Never a 500 nor a dropped connection: a success, a refusal of the load's own making, or a 503 with Retry-After.
+  expect(answers.filter((a) => a.status === 0 || a.status >= 500 && a.status !== 503)).toEqual([]);
+  expect(answers.filter((a) => a.status === 503 && !a.retryAfter)).toEqual([]);
+  expect(answers.filter((a) => a.phase === 'outage' && a.status === 503).length).toBeGreaterThan(0);
+  expect(answers.filter((a) => a.phase === 'after' && a.status < 300).length).toBeGreaterThan(0);
+  expect(attaches.filter((a) => a.status < 300).length).toBeGreaterThan(0);
+
+  // A connected attachment leaves its volume attaching until the host says it attached (os-complete), as Cinder's.
+  await poll('the attach tasks finished', async () =>
+    (await suite.pool.query("SELECT 1 FROM tasks WHERE kind = 'volume.attach' AND state IN ('pending', 'running')")).rows.length === 0,
+  { timeoutMs: 60_000 });
+  const { rows: connected } = await suite.pool.query(
+    "SELECT a.id FROM volume_attachments a JOIN volumes v ON v.id = a.volume_id WHERE v.status = 'attaching'");
+  for (const a of connected) expect((await http.post(`/attachments/${a.id}/action`, { 'os-complete': null })).status).toBe(204);
+
+  // Nothing stuck: every volume available or in-use, every task finished, none failed.
+  await poll('every volume and task settled', async () => {
+    const { rows } = await suite.pool.query("SELECT status FROM volumes WHERE status NOT IN ('available', 'in-use', 'deleted')");
+    const { rows: open } = await suite.pool.query("SELECT id FROM tasks WHERE state IN ('pending', 'running')");
+    return rows.length === 0 && open.length === 0;
+  }, {
+    timeoutMs: 90_000,
+    diag: () => diag().split('\n').filter((line) => !/ECONNREFUSED|Connection ended|Acquire connection/.test(line)).join('\n'),
+  }).catch(async (err) => {
+    const { rows } = await suite.pool.query("SELECT id, status FROM volumes WHERE status NOT IN ('available', 'in-use', 'deleted')");
+    const { rows: open } = await suite.pool.query("SELECT kind, state, attempts, lapses, last_error, resource_id FROM tasks WHERE state IN ('pending', 'running')");
+    throw new Error(`${JSON.stringify({ rows, open })}\n${(err as Error).message}`);
+  });
+  const { rows: failed } = await suite.pool.query("SELECT kind, last_error FROM tasks WHERE state = 'failed'");
+  expect(failed).toEqual([]);
+  // Nothing done twice: one create task per volume, one file per live volume, no leftovers.
+  const { rows: twice } = await suite.pool.query(
+    "SELECT resource_id FROM tasks WHERE kind = 'volume.create' GROUP BY resource_id HAVING count(*) > 1");
+  expect(twice).toEqual([]);
+  const { rows: live } = await suite.pool.query("SELECT id, provider_location FROM volumes WHERE status <> 'deleted'");
+  for (const v of live) expect(fs.existsSync(v.provider_location)).toBe(true);
+  const { rows: atts } = await suite.pool.query("SELECT attach_status FROM volume_attachments WHERE attach_status <> 'attached'");
+  expect(atts).toEqual([]);
+
+  const verify = await suite.manage('quota', 'verify');
+  expect(`exit ${verify.code}\n${verify.stdout}${verify.stderr}`).toMatch(/^exit 0\n/);
+  // Reconcile: nothing missing, moved or orphaned. The attach load's instances are no Nova servers of cairn's, so
+  // their folders (holding their volumes) are reported as folders of unknown servers, and only those.
+  const reconcile = await suite.manage('reconcile', '--json');
+  const instances = new Set((await suite.pool.query('SELECT DISTINCT instance_uuid FROM volume_attachments')).rows.map((r) => r.instance_uuid));
+  const report = JSON.parse(reconcile.stdout) as Array<{ backend: string; differences: Array<{ kind: string; id: string }> }>;
+  expect(report.map((b) => ({ ...b, differences: b.differences.filter((d) => !(d.kind === 'stale_server_folder' && instances.has(d.id))) })))
+    .toEqual([{ backend: 'file', differences: [] }]);
+  expect(worker.running).toBe(true);
+  expect(api.running).toBe(true);
+}, 180_000);

@@ -14,7 +14,7 @@ const TRANSIENT = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ENOSPC', 'EIN
 
 function wrap(op: string, err: unknown): Error {
   // A lost attempt and an aborted operation stay what they are: the runner records nothing for them.
-  if (err instanceof AttemptLost || (err as Error)?.name === 'AbortError') return err as Error;
+  if (err instanceof AttemptLost || err instanceof DriverError || (err as Error)?.name === 'AbortError') return err as Error;
   const e = err as NodeJS.ErrnoException;
   return new DriverError(`${op} failed: ${e.message}`, TRANSIENT.has(e.code ?? ''), e.code ?? '');
 }
