@@ -105,8 +105,8 @@ export const databaseUnavailable = () =>
  * where the route can (`row`), else as a 503 to retry later.
  */
 export class OutcomeUnread extends ApiError {
-  constructor(readonly row?: unknown) {
-    super(503, 'serviceUnavailable', 'The request was accepted, but its outcome could not be read (the database is unreachable). Retry later.',
+  constructor(readonly row?: unknown, why = 'the database is unreachable') {
+    super(503, 'serviceUnavailable', `The request was accepted, but its outcome could not be read (${why}). Retry later.`,
       { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) });
   }
 }

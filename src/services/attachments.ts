@@ -216,7 +216,8 @@ export class AttachmentService {
     try {
       task = await awaitTask(this.db, taskId);
     } catch (err) {
-      if (isDatabaseUnavailable(err)) return false;
+      // The outcome could not be read in time (a database outage, a backend busy with the volume's earlier tasks).
+      if (isDatabaseUnavailable(err) || err instanceof OutcomeUnread) return false;
       throw err;
     }
     if (task.state === TaskState.failed) throw badRequest(`Unable to ${what} the volume: ${task.last_error ?? 'the backend failed'}`);
