@@ -12,6 +12,8 @@ import * as createQosSpecs from './20261124140000_create_qos_specs';
 import * as createTransfers from './20261124141000_create_transfers';
 import * as createTypeEncryption from './20261124142000_create_type_encryption';
 import * as createGroups from './20261124150000_create_groups';
+import * as taskFencing from './20261206130000_task_fencing';
+import * as taskResourceKey from './20261206130100_task_resource_key';
 import * as createIdempotencyKeys from './20261206180000_create_idempotency_keys';
 
 /**
@@ -32,5 +34,7 @@ export const migrations: ReadonlyArray<{ name: string; up(k: Knex): Promise<void
   { name: '20261124141000_create_transfers', ...createTransfers },
   { name: '20261124142000_create_type_encryption', ...createTypeEncryption },
   { name: '20261124150000_create_groups', ...createGroups },
+  { name: '20261206130000_task_fencing', ...taskFencing },
+  { name: '20261206130100_task_resource_key', ...taskResourceKey },
   { name: '20261206180000_create_idempotency_keys', ...createIdempotencyKeys },
 ];

@@ -6,7 +6,7 @@ import addFormats from 'ajv-formats';
 import yaml from 'js-yaml';
 import OpenAPIBackend, { type Context, type Document } from 'openapi-backend';
 import type { Logger } from 'pino';
-import { ApiError, badRequest, notFound } from './domain/errors';
+import { ApiError, badRequest, databaseUnavailable, isDatabaseUnavailable, notFound } from './domain/errors';
 import { atLeast, fmt, negotiate, VOLUME_MAX, VOLUME_MIN, type ApiVersion } from './domain/microversion';
 import { requireRoleFor } from './auth/policy';
 import type { Authenticator } from './routes/auth';
@@ -236,6 +236,11 @@ function toApiError(err: unknown, log: Logger, requestId: string): ApiError {
   if (reason !== undefined) {
     log.info({ err, requestId }, 'database refused the input');
     return badRequest(`Invalid input received: ${reason}`);
+    }
+    // The database went away: the operation may have happened, so never a 500; 503 with Retry-After, as Cinder's.
+    if (isDatabaseUnavailable(err)) {
+      log.warn({ err: e.message, requestId }, 'database unreachable; answering 503');
+      return databaseUnavailable();
   }
   log.error({ err, requestId }, 'unhandled error');
   return new ApiError(500, 'computeFault', 'The server has either erred or is incapable of performing the requested operation.');

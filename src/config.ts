@@ -41,6 +41,8 @@ export interface Config {
   /** Seconds a worker holds a task before the sweeper may hand it to another. */
   readonly taskLeaseSeconds: number;
   readonly taskMaxAttempts: number;
+  /** Lease lapses (a paused or cut-off worker, a database outage) a task survives; they do not spend attempts. */
+  readonly taskMaxLapses: number;
   /** Seconds a task may wait for a worker before it fails (no live worker for its backend). */
   readonly taskUnclaimedTimeoutSeconds: number;
   readonly heartbeatSeconds: number;
@@ -49,6 +51,8 @@ export interface Config {
   readonly logLevel: string;
   /** Test-only fault injection: workers pause this long after each driver operation. */
   readonly faultDriverDelayMs: number;
+  /** Fault injection for tests: a pause after each 8 MiB read of a file backend's copy (so a test can catch it mid-copy). */
+  readonly faultCopyDelayMs: number;
   /** An external Glance (unversioned, e.g. http://glance:9292) images are read from and uploaded to; unset → cairn's own store. */
   readonly glanceUrl: string | undefined;
   /** cairn's own image store: the data files (`<imageDir>/<image id>`). */
@@ -110,11 +114,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     extstorage,
     taskLeaseSeconds: int(env, 'CAIRN_TASK_LEASE_SECONDS', 60),
     taskMaxAttempts: int(env, 'CAIRN_TASK_MAX_ATTEMPTS', 5),
+    taskMaxLapses: int(env, 'CAIRN_TASK_MAX_LAPSES', 20),
     taskUnclaimedTimeoutSeconds: int(env, 'CAIRN_TASK_UNCLAIMED_TIMEOUT_SECONDS', 600),
     heartbeatSeconds: int(env, 'CAIRN_HEARTBEAT_SECONDS', 10),
     serviceDownSeconds: int(env, 'CAIRN_SERVICE_DOWN_SECONDS', 60),
     logLevel: env.LOG_LEVEL ?? 'info',
     faultDriverDelayMs: int(env, 'CAIRN_FAULT_DRIVER_DELAY_MS', 0),
+    faultCopyDelayMs: int(env, 'CAIRN_FAULT_COPY_DELAY_MS', 0),
     glanceUrl: env.CAIRN_GLANCE_URL ? env.CAIRN_GLANCE_URL.replace(/\/+$/, '') : undefined,
     imageDir: path.resolve(env.CAIRN_IMAGE_DIR || path.join(dataDir, 'images')),
     enableForceUpload: ['1', 'true', 'yes'].includes((env.CAIRN_ENABLE_FORCE_UPLOAD ?? '').toLowerCase()),

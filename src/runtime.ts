@@ -15,7 +15,7 @@ import { capabilitiesOf } from './services/placement';
 import { safeErrSerializer } from './db/errors';
 import { rememberingIdentity } from './routes/accessLog';
 import { Binary } from './services/serviceRegistry';
-import { AmqpTransport } from './workers/amqpTransport';
+import { ReconnectingAmqpTransport } from './workers/reconnectingTransport';
 import { driverFor } from './workers/drivers';
 import { delayedDriver } from './workers/drivers/delayed';
 import { Heartbeat } from './workers/heartbeat';
@@ -68,14 +68,23 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
   const db = openDb(config);
   if (roles.migrate) await migrateLatest(db);
   let transport: Transport;
+  let amqp: ReconnectingAmqpTransport | undefined;
+  let relay: Relay | undefined;
   if (config.amqpUrl) {
-    const amqp = await AmqpTransport.connect(config.amqpUrl, config.amqpPrefix, log.child({ part: 'amqp' }));
-    // No silent half-life: a process that lost its broker exits, and its supervisor restarts it.
-    amqp.onClose((err) => { log.fatal({ err }, 'lost the AMQP connection; exiting'); process.exit(70); });
+    // A process outlives its broker: it starts without it, reconnects with backoff, and meanwhile the API accepts
+    // writes into the outbox, which the relay publishes once the broker is back (src/workers/reconnectingTransport.ts).
+    amqp = new ReconnectingAmqpTransport(config.amqpUrl, config.amqpPrefix, log.child({ part: 'amqp' }), {
+      onConnected: () => relay?.tasksWritten(),
+    });
+    await amqp.start();
     transport = amqp;
   } else {
     transport = new InProcessTransport();
   }
+  /** What service heartbeats report: "degraded" while the broker is unreachable. */
+  const messagingHealth = (): { status: 'ok' | 'degraded'; messaging: string } => (amqp && !amqp.connected
+    ? { status: 'degraded', messaging: `the AMQP broker is unreachable since ${amqp.unreachableSince?.toISOString()}` }
+    : { status: 'ok', messaging: amqp ? 'connected' : 'in-process' });
   const stops: Array<() => Promise<void> | void> = [];
   const metrics = new Metrics(log.child({ part: 'metrics' }));
   metrics.collectPool(db);
@@ -88,7 +97,6 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
     stops.push(() => maintenance.stop());
   }
 
-  let relay: Relay | undefined;
   let sweeper: Sweeper | undefined;
   let notifier: TaskNotifier = { tasksWritten: () => undefined };
   if (roles.api) {
@@ -99,6 +107,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
       republishAfterMs: Math.max(10_000, config.taskLeaseSeconds * 5000),
       unclaimedTimeoutMs: config.taskUnclaimedTimeoutSeconds * 1000,
       metrics,
+      maxLapses: config.taskMaxLapses,
     });
   }
 
@@ -106,7 +115,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
     const backend = config.backends.find((b) => b.name === name);
     if (!backend) throw new Error(`unknown backend ${name}; configured: ${config.backends.map((b) => b.name).join(', ')}`);
     const host = `${config.hostname}@${backend.name}`;
-    const base = driverFor(backend);
+    const base = driverFor(backend, { copyDelayMs: config.faultCopyDelayMs });
     const measured = measuredDriver(base, backend.name, metrics);
     const driver = config.faultDriverDelayMs > 0 ? delayedDriver(measured, config.faultDriverDelayMs) : measured;
     // Volumes from images and uploads to images: the image service, and a download folder on the backend's storage.
@@ -117,6 +126,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
     // ExtStorage workers advertise their providers (validity, checksum, parameters): the API checks creates
     // against them and `cairn-manage storage diagnose` compares them across hosts.
     const report = async () => ({
+      health: messagingHealth(),
       capabilities: capabilitiesOf(backend),
       ...(backend.driver === 'extstorage' && base.diagnose ? { providers: await base.diagnose() } : {}),
     });
@@ -158,7 +168,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
     server.keepAliveTimeout = 65_000;
     const addr = server.address();
     url = typeof addr === 'object' && addr ? `http://${config.host}:${addr.port}` : undefined;
-    const hb = new Heartbeat(db, { binary: Binary.scheduler, host: config.hostname, zone: config.availabilityZone, report: () => ({}) },
+    const hb = new Heartbeat(db, { binary: Binary.scheduler, host: config.hostname, zone: config.availabilityZone, report: () => ({ health: messagingHealth() }) },
       config.heartbeatSeconds * 1000, log);
     await hb.start();
     stops.push(() => hb.stop());

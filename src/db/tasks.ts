@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { TaskState } from '../domain/status';
 import type { Conn } from './connection';
 
@@ -20,9 +21,24 @@ export interface DbTaskRow {
   project_id: string | null;
   created_at: Date;
   completed_at: Date | null;
+  /** The current attempt's fence: written by each claim, cleared when its lease is taken back. */
+  attempt_token: string | null;
+  /** Attempts that ended because their lease ran out; they do not count against `max_attempts`. */
+  lapses: number;
+  /** What the task's storage work touches (`volume:<id>`): tasks of one key run one at a time, in `seq` order. */
+  resource_key: string | null;
+  /** Acceptance order. */
+  seq: string;
 }
 
-export type NewTask = Pick<DbTaskRow, 'id' | 'kind' | 'resource_type' | 'resource_id' | 'backend' | 'payload' | 'max_attempts' | 'request_id' | 'project_id'>;
+/** What identifies one attempt of a task: the task and the token its claim wrote. */
+export interface Attempt { readonly id: string; readonly attempt_token: string | null }
+
+/** Attempts that count against `max_attempts`: the claims, less those whose lease ran out. */
+export const spentAttempts = (t: Pick<DbTaskRow, 'attempts' | 'lapses'>): number => t.attempts - (t.lapses ?? 0);
+
+export type NewTask = Pick<DbTaskRow, 'id' | 'kind' | 'resource_type' | 'resource_id' | 'backend' | 'payload' | 'max_attempts' | 'request_id' | 'project_id'>
+  & { resource_key?: string | null };
 
 export async function insert(conn: Conn, t: NewTask): Promise<void> {
   const now = new Date();
@@ -47,9 +63,33 @@ export async function markPublished(conn: Conn, ids: readonly string[]): Promise
 }
 
 /**
+ * An older task of the same resource key still open (pending or running):
+ * the task must wait for it (per-volume ordering). For a `tasks` row in
+ * the outer query.
+ */
+const olderOpen = (conn: Conn) => conn('tasks as older').select(conn.raw('1'))
+  .whereRaw('older.resource_key = tasks.resource_key')
+  .whereIn('older.state', [TaskState.pending, TaskState.running])
+  .whereRaw('older.seq < tasks.seq');
+
+/**
+ * After a task of a key finished: the tasks waiting behind it (delivered
+ * while it ran, and skipped) are published again, and their wait does not
+ * count as "no worker took it" (available from now).
+ */
+async function releaseSuccessors(conn: Conn, id: string): Promise<void> {
+  await conn('tasks').where('state', TaskState.pending)
+    .where('resource_key', conn('tasks as finished').select('finished.resource_key').where('finished.id', id))
+    .update({ published_at: null, available_at: conn.raw('GREATEST(available_at, ?)', [new Date()]) });
+}
+
+/**
  * Takes the task for `owner` until now + leaseSeconds, if it is pending or
- * its previous lease has run out. Returns undefined when someone else holds
- * it or it is finished — a duplicate delivery then does nothing.
+ * its previous lease has run out, under a fresh attempt token: whatever an
+ * earlier attempt still does can no longer renew, complete, retry or fail
+ * the task. Returns undefined when someone else holds it or it is finished
+ * — a duplicate delivery then does nothing — and while an older task of
+ * its resource key is open: it is published again when that one ends.
  */
 export async function claim(conn: Conn, id: string, owner: string, leaseSeconds: number): Promise<DbTaskRow | undefined> {
   const now = new Date();
@@ -57,41 +97,62 @@ export async function claim(conn: Conn, id: string, owner: string, leaseSeconds:
     .where('id', id)
     .whereIn('state', [TaskState.pending, TaskState.running])
     .where((w) => { w.whereNull('lease_until').orWhere('lease_until', '<', now); })
+    .whereNotExists(olderOpen(conn))
     .update({
       state: TaskState.running, lease_owner: owner, attempts: conn.raw('attempts + 1'),
-      lease_until: new Date(now.getTime() + leaseSeconds * 1000),
+      lease_until: new Date(now.getTime() + leaseSeconds * 1000), attempt_token: randomUUID(),
     })
     .returning('*');
   return row as DbTaskRow | undefined;
 }
 
-/** Extends a lease this owner still holds; false if it was lost. */
-export async function renewLease(conn: Conn, id: string, owner: string, leaseSeconds: number): Promise<boolean> {
-  const n = await conn('tasks').where({ id, state: TaskState.running, lease_owner: owner })
-    .update({ lease_until: new Date(Date.now() + leaseSeconds * 1000) });
+/** The running task of this attempt (its token still on the row). */
+const held = (conn: Conn, a: Attempt) => conn('tasks').where({ id: a.id, state: TaskState.running, attempt_token: a.attempt_token });
+
+/** Extends the lease of an attempt that still holds its task; false if the token is gone (the task was offered again). */
+export async function renewLease(conn: Conn, a: Attempt, leaseSeconds: number): Promise<boolean> {
+  const n = await held(conn, a).update({ lease_until: new Date(Date.now() + leaseSeconds * 1000) });
   return n > 0;
 }
 
-/** Finishes a task this owner holds; false if the lease was lost meanwhile. */
-export async function complete(conn: Conn, id: string, owner: string): Promise<boolean> {
-  const n = await conn('tasks').where({ id, state: TaskState.running, lease_owner: owner })
-    .update({ state: TaskState.done, completed_at: new Date(), lease_until: null });
+/**
+ * Locks the task's row for the rest of the transaction if this attempt
+ * still holds it: while locked, no sweep or claim can take it, so a step
+ * done meanwhile (a copy's final rename) is done by the holder only.
+ */
+export async function lockHeld(trx: Conn, a: Attempt): Promise<boolean> {
+  const row = await held(trx, a).forUpdate().first('id');
+  return row !== undefined;
+}
+
+/** Finishes a task this attempt holds; false if it lost it meanwhile. */
+export async function complete(conn: Conn, a: Attempt): Promise<boolean> {
+  const n = await held(conn, a).update({ state: TaskState.done, completed_at: new Date(), lease_until: null });
+  if (n > 0) await releaseSuccessors(conn, a.id);
   return n > 0;
 }
 
 /** Gives a held task back to the relay after `delayMs` (backoff; never an immediate requeue). */
-export async function retryLater(conn: Conn, id: string, owner: string, delayMs: number, error: string): Promise<boolean> {
-  const n = await conn('tasks').where({ id, state: TaskState.running, lease_owner: owner }).update({
-    state: TaskState.pending, published_at: null, lease_until: null, lease_owner: null,
+export async function retryLater(conn: Conn, a: Attempt, delayMs: number, error: string): Promise<boolean> {
+  const n = await held(conn, a).update({
+    state: TaskState.pending, published_at: null, lease_until: null, lease_owner: null, attempt_token: null,
     available_at: new Date(Date.now() + delayMs), last_error: error,
   });
   return n > 0;
 }
 
-export async function fail(conn: Conn, id: string, error: string): Promise<void> {
-  await conn('tasks').where('id', id).update({
-    state: TaskState.failed, completed_at: new Date(), lease_until: null, last_error: error,
-  });
+/**
+ * Fails an open task, if it is still in the attempt given (the running
+ * attempt's token, or none for a pending task): a stale attempt never fails
+ * a task another attempt finished or holds. False if nothing changed.
+ */
+export async function fail(conn: Conn, a: Attempt, error: string): Promise<boolean> {
+  const q = conn('tasks').where('id', a.id).whereIn('state', [TaskState.pending, TaskState.running]);
+  if (a.attempt_token === null) q.whereNull('attempt_token');
+  else q.where('attempt_token', a.attempt_token);
+  const n = await q.update({ state: TaskState.failed, completed_at: new Date(), lease_until: null, last_error: error });
+  if (n > 0) await releaseSuccessors(conn, a.id);
+  return n > 0;
 }
 
 /** Running tasks whose lease has run out: their worker died or hung. */
@@ -101,16 +162,19 @@ export async function lockExpired(conn: Conn, limit: number): Promise<DbTaskRow[
 }
 
 /** Sends an expired task round again: unpublished, so the relay picks it up. */
-export async function requeueExpired(conn: Conn, id: string): Promise<void> {
-  await conn('tasks').where({ id, state: TaskState.running }).update({
-    state: TaskState.pending, published_at: null, lease_until: null, lease_owner: null,
-    available_at: new Date(), last_error: 'lease expired',
+export async function requeueExpired(conn: Conn, a: Attempt): Promise<void> {
+  // The token goes: the lapsed attempt, should it still run, finds it gone and gives up without writing.
+  await held(conn, a).update({
+    state: TaskState.pending, published_at: null, lease_until: null, lease_owner: null, attempt_token: null,
+    available_at: new Date(), last_error: 'lease expired', lapses: conn.raw('lapses + 1'),
   });
 }
 
 /** Pending tasks no worker has taken since `before` (their backend has no live worker). */
 export async function lockUnclaimed(conn: Conn, before: Date, limit: number): Promise<DbTaskRow[]> {
+  // A task waiting behind an older one of its key is not unclaimed: its turn has not come.
   return conn<DbTaskRow>('tasks').where('state', TaskState.pending).where('available_at', '<', before)
+    .whereNotExists(olderOpen(conn))
     .orderBy('available_at').limit(limit).forUpdate().skipLocked();
 }
 

@@ -64,3 +64,51 @@ export class DriverError extends Error {
     super(message);
   }
 }
+
+/** How long a client is asked to wait (`Retry-After`, seconds) when the database is unreachable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 10;
+
+/** Cinder's 503 (`serviceUnavailable`), with `Retry-After`: the request may be retried later. */
+export const serviceUnavailable = (message: string, retryAfterSeconds = DATABASE_RETRY_AFTER_SECONDS) =>
+  new ApiError(503, 'serviceUnavailable', message, { 'Retry-After': String(retryAfterSeconds) });
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTCONN', 'ECONNABORTED']);
+const CONNECTION_MESSAGES = [
+  'Connection terminated', 'Timeout acquiring a connection', 'timeout exceeded when trying to connect',
+  'Client has encountered a connection error', 'Client was closed and is not queryable', 'connect ECONNREFUSED',
+  'Connection ended unexpectedly', 'the database system is shutting down', 'the database system is starting up',
+];
+
+/**
+ * Whether `err` says the database could not be reached or went away
+ * mid-request (refused or reset connections, PostgreSQL's admin shutdown
+ * 57P01-57P03 and connection exceptions 08xxx, knex's pool timeout): the
+ * operation may or may not have happened, and a later retry may succeed.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown[] } | undefined, depth = 0; e && depth < 4; depth++) {
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (CONNECTION_CODES.has(code) || /^57P0[123]$/.test(code) || /^08/.test(code)) return true;
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (CONNECTION_MESSAGES.some((m) => message.includes(m))) return true;
+    if (Array.isArray(e.errors) && e.errors.some((x) => isDatabaseUnavailable(x))) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+/** The answer to a request the database outage interrupted: it may have happened; retry later. */
+export const databaseUnavailable = () =>
+  serviceUnavailable('The database is unreachable; the request may or may not have been carried out. Retry later.');
+
+/**
+ * A request whose work was committed (accepted) but whose outcome could not
+ * be read back (the database went away while waiting): answered as accepted
+ * where the route can (`row`), else as a 503 to retry later.
+ */
+export class OutcomeUnread extends ApiError {
+  constructor(readonly row?: unknown, why = 'the database is unreachable') {
+    super(503, 'serviceUnavailable', `The request was accepted, but its outcome could not be read (${why}). Retry later.`,
+      { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) });
+  }
+}

@@ -5,7 +5,7 @@ import yaml from 'js-yaml';
 import OpenAPIBackend, { type Context, type Document } from 'openapi-backend';
 import type { Logger } from 'pino';
 import { requireRoleFor } from '../auth/policy';
-import { ApiError } from '../domain/errors';
+import { ApiError, databaseUnavailable, DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../domain/errors';
 import { roleContextOf } from './caller';
 import type { Authenticator } from '../routes/auth';
 import type { ImageReply, ImageRequest, ImageRouteTable } from '../routes/images';
@@ -114,6 +114,10 @@ function renderError(err: unknown, req: Request, res: Response, log: Logger): vo
   else if (err instanceof ApiError) ({ status, message } = err);
   else if ((err as { type?: string }).type === 'entity.too.large') { status = 413; message = 'Request is too large.'; }
   else if (dbInputReason(err) !== undefined) { status = 400; message = `Invalid input: ${dbInputReason(err)}`; log.info({ err }, 'database refused the input'); }
+  else if (isDatabaseUnavailable(err)) {
+    ({ status, message } = databaseUnavailable());
+    res.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+  }
   else log.error({ err, requestId: res.get('x-openstack-request-id') }, 'unhandled error');
   if (res.headersSent) { res.destroy(); return; }
   const { type, body } = renderGlanceError(status, message, req.get('accept'));

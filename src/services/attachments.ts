@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { badRequest, conflictNovaUsingAttachment, invalidVolume, notFound } from '../domain/errors';
+import { badRequest, conflictNovaUsingAttachment, invalidVolume, isDatabaseUnavailable, notFound, OutcomeUnread } from '../domain/errors';
+import type { DbTaskRow } from '../db/tasks';
 import { AttachmentTransitions, AttachStatus, TaskState, VolumeTransitions, type Transition, type VolumeStatus } from '../domain/status';
 import type { Conn, Tx } from '../db/connection';
 import * as attachmentsDb from '../db/attachments';
@@ -71,8 +72,14 @@ export class AttachmentService {
       // As Cinder's `if connector:`, an empty connector (cinderclient's and OSC's without --connect) only reserves.
       return input.connector && Object.keys(input.connector).length > 0 ? this.connect(trx, ctx, id, vol, input.connector, false) : undefined;
     });
-    if (taskId) await this.finish(taskId, 'connect');
-    return this.get(ctx, id);
+    // Committed: the attach happens. An outcome the database outage hides is answered as accepted (202, attaching).
+    const unread = () => new OutcomeUnread({
+      id, volume_id: input.volume_uuid, instance_uuid: input.instance_uuid ?? null, attach_status: AttachStatus.attaching,
+      attach_mode: input.mode ?? null, connector: input.connector ?? null, connection_info: null, attached_host: null, mountpoint: null,
+      attach_time: null, detach_time: null, created_at: new Date(), updated_at: null, user_id: ctx.userId, project_id: ctx.projectId,
+    } satisfies Partial<DbAttachmentRow>);
+    if (taskId && !await this.finish(taskId, 'connect')) throw unread();
+    return this.get(ctx, id).catch((err: unknown) => { throw isDatabaseUnavailable(err) ? unread() : err; });
   }
 
   /** `PUT /attachments/{id}` with a connector: the backend connects and answers connection_info. */
@@ -83,7 +90,7 @@ export class AttachmentService {
       const vol = await this.lockVolume(trx, ctx, a.volume_id);
       return this.connect(trx, ctx, id, vol, connector, false);
     });
-    await this.finish(taskId, 'connect');
+    if (!await this.finish(taskId, 'connect')) throw new OutcomeUnread();
     return this.get(ctx, id);
   }
 
@@ -197,10 +204,23 @@ export class AttachmentService {
     }
   }
 
-  /** Publishes the task's row and waits for its outcome; a failed connect or disconnect is the caller's error. */
-  async finish(taskId: string, what: string): Promise<void> {
+  /**
+   * Publishes the task's row and waits for its outcome; a failed connect or
+   * disconnect is the caller's error. False when the outcome could not be
+   * read (the database went away while waiting): the task was committed and
+   * goes on, so the caller answers "accepted", never a failure.
+   */
+  async finish(taskId: string, what: string): Promise<boolean> {
     this.deps.notifier.tasksWritten();
-    const task = await awaitTask(this.db, taskId);
+    let task: DbTaskRow;
+    try {
+      task = await awaitTask(this.db, taskId);
+    } catch (err) {
+      // The outcome could not be read in time (a database outage, a backend busy with the volume's earlier tasks).
+      if (isDatabaseUnavailable(err) || err instanceof OutcomeUnread) return false;
+      throw err;
+    }
     if (task.state === TaskState.failed) throw badRequest(`Unable to ${what} the volume: ${task.last_error ?? 'the backend failed'}`);
+    return true;
   }
 }

@@ -106,7 +106,7 @@ export class GroupSnapshotService {
           await snapshotsDb.insert(trx, snap);
           await enqueue(trx, this.deps.config, ctx, TaskKind.snapshotCreate, { type: 'snapshot', id: snap.id, backend: v.backend }, {
             ...await volumeDriverPayload(trx, this.deps.config, v.backend, v.id),
-            volume_id: v.id, provider_location: v.provider_location, multiattach: v.multiattach, group_snapshot_id: gs.id,
+            volume_id: v.id, provider_location: v.provider_location, multiattach: v.multiattach, group_snapshot_id: gs.id, source_size: v.size,
           });
         }
       }

@@ -68,7 +68,8 @@ export interface BackendReport {
 
 const VOLUME_FILE = /^volume-([0-9a-f-]{36})$/;
 const SNAPSHOT_FILE = /^snapshot-([0-9a-f-]{36})$/;
-const PART = '.part';
+/** A copy's temporary file: `<name>.part`, or `<name>.part.<attempt token>` (one per attempt). */
+const PART = /\.part(\.[0-9a-zA-Z-]+)?$/;
 
 /** The ids a scan names, so the database is asked about those only. */
 export function namesInScan(scan: ScanReport): { volumes: string[]; snapshots: string[]; servers: string[] } {
@@ -76,7 +77,7 @@ export function namesInScan(scan: ScanReport): { volumes: string[]; snapshots: s
   const snapshots = new Set<string>();
   const servers = new Set<string>();
   for (const f of scan.files) {
-    const base = path.basename(f.path).replace(/\.part$/, '');
+    const base = path.basename(f.path).replace(PART, '');
     const v = VOLUME_FILE.exec(base)?.[1];
     const s = SNAPSHOT_FILE.exec(base)?.[1];
     if (v) volumes.add(v);
@@ -96,8 +97,8 @@ export function compare(scan: ScanReport, db: DbView): Difference[] {
   const orphan = (p: string, id = '') => out.push(diff('orphan', id, null, p, 'quarantine', { kind: 'orphan', path: p }));
   for (const f of scan.files) {
     const name = path.basename(f.path);
-    const isPart = name.endsWith(PART);
-    const base = isPart ? name.slice(0, -PART.length) : name;
+    const isPart = PART.test(name);
+    const base = name.replace(PART, '');
     const v = VOLUME_FILE.exec(base)?.[1];
     const s = SNAPSHOT_FILE.exec(base)?.[1];
     if (v && db.volumes.has(v)) {

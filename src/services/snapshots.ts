@@ -129,7 +129,7 @@ export class SnapshotService {
       await snapshotsDb.insert(trx, created);
       await enqueue(trx, this.deps.config, ctx, TaskKind.snapshotCreate, { type: 'snapshot', id, backend: vol.backend }, {
         ...await volumeDriverPayload(trx, this.deps.config, vol.backend, vol.id),
-        volume_id: vol.id, provider_location: vol.provider_location, multiattach: vol.multiattach,
+        volume_id: vol.id, provider_location: vol.provider_location, multiattach: vol.multiattach, source_size: vol.size,
       });
     });
     this.deps.notifier.tasksWritten();

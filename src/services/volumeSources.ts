@@ -126,15 +126,15 @@ export function sourceColumns(src: VolumeSource | undefined): Pick<DbVolumeRow, 
 
 /** The create task's `source`: what the worker copies from (see `createFromSource`). */
 export type SourcePayload =
-  | { kind: 'snapshot'; id: string; location: string | null }
-  | { kind: 'volume'; id: string; location: string | null; multiattach: boolean }
+  | { kind: 'snapshot'; id: string; location: string | null; /** The snapshot's volume (the task's resource key). */ volume_id?: string }
+  | { kind: 'volume'; id: string; location: string | null; multiattach: boolean; /** GiB when the copy was asked for (point in time). */ size?: number }
   | ImageSourcePayload;
 
 export function sourcePayload(src: VolumeSource | undefined): { source?: SourcePayload } {
   if (!src) return {};
   return src.kind === 'snapshot'
-    ? { source: { kind: 'snapshot', id: src.snapshot.id, location: src.snapshot.provider_location } }
-    : { source: { kind: 'volume', id: src.origin.id, location: src.origin.provider_location, multiattach: src.origin.multiattach } };
+    ? { source: { kind: 'snapshot', id: src.snapshot.id, location: src.snapshot.provider_location, volume_id: src.snapshot.volume_id } }
+    : { source: { kind: 'volume', id: src.origin.id, location: src.origin.provider_location, multiattach: src.origin.multiattach, size: src.origin.size } };
 }
 
 // --- images (`imageRef` / `image_id`) ----------------------------------------------

@@ -18,6 +18,7 @@ export class Relay implements TaskNotifier {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private idle: Promise<void> = Promise.resolve();
+  private lastComplaint = 0;
 
   constructor(
     private readonly db: Db,
@@ -45,7 +46,12 @@ export class Relay implements TaskNotifier {
       try {
         while (!this.stopped && await this.publishBatch() === BATCH) { /* more due */ }
       } catch (err) {
-        this.log.error({ err }, 'relay: publishing failed; will retry');
+        // Once per minute at most: during a broker or database outage this fails every poll.
+        const now = Date.now();
+        if (now - this.lastComplaint > 60_000) {
+          this.lastComplaint = now;
+          this.log.warn({ err }, 'relay: publishing failed; the tasks stay in the outbox and are retried');
+        }
         return;
       }
     } while (this.again && !this.stopped);

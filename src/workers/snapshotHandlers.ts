@@ -20,7 +20,11 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 export const snapshotHandlers: Readonly<Record<string, TaskHandlerSpec<any>>> = {
   [TaskKind.snapshotCreate]: {
     run: (task, driver) => need(driver.snapshot?.bind(driver), 'snapshots')(
-      { id: String(task.payload.volume_id), location: str(task.payload.provider_location), multiattach: Boolean(task.payload.multiattach) },
+      {
+        id: String(task.payload.volume_id), location: str(task.payload.provider_location), multiattach: Boolean(task.payload.multiattach),
+        // The volume's size when the snapshot was asked for: the copy is of that size (point in time).
+        ...(typeof task.payload.source_size === 'number' ? { sizeGib: task.payload.source_size } : {}),
+      },
       { id: task.resource_id }),
     commit: (trx, task, location: string) => outcomes.snapshotCreated(trx, task.resource_id, location),
   } satisfies TaskHandlerSpec<string>,
@@ -46,7 +50,7 @@ export function createFromSource(task: DbTaskRow, driver: Driver, env: WorkerEnv
   if (s.kind === 'image') return createFromImage(task, driver, env);
   const source: CopySource = s.kind === 'snapshot'
     ? { kind: 'snapshot', snapshot: { id: s.id, location: s.location } }
-    : { kind: 'volume', volume: { id: s.id, location: s.location, multiattach: s.multiattach } };
+    : { kind: 'volume', volume: { id: s.id, location: s.location, multiattach: s.multiattach, ...(typeof s.size === 'number' ? { sizeGib: s.size } : {}) } };
   return need(driver.copyFrom?.bind(driver), 'creating a volume from a source')({ id: task.resource_id }, Number(task.payload.size), source);
 }
 

@@ -13,6 +13,8 @@ export interface SweeperOptions {
   readonly unclaimedTimeoutMs: number;
   /** Counts lease expiries and the tasks it fails (`cairn_task_lease_expiries_total`, `cairn_tasks_total`). */
   readonly metrics?: Metrics;
+  /** A task whose lease ran out this many times fails (a task that kills every worker taking it). */
+  readonly maxLapses?: number;
 }
 
 /**
@@ -42,13 +44,15 @@ export class Sweeper {
       const expired = await tasksDb.lockExpired(trx, 100);
       for (const t of expired) {
         this.opts.metrics?.leaseExpiries.inc({ kind: t.kind });
-        if (t.attempts >= t.max_attempts) {
-          this.log.warn({ task: t.id, kind: t.kind }, 'task lease expired after its last attempt; failing it');
+        // A lapse is not the task's failure (a paused worker, a database or network outage): it does not
+        // spend an attempt. Only a task that keeps losing its workers fails, after maxLapses of them.
+        if ((t.lapses ?? 0) + 1 >= (this.opts.maxLapses ?? 20)) {
+          this.log.warn({ task: t.id, kind: t.kind }, 'task lease expired once too often; failing it');
           await failTask(trx, t, `the worker did not finish the task in ${t.attempts} attempts`);
           this.opts.metrics?.tasks.inc({ kind: t.kind, outcome: 'failed' });
         } else {
           this.log.info({ task: t.id, kind: t.kind, owner: t.lease_owner }, 'task lease expired; offering it again');
-          await tasksDb.requeueExpired(trx, t.id);
+          await tasksDb.requeueExpired(trx, t);
         }
       }
       const unclaimed = await tasksDb.lockUnclaimed(trx, new Date(Date.now() - this.opts.unclaimedTimeoutMs), 100);

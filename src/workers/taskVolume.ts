@@ -32,6 +32,7 @@ export function withTaskVolume(driver: Driver, payload: Readonly<Record<string, 
         : src);
   return {
     name: driver.name,
+    forAttempt: driver.forAttempt && ((scope) => withTaskVolume(driver.forAttempt!(scope), payload)),
     create: (vol, sizeGib) => driver.create(fill(vol), sizeGib),
     remove: (vol) => driver.remove(fill(vol)),
     inspect: (vol) => driver.inspect(fill(vol)),

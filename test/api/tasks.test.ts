@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import * as tasksDb from '../../src/db/tasks';
 import { PROJECT, TOKEN, startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
 
 const MV = { 'X-Auth-Token': TOKEN, 'OpenStack-API-Version': 'volume 3.70' };
@@ -16,5 +18,47 @@ describe('task leases', () => {
       15_000, 'available');
     const [task] = await cairn.db('tasks').where({ resource_id: id });
     expect(task).toMatchObject({ state: 'done', attempts: 1 });
+  });
+});
+
+describe('task fencing (attempt tokens)', () => {
+  let cairn: TestCairn;
+  beforeAll(async () => { cairn = await startTestCairn(); });
+  afterAll(async () => { await cairn.stop(); });
+
+  async function aTask(): Promise<string> {
+    const id = randomUUID();
+    await tasksDb.insert(cairn.db, {
+      id, kind: 'volume.extend', resource_type: 'volume', resource_id: randomUUID(), backend: 'nowhere', payload: {},
+      max_attempts: 5, request_id: null, project_id: null,
+    });
+    return id;
+  }
+
+  it('a lapsed attempt can neither renew, complete, retry, fail nor pass the fence once the task was offered again', async () => {
+    const id = await aTask();
+    const first = (await tasksDb.claim(cairn.db, id, 'host:1', 0.001))!;
+    expect(first.attempt_token).toEqual(expect.any(String));
+    await new Promise((r) => setTimeout(r, 10));
+    // The sweeper's take-back: the token goes, a lapse is counted, no attempt spent.
+    await tasksDb.requeueExpired(cairn.db, first);
+    const second = (await tasksDb.claim(cairn.db, id, 'host:1', 60))!; // the same owner: only the token tells them apart
+    expect(second.attempt_token).not.toBe(first.attempt_token);
+    expect(second).toMatchObject({ attempts: 2, lapses: 1 });
+    expect(tasksDb.spentAttempts(second)).toBe(1);
+
+    expect(await tasksDb.renewLease(cairn.db, first, 60)).toBe(false);
+    expect(await cairn.db.transaction((trx) => tasksDb.lockHeld(trx, first))).toBe(false);
+    expect(await tasksDb.complete(cairn.db, first)).toBe(false);
+    expect(await tasksDb.retryLater(cairn.db, first, 0, 'stale')).toBe(false);
+    expect(await tasksDb.fail(cairn.db, first, 'stale')).toBe(false);
+
+    expect(await tasksDb.renewLease(cairn.db, second, 60)).toBe(true);
+    expect(await cairn.db.transaction((trx) => tasksDb.lockHeld(trx, second))).toBe(true);
+    expect(await tasksDb.complete(cairn.db, second)).toBe(true);
+    // Done stays done: the stale attempt cannot turn it into failed.
+    expect(await tasksDb.fail(cairn.db, first, 'stale')).toBe(false);
+    expect(await tasksDb.fail(cairn.db, second, 'late')).toBe(false);
+    expect(await tasksDb.find(cairn.db, id)).toMatchObject({ state: 'done', last_error: 'lease expired' });
   });
 });

@@ -62,16 +62,16 @@ async function patterned(size: number, pattern: Buffer): Promise<{ id: string; o
 
 test('a worker SIGKILLed mid-copy of a clone: the next attempt copies again from scratch into the temporary name and renames at the end', async () => {
   api = await suite.startApi();
-  let worker = await suite.startWorker();
+  // Fault injection: each 8 MiB read of a copy pauses 20 ms (the chunked copy), so it is caught in the middle.
+  let worker = await suite.startWorker({ env: { CAIRN_FAULT_COPY_DELAY_MS: '20' } });
   const pattern = randomBytes(64 * 1024);
-  // Large and sparse: copying 4 GiB of holes takes long enough to be caught in the middle.
   const src = await patterned(4, pattern);
   const res = await http.post('/volumes', { volume: { source_volid: src.id } });
   expect(res.status).toBe(202);
   const id = res.body.volume.id as string;
-  const part = `${suite.volumeFile(id)}.part`;
 
-  await poll('the copy under way', () => fs.existsSync(part), { intervalMs: 5, timeoutMs: 60_000, diag });
+  // The attempt's own temporary file: `volume-<id>.part.<attempt token>`.
+  await poll('the copy under way', () => files().some((f) => f.startsWith(`volume-${id}.part.`)), { intervalMs: 5, timeoutMs: 60_000, diag });
   await worker.kill('SIGKILL');
   expect(fs.existsSync(suite.volumeFile(id))).toBe(false);
   expect((await http.get(`/volumes/${id}`)).body.volume.status).toBe('creating');

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FileDriver } from '../../src/workers/drivers/file';
-import { copyData, extentCopy, partName, sparseCopy } from '../../src/workers/drivers/fileCopy';
+import { copyAtomically, copyData, extentCopy, partName, partsOf, sparseCopy } from '../../src/workers/drivers/fileCopy';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -51,29 +51,62 @@ describe('file driver copies (snapshots, clones, reverts)', () => {
     expect(fs.readFileSync(dest)).toEqual(fs.readFileSync(src));
   });
 
-  it('the extent copy (GNU cp) keeps every byte, leaves holes and zero runs as holes, and fails on a missing source', async () => {
-    const src = path.join(dir, 'src');
-    fs.writeFileSync(src, '');
-    fs.truncateSync(src, 256 * MiB);
-    writeAt(src, [[0, 'head'], [100 * MiB + 3, 'middle'], [256 * MiB - 4, 'tail']]);
-    fs.writeFileSync(path.join(dir, 'zeros'), Buffer.alloc(8 * MiB));
-    const dest = path.join(dir, 'dest');
-    if (!await extentCopy(src, dest)) return; // not GNU cp here: copyData's test covers the fallback
-    expect(fs.statSync(dest).size).toBe(256 * MiB);
-    expect([readAt(dest, 0, 4), readAt(dest, 100 * MiB + 3, 6), readAt(dest, 256 * MiB - 4, 4)]).toEqual(['head', 'middle', 'tail']);
-    expect(allocated(dest)).toBeLessThanOrEqual(4 * MiB);
-    await extentCopy(path.join(dir, 'zeros'), dest);
-    expect(fs.statSync(dest).size).toBe(8 * MiB);
-    expect(allocated(dest)).toBeLessThanOrEqual(1 * MiB);
-    await expect(extentCopy(path.join(dir, 'absent'), dest)).rejects.toMatchObject({ code: 'ENOENT' });
-  });
-
-  it('copyData reflinks where the filesystem can and falls back to an extent or the sparse copy where it cannot', async () => {
+  it('copyData reflinks where the filesystem can and falls back to an extent copy (cp) or the sparse copy where it cannot', async () => {
     const src = path.join(dir, 'src');
     fs.writeFileSync(src, 'x'.repeat(5000));
     const dest = path.join(dir, 'dest');
     expect(['reflink', 'extents', 'sparse']).toContain(await copyData(src, dest));
     expect(fs.readFileSync(dest, 'utf8')).toBe('x'.repeat(5000));
+  });
+
+  it('the extent copy keeps holes as holes and every byte of data', async () => {
+    const src = path.join(dir, 'src');
+    fs.writeFileSync(src, '');
+    fs.truncateSync(src, 3 * GiB);
+    writeAt(src, [[0, 'head'], [2 * GiB + 5, 'middle'], [3 * GiB - 4, 'tail']]);
+    const dest = path.join(dir, 'dest');
+    expect(await extentCopy(src, dest)).toBe(true);
+    expect(fs.statSync(dest).size).toBe(3 * GiB);
+    expect([readAt(dest, 0, 4), readAt(dest, 2 * GiB + 5, 6), readAt(dest, 3 * GiB - 4, 4)]).toEqual(['head', 'middle', 'tail']);
+    expect(allocated(dest)).toBeLessThanOrEqual(4 * MiB);
+  });
+
+  it('an attempt copies into its own temporary file, renames through its commit step, and clears what other attempts left', async () => {
+    const src = path.join(dir, 'src');
+    fs.writeFileSync(src, 'y'.repeat(3000));
+    const dest = path.join(dir, 'dest');
+    fs.writeFileSync(partName(dest, 'stale'), 'a stale attempt\'s half copy');
+    const committed: boolean[] = [];
+    await copyAtomically(src, dest, {
+      tag: 'mine', sourceBytes: 2000, minBytes: 4096,
+      commit: async (step) => { expect(fs.existsSync(partName(dest, 'mine'))).toBe(true); const v = await step(); committed.push(true); return v; },
+    });
+    expect(committed).toEqual([true]);
+    const data = fs.readFileSync(dest);
+    expect(data.length).toBe(4096);
+    expect(data.subarray(0, 2000).toString()).toBe('y'.repeat(2000)); // the source as it was at its recorded size
+    expect(data.subarray(2000).every((b) => b === 0)).toBe(true);
+    expect(await partsOf(dest)).toEqual([]);
+  });
+
+  it('a copy whose attempt is aborted or whose commit is refused leaves neither the target nor its temporary file', async () => {
+    const src = path.join(dir, 'src');
+    fs.writeFileSync(src, '');
+    fs.truncateSync(src, 64 * MiB);
+    writeAt(src, [[0, 'data'], [40 * MiB, 'more']]);
+    const dest = path.join(dir, 'dest');
+    const ac = new AbortController();
+    ac.abort(new Error('lost'));
+    await expect(copyAtomically(src, dest, { tag: 't1', signal: ac.signal })).rejects.toThrow('lost');
+    const refused = copyAtomically(src, dest, { tag: 't2', commit: async () => { throw new Error('not the holder'); } });
+    await expect(refused).rejects.toThrow('not the holder');
+    // The chunked copy checks the signal between reads: aborted mid-way (fault delay), it stops there.
+    const mid = new AbortController();
+    const slow = copyAtomically(src, dest, { tag: 't3', signal: mid.signal, delayPerReadMs: 50 });
+    setTimeout(() => mid.abort(new Error('lost mid-copy')), 20);
+    await expect(slow).rejects.toThrow('lost mid-copy');
+    expect(fs.existsSync(dest)).toBe(false);
+    expect(await partsOf(dest)).toEqual([]);
   });
 
   it('a snapshot is a copy of the volume at that moment, at <dir>/snapshot-<id>', async () => {

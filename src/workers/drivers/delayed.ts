@@ -15,6 +15,7 @@ export function delayedDriver(inner: Driver, ms: number): Driver {
     });
   return {
     name: inner.name,
+    forAttempt: inner.forAttempt && ((scope) => delayedDriver(inner.forAttempt!(scope), ms)),
     create: later(inner.create)!,
     remove: later(inner.remove)!,
     inspect: (vol) => inner.inspect(vol),

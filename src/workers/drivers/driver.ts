@@ -76,8 +76,36 @@ export interface DriverScan {
   readonly dirs: ReadonlyArray<{ readonly path: string; readonly entries: number }>;
 }
 
+/**
+ * One attempt of a task, as the driver sees it (fencing). A task's lease
+ * may run out while its attempt still runs (a paused worker, a database
+ * outage); the task is then offered again and a new attempt claims it.
+ * The old one must stop and write nothing more: `signal` aborts once the
+ * attempt is known to have lost its task, each attempt writes its own
+ * temporary files (named with `token`), and the step that makes work
+ * visible (a copy's final rename) runs `fenced`: only while the attempt
+ * still holds its task, which nobody can take meanwhile.
+ */
+export interface AttemptScope {
+  readonly signal: AbortSignal;
+  /** Unique per attempt (safe in a file name). */
+  readonly token: string;
+  /** Runs `step` while the attempt holds its task (locked); rejects with AttemptLost, without running it, if it does not. */
+  fenced<T>(step: () => Promise<T>): Promise<T>;
+}
+
+/** Thrown by a driver operation stopped because its attempt lost its task: nothing is to be recorded. */
+export class AttemptLost extends Error {
+  constructor(message = 'the attempt lost its task (its lease ran out and the task was offered again)') {
+    super(message);
+    this.name = 'AttemptLost';
+  }
+}
+
 export interface Driver {
   readonly name: string;
+  /** This driver for one attempt of a task: its operations stop on `scope.signal` and commit through `scope.fenced`. */
+  forAttempt?(scope: AttemptScope): Driver;
   /** Creates an empty volume of `sizeGib`; returns its location. */
   create(vol: VolumeRef, sizeGib: number): Promise<string>;
   /** Removes the volume's data; a missing volume is success. */

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DriverError } from '../../domain/errors';
 import { gibToBytes } from '../../domain/units';
 import type {
-  AttachResult, AttachTarget, CopySource, Driver, DriverDiagnosis, DriverVolumeInfo, SnapshotRef, VolumeRef,
+  AttachResult, AttachTarget, AttemptScope, CopySource, Driver, DriverDiagnosis, DriverVolumeInfo, SnapshotRef, VolumeRef,
 } from './driver';
 import {
   cloneSnapshot, extSnapshotName, extVolumeName, scriptEnv, setinfoText, type ExtAction, type ScriptInput,
@@ -17,6 +17,8 @@ export interface ExtStorageOptions {
   /** Per script call; the script's process group is killed after it. */
   readonly timeoutMs: number;
   readonly killGraceMs?: number;
+  /** One attempt's signal (`forAttempt`): an abort kills the running script's group and stops a copy. */
+  readonly signal?: AbortSignal;
 }
 
 /** `VolumeRef.params` key naming the provider (extra spec `extstorage:provider`); every other key is an ExtStorage parameter. */
@@ -73,6 +75,15 @@ export class ExtStorageDriver implements Driver {
 
   constructor(readonly opts: ExtStorageOptions) {}
 
+  /**
+   * The driver for one attempt: a script still running when the attempt
+   * loses its task is killed, a copy stops. Providers write in place, so
+   * there is no rename to fence; a lost attempt stops at its next step.
+   */
+  forAttempt(scope: AttemptScope): ExtStorageDriver {
+    return new ExtStorageDriver({ ...this.opts, signal: scope.signal });
+  }
+
   private async provider(name: string | undefined, what: string): Promise<Provider> {
     if (!name) throw new DriverError(`${what} names no ExtStorage provider (extra spec extstorage:provider)`, false);
     const found = await lookupProvider(this.opts.searchPath, name);
@@ -111,7 +122,7 @@ export class ExtStorageDriver implements Driver {
     if (!script) throw new DriverError(`ExtStorage provider ${v.provider.name} has no ${action} script`, false);
     const env = scriptEnv(action, { ...v.input, params: v.params, ...extra });
     return runScript(script, {
-      cwd: v.provider.dir, env, args, timeoutMs: this.opts.timeoutMs, killGraceMs: this.opts.killGraceMs,
+      cwd: v.provider.dir, env, args, timeoutMs: this.opts.timeoutMs, killGraceMs: this.opts.killGraceMs, signal: this.opts.signal,
       label: `ExtStorage provider ${v.provider.name}: ${action} script`,
     });
   }
@@ -314,8 +325,9 @@ export class ExtStorageDriver implements Driver {
 
   private async copyData(src: string, dest: string, maxBytes: number | undefined, target: EsVolume): Promise<void> {
     try {
-      await copyOver(src, dest, { maxBytes });
+      await copyOver(src, dest, { maxBytes, signal: this.opts.signal });
     } catch (err) {
+      if (this.opts.signal?.aborted) throw this.opts.signal.reason;
       if (err instanceof RangeError) throw new DriverError(`the data to copy into ${target.label} does not fit: ${err.message}`, false);
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT') throw new DriverError(`the data to copy into ${target.label} is missing: ${e.message}`, false, e.code, 'sourceDataMissing');

@@ -33,6 +33,8 @@ export interface RunOptions {
   readonly killGraceMs?: number;
   /** What the error message calls this run, e.g. `ExtStorage provider p: create script`. */
   readonly label: string;
+  /** Aborting kills the script's group (as the timeout does) and rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RunResult { readonly stdout: string; readonly stderr: string }
@@ -67,11 +69,20 @@ export function runScript(file: string, opts: RunOptions): Promise<RunResult> {
       if (stderr.length > MAX_STDERR) stderr = stderr.slice(-MAX_STDERR / 2);
     });
 
-    const finish = (err?: DriverError) => {
+    const finish = (err?: unknown) => {
       if (settled) return;
       settled = true;
       for (const t of timers) clearTimeout(t);
+      opts.signal?.removeEventListener('abort', onAbort);
       if (err) reject(err); else resolve({ stdout, stderr });
+    };
+    const onAbort = () => {
+      const pid = child.pid;
+      if (pid !== undefined && !exit) {
+        killGroup(pid, 'SIGTERM');
+        setTimeout(() => killGroup(pid, 'SIGKILL'), opts.killGraceMs ?? 5000).unref();
+      }
+      finish(opts.signal!.reason);
     };
     const conclude = () => {
       if (!exit) return;
@@ -97,6 +108,8 @@ export function runScript(file: string, opts: RunOptions): Promise<RunResult> {
       timers.push(setTimeout(() => { child.stdout.destroy(); child.stderr.destroy(); conclude(); }, 500));
     });
     child.once('close', conclude);
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
     timers.push(setTimeout(() => {
       if (exit) return;
       timedOut = true;

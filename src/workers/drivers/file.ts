@@ -3,8 +3,8 @@ import { constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { DriverError } from '../../domain/errors';
 import { gibToBytes } from '../../domain/units';
-import type { AttachResult, AttachTarget, CopySource, Driver, DriverScan, DriverVolumeInfo, SnapshotRef, VolumeRef } from './driver';
-import { copyAtomically, partName } from './fileCopy';
+import { AttemptLost, type AttachResult, type AttachTarget, type AttemptScope, type CopySource, type Driver, type DriverScan, type DriverVolumeInfo, type SnapshotRef, type VolumeRef } from './driver';
+import { copyAtomically, partsOf } from './fileCopy';
 
 /** The folder under a storage directory where reconcile moves what nobody knows. */
 export const ORPHANS = '.orphans';
@@ -12,7 +12,9 @@ export const ORPHANS = '.orphans';
 /** Filesystem errors worth a retry (out of space may clear; a bad path will not). */
 const TRANSIENT = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ENOSPC', 'EINTR', 'EIO']);
 
-function wrap(op: string, err: unknown): DriverError {
+function wrap(op: string, err: unknown): Error {
+  // A lost attempt and an aborted operation stay what they are: the runner records nothing for them.
+  if (err instanceof AttemptLost || err instanceof DriverError || (err as Error)?.name === 'AbortError') return err as Error;
   const e = err as NodeJS.ErrnoException;
   return new DriverError(`${op} failed: ${e.message}`, TRANSIENT.has(e.code ?? ''), e.code ?? '');
 }
@@ -23,10 +25,27 @@ function wrap(op: string, err: unknown): DriverError {
  * multi-attach volume stays at the top level). Paths are always built here
  * and checked to stay under `dir`.
  */
+export interface FileDriverOptions {
+  /** Fault injection (`CAIRN_FAULT_COPY_DELAY_MS`): a pause after each read of a chunked copy, which it then always uses. */
+  readonly copyDelayMs?: number;
+}
+
 export class FileDriver implements Driver {
   readonly name = 'file';
 
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string, readonly opts: FileDriverOptions = {}, private readonly attempt?: AttemptScope) {}
+
+  /** The driver for one attempt of a task: copies stop on its signal, write their own temporary file, and renames are fenced. */
+  forAttempt(scope: AttemptScope): FileDriver {
+    return new FileDriver(this.dir, this.opts, scope);
+  }
+
+  /** Runs a step that changes what others see (a rename, a remove, a truncate) only while the attempt holds its task. */
+  private fenced<T>(step: () => Promise<T>): Promise<T> {
+    if (!this.attempt) return step();
+    this.attempt.signal.throwIfAborted();
+    return this.attempt.fenced(step);
+  }
 
   /** The detached location of a volume. */
   topLevelPath(id: string): string {
@@ -110,7 +129,7 @@ export class FileDriver implements Driver {
   async remove(vol: VolumeRef): Promise<void> {
     const file = await this.locate(vol);
     try {
-      await fs.rm(file, { force: true });
+      await this.fenced(() => fs.rm(file, { force: true }));
     } catch (err) {
       throw wrap(`remove ${file}`, err);
     }
@@ -123,7 +142,7 @@ export class FileDriver implements Driver {
     try {
       await this.checkCapacity(bytes);
       const { size } = await fs.stat(file);
-      if (size < bytes) await fs.truncate(file, bytes);
+      if (size < bytes) await this.fenced(() => fs.truncate(file, bytes));
     } catch (err) {
       if (err instanceof DriverError) throw err;
       throw wrap(`grow ${file}`, err);
@@ -152,7 +171,7 @@ export class FileDriver implements Driver {
     if (from === to) return;
     try {
       await fs.mkdir(path.dirname(to), { recursive: true });
-      await fs.rename(from, to);
+      await this.fenced(() => fs.rename(from, to));
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT' && await exists(to)) return;
@@ -198,7 +217,9 @@ export class FileDriver implements Driver {
    */
   async snapshot(vol: VolumeRef, snap: SnapshotRef): Promise<string> {
     const dest = this.snapshotPath(snap.id);
-    if (!await exists(dest)) await this.copy(`snapshot of ${vol.id}`, await this.locate(vol), dest);
+    // Point in time: exactly the volume's size when the snapshot was asked for (`sizeGib`), even if it grew since.
+    const sourceBytes = vol.sizeGib ? gibToBytes(vol.sizeGib) : undefined;
+    if (!await exists(dest)) await this.copy(`snapshot of ${vol.id}`, await this.locate(vol), dest, { sourceBytes });
     return dest;
   }
 
@@ -206,8 +227,10 @@ export class FileDriver implements Driver {
   async removeSnapshot(snap: SnapshotRef): Promise<void> {
     const file = this.snapshotFile(snap);
     try {
-      await fs.rm(file, { force: true });
-      await fs.rm(partName(file), { force: true });
+      await this.fenced(async () => {
+        await fs.rm(file, { force: true });
+        for (const p of await partsOf(file)) await fs.rm(p, { force: true });
+      });
     } catch (err) {
       throw wrap(`remove ${file}`, err);
     }
@@ -224,7 +247,7 @@ export class FileDriver implements Driver {
     try {
       await this.checkCapacity(bytes);
       if (await exists(dest)) {
-        if ((await fs.stat(dest)).size < bytes) await fs.truncate(dest, bytes);
+        if ((await fs.stat(dest)).size < bytes) await this.fenced(() => fs.truncate(dest, bytes));
         return dest;
       }
     } catch (err) {
@@ -234,7 +257,9 @@ export class FileDriver implements Driver {
     const src = source.kind === 'volume' ? await this.locate(source.volume)
       : source.kind === 'snapshot' ? this.snapshotFile(source.snapshot) : source.path;
     if (!await exists(src)) throw new DriverError(`the data to copy into volume ${vol.id} is missing: ${src}`, false, '', 'sourceDataMissing');
-    await this.copy(`copy ${src} to ${dest}`, src, dest, bytes);
+    // A clone copies its source as it was when the clone was asked for (its recorded size then), grown to its own size.
+    const sourceBytes = source.kind === 'volume' && source.volume.sizeGib ? gibToBytes(source.volume.sizeGib) : undefined;
+    await this.copy(`copy ${src} to ${dest}`, src, dest, { minBytes: bytes, sourceBytes });
     return dest;
   }
 
@@ -245,9 +270,12 @@ export class FileDriver implements Driver {
     await this.copy(`revert of ${vol.id}`, src, await this.locate(vol));
   }
 
-  private async copy(op: string, src: string, dest: string, minBytes?: number): Promise<void> {
+  private async copy(op: string, src: string, dest: string, sizes: { minBytes?: number; sourceBytes?: number } = {}): Promise<void> {
     try {
-      await copyAtomically(src, this.checked(dest), minBytes);
+      await copyAtomically(src, this.checked(dest), {
+        ...sizes, signal: this.attempt?.signal, tag: this.attempt?.token, delayPerReadMs: this.opts.copyDelayMs,
+        commit: (step) => this.fenced(step),
+      });
     } catch (err) {
       throw wrap(op, err);
     }
@@ -264,7 +292,7 @@ export class FileDriver implements Driver {
       : source.kind === 'snapshot' ? this.snapshotFile(source.snapshot) : source.path;
     if (!await exists(dest)) throw new DriverError(`volume ${vol.id} has no data to overwrite: ${dest}`, false);
     if (!await exists(src)) throw new DriverError(`the data to copy onto volume ${vol.id} is missing: ${src}`, false);
-    await this.copy(`copy ${src} onto ${dest}`, src, dest, (await fs.stat(dest)).size);
+    await this.copy(`copy ${src} onto ${dest}`, src, dest, { minBytes: (await fs.stat(dest)).size });
   }
 
   // --- reconcile (cairn-manage reconcile) ----------------------------------------
@@ -312,7 +340,7 @@ export class FileDriver implements Driver {
       const to = path.join(this.orphansDir, n === 0 ? base : `${base}.${n}`);
       if (await exists(to)) continue;
       try {
-        await fs.rename(from, to);
+        await this.fenced(() => fs.rename(from, to));
         return to;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

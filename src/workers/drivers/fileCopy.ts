@@ -4,10 +4,13 @@
  * as holes: a reflink where the filesystem offers one (btrfs, XFS: the copy
  * shares extents and costs nothing), else a chunked copy that never writes
  * an all-zero chunk into a target already truncated to full size.
+ * Without reflinks, GNU cp (`--sparse=always`) copies by extents: it asks
+ * the filesystem for the data (SEEK_DATA/SEEK_HOLE) and never reads a
+ * hole, so a large sparse volume copies in the time its data takes.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { constants as fsc } from 'node:fs';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { MiB } from '../../domain/units';
 
@@ -21,46 +24,40 @@ const NO_REFLINK = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOTTY'
 
 export type CopyMethod = 'reflink' | 'extents' | 'sparse';
 
-/**
- * Copies `src` over `dest` (created or truncated): a reflink if possible, else
- * by extents (`extentCopy`), else `sparseCopy`.
- */
-export async function copyData(src: string, dest: string): Promise<CopyMethod> {
+/** How a copy may be stopped and slowed down (the attempt's signal; a fault-injection pause per read). */
+export interface CopyControl {
+  readonly signal?: AbortSignal;
+  /** Fault injection (`CAIRN_FAULT_COPY_DELAY_MS`): pause this long after each read, in the chunked copy only. */
+  readonly delayPerReadMs?: number;
+}
+
+/** Copies `src` over `dest` (created or truncated): a reflink if possible, else by extents (`cp`), else `sparseCopy`. */
+export async function copyData(src: string, dest: string, ctl: CopyControl = {}): Promise<CopyMethod> {
+  ctl.signal?.throwIfAborted();
   try {
     await fs.copyFile(src, dest, fsc.COPYFILE_FICLONE_FORCE);
     return 'reflink';
   } catch (err) {
     if (!NO_REFLINK.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
   }
-  if (await extentCopy(src, dest)) return 'extents';
-  await sparseCopy(src, dest);
+  if (!ctl.delayPerReadMs && await extentCopy(src, dest, ctl.signal)) return 'extents';
+  await sparseCopy(src, dest, COPY_CHUNK_BYTES, ctl);
   return 'sparse';
 }
 
 /**
- * GNU cp (coreutils ≥ 9) walks a sparse file's extents with SEEK_DATA/SEEK_HOLE and never reads its holes; with
- * `--sparse=always` it also leaves zero runs of the data as holes. Node has no lseek(SEEK_DATA), and reading a
- * mostly-empty volume's holes costs a second a GiB, so this is the fast path. False where no such `cp` runs
- * (another platform): the caller falls back to reading everything.
+ * `cp --sparse=always`: GNU coreutils (9 and later) copies a sparse file
+ * by its extents (SEEK_DATA/SEEK_HOLE) and writes zero runs as holes.
+ * False where cp is missing or fails, so the caller's chunked copy runs
+ * (and reports a failure with its errno); an abort kills cp and rejects.
  */
-let gnuCp: boolean | undefined;
-export async function extentCopy(src: string, dest: string): Promise<boolean> {
-  if (gnuCp === false) return false;
-  await fs.stat(src); // a missing source fails with its errno (ENOENT), as the chunked copy's open would
-  const ok = await new Promise<boolean | Error>((resolve) => {
-    execFile('cp', ['--sparse=always', '--no-preserve=all', '--', src, dest], { timeout: 0 }, (err, _out, stderr) => {
-      if (!err) return resolve(true);
-      // ENOENT: no cp at all; an unrecognised option: not GNU cp. Anything else is a real copy failure.
-      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT' || /unrecognized option|illegal option|invalid option/i.test(stderr);
-      resolve(missing ? false : Object.assign(new Error(`cp failed: ${stderr.trim() || err.message}`), { code: 'EIO' }));
-    });
+export async function extentCopy(src: string, dest: string, signal?: AbortSignal): Promise<boolean> {
+  const ok = await new Promise<boolean>((resolve, reject) => {
+    const child = spawn('cp', ['--sparse=always', '--reflink=never', '--', src, dest], { stdio: 'ignore', signal });
+    child.once('error', (err) => (signal?.aborted ? reject(signal.reason) : resolve(false)));
+    child.once('exit', (code) => (signal?.aborted ? reject(signal.reason) : resolve(code === 0)));
   });
-  if (ok instanceof Error) throw ok;
-  gnuCp = ok;
-  if (ok) {
-    const fh = await fs.open(dest, 'r+');
-    try { await fh.sync(); } finally { await fh.close(); }
-  }
+  if (!ok) await fs.rm(dest, { force: true });
   return ok;
 }
 
@@ -70,7 +67,7 @@ export async function extentCopy(src: string, dest: string): Promise<boolean> {
  * byte are written, adjacent ones in one write. Zeros the source stores as
  * data become holes: same bytes, less space. Flushed before it returns.
  */
-export async function sparseCopy(src: string, dest: string, chunkBytes = COPY_CHUNK_BYTES): Promise<void> {
+export async function sparseCopy(src: string, dest: string, chunkBytes = COPY_CHUNK_BYTES, ctl: CopyControl = {}): Promise<void> {
   const input = await fs.open(src, 'r');
   try {
     const output = await fs.open(dest, fsc.O_CREAT | fsc.O_TRUNC | fsc.O_WRONLY, 0o600);
@@ -81,10 +78,12 @@ export async function sparseCopy(src: string, dest: string, chunkBytes = COPY_CH
       const buf = Buffer.alloc(readBytes);
       const zero = Buffer.alloc(chunkBytes);
       for (let pos = 0; pos < size;) {
+        ctl.signal?.throwIfAborted();
         const { bytesRead } = await input.read(buf, 0, Math.min(readBytes, size - pos), pos);
         if (bytesRead === 0) break; // the source shrank under us: the rest stays a hole
         await writeNonZero(output, buf.subarray(0, bytesRead), pos, zero);
         pos += bytesRead;
+        if (ctl.delayPerReadMs) await new Promise((r) => setTimeout(r, ctl.delayPerReadMs));
       }
       await output.sync();
     } finally {
@@ -117,29 +116,66 @@ async function writeAll(fh: fs.FileHandle, chunk: Buffer, pos: number): Promise<
   }
 }
 
-/** The temporary name a copy into `dest` is made under. */
-export const partName = (dest: string): string => `${dest}.part`;
+/** The temporary name a copy into `dest` is made under: `<dest>.part`, or `<dest>.part.<tag>` for one attempt's own. */
+export const partName = (dest: string, tag?: string): string => (tag ? `${dest}.part.${tag}` : `${dest}.part`);
+
+/** Every temporary file of copies into `dest` (any attempt's). */
+export async function partsOf(dest: string): Promise<string[]> {
+  const base = `${path.basename(dest)}.part`;
+  const names = await fs.readdir(path.dirname(dest)).catch(() => [] as string[]);
+  return names.filter((n) => n === base || n.startsWith(`${base}.`)).map((n) => path.join(path.dirname(dest), n));
+}
+
+export interface AtomicCopyOptions extends CopyControl {
+  /** Grow the copy to at least this many bytes. */
+  readonly minBytes?: number;
+  /**
+   * The source's size when the copy was asked for: the copy holds exactly
+   * this many bytes of it (point in time: a later extend of the source is
+   * not copied), before `minBytes` grows it.
+   */
+  readonly sourceBytes?: number;
+  /** Names this attempt's temporary file (`partName(dest, tag)`): concurrent attempts never share one. */
+  readonly tag?: string;
+  /** Runs the final rename: the fenced step of the attempt (default: just runs it). */
+  readonly commit?: <T>(step: () => Promise<T>) => Promise<T>;
+}
 
 /**
  * Copies `src` to `dest` so that `dest` is either absent/unchanged or the
- * complete copy: the copy goes to `<dest>.part`, restarted from scratch
- * whatever an earlier (crashed) attempt left there, is grown to `minBytes`
- * if given, flushed, then renamed over `dest`. Idempotent.
+ * complete copy: the copy goes to a temporary name of its own (see
+ * `partName`), restarted from scratch whatever an earlier attempt left,
+ * is cut to `sourceBytes` and grown to `minBytes` if given, flushed, then
+ * renamed over `dest` by `commit`, which also removes what other (stale)
+ * attempts left. On any failure or abort the temporary file is removed.
  */
-export async function copyAtomically(src: string, dest: string, minBytes?: number): Promise<CopyMethod> {
-  const tmp = partName(dest);
+export async function copyAtomically(src: string, dest: string, opts: AtomicCopyOptions = {}): Promise<CopyMethod> {
+  const tmp = partName(dest, opts.tag);
   await fs.mkdir(path.dirname(dest), { recursive: true });
   await fs.rm(tmp, { force: true });
-  const method = await copyData(src, tmp);
-  const fh = await fs.open(tmp, 'r+');
+  let method: CopyMethod;
   try {
-    const { size } = await fh.stat();
-    if (minBytes !== undefined && size < minBytes) await fh.truncate(minBytes);
-    await fh.sync(); // a reflink is not flushed by copyFile
-  } finally {
-    await fh.close();
+    method = await copyData(src, tmp, opts);
+    const fh = await fs.open(tmp, 'r+');
+    try {
+      let { size } = await fh.stat();
+      if (opts.sourceBytes !== undefined && size !== opts.sourceBytes) await fh.truncate(size = opts.sourceBytes);
+      if (opts.minBytes !== undefined && size < opts.minBytes) await fh.truncate(opts.minBytes);
+      await fh.sync(); // a reflink is not flushed by copyFile
+    } finally {
+      await fh.close();
+    }
+    opts.signal?.throwIfAborted();
+    const commit = opts.commit ?? (<T>(step: () => Promise<T>) => step());
+    await commit(async () => {
+      await fs.rename(tmp, dest);
+      // Whatever another attempt left (or still writes: it has lost its task) goes; the holder's copy is in place.
+      for (const p of await partsOf(dest)) await fs.rm(p, { force: true });
+    });
+  } catch (err) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
   }
-  await fs.rename(tmp, dest);
   await syncDir(path.dirname(dest));
   return method;
 }
@@ -167,7 +203,7 @@ export interface CopyOverResult { readonly bytes: number; readonly writtenBytes:
  * is extended (with a hole). Throws a RangeError, before writing past it,
  * if `src` is longer than `maxBytes`. Flushed before it returns.
  */
-export async function copyOver(src: string, dest: string, opts: { maxBytes?: number; chunkBytes?: number } = {}): Promise<CopyOverResult> {
+export async function copyOver(src: string, dest: string, opts: { maxBytes?: number; chunkBytes?: number; signal?: AbortSignal } = {}): Promise<CopyOverResult> {
   const chunkBytes = opts.chunkBytes ?? COPY_CHUNK_BYTES;
   const input = await fs.open(src, 'r');
   try {
@@ -180,6 +216,7 @@ export async function copyOver(src: string, dest: string, opts: { maxBytes?: num
       let pos = 0;
       let written = 0;
       for (;;) {
+        opts.signal?.throwIfAborted();
         const { bytesRead } = await input.read(data, 0, readBytes, pos);
         if (bytesRead === 0) break;
         if (opts.maxBytes !== undefined && pos + bytesRead > opts.maxBytes) {

@@ -25,6 +25,8 @@ export function measuredDriver(inner: Driver, backend: string, metrics: Metrics)
   };
   return {
     name: inner.name,
+    // Each attempt's driver is measured as the driver itself is.
+    forAttempt: inner.forAttempt && ((scope) => measuredDriver(inner.forAttempt!(scope), backend, metrics)),
     create: timed('create', inner.create)!,
     remove: timed('remove', inner.remove)!,
     inspect: timed('inspect', inner.inspect)!,
