@@ -36,6 +36,8 @@ import { encryptionRoutes } from './encryption';
 import { EncryptionService } from '../services/encryption';
 import { groupRoutes } from './groups';
 import { GroupTypeService } from '../services/groupTypes';
+import { backupRoutes } from './backups';
+import { BackupService } from '../services/backups';
 
 /** Every operationId of the OpenAPI document, bound to its handler. */
 export function buildRoutes(deps: ServiceDeps): RouteTable {
@@ -62,5 +64,6 @@ export function buildRoutes(deps: ServiceDeps): RouteTable {
     ...transferRoutes(new TransferService(deps)),
     ...encryptionRoutes(new EncryptionService(deps)),
     ...groupRoutes(deps, new GroupTypeService(deps)),
+    ...backupRoutes(new BackupService(deps)),
   };
 }

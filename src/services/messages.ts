@@ -16,12 +16,17 @@ export const MessageEvent = {
   createVolume: { event: 'VOLUME_VOLUME_008_001', action: 'create volume from backend storage' },
   createSnapshot: { event: 'VOLUME_VOLUME_SNAPSHOT_009_001', action: 'create snapshot' },
   deleteSnapshot: { event: 'VOLUME_VOLUME_SNAPSHOT_010_001', action: 'delete snapshot' },
+  // Backups (message_field.Action BACKUP_CREATE/DELETE/RESTORE with the driver-error details).
+  createBackup: { event: 'VOLUME_VOLUME_BACKUP_013_020', action: 'create backup' },
+  deleteBackup: { event: 'VOLUME_VOLUME_BACKUP_014_025', action: 'delete backup' },
+  restoreBackup: { event: 'VOLUME_VOLUME_BACKUP_015_026', action: 'restore backup' },
   // cairn's own actions (Cinder's manager only logs these): ids from 101, clear of Cinder's range.
   deleteVolume: { event: 'VOLUME_VOLUME_101_001', action: 'delete volume' },
   detachVolume: { event: 'VOLUME_VOLUME_102_001', action: 'detach volume' },
   revertVolume: { event: 'VOLUME_VOLUME_103_001', action: 'revert volume to snapshot' },
   // `cairn-manage reconcile --repair` found the volume's data gone from its backend.
   reconcileVolume: { event: 'VOLUME_VOLUME_104_001', action: 'check volume data' },
+  importBackup: { event: 'VOLUME_VOLUME_BACKUP_105_001', action: 'import backup record' },
 } as const;
 export type MessageEvent = (typeof MessageEvent)[keyof typeof MessageEvent];
 

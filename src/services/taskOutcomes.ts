@@ -7,6 +7,7 @@ import { MessageEvent, recordMessage } from './messages';
 import { TaskKind } from './taskOutbox';
 import { attachmentFailed } from './attachmentState';
 import { SNAPSHOT_FAILURE_EVENTS, snapshotTaskFailed } from './snapshotOutcomes';
+import { BACKUP_FAILURE_EVENTS, backupTaskFailed } from './backupOutcomes';
 import { volumeUploadEnded } from './volumeUpload';
 import { swapFailed } from './volumeSwap';
 
@@ -40,7 +41,11 @@ const FAILURE_EVENTS: Readonly<Record<string, MessageEvent>> = {
   [TaskKind.volumeExtend]: MessageEvent.extendVolume,
   [TaskKind.volumeUploadImage]: MessageEvent.copyVolumeToImage,
   ...SNAPSHOT_FAILURE_EVENTS,
+  ...BACKUP_FAILURE_EVENTS,
 };
+
+/** Cinder's message resource types (`message_field.Resource`) where they differ from the task's. */
+const RESOURCE_TYPES: Readonly<Record<string, string>> = { snapshot: 'VOLUME_SNAPSHOT', backup: 'VOLUME_BACKUP' };
 
 /**
  * A task that will not succeed: its resource moves to the error status
@@ -48,6 +53,7 @@ const FAILURE_EVENTS: Readonly<Record<string, MessageEvent>> = {
  */
 export async function taskFailed(trx: Tx, task: DbTaskRow, reason: string): Promise<void> {
   await snapshotTaskFailed(trx, task);
+  if (task.resource_type === 'backup') await backupTaskFailed(trx, task, reason);
   if (task.kind === TaskKind.volumeSwap) await swapFailed(trx, task, reason);
   if (task.kind === TaskKind.volumeAttach || task.kind === TaskKind.volumeDetach) {
     await attachmentFailed(trx, task.resource_id, String(task.payload.attachment_id), task.kind === TaskKind.volumeDetach);
@@ -64,7 +70,7 @@ export async function taskFailed(trx: Tx, task: DbTaskRow, reason: string): Prom
   const event = fromImage ? MessageEvent.copyImageToVolume : FAILURE_EVENTS[task.kind];
   if (event && task.project_id) {
     await recordMessage(trx, {
-      projectId: task.project_id, requestId: task.request_id, resourceType: task.resource_type === 'snapshot' ? 'VOLUME_SNAPSHOT' : task.resource_type.toUpperCase(), // Cinder's resource types
+      projectId: task.project_id, requestId: task.request_id, resourceType: RESOURCE_TYPES[task.resource_type] ?? task.resource_type.toUpperCase(), // Cinder's resource types
       resourceId: task.resource_id, event, detail: reason,
     });
   }

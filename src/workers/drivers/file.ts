@@ -321,6 +321,43 @@ export class FileDriver implements Driver {
     }
   }
 
+  /** The file itself: a volume's wherever it is now, a snapshot's copy, or a named file. */
+  async readData<T>(source: CopySource, use: (path: string) => Promise<T>): Promise<T> {
+    const file = source.kind === 'volume' ? await this.locate(source.volume)
+      : source.kind === 'snapshot' ? this.snapshotFile(source.snapshot) : this.checked(source.path);
+    if (!await exists(file)) throw new DriverError(`the data to read is missing: ${file}`, false);
+    return use(file);
+  }
+
+  /**
+   * Fills a new sparse file beside the volume's and renames it over the
+   * volume's (atomic: a crash leaves the old data or the new, and a re-run
+   * starts over). The result is at least as large as the volume was.
+   */
+  async writeData(vol: VolumeRef, fill: (path: string, fresh: boolean) => Promise<void>): Promise<string> {
+    const file = await this.locate(vol);
+    const tmp = partName(file);
+    try {
+      const before = (await fs.stat(file)).size;
+      await fs.rm(tmp, { force: true });
+      await (await fs.open(tmp, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600)).close();
+      await fill(tmp, true);
+      const fh = await fs.open(tmp, 'r+');
+      try {
+        if ((await fh.stat()).size < before) await fh.truncate(before);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fs.rename(tmp, file);
+      return file;
+    } catch (err) {
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      if (err instanceof DriverError) throw err;
+      throw wrap(`write ${file}`, err);
+    }
+  }
+
   async inspect(vol: VolumeRef): Promise<DriverVolumeInfo> {
     const file = await this.locate(vol);
     try {
