@@ -267,6 +267,31 @@ export class BackupService {
     return answer!;
   }
 
+  /**
+   * A volume create with `backup_id` (3.47): a new volume (at least the
+   * backup's size, `creating`) that the backup service fills from the
+   * backup, as Cinder's create flow hands it to `restore_backup`.
+   */
+  async createVolume(ctx: RequestContext, backupId: string, input: {
+    size?: number; name: string | null; description: string | null; volume_type?: string | null; metadata?: Record<string, string> | null;
+  }): Promise<string> {
+    let id: string | undefined;
+    await this.db.transaction(async (trx) => {
+      const b = await this.lock(trx, ctx, backupId);
+      if (b.status !== BackupStatus.available) throw invalidBackup('Backup status must be available');
+      const size = input.size ?? b.size;
+      if (size < b.size) throw invalidInput(`Volume size ${size}GB cannot be smaller than the backup size ${b.size}GB.`);
+      const vol = await newVolumeForRestore(trx, this.deps.config, ctx, {
+        size, name: input.name, description: input.description, status: VolumeStatus.creating,
+        typeNameOrId: input.volume_type ?? undefined, metadata: input.metadata ?? undefined,
+      });
+      await this.queueRestore(trx, ctx, b, vol, true);
+      id = vol.id;
+    });
+    this.deps.notifier.tasksWritten();
+    return id!;
+  }
+
   /** The backup goes `restoring` and the backup service is asked to write it onto `vol` (in `trx`). */
   async queueRestore(trx: Tx, ctx: RequestContext, b: DbBackupRow, vol: DbVolumeRow, isNew: boolean): Promise<void> {
     const t = BackupTransitions.restore;

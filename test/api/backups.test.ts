@@ -260,6 +260,25 @@ describe('backup data', () => {
     }
   });
 
+  it('a volume create with backup_id (3.47) is filled from the backup; before 3.47 backup_id is ignored', async () => {
+    const v = await availableVolume(c);
+    const data = randomBytes(3 * MiB);
+    writeAt(await volumeFile(v.id), 10 * MiB, data);
+    const b = await availableBackup({ volume_id: v.id });
+    const res = await c.at('3.47').post('/volumes', { volume: { backup_id: b.id, size: 2, name: 'from-backup-347' } });
+    expect(res.status).toBe(202);
+    expect(res.body.volume).toMatchObject({ status: 'creating', size: 2, name: 'from-backup-347' });
+    const nv = await until(`/volumes/${res.body.volume.id}`, 'volume', 'available');
+    const file = await volumeFile(nv.id);
+    expect(fs.statSync(file).size).toBe(2 * 1024 * MiB);
+    expect(fs.readFileSync(file).subarray(10 * MiB, 13 * MiB).equals(data)).toBe(true);
+    await until(`/backups/${b.id}`, 'backup', 'available');
+    const old = await c.at('3.46').post('/volumes', { volume: { backup_id: b.id, size: 1 } });
+    expect(old.status).toBe(202);
+    expect((await until(`/volumes/${old.body.volume.id}`, 'volume', 'available')).id).toBeDefined();
+    expect(fs.statSync(await volumeFile(old.body.volume.id)).blocks).toBe(0);
+  });
+
   it('a backup of a snapshot holds the data of the snapshot; the snapshot is available again', async () => {
     const v = await availableVolume(c);
     const file = await volumeFile(v.id);
