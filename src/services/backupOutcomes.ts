@@ -21,6 +21,8 @@ export interface BackupRestored {
   readonly location: string | null;
   readonly bootable?: boolean;
   readonly imageMetadata?: Record<string, string> | null;
+  /** The backed-up volume's metadata, merged into the restored volume's (Cinder restores it with the data). */
+  readonly metadata?: Record<string, string>;
 }
 
 /** The backup's source is done being read: a snapshot is available again, a volume what its attachments say. */
@@ -55,7 +57,9 @@ export async function backupRestored(trx: Tx, task: DbTaskRow, r: BackupRestored
   const b = BackupTransitions.restoreEnded;
   await backupsDb.casStatus(trx, task.resource_id, b.from, { status: b.to });
   const v = VolumeBackupTransitions.restoreDone;
+  const current = await volumesDb.find(trx, String(task.payload.volume_id), { projectId: undefined });
   await volumesDb.casStatus(trx, String(task.payload.volume_id), v.from, {
+    ...(r.metadata && Object.keys(r.metadata).length ? { metadata: { ...current?.metadata, ...r.metadata } } : {}),
     status: v.to,
     ...(r.location !== null ? { provider_location: r.location } : {}),
     ...(task.payload.new_volume ? { launched_at: new Date() } : {}),

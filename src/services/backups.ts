@@ -140,7 +140,7 @@ export class BackupService {
         ...await this.volumePayload(trx, vol),
         snapshot_id: snap?.id ?? null, snapshot_location: snap?.provider_location ?? null,
         folder: created.service_metadata, parent_id: parent?.id ?? null, parent_folder: parent?.service_metadata ?? null,
-        volume_bootable: vol.bootable, volume_image_metadata: (vol.image_metadata as Record<string, string> | null | undefined) ?? null,
+        volume_bootable: vol.bootable, volume_metadata: vol.metadata ?? {}, volume_image_metadata: (vol.image_metadata as Record<string, string> | null | undefined) ?? null,
       });
     });
     this.deps.notifier.tasksWritten();

@@ -39,7 +39,7 @@ export interface BackupMetadata {
   readonly chunk_bytes: number;
   readonly created_at: string;
   /** Volume facts a restore gives back (Cinder keeps them in the backup's volume metadata). */
-  readonly volume: { readonly bootable: boolean; readonly image_metadata: Record<string, string> | null };
+  readonly volume: { readonly bootable: boolean; readonly image_metadata: Record<string, string> | null; readonly metadata?: Record<string, string> };
   readonly chunks: readonly ChunkEntry[];
 }
 

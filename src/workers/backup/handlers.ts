@@ -63,7 +63,10 @@ export const backupHandlers: Readonly<Record<string, TaskHandlerSpec<any>>> = {
       const r = await read(source, (path) => b.store.backup({
         source: path, sizeBytes: gibToBytes(Number(p.volume_size)), folder: String(p.folder), backupId: task.resource_id,
         volumeId: String(p.volume_id), parent,
-        volume: { bootable: Boolean(p.volume_bootable), image_metadata: (p.volume_image_metadata as Record<string, string> | null) ?? null },
+        volume: {
+          bootable: Boolean(p.volume_bootable), image_metadata: (p.volume_image_metadata as Record<string, string> | null) ?? null,
+          metadata: (p.volume_metadata as Record<string, string> | undefined) ?? {},
+        },
         progress: progressLog(b.log, task, 'backup'),
       }));
       b.log.info({ task: task.id, backup: task.resource_id, objects: r.objectCount, storedBytes: r.storedBytes, incremental: Boolean(parent) }, 'backup written');
@@ -86,7 +89,9 @@ export const backupHandlers: Readonly<Record<string, TaskHandlerSpec<any>>> = {
         meta = await b.store.restore({ folder: String(p.folder), target: path, fresh, progress: progressLog(b.log, task, 'restore') });
       });
       b.log.info({ task: task.id, backup: task.resource_id, volume: volumeId }, 'backup restored');
-      return { location: where, bootable: meta?.volume.bootable, imageMetadata: meta?.volume.image_metadata ?? null } satisfies outcomes.BackupRestored;
+      return {
+        location: where, bootable: meta?.volume.bootable, imageMetadata: meta?.volume.image_metadata ?? null, metadata: meta?.volume.metadata ?? {},
+      } satisfies outcomes.BackupRestored;
     },
     commit: (trx, task, r: outcomes.BackupRestored) => outcomes.backupRestored(trx, task, r),
   } satisfies TaskHandlerSpec<outcomes.BackupRestored>,
