@@ -14,6 +14,7 @@ import * as createTypeEncryption from './20261124142000_create_type_encryption';
 import * as createGroups from './20261124150000_create_groups';
 import * as taskFencing from './20261206130000_task_fencing';
 import * as taskResourceKey from './20261206130100_task_resource_key';
+import * as createBackups from './20261206160000_create_backups';
 import * as createIdempotencyKeys from './20261206180000_create_idempotency_keys';
 
 /**
@@ -36,5 +37,6 @@ export const migrations: ReadonlyArray<{ name: string; up(k: Knex): Promise<void
   { name: '20261124150000_create_groups', ...createGroups },
   { name: '20261206130000_task_fencing', ...taskFencing },
   { name: '20261206130100_task_resource_key', ...taskResourceKey },
+  { name: '20261206160000_create_backups', ...createBackups },
   { name: '20261206180000_create_idempotency_keys', ...createIdempotencyKeys },
 ];

@@ -61,6 +61,10 @@ export interface Config {
   readonly enableForceUpload: boolean;
   /** `cairn worker`'s own listener for `/healthcheck` and `/metrics` (undefined: none; the all-in-one's API serves both). */
   readonly workerPort: number | undefined;
+  /** The backup service's POSIX target (`CAIRN_BACKUP_DIR`): one folder per container, one per backup below it. */
+  readonly backupDir: string;
+  /** Chunk size of new backups, bytes (`CAIRN_BACKUP_CHUNK_MIB`, default 32). */
+  readonly backupChunkBytes: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
@@ -96,6 +100,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(driver === 'extstorage' ? { extstorage } : {}),
     };
   });
+  // The backup service's queue is `cinder-backup` (services/backupRecords.ts): no backend may take that name.
+  if (names.includes('cinder-backup')) throw new Error('CAIRN_BACKENDS: cinder-backup is the backup service\'s queue, not a backend name');
+  const chunkMib = Number(env.CAIRN_BACKUP_CHUNK_MIB ?? '32');
+  if (!(chunkMib > 0) || !Number.isInteger(chunkMib * 16)) throw new Error(`CAIRN_BACKUP_CHUNK_MIB must be a positive multiple of 1/16, got ${env.CAIRN_BACKUP_CHUNK_MIB}`);
   const auth = env.AUTH_STRATEGY ?? 'noauth';
   if (auth !== 'noauth' && auth !== 'keystone') throw new Error(`AUTH_STRATEGY must be noauth or keystone, got ${auth}`);
   return {
@@ -125,5 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     imageDir: path.resolve(env.CAIRN_IMAGE_DIR || path.join(dataDir, 'images')),
     enableForceUpload: ['1', 'true', 'yes'].includes((env.CAIRN_ENABLE_FORCE_UPLOAD ?? '').toLowerCase()),
     workerPort: env.CAIRN_WORKER_PORT ? int(env, 'CAIRN_WORKER_PORT', 0) : undefined,
+    backupDir: path.resolve(env.CAIRN_BACKUP_DIR || path.join(dataDir, 'backups')),
+    backupChunkBytes: chunkMib * 1024 * 1024,
   };
 }

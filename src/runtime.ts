@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app';
@@ -23,6 +24,8 @@ import { InProcessTransport } from './workers/inProcessTransport';
 import { Relay } from './workers/relay';
 import { Sweeper } from './workers/sweeper';
 import { TaskRunner } from './workers/taskRunner';
+import { ChunkedBackupStore } from './workers/backup/chunkedStore';
+import { BACKUP_QUEUE } from './services/backupRecords';
 import type { Transport } from './workers/transport';
 import { measuredDriver } from './workers/drivers/measured';
 import { Metrics } from './metrics';
@@ -38,6 +41,8 @@ export interface RuntimeRoles {
   readonly workerBackends: readonly string[];
   /** Apply migrations at start (the API and all-in-one do; `cairn-manage db migrate` too). */
   readonly migrate: boolean;
+  /** Run the backup service (`cinder-backup` tasks): `cairn backup-worker`, and the all-in-one. */
+  readonly backupWorker?: boolean;
 }
 
 export interface Runtime {
@@ -131,6 +136,22 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
       ...(backend.driver === 'extstorage' && base.diagnose ? { providers: await base.diagnose() } : {}),
     });
     const hb = new Heartbeat(db, { binary: Binary.volume, host, zone: config.availabilityZone, report },
+      config.heartbeatSeconds * 1000, log);
+    await hb.start();
+    stops.push(() => hb.stop());
+  }
+
+  if (roles.backupWorker) {
+    // Reads and writes volumes through their backends' drivers, so it serves every configured backend.
+    const drivers = new Map(config.backends.map((b) => [b.name, driverFor(b)] as const));
+    const backupLog = log.child({ part: 'backup' });
+    const backups = { store: new ChunkedBackupStore(config.backupDir, config.backupChunkBytes, config.faultDriverDelayMs), driverFor: (b: string) => drivers.get(b), log: backupLog };
+    await fs.mkdir(config.backupDir, { recursive: true });
+    const runner = new TaskRunner(db, [...drivers.values()][0]!, {
+      owner: `${config.hostname}@backup:${process.pid}`, leaseSeconds: config.taskLeaseSeconds, env: { backups },
+    }, backupLog);
+    await transport.consume(BACKUP_QUEUE, runner.handle, 4);
+    const hb = new Heartbeat(db, { binary: Binary.backup, host: config.hostname, zone: config.availabilityZone, report: () => ({}) },
       config.heartbeatSeconds * 1000, log);
     await hb.start();
     stops.push(() => hb.stop());

@@ -4,7 +4,7 @@ import { loadConfig } from '../config';
 import { makeLogger, startRuntime, type RuntimeRoles } from '../runtime';
 import { isApiChild, superviseApiProcesses } from './apiProcesses';
 
-/** `cairn all-in-one | api | worker --backend NAME`: one entry point, three roles. */
+/** `cairn all-in-one | api | worker --backend NAME | backup-worker`: one entry point, four roles. */
 async function run(roles: (backends: string[]) => RuntimeRoles, name: string): Promise<void> {
   const config = loadConfig();
   const log = makeLogger(config, `cairn-${name}`);
@@ -23,7 +23,7 @@ async function run(roles: (backends: string[]) => RuntimeRoles, name: string): P
 
 const program = new Command('cairn').description('OpenStack-compatible block storage');
 program.command('all-in-one').description('API, relay, sweeper and every backend worker in one process (npm start)')
-  .action(() => run((all) => ({ api: true, workerBackends: all, migrate: true }), 'all-in-one'));
+  .action(() => run((all) => ({ api: true, workerBackends: all, migrate: true, backupWorker: true }), 'all-in-one'));
 program.command('api').description('the HTTP API with the task relay and sweeper')
   .option('--processes <n>', 'API processes sharing the port (PostgreSQL only)', '1')
   .action((opts: { processes: string }) => {
@@ -38,6 +38,9 @@ program.command('api').description('the HTTP API with the task relay and sweeper
 program.command('worker').description("a backend's task worker")
   .option('--backend <name...>', 'backends to serve (default: all configured)')
   .action((opts: { backend?: string[] }) => run((all) => ({ api: false, workerBackends: opts.backend ?? all, migrate: false }), 'worker'));
+
+program.command('backup-worker').description('the backup service: backups and restores of every backend\'s volumes into CAIRN_BACKUP_DIR')
+  .action(() => run(() => ({ api: false, workerBackends: [], migrate: false, backupWorker: true }), 'backup-worker'));
 
 program.parseAsync().catch((err) => {
   console.error(err instanceof Error ? err.message : err);

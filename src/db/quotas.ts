@@ -128,6 +128,14 @@ export async function census(conn: Conn, projectId?: string): Promise<DbCensusRo
   }));
 }
 
+/** The backups' side of the census: per project and status, a plain GROUP BY of its own. */
+export async function backupCensus(conn: Conn, projectId?: string): Promise<Array<{ project_id: string; status: string; count: number; gigabytes: number }>> {
+  const q = conn('backups').select('project_id', 'status', conn.raw('count(*) as n'), conn.raw('sum(size) as gigabytes'))
+    .groupBy('project_id', 'status').orderBy('project_id');
+  if (projectId) q.where('project_id', projectId);
+  return (await q).map((r: any) => ({ project_id: r.project_id, status: r.status, count: Number(r.n), gigabytes: Number(r.gigabytes) }));
+}
+
 /** Every volume quota row (not Nova's keys), for `quota verify` to find per-type keys whose type is gone or renamed. */
 export async function allQuotaRows(conn: Conn): Promise<Array<{ project_id: string; resource: string; hard_limit: number }>> {
   return conn('quotas').select('project_id', 'resource', 'hard_limit').whereNotIn('resource', COMPUTE_RESOURCES)

@@ -71,6 +71,10 @@ export const volumeSizeExceedsAvailableQuota = (name: string, requested: number,
   quotaError('VolumeSizeExceedsAvailableQuota',
     `Requested volume or snapshot exceeds allowed ${name} quota. Requested ${requested}G, quota is ${quota}G and ${consumed}G has been consumed.`);
 
+export const backupSizeExceedsAvailableQuota = (requested: number, quota: number, consumed: number) =>
+  quotaError('VolumeBackupSizeExceedsAvailableQuota',
+    `Requested backup exceeds allowed Backup gigabytes quota. Requested ${requested}G, quota is ${quota}G and ${consumed}G has been consumed.`);
+
 /** The count-over refusal of each consuming resource (`OVER_QUOTA_RESOURCE_EXCEPTIONS`). */
 export function countExceeded(resource: 'volumes' | 'snapshots' | 'backups' | 'groups', over: string, allowed: number): ApiError {
   switch (resource) {
@@ -97,7 +101,10 @@ export interface Over {
  */
 export function refusalFor(overs: readonly Over[], resource: 'volumes' | 'snapshots' | 'backups' | 'groups', size: number): ApiError | undefined {
   for (const o of [...overs].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
-    if (o.key.includes('gigabytes')) return volumeSizeExceedsAvailableQuota(o.key, size, o.limit, o.inUse);
+    if (o.key.includes('gigabytes')) {
+      return resource === 'backups' ? backupSizeExceedsAvailableQuota(size, o.limit, o.inUse)
+        : volumeSizeExceedsAvailableQuota(o.key, size, o.limit, o.inUse);
+    }
     if (o.key.includes(resource)) return countExceeded(resource, o.key, o.limit);
   }
   return undefined;

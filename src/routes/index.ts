@@ -37,6 +37,8 @@ import { EncryptionService } from '../services/encryption';
 import { groupRoutes } from './groups';
 import { GroupTypeService } from '../services/groupTypes';
 import { operatorRoutes } from './operator';
+import { backupRoutes } from './backups';
+import { BackupService } from '../services/backups';
 
 /** Every operationId of the OpenAPI document, bound to its handler. */
 export function buildRoutes(deps: ServiceDeps): RouteTable {
@@ -64,5 +66,6 @@ export function buildRoutes(deps: ServiceDeps): RouteTable {
     ...encryptionRoutes(new EncryptionService(deps)),
     ...groupRoutes(deps, new GroupTypeService(deps)),
     ...operatorRoutes(deps),
+    ...backupRoutes(new BackupService(deps)),
   };
 }

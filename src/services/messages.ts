@@ -20,12 +20,17 @@ export const MessageEvent = {
   createVolume: { event: 'VOLUME_VOLUME_008', action: 'create volume from backend storage' },
   createSnapshot: { event: 'VOLUME_VOLUME_SNAPSHOT_009', action: 'create snapshot' },
   deleteSnapshot: { event: 'VOLUME_VOLUME_SNAPSHOT_010', action: 'delete snapshot' },
+  // Backups (message_field.Action BACKUP_CREATE, BACKUP_DELETE, BACKUP_RESTORE).
+  createBackup: { event: 'VOLUME_VOLUME_BACKUP_013', action: 'create backup' },
+  deleteBackup: { event: 'VOLUME_VOLUME_BACKUP_014', action: 'delete backup' },
+  restoreBackup: { event: 'VOLUME_VOLUME_BACKUP_015', action: 'restore backup' },
   // cairn's own actions (Cinder's manager only logs these): ids from 101, clear of Cinder's range.
   deleteVolume: { event: 'VOLUME_VOLUME_101', action: 'delete volume' },
   detachVolume: { event: 'VOLUME_VOLUME_102', action: 'detach volume' },
   revertVolume: { event: 'VOLUME_VOLUME_103', action: 'revert volume to snapshot' },
   // `cairn-manage reconcile --repair` found the volume's data gone from its backend.
   reconcileVolume: { event: 'VOLUME_VOLUME_104', action: 'check volume data' },
+  importBackup: { event: 'VOLUME_VOLUME_BACKUP_105', action: 'import backup record' },
 } as const;
 export type MessageEvent = (typeof MessageEvent)[keyof typeof MessageEvent];
 
@@ -36,6 +41,9 @@ export const MessageDetail = {
   failedToUploadVolume: { id: '004', text: 'Failed to upload volume to image at backend.' },
   quotaExceed: { id: '006', text: 'Not enough quota resource for operation.' },
   driverFailedExtend: { id: '010', text: 'Volume Driver failed to extend volume.' },
+  backupCreateDriverError: { id: '022', text: 'Backup driver failed to create backup.' },
+  backupDeleteDriverError: { id: '027', text: 'Backup driver failed to delete backup.' },
+  backupRestoreError: { id: '028', text: 'Backup driver failed to restore backup.' },
   driverFailed: { id: '101', text: 'The storage backend failed to complete the operation.' },
   sourceDataMissing: { id: '102', text: 'The data to copy is missing from the storage backend.' },
   imageFormatUnsupported: { id: '103', text: 'The image format cannot be copied into a volume; only raw images can.' },

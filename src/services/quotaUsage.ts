@@ -11,6 +11,7 @@ import type { Conn } from '../db/connection';
 import * as quotasDb from '../db/quotas';
 import * as snapshotsDb from '../db/snapshots';
 import * as groupsDb from '../db/groups';
+import * as backupsDb from '../db/backups';
 
 /** What a resource kind consumes, per volume type. */
 export interface TypeUsage {
@@ -38,11 +39,11 @@ const snapshotSource: UsageSource = async (conn, projectId) => ({ byType: await 
 /** Groups: their count, whatever their status (`groups` quota, 3.13). */
 const groupSource: UsageSource = async (conn, projectId) => ({ byType: [], groups: await groupsDb.countOfProject(conn, projectId) });
 
-/**
- * Every table that consumes quota: volumes, snapshots and groups. Backups
- * add their source here when they exist; until then their usage is 0.
- */
-export const USAGE_SOURCES: readonly UsageSource[] = [volumeSource, snapshotSource, groupSource];
+/** Backups: their count and GiB (`backups`, `backup_gigabytes`), whatever their status. */
+const backupSource: UsageSource = async (conn, projectId) => ({ byType: [], ...await backupsDb.usageOfProject(conn, projectId) });
+
+/** Every table that consumes quota: volumes, snapshots, groups and backups. */
+export const USAGE_SOURCES: readonly UsageSource[] = [volumeSource, snapshotSource, groupSource, backupSource];
 
 export interface QuotaType {
   readonly id: string;

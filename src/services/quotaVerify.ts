@@ -24,7 +24,7 @@ export interface VerifiedKey {
 export interface VerifiedProject {
   readonly projectId: string;
   readonly keys: readonly VerifiedKey[];
-  /** Volumes and snapshots per status (`volume available`, …): every status counts (error, deleting too), as in Cinder. */
+  /** Volumes, snapshots and backups per status (`volume available`, …): every status counts (error, deleting too), as in Cinder. */
   readonly byStatus: Readonly<Record<string, { count: number; gigabytes: number }>>;
   readonly violations: readonly string[];
 }
@@ -36,8 +36,8 @@ export interface VerifyReport {
   readonly warnings: readonly string[];
 }
 
-/** Keys the census recounts (backups and groups have no table yet: nothing to recount). */
-const RECOUNTED = /^(volumes|gigabytes|snapshots)(_.+)?$/;
+/** Keys the census recounts (groups are not recounted: their count is the one query). */
+const RECOUNTED = /^(volumes|gigabytes|snapshots)(_.+)?$|^backups$|^backup_gigabytes$/;
 
 export async function verifyQuotas(db: Db, opts: { projectId?: string } = {}): Promise<VerifyReport> {
   return db.transaction(async (trx) => {
@@ -45,8 +45,9 @@ export async function verifyQuotas(db: Db, opts: { projectId?: string } = {}): P
     await trx.raw('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     const types = await quotaTypes(trx);
     const census = await quotasDb.census(trx, opts.projectId);
+    const backupCensus = await quotasDb.backupCensus(trx, opts.projectId);
     const projectIds = opts.projectId ? [opts.projectId]
-      : [...new Set([...census.map((c) => c.project_id), ...await quotasDb.projectsWithLimits(trx)])].sort();
+      : [...new Set([...census.map((c) => c.project_id), ...backupCensus.map((c) => c.project_id), ...await quotasDb.projectsWithLimits(trx)])].sort();
     const projects: VerifiedProject[] = [];
     for (const projectId of projectIds) {
       const rows = census.filter((c) => c.project_id === projectId);
@@ -70,6 +71,13 @@ export async function verifyQuotas(db: Db, opts: { projectId?: string } = {}): P
         s.count += c.count;
         s.gigabytes += c.gigabytes;
         if (c.smallest < 1) violations.push(`${c.kind}(s) in ${c.status} with a size below 1 GiB (${c.smallest})`);
+      }
+      for (const b of backupCensus.filter((c) => c.project_id === projectId)) {
+        add('backups', b.count);
+        add('backup_gigabytes', b.gigabytes);
+        const s = (byStatus[`backup ${b.status}`] ??= { count: 0, gigabytes: 0 });
+        s.count += b.count;
+        s.gigabytes += b.gigabytes;
       }
       const keys: VerifiedKey[] = limits.keys.map((key) => ({
         key, limit: limits.limit[key]!, source: limits.source[key]!, inUse: used[key] ?? 0,

@@ -71,7 +71,7 @@ export async function chargeQuota(trx: Tx, projectId: string, charge: QuotaCharg
   const overs: Over[] = asked
     .filter(([k, delta]) => limits.limit[k]! >= 0 && used[k]! + delta > limits.limit[k]!)
     .map(([key, delta]) => ({ key, delta, limit: limits.limit[key]!, inUse: used[key]! }));
-  const refusal = refusalFor(overs, charge.resource, charge.gigabytes ?? 0);
+  const refusal = refusalFor(overs, charge.resource, charge.gigabytes ?? charge.backup_gigabytes ?? 0);
   if (refusal) throw refusal;
 }
 

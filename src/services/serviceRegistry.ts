@@ -4,7 +4,7 @@ import { requireAdmin, type RequestContext } from './context';
 import type { ServiceDeps } from './deps';
 
 /** Binary names as Cinder's os-services shows them: API processes schedule, workers are volume services. */
-export const Binary = { scheduler: 'cinder-scheduler', volume: 'cinder-volume' } as const;
+export const Binary = { scheduler: 'cinder-scheduler', volume: 'cinder-volume', backup: 'cinder-backup' } as const;
 
 export interface ServiceState extends DbServiceRow {
   up: boolean;

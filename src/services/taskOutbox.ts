@@ -21,6 +21,11 @@ export const TaskKind = {
   volumeSwap: 'volume.swap',
   /** `cairn-manage reconcile`: what the backend holds on disk, and with `repair` the fixes (reconcile*.ts). */
   backendReconcile: 'backend.reconcile',
+  /** Backups: run by the backup service (`cairn backup-worker`), whose queue is BACKUP_QUEUE (backups.ts). */
+  backupCreate: 'backup.create',
+  backupDelete: 'backup.delete',
+  backupRestore: 'backup.restore',
+  backupImport: 'backup.import',
 } as const;
 export type TaskKind = (typeof TaskKind)[keyof typeof TaskKind];
 

@@ -7,6 +7,7 @@ import { MessageDetail, MessageEvent, recordMessage, type MessageDetailName } fr
 import { TaskKind } from './taskOutbox';
 import { attachmentFailed } from './attachmentState';
 import { SNAPSHOT_FAILURE_EVENTS, snapshotTaskFailed } from './snapshotOutcomes';
+import { BACKUP_FAILURE_EVENTS, backupTaskFailed } from './backupOutcomes';
 import { volumeUploadEnded } from './volumeUpload';
 import { swapFailed } from './volumeSwap';
 
@@ -40,12 +41,16 @@ const FAILURE_EVENTS: Readonly<Record<string, MessageEvent>> = {
   [TaskKind.volumeExtend]: MessageEvent.extendVolume,
   [TaskKind.volumeUploadImage]: MessageEvent.copyVolumeToImage,
   ...SNAPSHOT_FAILURE_EVENTS,
+  ...BACKUP_FAILURE_EVENTS,
 };
 
 /** The fixed user-message detail of a failed task kind, unless the failure names its own. */
 const FAILURE_DETAILS: Readonly<Record<string, MessageDetail>> = {
   [TaskKind.volumeExtend]: MessageDetail.driverFailedExtend,
   [TaskKind.volumeUploadImage]: MessageDetail.failedToUploadVolume,
+  [TaskKind.backupCreate]: MessageDetail.backupCreateDriverError,
+  [TaskKind.backupDelete]: MessageDetail.backupDeleteDriverError,
+  [TaskKind.backupRestore]: MessageDetail.backupRestoreError,
 };
 
 /** A DriverError's `userDetail` name as a detail (own keys only), else the task kind's. */
@@ -53,6 +58,9 @@ export function failureDetail(kind: string, name: string | undefined): MessageDe
   if (name !== undefined && Object.hasOwn(MessageDetail, name)) return MessageDetail[name as MessageDetailName];
   return Object.hasOwn(FAILURE_DETAILS, kind) ? FAILURE_DETAILS[kind]! : MessageDetail.driverFailed;
 }
+
+/** Cinder's message resource types (`message_field.Resource`) where they differ from the task's. */
+const RESOURCE_TYPES: Readonly<Record<string, string>> = { snapshot: 'VOLUME_SNAPSHOT', backup: 'VOLUME_BACKUP' };
 
 /**
  * A task that will not succeed: its resource moves to the error status
@@ -62,6 +70,7 @@ export function failureDetail(kind: string, name: string | undefined): MessageDe
  */
 export async function taskFailed(trx: Tx, task: DbTaskRow, reason: string, detail = failureDetail(task.kind, undefined)): Promise<void> {
   await snapshotTaskFailed(trx, task);
+  if (task.resource_type === 'backup') await backupTaskFailed(trx, task, reason);
   if (task.kind === TaskKind.volumeSwap) await swapFailed(trx, task, reason);
   if (task.kind === TaskKind.volumeAttach || task.kind === TaskKind.volumeDetach) {
     await attachmentFailed(trx, task.resource_id, String(task.payload.attachment_id), task.kind === TaskKind.volumeDetach);
@@ -78,7 +87,7 @@ export async function taskFailed(trx: Tx, task: DbTaskRow, reason: string, detai
   const event = fromImage ? MessageEvent.copyImageToVolume : FAILURE_EVENTS[task.kind];
   if (event && task.project_id) {
     await recordMessage(trx, {
-      projectId: task.project_id, requestId: task.request_id, resourceType: task.resource_type === 'snapshot' ? 'VOLUME_SNAPSHOT' : task.resource_type.toUpperCase(), // Cinder's resource types
+      projectId: task.project_id, requestId: task.request_id, resourceType: RESOURCE_TYPES[task.resource_type] ?? task.resource_type.toUpperCase(), // Cinder's resource types
       resourceId: task.resource_id, event, detail,
     });
   }

@@ -26,6 +26,7 @@ import {
 import { imageServiceOf } from '../images';
 import { snapshotsForVolumeDelete } from './snapshotCascade';
 import { groupForNewVolume } from './groups';
+import { BackupService } from './backups';
 
 export interface CreateVolumeInput {
   size?: number | string | null;
@@ -102,7 +103,8 @@ export class VolumeService {
         'it to create multiattach volumes.');
     }
     checkOneSource(input);
-    if (input.backup_id) throw notImplemented('Creating a volume from a backup is not supported yet.');
+    // `backup_id` counts from 3.47 (Cinder ignores it before): the backup service fills the new volume.
+    if (input.backup_id && atLeast(ctx.version, 3, 47)) return this.createFromBackup(ctx, input, input.backup_id);
     // An image (volumeSources.ts) is looked up before the transaction: it may live in an external Glance.
     const imageRef = input.imageRef ?? input.image_id;
     const image = imageRef ? await resolveImage(imageServiceOf(this.deps), ctx, imageRef) : undefined;
@@ -162,6 +164,18 @@ export class VolumeService {
     this.deps.notifier.tasksWritten();
     // The row as inserted (Cinder answers `creating`); no re-read of what this transaction just wrote.
     return created!;
+  }
+
+  private async createFromBackup(ctx: RequestContext, input: CreateVolumeInput, backupId: string): Promise<DbVolumeView> {
+    const asked = input.size === undefined || input.size === null ? undefined : Number(input.size);
+    if (asked !== undefined && (!Number.isInteger(asked) || asked < 1)) {
+      throw invalidInput(`Volume size '${input.size}' must be an integer and greater than 0`);
+    }
+    const id = await new BackupService(this.deps).createVolume(ctx, backupId, {
+      size: asked, name: input.name ?? input.display_name ?? null, description: input.description ?? input.display_description ?? null,
+      volume_type: input.volume_type, metadata: input.metadata,
+    });
+    return this.get(ctx, id);
   }
 
   async update(ctx: RequestContext, id: string, input: UpdateVolumeInput): Promise<DbVolumeView> {

@@ -9,6 +9,7 @@ import type { AttachResult, Driver } from './drivers/driver';
 import { createFromSource, removeCascadedSnapshots, snapshotHandlers } from './snapshotHandlers';
 import { computeHandlers } from './computeHandlers';
 import { reconcileHandlers } from './reconcileHandlers';
+import { backupHandlers } from './backup/handlers';
 import type { WorkerEnv } from './workerEnv';
 import { uploadToImage } from './imageHandlers';
 import { volumeUploadEnded } from '../services/volumeUpload';
@@ -28,6 +29,7 @@ export const handlers: Readonly<Record<string, TaskHandlerSpec<any>>> = {
   ...snapshotHandlers,
   ...computeHandlers,
   ...reconcileHandlers,
+  ...backupHandlers,
   [TaskKind.volumeCreate]: {
     // From a snapshot, a volume or an image (`source`): copied by the driver (snapshotHandlers.ts, imageHandlers.ts).
     run: (task, driver, env) => (task.payload.source

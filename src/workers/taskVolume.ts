@@ -48,5 +48,7 @@ export function withTaskVolume(driver: Driver, payload: Readonly<Record<string, 
     copyOnto: driver.copyOnto && ((vol, src) => driver.copyOnto!(fill(vol), fillSource(src))),
     scan: driver.scan && (() => driver.scan!()),
     quarantine: driver.quarantine && ((p) => driver.quarantine!(p)),
+    readData: driver.readData && ((src, use) => driver.readData!(fillSource(src), use)),
+    writeData: driver.writeData && ((vol, write) => driver.writeData!(fill(vol), write)),
   } satisfies EveryMethod;
 }

@@ -21,7 +21,7 @@ export async function startTestCairn(env: Record<string, string> = {}): Promise<
     CAIRN_DATA_DIR: dataDir, DATABASE_URL: 'pglite://memory', PORT: '0', HOST: '127.0.0.1',
     CAIRN_HOSTNAME: 'testhost', LOG_LEVEL: 'silent', ...env,
   });
-  const roles = { api: true, workerBackends: config.backends.map((b) => b.name), migrate: true };
+  const roles = { api: true, workerBackends: config.backends.map((b) => b.name), migrate: true, backupWorker: true };
   const rt = await startRuntime(config, roles, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
   const stopRuntime = rt.stop.bind(rt);
   return Object.assign(rt, {

@@ -24,7 +24,8 @@ export const GIB = 1024 ** 3;
 const ROOT = path.resolve(__dirname, '../..');
 const CAIRN_JS = path.join(ROOT, 'dist/src/cli/cairn.js');
 const MANAGE_JS = path.join(ROOT, 'dist/src/cli/manage.js');
-const BACKENDS = ['file'];
+/** Queues the suites use: the file backend's and the backup service's (`cinder-backup`). */
+const BACKENDS = ['file', 'cinder-backup'];
 
 export { poll, PollAbort };
 
@@ -201,6 +202,19 @@ export class Suite {
       worker.assertRunning();
       const { rows } = await this.pool.query(
         "SELECT 1 FROM services WHERE \"binary\" = 'cinder-volume' AND host = $1 AND heartbeat_at >= $2", [host, since]);
+      return rows.length === 1;
+    }, { diag: () => worker.output() }).catch(async (err) => { await worker.kill('SIGKILL'); throw err; });
+    return worker;
+  }
+
+  /** `cairn backup-worker`, ready once its `cinder-backup` service row has a heartbeat from after the spawn. */
+  async startBackupWorker(opts: StartOptions = {}): Promise<CairnProcess> {
+    const since = new Date(Date.now() - 1000);
+    const worker = this.spawn('cairn backup-worker', ['backup-worker'], this.env(opts.env));
+    await poll('the backup worker\'s cinder-backup heartbeat', async () => {
+      worker.assertRunning();
+      const { rows } = await this.pool.query(
+        "SELECT 1 FROM services WHERE \"binary\" = 'cinder-backup' AND host = $1 AND heartbeat_at >= $2", [this.hostname, since]);
       return rows.length === 1;
     }, { diag: () => worker.output() }).catch(async (err) => { await worker.kill('SIGKILL'); throw err; });
     return worker;

@@ -31,5 +31,8 @@ export function delayedDriver(inner: Driver, ms: number): Driver {
     copyOnto: later(inner.copyOnto),
     scan: inner.scan && (() => inner.scan!()),
     quarantine: later(inner.quarantine),
+    // The backup service pauses per chunk itself (CAIRN_FAULT_DRIVER_DELAY_MS), so a kill lands mid-transfer.
+    readData: inner.readData && ((src, use) => inner.readData!(src, use)),
+    writeData: inner.writeData && ((vol, fill) => inner.writeData!(vol, fill)),
   } satisfies EveryMethod;
 }

@@ -136,6 +136,18 @@ export interface Driver {
   scan?(): Promise<DriverScan>;
   /** Moves a file or folder nobody knows into the orphans folder, never deleting it; returns where it went (undefined: it is gone). */
   quarantine?(path: string): Promise<string | undefined>;
+  /**
+   * Lends a volume's or snapshot's data as a path to read (the backup
+   * service reads it chunk by chunk) for as long as `use` runs.
+   */
+  readData?<T>(source: CopySource, use: (path: string) => Promise<T>): Promise<T>;
+  /**
+   * Rewrites the whole data of an existing volume: `fill(path, fresh)`
+   * writes it at `path`; when `fresh`, the file is new and empty (holes
+   * read as zeros, so zero blocks need not be written). The volume keeps
+   * its place and at least its size. Returns its location afterwards.
+   */
+  writeData?(vol: VolumeRef, fill: (path: string, fresh: boolean) => Promise<void>): Promise<string>;
 }
 
 /** Every method of the contract, optional ones included: a wrapper typed with it fails to compile when it misses one. */

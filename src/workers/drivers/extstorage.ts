@@ -266,6 +266,20 @@ export class ExtStorageDriver implements Driver {
     await this.copyVolume(from, target, vol.sizeGib === undefined ? undefined : gibToBytes(vol.sizeGib));
   }
 
+  /** The volume or snapshot attached (`attach` … `detach`), read through its device path. */
+  async readData<T>(source: CopySource, use: (path: string) => Promise<T>): Promise<T> {
+    if (source.kind === 'file') return use(source.path);
+    const v = source.kind === 'volume' ? await this.volume(source.volume) : await this.snapshotVolume(source.snapshot);
+    return this.mapped(v, false, use);
+  }
+
+  /** The volume attached exclusively and written through its device (not fresh: zero blocks are written too). */
+  async writeData(vol: VolumeRef, fill: (path: string, fresh: boolean) => Promise<void>): Promise<string> {
+    const v = await this.volume(vol);
+    await this.mapped(v, true, (dev) => fill(dev, false));
+    return this.location(v);
+  }
+
   private async cloneVolume(src: VolumeRef, vol: VolumeRef, target: EsVolume, maxBytes: number): Promise<void> {
     const from = await this.volume(src);
     if (!from.provider.scripts.snapshot) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DriverError } from '../../domain/errors';
 import { gibToBytes } from '../../domain/units';
 import { AttemptLost, type AttachResult, type AttachTarget, type AttemptScope, type CopySource, type Driver, type DriverScan, type DriverVolumeInfo, type SnapshotRef, type VolumeRef } from './driver';
-import { copyAtomically, partsOf } from './fileCopy';
+import { copyAtomically, partName, partsOf } from './fileCopy';
 
 /** The folder under a storage directory where reconcile moves what nobody knows. */
 export const ORPHANS = '.orphans';
@@ -346,6 +346,45 @@ export class FileDriver implements Driver {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw wrap(`quarantine ${from}`, err);
       }
+    }
+  }
+
+  /** The file itself: a volume's wherever it is now, a snapshot's copy, or a named file. */
+  async readData<T>(source: CopySource, use: (path: string) => Promise<T>): Promise<T> {
+    const file = source.kind === 'volume' ? await this.locate(source.volume)
+      : source.kind === 'snapshot' ? this.snapshotFile(source.snapshot) : this.checked(source.path);
+    if (!await exists(file)) throw new DriverError(`the data to read is missing: ${file}`, false);
+    return use(file);
+  }
+
+  /**
+   * Fills a new sparse file beside the volume's and renames it over the
+   * volume's (atomic: a crash leaves the old data or the new, and a re-run
+   * starts over). The result is at least as large as the volume was.
+   */
+  async writeData(vol: VolumeRef, fill: (path: string, fresh: boolean) => Promise<void>): Promise<string> {
+    const file = await this.locate(vol);
+    // This attempt's own temporary file; only the fenced rename puts it in place (a stale attempt's never lands).
+    const tmp = partName(file, this.attempt?.token);
+    try {
+      const before = (await fs.stat(file)).size;
+      await fs.rm(tmp, { force: true });
+      await (await fs.open(tmp, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600)).close();
+      await fill(tmp, true);
+      const fh = await fs.open(tmp, 'r+');
+      try {
+        if ((await fh.stat()).size < before) await fh.truncate(before);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await this.fenced(() => fs.rename(tmp, file));
+      return file;
+    } catch (err) {
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      if (err instanceof AttemptLost) throw err;
+      if (err instanceof DriverError) throw err;
+      throw wrap(`write ${file}`, err);
     }
   }
 

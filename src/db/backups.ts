@@ -1,0 +1,166 @@
+import type { Knex } from 'knex';
+import type { Conn } from './connection';
+import { applyKeyset, type SortTerm } from './keyset';
+import { isUuidLike } from '../domain/ids';
+
+export interface DbBackupRow {
+  id: string;
+  project_id: string;
+  user_id: string;
+  volume_id: string;
+  snapshot_id: string | null;
+  parent_id: string | null;
+  display_name: string | null;
+  display_description: string | null;
+  container: string | null;
+  availability_zone: string | null;
+  status: string;
+  fail_reason: string | null;
+  /** GiB: the volume's size when the backup was taken. */
+  size: number;
+  object_count: number;
+  is_incremental: boolean;
+  /** The folder below the backup directory holding the chunks and the metadata object. */
+  service_metadata: string | null;
+  restore_volume_id: string | null;
+  metadata: Record<string, string>;
+  data_timestamp: Date | null;
+  created_at: Date;
+  updated_at: Date | null;
+}
+
+/** A backup row with what its views derive from other rows. */
+export interface DbBackupView extends DbBackupRow {
+  has_dependent_backups: boolean;
+}
+
+/** Which backups a caller may see: one project, or every project (admin). */
+export interface BackupScope {
+  readonly projectId: string | undefined;
+}
+
+export interface BackupFilters {
+  display_name?: string;
+  display_name_like?: string;
+  status?: string;
+  volume_id?: string;
+  metadata?: Record<string, string>;
+  project_id?: string;
+  user_id?: string;
+  availability_zone?: string;
+  impossible?: boolean;
+}
+
+export interface BackupListQuery {
+  scope: BackupScope;
+  filters: BackupFilters;
+  sort: readonly SortTerm[];
+  limit: number;
+  offset?: number;
+  markerId?: string;
+}
+
+const DEPENDENTS = 'exists (select 1 from backups c where c.parent_id = backups.id) as has_dependent_backups';
+
+function scoped(conn: Conn, scope: BackupScope) {
+  const q = conn<DbBackupRow>('backups');
+  if (scope.projectId !== undefined) q.where('backups.project_id', scope.projectId);
+  return q;
+}
+
+function applyFilters(q: Knex.QueryBuilder, f: BackupFilters): void {
+  if (f.impossible) q.whereRaw('false');
+  if (f.display_name !== undefined) q.where('backups.display_name', f.display_name);
+  if (f.display_name_like !== undefined) q.whereILike('backups.display_name', `%${f.display_name_like.replace(/[\\%_]/g, '\\$&')}%`);
+  if (f.status !== undefined) q.where('backups.status', f.status);
+  if (f.volume_id !== undefined) q.where('backups.volume_id', f.volume_id);
+  if (f.metadata !== undefined) q.whereRaw('backups.metadata @> ?::jsonb', [JSON.stringify(f.metadata)]);
+  if (f.project_id !== undefined) q.where('backups.project_id', f.project_id);
+  if (f.user_id !== undefined) q.where('backups.user_id', f.user_id);
+  if (f.availability_zone !== undefined) q.where('backups.availability_zone', f.availability_zone);
+}
+
+export async function list(conn: Conn, query: BackupListQuery): Promise<DbBackupView[]> {
+  const q = scoped(conn, query.scope).select('backups.*', conn.raw(DEPENDENTS));
+  applyFilters(q, query.filters);
+  applyKeyset(q, 'backups', query.sort, query.markerId);
+  q.limit(query.limit);
+  if (query.offset) q.offset(query.offset);
+  return q as unknown as Promise<DbBackupView[]>;
+}
+
+export async function count(conn: Conn, scope: BackupScope, filters: BackupFilters): Promise<number> {
+  const q = scoped(conn, scope);
+  applyFilters(q, filters);
+  const [row] = await q.count<{ n: string | number }[]>({ n: '*' });
+  return Number(row?.n ?? 0);
+}
+
+export async function find(conn: Conn, id: string, scope: BackupScope): Promise<DbBackupView | undefined> {
+  if (!isUuidLike(id)) return undefined;
+  return scoped(conn, scope).select('backups.*', conn.raw(DEPENDENTS)).where('backups.id', id).first() as unknown as Promise<DbBackupView | undefined>;
+}
+
+/** The row, locked until the transaction ends (FOR UPDATE). */
+export async function lock(conn: Conn, id: string, scope: BackupScope): Promise<DbBackupRow | undefined> {
+  if (!isUuidLike(id)) return undefined;
+  return scoped(conn, scope).where('backups.id', id).forUpdate().first();
+}
+
+/** Any row with this id, in any project (import refuses an id that exists). */
+export async function exists(conn: Conn, id: string): Promise<boolean> {
+  if (!isUuidLike(id)) return false;
+  return (await conn('backups').select('id').where('id', id).first()) !== undefined;
+}
+
+/** A volume's backups in one project, newest data first, locked (an incremental picks its parent from them). */
+export async function ofVolume(conn: Conn, volumeId: string, projectId: string): Promise<DbBackupRow[]> {
+  return conn<DbBackupRow>('backups').where({ volume_id: volumeId, project_id: projectId })
+    .orderBy([{ column: 'data_timestamp', order: 'desc' }, { column: 'created_at', order: 'desc' }]).forUpdate();
+}
+
+/** Backups taken against this one (incremental children). */
+export async function children(conn: Conn, id: string): Promise<string[]> {
+  return (await conn('backups').select('id').where('parent_id', id)).map((r: { id: string }) => r.id);
+}
+
+/** Other rows whose data lives in the same folder (an imported record and its original share it). */
+export async function sharingFolder(conn: Conn, id: string, folder: string): Promise<string[]> {
+  return (await conn('backups').select('id').where('service_metadata', folder).whereNot('id', id)).map((r: { id: string }) => r.id);
+}
+
+export async function insert(conn: Conn, row: DbBackupRow): Promise<void> {
+  await conn('backups').insert({ ...row, metadata: JSON.stringify(row.metadata) });
+}
+
+type Writable = Partial<Omit<DbBackupRow, 'id' | 'project_id' | 'created_at'>>;
+
+function serialise(fields: Writable): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...fields, updated_at: fields.updated_at ?? new Date() };
+  if (fields.metadata !== undefined) out.metadata = JSON.stringify(fields.metadata);
+  return out;
+}
+
+/** Compare-and-set: updates the row only if its status is one of `from`; undefined when it was not. */
+export async function casStatus(conn: Conn, id: string, from: readonly string[], fields: Writable & { status: string }): Promise<DbBackupRow | undefined> {
+  const [row] = await conn<DbBackupRow>('backups').where('id', id).whereIn('status', from as string[])
+    .update(serialise(fields)).returning('*');
+  return row as DbBackupRow | undefined;
+}
+
+/** Updates fields that are not the status (name, description, metadata). */
+export async function update(conn: Conn, id: string, fields: Omit<Writable, 'status'>): Promise<DbBackupRow | undefined> {
+  const [row] = await conn<DbBackupRow>('backups').where('id', id).update(serialise(fields)).returning('*');
+  return row as DbBackupRow | undefined;
+}
+
+export async function remove(conn: Conn, id: string): Promise<boolean> {
+  return (await conn('backups').where('id', id).delete().returning('id')).length > 0;
+}
+
+/** Quota usage: a project's backups, count and GiB, whatever their status (as Cinder counts them). */
+export async function usageOfProject(conn: Conn, projectId: string): Promise<{ backups: number; backup_gigabytes: number }> {
+  const [row] = await conn('backups').where('project_id', projectId)
+    .select(conn.raw('count(*) as n'), conn.raw('coalesce(sum(size), 0) as gb')) as Array<{ n: string | number; gb: string | number }>;
+  return { backups: Number(row?.n ?? 0), backup_gigabytes: Number(row?.gb ?? 0) };
+}
