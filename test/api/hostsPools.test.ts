@@ -76,7 +76,7 @@ describe('os-hosts', () => {
   it('lists every service\'s host with Cinder\'s keys', async () => {
     const hosts = (await get('admin', '/os-hosts')).body.hosts;
     expect(hosts.map((h: any) => [h.host_name, h.service]).sort()).toEqual([
-      ['testhost', 'cinder-scheduler'], ['testhost@file', 'cinder-volume'], ['testhost@slow', 'cinder-volume'],
+      ['testhost', 'cinder-backup'], ['testhost', 'cinder-scheduler'], ['testhost@file', 'cinder-volume'], ['testhost@slow', 'cinder-volume'],
     ]);
     for (const h of hosts) {
       expect(Object.keys(h).sort()).toEqual(['host_name', 'last-update', 'service', 'service-state', 'service-status', 'zone']);
@@ -113,7 +113,7 @@ describe('os-hosts', () => {
 describe('os-services?host=', () => {
   it('a host name matches its backends\' services too (Cinder\'s _filter_host); a backend only itself', async () => {
     const binaries = async (q: string) => (await get('admin', `/os-services?${q}`)).body.services.map((s: any) => `${s.binary} ${s.host}`).sort();
-    expect(await binaries('host=testhost')).toEqual(['cinder-scheduler testhost', 'cinder-volume testhost@file', 'cinder-volume testhost@slow']);
+    expect(await binaries('host=testhost')).toEqual(['cinder-backup testhost', 'cinder-scheduler testhost', 'cinder-volume testhost@file', 'cinder-volume testhost@slow']);
     expect(await binaries('host=testhost&binary=cinder-volume')).toEqual(['cinder-volume testhost@file', 'cinder-volume testhost@slow']);
     expect(await binaries('host=testhost@file')).toEqual(['cinder-volume testhost@file']);
     expect(await binaries('host=testhos')).toEqual([]);

@@ -26,7 +26,7 @@ let ks: FakeKeystone;
 let cairn: TestCairn;
 const tok: Record<'aMember' | 'aReader' | 'bMember' | 'bReader' | 'admin', string> = {} as any;
 /** A's resources, filled in beforeAll. */
-const a = { volume: '', type: '', attachment: '', snapshot: '', message: '', server: '', serverVolume: '', transfer: '', group: '', groupSnapshot: '', groupType: '' };
+const a = { volume: '', type: '', attachment: '', snapshot: '', message: '', server: '', serverVolume: '', transfer: '', group: '', groupSnapshot: '', groupType: '', backup: '' };
 
 const api = () => request(cairn.url);
 const send = (method: string, url: string, token: string, body?: unknown) => {
@@ -57,6 +57,13 @@ beforeAll(async () => {
   expect(snap.status).toBe(202);
   a.snapshot = snap.body.snapshot.id;
   await waitFor(async () => (await send('get', `/v3/${PA}/snapshots/${a.snapshot}`, tok.aMember)).body.snapshot.status === 'available');
+  // A's backup of that volume, available.
+  const backup = await send('post', `/v3/${PA}/backups`, tok.aMember, { backup: { volume_id: a.volume, name: 'a-backup' } });
+  expect(backup.status).toBe(202);
+  a.backup = backup.body.backup.id;
+  // A backup reads the whole volume (1 GiB of holes here): give it time on a busy machine.
+  await waitFor(async () => (await send('get', `/v3/${PA}/backups/${a.backup}`, tok.aMember)).body.backup.status === 'available', 60_000);
+  await waitFor(async () => (await send('get', `/v3/${PA}/volumes/${a.volume}`, tok.aMember)).body.volume.status === 'available');
   // A's transfer of a second volume of A's (awaiting-transfer), which B may not see, cancel, or accept without its key.
   const offered = await send('post', `/v3/${PA}/volumes`, tok.aMember, { volume: { size: 1, name: 'a-offered' } });
   await waitFor(async () => (await send('get', `/v3/${PA}/volumes/${offered.body.volume.id}`, tok.aMember)).body.volume.status === 'available');
@@ -85,7 +92,7 @@ beforeAll(async () => {
   await waitFor(async () => (await send('get', `/v2.1/${PA}/servers/${a.server}`, tok.aMember)).body.server.status === 'ACTIVE', 20_000);
   a.serverVolume = (await send('get', `/v2.1/${PA}/servers/${a.server}/os-volume_attachments`, tok.aMember)).body.volumeAttachments[0].volumeId;
   expect((await send('put', `/v2.1/os-quota-sets/${PA}`, tok.admin, { quota_set: { instances: 7 } })).status).toBe(200);
-}, 60_000);
+}, 180_000);
 afterAll(async () => { await cairn?.stop(); await ks?.stop(); });
 
 /** What a path parameter is bound to: always one of A's things. */
@@ -110,6 +117,7 @@ const PARAMS: Record<string, () => string> = {
   spec_id: () => 'k',
   group_id: () => a.group,
   group_snapshot_id: () => a.groupSnapshot,
+  backup_id: () => a.backup,
 };
 
 /** A valid body per operation, so that validation passes and the route's own checks answer. */
@@ -161,6 +169,13 @@ const BODIES: Record<string, () => unknown> = {
   groupAction: () => ({ delete: { 'delete-volumes': true } }),
   createGroupSnapshot: () => ({ group_snapshot: { group_id: a.group } }),
   groupSnapshotAction: () => ({ reset_status: { status: 'error' } }),
+  // A's volume: B may not back it up; A's backup: B may not rename, restore or reset it.
+  createBackup: () => ({ backup: { volume_id: a.volume } }),
+  updateBackup: () => ({ backup: { name: 'stolen' } }),
+  restoreBackup: () => ({ restore: { volume_id: a.volume } }),
+  backupAction: () => ({ 'os-reset_status': { status: 'error' } }),
+  // A record B made up: nothing of A's to import.
+  importBackupRecord: () => ({ 'backup-record': { backup_service: 'cinder.backup.drivers.posix.PosixBackupDriver', backup_url: 'e30=' } }),
 };
 
 /** The one route meant for another project's member: without A's auth key it is Cinder's 400 and changes nothing. */
@@ -242,7 +257,7 @@ describe('project B on project A\'s resources', () => {
       if (TRANSFER_ACCEPTS.has(op.operationId)) {
         expect({ status: res.status, message: res.body?.badRequest?.message }).toEqual({ status: 400, message: `Invalid auth key: Attempt to transfer ${a.transfer} with invalid auth key.` });
       } else if (named || ['createAttachment', 'createVolume', 'createSnapshot', 'createVolumeTransfersLegacy', 'createVolumeTransfers',
-        'createGroup', 'createGroupFromSource', 'createGroupSnapshot'].includes(op.operationId)) {
+        'createGroup', 'createGroupFromSource', 'createGroupSnapshot', 'createBackup'].includes(op.operationId)) {
         expectRefused(res);
       } else {
         expect(res.status).toBeLessThan(500);
@@ -300,6 +315,7 @@ describe('project B on project A\'s resources', () => {
     expect((await send('get', `/v3/${PA}/groups/${a.group}`, tok.aMember)).body.group).toMatchObject({ name: 'a-group', status: 'available', volume_types: [a.type] });
     expect((await send('get', `/v3/${PA}/group_snapshots/${a.groupSnapshot}`, tok.aMember)).body.group_snapshot).toMatchObject({ name: 'a-gs', status: 'available' });
     expect((await send('get', `/v3/${PADMIN}/group_types/${a.groupType}`, tok.admin)).body.group_type).toMatchObject({ name: 'a-gt-private', group_specs: { k: 'v' } });
+    expect((await send('get', `/v3/${PA}/backups/${a.backup}`, tok.aMember)).body.backup).toMatchObject({ name: 'a-backup', status: 'available' });
   });
 });
 
