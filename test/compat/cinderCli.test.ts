@@ -143,9 +143,10 @@ describe('cinder CLI (python3-cinderclient 9.1, noauth, 3.70) on the embedded al
     expect(parseTable(await cinder('availability-zone-list'))).toEqual([{ Name: 'nova', Status: 'available' }]);
   });
 
-  it('service-list shows an up scheduler and an up volume service for the file backend', async () => {
+  it('service-list shows an up backup service, scheduler and volume service for the file backend', async () => {
     const rows = parseTable(await cinder('service-list'));
-    expect(rows.map((r) => [r.Binary, r.Host]).sort()).toEqual([['cinder-scheduler', HOSTNAME], ['cinder-volume', `${HOSTNAME}@file`]]);
+    expect(rows.map((r) => [r.Binary, r.Host]).sort())
+      .toEqual([['cinder-backup', HOSTNAME], ['cinder-scheduler', HOSTNAME], ['cinder-volume', `${HOSTNAME}@file`]]);
     for (const r of rows) expect(r).toMatchObject({ Zone: 'nova', Status: 'enabled', State: 'up' });
     expect(rows.find((r) => r.Binary === 'cinder-volume')!['Backend State']).toBe('up');
   });
