@@ -18,6 +18,20 @@ export interface ExtStorageConfig {
   readonly timeoutSeconds: number;
 }
 
+/**
+ * Glance's image limits over cairn's own store (`glance/common/config.py`): `image_size_cap` (bytes, default 1 TiB),
+ * `user_storage_quota` (bytes a project's images may hold, 0: unlimited), `image_property_quota` and
+ * `image_tag_quota` (per image, default 128 each, negative: unlimited).
+ */
+export interface ImageLimits {
+  readonly sizeCap: number;
+  readonly userStorageQuota: number;
+  readonly propertyQuota: number;
+  readonly tagQuota: number;
+}
+
+export const DEFAULT_IMAGE_LIMITS: ImageLimits = { sizeCap: 1024 ** 4, userStorageQuota: 0, propertyQuota: 128, tagQuota: 128 };
+
 export type AuthStrategy = 'noauth' | 'keystone';
 
 export interface Config {
@@ -57,6 +71,8 @@ export interface Config {
   readonly glanceUrl: string | undefined;
   /** cairn's own image store: the data files (`<imageDir>/<image id>`). */
   readonly imageDir: string;
+  /** Glance's limits on cairn's own image store (`CAIRN_IMAGE_SIZE_CAP`, `CAIRN_USER_STORAGE_QUOTA`, …). */
+  readonly imageLimits: ImageLimits;
   /** Cinder's `enable_force_upload`: whether `os-volume_upload_image` with `force` may upload an in-use volume. */
   readonly enableForceUpload: boolean;
   /** `cairn worker`'s own listener for `/healthcheck` and `/metrics` (undefined: none; the all-in-one's API serves both). */
@@ -72,6 +88,25 @@ function int(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
   if (raw === undefined || raw === '') return dflt;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${raw}`);
+  return n;
+}
+
+/** An integer that may be negative (Glance's quotas: negative means unlimited). */
+function signedInt(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^-?\d+$/.test(raw.trim())) throw new Error(`${name} must be an integer, got ${raw}`);
+  return Number(raw);
+}
+
+/** Glance's `user_storage_quota` syntax: a byte count with an optional unit B, KB, MB, GB or TB (powers of 1024). */
+function byteSize(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const m = /^\s*(\d+)\s*(B|KB|MB|GB|TB)?\s*$/.exec(raw);
+  if (!m) throw new Error(`${name} must be a byte count with an optional unit (B, KB, MB, GB, TB), got ${raw}`);
+  const n = Number(m[1]) * 1024 ** ['B', 'KB', 'MB', 'GB', 'TB'].indexOf(m[2] ?? 'B');
+  if (!Number.isSafeInteger(n)) throw new Error(`${name} is too large: ${raw}`);
   return n;
 }
 
@@ -131,6 +166,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     faultCopyDelayMs: int(env, 'CAIRN_FAULT_COPY_DELAY_MS', 0),
     glanceUrl: env.CAIRN_GLANCE_URL ? env.CAIRN_GLANCE_URL.replace(/\/+$/, '') : undefined,
     imageDir: path.resolve(env.CAIRN_IMAGE_DIR || path.join(dataDir, 'images')),
+    imageLimits: {
+      sizeCap: byteSize(env, 'CAIRN_IMAGE_SIZE_CAP', DEFAULT_IMAGE_LIMITS.sizeCap),
+      userStorageQuota: byteSize(env, 'CAIRN_USER_STORAGE_QUOTA', DEFAULT_IMAGE_LIMITS.userStorageQuota),
+      propertyQuota: signedInt(env, 'CAIRN_IMAGE_PROPERTY_QUOTA', DEFAULT_IMAGE_LIMITS.propertyQuota),
+      tagQuota: signedInt(env, 'CAIRN_IMAGE_TAG_QUOTA', DEFAULT_IMAGE_LIMITS.tagQuota),
+    },
     enableForceUpload: ['1', 'true', 'yes'].includes((env.CAIRN_ENABLE_FORCE_UPLOAD ?? '').toLowerCase()),
     workerPort: env.CAIRN_WORKER_PORT ? int(env, 'CAIRN_WORKER_PORT', 0) : undefined,
     backupDir: path.resolve(env.CAIRN_BACKUP_DIR || path.join(dataDir, 'backups')),

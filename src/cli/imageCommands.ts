@@ -60,7 +60,8 @@ export function registerImageCommands(program: Command, withDb: WithDb, table: T
         return [kv.slice(0, i), kv.slice(i + 1)];
       }));
       if (!fs.statSync(file).isFile()) throw new Error(`${file} is not a file`);
-      const store = new LocalImageStore(db, loadConfig().imageDir);
+      const config = loadConfig();
+      const store = new LocalImageStore(db, config.imageDir, config.imageLimits);
       const caller = { projectId: o.project ?? '', userId: 'cairn-manage', isAdmin: true };
       const created = await store.create(caller, {
         name, visibility, owner: o.project ?? null, disk_format: o.diskFormat, container_format: o.containerFormat,

@@ -118,6 +118,16 @@ export async function casStatus(conn: Conn, id: string, from: readonly string[],
   return r ? fromDb(r) : undefined;
 }
 
+/**
+ * Bytes a project's images hold, less one image (the one being uploaded): Glance's `user_get_storage_usage`
+ * (active and saving images; killed and deleted ones hold nothing).
+ */
+export async function storageUsage(conn: Conn, owner: string, exceptId: string): Promise<number> {
+  const [r] = await conn('images').where({ owner }).whereNot({ id: exceptId }).whereNotIn('status', ['killed', 'deleted'])
+    .sum({ n: 'size' });
+  return Number(r?.n ?? 0);
+}
+
 export async function remove(conn: Conn, id: string): Promise<boolean> {
   return (await conn('images').where({ id }).delete()) > 0;
 }

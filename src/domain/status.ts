@@ -339,6 +339,8 @@ export const ImageTransitions = {
   beginUpload: { name: 'upload', from: [IS.queued], to: IS.saving },
   uploadDone: { name: 'upload-done', from: [IS.saving], to: IS.active },
   uploadFailed: { name: 'upload-failed', from: [IS.saving, IS.queued], to: IS.killed },
+  /** A limit refused the data (Glance's `_restore`): the image is queued again, without data. */
+  uploadRefused: { name: 'upload-refused', from: [IS.saving], to: IS.queued },
 } satisfies Record<string, Transition<ImageStatus>>;
 
 /** `os-volume_upload_image`: available (in-use too with `force`, where allowed) → uploading → back. */

@@ -11,7 +11,7 @@ import { LocalImageStore } from './localStore';
 
 /** cairn's own Glance subset, for an API process without an external Glance; mounted at `/v2` by createApp. */
 export function createImageApi(deps: { db: Db; config: Config }, authenticate: Authenticator, log: Logger): express.Router {
-  const store = new LocalImageStore(deps.db, deps.config.imageDir);
+  const store = new LocalImageStore(deps.db, deps.config.imageDir, deps.config.imageLimits);
   return imageRouter({
     routes: imageRoutes(new GlanceApi(store), async (id) => fs.createReadStream(store.dataPath(id))),
     authenticate,

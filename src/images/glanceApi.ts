@@ -197,6 +197,16 @@ export class GlanceApi {
       if (k.length > 255) throw glanceBadRequest(`Provided object does not match schema 'image': property name too long: ${k}`);
       if (typeof v !== 'string') throw glanceBadRequest(`Provided object does not match schema 'image': ${JSON.stringify(v)} is not of type 'string' ('${k}')`);
     }
+    // Glance's quotas (glance/quota): tags when the image is made, extra properties when it is added; 413 both.
+    const { tagQuota, propertyQuota } = this.store.limits;
+    const tagCount = new Set(fields.tags ?? []).size;
+    if (tagQuota >= 0 && tagCount > tagQuota) {
+      throw new GlanceError(413, `The limit has been exceeded on the number of allowed image tags. Attempted: ${tagCount}, Maximum: ${tagQuota}`);
+    }
+    const propertyCount = Object.keys(b).length;
+    if (propertyQuota >= 0 && propertyCount > propertyQuota) {
+      throw new GlanceError(413, `The limit has been exceeded on the number of allowed image properties. Attempted: ${propertyCount}, Maximum: ${propertyQuota}`);
+    }
     fields.properties = b;
     if (fields.id && await imagesDb.find(this.db, fields.id)) throw glanceConflict(`Image with identifier ${fields.id} already exists!`);
     return this.store.create(caller, { ...fields, id: fields.id ?? randomUUID() });
@@ -211,13 +221,14 @@ export class GlanceApi {
   }
 
   /** `PUT /v2/images/{id}/file`: only a queued image of the caller's (or an admin). */
-  async upload(caller: ImageCaller, id: string, contentType: string | undefined, data: Readable): Promise<void> {
+  async upload(caller: ImageCaller, id: string, contentType: string | undefined, data: Readable, contentLength?: string): Promise<void> {
     const image = await this.show(caller, id);
     if (contentType !== undefined && !/^application\/octet-stream\b/i.test(contentType)) {
       throw new GlanceError(415, `Content type '${contentType}' not supported`);
     }
     if (!caller.isAdmin && image.owner !== caller.projectId) throw glanceForbidden('You are not permitted to upload data to this image.');
     if (image.status !== ImageStatus.queued) throw glanceConflict(`Image status transition from ${image.status} to saving is not allowed`);
-    await this.store.upload(caller, id, data);
+    const declared = contentLength !== undefined && /^\d+$/.test(contentLength) ? Number(contentLength) : undefined;
+    await this.store.upload(caller, id, data, declared);
   }
 }

@@ -15,7 +15,7 @@ const glanceClients = new WeakMap<Config, GlanceImageService>();
  */
 export function imageServiceOf(deps: { readonly db: Conn; readonly config: Config }): ImageService {
   const { config } = deps;
-  if (!config.glanceUrl) return new LocalImageStore(deps.db as Db, config.imageDir);
+  if (!config.glanceUrl) return new LocalImageStore(deps.db as Db, config.imageDir, config.imageLimits);
   let client = glanceClients.get(config);
   if (!client) {
     const keystone = config.authStrategy === 'keystone' && config.keystone ? new KeystoneClient(config.keystone) : undefined;

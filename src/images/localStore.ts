@@ -13,7 +13,8 @@ import { ImageStatus, ImageTransitions } from '../domain/status';
 import type { Db } from '../db/connection';
 import * as imagesDb from '../db/images';
 import type { DbImageRow } from '../db/images';
-import { glanceConflict, noImage } from './errors';
+import { GlanceError, glanceConflict, noImage } from './errors';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../config';
 import {
   ImageVisibility, visibleTo, type Image, type ImageCaller, type ImageFile, type ImageService, type NewImage,
 } from './model';
@@ -21,7 +22,7 @@ import {
 export class LocalImageStore implements ImageService {
   readonly kind = 'local' as const;
 
-  constructor(readonly db: Db, readonly dir: string) {}
+  constructor(readonly db: Db, readonly dir: string, readonly limits: ImageLimits = DEFAULT_IMAGE_LIMITS) {}
 
   /** Where an image's data lives; ids are UUIDs, checked before they become paths. */
   dataPath(id: string): string {
@@ -61,11 +62,19 @@ export class LocalImageStore implements ImageService {
   /**
    * Stores the data: queued (or saving, a retried upload) → saving → active
    * with size, md5 checksum and sha512 hash (Glance's defaults). A failure
-   * leaves the image `killed` and no data behind.
+   * leaves the image `killed` and no data behind; data beyond a limit
+   * (`image_size_cap`, the owner's `user_storage_quota`) is Glance's 413 and
+   * leaves the image queued again (Glance's `_restore`). `declaredSize` (a
+   * Content-Length) is refused before a byte is read when it is already too
+   * much, as Glance's `check_quota` does.
    */
-  async upload(caller: ImageCaller, id: string, data: Readable): Promise<Image> {
+  async upload(caller: ImageCaller, id: string, data: Readable, declaredSize?: number): Promise<Image> {
     const image = await this.get(caller, id);
     if (!image) throw noImage(id);
+    const owner = image.owner ?? caller.projectId;
+    const remaining = async () => (this.limits.userStorageQuota > 0
+      ? this.limits.userStorageQuota - await imagesDb.storageUsage(this.db, owner, id) : Infinity);
+    if (declaredSize !== undefined) limitProblem(declaredSize, this.limits.sizeCap, await remaining());
     const t = ImageTransitions.beginUpload;
     const saving = await imagesDb.casStatus(this.db, id, [...t.from, ImageStatus.saving], { status: t.to });
     if (!saving) throw glanceConflict(`Image status transition from ${image.status} to saving is not allowed`);
@@ -73,7 +82,10 @@ export class LocalImageStore implements ImageService {
     const part = `${file}.part`;
     try {
       await fs.mkdir(this.dir, { recursive: true });
-      const { size, md5, sha512 } = await writeSparse(data, part);
+      const room = await remaining();
+      const { size, md5, sha512 } = await writeSparse(data, part, (n) => limitProblem(n, this.limits.sizeCap, room));
+      // Two uploads of one owner at once: each fitted alone; the second to finish checks again (Glance does too).
+      limitProblem(size, this.limits.sizeCap, await remaining());
       await fs.rename(part, file);
       const done = await imagesDb.casStatus(this.db, id, [ImageTransitions.uploadDone.from[0]], {
         status: ImageTransitions.uploadDone.to, size, virtual_size: null,
@@ -83,7 +95,8 @@ export class LocalImageStore implements ImageService {
       return done;
     } catch (err) {
       await fs.rm(part, { force: true });
-      await imagesDb.casStatus(this.db, id, ImageTransitions.uploadFailed.from, { status: ImageTransitions.uploadFailed.to });
+      const t = err instanceof GlanceError && err.status === 413 ? ImageTransitions.uploadRefused : ImageTransitions.uploadFailed;
+      await imagesDb.casStatus(this.db, id, t.from, { status: t.to });
       throw err;
     }
   }
@@ -101,12 +114,24 @@ export class LocalImageStore implements ImageService {
 }
 
 /**
+ * Glance's 413s for `size` bytes of image data: beyond `image_size_cap` (ImageSizeLimitExceeded, "The incoming image
+ * is too large"), beyond what the owner's `user_storage_quota` leaves (StorageQuotaFull). `size`: declared, or read so far.
+ */
+function limitProblem(size: number, cap: number, remaining: number): void {
+  if (size > cap) throw new GlanceError(413, 'The incoming image is too large: The provided image is too large.');
+  if (size > remaining) {
+    const left = Math.max(0, remaining);
+    throw new GlanceError(413, `Image exceeds the storage quota: The size of the data ${size} will exceed the limit. ${left} bytes remaining.`);
+  }
+}
+
+/**
  * Writes a stream to `file` (created or truncated), hashing it on the way
  * (md5: Glance's `checksum`; sha512: its default `os_hash_algo`). Chunks
  * of zeros are not written: volume images are mostly holes, and the file
  * keeps them as holes. Flushed before it returns.
  */
-async function writeSparse(data: Readable, file: string): Promise<{ size: number; md5: string; sha512: string }> {
+async function writeSparse(data: Readable, file: string, check: (size: number) => void): Promise<{ size: number; md5: string; sha512: string }> {
   const md5 = createHash('md5');
   const sha = createHash('sha512');
   const fh = await fs.open(file, 'w', 0o600);
@@ -114,6 +139,7 @@ async function writeSparse(data: Readable, file: string): Promise<{ size: number
   let size = 0;
   try {
     for await (const chunk of data as AsyncIterable<Buffer>) {
+      check(size + chunk.length);
       md5.update(chunk);
       sha.update(chunk);
       if (zero.length < chunk.length) zero = Buffer.alloc(chunk.length);

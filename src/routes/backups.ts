@@ -37,7 +37,8 @@ export function backupRoutes(backups: BackupService): RouteTable {
     importBackupRecord: async (r) => ({ status: 201, body: { backup: backupSummary(await backups.importRecord(r.ctx, r.body['backup-record']), r.links) } }),
     backupAction: async (r) => {
       const name = Object.keys(r.body ?? {})[0] ?? '';
-      const handler = actions[name];
+      // Own keys only: an action named like an Object.prototype member (`__proto__`) is unknown, not a function.
+      const handler = Object.hasOwn(actions, name) ? actions[name] : undefined;
       if (!handler) throw badRequest(`There is no such action: ${name}. Verify the request body and Content-Type header and try again.`);
       await handler(r, r.params.backup_id!, r.body[name]);
       return accepted();

@@ -61,7 +61,7 @@ export function imageRoutes(api: GlanceApi, openData: (id: string) => Promise<Re
       };
     },
     uploadImage: async (r) => {
-      await api.upload(r.caller, r.params.image_id!, r.raw.get('content-type'), r.raw);
+      await api.upload(r.caller, r.params.image_id!, r.raw.get('content-type'), r.raw, r.raw.get('content-length'));
       return { status: 204 };
     },
   };

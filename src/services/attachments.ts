@@ -61,6 +61,7 @@ export class AttachmentService {
     const id = randomUUID();
     const taskId = await this.db.transaction(async (trx) => {
       const vol = await this.lockVolume(trx, ctx, input.volume_uuid);
+      await this.checkInstance(trx, ctx, input.instance_uuid);
       if (input.mode === 'rw' && isReadonly(vol)) throw invalidVolume(`Invalid attaching mode rw for readonly volume ${vol.id}.`);
       const t = vol.multiattach ? VolumeTransitions.reserveMultiattach : VolumeTransitions.reserve;
       await this.move(trx, vol, t, `to reserve`);
@@ -129,6 +130,7 @@ export class AttachmentService {
     extra: { instanceUuid?: string; mountpoint?: string; mode?: AttachMode } = {}): Promise<string> {
     const a = await attachmentsDb.find(trx, id);
     if (!a) throw attachmentNotFound(id);
+    await this.checkInstance(trx, ctx, extra.instanceUuid);
     const mode: AttachMode = extra.mode ?? a.attach_mode ?? (isReadonly(vol) ? 'ro' : 'rw');
     if (mode === 'rw' && isReadonly(vol)) throw invalidVolume(`Invalid attaching mode rw for readonly volume ${vol.id}.`);
     const t = AttachmentTransitions.connect;
@@ -189,6 +191,18 @@ export class AttachmentService {
     const server = await serversDb.findServer(trx, a.instance_uuid);
     const bdm = server && await serversDb.findBdm(trx, server.id, a.volume_id);
     if (bdm?.attachment_id === a.id) throw conflictNovaUsingAttachment(a.instance_uuid);
+  }
+
+  /**
+   * An attachment's server: the caller's own, or one cairn's compute API does not know (a Nova elsewhere names its
+   * servers). Another project's server is refused as Nova refuses a server the caller cannot see (404,
+   * InstanceNotFound): otherwise the file driver would move the volume under that server and the other project's
+   * server delete would detach it. Admins and services (Nova's service token, cairn's compute side) are not held.
+   */
+  private async checkInstance(conn: Conn, ctx: RequestContext, instanceUuid: string | null | undefined): Promise<void> {
+    if (!instanceUuid || ctx.isAdmin || isServiceRequest(ctx)) return;
+    const server = await serversDb.findServer(conn, instanceUuid);
+    if (server && server.project_id !== ctx.projectId) throw notFound(`Instance ${instanceUuid} could not be found.`);
   }
 
   async lockVolume(trx: Tx, ctx: RequestContext, volumeId: string): Promise<DbVolumeRow> {

@@ -58,6 +58,8 @@ describe('bad input is a 400, never a 500', () => {
     ['POST', v3(`/volumes/${ID}/action`), '{"constructor":{}}', /^There is no such action: constructor\./],
     ['POST', v3(`/snapshots/${ID}/action`), '{"toString":{}}', /^There is no such action: toString\./],
     ['POST', v21(`/servers/${ID}/action`), '{"__proto__":{}}', /^There is no such action/],
+    ['POST', v3(`/backups/${ID}/action`), '{"__proto__":"None"}', /^There is no such action: __proto__\./],
+    ['POST', v3(`/backups/${ID}/action`), '{"constructor":{}}', /^There is no such action: constructor\./],
     ['GET', v3('/volumes?sort=constructor'), undefined, 'Invalid input received: Invalid sort key'],
     ['GET', v3('/volumes?sort_key=__proto__'), undefined, 'Invalid input received: Invalid sort key'],
     ['GET', v3('/volumes?offset=99999999999999999999'), undefined, 'Invalid input received: offset must be <= 2147483647'],

@@ -141,6 +141,31 @@ describe('ExtStorage driver', () => {
     expect(readCalls(log)).toEqual([]);
   });
 
+  it('attach checks the device path it printed (Ganeti\'s Attach): missing, relative or a folder fails finally and is detached; a URI line spares the check', async () => {
+    const vol = { id: ID, params: { provider: 'liar', log } };
+    const target = { serverId: 's', mode: 'rw' as const };
+    const liar = (printed: string) => provider('liar', { attach: `(. ./record.sh) >/dev/null\nprintf '%s\\n' '${printed}'` });
+    for (const [printed, why] of [[path.join(tmp, 'nothing-here'), 'does not exist'], ['dev/x', 'is not an absolute path'], [tmp, 'is neither a block device nor a regular file']]) {
+      fs.rmSync(log, { force: true });
+      await expect(liar(printed!).attach(vol, target)).rejects.toMatchObject({
+        transient: false, message: `ExtStorage provider liar: attach of volume ${ID} printed the device path '${printed}', which ${why}`,
+      });
+      // Undone at once, and no setinfo/open for an attach that did not happen.
+      expect(readCalls(log).map((c) => c.action)).toEqual(['attach', 'detach']);
+    }
+    // A regular file (what file-backed providers print) is a device path.
+    const file = path.join(tmp, 'disk.img');
+    fs.writeFileSync(file, '');
+    expect((await liar(file).attach(vol, target)).devicePath).toBe(file);
+    // A block device too.
+    if (fs.existsSync('/dev/loop0') && fs.statSync('/dev/loop0').isBlockDevice()) {
+      expect((await liar('/dev/loop0').attach(vol, target)).devicePath).toBe('/dev/loop0');
+    }
+    // The recorder prints a path that is not there, then a userspace URI: the hypervisor opens the URI.
+    const att = await driver.attach({ id: ID, params: { provider: 'recorder', log } }, target);
+    expect(att.uris).toEqual([`kvm:recorder:cairn-vol-${ID}`]);
+  });
+
   it('diagnose reports every provider of the search path', async () => {
     expect((await driver.diagnose()).map((d) => d.name)).toEqual(['filevol', 'recorder']);
   });

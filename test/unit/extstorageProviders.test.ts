@@ -61,22 +61,29 @@ describe('ExtStorage providers', () => {
     expect(await lookupProvider([a], '../a/p')).toMatchObject({ ok: false, reason: expect.stringContaining('not a valid provider name') });
   });
 
-  it('the checksum is equal for equal copies and changes with any file, its mode or a subdirectory', async () => {
+  it('the checksum covers the interface (scripts and parameters.list, contents and modes), not what a provider writes beside them', async () => {
     const one = copy('filevol', 'one');
     const two = copy('filevol', 'two');
     const sum = await providerChecksum(one);
     expect(await providerChecksum(two)).toBe(sum);
+    // Written at run time (a log, state, a lock) or kept beside (.git, helpers): the same provider still.
     fs.mkdirSync(path.join(two, '.git'));
     fs.writeFileSync(path.join(two, '.git', 'HEAD'), 'ref: x');
+    fs.writeFileSync(path.join(two, 'lvm-thin.log'), 'attach cairn-vol-1 ok\n');
+    fs.mkdirSync(path.join(two, 'state'));
+    fs.writeFileSync(path.join(two, 'state', 'calls.log'), 'x');
     expect(await providerChecksum(two)).toBe(sum);
+    // Any interface file's contents or mode, an optional script added, parameters.list changed: a different provider.
     fs.appendFileSync(path.join(two, 'create'), '# local change\n');
     expect(await providerChecksum(two)).not.toBe(sum);
     fs.chmodSync(path.join(one, 'parameters.list'), 0o755);
     expect(await providerChecksum(one)).not.toBe(sum);
     const three = copy('filevol', 'three');
-    fs.mkdirSync(path.join(three, 'sbin'));
-    fs.writeFileSync(path.join(three, 'sbin', 'helper'), 'x');
+    fs.writeFileSync(path.join(three, 'open'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
     expect(await providerChecksum(three)).not.toBe(sum);
+    const four = copy('filevol', 'four');
+    fs.appendFileSync(path.join(four, 'parameters.list'), 'extra An extra parameter\n');
+    expect(await providerChecksum(four)).not.toBe(sum);
   });
 
   it('parses parameters.list as name and description, skipping blank lines', () => {

@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DriverError } from '../../domain/errors';
 import { gibToBytes } from '../../domain/units';
@@ -194,6 +195,8 @@ export class ExtStorageDriver implements Driver {
     if (!devicePath && uris.length === 0) {
       throw new DriverError(`ExtStorage provider ${v.provider.name}: attach printed neither a device path nor a <hypervisor>:<uri> line`, false);
     }
+    // A host reaches the volume through its device path, unless a userspace URI follows (the hypervisor opens that).
+    if (devicePath && uris.length === 0) await this.deviceThere(v, devicePath);
     await this.run(v, 'setinfo', { metadata: setinfoText(`originstname+${target.serverId}`) });
     if (v.provider.scripts.open) {
       const shared = Boolean(vol.multiattach) || (target.otherServers?.length ?? 0) > 0;
@@ -319,6 +322,7 @@ export class ExtStorageDriver implements Driver {
       throw new DriverError(`ExtStorage provider ${v.provider.name}: attach of ${v.label} printed no device path ` +
         `(${devicePath ? `'${devicePath}'` : 'userspace access only'}), so cairn cannot copy its data`, false);
     }
+    await this.deviceThere(v, devicePath);
     let result: T;
     try {
       if (v.provider.scripts.open) await this.run(v, 'open', { exclusive });
@@ -329,6 +333,26 @@ export class ExtStorageDriver implements Driver {
     }
     await this.unmap(v);
     return result;
+  }
+
+  /**
+   * Ganeti's check after `attach` (`ExtStorageDevice.Attach`): the device path it printed must exist and be a block
+   * device — or a regular file, which is what file-backed providers (cairn's examples) print. A provider whose
+   * script exits 0 without mapping anything (e.g. one that exits with the status of its last log write) would
+   * otherwise leave a volume in-use whose device_path points at nothing. Otherwise the attach is undone (`detach`)
+   * and fails, finally.
+   */
+  private async deviceThere(v: EsVolume, devicePath: string): Promise<void> {
+    let problem: string | undefined;
+    if (!path.isAbsolute(devicePath)) problem = 'is not an absolute path';
+    else {
+      const st = await fs.stat(devicePath).then((stat) => ({ stat }), (err: NodeJS.ErrnoException) => ({ err }));
+      if ('err' in st) problem = st.err.code === 'ENOENT' ? 'does not exist' : `cannot be read (${st.err.code ?? st.err.message})`;
+      else if (!st.stat.isBlockDevice() && !st.stat.isFile()) problem = 'is neither a block device nor a regular file';
+    }
+    if (problem === undefined) return;
+    await this.run(v, 'detach').catch(() => undefined);
+    throw new DriverError(`ExtStorage provider ${v.provider.name}: attach of ${v.label} printed the device path '${devicePath}', which ${problem}`, false);
   }
 
   /** `close` (if present) and `detach`. */

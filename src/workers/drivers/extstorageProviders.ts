@@ -107,31 +107,20 @@ export async function lookupProvider(searchPath: readonly string[], name: string
 }
 
 /**
- * sha256 over the provider's files, sorted by relative path: each file
- * contributes its path, its mode's executable bits and its contents.
- * Subdirectories count (providers keep helpers in `sbin/`, `lib/`…);
- * dot-files and dot-directories (`.git`, editor swap files) do not, since
- * they differ between copies of one provider.
+ * sha256 over the provider's interface: the scripts Ganeti's
+ * `ExtStorageFromDisk` looks for (required and optional, those present)
+ * and `parameters.list`, in that fixed order — each with its name, its
+ * mode's executable bits, its size and its contents (a symlink by what it
+ * points at). Nothing else in the folder counts: a provider that writes
+ * its log, state or lock files beside its scripts would otherwise differ
+ * between two identical hosts.
  */
 export async function providerChecksum(dir: string): Promise<string> {
-  const files: string[] = [];
-  const walk = async (rel: string): Promise<void> => {
-    const entries = await fs.readdir(path.join(dir, rel), { withFileTypes: true });
-    for (const e of entries) {
-      if (e.name.startsWith('.')) continue;
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      // Real directories only: a symlinked one could loop. Symlinked files count by their contents.
-      if (e.isDirectory()) { await walk(r); continue; }
-      const st = await fs.stat(path.join(dir, r)).catch(() => undefined);
-      if (st?.isFile()) files.push(r);
-    }
-  };
-  await walk('');
-  files.sort();
   const h = createHash('sha256');
-  for (const f of files) {
+  for (const f of [...REQUIRED_SCRIPTS, ...OPTIONAL_SCRIPTS, PARAMETERS_FILE]) {
     const p = path.join(dir, f);
-    const st = await fs.stat(p);
+    const st = await fs.stat(p).catch(() => undefined);
+    if (!st?.isFile()) { h.update(`${f}\0absent\0`); continue; }
     h.update(`${f}\0${(st.mode & 0o111).toString(8)}\0${st.size}\0`);
     h.update(await fs.readFile(p));
   }
