@@ -37,8 +37,10 @@ export class CairnProcess {
   readonly exited: Promise<number | null>;
   private exitCode: number | null | undefined;
 
-  constructor(readonly name: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []) {
-    this.child = spawn(process.execPath, [...launcherNodeFlags(), ...nodeArgs, CAIRN_CLI, ...args], {
+  /** `script`: another program than cairn's CLI (the bare servers), then without bin/cairn's node options. */
+  constructor(readonly name: string, args: string[], env: Record<string, string>, nodeArgs: string[] = [], script?: string) {
+    const flags = script ? nodeArgs : [...launcherNodeFlags(), ...nodeArgs];
+    this.child = spawn(process.execPath, [...flags, script ?? CAIRN_CLI, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -15,6 +15,7 @@ import * as createGroups from './20261124150000_create_groups';
 import * as taskFencing from './20261206130000_task_fencing';
 import * as taskResourceKey from './20261206130100_task_resource_key';
 import * as createBackups from './20261206160000_create_backups';
+import * as keysetSortIndexes from './20261206170000_keyset_sort_indexes';
 import * as createIdempotencyKeys from './20261206180000_create_idempotency_keys';
 
 /**
@@ -38,5 +39,6 @@ export const migrations: ReadonlyArray<{ name: string; up(k: Knex): Promise<void
   { name: '20261206130000_task_fencing', ...taskFencing },
   { name: '20261206130100_task_resource_key', ...taskResourceKey },
   { name: '20261206160000_create_backups', ...createBackups },
+  { name: '20261206170000_keyset_sort_indexes', ...keysetSortIndexes },
   { name: '20261206180000_create_idempotency_keys', ...createIdempotencyKeys },
 ];

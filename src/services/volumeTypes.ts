@@ -88,9 +88,9 @@ export class VolumeTypeService {
       isPublic = raw === undefined ? true : raw.toLowerCase() === 'none' ? undefined : boolish(raw, true);
     }
     const rows = isPublic === true
-      ? await typesDb.listVisible(this.db, { isAdmin: false, projectId: ctx.projectId }, 'created_at')
-      : await typesDb.listVisible(this.db, visibility(ctx, isPublic), 'created_at');
-    return withSpecs(this.db, rows.reverse());
+      ? await typesDb.listVisibleWithSpecs(this.db, { isAdmin: false, projectId: ctx.projectId }, 'created_at')
+      : await typesDb.listVisibleWithSpecs(this.db, visibility(ctx, isPublic), 'created_at');
+    return rows.reverse();
   }
 
   async get(ctx: RequestContext, id: string, conn: Conn = this.db): Promise<VolumeTypeWithSpecs> {
