@@ -100,9 +100,13 @@ export class LegacyAttachService {
       const rows = await attachmentsDb.ofVolume(trx, vol.id);
       let reservationId = rows.find((a) => a.attach_status === AttachStatus.reserved)?.id;
       if (!reservationId) {
-        // Cinder lets os-attach follow a plain attaching status too (os-reserve by an older client).
-        if (vol.status !== VolumeStatus.attaching && !(vol.multiattach && vol.status === VolumeStatus.inUse)) {
-          throw invalidVolume(`Volume ${vol.id} status must be attaching to attach, but the current status is ${vol.status}.`);
+        // Cinder's os-attach needs no os-reserve: an `available` volume attaches directly (checked on Cinder 21:
+        // available → os-attach → in-use), as does a plain `attaching` one (os-reserve by an older client); an
+        // in-use one only when multi-attach (the manager's "volume is already attached").
+        const attachable = vol.status === VolumeStatus.available || vol.status === VolumeStatus.attaching
+          || (vol.multiattach && vol.status === VolumeStatus.inUse);
+        if (!attachable) {
+          throw invalidVolume(`Volume ${vol.id} status must be available or attaching to attach, but the current status is ${vol.status}.`);
         }
         reservationId = randomUUID();
         await attachmentsDb.insert(trx, {

@@ -51,6 +51,20 @@ describe('legacy attach actions', () => {
     expect(fs.existsSync(top)).toBe(true);
   });
 
+  it('os-attach of an available volume needs no os-reserve (Cinder 21): available → in-use → os-detach → available', async () => {
+    const v = await volume();
+    const server = randomUUID();
+    expect((await action(v.id, { 'os-attach': { instance_uuid: server, mountpoint: '/dev/vdb' } })).status).toBe(202);
+    const attached = await show(v.id);
+    expect(attached.status).toBe('in-use');
+    expect(attached.attachments).toEqual([expect.objectContaining({ server_id: server, device: '/dev/vdb' })]);
+    // A second os-attach of a volume that is not multi-attach is refused.
+    const again = await action(v.id, { 'os-attach': { instance_uuid: randomUUID(), mountpoint: '/dev/vdc' } });
+    expect(again.status).toBe(400);
+    expect((await action(v.id, { 'os-detach': {} })).status).toBe(202);
+    expect((await show(v.id)).status).toBe('available');
+  });
+
   it('os-unreserve gives an unconnected reservation back', async () => {
     const v = await volume();
     await action(v.id, { 'os-reserve': {} });
