@@ -12,6 +12,7 @@ import * as createQosSpecs from './20261124140000_create_qos_specs';
 import * as createTransfers from './20261124141000_create_transfers';
 import * as createTypeEncryption from './20261124142000_create_type_encryption';
 import * as createGroups from './20261124150000_create_groups';
+import * as createInstanceActionsKeypairs from './20261206150000_create_instance_actions_keypairs';
 
 /**
  * The migrations in order. Listed statically (not read from a folder) so
@@ -31,4 +32,5 @@ export const migrations: ReadonlyArray<{ name: string; up(k: Knex): Promise<void
   { name: '20261124141000_create_transfers', ...createTransfers },
   { name: '20261124142000_create_type_encryption', ...createTypeEncryption },
   { name: '20261124150000_create_groups', ...createGroups },
+  { name: '20261206150000_create_instance_actions_keypairs', ...createInstanceActionsKeypairs },
 ];

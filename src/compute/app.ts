@@ -3,6 +3,7 @@ import path from 'node:path';
 import express, { type Request, type Response } from 'express';
 import addFormats from 'ajv-formats';
 import yaml from 'js-yaml';
+import { acceptAnyQuery } from '../routes/lenientQuery';
 import OpenAPIBackend, { type Context, type Document } from 'openapi-backend';
 import { requireRoleFor } from '../auth/policy';
 import { COMPUTE_MAX, COMPUTE_MIN, COMPUTE_UPDATED } from '../domain/compute';
@@ -12,7 +13,7 @@ import type { Authenticator } from '../routes/auth';
 import { ComputeLinks, type ComputeRequest, type ComputeRouteTable } from '../routes/compute/http';
 import { cinderValidationMessage } from '../routes/validationMessage';
 import { parseJsonBody, requestContext } from '../routes/http';
-import { checkVersionedProperties } from './versionGate';
+import { checkVersionedProperties, existsAt } from './versionGate';
 import { freezeRouting } from '../routes/openapiRouting';
 
 const SPEC = ['..', '..', 'api-spec', 'compute.yaml'];
@@ -20,7 +21,7 @@ const SPEC = ['..', '..', 'api-spec', 'compute.yaml'];
 const COMPUTE_FILE = [path.join(__dirname, ...SPEC), path.join(__dirname, '..', ...SPEC)].find((p) => fs.existsSync(p))!;
 
 export function loadComputeApi(): Document {
-  return yaml.load(fs.readFileSync(COMPUTE_FILE, 'utf8')) as Document;
+  return acceptAnyQuery(yaml.load(fs.readFileSync(COMPUTE_FILE, 'utf8')) as Document);
 }
 
 const PROJECT_RE = /^[0-9a-f-]+$/;
@@ -77,6 +78,8 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
   });
   for (const [operationId, handler] of Object.entries(deps.routes)) {
     api.register(operationId, async (c: Context, r: Omit<ComputeRequest, 'params' | 'query'>) => {
+      // An operation that exists only up to a microversion (the deprecated proxies, `x-max-version`) is a 404 beyond it.
+      if (!existsAt(c.operation as Record<string, any>, r.ctx.version)) throw notFound(NOT_FOUND);
       requireRoleFor(r.ctx, c.request.method, operationId);
       const rawOp = (doc.paths as Record<string, any>)[c.operation.path]?.[c.operation.method];
       checkVersionedProperties(doc, rawOp?.requestBody?.content?.['application/json']?.schema, r.body, r.ctx.version);
@@ -86,7 +89,8 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
   api.register({
     validationFail: async (c: Context) => {
       // Nova's schema errors read like Cinder's (`nova/api/validation/validators.py`, the same jsonschema texts).
-      throw badRequest(cinderValidationMessage(c.validation.errors ?? [], c.request.requestBody, { root: 'requestBody' }));
+      throw badRequest(cinderValidationMessage(c.validation.errors ?? [], c.request.requestBody,
+        { root: 'requestBody', request: { query: c.request.query, params: c.request.params, path: c.request.params } }));
     },
     notFound: async () => { throw notFound(NOT_FOUND); },
     methodNotAllowed: async () => { throw new ApiError(405, 'badMethod', 'The method is not allowed for this resource.'); },
