@@ -51,6 +51,9 @@ export interface Config {
   readonly faultDriverDelayMs: number;
   /** An external Glance (unversioned, e.g. http://glance:9292) images are read from and uploaded to; unset → cairn's own store. */
   readonly glanceUrl: string | undefined;
+  /** Extra listeners on the API's host where clients look for Nova (8774) and Glance (9292): off unless set. */
+  readonly computePort: number | undefined;
+  readonly imagePort: number | undefined;
   /** cairn's own image store: the data files (`<imageDir>/<image id>`). */
   readonly imageDir: string;
   /** Cinder's `enable_force_upload`: whether `os-volume_upload_image` with `force` may upload an in-use volume. */
@@ -114,6 +117,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     faultDriverDelayMs: int(env, 'CAIRN_FAULT_DRIVER_DELAY_MS', 0),
     glanceUrl: env.CAIRN_GLANCE_URL ? env.CAIRN_GLANCE_URL.replace(/\/+$/, '') : undefined,
+    computePort: env.CAIRN_COMPUTE_PORT ? Number(env.CAIRN_COMPUTE_PORT) : undefined,
+    imagePort: env.CAIRN_IMAGE_PORT ? Number(env.CAIRN_IMAGE_PORT) : undefined,
     imageDir: path.resolve(env.CAIRN_IMAGE_DIR || path.join(dataDir, 'images')),
     enableForceUpload: ['1', 'true', 'yes'].includes((env.CAIRN_ENABLE_FORCE_UPLOAD ?? '').toLowerCase()),
   };
