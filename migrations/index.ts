@@ -13,6 +13,7 @@ import * as createTransfers from './20261124141000_create_transfers';
 import * as createTypeEncryption from './20261124142000_create_type_encryption';
 import * as createGroups from './20261124150000_create_groups';
 import * as createInstanceActionsKeypairs from './20261206150000_create_instance_actions_keypairs';
+import * as addServerAccessIps from './20261206150100_add_server_access_ips';
 
 /**
  * The migrations in order. Listed statically (not read from a folder) so
@@ -33,4 +34,5 @@ export const migrations: ReadonlyArray<{ name: string; up(k: Knex): Promise<void
   { name: '20261124142000_create_type_encryption', ...createTypeEncryption },
   { name: '20261124150000_create_groups', ...createGroups },
   { name: '20261206150000_create_instance_actions_keypairs', ...createInstanceActionsKeypairs },
+  { name: '20261206150100_add_server_access_ips', ...addServerAccessIps },
 ];

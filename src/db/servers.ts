@@ -31,6 +31,9 @@ export interface DbServerRow {
   updated_at: Date | null;
   launched_at: Date | null;
   deleted_at: Date | null;
+  /** accessIPv4 / accessIPv6 as given (the v6 one canonical); null when none. */
+  access_ip_v4?: string | null;
+  access_ip_v6?: string | null;
 }
 
 export interface DbBdmRow {

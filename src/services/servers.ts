@@ -10,7 +10,7 @@ import { requireWriter, type RequestContext } from './context';
 import type { ServiceDeps } from './deps';
 import { MAX_LIMIT, one, type RawQuery } from './listQuery';
 import type { SortTerm } from '../db/keyset';
-import { createServer, type ServerCreateBody } from './serverCreate';
+import { canonicalIpv6, createServer, type ServerCreateBody } from './serverCreate';
 import type { ServerOps } from './serverOps';
 
 export const instanceNotFound = (id: string) => notFound(`Instance ${id} could not be found.`);
@@ -117,10 +117,14 @@ export class ServerService {
   }
 
   /** `PUT /servers/{id}`: name and description (2.19). */
-  async update(ctx: RequestContext, id: string, fields: { name?: string; description?: string | null }): Promise<DbServerRow> {
+  async update(ctx: RequestContext, id: string, fields: { name?: string; description?: string | null; accessIPv4?: string; accessIPv6?: string }): Promise<DbServerRow> {
     requireWriter(ctx, 'os_compute_api:servers:update');
     await this.get(ctx, id);
-    const changes = { ...(fields.name !== undefined ? { name: fields.name } : {}), ...('description' in fields ? { description: fields.description ?? null } : {}) };
+    const changes = {
+      ...(fields.name !== undefined ? { name: fields.name } : {}), ...('description' in fields ? { description: fields.description ?? null } : {}),
+      ...(fields.accessIPv4 !== undefined ? { access_ip_v4: fields.accessIPv4 } : {}),
+      ...(fields.accessIPv6 !== undefined ? { access_ip_v6: canonicalIpv6(fields.accessIPv6) } : {}),
+    };
     return (await serversDb.updateServer(this.db, id, changes))!;
   }
 

@@ -5,7 +5,9 @@ import type { DbServerRow } from '../db/servers';
 import { isoCinder } from '../db/time';
 import type { RequestContext } from './context';
 import type { ServiceDeps } from './deps';
-import { one, type RawQuery } from './listQuery';
+import { MAX_LIMIT, one, type RawQuery } from './listQuery';
+import { atLeast } from '../domain/microversion';
+import * as serversDb from '../db/servers';
 
 const HOUR = 3_600_000;
 
@@ -18,13 +20,30 @@ function parseTime(v: string | undefined, what: string): Date {
   return d;
 }
 
-/** The servers that ran in [start, end) (`instance_get_active_by_window_joined`), deleted ones included. */
-async function serversInWindow(conn: Conn, start: Date, end: Date, projectId?: string): Promise<DbServerRow[]> {
+/**
+ * The servers that ran in [start, end) (`instance_get_active_by_window_joined`), deleted ones included,
+ * oldest first; from 2.40 a page of them: after `marker` (a server id), at most `limit`.
+ */
+async function serversInWindow(conn: Conn, start: Date, end: Date, page: { projectId?: string; marker?: string; limit?: number }): Promise<DbServerRow[]> {
   const q = conn<DbServerRow>('servers').where('created_at', '<', end)
     .andWhere((w) => { w.whereNull('deleted_at').orWhere('deleted_at', '>', start); })
     .orderBy([{ column: 'created_at' }, { column: 'id' }]);
-  if (projectId !== undefined) q.where('project_id', projectId);
+  if (page.projectId !== undefined) q.where('project_id', page.projectId);
+  if (page.marker !== undefined) {
+    const m = await serversDb.findServerEvenDeleted(conn, page.marker);
+    if (!m) throw badRequest(`marker [${page.marker}] not found`);
+    q.whereRaw('(created_at, id) > (?, ?)', [m.created_at, m.id]);
+  }
+  if (page.limit !== undefined) q.limit(page.limit);
   return q;
+}
+
+/** `limit` and `marker` (2.40): Horizon pages on with the last server's id until a page has no servers. */
+function paging(ctx: RequestContext, q: RawQuery): { marker?: string; limit?: number } {
+  if (!atLeast(ctx.version, 2, 40)) return {};
+  const rawLimit = one(q.limit);
+  if (rawLimit !== undefined && !/^\d+$/.test(rawLimit)) throw badRequest('limit param must be an integer');
+  return { marker: one(q.marker), limit: Math.min(rawLimit === undefined ? MAX_LIMIT : Number(rawLimit), MAX_LIMIT) };
 }
 
 /**
@@ -73,7 +92,7 @@ export class TenantUsageService {
     const { start, end } = this.window(q);
     const detailed = ['1', 'true', 'True'].includes(one(q.detailed) ?? '');
     const byProject = new Map<string, DbServerRow[]>();
-    for (const s of await serversInWindow(this.deps.db, start, end)) byProject.set(s.project_id, [...byProject.get(s.project_id) ?? [], s]);
+    for (const s of await serversInWindow(this.deps.db, start, end, paging(ctx, q))) byProject.set(s.project_id, [...byProject.get(s.project_id) ?? [], s]);
     return [...byProject].map(([p, servers]) => this.usage(p, servers, start, end, detailed));
   }
 
@@ -81,7 +100,7 @@ export class TenantUsageService {
   async show(ctx: RequestContext, projectId: string, q: RawQuery): Promise<Record<string, unknown>> {
     if (!ctx.isAdmin && projectId !== ctx.projectId) throw forbidden('os_compute_api:os-simple-tenant-usage:show');
     const { start, end } = this.window(q);
-    const servers = await serversInWindow(this.deps.db, start, end, projectId);
+    const servers = await serversInWindow(this.deps.db, start, end, { projectId, ...paging(ctx, q) });
     return servers.length ? this.usage(projectId, servers, start, end, true) : {};
   }
 }
