@@ -123,6 +123,8 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
       if (projectInUrl && projectInUrl !== identity.projectId) {
         throw badRequest(`Malformed request URL: URL's project_id '${projectInUrl}' doesn't match Context's project_id '${identity.projectId}'`);
       }
+      // Nova's routes have no trailing slash: `/os-volumes/` (an empty id) is no route, a 404, not the list.
+      if (apiPath.endsWith('/')) throw notFound(NOT_FOUND);
       const ctx = requestContext(String(res.get('x-openstack-request-id')), identity, version);
       const body = parseJsonBody(req.body);
       const reply = await api.handleRequest(

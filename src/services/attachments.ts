@@ -157,7 +157,7 @@ export class AttachmentService {
     if (!force) await this.move(trx, vol, VolumeTransitions.detach, 'to detach');
     const payload: AttachPayload = {
       attachment_id: a.id, server_id: a.instance_uuid ?? '', mode: a.attach_mode ?? 'rw', multiattach: vol.multiattach,
-      provider_location: vol.provider_location, complete: false,
+      provider_location: vol.provider_location, complete: false, ...(force ? { forced: true } : {}),
     };
     return enqueue(trx, this.deps.config, ctx, TaskKind.volumeDetach, { type: 'volume', id: vol.id, backend: vol.backend }, { ...payload });
   }

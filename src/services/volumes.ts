@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isUuidLike } from '../domain/ids';
-import { badRequest, invalidInput, invalidVolume, notFound, notImplemented } from '../domain/errors';
+import { ApiError, badRequest, invalidInput, invalidVolume, notFound, notImplemented } from '../domain/errors';
 import { atLeast } from '../domain/microversion';
 import {
   AttachStatus, SHOWN_ATTACHMENT_STATUSES, VolumeStatus, VolumeTransitions, VOLUME_DELETE_REFUSAL, type Transition,
@@ -24,6 +24,7 @@ import {
   sourceColumns, sourcePayload, typeForSource, volumeImageMetadata,
 } from './volumeSources';
 import { imageServiceOf } from '../images';
+import type { Image } from '../images/model';
 import { snapshotsForVolumeDelete } from './snapshotCascade';
 import { groupForNewVolume } from './groups';
 
@@ -82,6 +83,18 @@ const TIME_OPS: Record<string, '>' | '>=' | '<' | '<=' | '=' | '<>'> = { gt: '>'
 export const scopeOf = (ctx: RequestContext, allTenants = false): VolumeScope =>
   ({ projectId: ctx.isAdmin && allTenants ? undefined : ctx.projectId });
 
+/**
+ * No type asked, a volume from an image: the image's `cinder_img_volume_type` property names it (Cinder's
+ * `_get_volume_type` in the create flow); one that cannot be found gives the default, as Cinder warns and goes on.
+ */
+async function typeFromImage(trx: Tx, ctx: RequestContext, image: Image) {
+  const named = image.properties.cinder_img_volume_type;
+  if (typeof named === 'string' && named) {
+    try { return await resolveTypeForCreate(trx, ctx, named); } catch (err) { if (!(err instanceof ApiError && err.status === 404)) throw err; }
+  }
+  return resolveTypeForCreate(trx, ctx, undefined);
+}
+
 export class VolumeService {
   constructor(private readonly deps: ServiceDeps) {}
 
@@ -128,7 +141,8 @@ export class VolumeService {
       const source = await lockSource(trx, ctx, input);
       const size = source ? sizeFromSource(asked, source) : image ? sizeFromImage(asked, image) : asked!;
       const type = source ? await typeForSource(trx, ctx, this.deps.config, askedType, source)
-        : await resolveTypeForCreate(trx, ctx, askedType);
+        : askedType === undefined && image ? await typeFromImage(trx, ctx, image)
+          : await resolveTypeForCreate(trx, ctx, askedType);
       await refuseEncryptedType(trx, type.id); // no key manager (encryption.ts)
       // The volume row inserted below is the charge: the check holds the project's quota lock until commit.
       await chargeQuota(trx, ctx.projectId, { resource: 'volumes', volumes: 1, gigabytes: size, perVolumeSize: size, volumeType: type });

@@ -85,6 +85,22 @@ describe('image API (Glance v2)', () => {
     expect((await g.call('POST', '/images/00000000-0000-4000-8000-000000000000/actions/deactivate')).status).toBe(404);
   });
 
+  it("an image's cinder_img_volume_type names the type of a volume made from it without one; an unknown one gives the default", async () => {
+    const g = glance(cairn.url);
+    const type = await c.post('/types', { volume_type: { name: 'from-image-type' } });
+    expect(type.status).toBe(200);
+    const img = await g.image({ name: 'typed', cinder_img_volume_type: 'from-image-type' }, imageBytes(1000));
+    const v = await c.post('/volumes', { volume: { size: 1, imageRef: img.id } });
+    expect((await untilStatus(c, `/volumes/${v.body.volume.id}`, 'volume', 'available')).volume_type).toBe('from-image-type');
+    const unknown = await g.image({ name: 'typo', cinder_img_volume_type: 'no-such-type' }, imageBytes(1000));
+    const d = await c.post('/volumes', { volume: { size: 1, imageRef: unknown.id } });
+    expect(d.status).toBe(202);
+    expect(d.body.volume.volume_type).toBe('__DEFAULT__');
+    // An asked type wins.
+    const asked = await c.post('/volumes', { volume: { size: 1, imageRef: img.id, volume_type: '__DEFAULT__' } });
+    expect(asked.body.volume.volume_type).toBe('__DEFAULT__');
+  });
+
   it("schemas: image (glanceclient's model), images, member(s), metadefs namespace(s); metadefs namespaces list empty", async () => {
     const g = glance(cairn.url);
     const image = await g.get('/schemas/image');

@@ -120,6 +120,15 @@ describe('key pairs, availability zones, usage', () => {
     expect(detail.body.availabilityZoneInfo.find((z: any) => z.zoneName === 'nova').hosts.testhost['nova-compute'].available).toBe(true);
   });
 
+  it('os-services (admin) lists the host\'s nova services; binary filters them; ids are uuids from 2.53', async () => {
+    const all = (await get('/os-services', '2.1')).body.services;
+    expect(all.map((x: any) => [x.binary, x.zone, x.state, x.status])).toEqual([
+      ['nova-scheduler', 'internal', 'up', 'enabled'], ['nova-conductor', 'internal', 'up', 'enabled'], ['nova-compute', 'nova', 'up', 'enabled']]);
+    expect(all[0].id).toBe(1);
+    const compute = (await get('/os-services?binary=nova-compute', '2.53')).body.services;
+    expect(compute).toEqual([expect.objectContaining({ binary: 'nova-compute', host: 'testhost', forced_down: false, id: expect.stringMatching(/^[0-9a-f-]{36}$/) })]);
+  });
+
   it('os-simple-tenant-usage: a project with servers has totals and server_usages; one without has {}', async () => {
     await nova.boot(bfv('usage'));
     const start = new Date(Date.now() - 3_600_000).toISOString().slice(0, 19);
@@ -158,6 +167,9 @@ describe('the deprecated os-volumes and os-snapshots proxies', () => {
     expect((await get('/os-volumes/detail?limit=1', '2.35')).body.volumes).toHaveLength(1);
     expect((await get('/os-volumes?limit=1&offset=99', '2.35')).body.volumes).toEqual([]);
     expect((await get('/os-volumes', '2.36')).status).toBe(404);
+    // No id is no route (Tempest's "without passing volume id"), not the list.
+    expect((await get('/os-volumes/', '2.1')).status).toBe(404);
+    expect((await nova.api().delete(v21('/os-volumes/')).set(novaHeaders('2.1'))).status).toBe(404);
     const bad = await nova.api().post(v21('/os-volumes')).set(novaHeaders('2.1')).send({ volume: { size: '#' } });
     expect(bad.status).toBe(400);
 

@@ -91,6 +91,16 @@ describe('legacy attach actions', () => {
     expect(ro.body.attachment.connection_info.access_mode).toBe('ro');
   });
 
+  it('os-force_detach of a volume an admin reset to error ends available, as Cinder\'s volume_detached', async () => {
+    const v = await volume();
+    await action(v.id, { 'os-attach': { instance_uuid: randomUUID(), mountpoint: '/dev/vdb' } });
+    const attachmentId = (await show(v.id)).attachments[0].attachment_id;
+    expect((await action(v.id, { 'os-reset_status': { status: 'error' } })).status).toBe(202);
+    expect((await action(v.id, { 'os-force_detach': { attachment_id: attachmentId, connector: null } })).status).toBe(202);
+    const after = await waitFor(async () => { const x = await show(v.id); return x.status !== 'error' && x; });
+    expect(after).toMatchObject({ status: 'available', attachments: [] });
+  });
+
   it('os-force_detach (admin) detaches whatever the state', async () => {
     const v = await volume();
     const server = randomUUID();

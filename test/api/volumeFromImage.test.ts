@@ -51,6 +51,10 @@ describe('volumes from images: cairn\'s own store', () => {
     expect(res.body.volume).not.toHaveProperty('volume_image_metadata');
     const v = await untilStatus(c, `/volumes/${res.body.volume.id}`, 'volume', 'available');
     expect(v.bootable).toBe('true');
+    // Nor does an update's reply (the extension adds it to show and list only).
+    const updated = await c.put(`/volumes/${v.id}`, { volume: { name: 'renamed' } });
+    expect(updated.status).toBe(200);
+    expect(updated.body.volume).not.toHaveProperty('volume_image_metadata');
     expect(v.volume_image_metadata).toEqual({
       image_id: image.id, image_name: 'raw-img', checksum: md5(data), container_format: 'bare', disk_format: 'raw',
       min_disk: '0', min_ram: '0', size: String(data.length), os_distro: 'cirros', hw_disk_bus: 'virtio',

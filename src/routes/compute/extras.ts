@@ -13,6 +13,8 @@ import { proxySnapshotView, proxyVolumeView, type NovaVolumeProxy } from '../../
 import type { ServerService } from '../../services/servers';
 import type { TenantUsageService } from '../../services/tenantUsage';
 import { accepted, noContent, ok } from '../http';
+import { one } from '../../services/listQuery';
+import { createHash } from 'node:crypto';
 import type { ComputeRouteTable } from './http';
 
 export interface ComputeExtrasDeps {
@@ -23,6 +25,12 @@ export interface ComputeExtrasDeps {
   readonly proxy: NovaVolumeProxy;
   readonly zone: string;
   readonly host: string;
+}
+
+/** A stable uuid for a (host, binary) service: its 2.53 id. */
+function serviceUuid(host: string, binary: string): string {
+  const h = createHash('sha1').update(`${host}/${binary}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
 }
 
 export function computeExtraRoutes(d: ComputeExtrasDeps): ComputeRouteTable {
@@ -66,6 +74,20 @@ export function computeExtraRoutes(d: ComputeExtrasDeps): ComputeRouteTable {
       });
     },
 
+    // Nova's services as an operator sees them (`os-services`, admin): the API's own heartbeat is their state.
+    listComputeServices: async (r) => {
+      if (!r.ctx.isAdmin) throw forbidden('os_compute_api:os-services:list');
+      const now = isoCinder(new Date());
+      const all = [['nova-scheduler', 'internal'], ['nova-conductor', 'internal'], ['nova-compute', d.zone]] as const;
+      const binary = one(r.query.binary);
+      const host = one(r.query.host);
+      const services = all.map(([b, zone], i) => ({ b, zone, i })).filter((x) => (binary === undefined || x.b === binary) && (host === undefined || host === d.host))
+        .map(({ b, zone, i }) => ({
+          id: atLeast(r.ctx.version, 2, 53) ? serviceUuid(d.host, b) : i + 1, binary: b, disabled_reason: null, host: d.host,
+          state: 'up', status: 'enabled', updated_at: now, zone, ...(atLeast(r.ctx.version, 2, 11) ? { forced_down: false } : {}),
+        }));
+      return ok({ services });
+    },
     listTenantUsages: async (r) => ok({ tenant_usages: await d.usage.list(r.ctx, r.query) }),
     showTenantUsage: async (r) => ok({ tenant_usage: await d.usage.show(r.ctx, r.params.tenant_id!, r.query) }),
 
