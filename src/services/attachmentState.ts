@@ -52,11 +52,16 @@ export async function volumeDisconnected(trx: Tx, volumeId: string, attachmentId
   await volumesDb.update(trx, volumeId, { provider_location: location });
   await attachmentsDb.remove(trx, attachmentId);
   await settleVolumeStatus(trx, volumeId);
-  // Cinder's `volume_detached`: the last attachment gone, the volume is available whatever its status was (a
-  // force-detach after an admin's reset to error ends `available`).
-  if (forced && !(await attachmentsDb.ofVolume(trx, volumeId)).length) {
-    await volumesDb.casStatus(trx, volumeId, [VolumeStatus.error], { status: VolumeStatus.available, attach_status: AttachStatus.detached });
-  }
+  if (forced) await forcedDetachSettled(trx, volumeId);
+}
+
+/**
+ * Cinder's `volume_detached` after a force-detach: the last attachment gone, the volume is available whatever
+ * its status was (an admin's reset to error, say).
+ */
+export async function forcedDetachSettled(trx: Tx, volumeId: string): Promise<void> {
+  if ((await attachmentsDb.ofVolume(trx, volumeId)).length) return;
+  await volumesDb.casStatus(trx, volumeId, [VolumeStatus.error], { status: VolumeStatus.available, attach_status: AttachStatus.detached });
 }
 
 /** A connect or disconnect that will not succeed: mark the attachment and settle the volume. */

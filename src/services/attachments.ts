@@ -10,7 +10,7 @@ import * as serversDb from '../db/servers';
 import { isServiceRequest, requireWriter, type RequestContext } from './context';
 import type { ServiceDeps } from './deps';
 import { filterParams, parsePaging, type RawQuery } from './listQuery';
-import { settleVolumeStatus, type AttachPayload } from './attachmentState';
+import { forcedDetachSettled, settleVolumeStatus, type AttachPayload } from './attachmentState';
 import { enqueue, TaskKind } from './taskOutbox';
 import { awaitTask } from './taskWait';
 import { scopeOf } from './volumes';
@@ -147,6 +147,7 @@ export class AttachmentService {
     if (a.attach_status === AttachStatus.reserved || (a.connection_info === null && a.attach_status !== AttachStatus.attaching)) {
       await attachmentsDb.remove(trx, a.id);
       await settleVolumeStatus(trx, vol.id);
+      if (force) await forcedDetachSettled(trx, vol.id);
       return undefined;
     }
     const t = AttachmentTransitions.detach;
