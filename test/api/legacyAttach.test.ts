@@ -99,6 +99,9 @@ describe('legacy attach actions', () => {
     expect((await action(v.id, { 'os-force_detach': { attachment_id: attachmentId, connector: null } })).status).toBe(202);
     const after = await waitFor(async () => { const x = await show(v.id); return x.status !== 'error' && x; });
     expect(after).toMatchObject({ status: 'available', attachments: [] });
+    // A later os-detach of the volume that is no longer attached is no error (Cinder: "volume not attached", 202).
+    expect((await action(v.id, { 'os-detach': {} })).status).toBe(202);
+    expect((await show(v.id)).status).toBe('available');
   });
 
   it('os-force_detach (admin) detaches whatever the state', async () => {
