@@ -14,6 +14,8 @@ import * as createTypeEncryption from './20261124142000_create_type_encryption';
 import * as createGroups from './20261124150000_create_groups';
 import * as taskFencing from './20261206130000_task_fencing';
 import * as taskResourceKey from './20261206130100_task_resource_key';
+import * as createInstanceActionsKeypairs from './20261206150000_create_instance_actions_keypairs';
+import * as addServerAccessIps from './20261206150100_add_server_access_ips';
 import * as createBackups from './20261206160000_create_backups';
 import * as keysetSortIndexes from './20261206170000_keyset_sort_indexes';
 import * as createIdempotencyKeys from './20261206180000_create_idempotency_keys';
@@ -38,6 +40,8 @@ export const migrations: ReadonlyArray<{ name: string; up(k: Knex): Promise<void
   { name: '20261124150000_create_groups', ...createGroups },
   { name: '20261206130000_task_fencing', ...taskFencing },
   { name: '20261206130100_task_resource_key', ...taskResourceKey },
+  { name: '20261206150000_create_instance_actions_keypairs', ...createInstanceActionsKeypairs },
+  { name: '20261206150100_add_server_access_ips', ...addServerAccessIps },
   { name: '20261206160000_create_backups', ...createBackups },
   { name: '20261206170000_keyset_sort_indexes', ...keysetSortIndexes },
   { name: '20261206180000_create_idempotency_keys', ...createIdempotencyKeys },

@@ -4,6 +4,7 @@ import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import addFormats from 'ajv-formats';
 import yaml from 'js-yaml';
+import { acceptAnyQuery } from './routes/lenientQuery';
 import OpenAPIBackend, { type Context, type Document } from 'openapi-backend';
 import type { Logger } from 'pino';
 import { ApiError, badRequest, databaseUnavailable, isDatabaseUnavailable, notFound } from './domain/errors';
@@ -27,7 +28,7 @@ export const OPENAPI_PATH = path.join(__dirname, '..', '..', 'api-spec', 'openap
 const OPENAPI_FILE = fs.existsSync(OPENAPI_PATH) ? OPENAPI_PATH : path.join(__dirname, '..', 'api-spec', 'openapi.yaml');
 
 export function loadOpenApi(): Document {
-  return yaml.load(fs.readFileSync(OPENAPI_FILE, 'utf8')) as Document;
+  return acceptAnyQuery(yaml.load(fs.readFileSync(OPENAPI_FILE, 'utf8')) as Document);
 }
 
 /** webob's 404 for URLs no route matches (Cinder answers this, not a fault body). */
@@ -102,7 +103,8 @@ export function createApp(deps: AppDeps): express.Express {
   api.register({
     validationFail: async (c: Context, r: { locals: Locals }) => {
       r.locals.operation = c.operation.operationId;
-      throw badRequest(cinderValidationMessage(c.validation.errors ?? [], c.request.requestBody, { root: 'requestBody' }));
+      throw badRequest(cinderValidationMessage(c.validation.errors ?? [], c.request.requestBody,
+        { root: 'requestBody', request: { query: c.request.query, params: c.request.params, path: c.request.params } }));
     },
     notFound: async () => ({ status: 404, body: WEBOB_NOT_FOUND }),
     methodNotAllowed: async () => ({ status: 404, body: WEBOB_NOT_FOUND }),

@@ -69,6 +69,9 @@ export interface Config {
   readonly faultCopyDelayMs: number;
   /** An external Glance (unversioned, e.g. http://glance:9292) images are read from and uploaded to; unset → cairn's own store. */
   readonly glanceUrl: string | undefined;
+  /** Extra listeners on the API's host where clients look for Nova (8774) and Glance (9292): off unless set. */
+  readonly computePort: number | undefined;
+  readonly imagePort: number | undefined;
   /** cairn's own image store: the data files (`<imageDir>/<image id>`). */
   readonly imageDir: string;
   /** Glance's limits on cairn's own image store (`CAIRN_IMAGE_SIZE_CAP`, `CAIRN_USER_STORAGE_QUOTA`, …). */
@@ -165,6 +168,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     faultDriverDelayMs: int(env, 'CAIRN_FAULT_DRIVER_DELAY_MS', 0),
     faultCopyDelayMs: int(env, 'CAIRN_FAULT_COPY_DELAY_MS', 0),
     glanceUrl: env.CAIRN_GLANCE_URL ? env.CAIRN_GLANCE_URL.replace(/\/+$/, '') : undefined,
+    computePort: env.CAIRN_COMPUTE_PORT ? Number(env.CAIRN_COMPUTE_PORT) : undefined,
+    imagePort: env.CAIRN_IMAGE_PORT ? Number(env.CAIRN_IMAGE_PORT) : undefined,
     imageDir: path.resolve(env.CAIRN_IMAGE_DIR || path.join(dataDir, 'images')),
     imageLimits: {
       sizeCap: byteSize(env, 'CAIRN_IMAGE_SIZE_CAP', DEFAULT_IMAGE_LIMITS.sizeCap),

@@ -1,3 +1,4 @@
+import { serviceRootApp } from './serviceListeners';
 import type { Server } from 'node:http';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -187,6 +188,16 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
       s.once('error', reject);
     });
     server.keepAliveTimeout = 65_000;
+    // Nova's and Glance's own ports, where a catalog of a real deployment points: the same app, with that
+    // service's version document at the root (src/serviceListeners.ts).
+    for (const [service, port] of [['compute', config.computePort], ['image', config.imagePort]] as const) {
+      if (port === undefined) continue;
+      const extra = await new Promise<Server>((resolve, reject) => {
+        const s = serviceRootApp(service, app).listen(port, config.host, () => resolve(s));
+        s.once('error', reject);
+      });
+      stops.push(() => new Promise<void>((resolve) => { extra.close(() => resolve()); extra.closeAllConnections(); }));
+    }
     const addr = server.address();
     url = typeof addr === 'object' && addr ? `http://${config.host}:${addr.port}` : undefined;
     const hb = new Heartbeat(db, { binary: Binary.scheduler, host: config.hostname, zone: config.availabilityZone, report: () => ({ health: messagingHealth() }) },

@@ -3,6 +3,7 @@ import path from 'node:path';
 import express, { type Request, type Response } from 'express';
 import addFormats from 'ajv-formats';
 import yaml from 'js-yaml';
+import { acceptAnyQuery } from '../routes/lenientQuery';
 import OpenAPIBackend, { type Context, type Document } from 'openapi-backend';
 import { requireRoleFor } from '../auth/policy';
 import { COMPUTE_MAX, COMPUTE_MIN, COMPUTE_UPDATED } from '../domain/compute';
@@ -12,7 +13,7 @@ import type { Authenticator } from '../routes/auth';
 import { ComputeLinks, type ComputeRequest, type ComputeRouteTable } from '../routes/compute/http';
 import { cinderValidationMessage } from '../routes/validationMessage';
 import { checkRequestUrl, parseJsonBody, requestContext } from '../routes/http';
-import { checkVersionedProperties } from './versionGate';
+import { checkVersionedProperties, existsAt } from './versionGate';
 import { freezeRouting } from '../routes/openapiRouting';
 import type { RequestMetricLocals } from '../metrics';
 import { IDEMPOTENT_OPERATIONS, parseIdempotencyKey, type Idempotency } from '../services/idempotency';
@@ -22,7 +23,7 @@ const SPEC = ['..', '..', 'api-spec', 'compute.yaml'];
 const COMPUTE_FILE = [path.join(__dirname, ...SPEC), path.join(__dirname, '..', ...SPEC)].find((p) => fs.existsSync(p))!;
 
 export function loadComputeApi(): Document {
-  return yaml.load(fs.readFileSync(COMPUTE_FILE, 'utf8')) as Document;
+  return acceptAnyQuery(yaml.load(fs.readFileSync(COMPUTE_FILE, 'utf8')) as Document);
 }
 
 const PROJECT_RE = /^[0-9a-f-]+$/;
@@ -83,6 +84,8 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
     const idempotent = IDEMPOTENT_OPERATIONS.has(operationId);
     api.register(operationId, async (c: Context, r: Omit<ComputeRequest, 'params' | 'query'> & { locals: RequestMetricLocals; idempotencyKey?: string; apiPath: string }) => {
       r.locals.operation = operationId;
+      // An operation that exists only up to a microversion (the deprecated proxies, `x-max-version`) is a 404 beyond it.
+      if (!existsAt(c.operation as Record<string, any>, r.ctx.version)) throw notFound(NOT_FOUND);
       requireRoleFor(r.ctx, c.request.method, operationId);
       const rawOp = (doc.paths as Record<string, any>)[c.operation.path]?.[c.operation.method];
       checkVersionedProperties(doc, rawOp?.requestBody?.content?.['application/json']?.schema, r.body, r.ctx.version);
@@ -96,7 +99,8 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
     validationFail: async (c: Context, r: { locals: RequestMetricLocals }) => {
       r.locals.operation = c.operation.operationId;
       // Nova's schema errors read like Cinder's (`nova/api/validation/validators.py`, the same jsonschema texts).
-      throw badRequest(cinderValidationMessage(c.validation.errors ?? [], c.request.requestBody, { root: 'requestBody' }));
+      throw badRequest(cinderValidationMessage(c.validation.errors ?? [], c.request.requestBody,
+        { root: 'requestBody', request: { query: c.request.query, params: c.request.params, path: c.request.params } }));
     },
     notFound: async () => { throw notFound(NOT_FOUND); },
     methodNotAllowed: async () => { throw new ApiError(405, 'badMethod', 'The method is not allowed for this resource.'); },
@@ -136,6 +140,8 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
       if (projectInUrl && projectInUrl !== identity.projectId) {
         throw badRequest(`Malformed request URL: URL's project_id '${projectInUrl}' doesn't match Context's project_id '${identity.projectId}'`);
       }
+      // Nova's routes have no trailing slash: `/os-volumes/` (an empty id) is no route, a 404, not the list.
+      if (apiPath.endsWith('/')) throw notFound(NOT_FOUND);
       checkRequestUrl(req.path, req.query as Record<string, unknown>);
       const ctx = requestContext(String(res.get('x-openstack-request-id')), identity, version);
       const body = parseJsonBody(req.body);

@@ -7,6 +7,10 @@ import type { ServiceDeps } from '../services/deps';
 import { ServerOps } from '../services/serverOps';
 import { ServerService } from '../services/servers';
 import { ServerVolumeService } from '../services/serverVolumes';
+import { InstanceActionService } from '../services/instanceActions';
+import { KeypairService } from '../services/keypairs';
+import { NovaVolumeProxy } from '../services/novaVolumeProxy';
+import { TenantUsageService } from '../services/tenantUsage';
 import { computeRouter } from './app';
 import type { Idempotency } from '../services/idempotency';
 
@@ -34,7 +38,14 @@ export function createCompute(deps: ServiceDeps, authenticate: Authenticator, lo
   // An attach answers once connected; the connect task's own wait (awaitTask) bounds it to a minute.
   const volumes = new ServerVolumeService(deps, ops, 60_000);
   return {
-    router: computeRouter({ routes: computeRoutes(servers, volumes, new ComputeQuotaService(deps)), authenticate, idempotency }),
+    router: computeRouter({
+      routes: computeRoutes(servers, volumes, new ComputeQuotaService(deps), {
+        actions: new InstanceActionService(deps), keypairs: new KeypairService(deps), usage: new TenantUsageService(deps),
+        proxy: new NovaVolumeProxy(deps), zone: c.availabilityZone, host: c.hostname,
+      }),
+      authenticate,
+      idempotency,
+    }),
     ops,
     start: () => ops.start(),
     stop: () => ops.stop(),

@@ -1,7 +1,7 @@
 import { isUuidLike } from '../domain/ids';
 import type { DbAttachmentRow } from './attachments';
 import type { Conn } from './connection';
-import { applyKeyset } from './keyset';
+import { applyKeyset, type SortTerm } from './keyset';
 
 export interface ServerFault {
   code: number;
@@ -31,6 +31,9 @@ export interface DbServerRow {
   updated_at: Date | null;
   launched_at: Date | null;
   deleted_at: Date | null;
+  /** accessIPv4 / accessIPv6 as given (the v6 one canonical); null when none. */
+  access_ip_v4?: string | null;
+  access_ip_v6?: string | null;
 }
 
 export interface DbBdmRow {
@@ -89,6 +92,8 @@ export interface ServerListQuery {
   name?: string;
   limit: number;
   markerId?: string;
+  /** ORDER BY terms over `servers` columns; default `created_at desc` (then id). */
+  sort?: readonly SortTerm[];
 }
 
 export async function listServers(conn: Conn, f: ServerListQuery): Promise<DbServerRow[]> {
@@ -97,8 +102,17 @@ export async function listServers(conn: Conn, f: ServerListQuery): Promise<DbSer
   if (f.vmStates !== undefined) q.whereIn('vm_state', f.vmStates as string[]);
   // Nova matches `name` as a regular expression (LIKE-free `~` in PostgreSQL).
   if (f.name !== undefined) q.whereRaw('name ~ ?', [f.name]);
-  applyKeyset(q, 'servers', [{ expr: 'servers.created_at', dir: 'desc' }], f.markerId);
+  // The marker may be a deleted server (Nova reads markers with read_deleted='yes'): its values still order the page.
+  applyKeyset(q, 'servers', f.sort?.length ? f.sort : [{ expr: 'servers.created_at', dir: 'desc' }], f.markerId);
   return q.limit(f.limit);
+}
+
+/** A server by id, deleted or not (a list marker, an instance action's server). */
+export async function findServerEvenDeleted(conn: Conn, id: string, projectId?: string): Promise<DbServerRow | undefined> {
+  if (!isUuidLike(id)) return undefined;
+  const q = conn<DbServerRow>('servers').where('id', id);
+  if (projectId !== undefined) q.where('project_id', projectId);
+  return q.first();
 }
 
 export async function listAllServers(conn: Conn): Promise<DbServerRow[]> {

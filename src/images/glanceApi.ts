@@ -220,6 +220,29 @@ export class GlanceApi {
     await this.store.remove(caller, id);
   }
 
+  /**
+   * `POST /v2/images/{id}/actions/deactivate` (`image_actions.py`, domain
+   * `Image.deactivate`): an active image becomes deactivated, a deactivated
+   * one stays; any other status is refused. Its owner or an admin.
+   */
+  async deactivate(caller: ImageCaller, id: string): Promise<void> {
+    await this.toggle(caller, id, 'deactivate', ImageStatus.active, ImageStatus.deactivated);
+  }
+
+  /** `POST …/actions/reactivate`: deactivated → active; an active one stays. */
+  async reactivate(caller: ImageCaller, id: string): Promise<void> {
+    await this.toggle(caller, id, 'reactivate', ImageStatus.deactivated, ImageStatus.active);
+  }
+
+  private async toggle(caller: ImageCaller, id: string, action: string, from: string, to: string): Promise<void> {
+    const image = await this.show(caller, id);
+    if (!caller.isAdmin && image.owner !== caller.projectId) throw glanceForbidden(`You are not authorized to complete ${action} action.`);
+    if (image.status === to) return;
+    if (image.status !== from || !await imagesDb.casStatus(this.db, id, [from], { status: to })) {
+      throw glanceForbidden(`Not allowed to ${action} image in status '${image.status}'`);
+    }
+  }
+
   /** `PUT /v2/images/{id}/file`: only a queued image of the caller's (or an admin). */
   async upload(caller: ImageCaller, id: string, contentType: string | undefined, data: Readable, contentLength?: string): Promise<void> {
     const image = await this.show(caller, id);

@@ -2,6 +2,9 @@ import type { Request } from 'express';
 import type { Readable } from 'node:stream';
 import type { GlanceApi } from '../images/glanceApi';
 import type { ImageCaller } from '../images/model';
+import { ImageStatus } from '../domain/status';
+import { glanceForbidden, glanceNotFound } from '../images/errors';
+import { GLANCE_SCHEMAS } from '../images/schemas';
 import { glanceImage } from '../images/view';
 
 /** What an image handler gets; `raw` is the request itself, for the data upload's stream. */
@@ -35,6 +38,12 @@ function listLink(query: ImageRequest['query'], marker: string | undefined): str
   return qs ? `/v2/images?${qs}` : '/v2/images';
 }
 
+function schema(name: string): ImageReply {
+  const make = GLANCE_SCHEMAS[name];
+  if (!make) throw glanceNotFound('The resource could not be found.');
+  return { status: 200, body: make() };
+}
+
 /** operationId → handler, over the local store's Glance rules. */
 export function imageRoutes(api: GlanceApi, openData: (id: string) => Promise<Readable>): ImageRouteTable {
   return {
@@ -52,6 +61,9 @@ export function imageRoutes(api: GlanceApi, openData: (id: string) => Promise<Re
     deleteImage: async (r) => { await api.delete(r.caller, r.params.image_id!); return { status: 204 }; },
     downloadImage: async (r) => {
       const image = await api.show(r.caller, r.params.image_id!);
+      if (image.status === ImageStatus.deactivated && !r.caller.isAdmin) {
+        throw glanceForbidden('The requested image has been deactivated. Image data download is prohibited.');
+      }
       // Glance answers 204 for an image without data (queued, saving, killed).
       if (image.size === null || image.checksum === null) return { status: 204 };
       return {
@@ -60,6 +72,14 @@ export function imageRoutes(api: GlanceApi, openData: (id: string) => Promise<Re
         stream: await openData(image.id),
       };
     },
+    deactivateImage: async (r) => { await api.deactivate(r.caller, r.params.image_id!); return { status: 204 }; },
+    reactivateImage: async (r) => { await api.reactivate(r.caller, r.params.image_id!); return { status: 204 }; },
+    showSchema: async (r) => schema(r.params.schema_name!),
+    showMetadefsSchema: async (r) => schema(`metadefs/${r.params.schema_name!}`),
+    listMetadefNamespaces: async () => ({
+      status: 200, body: { namespaces: [], first: '/v2/metadefs/namespaces', schema: '/v2/schemas/metadefs/namespaces' },
+    }),
+    listMetadefResourceTypes: async () => ({ status: 200, body: { resource_types: [] } }),
     uploadImage: async (r) => {
       await api.upload(r.caller, r.params.image_id!, r.raw.get('content-type'), r.raw, r.raw.get('content-length'));
       return { status: 204 };

@@ -12,11 +12,15 @@ const TAIL: Record<string, string> = { minLength: 'is too short', maxLength: 'is
 const CMP: Record<string, string> = { '>=': 'less than the minimum', '>': 'less than or equal to the minimum',
   '<=': 'greater than the maximum', '<': 'greater than or equal to the maximum' };
 
-export function cinderValidationMessage(errors: ErrorObject[], body: unknown, opts: { root?: string } = {}): string {
+export function cinderValidationMessage(errors: ErrorObject[], body: unknown,
+  opts: { root?: string; request?: Readonly<Record<string, unknown>> } = {}): string {
   const root = '/' + (opts.root ?? 'requestBody').replace(/^\/+|\/+$/g, '');
   const inRoot = (p: string) => p === root || p.startsWith(root + '/');
-  // Under an OpenAPI wrapper, query/path errors are not about the body.
-  const all = (errors.some((e) => inRoot(e.instancePath)) ? errors.filter((e) => inRoot(e.instancePath))
+  // Under an OpenAPI wrapper, query/path errors are not about the body: their values are the request's
+  // (`opts.request`: {query, params, …}), so the text quotes what was sent, not `None`.
+  const bodyErrors = errors.some((e) => inRoot(e.instancePath));
+  if (!bodyErrors && opts.request) body = opts.request;
+  const all = (bodyErrors ? errors.filter((e) => inRoot(e.instancePath))
     .map((e) => ({ ...e, instancePath: e.instancePath.slice(root.length) })) : errors) as Err[];
 
   // ajv lists an anyOf/oneOf/propertyNames failure's branch errors just before it; jsonschema keeps

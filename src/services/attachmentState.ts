@@ -1,4 +1,4 @@
-import { ATTACHMENT_DRIVEN, AttachmentTransitions, statusFromAttachments, type VolumeStatus } from '../domain/status';
+import { ATTACHMENT_DRIVEN, AttachmentTransitions, AttachStatus, statusFromAttachments, VolumeStatus } from '../domain/status';
 import type { Tx } from '../db/connection';
 import * as attachmentsDb from '../db/attachments';
 import * as volumesDb from '../db/volumes';
@@ -30,6 +30,8 @@ export interface AttachPayload {
   provider_location: string | null;
   /** Legacy `os-attach`: the attachment is complete once connected. */
   complete: boolean;
+  /** `os-force_detach`: the volume may be in any status (an admin's reset to error, say). */
+  forced?: boolean;
 }
 
 /** Worker outcome of `volume.attach`: the data moved (or not) and is reachable at `devicePath`. */
@@ -46,10 +48,20 @@ export async function volumeConnected(trx: Tx, volumeId: string, p: AttachPayloa
 }
 
 /** Worker outcome of `volume.detach`: the attachment is gone and the data is back at the top level. */
-export async function volumeDisconnected(trx: Tx, volumeId: string, attachmentId: string, location: string): Promise<void> {
+export async function volumeDisconnected(trx: Tx, volumeId: string, attachmentId: string, location: string, forced = false): Promise<void> {
   await volumesDb.update(trx, volumeId, { provider_location: location });
   await attachmentsDb.remove(trx, attachmentId);
   await settleVolumeStatus(trx, volumeId);
+  if (forced) await forcedDetachSettled(trx, volumeId);
+}
+
+/**
+ * Cinder's `volume_detached` after a force-detach: the last attachment gone, the volume is available whatever
+ * its status was (an admin's reset to error, say).
+ */
+export async function forcedDetachSettled(trx: Tx, volumeId: string): Promise<void> {
+  if ((await attachmentsDb.ofVolume(trx, volumeId)).length) return;
+  await volumesDb.casStatus(trx, volumeId, [VolumeStatus.error], { status: VolumeStatus.available, attach_status: AttachStatus.detached });
 }
 
 /** A connect or disconnect that will not succeed: mark the attachment and settle the volume. */

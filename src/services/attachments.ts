@@ -11,7 +11,7 @@ import * as serversDb from '../db/servers';
 import { isServiceRequest, requireWriter, type RequestContext } from './context';
 import type { ServiceDeps } from './deps';
 import { filterParams, parsePaging, type RawQuery } from './listQuery';
-import { settleVolumeStatus, type AttachPayload } from './attachmentState';
+import { forcedDetachSettled, settleVolumeStatus, type AttachPayload } from './attachmentState';
 import { enqueue, TaskKind } from './taskOutbox';
 import { awaitTask } from './taskWait';
 import { scopeOf } from './volumes';
@@ -156,6 +156,7 @@ export class AttachmentService {
     if (a.attach_status === AttachStatus.reserved || (a.connection_info === null && a.attach_status !== AttachStatus.attaching)) {
       await attachmentsDb.remove(trx, a.id);
       await settleVolumeStatus(trx, vol.id);
+      if (force) await forcedDetachSettled(trx, vol.id);
       return undefined;
     }
     const t = AttachmentTransitions.detach;
@@ -166,7 +167,7 @@ export class AttachmentService {
     if (!force) await this.move(trx, vol, VolumeTransitions.detach, 'to detach');
     const payload: AttachPayload = {
       attachment_id: a.id, server_id: a.instance_uuid ?? '', mode: a.attach_mode ?? 'rw', multiattach: vol.multiattach,
-      provider_location: vol.provider_location, complete: false,
+      provider_location: vol.provider_location, complete: false, ...(force ? { forced: true } : {}),
     };
     return enqueue(trx, this.deps.config, ctx, TaskKind.volumeDetach, { type: 'volume', id: vol.id, backend: vol.backend }, { ...payload });
   }

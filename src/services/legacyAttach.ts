@@ -100,9 +100,13 @@ export class LegacyAttachService {
       const rows = await attachmentsDb.ofVolume(trx, vol.id);
       let reservationId = rows.find((a) => a.attach_status === AttachStatus.reserved)?.id;
       if (!reservationId) {
-        // Cinder lets os-attach follow a plain attaching status too (os-reserve by an older client).
-        if (vol.status !== VolumeStatus.attaching && !(vol.multiattach && vol.status === VolumeStatus.inUse)) {
-          throw invalidVolume(`Volume ${vol.id} status must be attaching to attach, but the current status is ${vol.status}.`);
+        // Cinder's os-attach needs no os-reserve: an `available` volume attaches directly (checked on Cinder 21:
+        // available → os-attach → in-use), as does a plain `attaching` one (os-reserve by an older client); an
+        // in-use one only when multi-attach (the manager's "volume is already attached").
+        const attachable = vol.status === VolumeStatus.available || vol.status === VolumeStatus.attaching
+          || (vol.multiattach && vol.status === VolumeStatus.inUse);
+        if (!attachable) {
+          throw invalidVolume(`Volume ${vol.id} status must be available or attaching to attach, but the current status is ${vol.status}.`);
         }
         reservationId = randomUUID();
         await attachmentsDb.insert(trx, {
@@ -126,10 +130,18 @@ export class LegacyAttachService {
       const vol = await this.attachments.lockVolume(trx, ctx, volumeId);
       const rows = (await attachmentsDb.ofVolume(trx, vol.id)).filter((a) => a.attach_status !== AttachStatus.reserved || force);
       const a = attachmentId ? rows.find((x) => x.id === attachmentId) : rows.length === 1 ? rows[0] : undefined;
+      if (!a && !attachmentId && rows.length > 1) {
+        throw invalidVolume('Detach volume failed: More than one attachment, but no attachment_id provided.');
+      }
       if (!a) {
-        throw invalidVolume(attachmentId
-          ? `Attachment ${attachmentId} of volume ${vol.id} could not be found.`
-          : `Volume ${vol.id} has ${rows.length} attachments: name the one to detach (attachment_id).`);
+        // Cinder's manager: "Volume detach called, but volume not attached." — not an error (202): the volume's
+        // status settles from what attachments remain; with none at all it is available again.
+        await settleVolumeStatus(trx, vol.id);
+        if (!rows.length) {
+          await volumesDb.casStatus(trx, vol.id, [VolumeStatus.error],
+            { status: VolumeStatus.available, attach_status: AttachStatus.detached });
+        }
+        return undefined;
       }
       // OSSA-2023-003, as Cinder's `detach`; os-force_detach is the admin's way out.
       if (!force) await this.attachments.deletionAllowed(trx, ctx, a);

@@ -43,6 +43,13 @@ export interface ServerCreateBody {
   networks?: unknown;
   tags?: string[];
   adminPass?: string;
+  accessIPv4?: string;
+  accessIPv6?: string;
+}
+
+/** An IPv6 address as Nova shows it (netaddr's compact form, RFC 5952), via the WHATWG URL host parser. */
+export function canonicalIpv6(addr: string): string {
+  try { return new URL(`http://[${addr}]/`).hostname.slice(1, -1); } catch { return addr; }
 }
 
 /** The services of the Cinder API, working inside the caller's transaction (knex nests it as a savepoint). */
@@ -96,6 +103,7 @@ export async function createServer(deps: ServiceDeps, ctx: RequestContext, s: Se
     flavor_id: flavorId, image_ref: hasImageRoot ? imageRef : '', root_device_name: rootDevice,
     availability_zone: deps.config.availabilityZone, host: deps.config.hostname, metadata: s.metadata ?? {}, tags: s.tags ?? [],
     fault: null, lease_until: null, created_at: now, updated_at: now, launched_at: null, deleted_at: null,
+    access_ip_v4: s.accessIPv4 ?? null, access_ip_v6: s.accessIPv6 === undefined ? null : canonicalIpv6(s.accessIPv6),
   };
   await deps.db.transaction(async (trx) => {
     const { volumes, attachments } = servicesOn(deps, trx);

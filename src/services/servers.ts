@@ -9,7 +9,8 @@ import { rootOf } from './bdm';
 import { requireWriter, type RequestContext } from './context';
 import type { ServiceDeps } from './deps';
 import { MAX_LIMIT, one, type RawQuery } from './listQuery';
-import { createServer, type ServerCreateBody } from './serverCreate';
+import type { SortTerm } from '../db/keyset';
+import { canonicalIpv6, createServer, type ServerCreateBody } from './serverCreate';
 import type { ServerOps } from './serverOps';
 
 export const instanceNotFound = (id: string) => notFound(`Instance ${id} could not be found.`);
@@ -28,6 +29,47 @@ export const hasRoot = (s: DbServerRow, bdms: readonly DbBdmRow[]): boolean =>
 const VM_STATES_OF_STATUS: Readonly<Record<string, readonly string[]>> = {
   BUILD: [ServerVmState.building], ACTIVE: [ServerVmState.active], SHUTOFF: [ServerVmState.stopped], ERROR: [ServerVmState.error],
 };
+
+/** Nova's server sort keys (`schemas/servers.py: VALID_SORT_KEYS`) that cairn's servers have a column for. */
+const SORT_COLUMNS: Readonly<Record<string, string>> = {
+  created_at: 'servers.created_at', updated_at: 'servers.updated_at', launched_at: 'servers.launched_at',
+  terminated_at: 'servers.deleted_at', display_name: 'servers.name', display_description: 'servers.description',
+  uuid: 'servers.id', vm_state: 'servers.vm_state', task_state: 'servers.task_state', power_state: 'servers.power_state',
+  project_id: 'servers.project_id', user_id: 'servers.user_id', availability_zone: 'servers.availability_zone',
+  host: 'servers.host', node: 'servers.host', image_ref: 'servers.image_ref', root_device_name: 'servers.root_device_name',
+  instance_type_id: 'servers.flavor_id',
+};
+/** The rest of VALID_SORT_KEYS: accepted, constant for every cairn server, so they do not change the order. */
+const CONSTANT_SORT_KEYS = new Set(['access_ip_v4', 'access_ip_v6', 'auto_disk_config', 'config_drive', 'hostname', 'kernel_id',
+  'key_name', 'launch_index', 'locked', 'locked_by', 'progress', 'ramdisk_id']);
+/** Keys only an admin may sort by; Nova drops them from a non-admin's list (`SERVER_LIST_IGNORE_SORT_KEY_FOR_NON_ADMIN`). */
+const ADMIN_SORT_KEYS = new Set(['host', 'node']);
+
+const all = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/**
+ * `sort_key`/`sort_dir`, each repeatable: the i-th key goes with the i-th
+ * direction (`common.get_sort_params`), a missing direction is `desc`.
+ */
+export function serverSort(q: RawQuery, isAdmin: boolean): SortTerm[] {
+  const keys = all(q.sort_key);
+  const dirs = all(q.sort_dir);
+  if (dirs.length > Math.max(keys.length, 1)) throw badRequest('Sort direction size exceeds sort key size');
+  const terms: SortTerm[] = [];
+  keys.forEach((key, i) => {
+    const dir = (dirs[i] ?? 'desc').toLowerCase();
+    if (dir !== 'asc' && dir !== 'desc') {
+      throw badRequest(`Invalid input for query parameters sort_dir. Value: ${dirs[i]}. '${dirs[i]}' is not one of ['asc', 'desc']`);
+    }
+    if (!SORT_COLUMNS[key] && !CONSTANT_SORT_KEYS.has(key)) {
+      throw badRequest(`Invalid input for query parameters sort_key. Value: ${key}. '${key}' is not one of the valid sort keys`);
+    }
+    if (ADMIN_SORT_KEYS.has(key) && !isAdmin) return;
+    if (SORT_COLUMNS[key]) terms.push({ expr: SORT_COLUMNS[key]!, dir });
+  });
+  if (!keys.length && dirs.length) terms.push({ expr: 'servers.created_at', dir: dirs[0]!.toLowerCase() === 'asc' ? 'asc' : 'desc' });
+  return terms;
+}
 
 export const projectScope = (ctx: RequestContext): string | undefined => (ctx.isAdmin ? undefined : ctx.projectId);
 
@@ -65,18 +107,24 @@ export class ServerService {
     const marker = one(q.marker);
     const allTenants = ctx.isAdmin && q.all_tenants !== undefined && !['0', 'false', 'False'].includes(one(q.all_tenants)!);
     const projectId = allTenants ? undefined : ctx.projectId;
-    if (marker !== undefined && !await serversDb.findServer(this.db, marker, projectId)) throw badRequest(`marker [${marker}] not found`);
+    // Nova finds a marker among deleted servers too (Horizon pages on after deleting the last row it showed).
+    if (marker !== undefined && !await serversDb.findServerEvenDeleted(this.db, marker, projectId)) throw badRequest(`marker [${marker}] not found`);
     const status = one(q.status)?.toUpperCase();
     const vmStates = status === undefined ? undefined : VM_STATES_OF_STATUS[status] ?? [];
-    const servers = await serversDb.listServers(this.db, { projectId, vmStates, name: one(q.name), limit, markerId: marker });
+    const sort = serverSort(q, ctx.isAdmin);
+    const servers = await serversDb.listServers(this.db, { projectId, vmStates, name: one(q.name), limit, markerId: marker, sort });
     return { servers, limit };
   }
 
   /** `PUT /servers/{id}`: name and description (2.19). */
-  async update(ctx: RequestContext, id: string, fields: { name?: string; description?: string | null }): Promise<DbServerRow> {
+  async update(ctx: RequestContext, id: string, fields: { name?: string; description?: string | null; accessIPv4?: string; accessIPv6?: string }): Promise<DbServerRow> {
     requireWriter(ctx, 'os_compute_api:servers:update');
     await this.get(ctx, id);
-    const changes = { ...(fields.name !== undefined ? { name: fields.name } : {}), ...('description' in fields ? { description: fields.description ?? null } : {}) };
+    const changes = {
+      ...(fields.name !== undefined ? { name: fields.name } : {}), ...('description' in fields ? { description: fields.description ?? null } : {}),
+      ...(fields.accessIPv4 !== undefined ? { access_ip_v4: fields.accessIPv4 } : {}),
+      ...(fields.accessIPv6 !== undefined ? { access_ip_v6: canonicalIpv6(fields.accessIPv6) } : {}),
+    };
     return (await serversDb.updateServer(this.db, id, changes))!;
   }
 

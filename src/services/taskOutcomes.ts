@@ -1,5 +1,7 @@
 import { statusFromAttachments, VolumeStatus, VolumeTransitions, VOLUME_FAILURE_BY_TASK } from '../domain/status';
+import { randomUUID } from 'node:crypto';
 import * as attachmentsDb from '../db/attachments';
+import * as instanceActionsDb from '../db/instanceActions';
 import type { Tx } from '../db/connection';
 import type { DbTaskRow } from '../db/tasks';
 import * as volumesDb from '../db/volumes';
@@ -25,8 +27,19 @@ export async function volumeCreated(trx: Tx, volumeId: string, location: string)
 /** The backend grew the volume: the pending size becomes the size; the status goes back to what its attachments say. */
 export async function volumeExtended(trx: Tx, volumeId: string, newSize: number): Promise<void> {
   const rows = await attachmentsDb.ofVolume(trx, volumeId);
-  await volumesDb.casStatus(trx, volumeId, [VolumeStatus.extending],
+  const moved = await volumesDb.casStatus(trx, volumeId, [VolumeStatus.extending],
     { status: statusFromAttachments(rows.map((r) => r.attach_status)).status, size: newSize, pending_size: null });
+  if (!moved) return;
+  // Cinder tells Nova (`volume-extended` external event); Nova records an `extend_volume` action on each server the
+  // volume is attached to, which clients (Tempest) wait on before they look inside the guest.
+  const serverIds = [...new Set(rows.map((r) => r.instance_uuid).filter((id): id is string => Boolean(id)))];
+  if (!serverIds.length) return;
+  for (const s of await trx<{ id: string; project_id: string; user_id: string }>('servers').whereIn('id', serverIds).whereNull('deleted_at')) {
+    await instanceActionsDb.record(trx, {
+      serverId: s.id, projectId: s.project_id, userId: s.user_id, requestId: `req-${randomUUID()}`,
+      action: 'extend_volume', event: 'compute_extend_volume',
+    });
+  }
 }
 
 export async function volumeRemoved(trx: Tx, volumeId: string): Promise<void> {

@@ -68,7 +68,7 @@ export const handlers: Readonly<Record<string, TaskHandlerSpec<any>>> = {
         { id: task.resource_id, location: p.provider_location, multiattach: p.multiattach }, { serverId: p.server_id, mode: p.mode });
     },
     commit: (trx, task, location: string) =>
-      volumeDisconnected(trx, task.resource_id, String(task.payload.attachment_id), location),
+      volumeDisconnected(trx, task.resource_id, String(task.payload.attachment_id), location, task.payload.forced === true),
   } satisfies TaskHandlerSpec<string>,
 };
 

@@ -30,7 +30,8 @@ function operations(doc: any): Op[] {
     .map((method) => ({ method, path: p, operationId: item[method].operationId, hasBody: Boolean(item[method].requestBody) })));
 }
 
-const PARAMS: Record<string, () => string> = { image_id: () => image.id };
+// schema_name: Glance's schema documents are no one's (anyone may read them).
+const PARAMS: Record<string, () => string> = { image_id: () => image.id, schema_name: () => 'image' };
 const BODIES: Record<string, () => { body: unknown; type?: string }> = {
   createImage: () => ({ body: { name: 'b-image', disk_format: 'raw', container_format: 'bare', id: image.id } }),
   uploadImage: () => ({ body: Buffer.from('stolen'), type: 'application/octet-stream' }),
@@ -73,7 +74,7 @@ describe('project B on project A\'s private image, through the image API', () =>
   });
 
   for (const op of OPS) {
-    const named = /\{/.test(op.path);
+    const named = /\{image_id\}/.test(op.path);
     it(`${op.method.toUpperCase()} /v2${op.path} (${op.operationId}) as B's member and reader → ${named ? '404/403' : 'nothing of A\'s'}`, async () => {
       for (const token of [tok.bMember, tok.bReader]) {
         const res = await call(op, token);

@@ -26,11 +26,14 @@ let ks: FakeKeystone;
 let cairn: TestCairn;
 const tok: Record<'aMember' | 'aReader' | 'bMember' | 'bReader' | 'admin', string> = {} as any;
 /** A's resources, filled in beforeAll. */
-const a = { volume: '', type: '', attachment: '', snapshot: '', message: '', server: '', serverVolume: '', transfer: '', group: '', groupSnapshot: '', groupType: '', backup: '' };
+const a = { volume: '', type: '', attachment: '', snapshot: '', message: '', server: '', serverVolume: '', transfer: '', group: '', groupSnapshot: '', groupType: '', backup: '', action: '', keypair: '' };
 
 const api = () => request(cairn.url);
+/** The deprecated os-volumes/os-snapshots proxies exist up to compute 2.35: they are tried there. */
+const PROXY_MV = { 'OpenStack-API-Version': 'compute 2.35' };
 const send = (method: string, url: string, token: string, body?: unknown) => {
-  const req = (api() as any)[method](url).set({ ...(url.startsWith('/v2.1') ? NOVA_MV : MV), 'X-Auth-Token': token }) as request.Test;
+  const nova = /^\/v2\.1(\/[0-9a-f]+)?\/os-(volumes|snapshots)\b/.test(url) ? PROXY_MV : NOVA_MV;
+  const req = (api() as any)[method](url).set({ ...(url.startsWith('/v2.1') ? nova : MV), 'X-Auth-Token': token }) as request.Test;
   return body === undefined ? req : req.send(body as object);
 };
 
@@ -91,6 +94,10 @@ beforeAll(async () => {
   a.server = srv.body.server.id;
   await waitFor(async () => (await send('get', `/v2.1/${PA}/servers/${a.server}`, tok.aMember)).body.server.status === 'ACTIVE', 20_000);
   a.serverVolume = (await send('get', `/v2.1/${PA}/servers/${a.server}/os-volume_attachments`, tok.aMember)).body.volumeAttachments[0].volumeId;
+  // The request id of A's server create (its instance action), and a key pair of A's user.
+  a.action = (await send('get', `/v2.1/${PA}/servers/${a.server}/os-instance-actions`, tok.aMember)).body.instanceActions[0].request_id;
+  expect((await send('post', '/v2.1/os-keypairs', tok.aMember, { keypair: { name: 'a-secret-keypair' } })).status).toBe(201);
+  a.keypair = 'a-secret-keypair';
   expect((await send('put', `/v2.1/os-quota-sets/${PA}`, tok.admin, { quota_set: { instances: 7 } })).status).toBe(200);
 }, 180_000);
 afterAll(async () => { await cairn?.stop(); await ks?.stop(); });
@@ -328,6 +335,11 @@ const COMPUTE_PARAMS: Record<string, () => string> = {
   flavor_id: () => '1',
   project_id: () => PA,
   class_name: () => 'default',
+  network_label: () => 'private',
+  request_id: () => a.action,
+  keypair_name: () => a.keypair,
+  tenant_id: () => PA,
+  snapshot_id: () => a.snapshot,
 };
 
 const COMPUTE_BODIES: Record<string, () => unknown> = {
@@ -340,6 +352,10 @@ const COMPUTE_BODIES: Record<string, () => unknown> = {
   updateVolumeAttachment: () => ({ volumeAttachment: { volumeId: a.serverVolume, delete_on_termination: false } }),
   updateComputeQuotaSet: () => ({ quota_set: { instances: 100 } }),
   updateComputeQuotaClassSet: () => ({ quota_class_set: { instances: 100 } }),
+  createKeypair: () => ({ keypair: { name: 'b-key' } }),
+  // The deprecated proxies: a volume from A's snapshot, a snapshot of A's volume (both 404 to B).
+  createProxyVolume: () => ({ volume: { size: 1, snapshot_id: a.snapshot } }),
+  createProxySnapshot: () => ({ snapshot: { volume_id: a.volume } }),
 };
 
 /** Operations on things no project owns: public flavors, and the quota defaults anyone may read (Nova's RULE_ANY). */

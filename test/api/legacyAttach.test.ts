@@ -51,6 +51,20 @@ describe('legacy attach actions', () => {
     expect(fs.existsSync(top)).toBe(true);
   });
 
+  it('os-attach of an available volume needs no os-reserve (Cinder 21): available → in-use → os-detach → available', async () => {
+    const v = await volume();
+    const server = randomUUID();
+    expect((await action(v.id, { 'os-attach': { instance_uuid: server, mountpoint: '/dev/vdb' } })).status).toBe(202);
+    const attached = await show(v.id);
+    expect(attached.status).toBe('in-use');
+    expect(attached.attachments).toEqual([expect.objectContaining({ server_id: server, device: '/dev/vdb' })]);
+    // A second os-attach of a volume that is not multi-attach is refused.
+    const again = await action(v.id, { 'os-attach': { instance_uuid: randomUUID(), mountpoint: '/dev/vdc' } });
+    expect(again.status).toBe(400);
+    expect((await action(v.id, { 'os-detach': {} })).status).toBe(202);
+    expect((await show(v.id)).status).toBe('available');
+  });
+
   it('os-unreserve gives an unconnected reservation back', async () => {
     const v = await volume();
     await action(v.id, { 'os-reserve': {} });
@@ -75,6 +89,19 @@ describe('legacy attach actions', () => {
       .send({ attachment: { volume_uuid: v.id, instance_uuid: randomUUID(), connector: { host: 'h' } } });
     expect(ro.status).toBe(200);
     expect(ro.body.attachment.connection_info.access_mode).toBe('ro');
+  });
+
+  it('os-force_detach of a volume an admin reset to error ends available, as Cinder\'s volume_detached', async () => {
+    const v = await volume();
+    await action(v.id, { 'os-attach': { instance_uuid: randomUUID(), mountpoint: '/dev/vdb' } });
+    const attachmentId = (await show(v.id)).attachments[0].attachment_id;
+    expect((await action(v.id, { 'os-reset_status': { status: 'error' } })).status).toBe(202);
+    expect((await action(v.id, { 'os-force_detach': { attachment_id: attachmentId, connector: null } })).status).toBe(202);
+    const after = await waitFor(async () => { const x = await show(v.id); return x.status !== 'error' && x; });
+    expect(after).toMatchObject({ status: 'available', attachments: [] });
+    // A later os-detach of the volume that is no longer attached is no error (Cinder: "volume not attached", 202).
+    expect((await action(v.id, { 'os-detach': {} })).status).toBe(202);
+    expect((await show(v.id)).status).toBe('available');
   });
 
   it('os-force_detach (admin) detaches whatever the state', async () => {

@@ -10,7 +10,7 @@ describe('compute OpenAPI document', () => {
   const doc = loadComputeApi() as any;
   const ids = Object.values<any>(doc.paths).flatMap((item) =>
     Object.entries<any>(item).filter(([m]) => ['get', 'put', 'post', 'delete', 'patch'].includes(m)).map(([, op]) => op.operationId));
-  const routes = computeRoutes({} as any, {} as any, {} as any);
+  const routes = computeRoutes({} as any, {} as any, {} as any, {} as any);
 
   it('binds a handler to every operationId, and has no handler without an operation', () => {
     expect(new Set(ids).size).toBe(ids.length);

@@ -208,3 +208,14 @@ describe('pyRepr / pyStr', () => {
     expect(pyStr({ k: 'v' })).toBe("{'k': 'v'}");
   });
 });
+
+describe('errors outside the body', () => {
+  it("quote the request's value (its query), not `None`", () => {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    const validate = ajv.compile({ type: 'object', properties: { query: { type: 'object', additionalProperties: false, properties: {} } } });
+    const request = { query: { tenant_id: 'abc' } };
+    expect(validate(request)).toBe(false);
+    expect(cinderValidationMessage(validate.errors!, undefined, { root: 'requestBody', request }))
+      .toBe("Invalid input for field/attribute query. Value: {'tenant_id': 'abc'}. Additional properties are not allowed ('tenant_id' was unexpected)");
+  });
+});

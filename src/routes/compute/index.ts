@@ -6,6 +6,7 @@ import type { ServerService } from '../../services/servers';
 import type { ServerVolumeService } from '../../services/serverVolumes';
 import { accepted, noContent, ok } from '../http';
 import type { ComputeRequest, ComputeRouteTable } from './http';
+import { computeExtraRoutes, type ComputeExtrasDeps } from './extras';
 import { computeQuotaRoutes } from './quotas';
 import { attachCreatedView, attachmentView, flavorDetail, flavorSummary, serverDetail, serverSummary } from './views';
 
@@ -16,7 +17,9 @@ const flavor = (id: string) => {
 };
 
 /** Every operationId of api-spec/compute.yaml, bound to its handler. */
-export function computeRoutes(servers: ServerService, volumes: ServerVolumeService, quotas: ComputeQuotaService): ComputeRouteTable {
+export function computeRoutes(servers: ServerService, volumes: ServerVolumeService, quotas: ComputeQuotaService,
+  extras: Omit<ComputeExtrasDeps, 'servers'>): ComputeRouteTable {
+  const actions = extras.actions;
   const page = async (r: ComputeRequest, path: string, view: (s: DbServerRow[]) => Promise<unknown[]>) => {
     const { servers: rows, limit } = await servers.list(r.ctx, r.query);
     const out: Record<string, unknown> = { servers: await view(rows) };
@@ -37,6 +40,7 @@ export function computeRoutes(servers: ServerService, volumes: ServerVolumeServi
     }),
     createServer: async (r) => {
       const { server, adminPass } = await servers.create(r.ctx, r.body.server);
+      await actions.record(r.ctx, server.id, 'create');
       return {
         status: 202,
         headers: { Location: r.links.self('servers', server.id) },
@@ -60,6 +64,7 @@ export function computeRoutes(servers: ServerService, volumes: ServerVolumeServi
       if (action === 'os-stop') await servers.stop(r.ctx, r.params.server_id!);
       else if (action === 'os-start') await servers.start(r.ctx, r.params.server_id!);
       else throw badRequest(`There is no such action: ${action}`);
+      await actions.record(r.ctx, r.params.server_id!, action === 'os-stop' ? 'stop' : 'start');
       return accepted();
     },
     listVolumeAttachments: async (r) =>
@@ -67,14 +72,19 @@ export function computeRoutes(servers: ServerService, volumes: ServerVolumeServi
     showVolumeAttachment: async (r) =>
       ok({ volumeAttachment: attachmentView(await volumes.show(r.ctx, r.params.server_id!, r.params.volume_id!), r.ctx) }),
     // 200, not 202: Nova's `create` has no @wsgi.response (its own TODO says so).
-    attachVolume: async (r) =>
-      ok({ volumeAttachment: attachCreatedView(await volumes.attach(r.ctx, r.params.server_id!, r.body.volumeAttachment), r.ctx) }),
+    attachVolume: async (r) => {
+      const bdm = await volumes.attach(r.ctx, r.params.server_id!, r.body.volumeAttachment);
+      await actions.record(r.ctx, r.params.server_id!, 'attach_volume');
+      return ok({ volumeAttachment: attachCreatedView(bdm, r.ctx) });
+    },
     updateVolumeAttachment: async (r) => {
       await volumes.update(r.ctx, r.params.server_id!, r.params.volume_id!, r.body.volumeAttachment);
+      await actions.record(r.ctx, r.params.server_id!, 'swap_volume');
       return accepted();
     },
     detachVolume: async (r) => {
       await volumes.detach(r.ctx, r.params.server_id!, r.params.volume_id!);
+      await actions.record(r.ctx, r.params.server_id!, 'detach_volume');
       return accepted();
     },
     listFlavors: async (r) => ok({ flavors: FLAVORS.map((f) => flavorSummary(f, r.ctx, r.links)) }),
@@ -85,5 +95,6 @@ export function computeRoutes(servers: ServerService, volumes: ServerVolumeServi
       return ok({ extra_specs: {} });
     },
     ...computeQuotaRoutes(quotas),
+    ...computeExtraRoutes({ ...extras, servers }),
   };
 }

@@ -42,7 +42,7 @@ export function serverDetail(s: DbServerRow, bdms: readonly DbBdmRow[], ctx: Req
     image: s.image_ref ? { id: s.image_ref, links: links.bookmark('images', s.image_ref) } : '',
     flavor: flavorView(s, ctx, links),
     created: isotime(s.created_at), updated: isotime(s.updated_at ?? s.created_at),
-    addresses: {}, accessIPv4: '', accessIPv6: '', links: links.resource('servers', s.id), 'OS-DCF:diskConfig': 'MANUAL',
+    addresses: {}, accessIPv4: s.access_ip_v4 ?? '', accessIPv6: s.access_ip_v6 ?? '', links: links.resource('servers', s.id), 'OS-DCF:diskConfig': 'MANUAL',
   };
   if ((status === 'ERROR' || status === 'DELETED') && s.fault) out.fault = s.fault;
   if (status === 'ACTIVE' || status === 'BUILD') out.progress = 0;

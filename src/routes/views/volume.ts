@@ -51,8 +51,6 @@ export function volumeDetail(v: DbVolumeView, o: VolumeViewOpts): Record<string,
     multiattach: v.multiattach,
     attachments: (v.attachments ?? []).map((a) => volumeAttachmentItem(a, o.isAdmin)),
   };
-  // Only volumes made from an image (or given image metadata) carry this key.
-  if (v.image_metadata) body.volume_image_metadata = v.image_metadata;
   if (o.isAdmin) body.migration_status = null;
   const mv = o.version;
   if (atLeast(mv, 3, 13)) body.group_id = v.group_id ?? null;
@@ -67,6 +65,9 @@ export function volumeDetail(v: DbVolumeView, o: VolumeViewOpts): Record<string,
   if (atLeast(mv, 3, 63)) body.volume_type_id = v.volume_type_id;
   if (atLeast(mv, 3, 65)) body.consumes_quota = true;
   if (o.extended) {
+    // Only volumes made from an image (or given image metadata) carry this key, and only in show and list
+    // (Cinder's volume_image_metadata extension): create and update replies have none.
+    if (v.image_metadata) body.volume_image_metadata = v.image_metadata;
     body['os-vol-tenant-attr:tenant_id'] = v.project_id;
     if (o.isAdmin) {
       body['os-vol-mig-status-attr:migstat'] = null;
