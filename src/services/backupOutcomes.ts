@@ -1,6 +1,5 @@
-import {
-  BackupTransitions, SnapshotBackupTransitions, statusFromAttachments, VolumeBackupTransitions, VolumeStatus,
-} from '../domain/status';
+import { statusFromAttachments, VolumeStatus } from '../domain/status';
+import { BackupTransitions, SnapshotBackupTransitions, VolumeBackupTransitions } from '../domain/backupStatus';
 import * as attachmentsDb from '../db/attachments';
 import * as backupsDb from '../db/backups';
 import type { Tx } from '../db/connection';

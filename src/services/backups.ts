@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, invalidInput, invalidVolume, notFound } from '../domain/errors';
 import { atLeast } from '../domain/microversion';
-import {
-  BACKUP_RESET_TARGETS, BACKUP_SOURCE, BACKUP_SOURCE_IN_USE, BackupStatus, BackupTransitions, SnapshotBackupTransitions,
-  SnapshotStatus, VolumeBackupTransitions, VolumeStatus, ALL_BACKUP_STATUSES,
-} from '../domain/status';
+import { SnapshotStatus, VolumeStatus } from '../domain/status';
+import { BACKUP_RESET_TARGETS, BACKUP_SOURCE, BACKUP_SOURCE_IN_USE, BackupStatus, BackupTransitions, SnapshotBackupTransitions, VolumeBackupTransitions, ALL_BACKUP_STATUSES } from '../domain/backupStatus';
 import type { Tx } from '../db/connection';
 import * as backupsDb from '../db/backups';
 import type { BackupFilters, BackupScope, DbBackupRow, DbBackupView } from '../db/backups';

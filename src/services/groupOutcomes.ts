@@ -1,4 +1,5 @@
-import { GroupSnapshotStatus, GroupSnapshotTransitions, GroupStatus, GroupTransitions, SnapshotStatus, VolumeStatus } from '../domain/status';
+import { SnapshotStatus, VolumeStatus } from '../domain/status';
+import { GroupSnapshotStatus, GroupSnapshotTransitions, GroupStatus, GroupTransitions } from '../domain/groupStatus';
 import type { Tx } from '../db/connection';
 import * as groupsDb from '../db/groups';
 import * as groupSnapshotsDb from '../db/groupSnapshots';

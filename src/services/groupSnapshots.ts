@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, invalidVolume } from '../domain/errors';
 import { atLeast } from '../domain/microversion';
-import {
-  ALL_GROUP_SNAPSHOT_STATUSES, GROUP_SNAPSHOT_SOURCE, GroupSnapshotStatus, GroupSnapshotTransitions, GroupStatus,
-  SNAPSHOT_PROGRESS, SnapshotStatus, SnapshotTransitions, VolumeStatus, groupResetTarget,
-} from '../domain/status';
+import { SNAPSHOT_PROGRESS, SnapshotStatus, SnapshotTransitions, VolumeStatus } from '../domain/status';
+import { ALL_GROUP_SNAPSHOT_STATUSES, GROUP_SNAPSHOT_SOURCE, GroupSnapshotStatus, GroupSnapshotTransitions, GroupStatus, groupResetTarget } from '../domain/groupStatus';
 import * as groupsDb from '../db/groups';
 import * as groupSnapshotsDb from '../db/groupSnapshots';
 import type { DbGroupSnapshotRow } from '../db/groupSnapshots';

@@ -2,10 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { badRequest, invalidInput, invalidVolume, notFound } from '../domain/errors';
 import { isUuidLike } from '../domain/ids';
 import { atLeast } from '../domain/microversion';
-import {
-  GROUP_ADDABLE_VOLUME, GROUP_REMOVABLE_VOLUME, GroupMemberDelete, GroupStatus, GroupTransitions, ALL_GROUP_STATUSES,
-  AttachStatus, groupResetTarget, type VolumeStatus,
-} from '../domain/status';
+import { AttachStatus, type VolumeStatus } from '../domain/status';
+import { GROUP_ADDABLE_VOLUME, GROUP_REMOVABLE_VOLUME, GroupMemberDelete, GroupStatus, GroupTransitions, ALL_GROUP_STATUSES, groupResetTarget } from '../domain/groupStatus';
 import type { Tx } from '../db/connection';
 import * as groupsDb from '../db/groups';
 import type { DbGroupRow, DbGroupView, GroupScope } from '../db/groups';

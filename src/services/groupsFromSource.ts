@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { notFound } from '../domain/errors';
-import { GroupStatus } from '../domain/status';
+import { GroupStatus } from '../domain/groupStatus';
 import * as groupsDb from '../db/groups';
 import type { DbGroupRow, DbGroupView } from '../db/groups';
 import * as groupSnapshotsDb from '../db/groupSnapshots';
