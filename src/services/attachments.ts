@@ -14,7 +14,7 @@ import { filterParams, parsePaging, type RawQuery } from './listQuery';
 import { forcedDetachSettled, settleVolumeStatus, type AttachPayload } from './attachmentState';
 import { enqueue, TaskKind } from './taskOutbox';
 import { awaitTask } from './taskWait';
-import { scopeOf } from './volumes';
+import { scopeOf } from './context';
 
 export type Connector = Record<string, unknown>;
 export type AttachMode = 'rw' | 'ro';

@@ -15,7 +15,7 @@ import { volumeDriverPayload } from './extstorage';
 import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging, type RawQuery } from './listQuery';
 import { chargeQuota } from './quotas';
 import { enqueue, TaskKind } from './taskOutbox';
-import { scopeOf as volumeScope } from './volumes';
+import { scopeOf as volumeScope } from './context';
 import { BACKUP_QUEUE, BACKUP_SERVICE_NAME, backupFolder, decodeBackupRecord, encodeBackupRecord, newVolumeForRestore } from './backupRecords';
 
 export interface CreateBackupInput {

@@ -32,3 +32,7 @@ export function requireAdmin(ctx: RequestContext, action: string): void {
 export function requireWriter(ctx: RequestContext, action: string): void {
   if (!ctx.isAdmin && !ctx.roles.includes('member')) throw forbidden(action);
 }
+
+/** The project a caller's reads and writes are scoped to: undefined (every project) only for an admin asking `all_tenants`. */
+export const scopeOf = (ctx: RequestContext, allTenants = false): { projectId: string | undefined } =>
+  ({ projectId: ctx.isAdmin && allTenants ? undefined : ctx.projectId });

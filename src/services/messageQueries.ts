@@ -5,7 +5,7 @@ import type { DbMessageRow } from '../db/messages';
 import { requireWriter, type RequestContext } from './context';
 import type { ServiceDeps } from './deps';
 import { filterParams, MAX_LIMIT, parsePaging, type RawQuery } from './listQuery';
-import { scopeOf } from './volumes';
+import { scopeOf } from './context';
 
 const MESSAGE_FILTERS = new Set(['resource_uuid', 'resource_type', 'event_id', 'request_id', 'message_level']);
 

@@ -17,7 +17,7 @@ import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging,
 import { chargeQuota } from './quotas';
 import { enqueue, TaskKind } from './taskOutbox';
 import { checkItemBody, metadataItem, nextMetadata, withoutItem } from './metadata';
-import { scopeOf as volumeScope } from './volumes';
+import { scopeOf as volumeScope } from './context';
 
 export interface CreateSnapshotInput {
   /** Cinder's schema allows null, which is then a volume that is not found ("Volume None"). */

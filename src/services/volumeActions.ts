@@ -14,7 +14,7 @@ import { refuseEncryptionChange } from './encryption';
 import { chargeQuota } from './quotas';
 import { enqueue, TaskKind } from './taskOutbox';
 import { resolveTypeForCreate } from './volumeTypes';
-import { scopeOf } from './volumes';
+import { scopeOf } from './context';
 
 /**
  * The volume actions that are not about attachments: extend, bootable,

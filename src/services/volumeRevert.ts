@@ -5,7 +5,7 @@ import * as volumesDb from '../db/volumes';
 import { requireWriter, type RequestContext } from './context';
 import type { ServiceDeps } from './deps';
 import { enqueue, TaskKind } from './taskOutbox';
-import { scopeOf } from './volumes';
+import { scopeOf } from './context';
 
 /**
  * `revert` (3.40): a volume back to its latest snapshot, in place. The

@@ -18,7 +18,7 @@ import { requireAdmin, requireWriter, type RequestContext } from './context';
 import type { ServiceDeps } from './deps';
 import { enqueue, TaskKind } from './taskOutbox';
 import { resolveTypeForCreate } from './volumeTypes';
-import { scopeOf } from './volumes';
+import { scopeOf } from './context';
 
 export interface UploadImageParams {
   image_name: string;

@@ -7,8 +7,8 @@ import {
 } from '../domain/status';
 import type { Conn, Tx } from '../db/connection';
 import * as volumesDb from '../db/volumes';
-import type { DbVolumeRow, DbVolumeView, VolumeFilters, VolumeScope } from '../db/volumes';
-import { requireAdmin, requireWriter, type RequestContext } from './context';
+import type { DbVolumeRow, DbVolumeView, VolumeFilters } from '../db/volumes';
+import { requireAdmin, requireWriter, scopeOf, type RequestContext } from './context';
 import type { ServiceDeps } from './deps';
 import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging, type RawQuery } from './listQuery';
 import { checkExtStorageSpecs } from './extstorage';
@@ -80,9 +80,6 @@ const ADMIN_FILTERS = new Set([...USER_FILTERS, 'project_id', 'host', 'user_id',
   'attach_status', 'display_description', 'description']);
 
 const TIME_OPS: Record<string, '>' | '>=' | '<' | '<=' | '=' | '<>'> = { gt: '>', gte: '>=', lt: '<', lte: '<=', eq: '=', neq: '<>' };
-
-export const scopeOf = (ctx: RequestContext, allTenants = false): VolumeScope =>
-  ({ projectId: ctx.isAdmin && allTenants ? undefined : ctx.projectId });
 
 /**
  * No type asked, a volume from an image: the image's `cinder_img_volume_type` property names it (Cinder's
