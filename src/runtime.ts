@@ -17,6 +17,7 @@ import { capabilitiesOf } from './services/placement';
 import { safeErrSerializer } from './db/errors';
 import { rememberingIdentity } from './routes/accessLog';
 import { Binary } from './services/serviceRegistry';
+import { answerClientErrors } from './clientErrors';
 import { ReconnectingAmqpTransport } from './workers/reconnectingTransport';
 import { driverFor } from './workers/drivers';
 import { delayedDriver } from './workers/drivers/delayed';
@@ -184,7 +185,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
       console: consoleRouter(config, log.child({ part: 'console' })),
     });
     server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.port, config.host, () => resolve(s));
+      const s = answerClientErrors(app.listen(config.port, config.host, () => resolve(s)));
       s.once('error', reject);
     });
     server.keepAliveTimeout = 65_000;
@@ -193,7 +194,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
     for (const [service, port] of [['compute', config.computePort], ['image', config.imagePort]] as const) {
       if (port === undefined) continue;
       const extra = await new Promise<Server>((resolve, reject) => {
-        const s = serviceRootApp(service, app).listen(port, config.host, () => resolve(s));
+        const s = answerClientErrors(serviceRootApp(service, app).listen(port, config.host, () => resolve(s)));
         s.once('error', reject);
       });
       stops.push(() => new Promise<void>((resolve) => { extra.close(() => resolve()); extra.closeAllConnections(); }));

@@ -70,6 +70,13 @@ describe('bad input is a 400, never a 500', () => {
     fault(await call(m, p, body), 400, message);
   });
 
+  it('a request line or headers beyond the parser\'s limit get a JSON 431, not an empty one (fuzz seed 1298352799)', async () => {
+    const res = await fetch(`${rt.url}/v3/${PROJECT}/snapshots/detail?sort=${'name:asc,'.repeat(3000)}`, { headers: H });
+    expect(res.status).toBe(431);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    expect(await res.json()).toMatchObject({ code: '431 Request Header Fields Too Large', message: expect.any(String) });
+  });
+
   it("group_specs: null is Cinder's 400 when setting specs (a type's create takes it as none)", async () => {
     const t = await call('POST', v3('/group_types'), '{"group_type":{"name":"g1","group_specs":null}}');
     expect(t.status).toBe(202);
