@@ -39,7 +39,8 @@ function listLink(query: ImageRequest['query'], marker: string | undefined): str
 }
 
 function schema(name: string): ImageReply {
-  const make = GLANCE_SCHEMAS[name];
+  // Own keys only: `__proto__`, `constructor` and the like are no schema names.
+  const make = Object.hasOwn(GLANCE_SCHEMAS, name) ? GLANCE_SCHEMAS[name] : undefined;
   if (!make) throw glanceNotFound('The resource could not be found.');
   return { status: 200, body: make() };
 }

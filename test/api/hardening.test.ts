@@ -77,6 +77,13 @@ describe('bad input is a 400, never a 500', () => {
     expect(await res.json()).toMatchObject({ code: '431 Request Header Fields Too Large', message: expect.any(String) });
   });
 
+  it('Glance schema names like Object.prototype members are a 404 (fuzz seed 1298631682)', async () => {
+    for (const name of ['__proto__', 'constructor', 'toString']) {
+      const res = await request(rt.url!).get(`/v2/schemas/${name}`).set(H);
+      expect(res.status).toBe(404);
+    }
+  });
+
   it("group_specs: null is Cinder's 400 when setting specs (a type's create takes it as none)", async () => {
     const t = await call('POST', v3('/group_types'), '{"group_type":{"name":"g1","group_specs":null}}');
     expect(t.status).toBe(202);
