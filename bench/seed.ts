@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { DEFAULT_TYPE_ID } from '../migrations/20261123170100_seed_default_type';
+import { DEFAULT_TYPE_ID } from '../src/domain/volumeType';
 import type { VolumeCreateBody } from './volumes';
 
 export interface SeedTarget {

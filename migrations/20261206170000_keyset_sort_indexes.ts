@@ -4,8 +4,8 @@ import type { Knex } from 'knex';
  * An index for each allowed sort key of the keyset-paginated lists (issue 17), so a page by
  * marker costs the same at 1,000 and 100,000 rows. Each index is on the list's scope column (the
  * project, or none), then the very SQL expression of the sort whitelist (`VOLUME_SORT_COLUMNS` in
- * src/services/volumes.ts, `SORT_COLUMNS` in src/services/snapshots.ts, `SORT_KEYS` in
- * src/images/glanceApi.ts), then `id`: applyKeyset (src/db/keyset.ts) orders by the key and `id`
+ * src/services/volumes/volumes.ts, `SORT_COLUMNS` in src/services/snapshots/snapshots.ts, `SORT_KEYS` in
+ * src/services/images/glanceApi.ts), then `id`: applyKeyset (src/db/keyset.ts) orders by the key and `id`
  * in one direction and compares the row `(key, id)` with the marker's, which PostgreSQL walks in
  * such an index either way. Sorting by several keys at once falls back to a sort of the scope's rows.
  * `created_at` had its indexes from the tables' migrations.

@@ -1,23 +1,23 @@
-import { serviceRootApp } from './serviceListeners';
+import { serviceRootApp } from './http/listeners';
 import type { Server } from 'node:http';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
-import { createApp } from './app';
+import { createApp } from './http/cinder/app';
 import type { Config } from './config';
 import { migrateLatest, openDb, type Db } from './db/connection';
 import { PgliteMaintenance, usesPglite } from './db/pgliteMaintenance';
 import { authenticatorFor } from './auth';
-import { buildRoutes } from './routes';
-import { createCompute } from './compute';
-import { createImageApi } from './images/api';
-import { imageServiceOf } from './images';
+import { buildRoutes } from './http/cinder/routes';
+import { createCompute } from './http/nova';
+import { createImageApi } from './http/glance';
+import { imageServiceOf } from './services/images';
 import type { TaskNotifier } from './services/deps';
-import { capabilitiesOf } from './services/placement';
+import { capabilitiesOf } from './services/backends/placement';
 import { safeErrSerializer } from './db/errors';
-import { rememberingIdentity } from './routes/accessLog';
-import { Binary } from './services/serviceRegistry';
-import { answerClientErrors } from './clientErrors';
+import { rememberingIdentity } from './http/shared/accessLog';
+import { Binary } from './services/backends/serviceRegistry';
+import { answerClientErrors } from './http/shared/clientErrors';
 import { ReconnectingAmqpTransport } from './workers/reconnectingTransport';
 import { driverFor } from './workers/drivers';
 import { delayedDriver } from './workers/drivers/delayed';
@@ -27,7 +27,7 @@ import { Relay } from './workers/relay';
 import { Sweeper } from './workers/sweeper';
 import { TaskRunner } from './workers/taskRunner';
 import { ChunkedBackupStore } from './workers/backup/chunkedStore';
-import { BACKUP_QUEUE } from './services/backupRecords';
+import { BACKUP_QUEUE } from './services/backups/records';
 import type { Transport } from './workers/transport';
 import { measuredDriver } from './workers/drivers/measured';
 import { Metrics } from './metrics';
@@ -162,9 +162,9 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
   let server: Server | undefined;
   let url: string | undefined;
   if (roles.api) {
-    // Remembers the caller on the response, for the access log's user and project (src/routes/accessLog.ts).
+    // Remembers the caller on the response, for the access log's user and project (src/http/shared/accessLog.ts).
     const authenticate = rememberingIdentity(authenticatorFor(config, log.child({ part: 'auth' })));
-    // The compute (Nova) API: same listener, same authenticate dependency (src/compute).
+    // The compute (Nova) API: same listener, same authenticate dependency (src/http/nova).
     const idempotency = new Idempotency(db, metrics);
     // Keys expire after 24 h: expired rows are deleted every 10 minutes (a retry never sees one: it is taken over).
     const cleanup = setInterval(() => {
@@ -190,7 +190,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
     });
     server.keepAliveTimeout = 65_000;
     // Nova's and Glance's own ports, where a catalog of a real deployment points: the same app, with that
-    // service's version document at the root (src/serviceListeners.ts).
+    // service's version document at the root (src/http/listeners.ts).
     for (const [service, port] of [['compute', config.computePort], ['image', config.imagePort]] as const) {
       if (port === undefined) continue;
       const extra = await new Promise<Server>((resolve, reject) => {

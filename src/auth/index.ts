@@ -1,9 +1,9 @@
 import type { Response } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import { noAuth, type Authenticator } from '../routes/auth';
+import { noAuth, type Authenticator } from './identity';
 import { KeystoneClient, KeystoneUnavailable } from './keystone';
-import type { KeystoneSettings } from './settings';
+import type { KeystoneSettings } from '../config/keystone';
 
 /**
  * keystonemiddleware's own answers, byte for byte as recorded from Cinder 21

@@ -7,8 +7,8 @@
  * `cacheSeconds`, in a bounded cache.
  */
 import { createHash } from 'node:crypto';
-import type { Identity } from '../routes/auth';
-import type { KeystoneSettings } from './settings';
+import type { Identity } from './identity';
+import type { KeystoneSettings } from '../config/keystone';
 import { TtlCache } from './ttlCache';
 
 /** Keystone could not be asked (down, timed out, 5xx, or refused cairn's own login). */

@@ -1,5 +1,5 @@
 import { forbidden } from '../domain/errors';
-import type { RequestContext } from '../services/context';
+import type { RequestContext } from '../domain/context';
 
 /**
  * The role rule every operation passes before its handler, whatever the

@@ -3,9 +3,9 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config';
 import type { Db } from '../db/connection';
 import * as imagesDb from '../db/images';
-import { isoGlance } from '../images/view';
-import { LocalImageStore } from '../images/localStore';
-import { CONTAINER_FORMATS, DISK_FORMATS, IMAGE_VISIBILITIES } from '../images/model';
+import { isoGlance } from '../http/glance/view';
+import { LocalImageStore } from '../services/images/localStore';
+import { CONTAINER_FORMATS, DISK_FORMATS, IMAGE_VISIBILITIES } from '../domain/image';
 import { Transform } from 'node:stream';
 import { progress } from './progress';
 

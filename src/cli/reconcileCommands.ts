@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config';
 import type { Db } from '../db/connection';
-import { formatReconcile, reconcileExitCode } from '../services/reconcile';
-import { reconcile } from '../services/reconcileRun';
+import { formatReconcile, reconcileExitCode } from '../services/reconcile/reconcile';
+import { reconcile } from '../services/reconcile/run';
 import { progress, type Progress } from './progress';
 
 /**

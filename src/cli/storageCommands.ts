@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config';
 import type { Db } from '../db/connection';
-import { workerProviders, type ProviderReport } from '../services/extstorage';
-import { diagnoseWorkers, formatDiagnosis, shortSum } from '../services/storageDiagnose';
+import { workerProviders, type ProviderReport } from '../services/backends/extstorage';
+import { diagnoseWorkers, formatDiagnosis, shortSum } from '../services/backends/storageDiagnose';
 import { diagnoseProviders } from '../workers/drivers/extstorageProviders';
 
 /**

@@ -2,7 +2,7 @@ import { isUuidLike } from '../domain/ids';
 import type { Knex } from 'knex';
 import type { Conn } from './connection';
 import { applyKeyset, type SortTerm } from './keyset';
-import type { Image } from '../images/model';
+import type { Image } from '../domain/image';
 
 /** A row of `images` (cairn's own image store); bigints come back as strings from pg and are numbers here. */
 export type DbImageRow = {

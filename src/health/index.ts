@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { Request, Response } from 'express';
 import type { Db } from '../db/connection';
-import type { Authenticator } from '../routes/auth';
+import type { Authenticator } from '../auth/identity';
 import type { Transport } from '../workers/transport';
 
 /**

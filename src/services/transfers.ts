@@ -6,10 +6,10 @@ import * as transfersDb from '../db/transfers';
 import type { DbTransferRow } from '../db/transfers';
 import * as typesDb from '../db/volumeTypes';
 import * as volumesDb from '../db/volumes';
-import { requireWriter, type RequestContext } from './context';
+import { requireWriter, type RequestContext } from '../domain/context';
 import type { ServiceDeps } from './deps';
 import { one, parsePaging, type RawQuery } from './listQuery';
-import { chargeQuota } from './quotas';
+import { chargeQuota } from './quotas/quotas';
 
 /** Cinder's `volume_transfer_salt_length` and `volume_transfer_key_length`. */
 const SALT_LENGTH = 8;

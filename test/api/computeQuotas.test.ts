@@ -8,7 +8,7 @@
 import request from 'supertest';
 import { FakeKeystone } from '../helpers/fakeKeystone';
 import { startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
-import { verifyQuotas } from '../../src/services/quotaVerify';
+import { verifyQuotas } from '../../src/services/quotas/verify';
 
 const P = '1111111111111111111111111111aaaa';
 const OTHER = '2222222222222222222222222222bbbb';

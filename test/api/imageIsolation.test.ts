@@ -8,7 +8,7 @@
  * A new route whose path parameter or body this file has no fixture for
  * fails here, so that it is tried too.
  */
-import { loadImageApi } from '../../src/images/app';
+import { loadImageApi } from '../../src/http/glance/app';
 import { FakeKeystone } from '../helpers/fakeKeystone';
 import { startTestCairn, type TestCairn } from '../helpers/cairn';
 import { glance, imageBytes, md5 } from '../helpers/images';

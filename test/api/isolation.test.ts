@@ -11,8 +11,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { loadOpenApi } from '../../src/app';
-import { loadComputeApi } from '../../src/compute/app';
+import { loadOpenApi } from '../../src/http/cinder/app';
+import { loadComputeApi } from '../../src/http/nova/app';
 import { FakeKeystone } from '../helpers/fakeKeystone';
 import { startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
 

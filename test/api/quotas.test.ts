@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { formatVerifyReport, verifyQuotas } from '../../src/services/quotaVerify';
+import { formatVerifyReport, verifyQuotas } from '../../src/services/quotas/verify';
 import { startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
 
 let cairn: TestCairn;

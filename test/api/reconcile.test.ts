@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as volumesDb from '../../src/db/volumes';
-import { formatReconcile, reconcileExitCode, type BackendReport } from '../../src/services/reconcile';
-import { reconcile } from '../../src/services/reconcileRun';
+import { formatReconcile, reconcileExitCode, type BackendReport } from '../../src/services/reconcile/reconcile';
+import { reconcile } from '../../src/services/reconcile/run';
 import { type TestCairn } from '../helpers/cairn';
 import { blankRoot, computeApi, v3, VOLUME_HEADERS, withComputeCairn } from '../helpers/compute';
 

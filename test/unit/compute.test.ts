@@ -1,8 +1,8 @@
-import { loadComputeApi } from '../../src/compute/app';
-import { checkVersionedProperties, existsAt } from '../../src/compute/versionGate';
+import { loadComputeApi } from '../../src/http/nova/app';
+import { checkVersionedProperties, existsAt } from '../../src/http/nova/versionGate';
 import { nextDeviceName } from '../../src/domain/compute';
-import { computeRoutes } from '../../src/routes/compute';
-import { checkBootSequence, fromApi, type Bdm } from '../../src/services/bdm';
+import { computeRoutes } from '../../src/http/nova/routes';
+import { checkBootSequence, fromApi, type Bdm } from '../../src/services/compute/bdm';
 
 const v = (s: string) => ({ major: Number(s.split('.')[0]), minor: Number(s.split('.')[1]) });
 

@@ -1,5 +1,5 @@
-import { diagnoseWorkers, formatDiagnosis } from '../../src/services/storageDiagnose';
-import type { ProviderReport } from '../../src/services/extstorage';
+import { diagnoseWorkers, formatDiagnosis } from '../../src/services/backends/storageDiagnose';
+import type { ProviderReport } from '../../src/services/backends/extstorage';
 
 const sum = (c: string) => c.repeat(64);
 const worker = (host: string, up: boolean, providers: ProviderReport[]) => ({ host, backend: 'ext', up, providers });

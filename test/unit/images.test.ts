@@ -3,13 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { DriverError } from '../../src/domain/errors';
 import type { DbTaskRow } from '../../src/db/tasks';
-import { renderGlanceError } from '../../src/images/errors';
-import { imageFromGlance } from '../../src/images/glanceClient';
-import type { Image, ImageService } from '../../src/images/model';
-import { glanceImage } from '../../src/images/view';
-import { sizeFromImage, volumeImageMetadata } from '../../src/services/volumeSources';
+import { renderGlanceError } from '../../src/services/images/errors';
+import { imageFromGlance } from '../../src/services/images/glanceClient';
+import type { Image, ImageService } from '../../src/domain/image';
+import { glanceImage } from '../../src/http/glance/view';
+import { sizeFromImage, volumeImageMetadata } from '../../src/services/volumes/sources';
 import { FileDriver } from '../../src/workers/drivers/file';
-import { createFromImage } from '../../src/workers/imageHandlers';
+import { createFromImage } from '../../src/workers/handlers/image';
 
 const GiB = 1024 ** 3;
 

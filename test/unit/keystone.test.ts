@@ -1,5 +1,5 @@
 import { KeystoneClient, KeystoneUnavailable } from '../../src/auth/keystone';
-import { keystoneSettings } from '../../src/auth/settings';
+import { keystoneSettings } from '../../src/config/keystone';
 import { TtlCache } from '../../src/auth/ttlCache';
 import { FakeKeystone, SERVICE } from '../helpers/fakeKeystone';
 

@@ -1,5 +1,5 @@
-import { loadOpenApi } from '../../src/app';
-import { buildRoutes } from '../../src/routes';
+import { loadOpenApi } from '../../src/http/cinder/app';
+import { buildRoutes } from '../../src/http/cinder/routes';
 import { loadConfig } from '../../src/config';
 
 /** The OpenAPI document is the one source of the HTTP surface: every operation has a handler and vice versa. */

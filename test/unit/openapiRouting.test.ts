@@ -1,8 +1,8 @@
 import OpenAPIBackend, { type Document } from 'openapi-backend';
-import { loadOpenApi } from '../../src/app';
-import { loadComputeApi } from '../../src/compute/app';
-import { loadImageApi } from '../../src/images/app';
-import { freezeRouting } from '../../src/routes/openapiRouting';
+import { loadOpenApi } from '../../src/http/cinder/app';
+import { loadComputeApi } from '../../src/http/nova/app';
+import { loadImageApi } from '../../src/http/glance/app';
+import { freezeRouting } from '../../src/http/shared/openapiRouting';
 
 /** What a router answers for one request: the operation's id, or the error it throws. */
 function outcome(api: OpenAPIBackend, method: string, path: string): string {

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { migrateLatest, openPglite, type Db } from '../../src/db/connection';
 import { PgliteMaintenance, usesPglite } from '../../src/db/pgliteMaintenance';
-import { DEFAULT_TYPE_ID } from '../../migrations/20261123170100_seed_default_type';
+import { DEFAULT_TYPE_ID } from '../../src/domain/volumeType';
 
 let db: Db;
 beforeAll(async () => {

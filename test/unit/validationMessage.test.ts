@@ -1,5 +1,5 @@
 import Ajv, { type AnySchema } from 'ajv';
-import { cinderValidationMessage, pyRepr, pyStr } from '../../src/routes/validationMessage';
+import { cinderValidationMessage, pyRepr, pyStr } from '../../src/http/shared/validationMessage';
 
 const size = { type: ['integer', 'string', 'null'], pattern: '^[0-9]+$', minimum: 1, maximum: 2147483647 };
 const createVolume = {

@@ -1,0 +1,45 @@
+import type { DbSnapshotRow } from '../../db/snapshots';
+import type { SnapshotService } from '../../services/snapshots/snapshots';
+import { accepted, ok, type RouteRequest, type RouteTable } from '../shared/http';
+import { snapshotDetail, snapshotSummary } from './views/snapshot';
+
+/** Snapshots: CRUD, lists and metadata (actions: snapshotActions.ts). */
+export function snapshotRoutes(snapshots: SnapshotService): RouteTable {
+  const detail = (r: RouteRequest, s: DbSnapshotRow, extended: boolean) => snapshotDetail(s, { version: r.ctx.version, extended });
+
+  const list = (full: boolean) => async (r: RouteRequest) => {
+    const { items, paging, count } = await snapshots.list(r.ctx, r.query);
+    const body: Record<string, unknown> = { snapshots: items.map((s) => (full ? detail(r, s, true) : snapshotSummary(s))) };
+    const last = items[items.length - 1];
+    // Cinder links the next page when the page is full.
+    if (last && items.length >= paging.limit) body.snapshots_links = r.links.next(r.apiPath, r.query, last.id);
+    if (count !== undefined) body.count = count;
+    return ok(body);
+  };
+
+  return {
+    listSnapshots: list(false),
+    listSnapshotsDetail: list(true),
+    showSnapshot: async (r) => ok({ snapshot: detail(r, await snapshots.get(r.ctx, r.params.snapshot_id!), true) }),
+    createSnapshot: async (r) => accepted({ snapshot: detail(r, await snapshots.create(r.ctx, r.body.snapshot), false) }),
+    updateSnapshot: async (r) =>
+      ok({ snapshot: detail(r, await snapshots.update(r.ctx, r.params.snapshot_id!, r.body.snapshot), false) }),
+    deleteSnapshot: async (r) => {
+      await snapshots.delete(r.ctx, r.params.snapshot_id!);
+      return accepted();
+    },
+    listSnapshotMetadata: async (r) => ok({ metadata: await snapshots.getMetadata(r.ctx, r.params.snapshot_id!) }),
+    createSnapshotMetadata: async (r) =>
+      ok({ metadata: await snapshots.setMetadata(r.ctx, r.params.snapshot_id!, r.body.metadata ?? {}, false) }),
+    replaceSnapshotMetadata: async (r) =>
+      ok({ metadata: await snapshots.setMetadata(r.ctx, r.params.snapshot_id!, r.body.metadata ?? {}, true) }),
+    showSnapshotMetadataItem: async (r) =>
+      ok({ meta: await snapshots.getMetadataItem(r.ctx, r.params.snapshot_id!, r.params.key!) }),
+    updateSnapshotMetadataItem: async (r) =>
+      ok({ meta: await snapshots.setMetadataItem(r.ctx, r.params.snapshot_id!, r.params.key!, r.body.meta ?? {}) }),
+    deleteSnapshotMetadataItem: async (r) => {
+      await snapshots.deleteMetadataItem(r.ctx, r.params.snapshot_id!, r.params.key!);
+      return ok(undefined);
+    },
+  };
+}

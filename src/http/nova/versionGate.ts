@@ -1,0 +1,54 @@
+import { badRequest } from '../../domain/errors';
+import { atLeast, type ApiVersion } from '../../domain/microversion';
+import { pyStr } from '../shared/validationMessage';
+
+type Schema = Record<string, any>;
+
+const parse = (s: string): ApiVersion => {
+  const [major, minor] = s.split('.').map(Number);
+  return { major: major!, minor: minor! };
+};
+
+/** Whether a property annotated `x-min-version` / `x-max-version` / `x-versions: ['A-B', 'A-']` exists at `v`. */
+export function existsAt(prop: Schema, v: ApiVersion): boolean {
+  const within = (lo?: string, hi?: string) =>
+    (!lo || atLeast(v, parse(lo).major, parse(lo).minor)) && (!hi || !atLeast(v, parse(hi).major, parse(hi).minor + 1));
+  if (Array.isArray(prop['x-versions'])) {
+    return (prop['x-versions'] as string[]).some((r) => { const [lo, hi] = r.split('-'); return within(lo, hi || undefined); });
+  }
+  return within(prop['x-min-version'], prop['x-max-version']);
+}
+
+/**
+ * Nova picks one request schema per microversion range
+ * (`@validation.schema(..., '2.49', '2.78')`); the OpenAPI document has one
+ * schema holding every version's properties, each marked with the versions
+ * it exists at. This refuses a property sent at a version it does not exist
+ * at with the text Nova's schema gives an unexpected property. Run after
+ * the document's own validation; `$ref`s resolve within `doc`.
+ */
+export function checkVersionedProperties(doc: Schema, schema: Schema | undefined, body: unknown, v: ApiVersion): void {
+  const resolve = (node: Schema): Schema => {
+    if (typeof node?.$ref !== 'string') return node;
+    const target = (node.$ref as string).replace(/^#\//, '').split('/').reduce<any>((o, k) => o?.[k], doc);
+    const { $ref: _ref, ...siblings } = node;
+    return { ...resolve(target), ...siblings };
+  };
+  const walk = (raw: Schema | undefined, value: unknown, key: string | number | undefined): void => {
+    const s = raw && resolve(raw);
+    if (!s || value === null || typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      if (s.items) value.forEach((item, i) => walk(s.items, item, i));
+      return;
+    }
+    const props: Schema = s.properties ?? {};
+    const unexpected = Object.keys(value).filter((k) => props[k] && !existsAt(resolve(props[k]), v)).sort();
+    if (unexpected.length) {
+      const list = unexpected.map((k) => `'${k}'`).join(', ');
+      const msg = `Additional properties are not allowed (${list} ${unexpected.length === 1 ? 'was' : 'were'} unexpected)`;
+      throw badRequest(key === undefined ? msg : `Invalid input for field/attribute ${key}. Value: ${pyStr(value)}. ${msg}`);
+    }
+    for (const [k, child] of Object.entries(value)) if (props[k]) walk(props[k], child, k);
+  };
+  walk(schema, body, undefined);
+}

@@ -1,0 +1,354 @@
+import { randomUUID } from 'node:crypto';
+import { badRequest, invalidInput, invalidVolume, notFound } from '../../domain/errors';
+import { atLeast } from '../../domain/microversion';
+import { SnapshotStatus, VolumeStatus, TaskKind } from '../../domain/status';
+import { BACKUP_RESET_TARGETS, BACKUP_SOURCE, BACKUP_SOURCE_IN_USE, BackupStatus, BackupTransitions, SnapshotBackupTransitions, VolumeBackupTransitions, ALL_BACKUP_STATUSES } from '../../domain/status/backup';
+import type { Tx } from '../../db/connection';
+import * as backupsDb from '../../db/backups';
+import type { BackupFilters, BackupScope, DbBackupRow, DbBackupView } from '../../db/backups';
+import * as snapshotsDb from '../../db/snapshots';
+import * as volumesDb from '../../db/volumes';
+import type { DbVolumeRow } from '../../db/volumes';
+import { requireAdmin, requireWriter, type RequestContext } from '../../domain/context';
+import type { ServiceDeps } from '../deps';
+import { volumeDriverPayload } from '../backends/extstorage';
+import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging, type RawQuery } from '../listQuery';
+import { chargeQuota } from '../quotas/quotas';
+import { enqueue } from '../tasks/outbox';
+import { scopeOf as volumeScope } from '../../domain/context';
+import { BACKUP_QUEUE, BACKUP_SERVICE_NAME, backupFolder, decodeBackupRecord, encodeBackupRecord, newVolumeForRestore } from './records';
+
+export interface CreateBackupInput {
+  volume_id: string;
+  container?: string | null;
+  name?: string | null;
+  description?: string | null;
+  incremental?: boolean | string | null;
+  force?: boolean | string | null;
+  snapshot_id?: string | null;
+  metadata?: Record<string, string> | null;
+  availability_zone?: string | null;
+}
+
+export const backupNotFound = (id: string) => notFound(`Backup ${id} could not be found.`);
+export const invalidBackup = (reason: string) => badRequest(`Invalid backup: ${reason}`);
+
+const SORT_COLUMNS: Readonly<Record<string, string>> = {
+  id: 'backups.id',
+  created_at: 'backups.created_at',
+  updated_at: 'coalesce(backups.updated_at, backups.created_at)',
+  name: "coalesce(backups.display_name, '')",
+  display_name: "coalesce(backups.display_name, '')",
+  status: 'backups.status',
+  size: 'backups.size',
+  volume_id: 'backups.volume_id',
+  project_id: 'backups.project_id',
+  container: "coalesce(backups.container, '')",
+  data_timestamp: 'coalesce(backups.data_timestamp, backups.created_at)',
+};
+
+/** `etc/cinder/resource_filters.json` "backup": name, status, volume_id; admins also project and user. */
+const USER_FILTERS = new Set(['name', 'status', 'volume_id', 'display_name']);
+const ADMIN_FILTERS = new Set([...USER_FILTERS, 'project_id', 'user_id', 'availability_zone', 'metadata']);
+
+const scopeOf = (ctx: RequestContext, allTenants = false): BackupScope =>
+  ({ projectId: ctx.isAdmin && allTenants ? undefined : ctx.projectId });
+
+/** Cinder's `strutils.bool_from_string(strict=True)` (the schema already limited the spellings). */
+const flag = (v: boolean | string | null | undefined, name: string): boolean =>
+  v === undefined || v === null ? false : typeof v === 'boolean' ? v : parseBool(v, name);
+
+/** Before its microversion a key is one Cinder's schema does not know. */
+function refuseKey(body: Record<string, unknown>, key: string): never {
+  throw badRequest(`Invalid input for field/attribute backup. Value: ${JSON.stringify(body)}. Additional properties are not allowed ('${key}' was unexpected)`);
+}
+
+/**
+ * Backups (`cinder/backup/api.py`): the row, its quota charge and the
+ * source's `backing-up` in one transaction with the `backup.create` task,
+ * which the backup service runs; restores, deletes and imports the same way.
+ */
+export class BackupService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  private get db() { return this.deps.db; }
+
+  /** 404 unless the backup exists in the caller's scope (an admin sees every project's). */
+  async get(ctx: RequestContext, id: string): Promise<DbBackupView> {
+    const b = await backupsDb.find(this.db, id, scopeOf(ctx, true));
+    if (!b) throw backupNotFound(id);
+    return b;
+  }
+
+  private async lock(trx: Tx, ctx: RequestContext, id: string): Promise<DbBackupRow> {
+    const b = await backupsDb.lock(trx, id, scopeOf(ctx, true));
+    if (!b) throw backupNotFound(id);
+    return b;
+  }
+
+  async create(ctx: RequestContext, input: CreateBackupInput): Promise<DbBackupRow> {
+    requireWriter(ctx, 'backup:create');
+    const body = input as unknown as Record<string, unknown>;
+    if (!atLeast(ctx.version, 3, 43) && input.metadata !== undefined) refuseKey(body, 'metadata');
+    if (!atLeast(ctx.version, 3, 51) && input.availability_zone !== undefined) refuseKey(body, 'availability_zone');
+    const incremental = flag(input.incremental, 'incremental');
+    const force = flag(input.force, 'force');
+    const az = input.availability_zone ?? null;
+    if (az !== null && az !== this.deps.config.availabilityZone) throw invalidInput(`Availability zone '${az}' is invalid.`);
+    const id = randomUUID();
+    let created: DbBackupRow | undefined;
+    await this.db.transaction(async (trx) => {
+      // The volume's lock orders this create against the volume's delete and other status moves.
+      const vol = await volumesDb.lock(trx, input.volume_id, volumeScope(ctx, true));
+      if (!vol) throw notFound(`Volume ${input.volume_id} could not be found.`);
+      const snap = input.snapshot_id ? await snapshotsDb.lock(trx, input.snapshot_id, { projectId: ctx.isAdmin ? undefined : ctx.projectId }) : undefined;
+      if (input.snapshot_id && !snap) throw notFound(`Snapshot ${input.snapshot_id} could not be found.`);
+      if (snap) {
+        if (snap.volume_id !== vol.id) throw invalidVolume(`Volume ${vol.id} does not match with snapshot.volume_id ${snap.volume_id}.`);
+        if (snap.status !== SnapshotStatus.available) {
+          throw badRequest(`Invalid snapshot: Snapshot to be backed up must be available, but the current status is "${snap.status}".`);
+        }
+      } else if (!BACKUP_SOURCE_IN_USE.includes(vol.status as VolumeStatus)) {
+        throw invalidVolume(`Volume to be backed up must be available or in-use, but the current status is "${vol.status}".`);
+      } else if (!force && !BACKUP_SOURCE.includes(vol.status as VolumeStatus)) {
+        throw invalidVolume('Backing up an in-use volume must use the force flag.');
+      }
+      // Cinder reserves backups: 1 and backup_gigabytes: the volume's size.
+      await chargeQuota(trx, ctx.projectId, { resource: 'backups', backups: 1, backup_gigabytes: vol.size });
+      const parent = incremental ? await this.parentFor(trx, ctx, vol.id, snap?.created_at) : undefined;
+      const now = new Date();
+      const container = input.container ?? null;
+      created = {
+        id, project_id: ctx.projectId, user_id: ctx.userId, volume_id: vol.id, snapshot_id: snap?.id ?? null,
+        parent_id: parent?.id ?? null, display_name: input.name ?? null, display_description: input.description ?? null,
+        container, availability_zone: az, status: BackupStatus.creating, fail_reason: null,
+        size: vol.size, object_count: 0, is_incremental: Boolean(parent), service_metadata: backupFolder(container, id),
+        restore_volume_id: null, metadata: input.metadata ?? {}, data_timestamp: snap ? snap.created_at : now,
+        created_at: now, updated_at: null,
+      };
+      await backupsDb.insert(trx, created);
+      if (snap) {
+        const t = SnapshotBackupTransitions.begin;
+        await snapshotsDb.casStatus(trx, snap.id, t.from, { status: t.to });
+      } else {
+        const t = force ? VolumeBackupTransitions.beginBackupInUse : VolumeBackupTransitions.beginBackup;
+        if (!await volumesDb.casStatus(trx, vol.id, t.from, { status: t.to })) throw invalidVolume(`Volume ${vol.id} status changed meanwhile.`);
+      }
+      await enqueue(trx, this.deps.config, ctx, TaskKind.backupCreate, { type: 'backup', id, backend: BACKUP_QUEUE }, {
+        ...await this.volumePayload(trx, vol),
+        snapshot_id: snap?.id ?? null, snapshot_location: snap?.provider_location ?? null,
+        folder: created.service_metadata, parent_id: parent?.id ?? null, parent_folder: parent?.service_metadata ?? null,
+        volume_bootable: vol.bootable, volume_metadata: vol.metadata ?? {}, volume_image_metadata: (vol.image_metadata as Record<string, string> | null | undefined) ?? null,
+      });
+    });
+    this.deps.notifier.tasksWritten();
+    return created!;
+  }
+
+  /**
+   * The parent of an incremental backup: the volume's available backup with
+   * the latest data (older than the snapshot, for one from a snapshot); none
+   * is Cinder's 400 "No backups available to do an incremental backup."
+   */
+  private async parentFor(trx: Tx, ctx: RequestContext, volumeId: string, before: Date | undefined): Promise<DbBackupRow> {
+    const all = await backupsDb.ofVolume(trx, volumeId, ctx.projectId);
+    const parent = all.find((b) => b.status === BackupStatus.available && (!before || (b.data_timestamp ?? b.created_at) < before));
+    if (!parent) throw invalidBackup('No backups available to do an incremental backup.');
+    return parent;
+  }
+
+  /** What a backup task needs to reach a volume's data through its backend's driver. */
+  private async volumePayload(trx: Tx, vol: DbVolumeRow): Promise<Record<string, unknown>> {
+    return {
+      ...await volumeDriverPayload(trx, this.deps.config, vol.backend, vol.id),
+      volume_id: vol.id, volume_backend: vol.backend, provider_location: vol.provider_location,
+      multiattach: vol.multiattach, volume_size: vol.size,
+    };
+  }
+
+  async list(ctx: RequestContext, q: RawQuery): Promise<{ items: DbBackupView[]; paging: Paging; count?: number }> {
+    const allTenants = ctx.isAdmin && q.all_tenants !== undefined && parseBool(String(q.all_tenants), 'all_tenants');
+    const scope = scopeOf(ctx, allTenants);
+    const paging = parsePaging(q, SORT_COLUMNS, ctx.version);
+    const filters = this.parseFilters(ctx, q);
+    if (paging.marker !== undefined && !await backupsDb.find(this.db, paging.marker, scope)) throw backupNotFound(paging.marker);
+    const items = await backupsDb.list(this.db, {
+      scope, filters, sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker,
+    });
+    const count = paging.withCount ? await backupsDb.count(this.db, scope, filters) : undefined;
+    return { items, paging, count };
+  }
+
+  private parseFilters(ctx: RequestContext, q: RawQuery): BackupFilters {
+    const f: BackupFilters = {};
+    for (const [key, value] of filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, ctx.version)) {
+      switch (key) {
+        case 'name': case 'display_name': f.display_name = value; break;
+        case 'name~': case 'display_name~': f.display_name_like = value; break;
+        case 'status': f.status = value; break;
+        case 'volume_id': f.volume_id = value; break;
+        case 'metadata': f.metadata = parseMetadataFilter(value); break;
+        case 'availability_zone': f.availability_zone = value; break;
+        case 'project_id': f.project_id = value; break;
+        case 'user_id': f.user_id = value; break;
+        default: break;
+      }
+    }
+    return f;
+  }
+
+  /** `PUT /backups/{id}` (3.9): name, description, and metadata from 3.43. Answers the summary. */
+  async update(ctx: RequestContext, id: string, input: { name?: string | null; description?: string | null; metadata?: Record<string, string> }): Promise<DbBackupRow> {
+    requireWriter(ctx, 'backup:update');
+    if (input.metadata !== undefined && !atLeast(ctx.version, 3, 43)) refuseKey(input as Record<string, unknown>, 'metadata');
+    const fields: Partial<DbBackupRow> = {};
+    if (input.name !== undefined) fields.display_name = input.name;
+    if (input.description !== undefined) fields.display_description = input.description;
+    if (input.metadata !== undefined) fields.metadata = input.metadata;
+    await this.get(ctx, id);
+    return (await backupsDb.update(this.db, id, fields))!;
+  }
+
+  /**
+   * Moves the backup to `deleting` and queues the removal of its data.
+   * `force` (`os-force_delete`, admin) skips the status condition. A backup
+   * that incremental ones were taken against stays (Cinder's rule).
+   */
+  async delete(ctx: RequestContext, id: string, force = false): Promise<void> {
+    requireWriter(ctx, 'backup:delete');
+    if (force) requireAdmin(ctx, 'volume_extension:backup_admin_actions:force_delete');
+    await this.db.transaction(async (trx) => {
+      const b = await this.lock(trx, ctx, id);
+      const t = force ? BackupTransitions.forceDelete : BackupTransitions.delete;
+      if (!(t.from as readonly string[]).includes(b.status)) throw invalidBackup('Backup status must be available or error');
+      if ((await backupsDb.children(trx, id)).length) throw invalidBackup('Incremental backups exist for this backup.');
+      await backupsDb.casStatus(trx, id, t.from, { status: t.to });
+      // An imported record shares its folder with the backup it came from: the data goes with the last of them.
+      const shared = b.service_metadata ? await backupsDb.sharingFolder(trx, id, b.service_metadata) : [];
+      await enqueue(trx, this.deps.config, ctx, TaskKind.backupDelete, { type: 'backup', id, backend: BACKUP_QUEUE },
+        { folder: b.service_metadata, keep_data: shared.length > 0 });
+    });
+    this.deps.notifier.tasksWritten();
+  }
+
+  /**
+   * `POST /backups/{id}/restore`: onto an available volume at least as
+   * large, or (no `volume_id`) onto a new volume of the backup's size, made
+   * in the same transaction (`restoring-backup`) and charged to the project.
+   */
+  async restore(ctx: RequestContext, id: string, input: { volume_id?: string | null; name?: string | null } | null): Promise<{ backup_id: string; volume_id: string; volume_name: string | null }> {
+    requireWriter(ctx, 'backup:restore');
+    let answer: { backup_id: string; volume_id: string; volume_name: string | null } | undefined;
+    await this.db.transaction(async (trx) => {
+      const b = await this.lock(trx, ctx, id);
+      if (b.status !== BackupStatus.available) throw invalidBackup('Backup status must be available');
+      let vol: DbVolumeRow;
+      const isNew = !input?.volume_id;
+      if (isNew) {
+        vol = await newVolumeForRestore(trx, this.deps.config, ctx, {
+          size: b.size, name: input?.name ?? `restore_backup_${b.id}`, description: 'auto-created_from_restore_from_backup',
+          status: VolumeStatus.restoringBackup,
+        });
+      } else {
+        const found = await volumesDb.lock(trx, input!.volume_id!, volumeScope(ctx, true));
+        if (!found) throw notFound(`Volume ${input!.volume_id} could not be found.`);
+        if (found.status !== VolumeStatus.available) throw invalidVolume('Volume to be restored to must be available');
+        if (b.size > found.size) throw invalidVolume(`volume size ${found.size} is too small to restore backup of size ${b.size}.`);
+        const t = VolumeBackupTransitions.beginRestore;
+        await volumesDb.casStatus(trx, found.id, t.from, { status: t.to });
+        vol = found;
+      }
+      await this.queueRestore(trx, ctx, b, vol, isNew);
+      answer = { backup_id: b.id, volume_id: vol.id, volume_name: vol.display_name };
+    });
+    this.deps.notifier.tasksWritten();
+    return answer!;
+  }
+
+  /**
+   * A volume create with `backup_id` (3.47): a new volume (at least the
+   * backup's size, `creating`) that the backup service fills from the
+   * backup, as Cinder's create flow hands it to `restore_backup`.
+   */
+  async createVolume(ctx: RequestContext, backupId: string, input: {
+    size?: number; name: string | null; description: string | null; volume_type?: string | null; metadata?: Record<string, string> | null;
+  }): Promise<string> {
+    let id: string | undefined;
+    await this.db.transaction(async (trx) => {
+      const b = await this.lock(trx, ctx, backupId);
+      if (b.status !== BackupStatus.available) throw invalidBackup('Backup status must be available');
+      const size = input.size ?? b.size;
+      if (size < b.size) throw invalidInput(`Volume size ${size}GB cannot be smaller than the backup size ${b.size}GB.`);
+      const vol = await newVolumeForRestore(trx, this.deps.config, ctx, {
+        size, name: input.name, description: input.description, status: VolumeStatus.creating,
+        typeNameOrId: input.volume_type ?? undefined, metadata: input.metadata ?? undefined,
+      });
+      await this.queueRestore(trx, ctx, b, vol, true);
+      id = vol.id;
+    });
+    this.deps.notifier.tasksWritten();
+    return id!;
+  }
+
+  /** The backup goes `restoring` and the backup service is asked to write it onto `vol` (in `trx`). */
+  async queueRestore(trx: Tx, ctx: RequestContext, b: DbBackupRow, vol: DbVolumeRow, isNew: boolean): Promise<void> {
+    const t = BackupTransitions.restore;
+    if (!await backupsDb.casStatus(trx, b.id, t.from, { status: t.to, restore_volume_id: vol.id })) {
+      throw invalidBackup('Backup status must be available');
+    }
+    await enqueue(trx, this.deps.config, ctx, TaskKind.backupRestore, { type: 'backup', id: b.id, backend: BACKUP_QUEUE }, {
+      ...await this.volumePayload(trx, vol), new_volume: isNew, folder: b.service_metadata,
+    });
+  }
+
+  /** `os-reset_status` (admin): available or error only (Cinder's `backup_status` format). */
+  async resetStatus(ctx: RequestContext, id: string, status: unknown): Promise<void> {
+    requireAdmin(ctx, 'volume_extension:backup_admin_actions:reset_status');
+    if (typeof status !== 'string') throw badRequest("Must specify 'status'");
+    const target = BACKUP_RESET_TARGETS.find((s) => s === status.toLowerCase());
+    if (!target) throw badRequest(`Invalid backup: The backup status '${status}' is invalid, it must be one of ${BACKUP_RESET_TARGETS.join(', ')}.`);
+    await this.db.transaction(async (trx) => {
+      await this.lock(trx, ctx, id);
+      await backupsDb.casStatus(trx, id, ALL_BACKUP_STATUSES, { status: target });
+    });
+  }
+
+  /** `GET /backups/{id}/export_record` (admin): the row, encoded, for `import_record`. */
+  async exportRecord(ctx: RequestContext, id: string): Promise<{ backup_service: string; backup_url: string }> {
+    requireAdmin(ctx, 'backup:export-import');
+    const b = await this.get(ctx, id);
+    if (b.status !== BackupStatus.available) throw invalidBackup(`Backup status must be available and not ${b.status}.`);
+    return { backup_service: BACKUP_SERVICE_NAME, backup_url: encodeBackupRecord(b) };
+  }
+
+  /**
+   * `POST /backups/import_record` (admin, 201): a row for an exported backup,
+   * `creating` until the backup service found its metadata object; charged
+   * to the caller's project. An id that exists is Cinder's 400.
+   */
+  async importRecord(ctx: RequestContext, input: { backup_service: string; backup_url: string }): Promise<DbBackupRow> {
+    requireAdmin(ctx, 'backup:export-import');
+    if (input.backup_service !== BACKUP_SERVICE_NAME) {
+      throw notFound(`Service ${input.backup_service} could not be found.`);
+    }
+    const rec = decodeBackupRecord(input.backup_url);
+    let created: DbBackupRow | undefined;
+    await this.db.transaction(async (trx) => {
+      if (await backupsDb.exists(trx, rec.id)) throw invalidBackup('Backup already exists in database.');
+      await chargeQuota(trx, ctx.projectId, { resource: 'backups', backups: 1, backup_gigabytes: rec.size });
+      const now = new Date();
+      created = {
+        id: rec.id, project_id: ctx.projectId, user_id: ctx.userId, volume_id: rec.volume_id, snapshot_id: rec.snapshot_id,
+        parent_id: rec.parent_id, display_name: rec.display_name, display_description: rec.display_description,
+        container: rec.container, availability_zone: rec.availability_zone, status: BackupStatus.creating, fail_reason: null,
+        size: rec.size, object_count: rec.object_count, is_incremental: rec.is_incremental, service_metadata: rec.service_metadata,
+        restore_volume_id: null, metadata: {}, data_timestamp: rec.data_timestamp ?? now, created_at: now, updated_at: null,
+      };
+      await backupsDb.insert(trx, created);
+      await enqueue(trx, this.deps.config, ctx, TaskKind.backupImport, { type: 'backup', id: rec.id, backend: BACKUP_QUEUE },
+        { folder: rec.service_metadata });
+    });
+    this.deps.notifier.tasksWritten();
+    return created!;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Limits and usage of a project, as quota keys. Usage is always summed from
+ * the resource tables (no usage cache, nothing to drift); limits are the
+ * project's rows over the `default` class over Cinder's built-in defaults.
+ */
+import {
+  BUILTIN_DEFAULTS, DEFAULT_QUOTA_CLASS, GLOBAL_RESOURCES, GROUP_RESOURCES, PER_TYPE_DEFAULT, PER_TYPE_RESOURCES, quotaKeys,
+  type GlobalResource,
+} from '../../domain/quota';
+import type { Conn } from '../../db/connection';
+import * as quotasDb from '../../db/quotas';
+import * as snapshotsDb from '../../db/snapshots';
+import * as groupsDb from '../../db/groups';
+import * as backupsDb from '../../db/backups';
+
+/** What a resource kind consumes, per volume type. */
+export interface TypeUsage {
+  readonly volume_type_id: string;
+  readonly volumes?: number;
+  /** GiB; Cinder counts snapshot sizes into `gigabytes` too, so a snapshot source reports them here. */
+  readonly gigabytes?: number;
+  readonly snapshots?: number;
+}
+
+export interface SourceUsage {
+  readonly byType: readonly TypeUsage[];
+  readonly backups?: number;
+  readonly backup_gigabytes?: number;
+  readonly groups?: number;
+}
+
+/** One table's contribution to a project's usage. */
+export type UsageSource = (conn: Conn, projectId: string) => Promise<SourceUsage>;
+
+const volumeSource: UsageSource = async (conn, projectId) => ({ byType: await quotasDb.volumeUsageByType(conn, projectId) });
+/** Snapshots: their count, and their GiB into `gigabytes` (Cinder's default `no_snapshot_gb_quota = False`). */
+const snapshotSource: UsageSource = async (conn, projectId) => ({ byType: await snapshotsDb.usageByType(conn, projectId) });
+
+/** Groups: their count, whatever their status (`groups` quota, 3.13). */
+const groupSource: UsageSource = async (conn, projectId) => ({ byType: [], groups: await groupsDb.countOfProject(conn, projectId) });
+
+/** Backups: their count and GiB (`backups`, `backup_gigabytes`), whatever their status. */
+const backupSource: UsageSource = async (conn, projectId) => ({ byType: [], ...await backupsDb.usageOfProject(conn, projectId) });
+
+/** Every table that consumes quota: volumes, snapshots, groups and backups. */
+export const USAGE_SOURCES: readonly UsageSource[] = [volumeSource, snapshotSource, groupSource, backupSource];
+
+export interface QuotaType {
+  readonly id: string;
+  readonly name: string;
+}
+
+export type LimitSource = 'project' | 'class' | 'builtin';
+
+export interface ProjectQuota {
+  /** Every key in Cinder's order. */
+  readonly keys: readonly string[];
+  readonly limit: Readonly<Record<string, number>>;
+  readonly source: Readonly<Record<string, LimitSource>>;
+}
+
+const toMap = (rows: quotasDb.DbQuotaLimit[]) => new Map(rows.map((r) => [r.resource, r.hard_limit]));
+
+/** The `default` class over the built-in defaults, for every key of these types. */
+export async function defaultLimits(conn: Conn, types: readonly QuotaType[], className = DEFAULT_QUOTA_CLASS): Promise<ProjectQuota> {
+  const cls = toMap(await quotasDb.classLimits(conn, className));
+  // A class other than `default` falls back to the default class, as Cinder's get_class_quotas does.
+  const dflt = className === DEFAULT_QUOTA_CLASS ? cls : toMap(await quotasDb.classLimits(conn, DEFAULT_QUOTA_CLASS));
+  const keys = quotaKeys(types.map((t) => t.name));
+  const limit: Record<string, number> = {};
+  const source: Record<string, LimitSource> = {};
+  for (const k of keys) {
+    const v = cls.get(k) ?? dflt.get(k);
+    limit[k] = v ?? (BUILTIN_DEFAULTS[k as GlobalResource] ?? PER_TYPE_DEFAULT);
+    source[k] = v === undefined ? 'builtin' : 'class';
+  }
+  return { keys, limit, source };
+}
+
+/** A project's effective limits. */
+export async function projectLimits(conn: Conn, projectId: string, types: readonly QuotaType[]): Promise<ProjectQuota> {
+  const base = await defaultLimits(conn, types);
+  const own = toMap(await quotasDb.projectLimits(conn, projectId));
+  const limit = { ...base.limit };
+  const source = { ...base.source };
+  for (const k of base.keys) {
+    const v = own.get(k);
+    if (v !== undefined) { limit[k] = v; source[k] = 'project'; }
+  }
+  return { keys: base.keys, limit, source };
+}
+
+/** What the project uses now, per quota key (0 for keys nothing consumes yet). */
+export async function projectUsage(conn: Conn, projectId: string, types: readonly QuotaType[]): Promise<Record<string, number>> {
+  const names = new Map(types.map((t) => [t.id, t.name]));
+  const used: Record<string, number> = Object.fromEntries(quotaKeys(types.map((t) => t.name)).map((k) => [k, 0]));
+  const add = (k: string, n = 0) => { used[k] = (used[k] ?? 0) + n; };
+  for (const source of USAGE_SOURCES) {
+    const u = await source(conn, projectId);
+    for (const t of u.byType) {
+      add('volumes', t.volumes);
+      add('gigabytes', t.gigabytes);
+      add('snapshots', t.snapshots);
+      const name = names.get(t.volume_type_id);
+      // A type deleted with volumes left cannot happen (type delete refuses); if it did, the totals still count them.
+      if (name === undefined) continue;
+      for (const r of PER_TYPE_RESOURCES) add(`${r}_${name}`, t[r]);
+    }
+    add('backups', u.backups);
+    add('backup_gigabytes', u.backup_gigabytes);
+    add('groups', u.groups);
+  }
+  used.per_volume_gigabytes = 0; // a per-request limit: nothing is "in use"
+  return used;
+}
+
+export async function quotaTypes(conn: Conn): Promise<QuotaType[]> {
+  return quotasDb.quotaTypes(conn);
+}
+
+/** Keys a quota set may name for these types (the per-type keys of types that exist). */
+export function knownKeys(types: readonly QuotaType[]): Set<string> {
+  return new Set([...GLOBAL_RESOURCES, ...GROUP_RESOURCES, ...quotaKeys(types.map((t) => t.name))]);
+}

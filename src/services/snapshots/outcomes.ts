@@ -1,0 +1,62 @@
+import {
+  SNAPSHOT_FAILURE_BY_TASK, SNAPSHOT_PROGRESS, SnapshotTransitions, VolumeRevertTransitions,
+} from '../../domain/status';
+import type { Tx } from '../../db/connection';
+import * as snapshotsDb from '../../db/snapshots';
+import type { DbTaskRow } from '../../db/tasks';
+import * as volumesDb from '../../db/volumes';
+import { MessageEvent } from '../messages/messages';
+import type { CascadedSnapshot } from './cascade';
+import { TaskKind } from '../../domain/status';
+
+
+/**
+ * What snapshot tasks (and the snapshot side of volume tasks) write when
+ * they finish or fail, inside the transaction that completes the task.
+ */
+export async function snapshotCreated(trx: Tx, snapshotId: string, location: string): Promise<void> {
+  const t = SnapshotTransitions.createDone;
+  // No row moved: the snapshot was force-deleted meanwhile; its delete task removes the data.
+  await snapshotsDb.casStatus(trx, snapshotId, t.from, { status: t.to, progress: SNAPSHOT_PROGRESS.done, provider_location: location });
+}
+
+export async function snapshotRemoved(trx: Tx, snapshotId: string): Promise<void> {
+  await snapshotsDb.remove(trx, snapshotId);
+}
+
+/** The volume holds the snapshot's data again: both back to available (`manager.py:revert_to_snapshot`). */
+export async function volumeReverted(trx: Tx, volumeId: string, snapshotId: string): Promise<void> {
+  const v = VolumeRevertTransitions.done;
+  await volumesDb.casStatus(trx, volumeId, v.from, { status: v.to });
+  const s = SnapshotTransitions.restoreDone;
+  await snapshotsDb.casStatus(trx, snapshotId, s.from, { status: s.to });
+}
+
+/** User messages for failed snapshot tasks (merged into the volume tasks' table by `taskFailed`). */
+export const SNAPSHOT_FAILURE_EVENTS: Readonly<Record<string, MessageEvent>> = {
+  [TaskKind.snapshotCreate]: MessageEvent.createSnapshot,
+  [TaskKind.snapshotDelete]: MessageEvent.deleteSnapshot,
+  [TaskKind.volumeRevert]: MessageEvent.revertVolume,
+};
+
+/**
+ * The snapshot side of a task that will not succeed: a snapshot task's
+ * snapshot goes to its error status; a cascade delete's snapshots go to
+ * error_deleting with their volume; a failed revert leaves the volume in
+ * `error` and the snapshot available again, as Cinder's manager does.
+ */
+export async function snapshotTaskFailed(trx: Tx, task: DbTaskRow): Promise<void> {
+  const t = SNAPSHOT_FAILURE_BY_TASK[task.kind];
+  if (task.resource_type === 'snapshot' && t) {
+    await snapshotsDb.casStatus(trx, task.resource_id, t.from, { status: t.to });
+  }
+  if (task.kind === TaskKind.volumeDelete && t) {
+    for (const s of (task.payload.snapshots ?? []) as CascadedSnapshot[]) await snapshotsDb.casStatus(trx, s.id, t.from, { status: t.to });
+  }
+  if (task.kind === TaskKind.volumeRevert) {
+    const v = VolumeRevertTransitions.failed;
+    await volumesDb.casStatus(trx, task.resource_id, v.from, { status: v.to });
+    const s = SnapshotTransitions.restoreDone;
+    await snapshotsDb.casStatus(trx, String(task.payload.snapshot_id), s.from, { status: s.to });
+  }
+}
