@@ -18,6 +18,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { DriverError } from '../../domain/errors';
+import { fsFailure } from '../drivers/fsErrors';
 
 const deflate = promisify(zlib.deflate);
 const inflate = promisify(zlib.inflate);
@@ -45,15 +46,6 @@ export interface BackupMetadata {
 
 export interface Progress {
   (done: number, total: number): void;
-}
-
-/** Filesystem errors of the backup target worth a retry. */
-const TRANSIENT = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ENOSPC', 'EINTR', 'EIO', 'ESTALE', 'ETIMEDOUT']);
-
-function wrap(op: string, err: unknown): DriverError {
-  if (err instanceof DriverError) return err;
-  const e = err as NodeJS.ErrnoException;
-  return new DriverError(`${op} failed: ${e.message}`, TRANSIENT.has(e.code ?? ''), e.code ?? '');
 }
 
 const isZero = (buf: Buffer): boolean => {
@@ -90,7 +82,7 @@ export class ChunkedBackupStore {
       text = await fs.readFile(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DriverError(`the backup's metadata object ${file} is missing`, false);
-      throw wrap(`read ${file}`, err);
+      throw fsFailure(`read ${file}`, err);
     }
     const meta = JSON.parse(text) as BackupMetadata;
     if (meta.format !== BACKUP_FORMAT) throw new DriverError(`${file} is not a ${BACKUP_FORMAT} backup`, false);
@@ -170,7 +162,7 @@ export class ChunkedBackupStore {
       await syncDir(dir);
       return { objectCount: stored + 1, storedBytes };
     } catch (err) {
-      throw wrap(`backup into ${dir}`, err);
+      throw fsFailure(`backup into ${dir}`, err);
     }
   }
 
@@ -211,7 +203,7 @@ export class ChunkedBackupStore {
       await fh.sync();
       return meta;
     } catch (err) {
-      throw wrap(`restore of ${o.folder}`, err);
+      throw fsFailure(`restore of ${o.folder}`, err);
     } finally {
       await fh?.close();
     }
@@ -249,7 +241,7 @@ export class ChunkedBackupStore {
       const parent = path.dirname(dir);
       if (parent !== this.root) await fs.rmdir(parent).catch(() => undefined);
     } catch (err) {
-      throw wrap(`remove ${dir}`, err);
+      throw fsFailure(`remove ${dir}`, err);
     }
   }
 }

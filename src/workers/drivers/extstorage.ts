@@ -11,6 +11,7 @@ import {
 import { diagnoseProviders, lookupProvider, type Provider } from './extstorageProviders';
 import { runScript, type RunResult } from './extstorageRun';
 import { copyOver } from './fileCopy';
+import { TRANSIENT_FS_CODES } from './fsErrors';
 
 export interface ExtStorageOptions {
   /** Directories holding provider directories; the first of a name wins (Ganeti's ES_SEARCH_PATH). */
@@ -37,9 +38,6 @@ interface EsVolume {
   /** For messages: `volume <id>`, `snapshot <id>`. */
   readonly label: string;
 }
-
-/** Filesystem errors of a copy worth a retry (as the file driver's). */
-const TRANSIENT_IO = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ENOSPC', 'EINTR', 'EIO']);
 
 /**
  * Volumes kept by Ganeti ExtStorage providers (`ganeti-extstorage-interface(7)`).
@@ -369,7 +367,7 @@ export class ExtStorageDriver implements Driver {
       if (err instanceof RangeError) throw new DriverError(`the data to copy into ${target.label} does not fit: ${err.message}`, false);
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT') throw new DriverError(`the data to copy into ${target.label} is missing: ${e.message}`, false, e.code, 'sourceDataMissing');
-      throw new DriverError(`copy of ${src} to ${dest} failed: ${e.message}`, TRANSIENT_IO.has(e.code ?? ''), e.code ?? '');
+      throw new DriverError(`copy of ${src} to ${dest} failed: ${e.message}`, TRANSIENT_FS_CODES.has(e.code ?? ''), e.code ?? '');
     }
   }
 

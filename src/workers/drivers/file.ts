@@ -5,19 +5,10 @@ import { DriverError } from '../../domain/errors';
 import { gibToBytes } from '../../domain/units';
 import { AttemptLost, type AttachResult, type AttachTarget, type AttemptScope, type CopySource, type Driver, type DriverScan, type DriverVolumeInfo, type SnapshotRef, type VolumeRef } from './driver';
 import { copyAtomically, partName, partsOf } from './fileCopy';
+import { exists, fsFailure } from './fsErrors';
 
 /** The folder under a storage directory where reconcile moves what nobody knows. */
 export const ORPHANS = '.orphans';
-
-/** Filesystem errors worth a retry (out of space may clear; a bad path will not). */
-const TRANSIENT = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ENOSPC', 'EINTR', 'EIO']);
-
-function wrap(op: string, err: unknown): Error {
-  // A lost attempt and an aborted operation stay what they are: the runner records nothing for them.
-  if (err instanceof AttemptLost || err instanceof DriverError || (err as Error)?.name === 'AbortError') return err as Error;
-  const e = err as NodeJS.ErrnoException;
-  return new DriverError(`${op} failed: ${e.message}`, TRANSIENT.has(e.code ?? ''), e.code ?? '');
-}
 
 /**
  * Volumes as sparse files, Ganeti's file layout: `<dir>/volume-<id>` while
@@ -110,7 +101,7 @@ export class FileDriver implements Driver {
       }
       return file;
     } catch (err) {
-      throw wrap(`create ${file}`, err);
+      throw fsFailure(`create ${file}`, err);
     }
   }
 
@@ -131,7 +122,7 @@ export class FileDriver implements Driver {
     try {
       await this.fenced(() => fs.rm(file, { force: true }));
     } catch (err) {
-      throw wrap(`remove ${file}`, err);
+      throw fsFailure(`remove ${file}`, err);
     }
   }
 
@@ -145,7 +136,7 @@ export class FileDriver implements Driver {
       if (size < bytes) await this.fenced(() => fs.truncate(file, bytes));
     } catch (err) {
       if (err instanceof DriverError) throw err;
-      throw wrap(`grow ${file}`, err);
+      throw fsFailure(`grow ${file}`, err);
     }
   }
 
@@ -175,7 +166,7 @@ export class FileDriver implements Driver {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT' && await exists(to)) return;
-      throw wrap(`move ${from} to ${to}`, err);
+      throw fsFailure(`move ${from} to ${to}`, err);
     }
   }
 
@@ -195,7 +186,7 @@ export class FileDriver implements Driver {
         const left = await fs.readdir(dir).catch(() => []);
         throw new DriverError(`the server folder ${dir} still holds disk data: ${left.join(', ')}`, false);
       }
-      throw wrap(`remove ${dir}`, err);
+      throw fsFailure(`remove ${dir}`, err);
     }
   }
 
@@ -232,7 +223,7 @@ export class FileDriver implements Driver {
         for (const p of await partsOf(file)) await fs.rm(p, { force: true });
       });
     } catch (err) {
-      throw wrap(`remove ${file}`, err);
+      throw fsFailure(`remove ${file}`, err);
     }
   }
 
@@ -252,7 +243,7 @@ export class FileDriver implements Driver {
       }
     } catch (err) {
       if (err instanceof DriverError) throw err;
-      throw wrap(`create ${dest}`, err);
+      throw fsFailure(`create ${dest}`, err);
     }
     const src = source.kind === 'volume' ? await this.locate(source.volume)
       : source.kind === 'snapshot' ? this.snapshotFile(source.snapshot) : source.path;
@@ -277,7 +268,7 @@ export class FileDriver implements Driver {
         commit: (step) => this.fenced(step),
       });
     } catch (err) {
-      throw wrap(op, err);
+      throw fsFailure(op, err);
     }
   }
 
@@ -309,7 +300,7 @@ export class FileDriver implements Driver {
     const walk = async (dir: string): Promise<void> => {
       const entries = await fs.readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return [];
-        throw wrap(`scan ${dir}`, err);
+        throw fsFailure(`scan ${dir}`, err);
       });
       if (dir !== this.dir) dirs.push({ path: dir, entries: entries.length });
       for (const e of entries) {
@@ -344,7 +335,7 @@ export class FileDriver implements Driver {
         return to;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw wrap(`quarantine ${from}`, err);
+        throw fsFailure(`quarantine ${from}`, err);
       }
     }
   }
@@ -384,7 +375,7 @@ export class FileDriver implements Driver {
       await fs.rm(tmp, { force: true }).catch(() => undefined);
       if (err instanceof AttemptLost) throw err;
       if (err instanceof DriverError) throw err;
-      throw wrap(`write ${file}`, err);
+      throw fsFailure(`write ${file}`, err);
     }
   }
 
@@ -395,11 +386,7 @@ export class FileDriver implements Driver {
       return { location: file, exists: true, sizeBytes: st.size, allocatedBytes: st.blocks * 512 };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { location: file, exists: false };
-      throw wrap(`inspect ${file}`, err);
+      throw fsFailure(`inspect ${file}`, err);
     }
   }
-}
-
-async function exists(p: string): Promise<boolean> {
-  return fs.access(p).then(() => true, () => false);
 }
