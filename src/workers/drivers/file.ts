@@ -3,8 +3,9 @@ import { constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { DriverError } from '../../domain/errors';
 import { gibToBytes } from '../../domain/units';
-import { AttemptLost, type AttachResult, type AttachTarget, type AttemptScope, type CopySource, type Driver, type DriverScan, type DriverVolumeInfo, type SnapshotRef, type VolumeRef } from './driver';
-import { copyAtomically, partName, partsOf } from './fileCopy';
+import { type AttachResult, type AttachTarget, type AttemptScope, type CopySource, type Driver, type DriverScan, type DriverVolumeInfo, type SnapshotRef, type VolumeRef } from './driver';
+import { copyAtomically, partsOf, writeAtomically } from './fileCopy';
+import { scanStorage } from './fileScan';
 import { exists, fsFailure } from './fsErrors';
 
 /** The folder under a storage directory where reconcile moves what nobody knows. */
@@ -293,25 +294,9 @@ export class FileDriver implements Driver {
     return path.join(this.dir, ORPHANS);
   }
 
-  /** Every file and folder under the storage directory (two levels: Ganeti's layout has no deeper ones, but look anyway). */
-  async scan(): Promise<DriverScan> {
-    const files: Array<{ path: string; bytes: number }> = [];
-    const dirs: Array<{ path: string; entries: number }> = [];
-    const walk = async (dir: string): Promise<void> => {
-      const entries = await fs.readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return [];
-        throw fsFailure(`scan ${dir}`, err);
-      });
-      if (dir !== this.dir) dirs.push({ path: dir, entries: entries.length });
-      for (const e of entries) {
-        const p = path.join(dir, e.name);
-        if (dir === this.dir && e.name === ORPHANS) continue;
-        if (e.isDirectory()) await walk(p);
-        else files.push({ path: p, bytes: (await fs.lstat(p).catch(() => ({ size: 0 }))).size });
-      }
-    };
-    await walk(this.dir);
-    return { root: this.dir, files, dirs };
+  /** Every file and folder under the storage directory but the orphans folder (fileScan.ts). */
+  scan(): Promise<DriverScan> {
+    return scanStorage(this.dir, ORPHANS);
   }
 
   /**
@@ -355,26 +340,15 @@ export class FileDriver implements Driver {
    */
   async writeData(vol: VolumeRef, fill: (path: string, fresh: boolean) => Promise<void>): Promise<string> {
     const file = await this.locate(vol);
-    // This attempt's own temporary file; only the fenced rename puts it in place (a stale attempt's never lands).
-    const tmp = partName(file, this.attempt?.token);
     try {
       const before = (await fs.stat(file)).size;
-      await fs.rm(tmp, { force: true });
-      await (await fs.open(tmp, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600)).close();
-      await fill(tmp, true);
-      const fh = await fs.open(tmp, 'r+');
-      try {
-        if ((await fh.stat()).size < before) await fh.truncate(before);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await this.fenced(() => fs.rename(tmp, file));
+      // This attempt's own temporary file; only the fenced rename puts it in place (a stale attempt's never lands).
+      await writeAtomically(file, async (tmp) => {
+        await (await fs.open(tmp, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600)).close();
+        await fill(tmp, true);
+      }, { minBytes: before, tag: this.attempt?.token, commit: (step) => this.fenced(step) });
       return file;
     } catch (err) {
-      await fs.rm(tmp, { force: true }).catch(() => undefined);
-      if (err instanceof AttemptLost) throw err;
-      if (err instanceof DriverError) throw err;
       throw fsFailure(`write ${file}`, err);
     }
   }

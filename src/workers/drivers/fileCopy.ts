@@ -143,19 +143,29 @@ export interface AtomicCopyOptions extends CopyControl {
 
 /**
  * Copies `src` to `dest` so that `dest` is either absent/unchanged or the
- * complete copy: the copy goes to a temporary name of its own (see
- * `partName`), restarted from scratch whatever an earlier attempt left,
- * is cut to `sourceBytes` and grown to `minBytes` if given, flushed, then
- * renamed over `dest` by `commit`, which also removes what other (stale)
- * attempts left. On any failure or abort the temporary file is removed.
+ * complete copy (see `writeAtomically`), cut to `sourceBytes` and grown to
+ * `minBytes` if given.
  */
 export async function copyAtomically(src: string, dest: string, opts: AtomicCopyOptions = {}): Promise<CopyMethod> {
+  let method: CopyMethod = 'sparse';
+  await writeAtomically(dest, async (tmp) => { method = await copyData(src, tmp, opts); }, opts);
+  return method;
+}
+
+/**
+ * Writes `dest` so that it is either absent/unchanged or complete: `fill`
+ * writes a temporary name of this attempt's own (see `partName`), restarted
+ * from scratch whatever an earlier attempt left; the result is cut to
+ * `sourceBytes` and grown to `minBytes` if given, flushed, then renamed over
+ * `dest` by `commit`, which also removes what other (stale) attempts left. On
+ * any failure or abort the temporary file is removed.
+ */
+export async function writeAtomically(dest: string, fill: (tmp: string) => Promise<void>, opts: AtomicCopyOptions = {}): Promise<void> {
   const tmp = partName(dest, opts.tag);
   await fs.mkdir(path.dirname(dest), { recursive: true });
   await fs.rm(tmp, { force: true });
-  let method: CopyMethod;
   try {
-    method = await copyData(src, tmp, opts);
+    await fill(tmp);
     const fh = await fs.open(tmp, 'r+');
     try {
       let { size } = await fh.stat();
@@ -177,7 +187,6 @@ export async function copyAtomically(src: string, dest: string, opts: AtomicCopy
     throw err;
   }
   await syncDir(path.dirname(dest));
-  return method;
 }
 
 /** Makes a rename durable; best effort (some filesystems refuse fsync on a directory). */
