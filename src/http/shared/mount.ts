@@ -9,15 +9,12 @@ import type { RequestContext } from '../../domain/context';
 import type { ApiVersion } from '../../domain/microversion';
 import type { RequestMetricLocals } from '../../metrics';
 import { IDEMPOTENT_OPERATIONS, parseIdempotencyKey, type Idempotency } from '../../services/idempotency';
-import { requestContext } from './http';
+import { requestContext, type Reply } from './http';
 import { bodyProblem, pathProblem, queryProblem, type InputProblem } from './input';
 import { freezeRouting } from './openapiRouting';
 
 /** What a handler of any wing answers; `stream` is sent as the body (Glance's image data). */
-export interface MountReply {
-  readonly status: number;
-  readonly body?: unknown;
-  readonly headers?: Record<string, string>;
+export interface MountReply extends Reply {
   readonly stream?: Readable;
 }
 
