@@ -120,14 +120,16 @@ export function mountWing<R>(wing: Wing<R>): express.Router {
     handlers: {},
   });
   const versions = 'negotiate' in wing.versions ? wing.versions : undefined;
+  const fixedVersion = 'fixed' in wing.versions ? wing.versions.fixed : undefined;
+  const prefix = wing.projectPrefix;
   for (const [operationId, handler] of Object.entries(wing.routes)) {
     const idempotent = IDEMPOTENT_OPERATIONS.has(operationId) && wing.idempotency !== undefined;
-    api.register(operationId, async (c: Context, m: Routed & { query: unknown }) => {
+    api.register(operationId, async (c: Context, m: Routed) => {
       m.locals.operation = operationId;
       versions?.checkOperation(c.operation, m.ctx.version);
       requireRoleFor(m.ctx, c.request.method, operationId);
       versions?.checkBody(c.operation, m.body, m.ctx.version);
-      const query = wing.wholeQuery ? m.query : c.request.query;
+      const query = wing.wholeQuery ? m.req.query : c.request.query;
       const run = () => handler({ ...wing.request(m), params: c.request.params, query } as R);
       const key = idempotent ? parseIdempotencyKey(m.req.get('idempotency-key')) : undefined;
       if (key === undefined) return run();
@@ -162,11 +164,11 @@ export function mountWing<R>(wing: Wing<R>): express.Router {
     try {
       let projectInUrl: string | undefined;
       let apiPath = req.path.slice(1);
-      if (wing.projectPrefix) {
+      if (prefix) {
         const [, first = '', ...rest] = req.path.split('/');
         if (PROJECT_RE.test(first)) { projectInUrl = first; apiPath = rest.join('/'); }
       }
-      let version = versions?.beforeToken ? (locals.version = versions.negotiate(req, res)) : undefined;
+      let version = versions?.beforeToken ? (locals.version = versions.negotiate(req, res)) : fixedVersion;
       if (wing.beforeToken?.(req, res, apiPath)) return;
 
       // The body is read only once the token holds (keystonemiddleware answers before the service reads a byte).
@@ -175,16 +177,18 @@ export function mountWing<R>(wing: Wing<R>): express.Router {
       if (wing.checkUrl === 'beforeBody') checkUrl(req);
       const streamed = wing.streamed?.(req) ?? false;
       if (!streamed) await readBody(req, res);
-      if (versions && !version) version = locals.version = versions.negotiate(req, res);
+      if (versions && !versions.beforeToken) version = locals.version = versions.negotiate(req, res);
 
-      if (projectInUrl && projectInUrl !== identity.projectId) throw wing.projectPrefix!.otherProject(projectInUrl, identity.projectId);
-      // Cinder's and Nova's routes have no trailing slash: `GET /volumes/` is no route, not the list (tempest).
-      if (wing.projectPrefix && apiPath.endsWith('/')) throw refusals.notFound();
+      if (prefix) {
+        if (projectInUrl && projectInUrl !== identity.projectId) throw prefix.otherProject(projectInUrl, identity.projectId);
+        // Cinder's and Nova's routes have no trailing slash: `GET /volumes/` is no route, not the list (tempest).
+        if (apiPath.endsWith('/')) throw refusals.notFound();
+      }
       if (wing.checkUrl === 'afterPrefix') checkUrl(req);
 
-      const ctx = requestContext(locals.requestId, identity, version ?? (wing.versions as { fixed: ApiVersion }).fixed);
+      const ctx = requestContext(locals.requestId, identity, version!); // fixed, or negotiated by now
       const body = streamed ? undefined : jsonBody(req.body, refusals);
-      const routed: Routed & { query: unknown } = { req, identity, ctx, projectInUrl, apiPath, body, locals, query: req.query };
+      const routed: Routed = { req, identity, ctx, projectInUrl, apiPath, body, locals };
       const reply = await api.handleRequest({
         method: req.method, path: `/${apiPath}`, query: wing.wholeQuery ? {} : req.query as Record<string, string>,
         headers: { 'content-type': streamed ? 'application/octet-stream' : 'application/json' }, body,
