@@ -51,7 +51,7 @@ export function imageRouter(deps: ImageAppDeps): Router {
     streamed: (req) => req.method === 'PUT' && FILE_PATH.test(req.path),
     // Query keys beyond the documented ones are Glance's property filters: the handler reads the whole query.
     wholeQuery: true,
-    beforeToken: (req, res, apiPath) => {
+    answerWithoutToken: (req, res, apiPath) => {
       res.removeHeader('x-compute-request-id'); // Glance sends x-openstack-request-id only
       // Glance's version negotiation answers these without a token (keystoneauth's discovery asks without one).
       if (apiPath !== '' || req.method !== 'GET') return false;

@@ -101,7 +101,7 @@ export function computeRouter(deps: ComputeAppDeps): Router {
     // GET /v2.1, /v2.1/ and /v2.1/{project_id}: where novaclient and keystoneauth read the version range.
     // Nova serves /v2.1/ outside its auth pipeline (api-paste.ini); keystoneauth's discovery asks without
     // a token, and noauth would answer that with a 204, so no form of it needs a token here.
-    beforeToken: (req, res, apiPath) => {
+    answerWithoutToken: (req, res, apiPath) => {
       if (apiPath !== '' || req.method !== 'GET') return false;
       (res.locals as RequestMetricLocals).operation = 'versions';
       res.status(200).json(computeVersionDocument(originOf(req)));

@@ -90,7 +90,7 @@ export interface Wing<R> {
   /** Handlers get the request's whole query (Glance's property filters: not in its document), else the validated one. */
   readonly wholeQuery: boolean;
   /** Runs first (after a `beforeToken` negotiation): answers what needs no token, the version documents; true if it did. */
-  beforeToken?(req: Request, res: Response, apiPath: string): boolean;
+  answerWithoutToken?(req: Request, res: Response, apiPath: string): boolean;
   readonly refusals: Refusals;
   renderError(err: unknown, req: Request, res: Response): void;
   /** `Idempotency-Key` on the creates that take one (src/services/idempotency.ts). */
@@ -169,7 +169,7 @@ export function mountWing<R>(wing: Wing<R>): express.Router {
         if (PROJECT_RE.test(first)) { projectInUrl = first; apiPath = rest.join('/'); }
       }
       let version = versions?.beforeToken ? (locals.version = versions.negotiate(req, res)) : fixedVersion;
-      if (wing.beforeToken?.(req, res, apiPath)) return;
+      if (wing.answerWithoutToken?.(req, res, apiPath)) return;
 
       // The body is read only once the token holds (keystonemiddleware answers before the service reads a byte).
       const identity = await wing.authenticate(req, res);
