@@ -44,6 +44,7 @@ export function createCompute(deps: ServiceDeps, authenticate: Authenticator, lo
         proxy: new NovaVolumeProxy(deps), zone: c.availabilityZone, host: c.hostname,
       }),
       authenticate,
+      log,
       idempotency,
     }),
     ops,

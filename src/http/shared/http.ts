@@ -1,5 +1,3 @@
-import { badRequest, invalidInput } from '../../domain/errors';
-import { bodyProblem, pathProblem, PROBLEM_TEXT, queryProblem } from './input';
 import type { ApiVersion } from '../../domain/microversion';
 import type { Identity } from '../../auth/identity';
 import type { RequestContext } from '../../domain/context';
@@ -29,25 +27,6 @@ export type RouteTable = Record<string, RouteHandler>;
 export const ok = (body: unknown): Reply => ({ status: 200, body });
 export const accepted = (body?: unknown): Reply => ({ status: 202, body });
 export const noContent = (): Reply => ({ status: 204 });
-
-/** The JSON body of a raw request buffer (absent when empty); Cinder's and Nova's 400 when it does not parse. */
-export function parseJsonBody(raw: unknown): unknown {
-  const text = Buffer.isBuffer(raw) && raw.length > 0 ? raw.toString('utf8') : '';
-  if (text.trim() === '') return undefined;
-  let body: unknown;
-  try { body = JSON.parse(text); } catch { throw badRequest('Malformed request body'); }
-  const problem = bodyProblem(body);
-  if (problem === 'depth') throw badRequest('Malformed request body');
-  if (problem) throw invalidInput(PROBLEM_TEXT[problem]);
-  return body;
-}
-
-/** Cinder's and Nova's 400 for a URL whose path does not decode or whose path or query holds a NUL. */
-export function checkRequestUrl(rawPath: string, query: Record<string, unknown>): void {
-  const problem = pathProblem(rawPath) ?? queryProblem(query);
-  if (problem === 'escape') throw badRequest('Malformed request url');
-  if (problem) throw invalidInput(PROBLEM_TEXT[problem]);
-}
 
 /** The caller of one request, as every service sees it. */
 export function requestContext(requestId: string, identity: Identity, version: ApiVersion): RequestContext {
