@@ -7,8 +7,8 @@ import type { RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../../services/deps';
 import { GroupService } from '../../services/groups/groups';
 import { createGroupFromSource } from '../../services/groups/fromSource';
-import { GroupSnapshotService } from '../../services/groups/snapshots';
-import type { GroupTypeService, GroupTypeWithSpecs } from '../../services/groups/types';
+import type { GroupTypeWithSpecs } from '../../services/groups/types';
+import type { Services } from '../../services';
 import { parseBool } from '../../services/listQuery';
 import { accepted, ok, type RouteRequest, type RouteTable } from '../shared/http';
 
@@ -51,9 +51,8 @@ const noSuchAction = (name: string) =>
 const needs = (r: RouteRequest, minor: number) => { if (!atLeast(r.ctx.version, 3, minor)) throw notFound('The resource could not be found.'); };
 
 /** Group types (3.11), groups (3.13), group snapshots (3.14) and their actions. */
-export function groupRoutes(deps: ServiceDeps, types: GroupTypeService): RouteTable {
-  const groups = new GroupService(deps);
-  const snaps = new GroupSnapshotService(deps);
+export function groupRoutes(deps: ServiceDeps, s: Pick<Services, 'groupTypes' | 'groups' | 'groupSnapshots' | 'volumes'>): RouteTable {
+  const { groupTypes: types, groups, groupSnapshots: snaps } = s;
   const withVolumes = async (r: RouteRequest, g: DbGroupView) =>
     groupDetail(g, r.ctx, GroupService.listsVolumes(r.ctx, r.query) ? await groups.volumeIds(g.id) : undefined);
   return {
@@ -75,7 +74,7 @@ export function groupRoutes(deps: ServiceDeps, types: GroupTypeService): RouteTa
     updateGroup: async (r) => { await groups.update(r.ctx, r.params.group_id!, r.body.group); return accepted(); },
     createGroupFromSource: async (r) => {
       if (!r.body['create-from-src']) throw noSuchAction(Object.keys(r.body)[0] ?? '');
-      return accepted({ group: groupSummary(await createGroupFromSource(deps, r.ctx, r.body['create-from-src'])) });
+      return accepted({ group: groupSummary(await createGroupFromSource(deps, s.volumes, r.ctx, r.body['create-from-src'])) });
     },
     groupAction: async (r) => {
       const id = r.params.group_id!;

@@ -3,18 +3,14 @@ import { atLeast } from '../../domain/microversion';
 import { usageOnHost, type HostProjectUsage } from '../../db/hosts';
 import { requireAdmin, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
-import { Binary, ServiceRegistry, type ServiceState } from './serviceRegistry';
+import { Binary, type ServiceRegistry, type ServiceState } from './serviceRegistry';
 
 /**
  * `os-hosts` (admin, Cinder's `contrib/hosts.py`): every service's host, and
  * what the volumes of one enabled volume service's backend hold, per project.
  */
 export class HostService {
-  readonly registry: ServiceRegistry;
-
-  constructor(private readonly deps: ServiceDeps) {
-    this.registry = new ServiceRegistry(deps);
-  }
+  constructor(private readonly deps: ServiceDeps, readonly registry: ServiceRegistry) {}
 
   async list(ctx: RequestContext, zone?: string): Promise<ServiceState[]> {
     requireAdmin(ctx, 'volume_extension:hosts');

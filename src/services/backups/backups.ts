@@ -268,13 +268,13 @@ export class BackupService {
   /**
    * A volume create with `backup_id` (3.47): a new volume (at least the
    * backup's size, `creating`) that the backup service fills from the
-   * backup, as Cinder's create flow hands it to `restore_backup`.
+   * backup, as Cinder's create flow hands it to `restore_backup`. Inside `outer` when given (VolumeService.create's).
    */
   async createVolume(ctx: RequestContext, backupId: string, input: {
     size?: number; name: string | null; description: string | null; volume_type?: string | null; metadata?: Record<string, string> | null;
-  }): Promise<string> {
+  }, outer?: Tx): Promise<string> {
     let id: string | undefined;
-    await this.db.transaction(async (trx) => {
+    await (outer ?? this.db).transaction(async (trx) => {
       const b = await this.lock(trx, ctx, backupId);
       if (b.status !== BackupStatus.available) throw invalidBackup('Backup status must be available');
       const size = input.size ?? b.size;
@@ -286,7 +286,8 @@ export class BackupService {
       await this.queueRestore(trx, ctx, b, vol, true);
       id = vol.id;
     });
-    this.deps.notifier.tasksWritten();
+    // Inside the caller's transaction, the caller tells the relay once it has committed.
+    if (!outer) this.deps.notifier.tasksWritten();
     return id!;
   }
 

@@ -4,10 +4,9 @@ import type { DbSnapshotRow } from '../../db/snapshots';
 import { isoCinder } from '../../domain/time';
 import type { DbVolumeView } from '../../db/volumes';
 import type { RequestContext } from '../../domain/context';
-import type { ServiceDeps } from '../deps';
 import { one, parseBool, type RawQuery } from '../listQuery';
-import { SnapshotService } from '../snapshots/snapshots';
-import { VolumeService } from '../volumes/volumes';
+import type { SnapshotService } from '../snapshots/snapshots';
+import type { VolumeService } from '../volumes/volumes';
 
 /** Nova's cinderclient speaks the volume API's base version to the proxies. */
 const asVolumeApi = (ctx: RequestContext): RequestContext => ({ ...ctx, version: { major: 3, minor: 0 } });
@@ -52,13 +51,7 @@ export function proxySnapshotView(s: DbSnapshotRow): Record<string, unknown> {
  * volume API's own services serve it, with Nova's shapes.
  */
 export class NovaVolumeProxy {
-  private readonly volumes: VolumeService;
-  private readonly snapshots: SnapshotService;
-
-  constructor(deps: ServiceDeps) {
-    this.volumes = new VolumeService(deps);
-    this.snapshots = new SnapshotService(deps);
-  }
+  constructor(private readonly volumes: VolumeService, private readonly snapshots: SnapshotService) {}
 
   async listVolumes(ctx: RequestContext, q: RawQuery): Promise<DbVolumeView[]> {
     return (await this.volumes.list(asVolumeApi(ctx), limited(q), true)).items;

@@ -12,7 +12,7 @@ import { ApiError, badRequest, conflict, notFound } from '../../domain/errors';
 import { atLeast } from '../../domain/microversion';
 import { SERVER_ROOT_CHANGEABLE, SERVER_VOLUMES_CHANGEABLE, ServerVmState } from '../../domain/status';
 import * as attachmentsDb from '../../db/attachments';
-import type { Conn, Tx } from '../../db/connection';
+import type { Conn } from '../../db/connection';
 import * as serversDb from '../../db/servers';
 import type { DbBdmRow, DbServerRow } from '../../db/servers';
 import * as volumesDb from '../../db/volumes';
@@ -20,7 +20,7 @@ import { BDM_TEXT, boolFromString } from './bdm';
 import { requireAdmin, requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
 import { one, type RawQuery } from '../listQuery';
-import { servicesOn } from './serverCreate';
+import type { AttachmentService } from '../attachments/attachments';
 import { serverContext, type ServerOps } from './serverOps';
 import { hasRoot, instanceNotFound, invalidState, projectScope } from './servers';
 import { swapVolume } from '../volumes/swap';
@@ -41,7 +41,8 @@ const notAttached = (serverId: string, volumeId: string) => notFound(`Instance $
 const volumeNotFound = (id: string) => notFound(`Volume ${id} could not be found.`);
 
 export class ServerVolumeService {
-  constructor(private readonly deps: ServiceDeps, private readonly ops: ServerOps, private readonly attachTimeoutMs: number) {}
+  constructor(private readonly deps: ServiceDeps, private readonly ops: ServerOps, private readonly attachments: AttachmentService,
+    private readonly attachTimeoutMs: number) {}
 
   private get db() { return this.deps.db; }
 
@@ -99,7 +100,7 @@ export class ServerVolumeService {
         if (used.some((d) => stripDev(d) === stripDev(input.device!))) throw new ApiError(409, 'conflictingRequest', `The supplied device path (${input.device}) is in use.`);
         device = input.device;
       } else device = nextDeviceName(used);
-      const a = await servicesOn(this.deps, trx).attachments.create(ctx, { volume_uuid: vol.id, instance_uuid: s.id })
+      const a = await this.attachments.create(ctx, { volume_uuid: vol.id, instance_uuid: s.id }, trx)
         .catch((err: unknown) => {
           throw err instanceof ApiError && err.status === 400 ? badRequest(`Invalid input received: ${err.message} (HTTP 400)`) : err;
         });
@@ -128,7 +129,7 @@ export class ServerVolumeService {
   private async rollBack(s: DbServerRow, b: DbBdmRow): Promise<void> {
     await serversDb.removeBdm(this.db, b.id);
     const a = (await serversDb.attachmentsOfServer(this.db, s.id)).find((x) => x.volume_id === b.volume_id);
-    if (a) await servicesOn(this.deps, this.db as Tx).attachments.delete(serverContext(s), a.id).catch(() => undefined);
+    if (a) await this.attachments.delete(serverContext(s), a.id).catch(() => undefined);
   }
 
   /**
@@ -151,8 +152,7 @@ export class ServerVolumeService {
       await serversDb.removeBdm(trx, b.id);
       const a = b.attachment_id ? await attachmentsDb.find(trx, b.attachment_id) : undefined;
       if (!a) return undefined;
-      const { attachments } = servicesOn(this.deps, trx);
-      return attachments.disconnect(trx, ctx, a, await attachments.lockVolume(trx, serverContext(s), vol.id), false);
+      return this.attachments.disconnect(trx, ctx, a, await this.attachments.lockVolume(trx, serverContext(s), vol.id), false);
     });
     if (taskId) this.deps.notifier.tasksWritten();
   }
@@ -180,7 +180,7 @@ export class ServerVolumeService {
         await serversDb.updateBdm(this.db, b.id, { delete_on_termination: boolFromString(att.delete_on_termination) });
       }
     }
-    if (swap) await swapVolume(this.deps, ctx, s.id, volumeId, att.volumeId);
+    if (swap) await swapVolume(this.deps, this.attachments, ctx, s.id, volumeId, att.volumeId);
   }
 }
 

@@ -27,7 +27,7 @@ import { imageServiceOf } from '../images';
 import type { Image } from '../../domain/image';
 import { snapshotsForVolumeDelete } from '../snapshots/cascade';
 import { groupForNewVolume } from '../groups/groups';
-import { BackupService } from '../backups/backups';
+import type { BackupService } from '../backups/backups';
 import { TaskKind } from '../../domain/status';
 
 export interface CreateVolumeInput {
@@ -95,7 +95,7 @@ async function typeFromImage(trx: Tx, ctx: RequestContext, image: Image) {
 }
 
 export class VolumeService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(private readonly deps: ServiceDeps, private readonly backups: BackupService) {}
 
   private get db() { return this.deps.db; }
 
@@ -106,7 +106,11 @@ export class VolumeService {
     return v;
   }
 
-  async create(ctx: RequestContext, input: CreateVolumeInput): Promise<DbVolumeView> {
+  /**
+   * Inside `outer`, the caller's transaction, when given (its own is then a savepoint): the volume and its task
+   * commit with the caller's rows, and the caller tells the relay.
+   */
+  async create(ctx: RequestContext, input: CreateVolumeInput, outer?: Tx): Promise<DbVolumeView> {
     requireWriter(ctx, 'volume:create');
     if (input.multiattach) {
       throw badRequest('multiattach parameter has been removed. The default behavior is to use multiattach ' +
@@ -115,10 +119,10 @@ export class VolumeService {
     }
     checkOneSource(input);
     // `backup_id` counts from 3.47 (Cinder ignores it before): the backup service fills the new volume.
-    if (input.backup_id && atLeast(ctx.version, 3, 47)) return this.createFromBackup(ctx, input, input.backup_id);
+    if (input.backup_id && atLeast(ctx.version, 3, 47)) return this.createFromBackup(ctx, input, input.backup_id, outer);
     // An image (services/volumes/sources.ts) is looked up before the transaction: it may live in an external Glance.
     const imageRef = input.imageRef ?? input.image_id;
-    const image = imageRef ? await resolveImage(imageServiceOf(this.deps), ctx, imageRef) : undefined;
+    const image = imageRef ? await resolveImage(imageServiceOf({ db: outer ?? this.db, config: this.deps.config }), ctx, imageRef) : undefined;
     if ((input.size === undefined || input.size === null) && !hasCopySource(input) && !image) {
       // Cinder 21 answers this with webob's bare 400 text.
       throw badRequest('The server could not comply with the request since it is either malformed or otherwise incorrect.');
@@ -136,7 +140,7 @@ export class VolumeService {
     const id = randomUUID();
     const now = new Date();
     let created: DbVolumeView | undefined;
-    await this.db.transaction(async (trx) => {
+    await (outer ?? this.db).transaction(async (trx) => {
       // A snapshot or volume to copy (services/volumes/sources.ts) decides the default size, the type and the backend.
       const source = await lockSource(trx, ctx, input);
       const size = source ? sizeFromSource(asked, source) : image ? sizeFromImage(asked, image) : asked!;
@@ -178,21 +182,21 @@ export class VolumeService {
           resourceId: id, event: MessageEvent.scheduleAllocateVolume, detail: MessageDetail.noBackendAvailable });
       }
     });
-    this.deps.notifier.tasksWritten();
+    if (!outer) this.deps.notifier.tasksWritten();
     // The row as inserted (Cinder answers `creating`); no re-read of what this transaction just wrote.
     return created!;
   }
 
-  private async createFromBackup(ctx: RequestContext, input: CreateVolumeInput, backupId: string): Promise<DbVolumeView> {
+  private async createFromBackup(ctx: RequestContext, input: CreateVolumeInput, backupId: string, outer?: Tx): Promise<DbVolumeView> {
     const asked = input.size === undefined || input.size === null ? undefined : Number(input.size);
     if (asked !== undefined && (!Number.isInteger(asked) || asked < 1)) {
       throw invalidInput(`Volume size '${input.size}' must be an integer and greater than 0`);
     }
-    const id = await new BackupService(this.deps).createVolume(ctx, backupId, {
+    const id = await this.backups.createVolume(ctx, backupId, {
       size: asked, name: input.name ?? input.display_name ?? null, description: input.description ?? input.display_description ?? null,
       volume_type: input.volume_type, metadata: input.metadata,
-    });
-    return this.get(ctx, id);
+    }, outer);
+    return this.get(ctx, id, outer);
   }
 
   async update(ctx: RequestContext, id: string, input: UpdateVolumeInput): Promise<DbVolumeView> {
