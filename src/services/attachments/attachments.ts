@@ -10,7 +10,7 @@ import type { DbVolumeRow } from '../../db/volumes';
 import * as serversDb from '../../db/servers';
 import { isServiceRequest, requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
-import { filterParams, parsePaging, type RawQuery } from '../listQuery';
+import { filterParams, parsePaging, type ListRules, type RawQuery } from '../listQuery';
 import { forcedDetachSettled, settleVolumeStatus, type AttachPayload } from './state';
 import { enqueue } from '../tasks/outbox';
 import { awaitTask } from '../tasks/wait';
@@ -43,10 +43,10 @@ export class AttachmentService {
     return a;
   }
 
-  async list(ctx: RequestContext, q: RawQuery): Promise<DbAttachmentRow[]> {
+  async list(ctx: RequestContext, q: RawQuery, rules: ListRules): Promise<DbAttachmentRow[]> {
     const allTenants = ctx.isAdmin && q.all_tenants !== undefined;
-    const params = filterParams(q, ATTACHMENT_FILTERS, ctx.version);
-    const paging = parsePaging({ limit: q.limit, marker: q.marker }, SORT, ctx.version);
+    const params = filterParams(q, ATTACHMENT_FILTERS, rules);
+    const paging = parsePaging({ limit: q.limit, marker: q.marker }, SORT, rules);
     return attachmentsDb.list(this.db, {
       projectId: scopeOf(ctx, allTenants).projectId,
       volume_id: params.get('volume_id'),

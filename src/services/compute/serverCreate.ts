@@ -152,7 +152,7 @@ export async function createServer(deps: ServiceDeps, cinder: ServerCreateServic
         const vol = await cinder.volumes.create(ctx, {
           size: b.size, volume_type: b.volumeType ?? null, snapshot_id: b.snapshotId ?? null, imageRef: b.imageId ?? null,
           name: b.source === BdmSource.blank ? `${id}-blank-vol` : '',
-        }, trx).catch((err: unknown) => {
+        }, {}, trx).catch((err: unknown) => {
           // Nova answers quota refusals of a create with 403 (`servers.py`: OverQuota → HTTPForbidden).
           throw err instanceof ApiError && err.status === 413 ? new ApiError(403, 'forbidden', err.message) : err;
         });

@@ -61,7 +61,7 @@ export async function createGroupFromSource(deps: ServiceDeps, volumes: VolumeSe
     // The volume service in this transaction (its own becomes a savepoint): the same checks, quota and tasks as any create.
     for (const m of members) {
       const { typeId: _t, ...from } = m;
-      await volumes.create(ctx, { ...from, group_id: row.id, availability_zone: row.availability_zone }, trx);
+      await volumes.create(ctx, { ...from, group_id: row.id, availability_zone: row.availability_zone }, {}, trx);
     }
     return row;
   });

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isUuidLike } from '../../domain/ids';
 import { ApiError, badRequest, invalidInput, invalidVolume, notFound, notImplemented } from '../../domain/errors';
-import { atLeast } from '../../domain/microversion';
 import {
   AttachStatus, SHOWN_ATTACHMENT_STATUSES, VolumeStatus, VolumeTransitions, VOLUME_DELETE_REFUSAL, type Transition,
 } from '../../domain/status';
@@ -10,7 +9,7 @@ import * as volumesDb from '../../db/volumes';
 import type { DbVolumeRow, DbVolumeView, VolumeFilters } from '../../db/volumes';
 import { requireAdmin, requireWriter, scopeOf, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
-import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging, type RawQuery } from '../listQuery';
+import { filterParams, parseBool, parseMetadataFilter, parsePaging, type ListRules, type Paging, type RawQuery } from '../listQuery';
 import { checkExtStorageSpecs } from '../backends/extstorage';
 import { placeVolume } from '../backends/placement';
 import { refuseEncryptedType } from '../types/encryption';
@@ -80,6 +79,9 @@ const USER_FILTERS = new Set(['name', 'status', 'metadata', 'bootable', 'migrati
 const ADMIN_FILTERS = new Set([...USER_FILTERS, 'project_id', 'host', 'user_id', 'volume_type_id', 'volume_type',
   'attach_status', 'display_description', 'description']);
 
+/** A volume list's rules: a `bootable` filter is a strict boolean from 3.2. */
+export type VolumeListRules = ListRules & { readonly strictBootable: boolean };
+
 const TIME_OPS: Record<string, '>' | '>=' | '<' | '<=' | '=' | '<>'> = { gt: '>', gte: '>=', lt: '<', lte: '<=', eq: '=', neq: '<>' };
 
 /**
@@ -107,10 +109,11 @@ export class VolumeService {
   }
 
   /**
-   * Inside `outer`, the caller's transaction, when given (its own is then a savepoint): the volume and its task
-   * commit with the caller's rows, and the caller tells the relay.
+   * `fromBackup`: a `backup_id` is a source the backup service fills the volume from (3.47; Cinder ignores it
+   * before). Inside `outer`, the caller's transaction, when given (its own is then a savepoint): the volume and
+   * its task commit with the caller's rows, and the caller tells the relay.
    */
-  async create(ctx: RequestContext, input: CreateVolumeInput, outer?: Tx): Promise<DbVolumeView> {
+  async create(ctx: RequestContext, input: CreateVolumeInput, opts: { fromBackup?: boolean } = {}, outer?: Tx): Promise<DbVolumeView> {
     requireWriter(ctx, 'volume:create');
     if (input.multiattach) {
       throw badRequest('multiattach parameter has been removed. The default behavior is to use multiattach ' +
@@ -118,8 +121,7 @@ export class VolumeService {
         'it to create multiattach volumes.');
     }
     checkOneSource(input);
-    // `backup_id` counts from 3.47 (Cinder ignores it before): the backup service fills the new volume.
-    if (input.backup_id && atLeast(ctx.version, 3, 47)) return this.createFromBackup(ctx, input, input.backup_id, outer);
+    if (input.backup_id && opts.fromBackup) return this.createFromBackup(ctx, input, input.backup_id, outer);
     // An image (services/volumes/sources.ts) is looked up before the transaction: it may live in an external Glance.
     const imageRef = input.imageRef ?? input.image_id;
     const image = imageRef ? await resolveImage(imageServiceOf({ db: outer ?? this.db, config: this.deps.config }), ctx, imageRef) : undefined;
@@ -249,13 +251,13 @@ export class VolumeService {
   }
 
   /** A page of volumes: whole views for `/volumes/detail`, ids and names for `/volumes`. */
-  async list(ctx: RequestContext, q: RawQuery, detail: true): Promise<{ items: DbVolumeView[]; paging: Paging; count?: number }>;
-  async list(ctx: RequestContext, q: RawQuery, detail: false): Promise<{ items: Array<Pick<DbVolumeView, 'id' | 'display_name'>>; paging: Paging; count?: number }>;
-  async list(ctx: RequestContext, q: RawQuery, detail: boolean): Promise<{ items: Array<Pick<DbVolumeView, 'id' | 'display_name'>>; paging: Paging; count?: number }> {
+  async list(ctx: RequestContext, q: RawQuery, detail: true, rules: VolumeListRules): Promise<{ items: DbVolumeView[]; paging: Paging; count?: number }>;
+  async list(ctx: RequestContext, q: RawQuery, detail: false, rules: VolumeListRules): Promise<{ items: Array<Pick<DbVolumeView, 'id' | 'display_name'>>; paging: Paging; count?: number }>;
+  async list(ctx: RequestContext, q: RawQuery, detail: boolean, rules: VolumeListRules): Promise<{ items: Array<Pick<DbVolumeView, 'id' | 'display_name'>>; paging: Paging; count?: number }> {
     const allTenants = ctx.isAdmin && q.all_tenants !== undefined && q.all_tenants !== '0' && q.all_tenants !== 'false';
     const scope = scopeOf(ctx, allTenants);
-    const paging = parsePaging(q, VOLUME_SORT_COLUMNS, ctx.version);
-    const filters = await this.parseFilters(ctx, q);
+    const paging = parsePaging(q, VOLUME_SORT_COLUMNS, rules);
+    const filters = await this.parseFilters(ctx, q, rules);
     const markerMissing = () => notFound(`Volume ${paging.marker} could not be found.`);
     if (paging.marker !== undefined && !isUuidLike(paging.marker)) throw markerMissing();
     const page = { scope, filters, sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker };
@@ -266,8 +268,8 @@ export class VolumeService {
     return { items, paging, count };
   }
 
-  private async parseFilters(ctx: RequestContext, q: RawQuery): Promise<VolumeFilters> {
-    const params = filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, ctx.version);
+  private async parseFilters(ctx: RequestContext, q: RawQuery, rules: VolumeListRules): Promise<VolumeFilters> {
+    const params = filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, rules);
     const f: VolumeFilters = {};
     for (const [key, value] of params) {
       switch (key) {
@@ -276,8 +278,8 @@ export class VolumeService {
         case 'status': f.status = value; break;
         case 'metadata': f.metadata = parseMetadataFilter(value); break;
         case 'bootable':
-          // Before 3.2 anything but a spelling of false means true (Cinder's quirk).
-          f.bootable = atLeast(ctx.version, 3, 2) ? parseBool(value, 'bootable') : !['False', 'false', 'FALSE', '0'].includes(value);
+          // Not strict (before 3.2), anything but a spelling of false means true (Cinder's quirk).
+          f.bootable = rules.strictBootable ? parseBool(value, 'bootable') : !['False', 'false', 'FALSE', '0'].includes(value);
           break;
         case 'availability_zone': f.availability_zone = value; break;
         case 'size':
@@ -298,11 +300,12 @@ export class VolumeService {
     return f;
   }
 
-  async summary(ctx: RequestContext, allTenants: boolean) {
+  /** `metadata`: the summary names the volumes' metadata too (3.36). */
+  async summary(ctx: RequestContext, allTenants: boolean, opts: { metadata: boolean }) {
     const scope = scopeOf(ctx, allTenants);
     const { count, size } = await volumesDb.summary(this.db, scope);
     const out: Record<string, unknown> = { total_count: count, total_size: size };
-    if (atLeast(ctx.version, 3, 36)) out.metadata = await volumesDb.metadataOf(this.db, scope);
+    if (opts.metadata) out.metadata = await volumesDb.metadataOf(this.db, scope);
     return out;
   }
 
