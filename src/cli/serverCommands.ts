@@ -63,7 +63,8 @@ export function registerServerCommands(program: Command, withDb: WithDb, table: 
       const ctx = { requestId: `req-${randomUUID()}`, userId: o.user, projectId: o.project, roles: ['admin', 'member'], isAdmin: true, version: COMPUTE_MAX };
       const deps = { db, config, notifier: { tasksWritten: () => undefined } };
       const { volumes, attachments } = createServices(deps);
-      const { server: s } = await createServer(deps, { volumes, attachments }, ctx, body.server);
+      // As a request at COMPUTE_MAX: networks required (2.37), multi-attach volumes allowed (2.60).
+      const { server: s } = await createServer(deps, { volumes, attachments }, ctx, body.server, { requireNetworks: true, multiattach: true });
       let row = s;
       while (o.wait && row.task_state !== null) {
         await new Promise((r) => setTimeout(r, 200));

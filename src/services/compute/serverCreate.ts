@@ -8,7 +8,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { BdmDestination, BdmSource, FLAVORS, nextDeviceName, ROOT_DEVICE_NAME } from '../../domain/compute';
 import { ApiError, badRequest } from '../../domain/errors';
-import { atLeast } from '../../domain/microversion';
 import { ServerPowerState, ServerTaskState, ServerVmState } from '../../domain/status';
 import type { Tx } from '../../db/connection';
 import * as serversDb from '../../db/servers';
@@ -65,12 +64,21 @@ export interface ServerCreateServices {
   readonly attachments: AttachmentService;
 }
 
+/** What the compute microversion decides for a server create (the HTTP layer does). */
+export interface ServerCreateOptions {
+  /** `networks` is a required key (2.37). */
+  readonly requireNetworks: boolean;
+  /** A multi-attach volume may be mapped (2.60). */
+  readonly multiattach: boolean;
+}
+
 /** Validates and records a new server; the caller commits nothing else and starts the build after. */
-export async function createServer(deps: ServiceDeps, cinder: ServerCreateServices, ctx: RequestContext, s: ServerCreateBody): Promise<{ server: DbServerRow; adminPass: string }> {
+export async function createServer(deps: ServiceDeps, cinder: ServerCreateServices, ctx: RequestContext, s: ServerCreateBody,
+  opts: ServerCreateOptions): Promise<{ server: DbServerRow; adminPass: string }> {
   requireWriter(ctx, 'os_compute_api:servers:create');
   if (s.block_device_mapping?.length && s.block_device_mapping_v2?.length) throw badRequest(BDM_TEXT.mixedSyntax);
   if (s.block_device_mapping?.length) throw badRequest('cairn accepts block_device_mapping_v2, not the legacy block_device_mapping.');
-  if (atLeast(ctx.version, 2, 37) && s.networks === undefined) throw badRequest("Invalid input for field/attribute server. 'networks' is a required property");
+  if (opts.requireNetworks && s.networks === undefined) throw badRequest("Invalid input for field/attribute server. 'networks' is a required property");
   const raw = s.block_device_mapping_v2 ?? [];
   let bdms = fromApi(raw, s.imageRef !== undefined && s.imageRef !== null);
   const imageRef = s.imageRef || '';
@@ -130,7 +138,7 @@ export async function createServer(deps: ServiceDeps, cinder: ServerCreateServic
         await imageOfMapping({ db: trx, config: deps.config }, ctx, b.imageId);
       } else if (b.volumeId) {
         const vol = (await volumesDb.find(trx, b.volumeId, scope(ctx)))!;
-        if (vol.multiattach && !atLeast(ctx.version, 2, 60)) throw badRequest(BDM_TEXT.multiattachVersion);
+        if (vol.multiattach && !opts.multiattach) throw badRequest(BDM_TEXT.multiattachVersion);
         // `_check_attach_and_reserve_volume`: the volume is reserved for the server now, not at build.
         const a = await cinder.attachments.create(ctx, { volume_uuid: vol.id, instance_uuid: id }, trx)
           .catch((err: unknown) => { throw relayed('Invalid volume: Invalid input received: ', err); });

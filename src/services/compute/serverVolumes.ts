@@ -9,7 +9,6 @@
 import { randomUUID } from 'node:crypto';
 import { nextDeviceName, stripDev } from '../../domain/compute';
 import { ApiError, badRequest, conflict, notFound } from '../../domain/errors';
-import { atLeast } from '../../domain/microversion';
 import { SERVER_ROOT_CHANGEABLE, SERVER_VOLUMES_CHANGEABLE, ServerVmState } from '../../domain/status';
 import * as attachmentsDb from '../../db/attachments';
 import type { Conn } from '../../db/connection';
@@ -52,9 +51,9 @@ export class ServerVolumeService {
     return s;
   }
 
-  /** The server's volume mappings, paged by `limit`/`offset` (`common.limited`). */
-  async list(ctx: RequestContext, serverId: string, q: RawQuery): Promise<DbBdmRow[]> {
-    if (atLeast(ctx.version, 2, 75)) {
+  /** The server's volume mappings, paged by `limit`/`offset` (`common.limited`); `strictQuery`: other keys are a 400 (2.75). */
+  async list(ctx: RequestContext, serverId: string, q: RawQuery, opts: { strictQuery: boolean }): Promise<DbBdmRow[]> {
+    if (opts.strictQuery) {
       const extra = Object.keys(q).filter((k) => k !== 'limit' && k !== 'offset').sort();
       if (extra.length) throw badRequest(`Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
     }
@@ -77,7 +76,8 @@ export class ServerVolumeService {
    * connects and completes it before answering; a connect that fails takes
    * the mapping and the reservation back (as Nova's compute does).
    */
-  async attach(ctx: RequestContext, serverId: string, input: AttachInput): Promise<DbBdmRow> {
+  /** `multiattach`: a multi-attach volume may be attached (2.60). */
+  async attach(ctx: RequestContext, serverId: string, input: AttachInput, opts: { multiattach: boolean }): Promise<DbBdmRow> {
     requireWriter(ctx, 'os_compute_api:os-volumes-attachments:create');
     const { server, bdm } = await this.db.transaction(async (trx) => {
       const s = await this.server(trx, ctx, serverId, true);
@@ -90,7 +90,7 @@ export class ServerVolumeService {
         throw badRequest(`Invalid volume: volume ${vol.id} is already attached to instances: ${others.map((b) => b.server_id).join(' ')}`);
       }
       if (others.some((b) => b.server_id === s.id)) throw badRequest(`Invalid volume: volume ${vol.id} already attached`);
-      if (vol.multiattach && !atLeast(ctx.version, 2, 60)) throw badRequest(BDM_TEXT.multiattachVersion);
+      if (vol.multiattach && !opts.multiattach) throw badRequest(BDM_TEXT.multiattachVersion);
       const mine = await serversDb.bdmsOf(trx, s.id);
       const becomesRoot = SERVER_ROOT_CHANGEABLE.includes(s.vm_state as ServerVmState) && !hasRoot(s, mine);
       const used = [s.root_device_name, ...mine.flatMap((b) => (b.device_name ? [b.device_name] : []))];
@@ -158,17 +158,17 @@ export class ServerVolumeService {
   }
 
   /**
-   * `PUT …/os-volume_attachments/{volume_id}`: from 2.85 `delete_on_termination`
+   * `PUT …/os-volume_attachments/{volume_id}`: with `mutable` (2.85) `delete_on_termination`
    * may change (the other properties must be what they are); a different
-   * `volumeId` (and any PUT before 2.85) asks for a swap (services/volumes/swap.ts),
+   * `volumeId` (and any PUT without it) asks for a swap (services/volumes/swap.ts),
    * admin-only as Nova's default policy has it.
    */
-  async update(ctx: RequestContext, serverId: string, volumeId: string, att: AttachmentUpdateInput): Promise<void> {
+  async update(ctx: RequestContext, serverId: string, volumeId: string, att: AttachmentUpdateInput, opts: { mutable: boolean }): Promise<void> {
     requireWriter(ctx, 'os_compute_api:os-volumes-attachments:update');
     const s = await this.server(this.db, ctx, serverId);
-    const swap = !atLeast(ctx.version, 2, 85) || att.volumeId !== volumeId;
+    const swap = !opts.mutable || att.volumeId !== volumeId;
     if (swap) requireAdmin(ctx, 'os_compute_api:os-volumes-attachments:swap');
-    if (atLeast(ctx.version, 2, 85)) {
+    if (opts.mutable) {
       const b = await serversDb.findBdm(this.db, s.id, volumeId);
       if (!b) throw notFound(`No volume Block Device Mapping with id ${volumeId}.`);
       const notMutable = (p: string) => badRequest(`The ${p} property is not mutable`);
