@@ -12,6 +12,7 @@ import { buildRoutes } from './http/cinder/routes';
 import { createCompute } from './http/nova';
 import { createImageApi } from './http/glance';
 import { imageServiceOf } from './services/images';
+import { createServices } from './services';
 import type { TaskNotifier } from './services/deps';
 import { capabilitiesOf } from './services/backends/placement';
 import { safeErrSerializer } from './db/errors';
@@ -172,9 +173,11 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
     }, 600_000);
     cleanup.unref();
     stops.push(() => clearInterval(cleanup));
-    const compute = createCompute({ db, config, notifier }, authenticate, log.child({ part: 'compute' }), idempotency);
+    // The services, built once for the three APIs (src/services/index.ts).
+    const services = createServices({ db, config, notifier });
+    const compute = createCompute({ db, config, notifier }, services, authenticate, log.child({ part: 'compute' }), idempotency);
     const app = createApp({
-      routes: buildRoutes({ db, config, notifier }),
+      routes: buildRoutes({ db, config, notifier }, services),
       authenticate,
       compute: compute.router,
       images: config.glanceUrl ? undefined : createImageApi({ db, config }, authenticate, log.child({ part: 'images' })),

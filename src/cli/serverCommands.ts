@@ -14,6 +14,7 @@ import { isoCinder } from '../domain/time';
 import * as volumesDb from '../db/volumes';
 import { cinderValidationMessage } from '../http/shared/validationMessage';
 import { createServer, type ServerCreateBody } from '../services/compute/serverCreate';
+import { createServices } from '../services';
 import { driverFor } from '../workers/drivers';
 
 type WithDb = <T>(fn: (db: Db) => Promise<T>) => Promise<T>;
@@ -60,7 +61,10 @@ export function registerServerCommands(program: Command, withDb: WithDb, table: 
         name: o.name, flavorRef: o.flavor, networks: 'none', imageRef: o.image ?? '', block_device_mapping_v2: o.blockDevice.map(keyValues),
       } });
       const ctx = { requestId: `req-${randomUUID()}`, userId: o.user, projectId: o.project, roles: ['admin', 'member'], isAdmin: true, version: COMPUTE_MAX };
-      const { server: s } = await createServer({ db, config, notifier: { tasksWritten: () => undefined } }, ctx, body.server);
+      const deps = { db, config, notifier: { tasksWritten: () => undefined } };
+      const { volumes, attachments } = createServices(deps);
+      // As a request at COMPUTE_MAX: networks required (2.37), multi-attach volumes allowed (2.60).
+      const { server: s } = await createServer(deps, { volumes, attachments }, ctx, body.server, { requireNetworks: true, multiattach: true });
       let row = s;
       while (o.wait && row.task_state !== null) {
         await new Promise((r) => setTimeout(r, 200));

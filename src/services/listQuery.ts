@@ -1,5 +1,4 @@
 import { badRequest, invalidInput } from '../domain/errors';
-import { atLeast, type ApiVersion } from '../domain/microversion';
 import { parsePyLiteral } from '../domain/pyLiteral';
 import { resolveSort, SortRefused, type SortDir, type SortTerm } from '../db/keyset';
 
@@ -22,13 +21,27 @@ export interface Paging {
 
 export type RawQuery = Record<string, string | string[] | undefined>;
 
+/**
+ * What a list query may hold at the caller's microversion. The HTTP layer decides
+ * (src/http/cinder/listRules.ts), as Cinder's controllers do; the services see flags.
+ */
+export interface ListRules {
+  /** A filter the resource does not know is refused (3.31); before, it is dropped. */
+  readonly strictFilters: boolean;
+  /** `with_count` is read (3.45). */
+  readonly withCount: boolean;
+}
+
+/** The rules of the base microversion (3.0): what a caller without one, like Nova's proxies, gets. */
+export const BASE_LIST_RULES: ListRules = { strictFilters: false, withCount: false };
+
 export const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[v.length - 1] : v);
 
 /**
  * Parses limit/marker/offset/sort/sort_key/sort_dir. `sortColumns` maps API
  * sort keys to SQL expressions; an unknown key is Cinder's 400.
  */
-export function parsePaging(q: RawQuery, sortColumns: Readonly<Record<string, string>>, version: ApiVersion): Paging {
+export function parsePaging(q: RawQuery, sortColumns: Readonly<Record<string, string>>, rules: ListRules): Paging {
   const rawLimit = one(q.limit);
   let limit = MAX_LIMIT;
   if (rawLimit !== undefined) {
@@ -48,7 +61,7 @@ export function parsePaging(q: RawQuery, sortColumns: Readonly<Record<string, st
   }
   const sort = parseSort(q, sortColumns);
   const withCountRaw = one(q.with_count);
-  const withCount = atLeast(version, 3, 45) && withCountRaw !== undefined && parseBool(withCountRaw, 'with_count');
+  const withCount = rules.withCount && withCountRaw !== undefined && parseBool(withCountRaw, 'with_count');
   return { limit, limitGiven: rawLimit !== undefined, offset, marker: one(q.marker), sort, withCount };
 }
 
@@ -84,11 +97,11 @@ export function parseBool(v: string, name: string): boolean {
 }
 
 /**
- * The filter part of a list query: everything but the paging keys. From
- * 3.31 a key outside `allowed` is a 400; before, it is dropped.
+ * The filter part of a list query: everything but the paging keys. With
+ * `strictFilters` a key outside `allowed` is a 400; else it is dropped.
  * `all_tenants` is never a filter.
  */
-export function filterParams(q: RawQuery, allowed: ReadonlySet<string>, version: ApiVersion): Map<string, string> {
+export function filterParams(q: RawQuery, allowed: ReadonlySet<string>, rules: ListRules): Map<string, string> {
   const out = new Map<string, string>();
   const invalid: string[] = [];
   for (const [key, raw] of Object.entries(q)) {
@@ -98,7 +111,7 @@ export function filterParams(q: RawQuery, allowed: ReadonlySet<string>, version:
     if (!allowed.has(base)) { invalid.push(key); continue; }
     out.set(key, v);
   }
-  if (invalid.length && atLeast(version, 3, 31)) {
+  if (invalid.length && rules.strictFilters) {
     throw badRequest(`Invalid filters ${invalid.join(', ')} are found in query options.`);
   }
   return out;

@@ -8,7 +8,7 @@ import * as typesDb from '../db/volumeTypes';
 import * as volumesDb from '../db/volumes';
 import { requireWriter, type RequestContext } from '../domain/context';
 import type { ServiceDeps } from './deps';
-import { one, parsePaging, type RawQuery } from './listQuery';
+import { one, parsePaging, type ListRules, type RawQuery } from './listQuery';
 import { chargeQuota } from './quotas/quotas';
 
 /** Cinder's `volume_transfer_salt_length` and `volume_transfer_key_length`. */
@@ -80,9 +80,9 @@ export class TransferService {
   }
 
   /** The caller's project's pending transfers; an admin's `all_tenants` lists every project's. */
-  async list(ctx: RequestContext, q: RawQuery): Promise<DbTransferRow[]> {
+  async list(ctx: RequestContext, q: RawQuery, rules: ListRules): Promise<DbTransferRow[]> {
     const allTenants = q.all_tenants !== undefined && one(q.all_tenants) !== '0' && one(q.all_tenants)?.toLowerCase() !== 'false';
-    const paging = parsePaging(q, SORT_COLUMNS, ctx.version);
+    const paging = parsePaging(q, SORT_COLUMNS, rules);
     const scope = this.scopeOf(ctx, allTenants);
     if (paging.marker !== undefined && !await transfersDb.find(this.db, paging.marker, scope)) throw transferNotFound(paging.marker);
     // Other filters are dropped, as Cinder's remove_invalid_filter_options does.

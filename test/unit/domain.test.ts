@@ -45,7 +45,7 @@ describe('state machine', () => {
 });
 
 describe('paging', () => {
-  const v = { major: 3, minor: 70 };
+  const v = { strictFilters: true, withCount: true }; // the list rules of 3.70
   it('limit must be a non-negative integer; capped at 1000', () => {
     expect(() => parsePaging({ limit: '-1' }, VOLUME_SORT_COLUMNS, v)).toThrow('limit param must be positive');
     expect(() => parsePaging({ limit: 'x' }, VOLUME_SORT_COLUMNS, v)).toThrow('limit param must be an integer');

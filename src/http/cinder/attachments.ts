@@ -4,12 +4,13 @@ import { OutcomeUnread } from '../../domain/errors';
 import type { DbAttachmentRow } from '../../db/attachments';
 import { accepted, noContent, ok, type RouteTable } from '../shared/http';
 import { attachmentDetail, attachmentSummary } from './views/attachment';
+import { listRules } from './listRules';
 
 /** The v3 attachments API (3.27+; `os-complete` 3.44+, `mode` 3.54+). */
 export function attachmentRoutes(attachments: AttachmentService): RouteTable {
   return {
-    listAttachments: async (r) => ok({ attachments: (await attachments.list(r.ctx, r.query)).map(attachmentSummary) }),
-    listAttachmentsDetail: async (r) => ok({ attachments: (await attachments.list(r.ctx, r.query)).map(attachmentDetail) }),
+    listAttachments: async (r) => ok({ attachments: (await attachments.list(r.ctx, r.query, listRules(r.ctx.version))).map(attachmentSummary) }),
+    listAttachmentsDetail: async (r) => ok({ attachments: (await attachments.list(r.ctx, r.query, listRules(r.ctx.version))).map(attachmentDetail) }),
     showAttachment: async (r) => ok({ attachment: attachmentDetail(await attachments.get(r.ctx, r.params.attachment_id!)) }),
     createAttachment: async (r) => {
       const b = r.body.attachment;

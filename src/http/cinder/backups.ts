@@ -1,15 +1,17 @@
 import { badRequest } from '../../domain/errors';
+import { atLeast } from '../../domain/microversion';
 import type { DbBackupView } from '../../db/backups';
 import type { BackupService } from '../../services/backups/backups';
 import { accepted, ok, type RouteRequest, type RouteTable } from '../shared/http';
 import { backupDetail, backupSummary } from './views/backup';
+import { listRules } from './listRules';
 
 /** `/backups`: CRUD, lists, restore, export/import and the admin actions (`cinder/api/contrib/backups.py`, v3's). */
 export function backupRoutes(backups: BackupService): RouteTable {
   const detail = (r: RouteRequest, b: DbBackupView) => backupDetail(b, { version: r.ctx.version, isAdmin: r.ctx.isAdmin, links: r.links });
 
   const list = (full: boolean) => async (r: RouteRequest) => {
-    const { items, paging, count } = await backups.list(r.ctx, r.query);
+    const { items, paging, count } = await backups.list(r.ctx, r.query, listRules(r.ctx.version));
     const body: Record<string, unknown> = { backups: items.map((b) => (full ? detail(r, b) : backupSummary(b, r.links))) };
     const last = items[items.length - 1];
     if (last && items.length >= paging.limit) body.backups_links = r.links.next(r.apiPath, r.query, last.id);
@@ -26,8 +28,14 @@ export function backupRoutes(backups: BackupService): RouteTable {
     listBackups: list(false),
     listBackupsDetail: list(true),
     showBackup: async (r) => ok({ backup: detail(r, await backups.get(r.ctx, r.params.backup_id!)) }),
-    createBackup: async (r) => accepted({ backup: backupSummary(await backups.create(r.ctx, r.body.backup), r.links) }),
-    updateBackup: async (r) => ok({ backup: backupSummary(await backups.update(r.ctx, r.params.backup_id!, r.body.backup ?? {}), r.links) }),
+    createBackup: async (r) => {
+      const keys = { metadata: atLeast(r.ctx.version, 3, 43), availabilityZone: atLeast(r.ctx.version, 3, 51) };
+      return accepted({ backup: backupSummary(await backups.create(r.ctx, r.body.backup, keys), r.links) });
+    },
+    updateBackup: async (r) => {
+      const b = await backups.update(r.ctx, r.params.backup_id!, r.body.backup ?? {}, { metadata: atLeast(r.ctx.version, 3, 43) });
+      return ok({ backup: backupSummary(b, r.links) });
+    },
     deleteBackup: async (r) => {
       await backups.delete(r.ctx, r.params.backup_id!);
       return accepted();

@@ -5,12 +5,12 @@ import type { DbGroupRow, DbGroupView } from '../../db/groups';
 import type { DbGroupSnapshotRow } from '../../db/groupSnapshots';
 import type { RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../../services/deps';
-import { GroupService } from '../../services/groups/groups';
 import { createGroupFromSource } from '../../services/groups/fromSource';
-import { GroupSnapshotService } from '../../services/groups/snapshots';
-import type { GroupTypeService, GroupTypeWithSpecs } from '../../services/groups/types';
-import { parseBool } from '../../services/listQuery';
+import type { GroupTypeWithSpecs } from '../../services/groups/types';
+import type { Services } from '../../services';
+import { one, parseBool, type RawQuery } from '../../services/listQuery';
 import { accepted, ok, type RouteRequest, type RouteTable } from '../shared/http';
+import { listRules } from './listRules';
 
 /** Cinder's `views/group_types.py`: the specs only for admins (`group:access_group_types_specs`). */
 function groupTypeView(t: GroupTypeWithSpecs, ctx: RequestContext): Record<string, unknown> {
@@ -20,6 +20,12 @@ function groupTypeView(t: GroupTypeWithSpecs, ctx: RequestContext): Record<strin
 }
 
 const groupSummary = (g: Pick<DbGroupRow, 'id' | 'name'>) => ({ id: g.id, name: g.name });
+
+/** Whether the view shows `volumes` (3.25 with `list_volume`). */
+function listsVolumes(ctx: RequestContext, q: RawQuery): boolean {
+  const v = one(q.list_volume);
+  return atLeast(ctx.version, 3, 25) && v !== undefined && ['1', 't', 'true', 'on', 'y', 'yes'].includes(v.toLowerCase());
+}
 
 /** Cinder's `views/groups.py` detail: more keys per microversion. */
 function groupDetail(g: DbGroupView, ctx: RequestContext, volumeIds?: string[]): Record<string, unknown> {
@@ -47,15 +53,16 @@ function groupSnapshotDetail(s: DbGroupSnapshotRow, ctx: RequestContext): Record
 
 const noSuchAction = (name: string) =>
   badRequest(`There is no such action: ${name}. Verify the request body and Content-Type header and try again.`);
+/** Before 3.29 Cinder reads no query key of a group snapshot list (but all_tenants). */
+const snapshotListRules = (r: RouteRequest) => ({ ...listRules(r.ctx.version), queryKeys: atLeast(r.ctx.version, 3, 29) });
 /** An action the negotiated microversion lacks: Cinder's version-not-found 404. */
 const needs = (r: RouteRequest, minor: number) => { if (!atLeast(r.ctx.version, 3, minor)) throw notFound('The resource could not be found.'); };
 
 /** Group types (3.11), groups (3.13), group snapshots (3.14) and their actions. */
-export function groupRoutes(deps: ServiceDeps, types: GroupTypeService): RouteTable {
-  const groups = new GroupService(deps);
-  const snaps = new GroupSnapshotService(deps);
+export function groupRoutes(deps: ServiceDeps, s: Pick<Services, 'groupTypes' | 'groups' | 'groupSnapshots' | 'volumes'>): RouteTable {
+  const { groupTypes: types, groups, groupSnapshots: snaps } = s;
   const withVolumes = async (r: RouteRequest, g: DbGroupView) =>
-    groupDetail(g, r.ctx, GroupService.listsVolumes(r.ctx, r.query) ? await groups.volumeIds(g.id) : undefined);
+    groupDetail(g, r.ctx, listsVolumes(r.ctx, r.query) ? await groups.volumeIds(g.id) : undefined);
   return {
     listGroupTypes: async (r) => ok({ group_types: (await types.list(r.ctx, r.query)).map((t) => groupTypeView(t, r.ctx)) }),
     createGroupType: async (r) => accepted({ group_type: groupTypeView(await types.create(r.ctx, r.body.group_type), r.ctx) }),
@@ -68,14 +75,15 @@ export function groupRoutes(deps: ServiceDeps, types: GroupTypeService): RouteTa
     updateGroupSpec: async (r) => ok(await types.updateSpec(r.ctx, r.params.group_type_id!, r.params.spec_id!, r.body)),
     deleteGroupSpec: async (r) => { await types.deleteSpec(r.ctx, r.params.group_type_id!, r.params.spec_id!); return accepted(); },
 
-    listGroups: async (r) => ok({ groups: (await groups.list(r.ctx, r.query)).map(groupSummary) }),
-    listGroupsDetail: async (r) => ok({ groups: await Promise.all((await groups.list(r.ctx, r.query)).map((g) => withVolumes(r, g))) }),
+    listGroups: async (r) => ok({ groups: (await groups.list(r.ctx, r.query, listRules(r.ctx.version))).map(groupSummary) }),
+    listGroupsDetail: async (r) =>
+      ok({ groups: await Promise.all((await groups.list(r.ctx, r.query, listRules(r.ctx.version))).map((g) => withVolumes(r, g))) }),
     createGroup: async (r) => accepted({ group: groupSummary(await groups.create(r.ctx, r.body.group)) }),
     showGroup: async (r) => ok({ group: await withVolumes(r, await groups.get(r.ctx, r.params.group_id!)) }),
     updateGroup: async (r) => { await groups.update(r.ctx, r.params.group_id!, r.body.group); return accepted(); },
     createGroupFromSource: async (r) => {
       if (!r.body['create-from-src']) throw noSuchAction(Object.keys(r.body)[0] ?? '');
-      return accepted({ group: groupSummary(await createGroupFromSource(deps, r.ctx, r.body['create-from-src'])) });
+      return accepted({ group: groupSummary(await createGroupFromSource(deps, s.volumes, r.ctx, r.body['create-from-src'])) });
     },
     groupAction: async (r) => {
       const id = r.params.group_id!;
@@ -89,8 +97,9 @@ export function groupRoutes(deps: ServiceDeps, types: GroupTypeService): RouteTa
       return accepted();
     },
 
-    listGroupSnapshots: async (r) => ok({ group_snapshots: (await snaps.list(r.ctx, r.query)).map((s) => ({ id: s.id, name: s.name })) }),
-    listGroupSnapshotsDetail: async (r) => ok({ group_snapshots: (await snaps.list(r.ctx, r.query)).map((s) => groupSnapshotDetail(s, r.ctx)) }),
+    listGroupSnapshots: async (r) => ok({ group_snapshots: (await snaps.list(r.ctx, r.query, snapshotListRules(r))).map((s) => ({ id: s.id, name: s.name })) }),
+    listGroupSnapshotsDetail: async (r) =>
+      ok({ group_snapshots: (await snaps.list(r.ctx, r.query, snapshotListRules(r))).map((s) => groupSnapshotDetail(s, r.ctx)) }),
     createGroupSnapshot: async (r) => {
       const s = await snaps.create(r.ctx, r.body.group_snapshot);
       return accepted({ group_snapshot: { id: s.id, name: s.name, group_type_id: s.group_type_id } });

@@ -1,4 +1,5 @@
 import { isoCinder } from '../../domain/time';
+import { atLeast } from '../../domain/microversion';
 import { HostServiceStatus } from '../../domain/status';
 import { updateService, type HostService } from '../../services/backends/hosts';
 import { one } from '../../services/listQuery';
@@ -14,7 +15,8 @@ export function hostRoutes(hosts: HostService): RouteTable {
         'last-update': isoCinder(s.heartbeat_at),
       })),
     }),
-    updateService: async (r) => updateService(hosts.registry, r.ctx, r.params.service_action!, r.body ?? {}),
+    updateService: async (r) =>
+      updateService(hosts.registry, r.ctx, r.params.service_action!, r.body ?? {}, { clusters: atLeast(r.ctx.version, 3, 26) }),
     showHost: async (r) => {
       const host = r.params.host_name!;
       const usage = await hosts.usage(r.ctx, host);

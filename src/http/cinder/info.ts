@@ -25,7 +25,11 @@ const RESOURCE_FILTERS: Readonly<Record<string, readonly string[]>> = {
 /** Limits, availability zones, services, resource filters and extensions. */
 export function infoRoutes(limits: LimitsService, registry: ServiceRegistry, zone: string): RouteTable {
   return {
-    showLimits: async (r) => ok({ limits: { rate: [], absolute: await limits.absolute(r.ctx, one(r.query.project_id) ?? one(r.query.tenant_id)) } }),
+    showLimits: async (r) => {
+      // An admin may name another project from 3.39.
+      const named = atLeast(r.ctx.version, 3, 39) ? one(r.query.project_id) ?? one(r.query.tenant_id) : undefined;
+      return ok({ limits: { rate: [], absolute: await limits.absolute(r.ctx, named) } });
+    },
     // `resource_filters.py`: `?resource=` picks one resource (an unknown one gives an empty list); other keys are ignored.
     listResourceFilters: async (r) => {
       const resource = one(r.query.resource);

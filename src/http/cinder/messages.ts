@@ -1,7 +1,9 @@
 import type { DbMessageRow } from '../../db/messages';
+import { atLeast } from '../../domain/microversion';
 import { isoCinder } from '../../domain/time';
 import type { MessageQueries } from '../../services/messages/queries';
 import { noContent, ok, type RouteRequest, type RouteTable } from '../shared/http';
+import { listRules } from './listRules';
 
 /** Cinder's message view (`cinder/api/v3/views/messages.py`). */
 function messageView(m: DbMessageRow, r: RouteRequest) {
@@ -14,7 +16,10 @@ function messageView(m: DbMessageRow, r: RouteRequest) {
 
 export function messageRoutes(messages: MessageQueries): RouteTable {
   return {
-    listMessages: async (r) => ok({ messages: (await messages.list(r.ctx, r.query)).map((m) => messageView(m, r)) }),
+    listMessages: async (r) => {
+      const rules = { ...listRules(r.ctx.version), paged: atLeast(r.ctx.version, 3, 5) };
+      return ok({ messages: (await messages.list(r.ctx, r.query, rules)).map((m) => messageView(m, r)) });
+    },
     showMessage: async (r) => ok({ message: messageView(await messages.get(r.ctx, r.params.message_id!), r) }),
     deleteMessage: async (r) => { await messages.delete(r.ctx, r.params.message_id!); return noContent(); },
   };

@@ -4,7 +4,7 @@ import { requireAdmin } from '../../domain/context';
 import type { ServiceDeps } from '../../services/deps';
 import { workerProviders } from '../../services/backends/extstorage';
 import { verifyQuotas } from '../../services/quotas/verify';
-import { ServiceRegistry } from '../../services/backends/serviceRegistry';
+import type { ServiceRegistry } from '../../services/backends/serviceRegistry';
 import { diagnoseWorkers } from '../../services/backends/storageDiagnose';
 import { ok, type RouteTable } from '../shared/http';
 
@@ -20,8 +20,7 @@ async function openTasks(db: Db) {
  * cairn's own admin reads for the operator's console (`/console`), under `/v3/{project_id}/cairn/`
  * (api-spec/openapi.yaml): what the public API has no call for.
  */
-export function operatorRoutes(deps: ServiceDeps): RouteTable {
-  const registry = new ServiceRegistry(deps);
+export function operatorRoutes(deps: ServiceDeps, registry: ServiceRegistry): RouteTable {
   return {
     cairnListTasks: async (r) => {
       requireAdmin(r.ctx, 'cairn:tasks:index');

@@ -2,6 +2,7 @@ import type { DbQosSpecsRow } from '../../db/qosSpecs';
 import { one } from '../../services/listQuery';
 import type { QosSpecsService } from '../../services/types/qosSpecs';
 import { accepted, ok, type RouteTable } from '../shared/http';
+import { listRules } from './listRules';
 
 /** Cinder's `views/qos_specs.py` summary: the set without its links. */
 const qosView = (q: DbQosSpecsRow) => ({ id: q.id, name: q.name, consumer: q.consumer, specs: q.specs });
@@ -9,7 +10,7 @@ const qosView = (q: DbQosSpecsRow) => ({ id: q.id, name: q.name, consumer: q.con
 /** `qos-specs` (Cinder's `contrib/qos_specs_manage.py`); associate/disassociate are GETs there, and here. */
 export function qosSpecsRoutes(qos: QosSpecsService): RouteTable {
   return {
-    listQosSpecs: async (r) => ok({ qos_specs: (await qos.list(r.ctx, r.query)).map(qosView) }),
+    listQosSpecs: async (r) => ok({ qos_specs: (await qos.list(r.ctx, r.query, listRules(r.ctx.version))).map(qosView) }),
     createQosSpecs: async (r) => {
       const q = await qos.create(r.ctx, r.body.qos_specs);
       return ok({ qos_specs: qosView(q), links: r.links.resource('qos-specs', q.id) });

@@ -1,71 +1,50 @@
 import type { ServiceDeps } from '../../services/deps';
-import { LimitsService } from '../../services/quotas/limits';
-import { ServiceRegistry } from '../../services/backends/serviceRegistry';
-import { VolumeService } from '../../services/volumes/volumes';
-import { VolumeTypeService } from '../../services/types/volumeTypes';
+import { createServices, type Services } from '../../services';
 import type { RouteTable } from '../shared/http';
 import { infoRoutes } from './info';
 import { volumeRoutes } from './volumes';
 import { volumeActionRoutes } from './volumeActions';
 import { attachmentRoutes } from './attachments';
-import { AttachmentService } from '../../services/attachments/attachments';
-import { LegacyAttachService } from '../../services/attachments/legacy';
 import { attachActions } from './actions/attach';
 import { volumeActions } from './actions/volume';
-import { VolumeActionService } from '../../services/volumes/actions';
-import { VolumeUploadService } from '../../services/volumes/upload';
 import { volumeTypeRoutes } from './volumeTypes';
 import { messageRoutes } from './messages';
-import { MessageQueries } from '../../services/messages/queries';
 import { quotaRoutes } from './quotas';
-import { QuotaService } from '../../services/quotas/quotas';
 import { snapshotRoutes } from './snapshots';
 import { snapshotActionRoutes, snapshotAdminActions } from './snapshotActions';
-import { SnapshotService } from '../../services/snapshots/snapshots';
 import { revertActions } from './actions/revert';
-import { VolumeRevertService } from '../../services/volumes/revert';
 import { hostRoutes } from './hosts';
-import { HostService } from '../../services/backends/hosts';
 import { poolRoutes } from './pools';
-import { PoolService } from '../../services/backends/pools';
 import { qosSpecsRoutes } from './qosSpecs';
-import { QosSpecsService } from '../../services/types/qosSpecs';
 import { transferRoutes } from './transfers';
-import { TransferService } from '../../services/transfers';
 import { encryptionRoutes } from './encryption';
-import { EncryptionService } from '../../services/types/encryption';
 import { groupRoutes } from './groups';
-import { GroupTypeService } from '../../services/groups/types';
 import { operatorRoutes } from './operator';
 import { backupRoutes } from './backups';
-import { BackupService } from '../../services/backups/backups';
 
-/** Every operationId of the OpenAPI document, bound to its handler. */
-export function buildRoutes(deps: ServiceDeps): RouteTable {
-  const attachments = new AttachmentService(deps);
-  const volumes = new VolumeService(deps);
-  const snapshots = new SnapshotService(deps);
+/** Every operationId of the OpenAPI document, bound to its handler; `services` as src/services/index.ts wires them. */
+export function buildRoutes(deps: ServiceDeps, s: Services = createServices(deps)): RouteTable {
   return {
-    ...volumeRoutes(volumes),
+    ...volumeRoutes(s.volumes),
     ...volumeActionRoutes(
-      attachActions(new LegacyAttachService(deps, attachments)),
-      volumeActions(new VolumeActionService(deps), volumes, new VolumeUploadService(deps)),
-      revertActions(new VolumeRevertService(deps)),
+      attachActions(s.legacyAttach),
+      volumeActions(s.volumeActions, s.volumes, s.upload),
+      revertActions(s.revert),
     ),
-    ...snapshotRoutes(snapshots),
-    ...snapshotActionRoutes(snapshotAdminActions(snapshots)),
-    ...attachmentRoutes(attachments),
-    ...messageRoutes(new MessageQueries(deps)),
-    ...volumeTypeRoutes(new VolumeTypeService(deps)),
-    ...quotaRoutes(new QuotaService(deps)),
-    ...infoRoutes(new LimitsService(deps), new ServiceRegistry(deps), deps.config.availabilityZone),
-    ...hostRoutes(new HostService(deps)),
-    ...poolRoutes(new PoolService(deps)),
-    ...qosSpecsRoutes(new QosSpecsService(deps)),
-    ...transferRoutes(new TransferService(deps)),
-    ...encryptionRoutes(new EncryptionService(deps)),
-    ...groupRoutes(deps, new GroupTypeService(deps)),
-    ...operatorRoutes(deps),
-    ...backupRoutes(new BackupService(deps)),
+    ...snapshotRoutes(s.snapshots),
+    ...snapshotActionRoutes(snapshotAdminActions(s.snapshots)),
+    ...attachmentRoutes(s.attachments),
+    ...messageRoutes(s.messages),
+    ...volumeTypeRoutes(s.volumeTypes),
+    ...quotaRoutes(s.quotas),
+    ...infoRoutes(s.limits, s.registry, deps.config.availabilityZone),
+    ...hostRoutes(s.hosts),
+    ...poolRoutes(s.pools),
+    ...qosSpecsRoutes(s.qosSpecs),
+    ...transferRoutes(s.transfers),
+    ...encryptionRoutes(s.encryption),
+    ...groupRoutes(deps, s),
+    ...operatorRoutes(deps, s.registry),
+    ...backupRoutes(s.backups),
   };
 }

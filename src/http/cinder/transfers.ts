@@ -3,6 +3,7 @@ import type { DbTransferRow } from '../../db/transfers';
 import { isoCinder } from '../../domain/time';
 import type { TransferService, CreatedTransfer } from '../../services/transfers';
 import { accepted, ok, type RouteRequest, type RouteTable } from '../shared/http';
+import { listRules } from './listRules';
 
 /**
  * Cinder's transfer views (`api/views/transfers.py`, and v3's for
@@ -30,8 +31,10 @@ function v3Keys(version: ApiVersion, t: DbTransferRow): Record<string, unknown> 
 function routes(transfers: TransferService, prefix: string, collection: string, v3: boolean): RouteTable {
   const created = (r: RouteRequest, t: CreatedTransfer) => ({ transfer: { ...detail(r, collection, t, v3), auth_key: t.auth_key } });
   return {
-    [`list${prefix}`]: async (r) => ok({ transfers: (await transfers.list(r.ctx, r.query)).map((t) => summary(r, collection, t)) }),
-    [`list${prefix}Detail`]: async (r) => ok({ transfers: (await transfers.list(r.ctx, r.query)).map((t) => detail(r, collection, t, v3)) }),
+    [`list${prefix}`]: async (r) =>
+      ok({ transfers: (await transfers.list(r.ctx, r.query, listRules(r.ctx.version))).map((t) => summary(r, collection, t)) }),
+    [`list${prefix}Detail`]: async (r) =>
+      ok({ transfers: (await transfers.list(r.ctx, r.query, listRules(r.ctx.version))).map((t) => detail(r, collection, t, v3)) }),
     [`create${prefix}`]: async (r) => accepted(created(r, await transfers.create(r.ctx, r.body.transfer))),
     [`show${prefix}`]: async (r) => ok({ transfer: detail(r, collection, await transfers.get(r.ctx, r.params.transfer_id!), v3) }),
     [`delete${prefix}`]: async (r) => { await transfers.delete(r.ctx, r.params.transfer_id!); return accepted(); },

@@ -4,6 +4,7 @@ import { parseBool, type Paging } from '../../services/listQuery';
 import type { VolumeService } from '../../services/volumes/volumes';
 import { accepted, ok, type RouteRequest, type RouteTable } from '../shared/http';
 import { volumeDetail, volumeSummary } from './views/volume';
+import { listRules } from './listRules';
 
 /** Volumes: CRUD, lists, summary and metadata. */
 export function volumeRoutes(volumes: VolumeService): RouteTable {
@@ -21,22 +22,23 @@ export function volumeRoutes(volumes: VolumeService): RouteTable {
   };
 
   const flag = (v: unknown) => typeof v === 'string' && parseBool(v, 'flag');
+  const rules = (r: RouteRequest) => ({ ...listRules(r.ctx.version), strictBootable: atLeast(r.ctx.version, 3, 2) });
 
   return {
     listVolumes: async (r) => {
-      const listed = await volumes.list(r.ctx, r.query, false);
+      const listed = await volumes.list(r.ctx, r.query, false, rules(r));
       return page(r, listed, listed.items.map((v) => volumeSummary(v, r.links)));
     },
     listVolumesDetail: async (r) => {
-      const listed = await volumes.list(r.ctx, r.query, true);
+      const listed = await volumes.list(r.ctx, r.query, true, rules(r));
       return page(r, listed, listed.items.map((v) => detail(r, v)));
     },
     getVolumesSummary: async (r) => ok({
-      'volume-summary': await volumes.summary(r.ctx, r.query.all_tenants !== undefined),
+      'volume-summary': await volumes.summary(r.ctx, r.query.all_tenants !== undefined, { metadata: atLeast(r.ctx.version, 3, 36) }),
     }),
     showVolume: async (r) => ok({ volume: detail(r, await volumes.get(r.ctx, r.params.volume_id!)) }),
     createVolume: async (r) => {
-      const v = await volumes.create(r.ctx, r.body.volume);
+      const v = await volumes.create(r.ctx, r.body.volume, { fromBackup: atLeast(r.ctx.version, 3, 47) });
       return accepted({ volume: detail(r, v, false) });
     },
     updateVolume: async (r) => {

@@ -15,7 +15,8 @@ import type { TenantUsageService } from '../../services/compute/tenantUsage';
 import { accepted, noContent, ok } from '../shared/http';
 import { one } from '../../services/listQuery';
 import { createHash } from 'node:crypto';
-import type { ComputeRouteTable } from './http';
+import type { ComputeRequest, ComputeRouteTable } from './http';
+import { instanceActionDetail, instanceActionView, keypairView } from './views';
 
 export interface ComputeExtrasDeps {
   readonly servers: ServerService;
@@ -33,6 +34,9 @@ function serviceUuid(host: string, binary: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
 }
 
+/** Another user's key pairs may be named from 2.10. */
+const keypairOptions = (r: ComputeRequest) => ({ otherUsers: atLeast(r.ctx.version, 2, 10) });
+
 export function computeExtraRoutes(d: ComputeExtrasDeps): ComputeRouteTable {
   return {
     // Nova without Neutron ports: no addresses (`ips.py` over an empty network info).
@@ -44,21 +48,28 @@ export function computeExtraRoutes(d: ComputeExtrasDeps): ComputeRouteTable {
       await d.servers.get(r.ctx, r.params.server_id!);
       throw notFound('Instance is not a member of specified network');
     },
-    listInstanceActions: async (r) => ok({ instanceActions: await d.actions.list(r.ctx, r.params.server_id!) }),
-    showInstanceAction: async (r) => ok({ instanceAction: await d.actions.show(r.ctx, r.params.server_id!, r.params.request_id!) }),
+    listInstanceActions: async (r) => ok({
+      instanceActions: (await d.actions.list(r.ctx, r.params.server_id!, { deletedServers: atLeast(r.ctx.version, 2, 21) }))
+        .map((a) => instanceActionView(a, r.ctx)),
+    }),
+    showInstanceAction: async (r) => {
+      const { action, server } = await d.actions.show(r.ctx, r.params.server_id!, r.params.request_id!, { deletedServers: atLeast(r.ctx.version, 2, 21) });
+      return ok({ instanceAction: instanceActionDetail(action, server, r.ctx) });
+    },
 
     listKeypairs: async (r) => {
-      const rows = await d.keypairs.list(r.ctx, r.query);
-      return ok({ keypairs: rows.map((k) => ({ keypair: d.keypairs.view(k, r.ctx, false) })) });
+      const rows = await d.keypairs.list(r.ctx, r.query, { ...keypairOptions(r), paged: atLeast(r.ctx.version, 2, 35) });
+      return ok({ keypairs: rows.map((k) => ({ keypair: keypairView(k, r.ctx, false) })) });
     },
-    showKeypair: async (r) => ok({ keypair: d.keypairs.view(await d.keypairs.get(r.ctx, r.params.keypair_name!, r.query), r.ctx, true) }),
+    showKeypair: async (r) =>
+      ok({ keypair: keypairView(await d.keypairs.get(r.ctx, r.params.keypair_name!, r.query, keypairOptions(r)), r.ctx, true) }),
     createKeypair: async (r) => {
-      const { row, privateKey } = await d.keypairs.create(r.ctx, r.body.keypair);
-      const view = { ...d.keypairs.view(row, r.ctx, false), user_id: row.user_id, ...(privateKey ? { private_key: privateKey } : {}) };
+      const { row, privateKey } = await d.keypairs.create(r.ctx, r.body.keypair, keypairOptions(r));
+      const view = { ...keypairView(row, r.ctx, false), user_id: row.user_id, ...(privateKey ? { private_key: privateKey } : {}) };
       return { status: atLeast(r.ctx.version, 2, 2) ? 201 : 200, body: { keypair: view } };
     },
     deleteKeypair: async (r) => {
-      await d.keypairs.delete(r.ctx, r.params.keypair_name!, r.query);
+      await d.keypairs.delete(r.ctx, r.params.keypair_name!, r.query, keypairOptions(r));
       return atLeast(r.ctx.version, 2, 2) ? noContent() : accepted();
     },
 
@@ -88,8 +99,9 @@ export function computeExtraRoutes(d: ComputeExtrasDeps): ComputeRouteTable {
         }));
       return ok({ services });
     },
-    listTenantUsages: async (r) => ok({ tenant_usages: await d.usage.list(r.ctx, r.query) }),
-    showTenantUsage: async (r) => ok({ tenant_usage: await d.usage.show(r.ctx, r.params.tenant_id!, r.query) }),
+    listTenantUsages: async (r) => ok({ tenant_usages: await d.usage.list(r.ctx, r.query, { paged: atLeast(r.ctx.version, 2, 40) }) }),
+    showTenantUsage: async (r) =>
+      ok({ tenant_usage: await d.usage.show(r.ctx, r.params.tenant_id!, r.query, { paged: atLeast(r.ctx.version, 2, 40) }) }),
 
     listProxyVolumes: async (r) => ok({ volumes: (await d.proxy.listVolumes(r.ctx, r.query)).map(proxyVolumeView) }),
     listProxyVolumesDetail: async (r) => ok({ volumes: (await d.proxy.listVolumes(r.ctx, r.query)).map(proxyVolumeView) }),

@@ -1,5 +1,6 @@
 import { FLAVORS } from '../../domain/compute';
 import { badRequest, notFound } from '../../domain/errors';
+import { atLeast } from '../../domain/microversion';
 import type { DbServerRow } from '../../db/servers';
 import type { ComputeQuotaService } from '../../services/compute/quotas';
 import type { ServerService } from '../../services/compute/servers';
@@ -39,7 +40,8 @@ export function computeRoutes(servers: ServerService, volumes: ServerVolumeServi
       return rows.map((s) => serverDetail(s, bdms.get(s.id) ?? [], r.ctx, r.links));
     }),
     createServer: async (r) => {
-      const { server, adminPass } = await servers.create(r.ctx, r.body.server);
+      const { server, adminPass } = await servers.create(r.ctx, r.body.server,
+        { requireNetworks: atLeast(r.ctx.version, 2, 37), multiattach: atLeast(r.ctx.version, 2, 60) });
       await actions.record(r.ctx, server.id, 'create');
       return {
         status: 202,
@@ -68,17 +70,17 @@ export function computeRoutes(servers: ServerService, volumes: ServerVolumeServi
       return accepted();
     },
     listVolumeAttachments: async (r) =>
-      ok({ volumeAttachments: (await volumes.list(r.ctx, r.params.server_id!, r.query)).map((b) => attachmentView(b, r.ctx)) }),
+      ok({ volumeAttachments: (await volumes.list(r.ctx, r.params.server_id!, r.query, { strictQuery: atLeast(r.ctx.version, 2, 75) })).map((b) => attachmentView(b, r.ctx)) }),
     showVolumeAttachment: async (r) =>
       ok({ volumeAttachment: attachmentView(await volumes.show(r.ctx, r.params.server_id!, r.params.volume_id!), r.ctx) }),
     // 200, not 202: Nova's `create` has no @wsgi.response (its own TODO says so).
     attachVolume: async (r) => {
-      const bdm = await volumes.attach(r.ctx, r.params.server_id!, r.body.volumeAttachment);
+      const bdm = await volumes.attach(r.ctx, r.params.server_id!, r.body.volumeAttachment, { multiattach: atLeast(r.ctx.version, 2, 60) });
       await actions.record(r.ctx, r.params.server_id!, 'attach_volume');
       return ok({ volumeAttachment: attachCreatedView(bdm, r.ctx) });
     },
     updateVolumeAttachment: async (r) => {
-      await volumes.update(r.ctx, r.params.server_id!, r.params.volume_id!, r.body.volumeAttachment);
+      await volumes.update(r.ctx, r.params.server_id!, r.params.volume_id!, r.body.volumeAttachment, { mutable: atLeast(r.ctx.version, 2, 85) });
       await actions.record(r.ctx, r.params.server_id!, 'swap_volume');
       return accepted();
     },

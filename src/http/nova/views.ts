@@ -9,6 +9,8 @@ import { FLAVORS, type Flavor } from '../../domain/compute';
 import { atLeast } from '../../domain/microversion';
 import { serverStatus } from '../../domain/status';
 import type { DbBdmRow, DbServerRow } from '../../db/servers';
+import type { DbInstanceActionRow } from '../../db/instanceActions';
+import type { DbKeypairRow } from '../../db/keypairs';
 import { isoCinder } from '../../domain/time';
 import type { RequestContext } from '../../domain/context';
 import type { ComputeLinks } from './http';
@@ -114,4 +116,41 @@ export function attachCreatedView(b: DbBdmRow, ctx: RequestContext) {
     ...(atLeast(ctx.version, 2, 70) ? { tag: b.tag } : {}),
     ...(atLeast(ctx.version, 2, 79) ? { delete_on_termination: b.delete_on_termination } : {}),
   };
+}
+
+/** `views/instance_actions`: `updated_at` from 2.58. */
+export function instanceActionView(a: DbInstanceActionRow, ctx: RequestContext): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    action: a.action, instance_uuid: a.server_id, message: a.message, project_id: a.project_id, request_id: a.request_id,
+    start_time: isoCinder(a.start_time), user_id: a.user_id,
+  };
+  if (atLeast(ctx.version, 2, 58)) out.updated_at = isoCinder(a.updated_at);
+  return out;
+}
+
+/** One action with its events: admins always; everyone from 2.51, without the traceback (policy `os-instance-actions:events`). */
+export function instanceActionDetail(a: DbInstanceActionRow, s: DbServerRow, ctx: RequestContext): Record<string, unknown> {
+  const out = instanceActionView(a, ctx);
+  if (ctx.isAdmin || atLeast(ctx.version, 2, 51)) {
+    out.events = a.events.map((e) => {
+      const ev: Record<string, unknown> = { event: e.event, start_time: isoCinder(e.start_time), finish_time: isoCinder(e.finish_time), result: e.result };
+      if (ctx.isAdmin) ev.traceback = e.traceback;
+      if (atLeast(ctx.version, 2, 62)) {
+        ev.hostId = hostId(s);
+        if (ctx.isAdmin) ev.host = s.host;
+      }
+      return ev;
+    });
+  }
+  return out;
+}
+
+/** `views/keypairs.py`: `type` from 2.2; the detail (show) has the row's bookkeeping keys. */
+export function keypairView(k: DbKeypairRow, ctx: RequestContext, detail: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: k.name, public_key: k.public_key, fingerprint: k.fingerprint };
+  if (atLeast(ctx.version, 2, 2)) out.type = k.type;
+  if (detail) {
+    Object.assign(out, { user_id: k.user_id, deleted: false, created_at: isoCinder(k.created_at), deleted_at: null, updated_at: null, id: 1 });
+  }
+  return out;
 }

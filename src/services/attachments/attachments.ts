@@ -10,7 +10,7 @@ import type { DbVolumeRow } from '../../db/volumes';
 import * as serversDb from '../../db/servers';
 import { isServiceRequest, requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
-import { filterParams, parsePaging, type RawQuery } from '../listQuery';
+import { filterParams, parsePaging, type ListRules, type RawQuery } from '../listQuery';
 import { forcedDetachSettled, settleVolumeStatus, type AttachPayload } from './state';
 import { enqueue } from '../tasks/outbox';
 import { awaitTask } from '../tasks/wait';
@@ -43,10 +43,10 @@ export class AttachmentService {
     return a;
   }
 
-  async list(ctx: RequestContext, q: RawQuery): Promise<DbAttachmentRow[]> {
+  async list(ctx: RequestContext, q: RawQuery, rules: ListRules): Promise<DbAttachmentRow[]> {
     const allTenants = ctx.isAdmin && q.all_tenants !== undefined;
-    const params = filterParams(q, ATTACHMENT_FILTERS, ctx.version);
-    const paging = parsePaging({ limit: q.limit, marker: q.marker }, SORT, ctx.version);
+    const params = filterParams(q, ATTACHMENT_FILTERS, rules);
+    const paging = parsePaging({ limit: q.limit, marker: q.marker }, SORT, rules);
     return attachmentsDb.list(this.db, {
       projectId: scopeOf(ctx, allTenants).projectId,
       volume_id: params.get('volume_id'),
@@ -55,11 +55,15 @@ export class AttachmentService {
     }, paging.limit, paging.marker);
   }
 
-  /** `POST /attachments`: reserve, and connect too when a connector is given. */
-  async create(ctx: RequestContext, input: { volume_uuid: string; instance_uuid?: string | null; connector?: Connector | null; mode?: AttachMode | null }): Promise<DbAttachmentRow> {
+  /**
+   * `POST /attachments`: reserve, and connect too when a connector is given. Inside `outer`, the caller's
+   * transaction, when given (its own is then a savepoint): a reservation the caller commits with its own rows.
+   */
+  async create(ctx: RequestContext, input: { volume_uuid: string; instance_uuid?: string | null; connector?: Connector | null; mode?: AttachMode | null },
+    outer?: Tx): Promise<DbAttachmentRow> {
     requireWriter(ctx, 'volume:attachment_create');
     const id = randomUUID();
-    const taskId = await this.db.transaction(async (trx) => {
+    const taskId = await (outer ?? this.db).transaction(async (trx) => {
       const vol = await this.lockVolume(trx, ctx, input.volume_uuid);
       await this.checkInstance(trx, ctx, input.instance_uuid);
       if (input.mode === 'rw' && isReadonly(vol)) throw invalidVolume(`Invalid attaching mode rw for readonly volume ${vol.id}.`);
@@ -80,7 +84,7 @@ export class AttachmentService {
       attach_time: null, detach_time: null, created_at: new Date(), updated_at: null, user_id: ctx.userId, project_id: ctx.projectId,
     } satisfies Partial<DbAttachmentRow>);
     if (taskId && !await this.finish(taskId, 'connect')) throw unread();
-    return this.get(ctx, id).catch((err: unknown) => { throw isDatabaseUnavailable(err) ? unread() : err; });
+    return this.get(ctx, id, outer).catch((err: unknown) => { throw isDatabaseUnavailable(err) ? unread() : err; });
   }
 
   /** `PUT /attachments/{id}` with a connector: the backend connects and answers connection_info. */

@@ -1,20 +1,15 @@
 import { badRequest, invalidInput, notFound, notImplemented } from '../../domain/errors';
-import { atLeast } from '../../domain/microversion';
 import { usageOnHost, type HostProjectUsage } from '../../db/hosts';
 import { requireAdmin, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
-import { Binary, ServiceRegistry, type ServiceState } from './serviceRegistry';
+import { Binary, type ServiceRegistry, type ServiceState } from './serviceRegistry';
 
 /**
  * `os-hosts` (admin, Cinder's `contrib/hosts.py`): every service's host, and
  * what the volumes of one enabled volume service's backend hold, per project.
  */
 export class HostService {
-  readonly registry: ServiceRegistry;
-
-  constructor(private readonly deps: ServiceDeps) {
-    this.registry = new ServiceRegistry(deps);
-  }
+  constructor(private readonly deps: ServiceDeps, readonly registry: ServiceRegistry) {}
 
   async list(ctx: RequestContext, zone?: string): Promise<ServiceState[]> {
     requireAdmin(ctx, 'volume_extension:hosts');
@@ -52,11 +47,12 @@ const validReason = (r: unknown): boolean => typeof r === 'string' && r.trim().l
  * cairn's placement chooses among the configured backends without looking
  * at service state, so cairn does not pretend to honour it.
  */
-export async function updateService(registry: ServiceRegistry, ctx: RequestContext, action: string, body: ServiceUpdateBody): Promise<never> {
+export async function updateService(registry: ServiceRegistry, ctx: RequestContext, action: string, body: ServiceUpdateBody,
+  opts: { clusters: boolean }): Promise<never> {
   requireAdmin(ctx, 'volume_extension:services:update');
   if (!SERVICE_ACTIONS.has(action)) throw invalidInput('Unknown action');
   // `common.get_cluster_host`: clusters (3.26+) or a host, exactly one of them.
-  const clusters = atLeast(ctx.version, 3, 26);
+  const { clusters } = opts;
   if (Boolean(clusters && body.cluster) === Boolean(body.host)) {
     throw invalidInput(clusters ? 'One and only one of cluster and host must be set.' : 'Host field is missing.');
   }

@@ -2,7 +2,7 @@ import { notFound } from '../../domain/errors';
 import { allocatedByPool } from '../../db/hosts';
 import { requireAdmin, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
-import { Binary, ServiceRegistry, type ServiceState } from './serviceRegistry';
+import { Binary, type ServiceRegistry, type ServiceState } from './serviceRegistry';
 
 /** What a volume service's heartbeat reports of its backend (runtime.ts: `capabilitiesOf`). */
 export type BackendCapabilities = Record<string, string | boolean>;
@@ -24,11 +24,7 @@ const capabilitiesOf = (s: ServiceState): BackendCapabilities =>
  * pool named after it (placement.ts puts volumes on `host@backend#backend`).
  */
 export class PoolService {
-  private readonly registry: ServiceRegistry;
-
-  constructor(private readonly deps: ServiceDeps) {
-    this.registry = new ServiceRegistry(deps);
-  }
+  constructor(private readonly deps: ServiceDeps, private readonly registry: ServiceRegistry) {}
 
   /**
    * `GET /scheduler-stats/get_pools` (admin): only services that are up and

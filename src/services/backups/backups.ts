@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, invalidInput, invalidVolume, notFound } from '../../domain/errors';
-import { atLeast } from '../../domain/microversion';
 import { SnapshotStatus, VolumeStatus, TaskKind } from '../../domain/status';
 import { BACKUP_RESET_TARGETS, BACKUP_SOURCE, BACKUP_SOURCE_IN_USE, BackupStatus, BackupTransitions, SnapshotBackupTransitions, VolumeBackupTransitions, ALL_BACKUP_STATUSES } from '../../domain/status/backup';
 import type { Tx } from '../../db/connection';
@@ -12,7 +11,7 @@ import type { DbVolumeRow } from '../../db/volumes';
 import { requireAdmin, requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
 import { volumeDriverPayload } from '../backends/extstorage';
-import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging, type RawQuery } from '../listQuery';
+import { filterParams, parseBool, parseMetadataFilter, parsePaging, type ListRules, type Paging, type RawQuery } from '../listQuery';
 import { chargeQuota } from '../quotas/quotas';
 import { enqueue } from '../tasks/outbox';
 import { scopeOf as volumeScope } from '../../domain/context';
@@ -86,11 +85,12 @@ export class BackupService {
     return b;
   }
 
-  async create(ctx: RequestContext, input: CreateBackupInput): Promise<DbBackupRow> {
+  /** `keys`: whether the microversion knows `metadata` (3.43) and `availability_zone` (3.51). */
+  async create(ctx: RequestContext, input: CreateBackupInput, keys: { metadata: boolean; availabilityZone: boolean }): Promise<DbBackupRow> {
     requireWriter(ctx, 'backup:create');
     const body = input as unknown as Record<string, unknown>;
-    if (!atLeast(ctx.version, 3, 43) && input.metadata !== undefined) refuseKey(body, 'metadata');
-    if (!atLeast(ctx.version, 3, 51) && input.availability_zone !== undefined) refuseKey(body, 'availability_zone');
+    if (!keys.metadata && input.metadata !== undefined) refuseKey(body, 'metadata');
+    if (!keys.availabilityZone && input.availability_zone !== undefined) refuseKey(body, 'availability_zone');
     const incremental = flag(input.incremental, 'incremental');
     const force = flag(input.force, 'force');
     const az = input.availability_zone ?? null;
@@ -166,11 +166,11 @@ export class BackupService {
     };
   }
 
-  async list(ctx: RequestContext, q: RawQuery): Promise<{ items: DbBackupView[]; paging: Paging; count?: number }> {
+  async list(ctx: RequestContext, q: RawQuery, rules: ListRules): Promise<{ items: DbBackupView[]; paging: Paging; count?: number }> {
     const allTenants = ctx.isAdmin && q.all_tenants !== undefined && parseBool(String(q.all_tenants), 'all_tenants');
     const scope = scopeOf(ctx, allTenants);
-    const paging = parsePaging(q, SORT_COLUMNS, ctx.version);
-    const filters = this.parseFilters(ctx, q);
+    const paging = parsePaging(q, SORT_COLUMNS, rules);
+    const filters = this.parseFilters(ctx, q, rules);
     if (paging.marker !== undefined && !await backupsDb.find(this.db, paging.marker, scope)) throw backupNotFound(paging.marker);
     const items = await backupsDb.list(this.db, {
       scope, filters, sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker,
@@ -179,9 +179,9 @@ export class BackupService {
     return { items, paging, count };
   }
 
-  private parseFilters(ctx: RequestContext, q: RawQuery): BackupFilters {
+  private parseFilters(ctx: RequestContext, q: RawQuery, rules: ListRules): BackupFilters {
     const f: BackupFilters = {};
-    for (const [key, value] of filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, ctx.version)) {
+    for (const [key, value] of filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, rules)) {
       switch (key) {
         case 'name': case 'display_name': f.display_name = value; break;
         case 'name~': case 'display_name~': f.display_name_like = value; break;
@@ -197,10 +197,11 @@ export class BackupService {
     return f;
   }
 
-  /** `PUT /backups/{id}` (3.9): name, description, and metadata from 3.43. Answers the summary. */
-  async update(ctx: RequestContext, id: string, input: { name?: string | null; description?: string | null; metadata?: Record<string, string> }): Promise<DbBackupRow> {
+  /** `PUT /backups/{id}` (3.9): name, description, and metadata when the microversion knows it (3.43). Answers the summary. */
+  async update(ctx: RequestContext, id: string, input: { name?: string | null; description?: string | null; metadata?: Record<string, string> },
+    keys: { metadata: boolean }): Promise<DbBackupRow> {
     requireWriter(ctx, 'backup:update');
-    if (input.metadata !== undefined && !atLeast(ctx.version, 3, 43)) refuseKey(input as Record<string, unknown>, 'metadata');
+    if (input.metadata !== undefined && !keys.metadata) refuseKey(input as Record<string, unknown>, 'metadata');
     const fields: Partial<DbBackupRow> = {};
     if (input.name !== undefined) fields.display_name = input.name;
     if (input.description !== undefined) fields.display_description = input.description;
@@ -268,13 +269,13 @@ export class BackupService {
   /**
    * A volume create with `backup_id` (3.47): a new volume (at least the
    * backup's size, `creating`) that the backup service fills from the
-   * backup, as Cinder's create flow hands it to `restore_backup`.
+   * backup, as Cinder's create flow hands it to `restore_backup`. Inside `outer` when given (VolumeService.create's).
    */
   async createVolume(ctx: RequestContext, backupId: string, input: {
     size?: number; name: string | null; description: string | null; volume_type?: string | null; metadata?: Record<string, string> | null;
-  }): Promise<string> {
+  }, outer?: Tx): Promise<string> {
     let id: string | undefined;
-    await this.db.transaction(async (trx) => {
+    await (outer ?? this.db).transaction(async (trx) => {
       const b = await this.lock(trx, ctx, backupId);
       if (b.status !== BackupStatus.available) throw invalidBackup('Backup status must be available');
       const size = input.size ?? b.size;
@@ -286,7 +287,8 @@ export class BackupService {
       await this.queueRestore(trx, ctx, b, vol, true);
       id = vol.id;
     });
-    this.deps.notifier.tasksWritten();
+    // Inside the caller's transaction, the caller tells the relay once it has committed.
+    if (!outer) this.deps.notifier.tasksWritten();
     return id!;
   }
 

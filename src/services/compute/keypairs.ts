@@ -1,9 +1,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { badRequest, conflict, forbidden, notFound } from '../../domain/errors';
-import { atLeast } from '../../domain/microversion';
 import * as keypairsDb from '../../db/keypairs';
 import type { DbKeypairRow } from '../../db/keypairs';
-import { isoCinder } from '../../domain/time';
 import { requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
 import { one, type RawQuery } from '../listQuery';
@@ -46,49 +44,47 @@ function generate(): { publicKey: string; privateKey: string } {
   };
 }
 
+/** What the compute microversion allows: naming another user's key pairs (`user_id`, 2.10). */
+export interface KeypairOptions {
+  readonly otherUsers: boolean;
+}
+
 /** Nova's key pairs (`os-keypairs`): per user, imported or generated; nothing uses them (there is no guest). */
 export class KeypairService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  /** `user_id` (2.10): an admin's look at another user's key pairs. */
-  private owner(ctx: RequestContext, asked: string | undefined): string {
-    if (asked === undefined || asked === ctx.userId || !atLeast(ctx.version, 2, 10)) return ctx.userId;
+  /** `user_id` with `opts.otherUsers` (2.10): an admin's look at another user's key pairs. */
+  private owner(ctx: RequestContext, asked: string | undefined, opts: KeypairOptions): string {
+    if (asked === undefined || asked === ctx.userId || !opts.otherUsers) return ctx.userId;
     if (!ctx.isAdmin) throw forbidden('os_compute_api:os-keypairs:index');
     return asked;
   }
 
-  view(k: DbKeypairRow, ctx: RequestContext, detail: boolean): Record<string, unknown> {
-    const out: Record<string, unknown> = { name: k.name, public_key: k.public_key, fingerprint: k.fingerprint };
-    if (atLeast(ctx.version, 2, 2)) out.type = k.type;
-    if (detail) {
-      Object.assign(out, { user_id: k.user_id, deleted: false, created_at: isoCinder(k.created_at), deleted_at: null, updated_at: null, id: 1 });
-    }
-    return out;
-  }
-
-  async list(ctx: RequestContext, q: RawQuery): Promise<DbKeypairRow[]> {
-    const rows = await keypairsDb.listOf(this.deps.db, this.owner(ctx, one(q.user_id)));
-    const marker = atLeast(ctx.version, 2, 35) ? one(q.marker) : undefined;
+  /** `paged`: `marker` and `limit` are read (2.35). */
+  async list(ctx: RequestContext, q: RawQuery, opts: KeypairOptions & { paged: boolean }): Promise<DbKeypairRow[]> {
+    const rows = await keypairsDb.listOf(this.deps.db, this.owner(ctx, one(q.user_id), opts));
+    const marker = opts.paged ? one(q.marker) : undefined;
     let from = 0;
     if (marker !== undefined) {
       from = rows.findIndex((k) => k.name === marker) + 1;
       if (from === 0) throw badRequest(`marker [${marker}] not found`);
     }
-    const rawLimit = atLeast(ctx.version, 2, 35) ? one(q.limit) : undefined;
+    const rawLimit = opts.paged ? one(q.limit) : undefined;
     if (rawLimit !== undefined && !/^\d+$/.test(rawLimit)) throw badRequest('limit param must be an integer');
     return rows.slice(from, rawLimit === undefined ? undefined : from + Number(rawLimit));
   }
 
-  async get(ctx: RequestContext, name: string, q: RawQuery): Promise<DbKeypairRow> {
-    const userId = this.owner(ctx, one(q.user_id));
+  async get(ctx: RequestContext, name: string, q: RawQuery, opts: KeypairOptions): Promise<DbKeypairRow> {
+    const userId = this.owner(ctx, one(q.user_id), opts);
     const k = await keypairsDb.find(this.deps.db, userId, name);
     if (!k) throw keypairNotFound(name, userId);
     return k;
   }
 
-  async create(ctx: RequestContext, body: { name: string; public_key?: string; type?: string; user_id?: string }): Promise<{ row: DbKeypairRow; privateKey?: string }> {
+  async create(ctx: RequestContext, body: { name: string; public_key?: string; type?: string; user_id?: string },
+    opts: KeypairOptions): Promise<{ row: DbKeypairRow; privateKey?: string }> {
     requireWriter(ctx, 'os_compute_api:os-keypairs:create');
-    const userId = this.owner(ctx, body.user_id);
+    const userId = this.owner(ctx, body.user_id, opts);
     const generated = body.public_key === undefined ? generate() : undefined;
     const publicKey = generated?.publicKey ?? body.public_key!;
     const row: DbKeypairRow = {
@@ -99,9 +95,9 @@ export class KeypairService {
     return { row, privateKey: generated?.privateKey };
   }
 
-  async delete(ctx: RequestContext, name: string, q: RawQuery): Promise<void> {
+  async delete(ctx: RequestContext, name: string, q: RawQuery, opts: KeypairOptions): Promise<void> {
     requireWriter(ctx, 'os_compute_api:os-keypairs:delete');
-    const userId = this.owner(ctx, one(q.user_id));
+    const userId = this.owner(ctx, one(q.user_id), opts);
     if (!await keypairsDb.remove(this.deps.db, userId, name)) throw keypairNotFound(name, userId);
   }
 }

@@ -4,12 +4,11 @@ import type { DbSnapshotRow } from '../../db/snapshots';
 import { isoCinder } from '../../domain/time';
 import type { DbVolumeView } from '../../db/volumes';
 import type { RequestContext } from '../../domain/context';
-import type { ServiceDeps } from '../deps';
-import { one, parseBool, type RawQuery } from '../listQuery';
-import { SnapshotService } from '../snapshots/snapshots';
-import { VolumeService } from '../volumes/volumes';
+import { BASE_LIST_RULES, one, parseBool, type RawQuery } from '../listQuery';
+import type { SnapshotService } from '../snapshots/snapshots';
+import type { VolumeService } from '../volumes/volumes';
 
-/** Nova's cinderclient speaks the volume API's base version to the proxies. */
+/** Nova's cinderclient speaks the volume API's base version (3.0) to the proxies: its rules, its flags. */
 const asVolumeApi = (ctx: RequestContext): RequestContext => ({ ...ctx, version: { major: 3, minor: 0 } });
 
 /** `common.limited`: `offset` and `limit` (non-negative integers; limit capped at 1000). */
@@ -52,16 +51,10 @@ export function proxySnapshotView(s: DbSnapshotRow): Record<string, unknown> {
  * volume API's own services serve it, with Nova's shapes.
  */
 export class NovaVolumeProxy {
-  private readonly volumes: VolumeService;
-  private readonly snapshots: SnapshotService;
-
-  constructor(deps: ServiceDeps) {
-    this.volumes = new VolumeService(deps);
-    this.snapshots = new SnapshotService(deps);
-  }
+  constructor(private readonly volumes: VolumeService, private readonly snapshots: SnapshotService) {}
 
   async listVolumes(ctx: RequestContext, q: RawQuery): Promise<DbVolumeView[]> {
-    return (await this.volumes.list(asVolumeApi(ctx), limited(q), true)).items;
+    return (await this.volumes.list(asVolumeApi(ctx), limited(q), true, { ...BASE_LIST_RULES, strictBootable: false })).items;
   }
 
   async getVolume(ctx: RequestContext, id: string): Promise<DbVolumeView> {
@@ -84,7 +77,7 @@ export class NovaVolumeProxy {
   }
 
   async listSnapshots(ctx: RequestContext, q: RawQuery): Promise<DbSnapshotRow[]> {
-    return (await this.snapshots.list(asVolumeApi(ctx), limited(q))).items;
+    return (await this.snapshots.list(asVolumeApi(ctx), limited(q), BASE_LIST_RULES)).items;
   }
 
   async getSnapshot(ctx: RequestContext, id: string): Promise<DbSnapshotRow> {
@@ -95,7 +88,7 @@ export class NovaVolumeProxy {
     const force = body.force === undefined ? false : typeof body.force === 'boolean' ? body.force : parseBool(body.force, 'force');
     return this.snapshots.create(asVolumeApi(ctx), {
       volume_id: body.volume_id, display_name: body.display_name, display_description: body.display_description, force,
-    });
+    }, { allowInUse: false });
   }
 
   async deleteSnapshot(ctx: RequestContext, id: string): Promise<void> {

@@ -8,11 +8,10 @@
  */
 import {
   COMPUTE_DEFAULTS, COMPUTE_RESOURCES, isComputeResource, limitBelowUsage, metadataLimitExceeded, parseComputeQuotaValue,
-  quotaClassSetResources, quotaClassSetSettable, quotaSetResources, tooManyInstances, type ComputeResource,
+  tooManyInstances, type ComputeResource,
 } from '../../domain/computeQuota';
 import { FLAVORS, type Flavor } from '../../domain/compute';
 import { badRequest, forbidden } from '../../domain/errors';
-import { atLeast } from '../../domain/microversion';
 import type { Conn, Tx } from '../../db/connection';
 import * as quotasDb from '../../db/quotas';
 import { DEFAULT_QUOTA_CLASS } from '../../domain/quota';
@@ -81,9 +80,22 @@ export async function chargeServerQuota(trx: Tx, projectId: string, flavor: Flav
   if (overs.length) throw tooManyInstances(overs);
 }
 
-/** Nova's 2.75 query schemas: from then on, a key the route does not know is a 400. */
-function checkQuery(ctx: RequestContext, query: RawQuery, allowed: readonly string[]): void {
-  if (!atLeast(ctx.version, 2, 75)) return;
+/**
+ * What the compute microversion decides for the quota calls; the HTTP layer
+ * computes it (src/http/nova/quotas.ts) from domain/computeQuota.ts.
+ */
+export interface ComputeQuotaRules {
+  /** A query key the route does not know is a 400 (Nova's 2.75 query schemas). */
+  readonly strictQuery: boolean;
+  /** The resources a quota set shows, a quota class set shows, and a class set update takes. */
+  readonly setResources: readonly ComputeResource[];
+  readonly classResources: readonly ComputeResource[];
+  readonly classSettable: readonly ComputeResource[];
+}
+
+/** With `strictQuery`, a key the route does not know is a 400. */
+function checkQuery(rules: ComputeQuotaRules, query: RawQuery, allowed: readonly string[]): void {
+  if (!rules.strictQuery) return;
   const extra = Object.keys(query).filter((k) => !allowed.includes(k)).sort();
   if (extra.length) {
     throw badRequest(`Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
@@ -110,26 +122,26 @@ export class ComputeQuotaService {
   }
 
   /** `GET os-quota-sets/{project}` (`?user_id=` shows the project's figures: no user has quotas of its own). */
-  async show(ctx: RequestContext, projectId: string, query: RawQuery): Promise<Record<string, unknown>> {
+  async show(ctx: RequestContext, projectId: string, query: RawQuery, rules: ComputeQuotaRules): Promise<Record<string, unknown>> {
     this.mayRead(ctx, projectId, 'show');
-    checkQuery(ctx, query, ['user_id']);
-    return { id: projectId, ...only(await computeProjectLimits(this.db, projectId), quotaSetResources(ctx.version)) };
+    checkQuery(rules, query, ['user_id']);
+    return { id: projectId, ...only(await computeProjectLimits(this.db, projectId), rules.setResources) };
   }
 
   /** `GET os-quota-sets/{project}/detail`: `{limit, in_use, reserved}` per resource (nothing is ever reserved). */
-  async detail(ctx: RequestContext, projectId: string, query: RawQuery): Promise<Record<string, unknown>> {
+  async detail(ctx: RequestContext, projectId: string, query: RawQuery, rules: ComputeQuotaRules): Promise<Record<string, unknown>> {
     this.mayRead(ctx, projectId, 'detail');
-    checkQuery(ctx, query, ['user_id']);
+    checkQuery(rules, query, ['user_id']);
     const limit = await computeProjectLimits(this.db, projectId);
     const used = await computeUsage(this.db, projectId);
     const out: Record<string, unknown> = { id: projectId };
-    for (const r of quotaSetResources(ctx.version)) out[r] = { limit: limit[r], in_use: used[r], reserved: 0 };
+    for (const r of rules.setResources) out[r] = { limit: limit[r], in_use: used[r], reserved: 0 };
     return out;
   }
 
   /** `GET os-quota-sets/{project}/defaults`: anyone may read the defaults (`RULE_ANY`); they are no project's own. */
-  async defaults(ctx: RequestContext, projectId: string): Promise<Record<string, unknown>> {
-    return { id: projectId, ...only(await computeClassLimits(this.db), quotaSetResources(ctx.version)) };
+  async defaults(ctx: RequestContext, projectId: string, rules: ComputeQuotaRules): Promise<Record<string, unknown>> {
+    return { id: projectId, ...only(await computeClassLimits(this.db), rules.setResources) };
   }
 
   /**
@@ -137,9 +149,9 @@ export class ComputeQuotaService {
    * what is in use first (unless `force`), then all are written, under the
    * project's quota lock so no create slips in between. The answer has no id.
    */
-  async update(ctx: RequestContext, projectId: string, query: RawQuery, body: Body): Promise<Record<string, unknown>> {
+  async update(ctx: RequestContext, projectId: string, query: RawQuery, body: Body, rules: ComputeQuotaRules): Promise<Record<string, unknown>> {
     requireAdmin(ctx, POLICY('update'));
-    checkQuery(ctx, query, ['user_id']);
+    checkQuery(rules, query, ['user_id']);
     refuseUserQuota(query);
     const force = ['1', 't', 'true', 'on', 'y', 'yes'].includes(String(body.force ?? 'false').toLowerCase());
     await this.db.transaction(async (trx) => {
@@ -154,31 +166,31 @@ export class ComputeQuotaService {
       }
       await quotasDb.upsertProjectLimits(trx, projectId, values);
     });
-    return only(await computeProjectLimits(this.db, projectId), quotaSetResources(ctx.version));
+    return only(await computeProjectLimits(this.db, projectId), rules.setResources);
   }
 
   /** `DELETE os-quota-sets/{project}` (admin): back to the defaults; the volume service's limits stay. */
-  async reset(ctx: RequestContext, projectId: string, query: RawQuery): Promise<void> {
+  async reset(ctx: RequestContext, projectId: string, query: RawQuery, rules: ComputeQuotaRules): Promise<void> {
     requireAdmin(ctx, POLICY('delete'));
-    checkQuery(ctx, query, ['user_id']);
+    checkQuery(rules, query, ['user_id']);
     refuseUserQuota(query);
     await quotasDb.deleteProjectLimits(this.db, projectId, 'compute');
   }
 
   /** `GET os-quota-class-sets/{class}` (admin). */
-  async showClass(ctx: RequestContext, className: string): Promise<Record<string, unknown>> {
+  async showClass(ctx: RequestContext, className: string, rules: ComputeQuotaRules): Promise<Record<string, unknown>> {
     requireAdmin(ctx, 'os_compute_api:os-quota-class-sets:show');
-    return { id: className, ...only(await computeClassLimits(this.db, className), quotaClassSetResources(ctx.version)) };
+    return { id: className, ...only(await computeClassLimits(this.db, className), rules.classResources) };
   }
 
   /** `PUT os-quota-class-sets/{class}` (admin): `default` changes every project without a limit of its own. */
-  async updateClass(ctx: RequestContext, className: string, body: Body): Promise<Record<string, unknown>> {
+  async updateClass(ctx: RequestContext, className: string, body: Body, rules: ComputeQuotaRules): Promise<Record<string, unknown>> {
     requireAdmin(ctx, 'os_compute_api:os-quota-class-sets:update');
     if (className.length > 255) throw badRequest('quota_class_name has a maximum character requirement of 255.');
-    const settable = quotaClassSetSettable(ctx.version) as string[];
+    const settable = rules.classSettable as readonly string[];
     const values = Object.fromEntries(Object.entries(body).filter(([k]) => settable.includes(k)).map(([k, v]) => [k, parseComputeQuotaValue(v)]));
     await quotasDb.upsertClassLimits(this.db, className, values);
-    return only(await computeClassLimits(this.db, className), quotaClassSetResources(ctx.version));
+    return only(await computeClassLimits(this.db, className), rules.classResources);
   }
 
   /**
@@ -186,8 +198,8 @@ export class ComputeQuotaService {
    * project, for admins only (`os_compute_api:limits:other_project`, checked
    * whenever the key is there, even naming the caller's own project).
    */
-  async limits(ctx: RequestContext, query: RawQuery): Promise<{ limit: ComputeFigures; used: ComputeFigures }> {
-    checkQuery(ctx, query, ['tenant_id']);
+  async limits(ctx: RequestContext, query: RawQuery, rules: ComputeQuotaRules): Promise<{ limit: ComputeFigures; used: ComputeFigures }> {
+    checkQuery(rules, query, ['tenant_id']);
     let projectId = ctx.projectId;
     if (query.tenant_id !== undefined) {
       requireAdmin(ctx, 'os_compute_api:limits:other_project');

@@ -8,14 +8,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { BdmDestination, BdmSource, FLAVORS, nextDeviceName, ROOT_DEVICE_NAME } from '../../domain/compute';
 import { ApiError, badRequest } from '../../domain/errors';
-import { atLeast } from '../../domain/microversion';
 import { ServerPowerState, ServerTaskState, ServerVmState } from '../../domain/status';
 import type { Tx } from '../../db/connection';
 import * as serversDb from '../../db/servers';
 import type { DbServerRow } from '../../db/servers';
 import * as snapshotsDb from '../../db/snapshots';
 import * as volumesDb from '../../db/volumes';
-import { AttachmentService } from '../attachments/attachments';
+import type { AttachmentService } from '../attachments/attachments';
 import {
   BDM_TEXT, bdmNotBootable, bdmSnapshotNotFound, bdmVolumeNotFound, checkBootSequence, checkLocalDisks,
   checkMappingShape, checkRootDeviceName, fromApi, rootOf, type Bdm, type BdmRequest,
@@ -23,7 +22,7 @@ import {
 import { chargeServerQuota } from './quotas';
 import { requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
-import { VolumeService } from '../volumes/volumes';
+import type { VolumeService } from '../volumes/volumes';
 import { resolveTypeForCreate } from '../types/volumeTypes';
 import { checkRequestedImage, imageOfMapping, imageOfRef } from './images';
 import type { Image } from '../../domain/image';
@@ -52,12 +51,6 @@ export function canonicalIpv6(addr: string): string {
   try { return new URL(`http://[${addr}]/`).hostname.slice(1, -1); } catch { return addr; }
 }
 
-/** The services of the Cinder API, working inside the caller's transaction (knex nests it as a savepoint). */
-export function servicesOn(deps: ServiceDeps, trx: Tx) {
-  const inner: ServiceDeps = { ...deps, db: trx, notifier: { tasksWritten: () => undefined } };
-  return { volumes: new VolumeService(inner), attachments: new AttachmentService(inner) };
-}
-
 /** Nova's `get_id_from_href`: a flavorRef may be a link. */
 const flavorIdOf = (ref: string | number) => String(ref).replace(/\/+$/, '').split('/').pop()!;
 
@@ -65,12 +58,27 @@ const flavorIdOf = (ref: string | number) => String(ref).replace(/\/+$/, '').spl
 const relayed = (prefix: string, err: unknown) =>
   (err instanceof ApiError && err.status === 400 ? badRequest(`${prefix}${err.message} (HTTP 400)`) : err);
 
+/** The volume API's services a server create calls, inside its own transaction. */
+export interface ServerCreateServices {
+  readonly volumes: VolumeService;
+  readonly attachments: AttachmentService;
+}
+
+/** What the compute microversion decides for a server create (the HTTP layer does). */
+export interface ServerCreateOptions {
+  /** `networks` is a required key (2.37). */
+  readonly requireNetworks: boolean;
+  /** A multi-attach volume may be mapped (2.60). */
+  readonly multiattach: boolean;
+}
+
 /** Validates and records a new server; the caller commits nothing else and starts the build after. */
-export async function createServer(deps: ServiceDeps, ctx: RequestContext, s: ServerCreateBody): Promise<{ server: DbServerRow; adminPass: string }> {
+export async function createServer(deps: ServiceDeps, cinder: ServerCreateServices, ctx: RequestContext, s: ServerCreateBody,
+  opts: ServerCreateOptions): Promise<{ server: DbServerRow; adminPass: string }> {
   requireWriter(ctx, 'os_compute_api:servers:create');
   if (s.block_device_mapping?.length && s.block_device_mapping_v2?.length) throw badRequest(BDM_TEXT.mixedSyntax);
   if (s.block_device_mapping?.length) throw badRequest('cairn accepts block_device_mapping_v2, not the legacy block_device_mapping.');
-  if (atLeast(ctx.version, 2, 37) && s.networks === undefined) throw badRequest("Invalid input for field/attribute server. 'networks' is a required property");
+  if (opts.requireNetworks && s.networks === undefined) throw badRequest("Invalid input for field/attribute server. 'networks' is a required property");
   const raw = s.block_device_mapping_v2 ?? [];
   let bdms = fromApi(raw, s.imageRef !== undefined && s.imageRef !== null);
   const imageRef = s.imageRef || '';
@@ -106,7 +114,6 @@ export async function createServer(deps: ServiceDeps, ctx: RequestContext, s: Se
     access_ip_v4: s.accessIPv4 ?? null, access_ip_v6: s.accessIPv6 === undefined ? null : canonicalIpv6(s.accessIPv6),
   };
   await deps.db.transaction(async (trx) => {
-    const { volumes, attachments } = servicesOn(deps, trx);
     if (!imageRef) {
       const bootImage = await checkBootMetadata(trx, ctx, bdms, deps.config);
       if (bootImage) checkRequestedImage(bootImage, flavor, rootOf(bdms));
@@ -131,9 +138,9 @@ export async function createServer(deps: ServiceDeps, ctx: RequestContext, s: Se
         await imageOfMapping({ db: trx, config: deps.config }, ctx, b.imageId);
       } else if (b.volumeId) {
         const vol = (await volumesDb.find(trx, b.volumeId, scope(ctx)))!;
-        if (vol.multiattach && !atLeast(ctx.version, 2, 60)) throw badRequest(BDM_TEXT.multiattachVersion);
+        if (vol.multiattach && !opts.multiattach) throw badRequest(BDM_TEXT.multiattachVersion);
         // `_check_attach_and_reserve_volume`: the volume is reserved for the server now, not at build.
-        const a = await attachments.create(ctx, { volume_uuid: vol.id, instance_uuid: id })
+        const a = await cinder.attachments.create(ctx, { volume_uuid: vol.id, instance_uuid: id }, trx)
           .catch((err: unknown) => { throw relayed('Invalid volume: Invalid input received: ', err); });
         attachmentIds.set(b, a.id);
         b.size = vol.size;
@@ -150,10 +157,10 @@ export async function createServer(deps: ServiceDeps, ctx: RequestContext, s: Se
       if (b.destination !== BdmDestination.volume) continue;
       if (b.source === BdmSource.blank || b.source === BdmSource.snapshot || b.source === BdmSource.image) {
         // A volume from an image is filled from it like a Cinder create (`DriverImageBlockDevice.attach`).
-        const vol = await volumes.create(ctx, {
+        const vol = await cinder.volumes.create(ctx, {
           size: b.size, volume_type: b.volumeType ?? null, snapshot_id: b.snapshotId ?? null, imageRef: b.imageId ?? null,
           name: b.source === BdmSource.blank ? `${id}-blank-vol` : '',
-        }).catch((err: unknown) => {
+        }, {}, trx).catch((err: unknown) => {
           // Nova answers quota refusals of a create with 403 (`servers.py`: OverQuota → HTTPForbidden).
           throw err instanceof ApiError && err.status === 413 ? new ApiError(403, 'forbidden', err.message) : err;
         });

@@ -28,13 +28,12 @@ import type { DbAttachmentRow } from '../../db/attachments';
 import * as serversDb from '../../db/servers';
 import type { DbBdmRow, DbServerRow, ServerFault } from '../../db/servers';
 import * as volumesDb from '../../db/volumes';
-import { AttachmentService, type Connector } from '../attachments/attachments';
+import type { AttachmentService, Connector } from '../attachments/attachments';
 import { SERVICE_TOKEN_ROLES, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
-import { servicesOn } from './serverCreate';
 import { enqueue } from '../tasks/outbox';
 import { awaitTask } from '../tasks/wait';
-import { VolumeService } from '../volumes/volumes';
+import type { VolumeService } from '../volumes/volumes';
 import { TaskKind } from '../../domain/status';
 
 export interface ServerOpsOptions {
@@ -73,13 +72,9 @@ export class ServerOps {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> = Promise.resolve();
   private stopped = false;
-  private readonly attachments: AttachmentService;
-  private readonly volumes: VolumeService;
 
-  constructor(private readonly deps: ServiceDeps, private readonly log: Logger, private readonly opts: ServerOpsOptions) {
-    this.attachments = new AttachmentService(deps);
-    this.volumes = new VolumeService(deps);
-  }
+  constructor(private readonly deps: ServiceDeps, private readonly attachments: AttachmentService, private readonly volumes: VolumeService,
+    private readonly log: Logger, private readonly opts: ServerOpsOptions) {}
 
   private get db() { return this.deps.db; }
 
@@ -135,9 +130,8 @@ export class ServerOps {
         n++;
         const a = b.attachment_id ? await attachmentsDb.find(trx, b.attachment_id) : undefined;
         if (!a) return null;
-        const { attachments } = servicesOn(this.deps, trx);
         const ctx = serverContext(s);
-        return attachments.disconnect(trx, ctx, a, await attachments.lockVolume(trx, ctx, a.volume_id), false);
+        return this.attachments.disconnect(trx, ctx, a, await this.attachments.lockVolume(trx, ctx, a.volume_id), false);
       });
       if (taskId) this.deps.notifier.tasksWritten();
     }

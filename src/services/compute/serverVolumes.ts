@@ -9,10 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import { nextDeviceName, stripDev } from '../../domain/compute';
 import { ApiError, badRequest, conflict, notFound } from '../../domain/errors';
-import { atLeast } from '../../domain/microversion';
 import { SERVER_ROOT_CHANGEABLE, SERVER_VOLUMES_CHANGEABLE, ServerVmState } from '../../domain/status';
 import * as attachmentsDb from '../../db/attachments';
-import type { Conn, Tx } from '../../db/connection';
+import type { Conn } from '../../db/connection';
 import * as serversDb from '../../db/servers';
 import type { DbBdmRow, DbServerRow } from '../../db/servers';
 import * as volumesDb from '../../db/volumes';
@@ -20,7 +19,7 @@ import { BDM_TEXT, boolFromString } from './bdm';
 import { requireAdmin, requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
 import { one, type RawQuery } from '../listQuery';
-import { servicesOn } from './serverCreate';
+import type { AttachmentService } from '../attachments/attachments';
 import { serverContext, type ServerOps } from './serverOps';
 import { hasRoot, instanceNotFound, invalidState, projectScope } from './servers';
 import { swapVolume } from '../volumes/swap';
@@ -41,7 +40,8 @@ const notAttached = (serverId: string, volumeId: string) => notFound(`Instance $
 const volumeNotFound = (id: string) => notFound(`Volume ${id} could not be found.`);
 
 export class ServerVolumeService {
-  constructor(private readonly deps: ServiceDeps, private readonly ops: ServerOps, private readonly attachTimeoutMs: number) {}
+  constructor(private readonly deps: ServiceDeps, private readonly ops: ServerOps, private readonly attachments: AttachmentService,
+    private readonly attachTimeoutMs: number) {}
 
   private get db() { return this.deps.db; }
 
@@ -51,9 +51,9 @@ export class ServerVolumeService {
     return s;
   }
 
-  /** The server's volume mappings, paged by `limit`/`offset` (`common.limited`). */
-  async list(ctx: RequestContext, serverId: string, q: RawQuery): Promise<DbBdmRow[]> {
-    if (atLeast(ctx.version, 2, 75)) {
+  /** The server's volume mappings, paged by `limit`/`offset` (`common.limited`); `strictQuery`: other keys are a 400 (2.75). */
+  async list(ctx: RequestContext, serverId: string, q: RawQuery, opts: { strictQuery: boolean }): Promise<DbBdmRow[]> {
+    if (opts.strictQuery) {
       const extra = Object.keys(q).filter((k) => k !== 'limit' && k !== 'offset').sort();
       if (extra.length) throw badRequest(`Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
     }
@@ -76,7 +76,8 @@ export class ServerVolumeService {
    * connects and completes it before answering; a connect that fails takes
    * the mapping and the reservation back (as Nova's compute does).
    */
-  async attach(ctx: RequestContext, serverId: string, input: AttachInput): Promise<DbBdmRow> {
+  /** `multiattach`: a multi-attach volume may be attached (2.60). */
+  async attach(ctx: RequestContext, serverId: string, input: AttachInput, opts: { multiattach: boolean }): Promise<DbBdmRow> {
     requireWriter(ctx, 'os_compute_api:os-volumes-attachments:create');
     const { server, bdm } = await this.db.transaction(async (trx) => {
       const s = await this.server(trx, ctx, serverId, true);
@@ -89,7 +90,7 @@ export class ServerVolumeService {
         throw badRequest(`Invalid volume: volume ${vol.id} is already attached to instances: ${others.map((b) => b.server_id).join(' ')}`);
       }
       if (others.some((b) => b.server_id === s.id)) throw badRequest(`Invalid volume: volume ${vol.id} already attached`);
-      if (vol.multiattach && !atLeast(ctx.version, 2, 60)) throw badRequest(BDM_TEXT.multiattachVersion);
+      if (vol.multiattach && !opts.multiattach) throw badRequest(BDM_TEXT.multiattachVersion);
       const mine = await serversDb.bdmsOf(trx, s.id);
       const becomesRoot = SERVER_ROOT_CHANGEABLE.includes(s.vm_state as ServerVmState) && !hasRoot(s, mine);
       const used = [s.root_device_name, ...mine.flatMap((b) => (b.device_name ? [b.device_name] : []))];
@@ -99,7 +100,7 @@ export class ServerVolumeService {
         if (used.some((d) => stripDev(d) === stripDev(input.device!))) throw new ApiError(409, 'conflictingRequest', `The supplied device path (${input.device}) is in use.`);
         device = input.device;
       } else device = nextDeviceName(used);
-      const a = await servicesOn(this.deps, trx).attachments.create(ctx, { volume_uuid: vol.id, instance_uuid: s.id })
+      const a = await this.attachments.create(ctx, { volume_uuid: vol.id, instance_uuid: s.id }, trx)
         .catch((err: unknown) => {
           throw err instanceof ApiError && err.status === 400 ? badRequest(`Invalid input received: ${err.message} (HTTP 400)`) : err;
         });
@@ -128,7 +129,7 @@ export class ServerVolumeService {
   private async rollBack(s: DbServerRow, b: DbBdmRow): Promise<void> {
     await serversDb.removeBdm(this.db, b.id);
     const a = (await serversDb.attachmentsOfServer(this.db, s.id)).find((x) => x.volume_id === b.volume_id);
-    if (a) await servicesOn(this.deps, this.db as Tx).attachments.delete(serverContext(s), a.id).catch(() => undefined);
+    if (a) await this.attachments.delete(serverContext(s), a.id).catch(() => undefined);
   }
 
   /**
@@ -151,24 +152,23 @@ export class ServerVolumeService {
       await serversDb.removeBdm(trx, b.id);
       const a = b.attachment_id ? await attachmentsDb.find(trx, b.attachment_id) : undefined;
       if (!a) return undefined;
-      const { attachments } = servicesOn(this.deps, trx);
-      return attachments.disconnect(trx, ctx, a, await attachments.lockVolume(trx, serverContext(s), vol.id), false);
+      return this.attachments.disconnect(trx, ctx, a, await this.attachments.lockVolume(trx, serverContext(s), vol.id), false);
     });
     if (taskId) this.deps.notifier.tasksWritten();
   }
 
   /**
-   * `PUT …/os-volume_attachments/{volume_id}`: from 2.85 `delete_on_termination`
+   * `PUT …/os-volume_attachments/{volume_id}`: with `mutable` (2.85) `delete_on_termination`
    * may change (the other properties must be what they are); a different
-   * `volumeId` (and any PUT before 2.85) asks for a swap (services/volumes/swap.ts),
+   * `volumeId` (and any PUT without it) asks for a swap (services/volumes/swap.ts),
    * admin-only as Nova's default policy has it.
    */
-  async update(ctx: RequestContext, serverId: string, volumeId: string, att: AttachmentUpdateInput): Promise<void> {
+  async update(ctx: RequestContext, serverId: string, volumeId: string, att: AttachmentUpdateInput, opts: { mutable: boolean }): Promise<void> {
     requireWriter(ctx, 'os_compute_api:os-volumes-attachments:update');
     const s = await this.server(this.db, ctx, serverId);
-    const swap = !atLeast(ctx.version, 2, 85) || att.volumeId !== volumeId;
+    const swap = !opts.mutable || att.volumeId !== volumeId;
     if (swap) requireAdmin(ctx, 'os_compute_api:os-volumes-attachments:swap');
-    if (atLeast(ctx.version, 2, 85)) {
+    if (opts.mutable) {
       const b = await serversDb.findBdm(this.db, s.id, volumeId);
       if (!b) throw notFound(`No volume Block Device Mapping with id ${volumeId}.`);
       const notMutable = (p: string) => badRequest(`The ${p} property is not mutable`);
@@ -180,7 +180,7 @@ export class ServerVolumeService {
         await serversDb.updateBdm(this.db, b.id, { delete_on_termination: boolFromString(att.delete_on_termination) });
       }
     }
-    if (swap) await swapVolume(this.deps, ctx, s.id, volumeId, att.volumeId);
+    if (swap) await swapVolume(this.deps, this.attachments, ctx, s.id, volumeId, att.volumeId);
   }
 }
 

@@ -10,7 +10,7 @@ import { requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
 import { MAX_LIMIT, one, type RawQuery } from '../listQuery';
 import type { SortTerm } from '../../db/keyset';
-import { canonicalIpv6, createServer, type ServerCreateBody } from './serverCreate';
+import { canonicalIpv6, createServer, type ServerCreateBody, type ServerCreateOptions, type ServerCreateServices } from './serverCreate';
 import type { ServerOps } from './serverOps';
 
 export const instanceNotFound = (id: string) => notFound(`Instance ${id} could not be found.`);
@@ -75,13 +75,13 @@ export const projectScope = (ctx: RequestContext): string | undefined => (ctx.is
 
 /** Servers: the record, its lifecycle (create, stop, start, delete) and lists. */
 export class ServerService {
-  constructor(private readonly deps: ServiceDeps, private readonly ops: ServerOps) {}
+  constructor(private readonly deps: ServiceDeps, private readonly ops: ServerOps, private readonly cinder: ServerCreateServices) {}
 
   private get db() { return this.deps.db; }
 
   /** Records the server (BUILD) and starts its build; answers before the volumes are attached, as Nova does. */
-  async create(ctx: RequestContext, body: ServerCreateBody): Promise<{ server: DbServerRow; adminPass: string }> {
-    const out = await createServer(this.deps, ctx, body);
+  async create(ctx: RequestContext, body: ServerCreateBody, opts: ServerCreateOptions): Promise<{ server: DbServerRow; adminPass: string }> {
+    const out = await createServer(this.deps, this.cinder, ctx, body, opts);
     this.ops.kick(out.server.id);
     return out;
   }

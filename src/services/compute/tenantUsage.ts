@@ -6,7 +6,6 @@ import { isoCinder } from '../../domain/time';
 import type { RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
 import { MAX_LIMIT, one, type RawQuery } from '../listQuery';
-import { atLeast } from '../../domain/microversion';
 import * as serversDb from '../../db/servers';
 
 const HOUR = 3_600_000;
@@ -38,9 +37,9 @@ async function serversInWindow(conn: Conn, start: Date, end: Date, page: { proje
   return q;
 }
 
-/** `limit` and `marker` (2.40): Horizon pages on with the last server's id until a page has no servers. */
-function paging(ctx: RequestContext, q: RawQuery): { marker?: string; limit?: number } {
-  if (!atLeast(ctx.version, 2, 40)) return {};
+/** `limit` and `marker` when `paged` (2.40): Horizon pages on with the last server's id until a page has no servers. */
+function paging(q: RawQuery, paged: boolean): { marker?: string; limit?: number } {
+  if (!paged) return {};
   const rawLimit = one(q.limit);
   if (rawLimit !== undefined && !/^\d+$/.test(rawLimit)) throw badRequest('limit param must be an integer');
   return { marker: one(q.marker), limit: Math.min(rawLimit === undefined ? MAX_LIMIT : Number(rawLimit), MAX_LIMIT) };
@@ -87,20 +86,20 @@ export class TenantUsageService {
   }
 
   /** Every project's usage (admin: `os_compute_api:os-simple-tenant-usage:list`). */
-  async list(ctx: RequestContext, q: RawQuery): Promise<Record<string, unknown>[]> {
+  async list(ctx: RequestContext, q: RawQuery, opts: { paged: boolean }): Promise<Record<string, unknown>[]> {
     if (!ctx.isAdmin) throw forbidden('os_compute_api:os-simple-tenant-usage:list');
     const { start, end } = this.window(q);
     const detailed = ['1', 'true', 'True'].includes(one(q.detailed) ?? '');
     const byProject = new Map<string, DbServerRow[]>();
-    for (const s of await serversInWindow(this.deps.db, start, end, paging(ctx, q))) byProject.set(s.project_id, [...byProject.get(s.project_id) ?? [], s]);
+    for (const s of await serversInWindow(this.deps.db, start, end, paging(q, opts.paged))) byProject.set(s.project_id, [...byProject.get(s.project_id) ?? [], s]);
     return [...byProject].map(([p, servers]) => this.usage(p, servers, start, end, detailed));
   }
 
   /** One project's usage, with its servers; `{}` when it had none in the window (Nova's answer). */
-  async show(ctx: RequestContext, projectId: string, q: RawQuery): Promise<Record<string, unknown>> {
+  async show(ctx: RequestContext, projectId: string, q: RawQuery, opts: { paged: boolean }): Promise<Record<string, unknown>> {
     if (!ctx.isAdmin && projectId !== ctx.projectId) throw forbidden('os_compute_api:os-simple-tenant-usage:show');
     const { start, end } = this.window(q);
-    const servers = await serversInWindow(this.deps.db, start, end, { projectId, ...paging(ctx, q) });
+    const servers = await serversInWindow(this.deps.db, start, end, { projectId, ...paging(q, opts.paged) });
     return servers.length ? this.usage(projectId, servers, start, end, true) : {};
   }
 }

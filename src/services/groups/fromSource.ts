@@ -8,7 +8,7 @@ import { requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
 import { groupNotFound, groupScope, invalidGroup } from './groups';
 import { chargeQuota } from '../quotas/quotas';
-import { VolumeService } from '../volumes/volumes';
+import type { VolumeService } from '../volumes/volumes';
 
 export interface CreateFromSourceInput {
   name?: string | null;
@@ -27,7 +27,7 @@ export const groupSnapshotNotFound = (id: string) => notFound(`GroupSnapshot ${i
  * one transaction: all of them, or none. The group stays `creating` until
  * the copies are done (services/groups/outcomes.ts).
  */
-export async function createGroupFromSource(deps: ServiceDeps, ctx: RequestContext, input: CreateFromSourceInput): Promise<DbGroupRow> {
+export async function createGroupFromSource(deps: ServiceDeps, volumes: VolumeService, ctx: RequestContext, input: CreateFromSourceInput): Promise<DbGroupRow> {
   requireWriter(ctx, 'group:create');
   const trimmed = (s: string | null | undefined) => (s ? s.trim() : s ?? null);
   const created = await deps.db.transaction(async (trx) => {
@@ -59,10 +59,9 @@ export async function createGroupFromSource(deps: ServiceDeps, ctx: RequestConte
     // The source group's types, and each member's (Cinder adds a mapping per source volume's type).
     await groupsDb.insert(trx, row, [...new Set([...(source?.volume_type_ids ?? []), ...members.map((m) => m.typeId)])]);
     // The volume service in this transaction (its own becomes a savepoint): the same checks, quota and tasks as any create.
-    const volumes = new VolumeService({ ...deps, db: trx });
     for (const m of members) {
       const { typeId: _t, ...from } = m;
-      await volumes.create(ctx, { ...from, group_id: row.id, availability_zone: row.availability_zone });
+      await volumes.create(ctx, { ...from, group_id: row.id, availability_zone: row.availability_zone }, {}, trx);
     }
     return row;
   });

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, invalidInput, invalidVolume, notFound } from '../../domain/errors';
 import { isUuidLike } from '../../domain/ids';
-import { atLeast } from '../../domain/microversion';
 import { AttachStatus, type VolumeStatus, TaskKind } from '../../domain/status';
 import { GROUP_ADDABLE_VOLUME, GROUP_REMOVABLE_VOLUME, GroupMemberDelete, GroupStatus, GroupTransitions, ALL_GROUP_STATUSES, groupResetTarget } from '../../domain/status/group';
 import type { Tx } from '../../db/connection';
@@ -14,7 +13,7 @@ import * as volumesDb from '../../db/volumes';
 import { requireAdmin, requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
 import { resolveGroupType } from './types';
-import { filterParams, one, parsePaging, type RawQuery } from '../listQuery';
+import { filterParams, one, parsePaging, type ListRules, type RawQuery } from '../listQuery';
 import { placeVolume } from '../backends/placement';
 import { chargeQuota } from '../quotas/quotas';
 import { enqueue } from '../tasks/outbox';
@@ -98,11 +97,11 @@ export class GroupService {
     return (await groupsDb.volumesOf(this.db, id)).map((v) => v.id);
   }
 
-  async list(ctx: RequestContext, q: RawQuery): Promise<DbGroupView[]> {
+  async list(ctx: RequestContext, q: RawQuery, rules: ListRules): Promise<DbGroupView[]> {
     const allTenants = one(q.all_tenants) !== undefined && one(q.all_tenants) !== '0' && one(q.all_tenants)?.toLowerCase() !== 'false';
     const scope = groupScope(ctx, allTenants);
-    const paging = parsePaging(q, SORT_COLUMNS, ctx.version);
-    const f = filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, ctx.version);
+    const paging = parsePaging(q, SORT_COLUMNS, rules);
+    const f = filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, rules);
     if (paging.marker !== undefined && !await groupsDb.find(this.db, paging.marker, scope)) throw groupNotFound(paging.marker);
     return groupsDb.list(this.db, {
       scope, filters: { name: f.get('name'), status: f.get('status'), project_id: f.get('project_id') },
@@ -256,11 +255,5 @@ export class GroupService {
       if (!await groupsDb.lock(trx, id, groupScope(ctx))) throw groupNotFound(id);
       await groupsDb.casStatus(trx, id, ALL_GROUP_STATUSES, { status: target });
     });
-  }
-
-  /** Whether the view shows `volumes` (3.25 with `list_volume`). */
-  static listsVolumes(ctx: RequestContext, q: RawQuery): boolean {
-    const v = one(q.list_volume);
-    return atLeast(ctx.version, 3, 25) && v !== undefined && ['1', 't', 'true', 'on', 'y', 'yes'].includes(v.toLowerCase());
   }
 }

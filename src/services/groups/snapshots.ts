@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, invalidVolume } from '../../domain/errors';
-import { atLeast } from '../../domain/microversion';
 import { SNAPSHOT_PROGRESS, SnapshotStatus, SnapshotTransitions, VolumeStatus, TaskKind } from '../../domain/status';
 import { ALL_GROUP_SNAPSHOT_STATUSES, GROUP_SNAPSHOT_SOURCE, GroupSnapshotStatus, GroupSnapshotTransitions, GroupStatus, groupResetTarget } from '../../domain/status/group';
 import * as groupsDb from '../../db/groups';
@@ -16,7 +15,7 @@ import type { ServiceDeps } from '../deps';
 import { volumeDriverPayload } from '../backends/extstorage';
 import { groupNotFound, groupScope, pyTuple } from './groups';
 import { groupSnapshotNotFound } from './fromSource';
-import { filterParams, one, parsePaging, type RawQuery } from '../listQuery';
+import { filterParams, one, parsePaging, type ListRules, type RawQuery } from '../listQuery';
 import { chargeQuota } from '../quotas/quotas';
 import { enqueue } from '../tasks/outbox';
 
@@ -49,13 +48,13 @@ export class GroupSnapshotService {
     return gs;
   }
 
-  /** Before 3.29 Cinder ignores every query key (no paging, no filters). */
-  async list(ctx: RequestContext, q: RawQuery): Promise<DbGroupSnapshotRow[]> {
+  /** Without `queryKeys` (before 3.29) Cinder ignores every query key but all_tenants (no paging, no filters). */
+  async list(ctx: RequestContext, q: RawQuery, rules: ListRules & { readonly queryKeys: boolean }): Promise<DbGroupSnapshotRow[]> {
     const allTenants = one(q.all_tenants) !== undefined && one(q.all_tenants) !== '0' && one(q.all_tenants)?.toLowerCase() !== 'false';
     const scope = groupScope(ctx, allTenants);
-    const query = atLeast(ctx.version, 3, 29) ? q : {};
-    const paging = parsePaging(query, SORT_COLUMNS, ctx.version);
-    const f = filterParams(query, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, ctx.version);
+    const query = rules.queryKeys ? q : {};
+    const paging = parsePaging(query, SORT_COLUMNS, rules);
+    const f = filterParams(query, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, rules);
     if (paging.marker !== undefined && !await groupSnapshotsDb.find(this.db, paging.marker, scope)) throw groupSnapshotNotFound(paging.marker);
     return groupSnapshotsDb.list(this.db, {
       scope, filters: { name: f.get('name'), status: f.get('status'), group_id: f.get('group_id'), project_id: f.get('project_id') },

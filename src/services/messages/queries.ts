@@ -1,10 +1,9 @@
 import { notFound } from '../../domain/errors';
-import { atLeast } from '../../domain/microversion';
 import * as messagesDb from '../../db/messages';
 import type { DbMessageRow } from '../../db/messages';
 import { requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
-import { filterParams, MAX_LIMIT, parsePaging, type RawQuery } from '../listQuery';
+import { filterParams, MAX_LIMIT, parsePaging, type ListRules, type RawQuery } from '../listQuery';
 import { scopeOf } from '../../domain/context';
 
 const MESSAGE_FILTERS = new Set(['resource_uuid', 'resource_type', 'event_id', 'request_id', 'message_level']);
@@ -13,10 +12,10 @@ const MESSAGE_FILTERS = new Set(['resource_uuid', 'resource_type', 'event_id', '
 export class MessageQueries {
   constructor(private readonly deps: ServiceDeps) {}
 
-  async list(ctx: RequestContext, q: RawQuery): Promise<DbMessageRow[]> {
-    const f = filterParams(q, MESSAGE_FILTERS, ctx.version);
-    // Pagination from 3.5.
-    const paging = atLeast(ctx.version, 3, 5) ? parsePaging({ limit: q.limit, marker: q.marker }, { created_at: 'messages.created_at' }, ctx.version) : undefined;
+  /** `paged`: `limit` and `marker` are read (3.5). */
+  async list(ctx: RequestContext, q: RawQuery, rules: ListRules & { readonly paged: boolean }): Promise<DbMessageRow[]> {
+    const f = filterParams(q, MESSAGE_FILTERS, rules);
+    const paging = rules.paged ? parsePaging({ limit: q.limit, marker: q.marker }, { created_at: 'messages.created_at' }, rules) : undefined;
     return messagesDb.page(this.deps.db, scopeOf(ctx, q.all_tenants !== undefined).projectId, Object.fromEntries(f),
       paging?.limit ?? MAX_LIMIT, paging?.marker);
   }

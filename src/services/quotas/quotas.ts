@@ -9,7 +9,6 @@ import {
   badKeys, belowUsage, DEFAULT_QUOTA_CLASS, NON_QUOTA_KEYS, parseQuotaValue, refusalFor, volumeSizeExceedsLimit,
   type Over, type QuotaUsageEntry,
 } from '../../domain/quota';
-import { atLeast } from '../../domain/microversion';
 import type { Tx } from '../../db/connection';
 import * as quotasDb from '../../db/quotas';
 import { forbidden } from '../../domain/errors';
@@ -147,9 +146,9 @@ export class QuotaService {
     return this.showClass(ctx, className);
   }
 
-  /** `GET /limits` absolute figures; an admin may name another project from 3.39. */
+  /** `GET /limits` absolute figures; an admin may name another project (the HTTP layer passes it from 3.39). */
   async absolute(ctx: RequestContext, projectIdParam?: string): Promise<Record<string, number>> {
-    const projectId = projectIdParam && ctx.isAdmin && atLeast(ctx.version, 3, 39) ? projectIdParam : ctx.projectId;
+    const projectId = projectIdParam && ctx.isAdmin ? projectIdParam : ctx.projectId;
     const types = await quotaTypes(this.db);
     const { limit } = await projectLimits(this.db, projectId, types);
     const used = await projectUsage(this.db, projectId, types);

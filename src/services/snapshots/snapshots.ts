@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, invalidInput, invalidVolume, notFound } from '../../domain/errors';
-import { atLeast } from '../../domain/microversion';
 import {
   SNAPSHOT_PROGRESS, SNAPSHOT_SOURCE, SNAPSHOT_SOURCE_IN_USE, SNAPSHOT_STATUS_UPDATES, SnapshotStatus, SnapshotTransitions,
   VolumeStatus, snapshotResetTarget, ALL_SNAPSHOT_STATUSES,
@@ -13,7 +12,7 @@ import * as volumesDb from '../../db/volumes';
 import { requireAdmin, requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
 import { volumeDriverPayload } from '../backends/extstorage';
-import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging, type RawQuery } from '../listQuery';
+import { filterParams, parseBool, parseMetadataFilter, parsePaging, type ListRules, type Paging, type RawQuery } from '../listQuery';
 import { chargeQuota } from '../quotas/quotas';
 import { enqueue } from '../tasks/outbox';
 import { checkItemBody, metadataItem, nextMetadata, withoutItem } from '../volumes/metadata';
@@ -94,11 +93,12 @@ export class SnapshotService {
     return s;
   }
 
-  async create(ctx: RequestContext, input: CreateSnapshotInput): Promise<DbSnapshotRow> {
+  /** `allowInUse`: an in-use volume may be snapshotted without `force`, which must not be false (3.66). */
+  async create(ctx: RequestContext, input: CreateSnapshotInput, opts: { allowInUse: boolean }): Promise<DbSnapshotRow> {
     requireWriter(ctx, 'volume:create_snapshot');
     const force = input.force === undefined || input.force === null ? undefined
       : typeof input.force === 'boolean' ? input.force : parseBool(input.force, 'force');
-    const inUseAllowed = atLeast(ctx.version, 3, 66);
+    const inUseAllowed = opts.allowInUse;
     if (inUseAllowed && force === false) throw badRequest(SNAPSHOT_IN_USE_FLAG_MSG);
     const allowed = inUseAllowed || force ? SNAPSHOT_SOURCE_IN_USE : SNAPSHOT_SOURCE;
     const id = randomUUID();
@@ -137,11 +137,11 @@ export class SnapshotService {
     return created!;
   }
 
-  async list(ctx: RequestContext, q: RawQuery): Promise<{ items: DbSnapshotRow[]; paging: Paging; count?: number }> {
+  async list(ctx: RequestContext, q: RawQuery, rules: ListRules): Promise<{ items: DbSnapshotRow[]; paging: Paging; count?: number }> {
     const allTenants = ctx.isAdmin && q.all_tenants !== undefined && q.all_tenants !== '0' && q.all_tenants !== 'false';
     const scope = scopeOf(ctx, allTenants);
-    const paging = parsePaging(q, SORT_COLUMNS, ctx.version);
-    const filters = this.parseFilters(ctx, q);
+    const paging = parsePaging(q, SORT_COLUMNS, rules);
+    const filters = this.parseFilters(ctx, q, rules);
     if (paging.marker !== undefined && !await snapshotsDb.find(this.db, paging.marker, scope)) {
       throw snapshotNotFound(paging.marker);
     }
@@ -152,9 +152,9 @@ export class SnapshotService {
     return { items, paging, count };
   }
 
-  private parseFilters(ctx: RequestContext, q: RawQuery): SnapshotFilters {
+  private parseFilters(ctx: RequestContext, q: RawQuery, rules: ListRules): SnapshotFilters {
     const f: SnapshotFilters = {};
-    for (const [key, value] of filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, ctx.version)) {
+    for (const [key, value] of filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, rules)) {
       switch (key) {
         case 'name': case 'display_name': f.display_name = value; break;
         case 'name~': case 'display_name~': f.display_name_like = value; break;

@@ -4,7 +4,7 @@ import * as qosDb from '../../db/qosSpecs';
 import type { DbQosSpecsRow } from '../../db/qosSpecs';
 import { requireAdmin, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
-import { one, parseBool, parsePaging, type RawQuery } from '../listQuery';
+import { one, parseBool, parsePaging, type ListRules, type RawQuery } from '../listQuery';
 
 /** `cinder/volume/qos_specs.py`: who enforces the specs. */
 export const QOS_CONSUMERS = ['front-end', 'back-end', 'both'] as const;
@@ -45,9 +45,9 @@ export class QosSpecsService {
 
   private get db() { return this.deps.db; }
 
-  async list(ctx: RequestContext, q: RawQuery): Promise<DbQosSpecsRow[]> {
+  async list(ctx: RequestContext, q: RawQuery, rules: ListRules): Promise<DbQosSpecsRow[]> {
     requireAdmin(ctx, `${POLICY}:get_all`);
-    const paging = parsePaging(q, SORT_COLUMNS, ctx.version);
+    const paging = parsePaging(q, SORT_COLUMNS, rules);
     const filters: qosDb.QosListQuery['filters'] = {};
     // Cinder drops filters it does not allow here (`remove_invalid_filter_options`), rather than refusing them.
     for (const k of FILTERS) filters[k as keyof typeof filters] = one(q[k]);

@@ -1,5 +1,4 @@
 import { badRequest, invalidInput, invalidVolume, notFound } from '../../domain/errors';
-import { atLeast } from '../../domain/microversion';
 import {
   ALL_ATTACH_STATUSES, AttachStatus, resetTarget, statusFromAttachments, VolumeStatus, VolumeTransitions, VOLUME_RETYPABLE,
 } from '../../domain/status';
@@ -34,13 +33,13 @@ export class VolumeActionService {
 
   /**
    * `os-extend`: checks and charges quota for the growth, moves the volume
-   * to extending and queues the backend grow. In-use volumes from 3.42.
+   * to extending and queues the backend grow. `inUse`: an in-use volume may grow too (3.42).
    */
-  async extend(ctx: RequestContext, id: string, newSize: number): Promise<void> {
+  async extend(ctx: RequestContext, id: string, newSize: number, opts: { inUse: boolean }): Promise<void> {
     requireWriter(ctx, 'volume:extend');
     await this.db.transaction(async (trx) => {
       const v = await this.lock(trx, ctx, id);
-      const t = atLeast(ctx.version, 3, 42) ? VolumeTransitions.extendAttached : VolumeTransitions.extend;
+      const t = opts.inUse ? VolumeTransitions.extendAttached : VolumeTransitions.extend;
       if (!(t.from as readonly VolumeStatus[]).includes(v.status as VolumeStatus)) {
         throw invalidVolume(`Volume ${v.id} status must be ${t.from.map((s) => `'${s}'`).join(' or ')} to extend, currently ${v.status}.`);
       }

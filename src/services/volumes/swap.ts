@@ -32,7 +32,7 @@ import { connectionInfo, settleVolumeStatus } from '../attachments/state';
 import type { RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
 import { MessageDetail, MessageEvent, recordMessage } from '../messages/messages';
-import { servicesOn } from '../compute/serverCreate';
+import type { AttachmentService } from '../attachments/attachments';
 import { connectorFor } from '../compute/serverOps';
 import { invalidState, instanceNotFound, projectScope } from '../compute/servers';
 import { enqueue } from '../tasks/outbox';
@@ -67,9 +67,9 @@ export interface SwapResult {
  * 404, the new one 400, the server's state 409, then the volumes 400) and
  * queues it. The caller has checked the swap policy.
  */
-export async function swapVolume(deps: ServiceDeps, ctx: RequestContext, serverId: string, oldVolumeId: string, newVolumeId: string): Promise<void> {
+export async function swapVolume(deps: ServiceDeps, attachments: AttachmentService, ctx: RequestContext, serverId: string,
+  oldVolumeId: string, newVolumeId: string): Promise<void> {
   await deps.db.transaction(async (trx) => {
-    const { attachments } = servicesOn(deps, trx);
     const s = await serversDb.lockServer(trx, serverId, projectScope(ctx));
     if (!s) throw instanceNotFound(serverId);
     const scope = { projectId: projectScope(ctx) };
@@ -99,7 +99,7 @@ export async function swapVolume(deps: ServiceDeps, ctx: RequestContext, serverI
     if (!begun) throw invalidVolume(`Attachment ${oldAtt.id} status must be attached to swap, but the current status is ${oldAtt.attach_status}.`);
     await attachments.move(trx, old, VolumeTransitions.detach, 'to swap');
     // New: reserved for the server, then attaching (Nova's attachment_create + attachment_update).
-    const reserved = await attachments.create(ctx, { volume_uuid: vol.id, instance_uuid: s.id });
+    const reserved = await attachments.create(ctx, { volume_uuid: vol.id, instance_uuid: s.id }, trx);
     const connector = connectorFor(s, b.device_name);
     const t = AttachmentTransitions.connect;
     await attachmentsDb.casStatus(trx, reserved.id, t.from, {

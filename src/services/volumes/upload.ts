@@ -5,7 +5,6 @@
  * back to what its attachments say when the task ends, either way.
  */
 import { ApiError, badRequest, invalidInput, invalidVolume, notFound } from '../../domain/errors';
-import { atLeast } from '../../domain/microversion';
 import { statusFromAttachments, VolumeStatus, VolumeUploadTransitions, TaskKind } from '../../domain/status';
 import * as attachmentsDb from '../../db/attachments';
 import type { Tx } from '../../db/connection';
@@ -45,9 +44,10 @@ function strictBool(v: boolean | string | undefined, name: string): boolean {
 export class VolumeUploadService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  async upload(ctx: RequestContext, id: string, p: UploadImageParams): Promise<Record<string, unknown>> {
+  /** `visibility`: the request may set the image's `visibility` and `protected` (3.1). */
+  async upload(ctx: RequestContext, id: string, p: UploadImageParams, opts: { visibility: boolean }): Promise<Record<string, unknown>> {
     requireWriter(ctx, 'volume_extension:volume_actions:upload_image');
-    const v31 = atLeast(ctx.version, 3, 1);
+    const v31 = opts.visibility;
     for (const k of ['visibility', 'protected'] as const) {
       if (!v31 && p[k] !== undefined) throw badRequest(`Invalid input for field/attribute os-volume_upload_image. Value: ${JSON.stringify(p)}. Additional properties are not allowed ('${k}' was unexpected)`);
     }

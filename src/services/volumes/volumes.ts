@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isUuidLike } from '../../domain/ids';
 import { ApiError, badRequest, invalidInput, invalidVolume, notFound, notImplemented } from '../../domain/errors';
-import { atLeast } from '../../domain/microversion';
 import {
   AttachStatus, SHOWN_ATTACHMENT_STATUSES, VolumeStatus, VolumeTransitions, VOLUME_DELETE_REFUSAL, type Transition,
 } from '../../domain/status';
@@ -10,7 +9,7 @@ import * as volumesDb from '../../db/volumes';
 import type { DbVolumeRow, DbVolumeView, VolumeFilters } from '../../db/volumes';
 import { requireAdmin, requireWriter, scopeOf, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
-import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging, type RawQuery } from '../listQuery';
+import { filterParams, parseBool, parseMetadataFilter, parsePaging, type ListRules, type Paging, type RawQuery } from '../listQuery';
 import { checkExtStorageSpecs } from '../backends/extstorage';
 import { placeVolume } from '../backends/placement';
 import { refuseEncryptedType } from '../types/encryption';
@@ -27,7 +26,7 @@ import { imageServiceOf } from '../images';
 import type { Image } from '../../domain/image';
 import { snapshotsForVolumeDelete } from '../snapshots/cascade';
 import { groupForNewVolume } from '../groups/groups';
-import { BackupService } from '../backups/backups';
+import type { BackupService } from '../backups/backups';
 import { TaskKind } from '../../domain/status';
 
 export interface CreateVolumeInput {
@@ -80,6 +79,9 @@ const USER_FILTERS = new Set(['name', 'status', 'metadata', 'bootable', 'migrati
 const ADMIN_FILTERS = new Set([...USER_FILTERS, 'project_id', 'host', 'user_id', 'volume_type_id', 'volume_type',
   'attach_status', 'display_description', 'description']);
 
+/** A volume list's rules: a `bootable` filter is a strict boolean from 3.2. */
+export type VolumeListRules = ListRules & { readonly strictBootable: boolean };
+
 const TIME_OPS: Record<string, '>' | '>=' | '<' | '<=' | '=' | '<>'> = { gt: '>', gte: '>=', lt: '<', lte: '<=', eq: '=', neq: '<>' };
 
 /**
@@ -95,7 +97,7 @@ async function typeFromImage(trx: Tx, ctx: RequestContext, image: Image) {
 }
 
 export class VolumeService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(private readonly deps: ServiceDeps, private readonly backups: BackupService) {}
 
   private get db() { return this.deps.db; }
 
@@ -106,7 +108,12 @@ export class VolumeService {
     return v;
   }
 
-  async create(ctx: RequestContext, input: CreateVolumeInput): Promise<DbVolumeView> {
+  /**
+   * `fromBackup`: a `backup_id` is a source the backup service fills the volume from (3.47; Cinder ignores it
+   * before). Inside `outer`, the caller's transaction, when given (its own is then a savepoint): the volume and
+   * its task commit with the caller's rows, and the caller tells the relay.
+   */
+  async create(ctx: RequestContext, input: CreateVolumeInput, opts: { fromBackup?: boolean } = {}, outer?: Tx): Promise<DbVolumeView> {
     requireWriter(ctx, 'volume:create');
     if (input.multiattach) {
       throw badRequest('multiattach parameter has been removed. The default behavior is to use multiattach ' +
@@ -114,11 +121,10 @@ export class VolumeService {
         'it to create multiattach volumes.');
     }
     checkOneSource(input);
-    // `backup_id` counts from 3.47 (Cinder ignores it before): the backup service fills the new volume.
-    if (input.backup_id && atLeast(ctx.version, 3, 47)) return this.createFromBackup(ctx, input, input.backup_id);
+    if (input.backup_id && opts.fromBackup) return this.createFromBackup(ctx, input, input.backup_id, outer);
     // An image (services/volumes/sources.ts) is looked up before the transaction: it may live in an external Glance.
     const imageRef = input.imageRef ?? input.image_id;
-    const image = imageRef ? await resolveImage(imageServiceOf(this.deps), ctx, imageRef) : undefined;
+    const image = imageRef ? await resolveImage(imageServiceOf({ db: outer ?? this.db, config: this.deps.config }), ctx, imageRef) : undefined;
     if ((input.size === undefined || input.size === null) && !hasCopySource(input) && !image) {
       // Cinder 21 answers this with webob's bare 400 text.
       throw badRequest('The server could not comply with the request since it is either malformed or otherwise incorrect.');
@@ -136,7 +142,7 @@ export class VolumeService {
     const id = randomUUID();
     const now = new Date();
     let created: DbVolumeView | undefined;
-    await this.db.transaction(async (trx) => {
+    await (outer ?? this.db).transaction(async (trx) => {
       // A snapshot or volume to copy (services/volumes/sources.ts) decides the default size, the type and the backend.
       const source = await lockSource(trx, ctx, input);
       const size = source ? sizeFromSource(asked, source) : image ? sizeFromImage(asked, image) : asked!;
@@ -178,21 +184,21 @@ export class VolumeService {
           resourceId: id, event: MessageEvent.scheduleAllocateVolume, detail: MessageDetail.noBackendAvailable });
       }
     });
-    this.deps.notifier.tasksWritten();
+    if (!outer) this.deps.notifier.tasksWritten();
     // The row as inserted (Cinder answers `creating`); no re-read of what this transaction just wrote.
     return created!;
   }
 
-  private async createFromBackup(ctx: RequestContext, input: CreateVolumeInput, backupId: string): Promise<DbVolumeView> {
+  private async createFromBackup(ctx: RequestContext, input: CreateVolumeInput, backupId: string, outer?: Tx): Promise<DbVolumeView> {
     const asked = input.size === undefined || input.size === null ? undefined : Number(input.size);
     if (asked !== undefined && (!Number.isInteger(asked) || asked < 1)) {
       throw invalidInput(`Volume size '${input.size}' must be an integer and greater than 0`);
     }
-    const id = await new BackupService(this.deps).createVolume(ctx, backupId, {
+    const id = await this.backups.createVolume(ctx, backupId, {
       size: asked, name: input.name ?? input.display_name ?? null, description: input.description ?? input.display_description ?? null,
       volume_type: input.volume_type, metadata: input.metadata,
-    });
-    return this.get(ctx, id);
+    }, outer);
+    return this.get(ctx, id, outer);
   }
 
   async update(ctx: RequestContext, id: string, input: UpdateVolumeInput): Promise<DbVolumeView> {
@@ -245,13 +251,13 @@ export class VolumeService {
   }
 
   /** A page of volumes: whole views for `/volumes/detail`, ids and names for `/volumes`. */
-  async list(ctx: RequestContext, q: RawQuery, detail: true): Promise<{ items: DbVolumeView[]; paging: Paging; count?: number }>;
-  async list(ctx: RequestContext, q: RawQuery, detail: false): Promise<{ items: Array<Pick<DbVolumeView, 'id' | 'display_name'>>; paging: Paging; count?: number }>;
-  async list(ctx: RequestContext, q: RawQuery, detail: boolean): Promise<{ items: Array<Pick<DbVolumeView, 'id' | 'display_name'>>; paging: Paging; count?: number }> {
+  async list(ctx: RequestContext, q: RawQuery, detail: true, rules: VolumeListRules): Promise<{ items: DbVolumeView[]; paging: Paging; count?: number }>;
+  async list(ctx: RequestContext, q: RawQuery, detail: false, rules: VolumeListRules): Promise<{ items: Array<Pick<DbVolumeView, 'id' | 'display_name'>>; paging: Paging; count?: number }>;
+  async list(ctx: RequestContext, q: RawQuery, detail: boolean, rules: VolumeListRules): Promise<{ items: Array<Pick<DbVolumeView, 'id' | 'display_name'>>; paging: Paging; count?: number }> {
     const allTenants = ctx.isAdmin && q.all_tenants !== undefined && q.all_tenants !== '0' && q.all_tenants !== 'false';
     const scope = scopeOf(ctx, allTenants);
-    const paging = parsePaging(q, VOLUME_SORT_COLUMNS, ctx.version);
-    const filters = await this.parseFilters(ctx, q);
+    const paging = parsePaging(q, VOLUME_SORT_COLUMNS, rules);
+    const filters = await this.parseFilters(ctx, q, rules);
     const markerMissing = () => notFound(`Volume ${paging.marker} could not be found.`);
     if (paging.marker !== undefined && !isUuidLike(paging.marker)) throw markerMissing();
     const page = { scope, filters, sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker };
@@ -262,8 +268,8 @@ export class VolumeService {
     return { items, paging, count };
   }
 
-  private async parseFilters(ctx: RequestContext, q: RawQuery): Promise<VolumeFilters> {
-    const params = filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, ctx.version);
+  private async parseFilters(ctx: RequestContext, q: RawQuery, rules: VolumeListRules): Promise<VolumeFilters> {
+    const params = filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, rules);
     const f: VolumeFilters = {};
     for (const [key, value] of params) {
       switch (key) {
@@ -272,8 +278,8 @@ export class VolumeService {
         case 'status': f.status = value; break;
         case 'metadata': f.metadata = parseMetadataFilter(value); break;
         case 'bootable':
-          // Before 3.2 anything but a spelling of false means true (Cinder's quirk).
-          f.bootable = atLeast(ctx.version, 3, 2) ? parseBool(value, 'bootable') : !['False', 'false', 'FALSE', '0'].includes(value);
+          // Not strict (before 3.2), anything but a spelling of false means true (Cinder's quirk).
+          f.bootable = rules.strictBootable ? parseBool(value, 'bootable') : !['False', 'false', 'FALSE', '0'].includes(value);
           break;
         case 'availability_zone': f.availability_zone = value; break;
         case 'size':
@@ -294,11 +300,12 @@ export class VolumeService {
     return f;
   }
 
-  async summary(ctx: RequestContext, allTenants: boolean) {
+  /** `metadata`: the summary names the volumes' metadata too (3.36). */
+  async summary(ctx: RequestContext, allTenants: boolean, opts: { metadata: boolean }) {
     const scope = scopeOf(ctx, allTenants);
     const { count, size } = await volumesDb.summary(this.db, scope);
     const out: Record<string, unknown> = { total_count: count, total_size: size };
-    if (atLeast(ctx.version, 3, 36)) out.metadata = await volumesDb.metadataOf(this.db, scope);
+    if (opts.metadata) out.metadata = await volumesDb.metadataOf(this.db, scope);
     return out;
   }
 

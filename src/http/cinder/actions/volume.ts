@@ -1,3 +1,4 @@
+import { atLeast } from '../../../domain/microversion';
 import type { VolumeActionService } from '../../../services/volumes/actions';
 import type { VolumeService } from '../../../services/volumes/volumes';
 import type { VolumeUploadService } from '../../../services/volumes/upload';
@@ -9,7 +10,10 @@ import type { VolumeActionTable } from '../volumeActions';
 export function volumeActions(actions: VolumeActionService, volumes: VolumeService, upload: VolumeUploadService): VolumeActionTable {
   const bool = (v: unknown, name: string) => (typeof v === 'boolean' ? v : parseBool(String(v), name));
   return {
-    'os-extend': async (r, id, args) => { await actions.extend(r.ctx, id, Number(args.new_size)); return accepted(); },
+    'os-extend': async (r, id, args) => {
+      await actions.extend(r.ctx, id, Number(args.new_size), { inUse: atLeast(r.ctx.version, 3, 42) });
+      return accepted();
+    },
     'os-set_bootable': async (r, id, args) => { await actions.setBootable(r.ctx, id, bool(args.bootable, 'bootable')); return ok(undefined); },
     'os-retype': async (r, id, args) => { await actions.retype(r.ctx, id, args.new_type); return accepted(); },
     'os-reset_status': async (r, id, args) => { await actions.resetStatus(r.ctx, id, args); return accepted(); },
@@ -17,6 +21,7 @@ export function volumeActions(actions: VolumeActionService, volumes: VolumeServi
     'os-show_image_metadata': async (r, id) => ok({ metadata: await actions.showImageMetadata(r.ctx, id) }),
     'os-set_image_metadata': async (r, id, args) => ok({ metadata: await actions.setImageMetadata(r.ctx, id, args.metadata) }),
     'os-unset_image_metadata': async (r, id, args) => { await actions.unsetImageMetadata(r.ctx, id, args.key); return ok(undefined); },
-    'os-volume_upload_image': async (r, id, args) => accepted({ 'os-volume_upload_image': await upload.upload(r.ctx, id, args) }),
+    'os-volume_upload_image': async (r, id, args) =>
+      accepted({ 'os-volume_upload_image': await upload.upload(r.ctx, id, args, { visibility: atLeast(r.ctx.version, 3, 1) }) }),
   };
 }
