@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Conn } from './connection';
 import { applyKeyset, type SortTerm } from './keyset';
 import { isUuidLike } from '../domain/ids';
+import { casRow, removeRow, updateRow, withMetadataJson } from './statusRows';
 
 export interface DbBackupRow {
   id: string;
@@ -135,27 +136,18 @@ export async function insert(conn: Conn, row: DbBackupRow): Promise<void> {
 
 type Writable = Partial<Omit<DbBackupRow, 'id' | 'project_id' | 'created_at'>>;
 
-function serialise(fields: Writable): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...fields, updated_at: fields.updated_at ?? new Date() };
-  if (fields.metadata !== undefined) out.metadata = JSON.stringify(fields.metadata);
-  return out;
-}
-
 /** Compare-and-set: updates the row only if its status is one of `from`; undefined when it was not. */
 export async function casStatus(conn: Conn, id: string, from: readonly string[], fields: Writable & { status: string }): Promise<DbBackupRow | undefined> {
-  const [row] = await conn<DbBackupRow>('backups').where('id', id).whereIn('status', from as string[])
-    .update(serialise(fields)).returning('*');
-  return row as DbBackupRow | undefined;
+  return casRow<DbBackupRow>(conn, 'backups', id, 'status', from, withMetadataJson(fields));
 }
 
 /** Updates fields that are not the status (name, description, metadata). */
 export async function update(conn: Conn, id: string, fields: Omit<Writable, 'status'>): Promise<DbBackupRow | undefined> {
-  const [row] = await conn<DbBackupRow>('backups').where('id', id).update(serialise(fields)).returning('*');
-  return row as DbBackupRow | undefined;
+  return updateRow<DbBackupRow>(conn, 'backups', id, withMetadataJson(fields));
 }
 
 export async function remove(conn: Conn, id: string): Promise<boolean> {
-  return (await conn('backups').where('id', id).delete().returning('id')).length > 0;
+  return removeRow(conn, 'backups', id);
 }
 
 /** Quota usage: a project's backups, count and GiB, whatever their status (as Cinder counts them). */

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Conn } from './connection';
 import { applyKeyset, type SortTerm } from './keyset';
 import { isUuidLike } from '../domain/ids';
+import { casRow, removeRow, updateRow, withMetadataJson } from './statusRows';
 
 export interface DbSnapshotRow {
   id: string;
@@ -107,28 +108,18 @@ export async function insert(conn: Conn, row: DbSnapshotRow): Promise<void> {
 
 type Writable = Partial<Omit<DbSnapshotRow, 'id' | 'volume_id' | 'project_id' | 'created_at'>>;
 
-function serialise(fields: Writable): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...fields, updated_at: fields.updated_at ?? new Date() };
-  if (fields.metadata !== undefined) out.metadata = JSON.stringify(fields.metadata);
-  return out;
-}
-
 /** Compare-and-set: updates the row only if its status is one of `from`; undefined when it was not. */
 export async function casStatus(conn: Conn, id: string, from: readonly string[], fields: Writable & { status: string }): Promise<DbSnapshotRow | undefined> {
-  const [row] = await conn<DbSnapshotRow>('snapshots').where('id', id).whereIn('status', from as string[])
-    .update(serialise(fields)).returning('*');
-  return row as DbSnapshotRow | undefined;
+  return casRow<DbSnapshotRow>(conn, 'snapshots', id, 'status', from, withMetadataJson(fields));
 }
 
 /** Updates fields that are not the status (name, description, metadata). */
 export async function update(conn: Conn, id: string, fields: Omit<Writable, 'status'>): Promise<DbSnapshotRow | undefined> {
-  const [row] = await conn<DbSnapshotRow>('snapshots').where('id', id).update(serialise(fields)).returning('*');
-  return row as DbSnapshotRow | undefined;
+  return updateRow<DbSnapshotRow>(conn, 'snapshots', id, withMetadataJson(fields));
 }
 
 export async function remove(conn: Conn, id: string): Promise<boolean> {
-  // RETURNING: PGlite's knex client reports no row count for DELETE.
-  return (await conn('snapshots').where('id', id).delete().returning('id')).length > 0;
+  return removeRow(conn, 'snapshots', id);
 }
 
 /** Quota usage: snapshots of one project per volume type, count and GiB. Every row counts, whatever its status (as in Cinder). */

@@ -64,6 +64,9 @@ export const VolumeBackupTransitions = {
   createFromBackupFailed: { name: 'create-from-backup-failed', from: [V.creating], to: V.error },
 } satisfies Record<string, Transition<VolumeStatus>>;
 
+/** The volume's data is read: back to what its attachments say (`statusFromAttachments`), known only then. */
+export const volumeBackupEnded = (to: VolumeStatus): Transition<VolumeStatus> => ({ name: 'backup-ended', from: [V.backingUp], to });
+
 /** The snapshot side of a backup taken from a snapshot (`backing-up`, then available again). */
 export const SnapshotBackupTransitions = {
   begin: { name: 'backup', from: [S.available], to: S.backingUp },

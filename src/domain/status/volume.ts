@@ -84,6 +84,8 @@ export const VolumeTransitions = {
   extendFailed: { name: 'extend-failed', from: [V.extending], to: V.errorExtending },
   /** Disconnecting one attachment. */
   detach: { name: 'detach', from: [V.inUse, V.detaching, V.attaching, V.reserved], to: V.detaching },
+  /** Cinder's `volume_detached` once no attachment is left (a force-detach, a detach of nothing): an errored volume is available. */
+  detachedFromError: { name: 'volume-detached', from: [V.error], to: V.available },
 } satisfies Record<string, Transition<VolumeStatus>>;
 
 /** Statuses that only describe attachments, so recomputing them from the attachment rows is safe. */
@@ -101,6 +103,17 @@ export function statusFromAttachments(attachments: readonly string[]): { status:
   if (has(AttachStatus.reserved)) return { status: V.reserved, attachStatus: AttachStatus.reserved };
   return { status: V.available, attachStatus: AttachStatus.detached };
 }
+
+/**
+ * Back to what the attachments say (`statusFromAttachments`, a target known
+ * only at the time): after an attachment changed, but only from a status the
+ * attachments drive; and when an extend or an upload-to-image ends.
+ */
+export const VolumeSettleTransitions = {
+  attachmentsChanged: (to: VolumeStatus): Transition<VolumeStatus> => ({ name: 'settle', from: ATTACHMENT_DRIVEN, to }),
+  extendDone: (to: VolumeStatus): Transition<VolumeStatus> => ({ name: 'extend-done', from: [V.extending], to }),
+  uploadEnded: (to: VolumeStatus): Transition<VolumeStatus> => ({ name: 'upload-image-ended', from: [V.uploading], to }),
+};
 
 /** Attachment rows a volume's `attachments[]` shows: only attached ones, as Cinder (`_get_attachments`). */
 export const SHOWN_ATTACHMENT_STATUSES: readonly AttachStatus[] = [AttachStatus.attached];
