@@ -10,6 +10,8 @@ import { requireWriter, type RequestContext } from '../domain/context';
 import type { ServiceDeps } from './deps';
 import { one, parsePaging, type RawQuery } from './listQuery';
 import { chargeQuota } from './quotas/quotas';
+import { volumeStatus } from './status/columns';
+import { moveIfStill, moveOrRefuse } from './status/move';
 
 /** Cinder's `volume_transfer_salt_length` and `volume_transfer_key_length`. */
 const SALT_LENGTH = 8;
@@ -65,8 +67,7 @@ export class TransferService {
         const busy = (await snapshotsDb.ofVolume(trx, vol.id, true)).find((s) => s.status !== SnapshotStatus.available);
         if (busy) throw badRequest(`Invalid snapshot: Snapshot ${busy.id} of the volume must be available, but its status is ${busy.status}.`);
       }
-      const t = VolumeTransferTransitions.create;
-      if (!await volumesDb.casStatus(trx, vol.id, t.from, { status: t.to })) throw invalidVolume('status must be available');
+      await moveOrRefuse(trx, volumeStatus, vol.id, VolumeTransferTransitions.create, () => invalidVolume('status must be available'));
       row.source_project_id = vol.project_id;
       await transfersDb.insert(trx, row);
     });
@@ -96,8 +97,7 @@ export class TransferService {
     await this.db.transaction(async (trx) => {
       const t = await transfersDb.lock(trx, id, this.scopeOf(ctx));
       if (!t) throw transferNotFound(id);
-      const c = VolumeTransferTransitions.cancel;
-      await volumesDb.casStatus(trx, t.volume_id, c.from, { status: c.to });
+      await moveIfStill(trx, volumeStatus, t.volume_id, VolumeTransferTransitions.cancel);
       await transfersDb.remove(trx, id);
     });
   }

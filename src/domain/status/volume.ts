@@ -123,6 +123,11 @@ export const AttachmentTransitions = {
   connect: { name: 'connect', from: [AttachStatus.reserved, AttachStatus.attaching, AttachStatus.errorAttaching], to: AttachStatus.attaching },
   complete: { name: 'complete', from: [AttachStatus.attaching, AttachStatus.attached, AttachStatus.reserved], to: AttachStatus.attached },
   detach: { name: 'detach', from: [AttachStatus.attaching, AttachStatus.attached, AttachStatus.errorDetaching, AttachStatus.errorAttaching], to: AttachStatus.detaching },
+  /** `os-force_detach`: also one already detaching (a disconnect that never ended). */
+  forceDetach: {
+    name: 'force-detach', from: [AttachStatus.attaching, AttachStatus.attached, AttachStatus.errorDetaching, AttachStatus.errorAttaching, AttachStatus.detaching],
+    to: AttachStatus.detaching,
+  },
   connectFailed: { name: 'connect-failed', from: [AttachStatus.attaching], to: AttachStatus.errorAttaching },
   detachFailed: { name: 'detach-failed', from: [AttachStatus.detaching], to: AttachStatus.errorDetaching },
 } satisfies Record<string, Transition<AttachStatus>>;
@@ -175,6 +180,8 @@ export const VOLUME_DELETE_REFUSAL =
 export const SwapTransitions = {
   begin: { name: 'swap', from: [AttachStatus.attached], to: AttachStatus.detaching },
   failed: { name: 'swap-failed', from: [AttachStatus.detaching], to: AttachStatus.attached },
+  /** The new volume's attachment, once the data is copied. */
+  done: { name: 'swap-done', from: [AttachStatus.attaching], to: AttachStatus.attached },
 } satisfies Record<string, Transition<AttachStatus>>;
 
 /** Volume statuses in which the backend must hold the volume's data (`cairn-manage reconcile` checks them). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, invalidInput, invalidVolume, notFound } from '../../domain/errors';
 import { atLeast } from '../../domain/microversion';
-import { SnapshotStatus, VolumeStatus, TaskKind } from '../../domain/status';
+import { VolumeStatus, TaskKind } from '../../domain/status';
 import { BACKUP_RESET_TARGETS, BACKUP_SOURCE, BACKUP_SOURCE_IN_USE, BackupStatus, BackupTransitions, SnapshotBackupTransitions, VolumeBackupTransitions, ALL_BACKUP_STATUSES } from '../../domain/status/backup';
 import type { Tx } from '../../db/connection';
 import * as backupsDb from '../../db/backups';
@@ -16,6 +16,9 @@ import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging,
 import { chargeQuota } from '../quotas/quotas';
 import { enqueue } from '../tasks/outbox';
 import { scopeOf as volumeScope } from '../../domain/context';
+import { resetTransition } from '../../domain/status';
+import { backupStatus, snapshotStatus, volumeStatus } from '../status/columns';
+import { moveIfStill, moveOrRefuse, refuseUnlessFrom } from '../status/move';
 import { BACKUP_QUEUE, BACKUP_SERVICE_NAME, backupFolder, decodeBackupRecord, encodeBackupRecord, newVolumeForRestore } from './records';
 
 export interface CreateBackupInput {
@@ -32,6 +35,10 @@ export interface CreateBackupInput {
 
 export const backupNotFound = (id: string) => notFound(`Backup ${id} could not be found.`);
 export const invalidBackup = (reason: string) => badRequest(`Invalid backup: ${reason}`);
+/** Cinder's refusals of a backup or a snapshot in the wrong status for a restore or a backup. */
+const notAvailable = () => invalidBackup('Backup status must be available');
+const snapshotRefusal = (current: string) => () =>
+  badRequest(`Invalid snapshot: Snapshot to be backed up must be available, but the current status is "${current}".`);
 
 const SORT_COLUMNS: Readonly<Record<string, string>> = {
   id: 'backups.id',
@@ -105,9 +112,7 @@ export class BackupService {
       if (input.snapshot_id && !snap) throw notFound(`Snapshot ${input.snapshot_id} could not be found.`);
       if (snap) {
         if (snap.volume_id !== vol.id) throw invalidVolume(`Volume ${vol.id} does not match with snapshot.volume_id ${snap.volume_id}.`);
-        if (snap.status !== SnapshotStatus.available) {
-          throw badRequest(`Invalid snapshot: Snapshot to be backed up must be available, but the current status is "${snap.status}".`);
-        }
+        refuseUnlessFrom(SnapshotBackupTransitions.begin, snap.status, snapshotRefusal(snap.status));
       } else if (!BACKUP_SOURCE_IN_USE.includes(vol.status as VolumeStatus)) {
         throw invalidVolume(`Volume to be backed up must be available or in-use, but the current status is "${vol.status}".`);
       } else if (!force && !BACKUP_SOURCE.includes(vol.status as VolumeStatus)) {
@@ -128,11 +133,10 @@ export class BackupService {
       };
       await backupsDb.insert(trx, created);
       if (snap) {
-        const t = SnapshotBackupTransitions.begin;
-        await snapshotsDb.casStatus(trx, snap.id, t.from, { status: t.to });
+        await moveOrRefuse(trx, snapshotStatus, snap.id, SnapshotBackupTransitions.begin, snapshotRefusal(snap.status));
       } else {
         const t = force ? VolumeBackupTransitions.beginBackupInUse : VolumeBackupTransitions.beginBackup;
-        if (!await volumesDb.casStatus(trx, vol.id, t.from, { status: t.to })) throw invalidVolume(`Volume ${vol.id} status changed meanwhile.`);
+        await moveOrRefuse(trx, volumeStatus, vol.id, t, () => invalidVolume(`Volume ${vol.id} status changed meanwhile.`));
       }
       await enqueue(trx, this.deps.config, ctx, TaskKind.backupCreate, { type: 'backup', id, backend: BACKUP_QUEUE }, {
         ...await this.volumePayload(trx, vol),
@@ -220,9 +224,10 @@ export class BackupService {
     await this.db.transaction(async (trx) => {
       const b = await this.lock(trx, ctx, id);
       const t = force ? BackupTransitions.forceDelete : BackupTransitions.delete;
-      if (!(t.from as readonly string[]).includes(b.status)) throw invalidBackup('Backup status must be available or error');
+      const refuse = () => invalidBackup('Backup status must be available or error');
+      refuseUnlessFrom(t, b.status, refuse);
       if ((await backupsDb.children(trx, id)).length) throw invalidBackup('Incremental backups exist for this backup.');
-      await backupsDb.casStatus(trx, id, t.from, { status: t.to });
+      await moveOrRefuse(trx, backupStatus, id, t, refuse);
       // An imported record shares its folder with the backup it came from: the data goes with the last of them.
       const shared = b.service_metadata ? await backupsDb.sharingFolder(trx, id, b.service_metadata) : [];
       await enqueue(trx, this.deps.config, ctx, TaskKind.backupDelete, { type: 'backup', id, backend: BACKUP_QUEUE },
@@ -241,7 +246,7 @@ export class BackupService {
     let answer: { backup_id: string; volume_id: string; volume_name: string | null } | undefined;
     await this.db.transaction(async (trx) => {
       const b = await this.lock(trx, ctx, id);
-      if (b.status !== BackupStatus.available) throw invalidBackup('Backup status must be available');
+      refuseUnlessFrom(BackupTransitions.restore, b.status, notAvailable);
       let vol: DbVolumeRow;
       const isNew = !input?.volume_id;
       if (isNew) {
@@ -252,10 +257,11 @@ export class BackupService {
       } else {
         const found = await volumesDb.lock(trx, input!.volume_id!, volumeScope(ctx, true));
         if (!found) throw notFound(`Volume ${input!.volume_id} could not be found.`);
-        if (found.status !== VolumeStatus.available) throw invalidVolume('Volume to be restored to must be available');
-        if (b.size > found.size) throw invalidVolume(`volume size ${found.size} is too small to restore backup of size ${b.size}.`);
         const t = VolumeBackupTransitions.beginRestore;
-        await volumesDb.casStatus(trx, found.id, t.from, { status: t.to });
+        const refuse = () => invalidVolume('Volume to be restored to must be available');
+        refuseUnlessFrom(t, found.status, refuse);
+        if (b.size > found.size) throw invalidVolume(`volume size ${found.size} is too small to restore backup of size ${b.size}.`);
+        await moveOrRefuse(trx, volumeStatus, found.id, t, refuse);
         vol = found;
       }
       await this.queueRestore(trx, ctx, b, vol, isNew);
@@ -276,7 +282,7 @@ export class BackupService {
     let id: string | undefined;
     await this.db.transaction(async (trx) => {
       const b = await this.lock(trx, ctx, backupId);
-      if (b.status !== BackupStatus.available) throw invalidBackup('Backup status must be available');
+      refuseUnlessFrom(BackupTransitions.restore, b.status, notAvailable);
       const size = input.size ?? b.size;
       if (size < b.size) throw invalidInput(`Volume size ${size}GB cannot be smaller than the backup size ${b.size}GB.`);
       const vol = await newVolumeForRestore(trx, this.deps.config, ctx, {
@@ -292,10 +298,7 @@ export class BackupService {
 
   /** The backup goes `restoring` and the backup service is asked to write it onto `vol` (in `trx`). */
   async queueRestore(trx: Tx, ctx: RequestContext, b: DbBackupRow, vol: DbVolumeRow, isNew: boolean): Promise<void> {
-    const t = BackupTransitions.restore;
-    if (!await backupsDb.casStatus(trx, b.id, t.from, { status: t.to, restore_volume_id: vol.id })) {
-      throw invalidBackup('Backup status must be available');
-    }
+    await moveOrRefuse(trx, backupStatus, b.id, BackupTransitions.restore, notAvailable, { restore_volume_id: vol.id });
     await enqueue(trx, this.deps.config, ctx, TaskKind.backupRestore, { type: 'backup', id: b.id, backend: BACKUP_QUEUE }, {
       ...await this.volumePayload(trx, vol), new_volume: isNew, folder: b.service_metadata,
     });
@@ -309,7 +312,7 @@ export class BackupService {
     if (!target) throw badRequest(`Invalid backup: The backup status '${status}' is invalid, it must be one of ${BACKUP_RESET_TARGETS.join(', ')}.`);
     await this.db.transaction(async (trx) => {
       await this.lock(trx, ctx, id);
-      await backupsDb.casStatus(trx, id, ALL_BACKUP_STATUSES, { status: target });
+      await moveIfStill(trx, backupStatus, id, resetTransition(ALL_BACKUP_STATUSES, target));
     });
   }
 

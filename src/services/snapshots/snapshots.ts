@@ -3,7 +3,7 @@ import { badRequest, invalidInput, invalidVolume, notFound } from '../../domain/
 import { atLeast } from '../../domain/microversion';
 import {
   SNAPSHOT_PROGRESS, SNAPSHOT_SOURCE, SNAPSHOT_SOURCE_IN_USE, SNAPSHOT_STATUS_UPDATES, SnapshotStatus, SnapshotTransitions,
-  VolumeStatus, snapshotResetTarget, ALL_SNAPSHOT_STATUSES,
+  VolumeStatus, snapshotResetTarget, ALL_SNAPSHOT_STATUSES, resetTransition, snapshotStatusUpdate,
 } from '../../domain/status';
 import type { Tx } from '../../db/connection';
 import * as snapshotsDb from '../../db/snapshots';
@@ -19,6 +19,8 @@ import { enqueue } from '../tasks/outbox';
 import { checkItemBody, metadataItem, nextMetadata, withoutItem } from '../volumes/metadata';
 import { scopeOf as volumeScope } from '../../domain/context';
 import { TaskKind } from '../../domain/status';
+import { snapshotStatus } from '../status/columns';
+import { moveIfStill, moveOrRefuse } from '../status/move';
 
 export interface CreateSnapshotInput {
   /** Cinder's schema allows null, which is then a volume that is not found ("Volume None"). */
@@ -212,9 +214,9 @@ export class SnapshotService {
       if (busy.length) throw invalidSnapshot(`Snapshot ${id} is the source of volume ${busy[0]}, which is still being created.`);
       const t = force ? SnapshotTransitions.forceDelete : SnapshotTransitions.delete;
       // A group snapshot's member goes with its group snapshot (Cinder's `group_snapshot_id: None` condition, forced or not).
-      if (s.group_snapshot_id || !await snapshotsDb.casStatus(trx, id, t.from, { status: t.to })) {
-        throw invalidSnapshot('Snapshot status must be available or error and must not be part of a group.');
-      }
+      const refuse = () => invalidSnapshot('Snapshot status must be available or error and must not be part of a group.');
+      if (s.group_snapshot_id) throw refuse();
+      await moveOrRefuse(trx, snapshotStatus, id, t, refuse);
       const vol = await volumesDb.find(trx, s.volume_id, { projectId: undefined });
       await enqueue(trx, this.deps.config, ctx, TaskKind.snapshotDelete, { type: 'snapshot', id, backend: vol!.backend }, {
         ...await volumeDriverPayload(trx, this.deps.config, vol!.backend, vol!.id),
@@ -241,7 +243,8 @@ export class SnapshotService {
       if (!allowed.includes(args.status as SnapshotStatus)) {
         throw badRequest(`Provided snapshot status ${args.status} not allowed for snapshot with status ${s.status}.`);
       }
-      await snapshotsDb.casStatus(trx, id, [s.status], { status: args.status, ...(progress !== undefined ? { progress } : {}) });
+      await moveIfStill(trx, snapshotStatus, id, snapshotStatusUpdate(s.status as SnapshotStatus, args.status as SnapshotStatus),
+        progress !== undefined ? { progress } : {});
     });
   }
 
@@ -253,7 +256,7 @@ export class SnapshotService {
     if (!target) throw badRequest('Must specify a valid status');
     await this.db.transaction(async (trx) => {
       await this.lock(trx, ctx, id);
-      await snapshotsDb.casStatus(trx, id, ALL_SNAPSHOT_STATUSES, { status: target });
+      await moveIfStill(trx, snapshotStatus, id, resetTransition(ALL_SNAPSHOT_STATUSES, target));
     });
   }
 
