@@ -5,7 +5,7 @@ import { VolumeStatus, TaskKind } from '../../domain/status';
 import { BACKUP_RESET_TARGETS, BACKUP_SOURCE, BACKUP_SOURCE_IN_USE, BackupStatus, BackupTransitions, SnapshotBackupTransitions, VolumeBackupTransitions, ALL_BACKUP_STATUSES } from '../../domain/status/backup';
 import type { Tx } from '../../db/connection';
 import * as backupsDb from '../../db/backups';
-import type { BackupFilters, BackupScope, DbBackupRow, DbBackupView } from '../../db/backups';
+import type { BackupFilters, DbBackupRow, DbBackupView } from '../../db/backups';
 import * as snapshotsDb from '../../db/snapshots';
 import * as volumesDb from '../../db/volumes';
 import type { DbVolumeRow } from '../../db/volumes';
@@ -15,7 +15,8 @@ import { volumeDriverPayload } from '../backends/extstorage';
 import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging, type RawQuery } from '../listQuery';
 import { chargeQuota } from '../quotas/quotas';
 import { enqueue } from '../tasks/outbox';
-import { scopeOf as volumeScope } from '../../domain/context';
+import { scopeOf } from '../../domain/context';
+import { scopedRows } from '../scopedRows';
 import { resetTransition } from '../../domain/status';
 import { backupStatus, snapshotStatus, volumeStatus } from '../status/columns';
 import { moveIfStill, moveOrRefuse, refuseUnlessFrom } from '../status/move';
@@ -58,8 +59,7 @@ const SORT_COLUMNS: Readonly<Record<string, string>> = {
 const USER_FILTERS = new Set(['name', 'status', 'volume_id', 'display_name']);
 const ADMIN_FILTERS = new Set([...USER_FILTERS, 'project_id', 'user_id', 'availability_zone', 'metadata']);
 
-const scopeOf = (ctx: RequestContext, allTenants = false): BackupScope =>
-  ({ projectId: ctx.isAdmin && allTenants ? undefined : ctx.projectId });
+const backupRows = scopedRows(backupsDb, backupNotFound);
 
 /** Cinder's `strutils.bool_from_string(strict=True)` (the schema already limited the spellings). */
 const flag = (v: boolean | string | null | undefined, name: string): boolean =>
@@ -82,15 +82,7 @@ export class BackupService {
 
   /** 404 unless the backup exists in the caller's scope (an admin sees every project's). */
   async get(ctx: RequestContext, id: string): Promise<DbBackupView> {
-    const b = await backupsDb.find(this.db, id, scopeOf(ctx, true));
-    if (!b) throw backupNotFound(id);
-    return b;
-  }
-
-  private async lock(trx: Tx, ctx: RequestContext, id: string): Promise<DbBackupRow> {
-    const b = await backupsDb.lock(trx, id, scopeOf(ctx, true));
-    if (!b) throw backupNotFound(id);
-    return b;
+    return backupRows.get(this.db, ctx, id);
   }
 
   async create(ctx: RequestContext, input: CreateBackupInput): Promise<DbBackupRow> {
@@ -106,7 +98,7 @@ export class BackupService {
     let created: DbBackupRow | undefined;
     await this.db.transaction(async (trx) => {
       // The volume's lock orders this create against the volume's delete and other status moves.
-      const vol = await volumesDb.lock(trx, input.volume_id, volumeScope(ctx, true));
+      const vol = await volumesDb.lock(trx, input.volume_id, scopeOf(ctx, true));
       if (!vol) throw notFound(`Volume ${input.volume_id} could not be found.`);
       const snap = input.snapshot_id ? await snapshotsDb.lock(trx, input.snapshot_id, { projectId: ctx.isAdmin ? undefined : ctx.projectId }) : undefined;
       if (input.snapshot_id && !snap) throw notFound(`Snapshot ${input.snapshot_id} could not be found.`);
@@ -173,14 +165,7 @@ export class BackupService {
   async list(ctx: RequestContext, q: RawQuery): Promise<{ items: DbBackupView[]; paging: Paging; count?: number }> {
     const allTenants = ctx.isAdmin && q.all_tenants !== undefined && parseBool(String(q.all_tenants), 'all_tenants');
     const scope = scopeOf(ctx, allTenants);
-    const paging = parsePaging(q, SORT_COLUMNS, ctx.version);
-    const filters = this.parseFilters(ctx, q);
-    if (paging.marker !== undefined && !await backupsDb.find(this.db, paging.marker, scope)) throw backupNotFound(paging.marker);
-    const items = await backupsDb.list(this.db, {
-      scope, filters, sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker,
-    });
-    const count = paging.withCount ? await backupsDb.count(this.db, scope, filters) : undefined;
-    return { items, paging, count };
+    return backupRows.page(this.db, scope, parsePaging(q, SORT_COLUMNS, ctx.version), this.parseFilters(ctx, q));
   }
 
   private parseFilters(ctx: RequestContext, q: RawQuery): BackupFilters {
@@ -222,7 +207,7 @@ export class BackupService {
     requireWriter(ctx, 'backup:delete');
     if (force) requireAdmin(ctx, 'volume_extension:backup_admin_actions:force_delete');
     await this.db.transaction(async (trx) => {
-      const b = await this.lock(trx, ctx, id);
+      const b = await backupRows.lock(trx, ctx, id);
       const t = force ? BackupTransitions.forceDelete : BackupTransitions.delete;
       const refuse = () => invalidBackup('Backup status must be available or error');
       refuseUnlessFrom(t, b.status, refuse);
@@ -245,7 +230,7 @@ export class BackupService {
     requireWriter(ctx, 'backup:restore');
     let answer: { backup_id: string; volume_id: string; volume_name: string | null } | undefined;
     await this.db.transaction(async (trx) => {
-      const b = await this.lock(trx, ctx, id);
+      const b = await backupRows.lock(trx, ctx, id);
       refuseUnlessFrom(BackupTransitions.restore, b.status, notAvailable);
       let vol: DbVolumeRow;
       const isNew = !input?.volume_id;
@@ -255,7 +240,7 @@ export class BackupService {
           status: VolumeStatus.restoringBackup,
         });
       } else {
-        const found = await volumesDb.lock(trx, input!.volume_id!, volumeScope(ctx, true));
+        const found = await volumesDb.lock(trx, input!.volume_id!, scopeOf(ctx, true));
         if (!found) throw notFound(`Volume ${input!.volume_id} could not be found.`);
         const t = VolumeBackupTransitions.beginRestore;
         const refuse = () => invalidVolume('Volume to be restored to must be available');
@@ -281,7 +266,7 @@ export class BackupService {
   }): Promise<string> {
     let id: string | undefined;
     await this.db.transaction(async (trx) => {
-      const b = await this.lock(trx, ctx, backupId);
+      const b = await backupRows.lock(trx, ctx, backupId);
       refuseUnlessFrom(BackupTransitions.restore, b.status, notAvailable);
       const size = input.size ?? b.size;
       if (size < b.size) throw invalidInput(`Volume size ${size}GB cannot be smaller than the backup size ${b.size}GB.`);
@@ -311,7 +296,7 @@ export class BackupService {
     const target = BACKUP_RESET_TARGETS.find((s) => s === status.toLowerCase());
     if (!target) throw badRequest(`Invalid backup: The backup status '${status}' is invalid, it must be one of ${BACKUP_RESET_TARGETS.join(', ')}.`);
     await this.db.transaction(async (trx) => {
-      await this.lock(trx, ctx, id);
+      await backupRows.lock(trx, ctx, id);
       await moveIfStill(trx, backupStatus, id, resetTransition(ALL_BACKUP_STATUSES, target));
     });
   }

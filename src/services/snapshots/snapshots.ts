@@ -5,9 +5,8 @@ import {
   SNAPSHOT_PROGRESS, SNAPSHOT_SOURCE, SNAPSHOT_SOURCE_IN_USE, SNAPSHOT_STATUS_UPDATES, SnapshotStatus, SnapshotTransitions,
   VolumeStatus, snapshotResetTarget, ALL_SNAPSHOT_STATUSES, resetTransition, snapshotStatusUpdate,
 } from '../../domain/status';
-import type { Tx } from '../../db/connection';
 import * as snapshotsDb from '../../db/snapshots';
-import type { DbSnapshotRow, SnapshotFilters, SnapshotScope } from '../../db/snapshots';
+import type { DbSnapshotRow, SnapshotFilters } from '../../db/snapshots';
 import * as typesDb from '../../db/volumeTypes';
 import * as volumesDb from '../../db/volumes';
 import { requireAdmin, requireWriter, type RequestContext } from '../../domain/context';
@@ -17,7 +16,8 @@ import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging,
 import { chargeQuota } from '../quotas/quotas';
 import { enqueue } from '../tasks/outbox';
 import { checkItemBody, metadataItem, nextMetadata, withoutItem } from '../volumes/metadata';
-import { scopeOf as volumeScope } from '../../domain/context';
+import { scopeOf } from '../../domain/context';
+import { scopedRows } from '../scopedRows';
 import { TaskKind } from '../../domain/status';
 import { snapshotStatus } from '../status/columns';
 import { moveIfStill, moveOrRefuse } from '../status/move';
@@ -70,8 +70,7 @@ const SORT_COLUMNS: Readonly<Record<string, string>> = {
 const USER_FILTERS = new Set(['name', 'status', 'volume_id', 'metadata', 'availability_zone', 'consumes_quota', 'display_name']);
 const ADMIN_FILTERS = new Set([...USER_FILTERS, 'project_id', 'user_id']);
 
-const scopeOf = (ctx: RequestContext, allTenants = false): SnapshotScope =>
-  ({ projectId: ctx.isAdmin && allTenants ? undefined : ctx.projectId });
+const snapshotRows = scopedRows(snapshotsDb, snapshotNotFound);
 
 /**
  * Snapshots: the row and its quota charge in one transaction with the
@@ -85,15 +84,7 @@ export class SnapshotService {
 
   /** 404 unless the snapshot exists in the caller's scope (an admin sees every project's). */
   async get(ctx: RequestContext, id: string): Promise<DbSnapshotRow> {
-    const s = await snapshotsDb.find(this.db, id, scopeOf(ctx, true));
-    if (!s) throw snapshotNotFound(id);
-    return s;
-  }
-
-  private async lock(trx: Tx, ctx: RequestContext, id: string): Promise<DbSnapshotRow> {
-    const s = await snapshotsDb.lock(trx, id, scopeOf(ctx, true));
-    if (!s) throw snapshotNotFound(id);
-    return s;
+    return snapshotRows.get(this.db, ctx, id);
   }
 
   async create(ctx: RequestContext, input: CreateSnapshotInput): Promise<DbSnapshotRow> {
@@ -107,7 +98,7 @@ export class SnapshotService {
     let created: DbSnapshotRow | undefined;
     await this.db.transaction(async (trx) => {
       // The volume's lock orders this create against the volume's delete (which refuses while snapshots exist).
-      const vol = input.volume_id === null ? undefined : await volumesDb.lock(trx, input.volume_id, volumeScope(ctx, true));
+      const vol = input.volume_id === null ? undefined : await volumesDb.lock(trx, input.volume_id, scopeOf(ctx, true));
       if (!vol) throw notFound(`Volume ${input.volume_id ?? 'None'} could not be found.`);
       if (vol.status === VolumeStatus.maintenance) {
         throw invalidVolume('The snapshot cannot be created when the volume is in maintenance mode.');
@@ -142,16 +133,7 @@ export class SnapshotService {
   async list(ctx: RequestContext, q: RawQuery): Promise<{ items: DbSnapshotRow[]; paging: Paging; count?: number }> {
     const allTenants = ctx.isAdmin && q.all_tenants !== undefined && q.all_tenants !== '0' && q.all_tenants !== 'false';
     const scope = scopeOf(ctx, allTenants);
-    const paging = parsePaging(q, SORT_COLUMNS, ctx.version);
-    const filters = this.parseFilters(ctx, q);
-    if (paging.marker !== undefined && !await snapshotsDb.find(this.db, paging.marker, scope)) {
-      throw snapshotNotFound(paging.marker);
-    }
-    const items = await snapshotsDb.list(this.db, {
-      scope, filters, sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker,
-    });
-    const count = paging.withCount ? await snapshotsDb.count(this.db, scope, filters) : undefined;
-    return { items, paging, count };
+    return snapshotRows.page(this.db, scope, parsePaging(q, SORT_COLUMNS, ctx.version), this.parseFilters(ctx, q));
   }
 
   private parseFilters(ctx: RequestContext, q: RawQuery): SnapshotFilters {
@@ -208,7 +190,7 @@ export class SnapshotService {
 
   private async queueDelete(ctx: RequestContext, id: string, force: boolean, unmanageOnly: boolean): Promise<void> {
     await this.db.transaction(async (trx) => {
-      const s = await this.lock(trx, ctx, id);
+      const s = await snapshotRows.lock(trx, ctx, id);
       // A volume whose copy from this snapshot has not run yet would find no data.
       const busy = await snapshotsDb.volumesBeingMadeFrom(trx, { snapshotIds: [id] }, [VolumeStatus.creating]);
       if (busy.length) throw invalidSnapshot(`Snapshot ${id} is the source of volume ${busy[0]}, which is still being created.`);
@@ -237,7 +219,7 @@ export class SnapshotService {
     const progress = args.progress || undefined; // Cinder ignores an empty or null progress
     if (progress !== undefined && !isPercentage(progress)) throw invalidInput('progress must be an integer percentage');
     await this.db.transaction(async (trx) => {
-      const s = await this.lock(trx, ctx, id);
+      const s = await snapshotRows.lock(trx, ctx, id);
       const allowed = SNAPSHOT_STATUS_UPDATES[s.status as SnapshotStatus];
       if (!allowed) throw badRequest(`Snapshot status ${s.status} not allowed for update_snapshot_status`);
       if (!allowed.includes(args.status as SnapshotStatus)) {
@@ -255,7 +237,7 @@ export class SnapshotService {
     const target = snapshotResetTarget(status.toLowerCase());
     if (!target) throw badRequest('Must specify a valid status');
     await this.db.transaction(async (trx) => {
-      await this.lock(trx, ctx, id);
+      await snapshotRows.lock(trx, ctx, id);
       await moveIfStill(trx, snapshotStatus, id, resetTransition(ALL_SNAPSHOT_STATUSES, target));
     });
   }
@@ -270,7 +252,7 @@ export class SnapshotService {
   async setMetadata(ctx: RequestContext, id: string, metadata: Record<string, string>, replace: boolean): Promise<Record<string, string>> {
     requireWriter(ctx, 'volume:update_snapshot_metadata');
     return this.db.transaction(async (trx) => {
-      const s = await this.lock(trx, ctx, id);
+      const s = await snapshotRows.lock(trx, ctx, id);
       const next = nextMetadata(s.metadata, metadata, replace);
       await snapshotsDb.update(trx, id, { metadata: next });
       return next;
@@ -290,7 +272,7 @@ export class SnapshotService {
   async deleteMetadataItem(ctx: RequestContext, id: string, key: string): Promise<void> {
     requireWriter(ctx, 'volume:delete_snapshot_metadata');
     await this.db.transaction(async (trx) => {
-      const s = await this.lock(trx, ctx, id);
+      const s = await snapshotRows.lock(trx, ctx, id);
       await snapshotsDb.update(trx, id, { metadata: withoutItem(s.metadata, key) });
     });
   }
