@@ -3,9 +3,9 @@
  * admin's in any), or the resource's own 404; and a page of them.
  */
 import type { Conn, Tx } from '../db/connection';
-import type { ProjectListQuery, ProjectScope } from '../db/projectRows';
+import type { CommonFilters, ProjectListQuery, ProjectScope } from '../db/projectRows';
 import { scopeOf, type RequestContext } from '../domain/context';
-import type { Paging } from './listQuery';
+import { parseMetadataFilter, type Paging } from './listQuery';
 
 interface ScopedTable<Row, View, Filters> {
   find(conn: Conn, id: string, scope: ProjectScope): Promise<View | undefined>;
@@ -34,4 +34,18 @@ export function scopedRows<Row, View, Filters>(table: ScopedTable<Row, View, Fil
       return { items, paging, count };
     },
   };
+}
+
+/** Sets the filter a query key names when it is one both listings have; whether it was. */
+export function setCommonFilter(f: CommonFilters, key: string, value: string): boolean {
+  switch (key) {
+    case 'name': case 'display_name': f.display_name = value; return true;
+    case 'name~': case 'display_name~': f.display_name_like = value; return true;
+    case 'status': f.status = value; return true;
+    case 'volume_id': f.volume_id = value; return true;
+    case 'metadata': f.metadata = parseMetadataFilter(value); return true;
+    case 'project_id': f.project_id = value; return true;
+    case 'user_id': f.user_id = value; return true;
+    default: return false;
+  }
 }

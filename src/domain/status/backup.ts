@@ -3,7 +3,7 @@
  * backup or restore: the state machine's backup part (the other files of
  * src/domain/status/ hold the rest).
  */
-import type { Transition } from './transition';
+import { createAndDelete, type Transition } from './transition';
 import { SnapshotStatus } from './snapshot';
 import { VolumeStatus } from './volume';
 
@@ -32,11 +32,8 @@ const B = BackupStatus;
  * whatever the outcome (`backup/manager.py:restore_backup`).
  */
 export const BackupTransitions = {
-  createDone: { name: 'create-done', from: [B.creating], to: B.available },
-  createFailed: { name: 'create-failed', from: [B.creating], to: B.error },
-  delete: { name: 'delete', from: [B.available, B.error], to: B.deleting },
+  ...createAndDelete(B),
   forceDelete: { name: 'force-delete', from: ALL_BACKUP_STATUSES.filter((s) => s !== B.deleted), to: B.deleting },
-  deleteFailed: { name: 'delete-failed', from: [B.deleting], to: B.errorDeleting },
   restore: { name: 'restore', from: [B.available], to: B.restoring },
   restoreEnded: { name: 'restore-ended', from: [B.restoring], to: B.available },
 } satisfies Record<string, Transition<BackupStatus>>;

@@ -12,11 +12,11 @@ import type { DbVolumeRow } from '../../db/volumes';
 import { requireAdmin, requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
 import { volumeDriverPayload } from '../backends/extstorage';
-import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging, type RawQuery } from '../listQuery';
+import { filterParams, parseBool, parsePaging, type Paging, type RawQuery } from '../listQuery';
 import { chargeQuota } from '../quotas/quotas';
 import { enqueue } from '../tasks/outbox';
 import { scopeOf } from '../../domain/context';
-import { scopedRows } from '../scopedRows';
+import { scopedRows, setCommonFilter } from '../scopedRows';
 import { resetTransition } from '../../domain/status';
 import { backupStatus, snapshotStatus, volumeStatus } from '../status/columns';
 import { moveIfStill, moveOrRefuse, refuseUnlessFrom } from '../status/move';
@@ -171,17 +171,7 @@ export class BackupService {
   private parseFilters(ctx: RequestContext, q: RawQuery): BackupFilters {
     const f: BackupFilters = {};
     for (const [key, value] of filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, ctx.version)) {
-      switch (key) {
-        case 'name': case 'display_name': f.display_name = value; break;
-        case 'name~': case 'display_name~': f.display_name_like = value; break;
-        case 'status': f.status = value; break;
-        case 'volume_id': f.volume_id = value; break;
-        case 'metadata': f.metadata = parseMetadataFilter(value); break;
-        case 'availability_zone': f.availability_zone = value; break;
-        case 'project_id': f.project_id = value; break;
-        case 'user_id': f.user_id = value; break;
-        default: break;
-      }
+      if (!setCommonFilter(f, key, value) && key === 'availability_zone') f.availability_zone = value;
     }
     return f;
   }

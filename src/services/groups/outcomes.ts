@@ -54,7 +54,7 @@ async function settleGroupSnapshotCreate(trx: Tx, id: string): Promise<void> {
   if (gs?.status !== GroupSnapshotStatus.creating) return;
   const members = await groupSnapshotsDb.members(trx, id);
   if (members.some((s) => s.status === SnapshotStatus.creating)) return;
-  const t = members.every((s) => s.status === SnapshotStatus.available) ? GroupSnapshotTransitions.membersDone : GroupSnapshotTransitions.membersFailed;
+  const t = members.every((s) => s.status === SnapshotStatus.available) ? GroupSnapshotTransitions.createDone : GroupSnapshotTransitions.createFailed;
   await moveIfStill(trx, groupSnapshotStatus, id, t);
 }
 

@@ -12,12 +12,12 @@ import * as volumesDb from '../../db/volumes';
 import { requireAdmin, requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
 import { volumeDriverPayload } from '../backends/extstorage';
-import { filterParams, parseBool, parseMetadataFilter, parsePaging, type Paging, type RawQuery } from '../listQuery';
+import { filterParams, parseBool, parsePaging, type Paging, type RawQuery } from '../listQuery';
 import { chargeQuota } from '../quotas/quotas';
 import { enqueue } from '../tasks/outbox';
 import { checkItemBody, metadataItem, nextMetadata, withoutItem } from '../volumes/metadata';
 import { scopeOf } from '../../domain/context';
-import { scopedRows } from '../scopedRows';
+import { scopedRows, setCommonFilter } from '../scopedRows';
 import { TaskKind } from '../../domain/status';
 import { snapshotStatus } from '../status/columns';
 import { moveIfStill, moveOrRefuse } from '../status/move';
@@ -139,17 +139,11 @@ export class SnapshotService {
   private parseFilters(ctx: RequestContext, q: RawQuery): SnapshotFilters {
     const f: SnapshotFilters = {};
     for (const [key, value] of filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, ctx.version)) {
+      if (setCommonFilter(f, key, value)) continue;
       switch (key) {
-        case 'name': case 'display_name': f.display_name = value; break;
-        case 'name~': case 'display_name~': f.display_name_like = value; break;
-        case 'status': f.status = value; break;
-        case 'volume_id': f.volume_id = value; break;
-        case 'metadata': f.metadata = parseMetadataFilter(value); break;
         // One availability zone: a snapshot is in its volume's, which is the configured one.
         case 'availability_zone': if (value !== this.deps.config.availabilityZone) f.impossible = true; break;
         case 'consumes_quota': if (!parseBool(value, key)) f.impossible = true; break;
-        case 'project_id': f.project_id = value; break;
-        case 'user_id': f.user_id = value; break;
         default: break;
       }
     }
