@@ -4,9 +4,13 @@ import * as backupsDb from '../../db/backups';
 import * as groupSnapshotsDb from '../../db/groupSnapshots';
 import * as groupsDb from '../../db/groups';
 import * as imagesDb from '../../db/images';
+import * as serversDb from '../../db/servers';
 import * as snapshotsDb from '../../db/snapshots';
+import * as transfersDb from '../../db/transfers';
 import * as volumesDb from '../../db/volumes';
-import type { AttachStatus, BackupStatus, GroupSnapshotStatus, GroupStatus, ImageStatus, SnapshotStatus, VolumeStatus } from '../../domain/status';
+import type {
+  AttachStatus, BackupStatus, GroupSnapshotStatus, GroupStatus, ImageStatus, ServerVmState, SnapshotStatus, VolumeStatus,
+} from '../../domain/status';
 import type { StatusColumn } from './move';
 
 /** The other fields a move of `cas` writes with its status (`key`). */
@@ -40,3 +44,13 @@ export const groupStatus: StatusColumn<GroupStatus, true, Record<string, never>>
 export const groupSnapshotStatus: StatusColumn<GroupSnapshotStatus, true, Record<string, never>> = {
   cas: async (conn, id, from, to) => (await groupSnapshotsDb.casStatus(conn, id, from, to)) || undefined,
 };
+
+/** A volume changing hands (a transfer accepted): its status moves with its project and user, which must be given. */
+export const transferredVolumeStatus: StatusColumn<VolumeStatus, true, { projectId: string; userId: string }> = {
+  cas: async (conn, id, from, to, owner) => (await transfersDb.moveVolume(conn, id, owner!, { from, to })) || undefined,
+};
+
+/** A server's vm_state, moved only while its task_state is `taskState` (null: idle; undefined: whatever it is). */
+export const serverVmState = (taskState?: string | null): StatusColumn<ServerVmState, serversDb.DbServerRow, Omit<serversDb.ServerWritable, 'vm_state'>> => ({
+  cas: (conn, id, from, to, fields) => serversDb.casServer(conn, id, from, { ...fields, vm_state: to }, taskState),
+});
