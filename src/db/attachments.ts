@@ -1,6 +1,7 @@
 import { isUuidLike } from '../domain/ids';
 import type { Conn } from './connection';
 import { applyKeyset } from './keyset';
+import { casRow, removeRow, updateRow } from './statusRows';
 
 export interface DbAttachmentRow {
   id: string;
@@ -65,17 +66,13 @@ function serialise(fields: Writable): Record<string, unknown> {
 
 /** Compare-and-set on attach_status; undefined when the attachment was not in one of `from`. */
 export async function casStatus(conn: Conn, id: string, from: readonly string[], fields: Writable & { attach_status: string }): Promise<DbAttachmentRow | undefined> {
-  const [row] = await conn<DbAttachmentRow>('volume_attachments').where('id', id).whereIn('attach_status', from as string[])
-    .update(serialise(fields)).returning('*');
-  return row as DbAttachmentRow | undefined;
+  return casRow<DbAttachmentRow>(conn, 'volume_attachments', id, 'attach_status', from, serialise(fields));
 }
 
 export async function update(conn: Conn, id: string, fields: Writable): Promise<DbAttachmentRow | undefined> {
-  const [row] = await conn<DbAttachmentRow>('volume_attachments').where('id', id).update(serialise(fields)).returning('*');
-  return row as DbAttachmentRow | undefined;
+  return updateRow<DbAttachmentRow>(conn, 'volume_attachments', id, serialise(fields));
 }
 
 export async function remove(conn: Conn, id: string): Promise<boolean> {
-  // RETURNING: PGlite's knex client reports no row count for DELETE.
-  return (await conn('volume_attachments').where('id', id).delete().returning('id')).length > 0;
+  return removeRow(conn, 'volume_attachments', id);
 }

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { Conn } from './connection';
-import { applyKeyset, type SortTerm } from './keyset';
+import { applyCommonFilters, countRows, page, scoped, type CommonFilters, type ProjectListQuery, type ProjectScope } from './projectRows';
 import { isUuidLike } from '../domain/ids';
+import { casRow, removeRow, updateRow, withMetadataJson } from './statusRows';
 
 export interface DbBackupRow {
   id: string;
@@ -35,76 +36,42 @@ export interface DbBackupView extends DbBackupRow {
 }
 
 /** Which backups a caller may see: one project, or every project (admin). */
-export interface BackupScope {
-  readonly projectId: string | undefined;
-}
+export type BackupScope = ProjectScope;
 
-export interface BackupFilters {
-  display_name?: string;
-  display_name_like?: string;
-  status?: string;
-  volume_id?: string;
-  metadata?: Record<string, string>;
-  project_id?: string;
-  user_id?: string;
+export interface BackupFilters extends CommonFilters {
   availability_zone?: string;
-  impossible?: boolean;
 }
 
-export interface BackupListQuery {
-  scope: BackupScope;
-  filters: BackupFilters;
-  sort: readonly SortTerm[];
-  limit: number;
-  offset?: number;
-  markerId?: string;
-}
+export type BackupListQuery = ProjectListQuery<BackupFilters>;
 
 const DEPENDENTS = 'exists (select 1 from backups c where c.parent_id = backups.id) as has_dependent_backups';
 
-function scoped(conn: Conn, scope: BackupScope) {
-  const q = conn<DbBackupRow>('backups');
-  if (scope.projectId !== undefined) q.where('backups.project_id', scope.projectId);
-  return q;
-}
-
 function applyFilters(q: Knex.QueryBuilder, f: BackupFilters): void {
-  if (f.impossible) q.whereRaw('false');
-  if (f.display_name !== undefined) q.where('backups.display_name', f.display_name);
-  if (f.display_name_like !== undefined) q.whereILike('backups.display_name', `%${f.display_name_like.replace(/[\\%_]/g, '\\$&')}%`);
-  if (f.status !== undefined) q.where('backups.status', f.status);
-  if (f.volume_id !== undefined) q.where('backups.volume_id', f.volume_id);
-  if (f.metadata !== undefined) q.whereRaw('backups.metadata @> ?::jsonb', [JSON.stringify(f.metadata)]);
-  if (f.project_id !== undefined) q.where('backups.project_id', f.project_id);
-  if (f.user_id !== undefined) q.where('backups.user_id', f.user_id);
+  applyCommonFilters(q, 'backups', f);
   if (f.availability_zone !== undefined) q.where('backups.availability_zone', f.availability_zone);
 }
 
 export async function list(conn: Conn, query: BackupListQuery): Promise<DbBackupView[]> {
-  const q = scoped(conn, query.scope).select('backups.*', conn.raw(DEPENDENTS));
+  const q = scoped<DbBackupRow>(conn, 'backups', query.scope).select('backups.*', conn.raw(DEPENDENTS));
   applyFilters(q, query.filters);
-  applyKeyset(q, 'backups', query.sort, query.markerId);
-  q.limit(query.limit);
-  if (query.offset) q.offset(query.offset);
-  return q as unknown as Promise<DbBackupView[]>;
+  return page(q, 'backups', query) as unknown as Promise<DbBackupView[]>;
 }
 
 export async function count(conn: Conn, scope: BackupScope, filters: BackupFilters): Promise<number> {
-  const q = scoped(conn, scope);
+  const q = scoped<DbBackupRow>(conn, 'backups', scope);
   applyFilters(q, filters);
-  const [row] = await q.count<{ n: string | number }[]>({ n: '*' });
-  return Number(row?.n ?? 0);
+  return countRows(q);
 }
 
 export async function find(conn: Conn, id: string, scope: BackupScope): Promise<DbBackupView | undefined> {
   if (!isUuidLike(id)) return undefined;
-  return scoped(conn, scope).select('backups.*', conn.raw(DEPENDENTS)).where('backups.id', id).first() as unknown as Promise<DbBackupView | undefined>;
+  return scoped<DbBackupRow>(conn, 'backups', scope).select('backups.*', conn.raw(DEPENDENTS)).where('backups.id', id).first() as unknown as Promise<DbBackupView | undefined>;
 }
 
 /** The row, locked until the transaction ends (FOR UPDATE). */
 export async function lock(conn: Conn, id: string, scope: BackupScope): Promise<DbBackupRow | undefined> {
   if (!isUuidLike(id)) return undefined;
-  return scoped(conn, scope).where('backups.id', id).forUpdate().first();
+  return scoped<DbBackupRow>(conn, 'backups', scope).where('backups.id', id).forUpdate().first();
 }
 
 /** Any row with this id, in any project (import refuses an id that exists). */
@@ -135,27 +102,18 @@ export async function insert(conn: Conn, row: DbBackupRow): Promise<void> {
 
 type Writable = Partial<Omit<DbBackupRow, 'id' | 'project_id' | 'created_at'>>;
 
-function serialise(fields: Writable): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...fields, updated_at: fields.updated_at ?? new Date() };
-  if (fields.metadata !== undefined) out.metadata = JSON.stringify(fields.metadata);
-  return out;
-}
-
 /** Compare-and-set: updates the row only if its status is one of `from`; undefined when it was not. */
 export async function casStatus(conn: Conn, id: string, from: readonly string[], fields: Writable & { status: string }): Promise<DbBackupRow | undefined> {
-  const [row] = await conn<DbBackupRow>('backups').where('id', id).whereIn('status', from as string[])
-    .update(serialise(fields)).returning('*');
-  return row as DbBackupRow | undefined;
+  return casRow<DbBackupRow>(conn, 'backups', id, 'status', from, withMetadataJson(fields));
 }
 
 /** Updates fields that are not the status (name, description, metadata). */
 export async function update(conn: Conn, id: string, fields: Omit<Writable, 'status'>): Promise<DbBackupRow | undefined> {
-  const [row] = await conn<DbBackupRow>('backups').where('id', id).update(serialise(fields)).returning('*');
-  return row as DbBackupRow | undefined;
+  return updateRow<DbBackupRow>(conn, 'backups', id, withMetadataJson(fields));
 }
 
 export async function remove(conn: Conn, id: string): Promise<boolean> {
-  return (await conn('backups').where('id', id).delete().returning('id')).length > 0;
+  return removeRow(conn, 'backups', id);
 }
 
 /** Quota usage: a project's backups, count and GiB, whatever their status (as Cinder counts them). */

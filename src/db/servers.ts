@@ -56,7 +56,7 @@ export interface DbBdmRow {
   updated_at: Date | null;
 }
 
-type ServerWritable = Partial<Omit<DbServerRow, 'id' | 'project_id' | 'created_at'>>;
+export type ServerWritable = Partial<Omit<DbServerRow, 'id' | 'project_id' | 'created_at'>>;
 
 function serialise(fields: ServerWritable): Record<string, unknown> {
   const out: Record<string, unknown> = { ...fields, updated_at: new Date() };

@@ -1,7 +1,7 @@
-import type { Knex } from 'knex';
 import type { Conn } from './connection';
-import { applyKeyset, type SortTerm } from './keyset';
+import { applyCommonFilters, countRows, page, scoped, type CommonFilters, type ProjectListQuery, type ProjectScope } from './projectRows';
 import { isUuidLike } from '../domain/ids';
+import { casRow, removeRow, updateRow, withMetadataJson } from './statusRows';
 
 export interface DbSnapshotRow {
   id: string;
@@ -24,73 +24,31 @@ export interface DbSnapshotRow {
 }
 
 /** Which snapshots a caller may see: one project, or every project (admin). */
-export interface SnapshotScope {
-  readonly projectId: string | undefined;
-}
-
-export interface SnapshotFilters {
-  display_name?: string;
-  display_name_like?: string;
-  status?: string;
-  volume_id?: string;
-  metadata?: Record<string, string>;
-  project_id?: string;
-  user_id?: string;
-  /** A filter no snapshot can satisfy (another availability zone, consumes_quota=false…). */
-  impossible?: boolean;
-}
-
-export interface SnapshotListQuery {
-  scope: SnapshotScope;
-  filters: SnapshotFilters;
-  sort: readonly SortTerm[];
-  limit: number;
-  offset?: number;
-  markerId?: string;
-}
-
-function scoped(conn: Conn, scope: SnapshotScope) {
-  const q = conn<DbSnapshotRow>('snapshots');
-  if (scope.projectId !== undefined) q.where('snapshots.project_id', scope.projectId);
-  return q;
-}
-
-function applyFilters(q: Knex.QueryBuilder, f: SnapshotFilters): void {
-  if (f.impossible) q.whereRaw('false');
-  if (f.display_name !== undefined) q.where('snapshots.display_name', f.display_name);
-  if (f.display_name_like !== undefined) q.whereILike('snapshots.display_name', `%${f.display_name_like.replace(/[\\%_]/g, '\\$&')}%`);
-  if (f.status !== undefined) q.where('snapshots.status', f.status);
-  if (f.volume_id !== undefined) q.where('snapshots.volume_id', f.volume_id);
-  if (f.metadata !== undefined) q.whereRaw('snapshots.metadata @> ?::jsonb', [JSON.stringify(f.metadata)]);
-  if (f.project_id !== undefined) q.where('snapshots.project_id', f.project_id);
-  if (f.user_id !== undefined) q.where('snapshots.user_id', f.user_id);
-}
+export type SnapshotScope = ProjectScope;
+export type SnapshotFilters = CommonFilters;
+export type SnapshotListQuery = ProjectListQuery<SnapshotFilters>;
 
 export async function list(conn: Conn, query: SnapshotListQuery): Promise<DbSnapshotRow[]> {
-  const q = scoped(conn, query.scope).select('snapshots.*');
-  applyFilters(q, query.filters);
-  applyKeyset(q, 'snapshots', query.sort, query.markerId);
-  q.limit(query.limit);
-  if (query.offset) q.offset(query.offset);
-  return q;
+  const q = scoped<DbSnapshotRow>(conn, 'snapshots', query.scope).select('snapshots.*');
+  applyCommonFilters(q, 'snapshots', query.filters);
+  return page(q, 'snapshots', query);
 }
 
 export async function count(conn: Conn, scope: SnapshotScope, filters: SnapshotFilters): Promise<number> {
-  const q = scoped(conn, scope);
-  applyFilters(q, filters);
-  const [row] = await q.count<{ n: string | number }[]>({ n: '*' });
-  return Number(row?.n ?? 0);
+  const q = scoped<DbSnapshotRow>(conn, 'snapshots', scope);
+  applyCommonFilters(q, 'snapshots', filters);
+  return countRows(q);
 }
 
 export async function find(conn: Conn, id: string, scope: SnapshotScope): Promise<DbSnapshotRow | undefined> {
   if (!isUuidLike(id)) return undefined;
-  return scoped(conn, scope).where('snapshots.id', id).first();
+  return scoped<DbSnapshotRow>(conn, 'snapshots', scope).where('snapshots.id', id).first();
 }
 
 /** The row, locked until the transaction ends (FOR UPDATE). */
 export async function lock(conn: Conn, id: string, scope: SnapshotScope): Promise<DbSnapshotRow | undefined> {
   if (!isUuidLike(id)) return undefined;
-  return scoped(conn, scope).where('snapshots.id', id).forUpdate().first();
+  return scoped<DbSnapshotRow>(conn, 'snapshots', scope).where('snapshots.id', id).forUpdate().first();
 }
 
 /** A volume's snapshots, newest first; locked when `forUpdate` (delete and revert decide on them). */
@@ -107,28 +65,18 @@ export async function insert(conn: Conn, row: DbSnapshotRow): Promise<void> {
 
 type Writable = Partial<Omit<DbSnapshotRow, 'id' | 'volume_id' | 'project_id' | 'created_at'>>;
 
-function serialise(fields: Writable): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...fields, updated_at: fields.updated_at ?? new Date() };
-  if (fields.metadata !== undefined) out.metadata = JSON.stringify(fields.metadata);
-  return out;
-}
-
 /** Compare-and-set: updates the row only if its status is one of `from`; undefined when it was not. */
 export async function casStatus(conn: Conn, id: string, from: readonly string[], fields: Writable & { status: string }): Promise<DbSnapshotRow | undefined> {
-  const [row] = await conn<DbSnapshotRow>('snapshots').where('id', id).whereIn('status', from as string[])
-    .update(serialise(fields)).returning('*');
-  return row as DbSnapshotRow | undefined;
+  return casRow<DbSnapshotRow>(conn, 'snapshots', id, 'status', from, withMetadataJson(fields));
 }
 
 /** Updates fields that are not the status (name, description, metadata). */
 export async function update(conn: Conn, id: string, fields: Omit<Writable, 'status'>): Promise<DbSnapshotRow | undefined> {
-  const [row] = await conn<DbSnapshotRow>('snapshots').where('id', id).update(serialise(fields)).returning('*');
-  return row as DbSnapshotRow | undefined;
+  return updateRow<DbSnapshotRow>(conn, 'snapshots', id, withMetadataJson(fields));
 }
 
 export async function remove(conn: Conn, id: string): Promise<boolean> {
-  // RETURNING: PGlite's knex client reports no row count for DELETE.
-  return (await conn('snapshots').where('id', id).delete().returning('id')).length > 0;
+  return removeRow(conn, 'snapshots', id);
 }
 
 /** Quota usage: snapshots of one project per volume type, count and GiB. Every row counts, whatever its status (as in Cinder). */

@@ -10,6 +10,8 @@ import { requireWriter, type RequestContext } from '../domain/context';
 import type { ServiceDeps } from './deps';
 import { one, parsePaging, type ListRules, type RawQuery } from './listQuery';
 import { chargeQuota } from './quotas/quotas';
+import { transferredVolumeStatus, volumeStatus } from './status/columns';
+import { moveIfStill, moveOrRefuse, refuseUnlessFrom } from './status/move';
 
 /** Cinder's `volume_transfer_salt_length` and `volume_transfer_key_length`. */
 const SALT_LENGTH = 8;
@@ -65,8 +67,7 @@ export class TransferService {
         const busy = (await snapshotsDb.ofVolume(trx, vol.id, true)).find((s) => s.status !== SnapshotStatus.available);
         if (busy) throw badRequest(`Invalid snapshot: Snapshot ${busy.id} of the volume must be available, but its status is ${busy.status}.`);
       }
-      const t = VolumeTransferTransitions.create;
-      if (!await volumesDb.casStatus(trx, vol.id, t.from, { status: t.to })) throw invalidVolume('status must be available');
+      await moveOrRefuse(trx, volumeStatus, vol.id, VolumeTransferTransitions.create, () => invalidVolume('status must be available'));
       row.source_project_id = vol.project_id;
       await transfersDb.insert(trx, row);
     });
@@ -96,8 +97,7 @@ export class TransferService {
     await this.db.transaction(async (trx) => {
       const t = await transfersDb.lock(trx, id, this.scopeOf(ctx));
       if (!t) throw transferNotFound(id);
-      const c = VolumeTransferTransitions.cancel;
-      await volumesDb.casStatus(trx, t.volume_id, c.from, { status: c.to });
+      await moveIfStill(trx, volumeStatus, t.volume_id, VolumeTransferTransitions.cancel);
       await transfersDb.remove(trx, id);
     });
   }
@@ -115,16 +115,16 @@ export class TransferService {
       }
       const vol = await volumesDb.lock(trx, t.volume_id, { projectId: undefined });
       const a = VolumeTransferTransitions.accept;
-      if (!vol || !a.from.includes(vol.status as typeof a.from[number])) {
-        throw invalidVolume(`Transfer ${id}: Volume id ${t.volume_id} in unexpected state ${vol?.status}, expected awaiting-transfer`);
-      }
+      const refuse = () => invalidVolume(`Transfer ${id}: Volume id ${t.volume_id} in unexpected state ${vol?.status}, expected awaiting-transfer`);
+      if (!vol) throw refuse();
+      refuseUnlessFrom(a, vol.status, refuse);
       const type = await typesDb.findById(trx, vol.volume_type_id);
       const volumeType = type ? { id: type.id, name: type.name } : undefined;
       // Checked before the rows move, each against what the recipient holds by then (one project lock throughout).
       await chargeQuota(trx, ctx.projectId, { resource: 'volumes', volumes: 1, gigabytes: vol.size, volumeType, perVolumeSize: vol.size });
       const snaps = t.no_snapshots ? [] : await snapshotsDb.ofVolume(trx, vol.id, true);
       const owner = { projectId: ctx.projectId, userId: ctx.userId };
-      await transfersDb.moveVolume(trx, vol.id, owner, { from: a.from, to: a.to });
+      await moveOrRefuse(trx, transferredVolumeStatus, vol.id, a, refuse, owner);
       if (snaps.length) {
         await chargeQuota(trx, ctx.projectId, {
           resource: 'snapshots', snapshots: snaps.length, gigabytes: snaps.reduce((n, s) => n + s.size, 0), volumeType,

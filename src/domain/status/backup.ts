@@ -3,7 +3,7 @@
  * backup or restore: the state machine's backup part (the other files of
  * src/domain/status/ hold the rest).
  */
-import type { Transition } from './transition';
+import { createAndDelete, type Transition } from './transition';
 import { SnapshotStatus } from './snapshot';
 import { VolumeStatus } from './volume';
 
@@ -32,11 +32,8 @@ const B = BackupStatus;
  * whatever the outcome (`backup/manager.py:restore_backup`).
  */
 export const BackupTransitions = {
-  createDone: { name: 'create-done', from: [B.creating], to: B.available },
-  createFailed: { name: 'create-failed', from: [B.creating], to: B.error },
-  delete: { name: 'delete', from: [B.available, B.error], to: B.deleting },
+  ...createAndDelete(B),
   forceDelete: { name: 'force-delete', from: ALL_BACKUP_STATUSES.filter((s) => s !== B.deleted), to: B.deleting },
-  deleteFailed: { name: 'delete-failed', from: [B.deleting], to: B.errorDeleting },
   restore: { name: 'restore', from: [B.available], to: B.restoring },
   restoreEnded: { name: 'restore-ended', from: [B.restoring], to: B.available },
 } satisfies Record<string, Transition<BackupStatus>>;
@@ -63,6 +60,9 @@ export const VolumeBackupTransitions = {
   restoreFailed: { name: 'restore-backup-failed', from: [V.restoringBackup], to: V.errorRestoring },
   createFromBackupFailed: { name: 'create-from-backup-failed', from: [V.creating], to: V.error },
 } satisfies Record<string, Transition<VolumeStatus>>;
+
+/** The volume's data is read: back to what its attachments say (`statusFromAttachments`), known only then. */
+export const volumeBackupEnded = (to: VolumeStatus): Transition<VolumeStatus> => ({ name: 'backup-ended', from: [V.backingUp], to });
 
 /** The snapshot side of a backup taken from a snapshot (`backing-up`, then available again). */
 export const SnapshotBackupTransitions = {

@@ -3,35 +3,20 @@
  * and moves, and which volumes may join or leave — the state machine's group
  * part (src/domain/status/ holds the rest, the `Transition` shape in transition.ts).
  */
-import type { Transition } from './transition';
+import { CommonStatus, createAndDelete, type Transition } from './transition';
 import { VolumeStatus, VolumeTransitions } from './volume';
 
 const V = VolumeStatus;
 
 /** Group statuses (`cinder/objects/fields.py:GroupStatus`). */
-export const GroupStatus = {
-  error: 'error',
-  available: 'available',
-  creating: 'creating',
-  deleting: 'deleting',
-  deleted: 'deleted',
-  updating: 'updating',
-  inUse: 'in-use',
-  errorDeleting: 'error_deleting',
-} as const;
+const { errorDeleting, ...upToUpdating } = CommonStatus;
+/** In Cinder's order (`reset_status`'s refusal lists them): in-use before error_deleting. */
+export const GroupStatus = { ...upToUpdating, inUse: 'in-use', errorDeleting } as const;
 export type GroupStatus = (typeof GroupStatus)[keyof typeof GroupStatus];
 export const ALL_GROUP_STATUSES: readonly GroupStatus[] = Object.values(GroupStatus);
 
 /** Group snapshot statuses (`GroupSnapshotStatus`). */
-export const GroupSnapshotStatus = {
-  error: 'error',
-  available: 'available',
-  creating: 'creating',
-  deleting: 'deleting',
-  deleted: 'deleted',
-  updating: 'updating',
-  errorDeleting: 'error_deleting',
-} as const;
+export const GroupSnapshotStatus = CommonStatus;
 export type GroupSnapshotStatus = (typeof GroupSnapshotStatus)[keyof typeof GroupSnapshotStatus];
 export const ALL_GROUP_SNAPSHOT_STATUSES: readonly GroupSnapshotStatus[] = Object.values(GroupSnapshotStatus);
 
@@ -49,19 +34,14 @@ const GS = GroupSnapshotStatus;
 export const GroupTransitions = {
   membersMade: { name: 'create-from-src-done', from: [G.creating], to: G.available },
   membersFailed: { name: 'create-from-src-failed', from: [G.creating], to: G.error },
-  delete: { name: 'delete', from: [G.available, G.error], to: G.deleting },
+  delete: createAndDelete(G).delete,
   deleteWithVolumes: { name: 'delete', from: ALL_GROUP_STATUSES.filter((s) => s !== G.deleting), to: G.deleting },
-  deleteFailed: { name: 'delete-failed', from: [G.deleting], to: G.errorDeleting },
+  deleteFailed: createAndDelete(G).deleteFailed,
   changeMembers: { name: 'update', from: [G.available], to: G.available },
 } satisfies Record<string, Transition<GroupStatus>>;
 
 /** A member snapshot's statuses that are final, for deriving its group snapshot's status. */
-export const GroupSnapshotTransitions = {
-  membersDone: { name: 'create-done', from: [GS.creating], to: GS.available },
-  membersFailed: { name: 'create-failed', from: [GS.creating], to: GS.error },
-  delete: { name: 'delete', from: [GS.available, GS.error], to: GS.deleting },
-  deleteFailed: { name: 'delete-failed', from: [GS.deleting], to: GS.errorDeleting },
-} satisfies Record<string, Transition<GroupSnapshotStatus>>;
+export const GroupSnapshotTransitions = createAndDelete(GS) satisfies Record<string, Transition<GroupSnapshotStatus>>;
 
 /** Volume statuses a volume may leave or join a group in (`VALID_REMOVE_VOL_FROM_GROUP_STATUS`, `VALID_ADD_…`). */
 export const GROUP_REMOVABLE_VOLUME: readonly VolumeStatus[] = [V.available, V.inUse, V.error, V.errorDeleting];

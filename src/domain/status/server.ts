@@ -52,3 +52,6 @@ export const SERVER_VOLUMES_CHANGEABLE: readonly ServerVmState[] = [SV.active, S
 export const SERVER_ROOT_CHANGEABLE: readonly ServerVmState[] = [SV.stopped];
 /** vm_states a server may be deleted from (Nova deletes from any; `deleted` is gone already). */
 export const SERVER_DELETABLE: readonly ServerVmState[] = [SV.building, SV.active, SV.stopped, SV.error];
+
+/** A delete begins: the vm_state stays what it is (task_state goes `deleting`) until the teardown ends. */
+export const serverDeleteBegins = (vmState: ServerVmState): Transition<ServerVmState> => ({ name: 'delete', from: SERVER_DELETABLE, to: vmState });

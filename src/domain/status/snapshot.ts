@@ -1,19 +1,13 @@
 /** Snapshot statuses and their moves, and the volume's side of a revert. */
 import { TaskKind } from './task';
-import type { Transition } from './transition';
+import { CommonStatus, createAndDelete, type Transition } from './transition';
 import { VolumeStatus } from './volume';
 
 const V = VolumeStatus;
 
 /** Snapshot statuses (`cinder/objects/fields.py:SnapshotStatus`). */
 export const SnapshotStatus = {
-  error: 'error',
-  available: 'available',
-  creating: 'creating',
-  deleting: 'deleting',
-  deleted: 'deleted',
-  updating: 'updating',
-  errorDeleting: 'error_deleting',
+  ...CommonStatus,
   unmanaging: 'unmanaging',
   backingUp: 'backing-up',
   restoring: 'restoring',
@@ -24,7 +18,7 @@ export const ALL_SNAPSHOT_STATUSES: readonly SnapshotStatus[] = Object.values(Sn
 const S = SnapshotStatus;
 
 /** Statuses a snapshot may be deleted from, and that a cascade delete of its volume accepts (`volume/api.py`). */
-export const SNAPSHOT_DELETABLE: readonly SnapshotStatus[] = [S.available, S.error];
+export const SNAPSHOT_DELETABLE: readonly SnapshotStatus[] = createAndDelete(S).delete.from;
 
 /** Volume statuses a snapshot may be taken of: `available`, plus `in-use` with `force` (or always from 3.66). */
 export const SNAPSHOT_SOURCE: readonly VolumeStatus[] = [V.available];
@@ -34,12 +28,9 @@ export const CLONE_SOURCE: readonly VolumeStatus[] = [V.available, V.inUse];
 export const SNAPSHOT_PROCEED: readonly SnapshotStatus[] = [S.available];
 
 export const SnapshotTransitions = {
-  createDone: { name: 'create-done', from: [S.creating], to: S.available },
-  createFailed: { name: 'create-failed', from: [S.creating], to: S.error },
-  delete: { name: 'delete', from: SNAPSHOT_DELETABLE, to: S.deleting },
+  ...createAndDelete(S),
   /** `os-force_delete` (admin) and a forced cascade: Cinder sets no status condition at all. */
   forceDelete: { name: 'force-delete', from: ALL_SNAPSHOT_STATUSES, to: S.deleting },
-  deleteFailed: { name: 'delete-failed', from: [S.deleting], to: S.errorDeleting },
   /** revert (3.40): the snapshot being restored from; back to available whatever the outcome. */
   restore: { name: 'revert', from: [S.available], to: S.restoring },
   restoreDone: { name: 'revert-done', from: [S.restoring], to: S.available },
@@ -54,6 +45,10 @@ export const SNAPSHOT_STATUS_UPDATES: Readonly<Partial<Record<SnapshotStatus, re
   [S.creating]: [S.creating, S.available, S.error],
   [S.deleting]: [S.deleting, S.errorDeleting],
 };
+
+/** The move `os-update_snapshot_status` makes once SNAPSHOT_STATUS_UPDATES allows it: from the row's own status. */
+export const snapshotStatusUpdate = (from: SnapshotStatus, to: SnapshotStatus): Transition<SnapshotStatus> =>
+  ({ name: 'update-snapshot-status', from: [from], to });
 
 /** Status an exhausted snapshot task leaves its snapshot in, keyed by task kind. */
 export const SNAPSHOT_FAILURE_BY_TASK: Readonly<Record<string, Transition<SnapshotStatus>>> = {

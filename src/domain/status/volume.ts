@@ -84,6 +84,8 @@ export const VolumeTransitions = {
   extendFailed: { name: 'extend-failed', from: [V.extending], to: V.errorExtending },
   /** Disconnecting one attachment. */
   detach: { name: 'detach', from: [V.inUse, V.detaching, V.attaching, V.reserved], to: V.detaching },
+  /** Cinder's `volume_detached` once no attachment is left (a force-detach, a detach of nothing): an errored volume is available. */
+  detachedFromError: { name: 'volume-detached', from: [V.error], to: V.available },
 } satisfies Record<string, Transition<VolumeStatus>>;
 
 /** Statuses that only describe attachments, so recomputing them from the attachment rows is safe. */
@@ -102,6 +104,17 @@ export function statusFromAttachments(attachments: readonly string[]): { status:
   return { status: V.available, attachStatus: AttachStatus.detached };
 }
 
+/**
+ * Back to what the attachments say (`statusFromAttachments`, a target known
+ * only at the time): after an attachment changed, but only from a status the
+ * attachments drive; and when an extend or an upload-to-image ends.
+ */
+export const VolumeSettleTransitions = {
+  attachmentsChanged: (to: VolumeStatus): Transition<VolumeStatus> => ({ name: 'settle', from: ATTACHMENT_DRIVEN, to }),
+  extendDone: (to: VolumeStatus): Transition<VolumeStatus> => ({ name: 'extend-done', from: [V.extending], to }),
+  uploadEnded: (to: VolumeStatus): Transition<VolumeStatus> => ({ name: 'upload-image-ended', from: [V.uploading], to }),
+};
+
 /** Attachment rows a volume's `attachments[]` shows: only attached ones, as Cinder (`_get_attachments`). */
 export const SHOWN_ATTACHMENT_STATUSES: readonly AttachStatus[] = [AttachStatus.attached];
 
@@ -110,6 +123,11 @@ export const AttachmentTransitions = {
   connect: { name: 'connect', from: [AttachStatus.reserved, AttachStatus.attaching, AttachStatus.errorAttaching], to: AttachStatus.attaching },
   complete: { name: 'complete', from: [AttachStatus.attaching, AttachStatus.attached, AttachStatus.reserved], to: AttachStatus.attached },
   detach: { name: 'detach', from: [AttachStatus.attaching, AttachStatus.attached, AttachStatus.errorDetaching, AttachStatus.errorAttaching], to: AttachStatus.detaching },
+  /** `os-force_detach`: also one already detaching (a disconnect that never ended). */
+  forceDetach: {
+    name: 'force-detach', from: [AttachStatus.attaching, AttachStatus.attached, AttachStatus.errorDetaching, AttachStatus.errorAttaching, AttachStatus.detaching],
+    to: AttachStatus.detaching,
+  },
   connectFailed: { name: 'connect-failed', from: [AttachStatus.attaching], to: AttachStatus.errorAttaching },
   detachFailed: { name: 'detach-failed', from: [AttachStatus.detaching], to: AttachStatus.errorDetaching },
 } satisfies Record<string, Transition<AttachStatus>>;
@@ -162,6 +180,8 @@ export const VOLUME_DELETE_REFUSAL =
 export const SwapTransitions = {
   begin: { name: 'swap', from: [AttachStatus.attached], to: AttachStatus.detaching },
   failed: { name: 'swap-failed', from: [AttachStatus.detaching], to: AttachStatus.attached },
+  /** The new volume's attachment, once the data is copied. */
+  done: { name: 'swap-done', from: [AttachStatus.attaching], to: AttachStatus.attached },
 } satisfies Record<string, Transition<AttachStatus>>;
 
 /** Volume statuses in which the backend must hold the volume's data (`cairn-manage reconcile` checks them). */

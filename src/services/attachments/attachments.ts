@@ -15,6 +15,16 @@ import { forcedDetachSettled, settleVolumeStatus, type AttachPayload } from './s
 import { enqueue } from '../tasks/outbox';
 import { awaitTask } from '../tasks/wait';
 import { scopeOf } from '../../domain/context';
+import { attachmentStatus, volumeStatus } from '../status/columns';
+import { moveOrRefuse, type Refusal } from '../status/move';
+
+/** Cinder's wording when a volume's status does not allow an attachment step (`purpose`: "to attach"…). */
+export const volumeRefusal = (vol: DbVolumeRow, t: Transition<VolumeStatus>, purpose: string): Refusal =>
+  () => invalidVolume(`Volume ${vol.id} status must be ${t.from.join(' or ')} ${purpose}, but the current status is ${vol.status}.`);
+
+/** … and when the attachment's own status does not. */
+const attachmentRefusal = (a: DbAttachmentRow, t: Transition<AttachStatus>): Refusal =>
+  () => invalidVolume(`Attachment ${a.id} status must be ${t.from.join(' or ')}, but the current status is ${a.attach_status}.`);
 
 export type Connector = Record<string, unknown>;
 export type AttachMode = 'rw' | 'ro';
@@ -68,7 +78,7 @@ export class AttachmentService {
       await this.checkInstance(trx, ctx, input.instance_uuid);
       if (input.mode === 'rw' && isReadonly(vol)) throw invalidVolume(`Invalid attaching mode rw for readonly volume ${vol.id}.`);
       const t = vol.multiattach ? VolumeTransitions.reserveMultiattach : VolumeTransitions.reserve;
-      await this.move(trx, vol, t, `to reserve`);
+      await moveOrRefuse(trx, volumeStatus, vol.id, t, volumeRefusal(vol, t, 'to reserve'));
       await attachmentsDb.insert(trx, {
         id, volume_id: vol.id, project_id: vol.project_id, user_id: ctx.userId, instance_uuid: input.instance_uuid ?? null,
         attached_host: null, mountpoint: null, attach_mode: input.mode ?? null, attach_status: AttachStatus.reserved,
@@ -106,8 +116,7 @@ export class AttachmentService {
       const a = await this.get(ctx, id, trx);
       await this.lockVolume(trx, ctx, a.volume_id);
       const t = AttachmentTransitions.complete;
-      const row = await attachmentsDb.casStatus(trx, id, t.from, { attach_status: t.to, attach_time: a.attach_time ?? new Date() });
-      if (!row) throw invalidVolume(`Attachment ${id} status must be ${t.from.join(' or ')}, but the current status is ${a.attach_status}.`);
+      await moveOrRefuse(trx, attachmentStatus, id, t, attachmentRefusal(a, t), { attach_time: a.attach_time ?? new Date() });
       await settleVolumeStatus(trx, a.volume_id);
     });
   }
@@ -138,14 +147,13 @@ export class AttachmentService {
     const mode: AttachMode = extra.mode ?? a.attach_mode ?? (isReadonly(vol) ? 'ro' : 'rw');
     if (mode === 'rw' && isReadonly(vol)) throw invalidVolume(`Invalid attaching mode rw for readonly volume ${vol.id}.`);
     const t = AttachmentTransitions.connect;
-    const moved = await attachmentsDb.casStatus(trx, id, t.from, {
-      attach_status: t.to, connector, instance_uuid: extra.instanceUuid ?? a.instance_uuid,
+    const moved = await moveOrRefuse(trx, attachmentStatus, id, t, attachmentRefusal(a, t), {
+      connector, instance_uuid: extra.instanceUuid ?? a.instance_uuid,
       attached_host: typeof connector.host === 'string' ? connector.host : a.attached_host,
       mountpoint: extra.mountpoint ?? (typeof connector.mountpoint === 'string' ? connector.mountpoint : a.mountpoint),
       ...(extra.mode ? { attach_mode: extra.mode } : {}),
     });
-    if (!moved) throw invalidVolume(`Attachment ${id} status must be ${t.from.join(' or ')}, but the current status is ${a.attach_status}.`);
-    await this.move(trx, vol, VolumeTransitions.connect, 'to attach');
+    await moveOrRefuse(trx, volumeStatus, vol.id, VolumeTransitions.connect, volumeRefusal(vol, VolumeTransitions.connect, 'to attach'));
     const payload: AttachPayload = {
       attachment_id: id, server_id: moved.instance_uuid ?? '', mode, multiattach: vol.multiattach,
       provider_location: vol.provider_location, complete,
@@ -164,11 +172,9 @@ export class AttachmentService {
       return undefined;
     }
     const t = AttachmentTransitions.detach;
-    const from = force ? [...t.from, AttachStatus.detaching] : t.from;
-    if (!await attachmentsDb.casStatus(trx, a.id, from, { attach_status: t.to, detach_time: new Date() })) {
-      throw invalidVolume(`Attachment ${a.id} status must be ${t.from.join(' or ')}, but the current status is ${a.attach_status}.`);
-    }
-    if (!force) await this.move(trx, vol, VolumeTransitions.detach, 'to detach');
+    // The refusal names the unforced statuses, as Cinder's.
+    await moveOrRefuse(trx, attachmentStatus, a.id, force ? AttachmentTransitions.forceDetach : t, attachmentRefusal(a, t), { detach_time: new Date() });
+    if (!force) await moveOrRefuse(trx, volumeStatus, vol.id, VolumeTransitions.detach, volumeRefusal(vol, VolumeTransitions.detach, 'to detach'));
     const payload: AttachPayload = {
       attachment_id: a.id, server_id: a.instance_uuid ?? '', mode: a.attach_mode ?? 'rw', multiattach: vol.multiattach,
       provider_location: vol.provider_location, complete: false, ...(force ? { forced: true } : {}),
@@ -214,13 +220,6 @@ export class AttachmentService {
     const vol = await volumesDb.lock(trx, volumeId, scopeOf(ctx, true));
     if (!vol) throw notFound(`Volume ${volumeId} could not be found.`);
     return vol;
-  }
-
-  /** Compare-and-set of the volume status; Cinder's wording when the status does not allow it. */
-  async move(trx: Tx, vol: DbVolumeRow, t: Transition<VolumeStatus>, purpose: string): Promise<void> {
-    if (!await volumesDb.casStatus(trx, vol.id, t.from, { status: t.to })) {
-      throw invalidVolume(`Volume ${vol.id} status must be ${t.from.join(' or ')} ${purpose}, but the current status is ${vol.status}.`);
-    }
   }
 
   /**

@@ -4,10 +4,12 @@ import { AttachStatus, VolumeStatus, VolumeTransitions, type Transition } from '
 import * as attachmentsDb from '../../db/attachments';
 import * as volumesDb from '../../db/volumes';
 import type { DbVolumeRow } from '../../db/volumes';
-import type { AttachmentService, AttachMode, Connector } from './attachments';
+import { volumeRefusal, type AttachmentService, type AttachMode, type Connector } from './attachments';
 import { connectionInfo, settleVolumeStatus } from './state';
 import { requireAdmin, requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
+import { volumeStatus } from '../status/columns';
+import { moveIfStill, moveOrRefuse } from '../status/move';
 
 /**
  * The pre-3.27 attach actions (`os-reserve`, `os-initialize_connection`,
@@ -25,7 +27,7 @@ export class LegacyAttachService {
     await this.db.transaction(async (trx) => {
       const vol = await this.attachments.lockVolume(trx, ctx, volumeId);
       const t = vol.multiattach ? VolumeTransitions.legacyReserveMultiattach : VolumeTransitions.legacyReserve;
-      await this.attachments.move(trx, vol, t, 'to reserve');
+      await moveOrRefuse(trx, volumeStatus, vol.id, t, volumeRefusal(vol, t, 'to reserve'));
       await attachmentsDb.insert(trx, {
         id: randomUUID(), volume_id: vol.id, project_id: vol.project_id, user_id: ctx.userId, instance_uuid: null,
         attached_host: null, mountpoint: null, attach_mode: null, attach_status: AttachStatus.reserved, connector: null,
@@ -58,7 +60,7 @@ export class LegacyAttachService {
     requireWriter(ctx, action);
     await this.db.transaction(async (trx) => {
       const vol = await this.attachments.lockVolume(trx, ctx, volumeId);
-      await this.attachments.move(trx, vol, t, purpose);
+      await moveOrRefuse(trx, volumeStatus, vol.id, t, volumeRefusal(vol, t, purpose));
     });
   }
 
@@ -138,8 +140,7 @@ export class LegacyAttachService {
         // status settles from what attachments remain; with none at all it is available again.
         await settleVolumeStatus(trx, vol.id);
         if (!rows.length) {
-          await volumesDb.casStatus(trx, vol.id, [VolumeStatus.error],
-            { status: VolumeStatus.available, attach_status: AttachStatus.detached });
+          await moveIfStill(trx, volumeStatus, vol.id, VolumeTransitions.detachedFromError, { attach_status: AttachStatus.detached });
         }
         return undefined;
       }

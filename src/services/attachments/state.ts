@@ -1,7 +1,11 @@
-import { ATTACHMENT_DRIVEN, AttachmentTransitions, AttachStatus, statusFromAttachments, VolumeStatus } from '../../domain/status';
+import {
+  AttachmentTransitions, AttachStatus, statusFromAttachments, VolumeSettleTransitions, VolumeStatus, VolumeTransitions,
+} from '../../domain/status';
 import type { Tx } from '../../db/connection';
 import * as attachmentsDb from '../../db/attachments';
 import * as volumesDb from '../../db/volumes';
+import { attachmentStatus, volumeStatus } from '../status/columns';
+import { moveIfStill } from '../status/move';
 
 /**
  * Sets a volume's status and attach_status to what its attachment rows
@@ -11,7 +15,7 @@ import * as volumesDb from '../../db/volumes';
 export async function settleVolumeStatus(trx: Tx, volumeId: string): Promise<void> {
   const rows = await attachmentsDb.ofVolume(trx, volumeId);
   const { status, attachStatus } = statusFromAttachments(rows.map((r) => r.attach_status));
-  await volumesDb.casStatus(trx, volumeId, ATTACHMENT_DRIVEN, { status, attach_status: attachStatus });
+  await moveIfStill(trx, volumeStatus, volumeId, VolumeSettleTransitions.attachmentsChanged(status), { attach_status: attachStatus });
 }
 
 /** Cinder's attachment connection_info: the driver's data, flattened, with the attachment id. */
@@ -39,8 +43,7 @@ export async function volumeConnected(trx: Tx, volumeId: string, p: AttachPayloa
   await volumesDb.update(trx, volumeId, { provider_location: r.location });
   const info = connectionInfo(p.attachment_id, p.mode, r.driverVolumeType, r.devicePath);
   if (p.complete) {
-    const t = AttachmentTransitions.complete;
-    await attachmentsDb.casStatus(trx, p.attachment_id, t.from, { attach_status: t.to, connection_info: info, attach_time: new Date() });
+    await moveIfStill(trx, attachmentStatus, p.attachment_id, AttachmentTransitions.complete, { connection_info: info, attach_time: new Date() });
     await settleVolumeStatus(trx, volumeId);
   } else {
     await attachmentsDb.update(trx, p.attachment_id, { connection_info: info });
@@ -61,13 +64,13 @@ export async function volumeDisconnected(trx: Tx, volumeId: string, attachmentId
  */
 export async function forcedDetachSettled(trx: Tx, volumeId: string): Promise<void> {
   if ((await attachmentsDb.ofVolume(trx, volumeId)).length) return;
-  await volumesDb.casStatus(trx, volumeId, [VolumeStatus.error], { status: VolumeStatus.available, attach_status: AttachStatus.detached });
+  await moveIfStill(trx, volumeStatus, volumeId, VolumeTransitions.detachedFromError, { attach_status: AttachStatus.detached });
 }
 
 /** A connect or disconnect that will not succeed: mark the attachment and settle the volume. */
 export async function attachmentFailed(trx: Tx, volumeId: string, attachmentId: string, detaching: boolean): Promise<void> {
   const t = detaching ? AttachmentTransitions.detachFailed : AttachmentTransitions.connectFailed;
-  await attachmentsDb.casStatus(trx, attachmentId, t.from, { attach_status: t.to });
+  await moveIfStill(trx, attachmentStatus, attachmentId, t);
   await settleVolumeStatus(trx, volumeId);
 }
 

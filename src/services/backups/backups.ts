@@ -1,20 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, invalidInput, invalidVolume, notFound } from '../../domain/errors';
-import { SnapshotStatus, VolumeStatus, TaskKind } from '../../domain/status';
+import { VolumeStatus, TaskKind } from '../../domain/status';
 import { BACKUP_RESET_TARGETS, BACKUP_SOURCE, BACKUP_SOURCE_IN_USE, BackupStatus, BackupTransitions, SnapshotBackupTransitions, VolumeBackupTransitions, ALL_BACKUP_STATUSES } from '../../domain/status/backup';
 import type { Tx } from '../../db/connection';
 import * as backupsDb from '../../db/backups';
-import type { BackupFilters, BackupScope, DbBackupRow, DbBackupView } from '../../db/backups';
+import type { BackupFilters, DbBackupRow, DbBackupView } from '../../db/backups';
 import * as snapshotsDb from '../../db/snapshots';
 import * as volumesDb from '../../db/volumes';
 import type { DbVolumeRow } from '../../db/volumes';
 import { requireAdmin, requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
 import { volumeDriverPayload } from '../backends/extstorage';
-import { filterParams, parseBool, parseMetadataFilter, parsePaging, type ListRules, type Paging, type RawQuery } from '../listQuery';
+import { filterParams, parseBool, parsePaging, type ListRules, type Paging, type RawQuery } from '../listQuery';
 import { chargeQuota } from '../quotas/quotas';
 import { enqueue } from '../tasks/outbox';
-import { scopeOf as volumeScope } from '../../domain/context';
+import { scopeOf } from '../../domain/context';
+import { scopedRows, setCommonFilter } from '../scopedRows';
+import { resetTransition } from '../../domain/status';
+import { backupStatus, snapshotStatus, volumeStatus } from '../status/columns';
+import { moveIfStill, moveOrRefuse, refuseUnlessFrom } from '../status/move';
 import { BACKUP_QUEUE, BACKUP_SERVICE_NAME, backupFolder, decodeBackupRecord, encodeBackupRecord, newVolumeForRestore } from './records';
 
 export interface CreateBackupInput {
@@ -31,6 +35,10 @@ export interface CreateBackupInput {
 
 export const backupNotFound = (id: string) => notFound(`Backup ${id} could not be found.`);
 export const invalidBackup = (reason: string) => badRequest(`Invalid backup: ${reason}`);
+/** Cinder's refusals of a backup or a snapshot in the wrong status for a restore or a backup. */
+const notAvailable = () => invalidBackup('Backup status must be available');
+const snapshotRefusal = (current: string) => () =>
+  badRequest(`Invalid snapshot: Snapshot to be backed up must be available, but the current status is "${current}".`);
 
 const SORT_COLUMNS: Readonly<Record<string, string>> = {
   id: 'backups.id',
@@ -50,8 +58,7 @@ const SORT_COLUMNS: Readonly<Record<string, string>> = {
 const USER_FILTERS = new Set(['name', 'status', 'volume_id', 'display_name']);
 const ADMIN_FILTERS = new Set([...USER_FILTERS, 'project_id', 'user_id', 'availability_zone', 'metadata']);
 
-const scopeOf = (ctx: RequestContext, allTenants = false): BackupScope =>
-  ({ projectId: ctx.isAdmin && allTenants ? undefined : ctx.projectId });
+const backupRows = scopedRows(backupsDb, backupNotFound);
 
 /** Cinder's `strutils.bool_from_string(strict=True)` (the schema already limited the spellings). */
 const flag = (v: boolean | string | null | undefined, name: string): boolean =>
@@ -74,15 +81,7 @@ export class BackupService {
 
   /** 404 unless the backup exists in the caller's scope (an admin sees every project's). */
   async get(ctx: RequestContext, id: string): Promise<DbBackupView> {
-    const b = await backupsDb.find(this.db, id, scopeOf(ctx, true));
-    if (!b) throw backupNotFound(id);
-    return b;
-  }
-
-  private async lock(trx: Tx, ctx: RequestContext, id: string): Promise<DbBackupRow> {
-    const b = await backupsDb.lock(trx, id, scopeOf(ctx, true));
-    if (!b) throw backupNotFound(id);
-    return b;
+    return backupRows.get(this.db, ctx, id);
   }
 
   /** `keys`: whether the microversion knows `metadata` (3.43) and `availability_zone` (3.51). */
@@ -99,15 +98,13 @@ export class BackupService {
     let created: DbBackupRow | undefined;
     await this.db.transaction(async (trx) => {
       // The volume's lock orders this create against the volume's delete and other status moves.
-      const vol = await volumesDb.lock(trx, input.volume_id, volumeScope(ctx, true));
+      const vol = await volumesDb.lock(trx, input.volume_id, scopeOf(ctx, true));
       if (!vol) throw notFound(`Volume ${input.volume_id} could not be found.`);
       const snap = input.snapshot_id ? await snapshotsDb.lock(trx, input.snapshot_id, { projectId: ctx.isAdmin ? undefined : ctx.projectId }) : undefined;
       if (input.snapshot_id && !snap) throw notFound(`Snapshot ${input.snapshot_id} could not be found.`);
       if (snap) {
         if (snap.volume_id !== vol.id) throw invalidVolume(`Volume ${vol.id} does not match with snapshot.volume_id ${snap.volume_id}.`);
-        if (snap.status !== SnapshotStatus.available) {
-          throw badRequest(`Invalid snapshot: Snapshot to be backed up must be available, but the current status is "${snap.status}".`);
-        }
+        refuseUnlessFrom(SnapshotBackupTransitions.begin, snap.status, snapshotRefusal(snap.status));
       } else if (!BACKUP_SOURCE_IN_USE.includes(vol.status as VolumeStatus)) {
         throw invalidVolume(`Volume to be backed up must be available or in-use, but the current status is "${vol.status}".`);
       } else if (!force && !BACKUP_SOURCE.includes(vol.status as VolumeStatus)) {
@@ -128,11 +125,10 @@ export class BackupService {
       };
       await backupsDb.insert(trx, created);
       if (snap) {
-        const t = SnapshotBackupTransitions.begin;
-        await snapshotsDb.casStatus(trx, snap.id, t.from, { status: t.to });
+        await moveOrRefuse(trx, snapshotStatus, snap.id, SnapshotBackupTransitions.begin, snapshotRefusal(snap.status));
       } else {
         const t = force ? VolumeBackupTransitions.beginBackupInUse : VolumeBackupTransitions.beginBackup;
-        if (!await volumesDb.casStatus(trx, vol.id, t.from, { status: t.to })) throw invalidVolume(`Volume ${vol.id} status changed meanwhile.`);
+        await moveOrRefuse(trx, volumeStatus, vol.id, t, () => invalidVolume(`Volume ${vol.id} status changed meanwhile.`));
       }
       await enqueue(trx, this.deps.config, ctx, TaskKind.backupCreate, { type: 'backup', id, backend: BACKUP_QUEUE }, {
         ...await this.volumePayload(trx, vol),
@@ -169,30 +165,13 @@ export class BackupService {
   async list(ctx: RequestContext, q: RawQuery, rules: ListRules): Promise<{ items: DbBackupView[]; paging: Paging; count?: number }> {
     const allTenants = ctx.isAdmin && q.all_tenants !== undefined && parseBool(String(q.all_tenants), 'all_tenants');
     const scope = scopeOf(ctx, allTenants);
-    const paging = parsePaging(q, SORT_COLUMNS, rules);
-    const filters = this.parseFilters(ctx, q, rules);
-    if (paging.marker !== undefined && !await backupsDb.find(this.db, paging.marker, scope)) throw backupNotFound(paging.marker);
-    const items = await backupsDb.list(this.db, {
-      scope, filters, sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker,
-    });
-    const count = paging.withCount ? await backupsDb.count(this.db, scope, filters) : undefined;
-    return { items, paging, count };
+    return backupRows.page(this.db, scope, parsePaging(q, SORT_COLUMNS, rules), this.parseFilters(ctx, q, rules));
   }
 
   private parseFilters(ctx: RequestContext, q: RawQuery, rules: ListRules): BackupFilters {
     const f: BackupFilters = {};
     for (const [key, value] of filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, rules)) {
-      switch (key) {
-        case 'name': case 'display_name': f.display_name = value; break;
-        case 'name~': case 'display_name~': f.display_name_like = value; break;
-        case 'status': f.status = value; break;
-        case 'volume_id': f.volume_id = value; break;
-        case 'metadata': f.metadata = parseMetadataFilter(value); break;
-        case 'availability_zone': f.availability_zone = value; break;
-        case 'project_id': f.project_id = value; break;
-        case 'user_id': f.user_id = value; break;
-        default: break;
-      }
+      if (!setCommonFilter(f, key, value) && key === 'availability_zone') f.availability_zone = value;
     }
     return f;
   }
@@ -219,11 +198,12 @@ export class BackupService {
     requireWriter(ctx, 'backup:delete');
     if (force) requireAdmin(ctx, 'volume_extension:backup_admin_actions:force_delete');
     await this.db.transaction(async (trx) => {
-      const b = await this.lock(trx, ctx, id);
+      const b = await backupRows.lock(trx, ctx, id);
       const t = force ? BackupTransitions.forceDelete : BackupTransitions.delete;
-      if (!(t.from as readonly string[]).includes(b.status)) throw invalidBackup('Backup status must be available or error');
+      const refuse = () => invalidBackup('Backup status must be available or error');
+      refuseUnlessFrom(t, b.status, refuse);
       if ((await backupsDb.children(trx, id)).length) throw invalidBackup('Incremental backups exist for this backup.');
-      await backupsDb.casStatus(trx, id, t.from, { status: t.to });
+      await moveOrRefuse(trx, backupStatus, id, t, refuse);
       // An imported record shares its folder with the backup it came from: the data goes with the last of them.
       const shared = b.service_metadata ? await backupsDb.sharingFolder(trx, id, b.service_metadata) : [];
       await enqueue(trx, this.deps.config, ctx, TaskKind.backupDelete, { type: 'backup', id, backend: BACKUP_QUEUE },
@@ -241,8 +221,8 @@ export class BackupService {
     requireWriter(ctx, 'backup:restore');
     let answer: { backup_id: string; volume_id: string; volume_name: string | null } | undefined;
     await this.db.transaction(async (trx) => {
-      const b = await this.lock(trx, ctx, id);
-      if (b.status !== BackupStatus.available) throw invalidBackup('Backup status must be available');
+      const b = await backupRows.lock(trx, ctx, id);
+      refuseUnlessFrom(BackupTransitions.restore, b.status, notAvailable);
       let vol: DbVolumeRow;
       const isNew = !input?.volume_id;
       if (isNew) {
@@ -251,12 +231,13 @@ export class BackupService {
           status: VolumeStatus.restoringBackup,
         });
       } else {
-        const found = await volumesDb.lock(trx, input!.volume_id!, volumeScope(ctx, true));
+        const found = await volumesDb.lock(trx, input!.volume_id!, scopeOf(ctx, true));
         if (!found) throw notFound(`Volume ${input!.volume_id} could not be found.`);
-        if (found.status !== VolumeStatus.available) throw invalidVolume('Volume to be restored to must be available');
-        if (b.size > found.size) throw invalidVolume(`volume size ${found.size} is too small to restore backup of size ${b.size}.`);
         const t = VolumeBackupTransitions.beginRestore;
-        await volumesDb.casStatus(trx, found.id, t.from, { status: t.to });
+        const refuse = () => invalidVolume('Volume to be restored to must be available');
+        refuseUnlessFrom(t, found.status, refuse);
+        if (b.size > found.size) throw invalidVolume(`volume size ${found.size} is too small to restore backup of size ${b.size}.`);
+        await moveOrRefuse(trx, volumeStatus, found.id, t, refuse);
         vol = found;
       }
       await this.queueRestore(trx, ctx, b, vol, isNew);
@@ -276,8 +257,8 @@ export class BackupService {
   }, outer?: Tx): Promise<string> {
     let id: string | undefined;
     await (outer ?? this.db).transaction(async (trx) => {
-      const b = await this.lock(trx, ctx, backupId);
-      if (b.status !== BackupStatus.available) throw invalidBackup('Backup status must be available');
+      const b = await backupRows.lock(trx, ctx, backupId);
+      refuseUnlessFrom(BackupTransitions.restore, b.status, notAvailable);
       const size = input.size ?? b.size;
       if (size < b.size) throw invalidInput(`Volume size ${size}GB cannot be smaller than the backup size ${b.size}GB.`);
       const vol = await newVolumeForRestore(trx, this.deps.config, ctx, {
@@ -294,10 +275,7 @@ export class BackupService {
 
   /** The backup goes `restoring` and the backup service is asked to write it onto `vol` (in `trx`). */
   async queueRestore(trx: Tx, ctx: RequestContext, b: DbBackupRow, vol: DbVolumeRow, isNew: boolean): Promise<void> {
-    const t = BackupTransitions.restore;
-    if (!await backupsDb.casStatus(trx, b.id, t.from, { status: t.to, restore_volume_id: vol.id })) {
-      throw invalidBackup('Backup status must be available');
-    }
+    await moveOrRefuse(trx, backupStatus, b.id, BackupTransitions.restore, notAvailable, { restore_volume_id: vol.id });
     await enqueue(trx, this.deps.config, ctx, TaskKind.backupRestore, { type: 'backup', id: b.id, backend: BACKUP_QUEUE }, {
       ...await this.volumePayload(trx, vol), new_volume: isNew, folder: b.service_metadata,
     });
@@ -310,8 +288,8 @@ export class BackupService {
     const target = BACKUP_RESET_TARGETS.find((s) => s === status.toLowerCase());
     if (!target) throw badRequest(`Invalid backup: The backup status '${status}' is invalid, it must be one of ${BACKUP_RESET_TARGETS.join(', ')}.`);
     await this.db.transaction(async (trx) => {
-      await this.lock(trx, ctx, id);
-      await backupsDb.casStatus(trx, id, ALL_BACKUP_STATUSES, { status: target });
+      await backupRows.lock(trx, ctx, id);
+      await moveIfStill(trx, backupStatus, id, resetTransition(ALL_BACKUP_STATUSES, target));
     });
   }
 

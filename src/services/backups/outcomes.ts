@@ -1,12 +1,13 @@
-import { statusFromAttachments, VolumeStatus, TaskKind } from '../../domain/status';
-import { BackupTransitions, SnapshotBackupTransitions, VolumeBackupTransitions } from '../../domain/status/backup';
+import { statusFromAttachments, TaskKind } from '../../domain/status';
+import { BackupTransitions, SnapshotBackupTransitions, VolumeBackupTransitions, volumeBackupEnded } from '../../domain/status/backup';
 import * as attachmentsDb from '../../db/attachments';
 import * as backupsDb from '../../db/backups';
 import type { Tx } from '../../db/connection';
-import * as snapshotsDb from '../../db/snapshots';
 import type { DbTaskRow } from '../../db/tasks';
 import * as volumesDb from '../../db/volumes';
 import { MessageEvent } from '../messages/messages';
+import { backupStatus, snapshotStatus, volumeStatus } from '../status/columns';
+import { moveIfStill } from '../status/move';
 
 
 /** What the backup service reports of a finished backup. */
@@ -27,19 +28,17 @@ export interface BackupRestored {
 /** The backup's source is done being read: a snapshot is available again, a volume what its attachments say. */
 async function sourceReleased(trx: Tx, task: DbTaskRow): Promise<void> {
   if (task.payload.snapshot_id) {
-    const t = SnapshotBackupTransitions.ended;
-    await snapshotsDb.casStatus(trx, String(task.payload.snapshot_id), t.from, { status: t.to });
+    await moveIfStill(trx, snapshotStatus, String(task.payload.snapshot_id), SnapshotBackupTransitions.ended);
     return;
   }
   const volumeId = String(task.payload.volume_id);
   const rows = await attachmentsDb.ofVolume(trx, volumeId);
-  await volumesDb.casStatus(trx, volumeId, [VolumeStatus.backingUp], { status: statusFromAttachments(rows.map((r) => r.attach_status)).status });
+  await moveIfStill(trx, volumeStatus, volumeId, volumeBackupEnded(statusFromAttachments(rows.map((r) => r.attach_status)).status));
 }
 
 /** Inside the transaction that completes the task (as every outcome); a backup force-deleted meanwhile moves nothing. */
 export async function backupCreated(trx: Tx, task: DbTaskRow, r: BackupWritten): Promise<void> {
-  const t = BackupTransitions.createDone;
-  await backupsDb.casStatus(trx, task.resource_id, t.from, { status: t.to, object_count: r.objectCount });
+  await moveIfStill(trx, backupStatus, task.resource_id, BackupTransitions.createDone, { object_count: r.objectCount });
   await sourceReleased(trx, task);
 }
 
@@ -48,18 +47,14 @@ export async function backupRemoved(trx: Tx, backupId: string): Promise<void> {
 }
 
 export async function backupImported(trx: Tx, backupId: string, r: BackupWritten): Promise<void> {
-  const t = BackupTransitions.createDone;
-  await backupsDb.casStatus(trx, backupId, t.from, { status: t.to, object_count: r.objectCount });
+  await moveIfStill(trx, backupStatus, backupId, BackupTransitions.createDone, { object_count: r.objectCount });
 }
 
 export async function backupRestored(trx: Tx, task: DbTaskRow, r: BackupRestored): Promise<void> {
-  const b = BackupTransitions.restoreEnded;
-  await backupsDb.casStatus(trx, task.resource_id, b.from, { status: b.to });
-  const v = VolumeBackupTransitions.restoreDone;
+  await moveIfStill(trx, backupStatus, task.resource_id, BackupTransitions.restoreEnded);
   const current = await volumesDb.find(trx, String(task.payload.volume_id), { projectId: undefined });
-  await volumesDb.casStatus(trx, String(task.payload.volume_id), v.from, {
+  await moveIfStill(trx, volumeStatus, String(task.payload.volume_id), VolumeBackupTransitions.restoreDone, {
     ...(r.metadata && Object.keys(r.metadata).length ? { metadata: { ...current?.metadata, ...r.metadata } } : {}),
-    status: v.to,
     ...(r.location !== null ? { provider_location: r.location } : {}),
     ...(task.payload.new_volume ? { launched_at: new Date() } : {}),
     ...(r.bootable !== undefined ? { bootable: r.bootable } : {}),
@@ -85,27 +80,23 @@ export async function backupTaskFailed(trx: Tx, task: DbTaskRow, reason: string)
   const failReason = reason.slice(0, 255);
   switch (task.kind) {
     case TaskKind.backupCreate: {
-      const t = BackupTransitions.createFailed;
-      await backupsDb.casStatus(trx, task.resource_id, t.from, { status: t.to, fail_reason: failReason });
+      await moveIfStill(trx, backupStatus, task.resource_id, BackupTransitions.createFailed, { fail_reason: failReason });
       await sourceReleased(trx, task);
       break;
     }
     case TaskKind.backupImport: {
-      const t = BackupTransitions.createFailed;
-      await backupsDb.casStatus(trx, task.resource_id, t.from, { status: t.to, fail_reason: failReason });
+      await moveIfStill(trx, backupStatus, task.resource_id, BackupTransitions.createFailed, { fail_reason: failReason });
       break;
     }
     case TaskKind.backupDelete: {
-      const t = BackupTransitions.deleteFailed;
-      await backupsDb.casStatus(trx, task.resource_id, t.from, { status: t.to, fail_reason: failReason });
+      await moveIfStill(trx, backupStatus, task.resource_id, BackupTransitions.deleteFailed, { fail_reason: failReason });
       break;
     }
     case TaskKind.backupRestore: {
-      const b = BackupTransitions.restoreEnded;
-      await backupsDb.casStatus(trx, task.resource_id, b.from, { status: b.to });
+      await moveIfStill(trx, backupStatus, task.resource_id, BackupTransitions.restoreEnded);
       const volumeId = String(task.payload.volume_id);
       for (const t of [VolumeBackupTransitions.restoreFailed, VolumeBackupTransitions.createFromBackupFailed]) {
-        await volumesDb.casStatus(trx, volumeId, t.from, { status: t.to });
+        await moveIfStill(trx, volumeStatus, volumeId, t);
       }
       break;
     }

@@ -35,6 +35,8 @@ import { enqueue } from '../tasks/outbox';
 import { awaitTask } from '../tasks/wait';
 import type { VolumeService } from '../volumes/volumes';
 import { TaskKind } from '../../domain/status';
+import { serverVmState } from '../status/columns';
+import { moveIfStill } from '../status/move';
 
 export interface ServerOpsOptions {
   readonly leaseMs: number;
@@ -185,15 +187,13 @@ export class ServerOps {
         if ((await serversDb.findServer(this.db, s.id))?.task_state !== ServerTaskState.blockDeviceMapping) return;
         if (b.destination_type === 'volume' && b.volume_id) await this.ensureAttached(s, b, deadline);
       }
-      const t = ServerTransitions.buildDone;
-      await serversDb.casServer(this.db, s.id, t.from,
-        { vm_state: t.to, task_state: null, power_state: ServerPowerState.running, launched_at: new Date() }, ServerTaskState.blockDeviceMapping);
+      await moveIfStill(this.db, serverVmState(ServerTaskState.blockDeviceMapping), s.id, ServerTransitions.buildDone,
+        { task_state: null, power_state: ServerPowerState.running, launched_at: new Date() });
     } catch (err) {
       if (err instanceof Stopping) throw err;
       this.log.warn({ err, server: s.id }, 'server build failed');
-      const t = ServerTransitions.buildFailed;
-      await serversDb.casServer(this.db, s.id, t.from,
-        { vm_state: t.to, task_state: null, fault: fault(`Build of instance ${s.id} aborted: ${reasonOf(err)}`) }, ServerTaskState.blockDeviceMapping);
+      await moveIfStill(this.db, serverVmState(ServerTaskState.blockDeviceMapping), s.id, ServerTransitions.buildFailed,
+        { task_state: null, fault: fault(`Build of instance ${s.id} aborted: ${reasonOf(err)}`) });
     }
   }
 
@@ -255,15 +255,13 @@ export class ServerOps {
       await this.removeFolders(s);
       await this.db.transaction(async (trx) => {
         for (const b of bdms) await serversDb.removeBdm(trx, b.id);
-        const t = ServerTransitions.deleteDone;
-        await serversDb.casServer(trx, s.id, t.from, { vm_state: t.to, task_state: null, power_state: ServerPowerState.noState, deleted_at: new Date() },
-          ServerTaskState.deleting);
+        await moveIfStill(trx, serverVmState(ServerTaskState.deleting), s.id, ServerTransitions.deleteDone,
+          { task_state: null, power_state: ServerPowerState.noState, deleted_at: new Date() });
       });
     } catch (err) {
       if (err instanceof Stopping) throw err;
       this.log.warn({ err, server: s.id }, 'server delete failed');
-      const t = ServerTransitions.deleteFailed;
-      await serversDb.casServer(this.db, s.id, t.from, { vm_state: t.to, task_state: null, fault: fault(reasonOf(err)) }, ServerTaskState.deleting);
+      await moveIfStill(this.db, serverVmState(ServerTaskState.deleting), s.id, ServerTransitions.deleteFailed, { task_state: null, fault: fault(reasonOf(err)) });
     }
   }
 

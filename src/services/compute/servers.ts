@@ -1,6 +1,6 @@
 import { badRequest, conflict, notFound } from '../../domain/errors';
 import {
-  SERVER_DELETABLE, ServerPowerState, ServerTaskState, ServerTransitions, ServerVmState, type Transition,
+  serverDeleteBegins, ServerPowerState, ServerTaskState, ServerTransitions, ServerVmState, type Transition,
 } from '../../domain/status';
 import type { Conn } from '../../db/connection';
 import * as serversDb from '../../db/servers';
@@ -12,6 +12,8 @@ import { MAX_LIMIT, one, type RawQuery } from '../listQuery';
 import type { SortTerm } from '../../db/keyset';
 import { canonicalIpv6, createServer, type ServerCreateBody, type ServerCreateOptions, type ServerCreateServices } from './serverCreate';
 import type { ServerOps } from './serverOps';
+import { serverVmState } from '../status/columns';
+import { moveOrRefuse, refuseUnlessFrom } from '../status/move';
 
 export const instanceNotFound = (id: string) => notFound(`Instance ${id} could not be found.`);
 
@@ -141,8 +143,8 @@ export class ServerService {
       if (!s) throw instanceNotFound(id);
       if (s.task_state === ServerTaskState.deleting) return;
       // A build in flight sees the new task_state between its steps and hands over to the delete.
-      const moved = await serversDb.casServer(trx, id, SERVER_DELETABLE, { vm_state: s.vm_state, task_state: ServerTaskState.deleting });
-      if (!moved) invalidState(s, 'delete');
+      await moveOrRefuse(trx, serverVmState(), id, serverDeleteBegins(s.vm_state as ServerVmState), () => invalidState(s, 'delete'),
+        { task_state: ServerTaskState.deleting });
     });
     this.ops.kick(id);
   }
@@ -171,9 +173,11 @@ export class ServerService {
     await this.db.transaction(async (trx) => {
       const s = await serversDb.lockServer(trx, id, projectScope(ctx));
       if (!s) throw instanceNotFound(id);
-      if (s.task_state !== null || !t.from.includes(s.vm_state as ServerVmState)) invalidState(s, action);
+      const refuse = () => invalidState(s, action);
+      if (s.task_state !== null) refuse();
+      refuseUnlessFrom(t, s.vm_state, refuse);
       await check?.(trx, s);
-      await serversDb.casServer(trx, id, t.from, { vm_state: t.to, power_state: powerState }, null);
+      await moveOrRefuse(trx, serverVmState(null), id, t, refuse, { power_state: powerState });
     });
   }
 }

@@ -17,6 +17,9 @@ import { filterParams, one, parsePaging, type ListRules, type RawQuery } from '.
 import { placeVolume } from '../backends/placement';
 import { chargeQuota } from '../quotas/quotas';
 import { enqueue } from '../tasks/outbox';
+import { resetTransition } from '../../domain/status';
+import { groupStatus, volumeStatus } from '../status/columns';
+import { moveIfStill, moveOrRefuse, refuseUnlessFrom } from '../status/move';
 
 export const groupNotFound = (id: string) => notFound(`Group ${id} could not be found.`);
 export const invalidGroup = (reason: string) => badRequest(`Invalid Group: ${reason}`);
@@ -213,9 +216,7 @@ export class GroupService {
       const g = await groupsDb.lock(trx, id, groupScope(ctx));
       if (!g) throw groupNotFound(id);
       const t = deleteVolumes ? GroupTransitions.deleteWithVolumes : GroupTransitions.delete;
-      if (!deleteVolumes && !(t.from as readonly string[]).includes(g.status)) {
-        throw invalidGroup(`Group status must be available or error, but current status is: ${g.status}`);
-      }
+      if (!deleteVolumes) refuseUnlessFrom(t, g.status, () => invalidGroup(`Group status must be available or error, but current status is: ${g.status}`));
       if (await groupSnapshotsDb.countOfGroup(trx, id) > 0) throw invalidGroup('Group has existing snapshots.');
       const members = await groupsDb.volumesOf(trx, id);
       if (members.length && !deleteVolumes) {
@@ -229,14 +230,14 @@ export class GroupService {
         ? 'Group status must be available or error and must not have dependent group snapshots'
         : 'Group must not have attached volumes, volumes with snapshots, or dependent group snapshots'}, and it cannot be the source for an ongoing group or group snapshot creation.`);
       if ((await groupsDb.creatingFrom(trx, { groupId: id }, GroupStatus.creating)).length) throw refuse();
-      if (!await groupsDb.casStatus(trx, id, t.from, { status: t.to })) throw refuse();
+      await moveOrRefuse(trx, groupStatus, id, t, refuse);
       if (!members.length) {
         await groupsDb.remove(trx, id);
         return;
       }
       for (const v of members) {
-        const row = await volumesDb.casStatus(trx, v.id, GroupMemberDelete.from, { status: GroupMemberDelete.to });
-        if (!row) throw invalidGroup(`Volume ${v.id} in group ${id} cannot be deleted in status ${v.status}.`);
+        const row = await moveOrRefuse(trx, volumeStatus, v.id, GroupMemberDelete,
+          () => invalidGroup(`Volume ${v.id} in group ${id} cannot be deleted in status ${v.status}.`));
         await enqueue(trx, this.deps.config, ctx, TaskKind.volumeDelete, { type: 'volume', id: v.id, backend: v.backend },
           { provider_location: row.provider_location, group_id: id });
       }
@@ -253,7 +254,7 @@ export class GroupService {
     if (!target) throw badRequest(`Invalid Group Status: Group status: ${status} is invalid, valid status are: ${pyTuple(ALL_GROUP_STATUSES)}.`);
     await this.db.transaction(async (trx) => {
       if (!await groupsDb.lock(trx, id, groupScope(ctx))) throw groupNotFound(id);
-      await groupsDb.casStatus(trx, id, ALL_GROUP_STATUSES, { status: target });
+      await moveIfStill(trx, groupStatus, id, resetTransition(ALL_GROUP_STATUSES, target));
     });
   }
 }

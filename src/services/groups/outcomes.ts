@@ -4,6 +4,8 @@ import type { Tx } from '../../db/connection';
 import * as groupsDb from '../../db/groups';
 import * as groupSnapshotsDb from '../../db/groupSnapshots';
 import type { DbTaskRow } from '../../db/tasks';
+import { groupSnapshotStatus, groupStatus } from '../status/columns';
+import { moveIfStill } from '../status/move';
 
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -32,7 +34,7 @@ async function settleGroupCreate(trx: Tx, groupId: string): Promise<void> {
   const members = await groupsDb.volumesOf(trx, groupId);
   if (members.some((v) => VOLUME_IN_FLIGHT.includes(v.status))) return;
   const t = members.every((v) => v.status === VolumeStatus.available) ? GroupTransitions.membersMade : GroupTransitions.membersFailed;
-  await groupsDb.casStatus(trx, groupId, t.from, { status: t.to });
+  await moveIfStill(trx, groupStatus, groupId, t);
 }
 
 /** A group being deleted goes with its last volume; a member that could not be removed leaves it error_deleting. */
@@ -41,7 +43,7 @@ async function settleGroupDelete(trx: Tx, groupId: string, failed: boolean): Pro
   if (g?.status !== GroupStatus.deleting) return;
   if (failed) {
     const t = GroupTransitions.deleteFailed;
-    await groupsDb.casStatus(trx, groupId, t.from, { status: t.to });
+    await moveIfStill(trx, groupStatus, groupId, t);
   } else if ((await groupsDb.volumesOf(trx, groupId)).length === 0) {
     await groupsDb.remove(trx, groupId);
   }
@@ -52,8 +54,8 @@ async function settleGroupSnapshotCreate(trx: Tx, id: string): Promise<void> {
   if (gs?.status !== GroupSnapshotStatus.creating) return;
   const members = await groupSnapshotsDb.members(trx, id);
   if (members.some((s) => s.status === SnapshotStatus.creating)) return;
-  const t = members.every((s) => s.status === SnapshotStatus.available) ? GroupSnapshotTransitions.membersDone : GroupSnapshotTransitions.membersFailed;
-  await groupSnapshotsDb.casStatus(trx, id, t.from, t.to);
+  const t = members.every((s) => s.status === SnapshotStatus.available) ? GroupSnapshotTransitions.createDone : GroupSnapshotTransitions.createFailed;
+  await moveIfStill(trx, groupSnapshotStatus, id, t);
 }
 
 async function settleGroupSnapshotDelete(trx: Tx, id: string, failed: boolean): Promise<void> {
@@ -61,7 +63,7 @@ async function settleGroupSnapshotDelete(trx: Tx, id: string, failed: boolean): 
   if (gs?.status !== GroupSnapshotStatus.deleting) return;
   if (failed) {
     const t = GroupSnapshotTransitions.deleteFailed;
-    await groupSnapshotsDb.casStatus(trx, id, t.from, t.to);
+    await moveIfStill(trx, groupSnapshotStatus, id, t);
   } else if ((await groupSnapshotsDb.members(trx, id)).length === 0) {
     await groupSnapshotsDb.remove(trx, id);
   }

@@ -18,6 +18,9 @@ import { groupSnapshotNotFound } from './fromSource';
 import { filterParams, one, parsePaging, type ListRules, type RawQuery } from '../listQuery';
 import { chargeQuota } from '../quotas/quotas';
 import { enqueue } from '../tasks/outbox';
+import { resetTransition } from '../../domain/status';
+import { groupSnapshotStatus, snapshotStatus } from '../status/columns';
+import { moveIfStill, moveOrRefuse } from '../status/move';
 
 const invalidGroupSnapshot = (reason: string) => badRequest(`Invalid GroupSnapshot: ${reason}`);
 
@@ -122,16 +125,16 @@ export class GroupSnapshotService {
       const t = GroupSnapshotTransitions.delete;
       const busy = (await groupsDb.creatingFrom(trx, { groupSnapshotId: id }, GroupStatus.creating)).length > 0
         || (await snapshotsDb.volumesBeingMadeFrom(trx, { snapshotIds: members.map((s) => s.id) }, [VolumeStatus.creating])).length > 0;
-      if (busy || !await groupSnapshotsDb.casStatus(trx, id, t.from, t.to)) {
-        throw invalidGroupSnapshot('GroupSnapshot status must be available or error, and no Group can be currently using it as source for its creation.');
-      }
+      const refuse = () => invalidGroupSnapshot('GroupSnapshot status must be available or error, and no Group can be currently using it as source for its creation.');
+      if (busy) throw refuse();
+      await moveOrRefuse(trx, groupSnapshotStatus, id, t, refuse);
       if (!members.length) {
         await groupSnapshotsDb.remove(trx, id);
         return;
       }
       for (const s of members) {
-        const f = SnapshotTransitions.forceDelete; // Cinder sets every member to deleting, whatever its status
-        await snapshotsDb.casStatus(trx, s.id, f.from, { status: f.to });
+        // Cinder sets every member to deleting, whatever its status.
+        await moveIfStill(trx, snapshotStatus, s.id, SnapshotTransitions.forceDelete);
         const vol = (await volumesDb.find(trx, s.volume_id, { projectId: undefined }))!;
         await enqueue(trx, this.deps.config, ctx, TaskKind.snapshotDelete, { type: 'snapshot', id: s.id, backend: vol.backend }, {
           ...await volumeDriverPayload(trx, this.deps.config, vol.backend, vol.id),
@@ -152,7 +155,7 @@ export class GroupSnapshotService {
     }
     await this.db.transaction(async (trx) => {
       if (!await groupSnapshotsDb.lock(trx, id, groupScope(ctx))) throw groupSnapshotNotFound(id);
-      await groupSnapshotsDb.casStatus(trx, id, ALL_GROUP_SNAPSHOT_STATUSES, target);
+      await moveIfStill(trx, groupSnapshotStatus, id, resetTransition(ALL_GROUP_SNAPSHOT_STATUSES, target));
     });
   }
 }

@@ -5,12 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { ImageStatus } from '../../domain/status';
+import { ImageStatus, ImageTransitions, type Transition } from '../../domain/status';
 import * as imagesDb from '../../db/images';
 import type { ImageFilters, ImageScope } from '../../db/images';
 import { resolveSort, SortRefused, type SortTerm } from '../../db/keyset';
 import { GlanceError, glanceBadRequest, glanceConflict, glanceForbidden, noImage } from './errors';
 import type { LocalImageStore } from './localStore';
+import { imageStatus } from '../status/columns';
+import { moveOrRefuse, refuseUnlessFrom } from '../status/move';
 import {
   CONTAINER_FORMATS, DISK_FORMATS, IMAGE_VISIBILITIES, ImageVisibility, type Image, type ImageCaller, type NewImage,
 } from '../../domain/image';
@@ -226,21 +228,21 @@ export class GlanceApi {
    * one stays; any other status is refused. Its owner or an admin.
    */
   async deactivate(caller: ImageCaller, id: string): Promise<void> {
-    await this.toggle(caller, id, 'deactivate', ImageStatus.active, ImageStatus.deactivated);
+    await this.toggle(caller, id, 'deactivate', ImageTransitions.deactivate);
   }
 
   /** `POST …/actions/reactivate`: deactivated → active; an active one stays. */
   async reactivate(caller: ImageCaller, id: string): Promise<void> {
-    await this.toggle(caller, id, 'reactivate', ImageStatus.deactivated, ImageStatus.active);
+    await this.toggle(caller, id, 'reactivate', ImageTransitions.reactivate);
   }
 
-  private async toggle(caller: ImageCaller, id: string, action: string, from: string, to: string): Promise<void> {
+  private async toggle(caller: ImageCaller, id: string, action: string, t: Transition<ImageStatus>): Promise<void> {
     const image = await this.show(caller, id);
     if (!caller.isAdmin && image.owner !== caller.projectId) throw glanceForbidden(`You are not authorized to complete ${action} action.`);
-    if (image.status === to) return;
-    if (image.status !== from || !await imagesDb.casStatus(this.db, id, [from], { status: to })) {
-      throw glanceForbidden(`Not allowed to ${action} image in status '${image.status}'`);
-    }
+    if (image.status === t.to) return;
+    const refuse = () => glanceForbidden(`Not allowed to ${action} image in status '${image.status}'`);
+    refuseUnlessFrom(t, image.status, refuse);
+    await moveOrRefuse(this.db, imageStatus, id, t, refuse);
   }
 
   /** `PUT /v2/images/{id}/file`: only a queued image of the caller's (or an admin). */

@@ -14,6 +14,8 @@ import type { Db } from '../../db/connection';
 import * as imagesDb from '../../db/images';
 import type { DbImageRow } from '../../db/images';
 import { GlanceError, glanceConflict, noImage } from './errors';
+import { imageStatus } from '../status/columns';
+import { moveIfStill, moveOrRefuse } from '../status/move';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../../config';
 import {
   ImageVisibility, visibleTo, type Image, type ImageCaller, type ImageFile, type ImageService, type NewImage,
@@ -75,9 +77,8 @@ export class LocalImageStore implements ImageService {
     const remaining = async () => (this.limits.userStorageQuota > 0
       ? this.limits.userStorageQuota - await imagesDb.storageUsage(this.db, owner, id) : Infinity);
     if (declaredSize !== undefined) limitProblem(declaredSize, this.limits.sizeCap, await remaining());
-    const t = ImageTransitions.beginUpload;
-    const saving = await imagesDb.casStatus(this.db, id, [...t.from, ImageStatus.saving], { status: t.to });
-    if (!saving) throw glanceConflict(`Image status transition from ${image.status} to saving is not allowed`);
+    await moveOrRefuse(this.db, imageStatus, id, ImageTransitions.beginUpload,
+      () => glanceConflict(`Image status transition from ${image.status} to saving is not allowed`));
     const file = this.dataPath(id);
     const part = `${file}.part`;
     try {
@@ -87,16 +88,13 @@ export class LocalImageStore implements ImageService {
       // Two uploads of one owner at once: each fitted alone; the second to finish checks again (Glance does too).
       limitProblem(size, this.limits.sizeCap, await remaining());
       await fs.rename(part, file);
-      const done = await imagesDb.casStatus(this.db, id, [ImageTransitions.uploadDone.from[0]], {
-        status: ImageTransitions.uploadDone.to, size, virtual_size: null,
-        checksum: md5, os_hash_algo: 'sha512', os_hash_value: sha512,
-      });
-      if (!done) throw glanceConflict(`Image ${id} was deleted or changed during the upload`);
-      return done;
+      return await moveOrRefuse(this.db, imageStatus, id, ImageTransitions.uploadDone,
+        () => glanceConflict(`Image ${id} was deleted or changed during the upload`),
+        { size, virtual_size: null, checksum: md5, os_hash_algo: 'sha512', os_hash_value: sha512 });
     } catch (err) {
       await fs.rm(part, { force: true });
       const t = err instanceof GlanceError && err.status === 413 ? ImageTransitions.uploadRefused : ImageTransitions.uploadFailed;
-      await imagesDb.casStatus(this.db, id, t.from, { status: t.to });
+      await moveIfStill(this.db, imageStatus, id, t);
       throw err;
     }
   }

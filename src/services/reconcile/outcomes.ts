@@ -2,7 +2,8 @@ import { VolumeDataMissing } from '../../domain/status';
 import type { Tx } from '../../db/connection';
 import * as consistencyDb from '../../db/consistency';
 import type { DbTaskRow } from '../../db/tasks';
-import * as volumesDb from '../../db/volumes';
+import { volumeStatus } from '../status/columns';
+import { moveIfStill } from '../status/move';
 import { MessageDetail, MessageEvent, recordMessage } from '../messages/messages';
 import type { RepairAction } from './reconcile';
 import type { RepairOutcome } from './run';
@@ -30,9 +31,9 @@ export async function reconcileAnswered(trx: Tx, task: DbTaskRow, result: Reconc
 async function confirm(trx: Tx, a: RepairAction, o: RepairOutcome): Promise<RepairOutcome> {
   if (!o.done) return o;
   if (a.kind === 'missing') {
-    const t = VolumeDataMissing;
-    const from = t.from.filter((s) => s === a.status);
-    const vol = await volumesDb.casStatus(trx, a.volume_id, from, { status: t.to });
+    // Only from the status the check saw: a volume that moved since is not the one found without data.
+    const t = { ...VolumeDataMissing, from: VolumeDataMissing.from.filter((s) => s === a.status) };
+    const vol = await moveIfStill(trx, volumeStatus, a.volume_id, t);
     if (!vol) return { done: false, detail: 'the volume changed meanwhile' };
     await recordMessage(trx, {
       projectId: vol.project_id, requestId: null, resourceType: 'VOLUME', resourceId: vol.id, event: MessageEvent.reconcileVolume,

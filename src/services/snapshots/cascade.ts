@@ -1,8 +1,10 @@
 import { invalidVolume } from '../../domain/errors';
-import { SnapshotTransitions, VolumeStatus, VOLUME_DELETE_REFUSAL, type SnapshotStatus } from '../../domain/status';
+import { SnapshotTransitions, VolumeStatus, VOLUME_DELETE_REFUSAL } from '../../domain/status';
 import type { Tx } from '../../db/connection';
 import * as snapshotsDb from '../../db/snapshots';
 import type { DbVolumeRow } from '../../db/volumes';
+import { snapshotStatus } from '../status/columns';
+import { moveOrRefuse, refuseUnlessFrom } from '../status/move';
 
 /** A snapshot a cascade delete removes, as the `volume.delete` task carries it. */
 export interface CascadedSnapshot {
@@ -27,7 +29,10 @@ export async function snapshotsForVolumeDelete(
   if (busy.length) throw invalidVolume(`Volume ${vol.id} is the source of volume ${busy[0]}, which is still being created.`);
   if (snaps.length === 0) return {};
   const t = opts.force ? SnapshotTransitions.forceDelete : SnapshotTransitions.delete;
-  if (!opts.cascade || snaps.some((s) => !t.from.includes(s.status as SnapshotStatus))) throw invalidVolume(VOLUME_DELETE_REFUSAL);
-  for (const s of snaps) await snapshotsDb.casStatus(trx, s.id, t.from, { status: t.to });
+  const refuse = () => invalidVolume(VOLUME_DELETE_REFUSAL);
+  if (!opts.cascade) throw refuse();
+  // Every snapshot is checked before any moves: the refusal leaves them all as they were.
+  for (const s of snaps) refuseUnlessFrom(t, s.status, refuse);
+  for (const s of snaps) await moveOrRefuse(trx, snapshotStatus, s.id, t, refuse);
   return { snapshots: snaps.map((s) => ({ id: s.id, provider_location: s.provider_location })) };
 }

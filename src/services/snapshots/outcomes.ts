@@ -4,8 +4,9 @@ import {
 import type { Tx } from '../../db/connection';
 import * as snapshotsDb from '../../db/snapshots';
 import type { DbTaskRow } from '../../db/tasks';
-import * as volumesDb from '../../db/volumes';
 import { MessageEvent } from '../messages/messages';
+import { snapshotStatus, volumeStatus } from '../status/columns';
+import { moveIfStill } from '../status/move';
 import type { CascadedSnapshot } from './cascade';
 import { TaskKind } from '../../domain/status';
 
@@ -15,9 +16,8 @@ import { TaskKind } from '../../domain/status';
  * they finish or fail, inside the transaction that completes the task.
  */
 export async function snapshotCreated(trx: Tx, snapshotId: string, location: string): Promise<void> {
-  const t = SnapshotTransitions.createDone;
   // No row moved: the snapshot was force-deleted meanwhile; its delete task removes the data.
-  await snapshotsDb.casStatus(trx, snapshotId, t.from, { status: t.to, progress: SNAPSHOT_PROGRESS.done, provider_location: location });
+  await moveIfStill(trx, snapshotStatus, snapshotId, SnapshotTransitions.createDone, { progress: SNAPSHOT_PROGRESS.done, provider_location: location });
 }
 
 export async function snapshotRemoved(trx: Tx, snapshotId: string): Promise<void> {
@@ -26,10 +26,8 @@ export async function snapshotRemoved(trx: Tx, snapshotId: string): Promise<void
 
 /** The volume holds the snapshot's data again: both back to available (`manager.py:revert_to_snapshot`). */
 export async function volumeReverted(trx: Tx, volumeId: string, snapshotId: string): Promise<void> {
-  const v = VolumeRevertTransitions.done;
-  await volumesDb.casStatus(trx, volumeId, v.from, { status: v.to });
-  const s = SnapshotTransitions.restoreDone;
-  await snapshotsDb.casStatus(trx, snapshotId, s.from, { status: s.to });
+  await moveIfStill(trx, volumeStatus, volumeId, VolumeRevertTransitions.done);
+  await moveIfStill(trx, snapshotStatus, snapshotId, SnapshotTransitions.restoreDone);
 }
 
 /** User messages for failed snapshot tasks (merged into the volume tasks' table by `taskFailed`). */
@@ -48,15 +46,13 @@ export const SNAPSHOT_FAILURE_EVENTS: Readonly<Record<string, MessageEvent>> = {
 export async function snapshotTaskFailed(trx: Tx, task: DbTaskRow): Promise<void> {
   const t = SNAPSHOT_FAILURE_BY_TASK[task.kind];
   if (task.resource_type === 'snapshot' && t) {
-    await snapshotsDb.casStatus(trx, task.resource_id, t.from, { status: t.to });
+    await moveIfStill(trx, snapshotStatus, task.resource_id, t);
   }
   if (task.kind === TaskKind.volumeDelete && t) {
-    for (const s of (task.payload.snapshots ?? []) as CascadedSnapshot[]) await snapshotsDb.casStatus(trx, s.id, t.from, { status: t.to });
+    for (const s of (task.payload.snapshots ?? []) as CascadedSnapshot[]) await moveIfStill(trx, snapshotStatus, s.id, t);
   }
   if (task.kind === TaskKind.volumeRevert) {
-    const v = VolumeRevertTransitions.failed;
-    await volumesDb.casStatus(trx, task.resource_id, v.from, { status: v.to });
-    const s = SnapshotTransitions.restoreDone;
-    await snapshotsDb.casStatus(trx, String(task.payload.snapshot_id), s.from, { status: s.to });
+    await moveIfStill(trx, volumeStatus, task.resource_id, VolumeRevertTransitions.failed);
+    await moveIfStill(trx, snapshotStatus, String(task.payload.snapshot_id), SnapshotTransitions.restoreDone);
   }
 }

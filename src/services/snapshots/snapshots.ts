@@ -2,22 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { badRequest, invalidInput, invalidVolume, notFound } from '../../domain/errors';
 import {
   SNAPSHOT_PROGRESS, SNAPSHOT_SOURCE, SNAPSHOT_SOURCE_IN_USE, SNAPSHOT_STATUS_UPDATES, SnapshotStatus, SnapshotTransitions,
-  VolumeStatus, snapshotResetTarget, ALL_SNAPSHOT_STATUSES,
+  VolumeStatus, snapshotResetTarget, ALL_SNAPSHOT_STATUSES, resetTransition, snapshotStatusUpdate,
 } from '../../domain/status';
-import type { Tx } from '../../db/connection';
 import * as snapshotsDb from '../../db/snapshots';
-import type { DbSnapshotRow, SnapshotFilters, SnapshotScope } from '../../db/snapshots';
+import type { DbSnapshotRow, SnapshotFilters } from '../../db/snapshots';
 import * as typesDb from '../../db/volumeTypes';
 import * as volumesDb from '../../db/volumes';
 import { requireAdmin, requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
 import { volumeDriverPayload } from '../backends/extstorage';
-import { filterParams, parseBool, parseMetadataFilter, parsePaging, type ListRules, type Paging, type RawQuery } from '../listQuery';
+import { filterParams, parseBool, parsePaging, type ListRules, type Paging, type RawQuery } from '../listQuery';
 import { chargeQuota } from '../quotas/quotas';
 import { enqueue } from '../tasks/outbox';
 import { checkItemBody, metadataItem, nextMetadata, withoutItem } from '../volumes/metadata';
-import { scopeOf as volumeScope } from '../../domain/context';
+import { scopeOf } from '../../domain/context';
+import { scopedRows, setCommonFilter } from '../scopedRows';
 import { TaskKind } from '../../domain/status';
+import { snapshotStatus } from '../status/columns';
+import { moveIfStill, moveOrRefuse } from '../status/move';
 
 export interface CreateSnapshotInput {
   /** Cinder's schema allows null, which is then a volume that is not found ("Volume None"). */
@@ -67,8 +69,7 @@ const SORT_COLUMNS: Readonly<Record<string, string>> = {
 const USER_FILTERS = new Set(['name', 'status', 'volume_id', 'metadata', 'availability_zone', 'consumes_quota', 'display_name']);
 const ADMIN_FILTERS = new Set([...USER_FILTERS, 'project_id', 'user_id']);
 
-const scopeOf = (ctx: RequestContext, allTenants = false): SnapshotScope =>
-  ({ projectId: ctx.isAdmin && allTenants ? undefined : ctx.projectId });
+const snapshotRows = scopedRows(snapshotsDb, snapshotNotFound);
 
 /**
  * Snapshots: the row and its quota charge in one transaction with the
@@ -82,15 +83,7 @@ export class SnapshotService {
 
   /** 404 unless the snapshot exists in the caller's scope (an admin sees every project's). */
   async get(ctx: RequestContext, id: string): Promise<DbSnapshotRow> {
-    const s = await snapshotsDb.find(this.db, id, scopeOf(ctx, true));
-    if (!s) throw snapshotNotFound(id);
-    return s;
-  }
-
-  private async lock(trx: Tx, ctx: RequestContext, id: string): Promise<DbSnapshotRow> {
-    const s = await snapshotsDb.lock(trx, id, scopeOf(ctx, true));
-    if (!s) throw snapshotNotFound(id);
-    return s;
+    return snapshotRows.get(this.db, ctx, id);
   }
 
   /** `allowInUse`: an in-use volume may be snapshotted without `force`, which must not be false (3.66). */
@@ -105,7 +98,7 @@ export class SnapshotService {
     let created: DbSnapshotRow | undefined;
     await this.db.transaction(async (trx) => {
       // The volume's lock orders this create against the volume's delete (which refuses while snapshots exist).
-      const vol = input.volume_id === null ? undefined : await volumesDb.lock(trx, input.volume_id, volumeScope(ctx, true));
+      const vol = input.volume_id === null ? undefined : await volumesDb.lock(trx, input.volume_id, scopeOf(ctx, true));
       if (!vol) throw notFound(`Volume ${input.volume_id ?? 'None'} could not be found.`);
       if (vol.status === VolumeStatus.maintenance) {
         throw invalidVolume('The snapshot cannot be created when the volume is in maintenance mode.');
@@ -140,32 +133,17 @@ export class SnapshotService {
   async list(ctx: RequestContext, q: RawQuery, rules: ListRules): Promise<{ items: DbSnapshotRow[]; paging: Paging; count?: number }> {
     const allTenants = ctx.isAdmin && q.all_tenants !== undefined && q.all_tenants !== '0' && q.all_tenants !== 'false';
     const scope = scopeOf(ctx, allTenants);
-    const paging = parsePaging(q, SORT_COLUMNS, rules);
-    const filters = this.parseFilters(ctx, q, rules);
-    if (paging.marker !== undefined && !await snapshotsDb.find(this.db, paging.marker, scope)) {
-      throw snapshotNotFound(paging.marker);
-    }
-    const items = await snapshotsDb.list(this.db, {
-      scope, filters, sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker,
-    });
-    const count = paging.withCount ? await snapshotsDb.count(this.db, scope, filters) : undefined;
-    return { items, paging, count };
+    return snapshotRows.page(this.db, scope, parsePaging(q, SORT_COLUMNS, rules), this.parseFilters(ctx, q, rules));
   }
 
   private parseFilters(ctx: RequestContext, q: RawQuery, rules: ListRules): SnapshotFilters {
     const f: SnapshotFilters = {};
     for (const [key, value] of filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, rules)) {
+      if (setCommonFilter(f, key, value)) continue;
       switch (key) {
-        case 'name': case 'display_name': f.display_name = value; break;
-        case 'name~': case 'display_name~': f.display_name_like = value; break;
-        case 'status': f.status = value; break;
-        case 'volume_id': f.volume_id = value; break;
-        case 'metadata': f.metadata = parseMetadataFilter(value); break;
         // One availability zone: a snapshot is in its volume's, which is the configured one.
         case 'availability_zone': if (value !== this.deps.config.availabilityZone) f.impossible = true; break;
         case 'consumes_quota': if (!parseBool(value, key)) f.impossible = true; break;
-        case 'project_id': f.project_id = value; break;
-        case 'user_id': f.user_id = value; break;
         default: break;
       }
     }
@@ -206,15 +184,15 @@ export class SnapshotService {
 
   private async queueDelete(ctx: RequestContext, id: string, force: boolean, unmanageOnly: boolean): Promise<void> {
     await this.db.transaction(async (trx) => {
-      const s = await this.lock(trx, ctx, id);
+      const s = await snapshotRows.lock(trx, ctx, id);
       // A volume whose copy from this snapshot has not run yet would find no data.
       const busy = await snapshotsDb.volumesBeingMadeFrom(trx, { snapshotIds: [id] }, [VolumeStatus.creating]);
       if (busy.length) throw invalidSnapshot(`Snapshot ${id} is the source of volume ${busy[0]}, which is still being created.`);
       const t = force ? SnapshotTransitions.forceDelete : SnapshotTransitions.delete;
       // A group snapshot's member goes with its group snapshot (Cinder's `group_snapshot_id: None` condition, forced or not).
-      if (s.group_snapshot_id || !await snapshotsDb.casStatus(trx, id, t.from, { status: t.to })) {
-        throw invalidSnapshot('Snapshot status must be available or error and must not be part of a group.');
-      }
+      const refuse = () => invalidSnapshot('Snapshot status must be available or error and must not be part of a group.');
+      if (s.group_snapshot_id) throw refuse();
+      await moveOrRefuse(trx, snapshotStatus, id, t, refuse);
       const vol = await volumesDb.find(trx, s.volume_id, { projectId: undefined });
       await enqueue(trx, this.deps.config, ctx, TaskKind.snapshotDelete, { type: 'snapshot', id, backend: vol!.backend }, {
         ...await volumeDriverPayload(trx, this.deps.config, vol!.backend, vol!.id),
@@ -235,13 +213,14 @@ export class SnapshotService {
     const progress = args.progress || undefined; // Cinder ignores an empty or null progress
     if (progress !== undefined && !isPercentage(progress)) throw invalidInput('progress must be an integer percentage');
     await this.db.transaction(async (trx) => {
-      const s = await this.lock(trx, ctx, id);
+      const s = await snapshotRows.lock(trx, ctx, id);
       const allowed = SNAPSHOT_STATUS_UPDATES[s.status as SnapshotStatus];
       if (!allowed) throw badRequest(`Snapshot status ${s.status} not allowed for update_snapshot_status`);
       if (!allowed.includes(args.status as SnapshotStatus)) {
         throw badRequest(`Provided snapshot status ${args.status} not allowed for snapshot with status ${s.status}.`);
       }
-      await snapshotsDb.casStatus(trx, id, [s.status], { status: args.status, ...(progress !== undefined ? { progress } : {}) });
+      await moveIfStill(trx, snapshotStatus, id, snapshotStatusUpdate(s.status as SnapshotStatus, args.status as SnapshotStatus),
+        progress !== undefined ? { progress } : {});
     });
   }
 
@@ -252,8 +231,8 @@ export class SnapshotService {
     const target = snapshotResetTarget(status.toLowerCase());
     if (!target) throw badRequest('Must specify a valid status');
     await this.db.transaction(async (trx) => {
-      await this.lock(trx, ctx, id);
-      await snapshotsDb.casStatus(trx, id, ALL_SNAPSHOT_STATUSES, { status: target });
+      await snapshotRows.lock(trx, ctx, id);
+      await moveIfStill(trx, snapshotStatus, id, resetTransition(ALL_SNAPSHOT_STATUSES, target));
     });
   }
 
@@ -267,7 +246,7 @@ export class SnapshotService {
   async setMetadata(ctx: RequestContext, id: string, metadata: Record<string, string>, replace: boolean): Promise<Record<string, string>> {
     requireWriter(ctx, 'volume:update_snapshot_metadata');
     return this.db.transaction(async (trx) => {
-      const s = await this.lock(trx, ctx, id);
+      const s = await snapshotRows.lock(trx, ctx, id);
       const next = nextMetadata(s.metadata, metadata, replace);
       await snapshotsDb.update(trx, id, { metadata: next });
       return next;
@@ -287,7 +266,7 @@ export class SnapshotService {
   async deleteMetadataItem(ctx: RequestContext, id: string, key: string): Promise<void> {
     requireWriter(ctx, 'volume:delete_snapshot_metadata');
     await this.db.transaction(async (trx) => {
-      const s = await this.lock(trx, ctx, id);
+      const s = await snapshotRows.lock(trx, ctx, id);
       await snapshotsDb.update(trx, id, { metadata: withoutItem(s.metadata, key) });
     });
   }

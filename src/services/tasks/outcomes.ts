@@ -1,4 +1,4 @@
-import { statusFromAttachments, VolumeStatus, VolumeTransitions, VOLUME_FAILURE_BY_TASK, TaskKind } from '../../domain/status';
+import { statusFromAttachments, VolumeSettleTransitions, VolumeTransitions, VOLUME_FAILURE_BY_TASK, TaskKind } from '../../domain/status';
 import { randomUUID } from 'node:crypto';
 import * as attachmentsDb from '../../db/attachments';
 import * as instanceActionsDb from '../../db/instanceActions';
@@ -11,6 +11,8 @@ import { SNAPSHOT_FAILURE_EVENTS, snapshotTaskFailed } from '../snapshots/outcom
 import { BACKUP_FAILURE_EVENTS, backupTaskFailed } from '../backups/outcomes';
 import { volumeUploadEnded } from '../volumes/upload';
 import { swapFailed } from '../volumes/swap';
+import { volumeStatus } from '../status/columns';
+import { moveIfStill } from '../status/move';
 
 /**
  * What a finished or failed task writes to the database. Workers call these
@@ -18,16 +20,15 @@ import { swapFailed } from '../volumes/swap';
  * recorded exactly once with its task.
  */
 export async function volumeCreated(trx: Tx, volumeId: string, location: string): Promise<void> {
-  const t = VolumeTransitions.createDone;
   // No row moved: the volume was force-deleted meanwhile; its delete task cleans up.
-  await volumesDb.casStatus(trx, volumeId, t.from, { status: t.to, provider_location: location, launched_at: new Date() });
+  await moveIfStill(trx, volumeStatus, volumeId, VolumeTransitions.createDone, { provider_location: location, launched_at: new Date() });
 }
 
 /** The backend grew the volume: the pending size becomes the size; the status goes back to what its attachments say. */
 export async function volumeExtended(trx: Tx, volumeId: string, newSize: number): Promise<void> {
   const rows = await attachmentsDb.ofVolume(trx, volumeId);
-  const moved = await volumesDb.casStatus(trx, volumeId, [VolumeStatus.extending],
-    { status: statusFromAttachments(rows.map((r) => r.attach_status)).status, size: newSize, pending_size: null });
+  const moved = await moveIfStill(trx, volumeStatus, volumeId,
+    VolumeSettleTransitions.extendDone(statusFromAttachments(rows.map((r) => r.attach_status)).status), { size: newSize, pending_size: null });
   if (!moved) return;
   // Cinder tells Nova (`volume-extended` external event); Nova records an `extend_volume` action on each server the
   // volume is attached to, which clients (Tempest) wait on before they look inside the guest.
@@ -91,7 +92,7 @@ export async function taskFailed(trx: Tx, task: DbTaskRow, reason: string, detai
   if (task.resource_type === 'volume' && transition) {
     // A failed extend gives its quota charge (the pending size) back, as Cinder rolls back its reservation.
     const release = task.kind === TaskKind.volumeExtend ? { pending_size: null } : {};
-    await volumesDb.casStatus(trx, task.resource_id, transition.from, { status: transition.to, ...release });
+    await moveIfStill(trx, volumeStatus, task.resource_id, transition, release);
   }
   // An upload that failed leaves the volume as its attachments say (Cinder: `volume_update_status_based_on_attachment`).
   if (task.kind === TaskKind.volumeUploadImage) await volumeUploadEnded(trx, task.resource_id);

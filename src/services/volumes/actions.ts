@@ -1,6 +1,6 @@
 import { badRequest, invalidInput, invalidVolume, notFound } from '../../domain/errors';
 import {
-  ALL_ATTACH_STATUSES, AttachStatus, resetTarget, statusFromAttachments, VolumeStatus, VolumeTransitions, VOLUME_RETYPABLE,
+  ALL_ATTACH_STATUSES, AttachStatus, resetTarget, resetTransition, statusFromAttachments, VolumeStatus, VolumeTransitions, VOLUME_RETYPABLE,
 } from '../../domain/status';
 import type { Tx } from '../../db/connection';
 import * as attachmentsDb from '../../db/attachments';
@@ -14,6 +14,8 @@ import { chargeQuota } from '../quotas/quotas';
 import { enqueue } from '../tasks/outbox';
 import { resolveTypeForCreate } from '../types/volumeTypes';
 import { scopeOf } from '../../domain/context';
+import { volumeStatus } from '../status/columns';
+import { moveIfStill, moveOrRefuse, refuseUnlessFrom } from '../status/move';
 import { TaskKind } from '../../domain/status';
 
 /**
@@ -40,17 +42,14 @@ export class VolumeActionService {
     await this.db.transaction(async (trx) => {
       const v = await this.lock(trx, ctx, id);
       const t = opts.inUse ? VolumeTransitions.extendAttached : VolumeTransitions.extend;
-      if (!(t.from as readonly VolumeStatus[]).includes(v.status as VolumeStatus)) {
-        throw invalidVolume(`Volume ${v.id} status must be ${t.from.map((s) => `'${s}'`).join(' or ')} to extend, currently ${v.status}.`);
-      }
+      refuseUnlessFrom(t, v.status, () => invalidVolume(`Volume ${v.id} status must be ${t.from.map((s) => `'${s}'`).join(' or ')} to extend, currently ${v.status}.`));
       if (newSize <= v.size) {
         throw invalidInput(`New size for extend must be greater than current size. (current: ${v.size}, extended: ${newSize}).`);
       }
       const type = await resolveTypeForCreate(trx, { ...ctx, isAdmin: true }, v.volume_type_id);
       await chargeQuota(trx, v.project_id, { resource: 'volumes', gigabytes: newSize - v.size, perVolumeSize: newSize, volumeType: type });
       // pending_size is the charge: quota usage counts it from now on.
-      const moved = await volumesDb.casStatus(trx, v.id, t.from, { status: t.to, pending_size: newSize });
-      if (!moved) throw invalidVolume(`Volume ${v.id} status changed meanwhile (${v.status}).`);
+      await moveOrRefuse(trx, volumeStatus, v.id, t, () => invalidVolume(`Volume ${v.id} status changed meanwhile (${v.status}).`), { pending_size: newSize });
       await enqueue(trx, this.deps.config, ctx, TaskKind.volumeExtend, { type: 'volume', id: v.id, backend: v.backend },
         { new_size: newSize, provider_location: v.provider_location });
     });
@@ -108,8 +107,8 @@ export class VolumeActionService {
       if (status === VolumeStatus.inUse && rows.length === 0) throw invalidVolume('Volume cannot be in-use without attachments.');
       if (attach === AttachStatus.detached) for (const a of rows) await attachmentsDb.remove(trx, a.id);
       const attachStatus = attach ?? (status ? statusFromAttachments(attach === AttachStatus.detached ? [] : rows.map((r) => r.attach_status)).attachStatus : undefined);
-      await volumesDb.casStatus(trx, v.id, [v.status], {
-        status: status ?? v.status, ...(attachStatus ? { attach_status: attachStatus } : {}),
+      await moveIfStill(trx, volumeStatus, v.id, resetTransition([v.status as VolumeStatus], status ?? v.status as VolumeStatus), {
+        ...(attachStatus ? { attach_status: attachStatus } : {}),
         ...(status && status !== VolumeStatus.extending ? { pending_size: null } : {}),
       });
     });

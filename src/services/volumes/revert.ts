@@ -6,6 +6,8 @@ import { requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
 import { enqueue } from '../tasks/outbox';
 import { scopeOf } from '../../domain/context';
+import { snapshotStatus, volumeStatus } from '../status/columns';
+import { moveOrRefuse } from '../status/move';
 
 /**
  * `revert` (3.40): a volume back to its latest snapshot, in place. The
@@ -33,13 +35,11 @@ export class VolumeRevertService {
       }
       // Cinder answers a status mismatch here with 409, the exception's text in full.
       const v = VolumeRevertTransitions.begin;
-      if (!await volumesDb.casStatus(trx, vol.id, v.from, { status: v.to })) {
-        throw conflict(`Invalid volume: Can't revert volume ${vol.id} to snapshot ${latest.id}. Volume's status must be '${v.from.join(', ')}'.`);
-      }
+      await moveOrRefuse(trx, volumeStatus, vol.id, v,
+        () => conflict(`Invalid volume: Can't revert volume ${vol.id} to snapshot ${latest.id}. Volume's status must be '${v.from.join(', ')}'.`));
       const s = SnapshotTransitions.restore;
-      if (!await snapshotsDb.casStatus(trx, latest.id, s.from, { status: s.to })) {
-        throw conflict(`Invalid snapshot: Can't revert volume ${vol.id} to snapshot ${latest.id}. Snapshot's status must be '${s.from.join(', ')}'.`);
-      }
+      await moveOrRefuse(trx, snapshotStatus, latest.id, s,
+        () => conflict(`Invalid snapshot: Can't revert volume ${vol.id} to snapshot ${latest.id}. Snapshot's status must be '${s.from.join(', ')}'.`));
       await enqueue(trx, this.deps.config, ctx, TaskKind.volumeRevert, { type: 'volume', id: vol.id, backend: vol.backend }, {
         snapshot_id: latest.id, snapshot_location: latest.provider_location, provider_location: vol.provider_location,
       });

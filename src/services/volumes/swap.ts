@@ -21,7 +21,7 @@
  */
 import { badRequest, invalidVolume, notFound } from '../../domain/errors';
 import {
-  AttachmentTransitions, AttachStatus, SERVER_VOLUMES_CHANGEABLE, ServerVmState, SwapTransitions, VolumeTransitions,
+  AttachmentTransitions, SERVER_VOLUMES_CHANGEABLE, ServerVmState, SwapTransitions, VolumeTransitions,
 } from '../../domain/status';
 import * as attachmentsDb from '../../db/attachments';
 import type { Tx } from '../../db/connection';
@@ -29,6 +29,7 @@ import * as serversDb from '../../db/servers';
 import type { DbTaskRow } from '../../db/tasks';
 import * as volumesDb from '../../db/volumes';
 import { connectionInfo, settleVolumeStatus } from '../attachments/state';
+import { volumeRefusal } from '../attachments/attachments';
 import type { RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
 import { MessageDetail, MessageEvent, recordMessage } from '../messages/messages';
@@ -37,6 +38,8 @@ import { connectorFor } from '../compute/serverOps';
 import { invalidState, instanceNotFound, projectScope } from '../compute/servers';
 import { enqueue } from '../tasks/outbox';
 import { TaskKind } from '../../domain/status';
+import { attachmentStatus, volumeStatus } from '../status/columns';
+import { moveIfStill, moveOrRefuse } from '../status/move';
 
 /** What the `volume.swap` task carries (its resource is the new volume). */
 export interface SwapPayload {
@@ -95,17 +98,17 @@ export async function swapVolume(deps: ServiceDeps, attachments: AttachmentServi
       throw invalidVolume(`the volumes of backend ${vol.backend} cannot be swapped (only file backends copy a volume in place).`);
     }
     // Old: `begin_detaching`; the attachment stays the server's until the swap is recorded.
-    const begun = await attachmentsDb.casStatus(trx, oldAtt.id, SwapTransitions.begin.from, { attach_status: SwapTransitions.begin.to });
-    if (!begun) throw invalidVolume(`Attachment ${oldAtt.id} status must be attached to swap, but the current status is ${oldAtt.attach_status}.`);
-    await attachments.move(trx, old, VolumeTransitions.detach, 'to swap');
+    await moveOrRefuse(trx, attachmentStatus, oldAtt.id, SwapTransitions.begin,
+      () => invalidVolume(`Attachment ${oldAtt.id} status must be attached to swap, but the current status is ${oldAtt.attach_status}.`));
+    await moveOrRefuse(trx, volumeStatus, old.id, VolumeTransitions.detach, volumeRefusal(old, VolumeTransitions.detach, 'to swap'));
     // New: reserved for the server, then attaching (Nova's attachment_create + attachment_update).
     const reserved = await attachments.create(ctx, { volume_uuid: vol.id, instance_uuid: s.id }, trx);
     const connector = connectorFor(s, b.device_name);
-    const t = AttachmentTransitions.connect;
-    await attachmentsDb.casStatus(trx, reserved.id, t.from, {
-      attach_status: t.to, connector, attached_host: s.host, mountpoint: b.device_name, attach_mode: oldAtt.attach_mode ?? 'rw',
+    await moveIfStill(trx, attachmentStatus, reserved.id, AttachmentTransitions.connect, {
+      connector, attached_host: s.host, mountpoint: b.device_name, attach_mode: oldAtt.attach_mode ?? 'rw',
     });
-    await attachments.move(trx, (await volumesDb.lock(trx, vol.id, scope))!, VolumeTransitions.connect, 'to attach');
+    const reservedVol = (await volumesDb.lock(trx, vol.id, scope))!;
+    await moveOrRefuse(trx, volumeStatus, vol.id, VolumeTransitions.connect, volumeRefusal(reservedVol, VolumeTransitions.connect, 'to attach'));
     const payload: SwapPayload = {
       server_id: s.id, bdm_id: b.id, old_volume_id: old.id, old_attachment_id: oldAtt.id, old_location: old.provider_location,
       new_attachment_id: reserved.id, new_location: vol.provider_location, new_size: vol.size, mode: oldAtt.attach_mode ?? 'rw',
@@ -126,9 +129,8 @@ export async function volumeSwapped(trx: Tx, task: DbTaskRow, r: SwapResult): Pr
   const p = task.payload as unknown as SwapPayload;
   await volumesDb.update(trx, task.resource_id, { provider_location: r.newLocation });
   await volumesDb.update(trx, p.old_volume_id, { provider_location: r.oldLocation });
-  const c = AttachmentTransitions.complete;
-  await attachmentsDb.casStatus(trx, p.new_attachment_id, [AttachStatus.attaching], {
-    attach_status: c.to, attach_time: new Date(), connection_info: connectionInfo(p.new_attachment_id, p.mode, r.driverVolumeType, r.devicePath),
+  await moveIfStill(trx, attachmentStatus, p.new_attachment_id, SwapTransitions.done, {
+    attach_time: new Date(), connection_info: connectionInfo(p.new_attachment_id, p.mode, r.driverVolumeType, r.devicePath),
   });
   await attachmentsDb.remove(trx, p.old_attachment_id);
   await settleVolumeStatus(trx, task.resource_id);
@@ -142,7 +144,7 @@ export async function volumeSwapped(trx: Tx, task: DbTaskRow, r: SwapResult): Pr
 /** A swap that will not happen: the old attachment is the server's again, the new volume free. */
 export async function swapFailed(trx: Tx, task: DbTaskRow, reason: string): Promise<void> {
   const p = task.payload as unknown as SwapPayload;
-  await attachmentsDb.casStatus(trx, p.old_attachment_id, SwapTransitions.failed.from, { attach_status: SwapTransitions.failed.to });
+  await moveIfStill(trx, attachmentStatus, p.old_attachment_id, SwapTransitions.failed);
   await attachmentsDb.remove(trx, p.new_attachment_id);
   await settleVolumeStatus(trx, p.old_volume_id);
   await settleVolumeStatus(trx, task.resource_id);

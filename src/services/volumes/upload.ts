@@ -5,7 +5,7 @@
  * back to what its attachments say when the task ends, either way.
  */
 import { ApiError, badRequest, invalidInput, invalidVolume, notFound } from '../../domain/errors';
-import { statusFromAttachments, VolumeStatus, VolumeUploadTransitions, TaskKind } from '../../domain/status';
+import { statusFromAttachments, VolumeSettleTransitions, VolumeStatus, VolumeUploadTransitions, TaskKind } from '../../domain/status';
 import * as attachmentsDb from '../../db/attachments';
 import type { Tx } from '../../db/connection';
 import { isoCinder } from '../../domain/time';
@@ -18,6 +18,8 @@ import type { ServiceDeps } from '../deps';
 import { enqueue } from '../tasks/outbox';
 import { resolveTypeForCreate } from '../types/volumeTypes';
 import { scopeOf } from '../../domain/context';
+import { volumeStatus } from '../status/columns';
+import { moveIfStill, moveOrRefuse, refuseUnlessFrom } from '../status/move';
 
 export interface UploadImageParams {
   image_name: string;
@@ -68,7 +70,7 @@ export class VolumeUploadService {
     // a volume found in the wrong status meanwhile gets its image removed again.
     const before = await volumesDb.find(this.deps.db, id, scopeOf(ctx, true));
     if (!before) throw notFound(`Volume ${id} could not be found.`);
-    if (!(transition.from as readonly string[]).includes(before.status)) throw refusal(id);
+    refuseUnlessFrom(transition, before.status, () => refusal(id));
 
     const images = imageServiceOf(this.deps);
     const caller = imageCallerOf(ctx);
@@ -87,8 +89,7 @@ export class VolumeUploadService {
     }
     try {
       const moved = await this.deps.db.transaction(async (trx) => {
-        const row = await volumesDb.casStatus(trx, id, transition.from, { status: transition.to });
-        if (!row) throw refusal(id);
+        const row = await moveOrRefuse(trx, volumeStatus, id, transition, () => refusal(id));
         await enqueue(trx, this.deps.config, ctx, TaskKind.volumeUploadImage, { type: 'volume', id, backend: row.backend },
           { image_id: image.id, provider_location: row.provider_location });
         const type = await resolveTypeForCreate(trx, { ...ctx, isAdmin: true }, row.volume_type_id);
@@ -117,6 +118,6 @@ export class VolumeUploadService {
 /** The upload task ended (done or failed for good): the volume goes back to what its attachments say. */
 export async function volumeUploadEnded(trx: Tx, volumeId: string): Promise<void> {
   const rows = await attachmentsDb.ofVolume(trx, volumeId);
-  await volumesDb.casStatus(trx, volumeId, [VolumeStatus.uploading], { status: statusFromAttachments(rows.map((r) => r.attach_status)).status });
+  await moveIfStill(trx, volumeStatus, volumeId, VolumeSettleTransitions.uploadEnded(statusFromAttachments(rows.map((r) => r.attach_status)).status));
 }
 

@@ -28,6 +28,8 @@ import { snapshotsForVolumeDelete } from '../snapshots/cascade';
 import { groupForNewVolume } from '../groups/groups';
 import type { BackupService } from '../backups/backups';
 import { TaskKind } from '../../domain/status';
+import { volumeStatus } from '../status/columns';
+import { moveOrRefuse } from '../status/move';
 
 export interface CreateVolumeInput {
   size?: number | string | null;
@@ -236,18 +238,13 @@ export class VolumeService {
       }
       // Snapshots refuse the delete, or go with it (`cascade`): services/snapshots/cascade.ts.
       const cascaded = await snapshotsForVolumeDelete(trx, current, { cascade: Boolean(opts.cascade), force: Boolean(opts.force) });
-      await this.moveStatus(trx, current, transition);
+      // A lost race is Cinder's 400 in the generic wording.
+      await moveOrRefuse(trx, volumeStatus, current.id, transition,
+        () => invalidVolume(`Volume status must be ${transition.from.join(' or ')}, but current status is: ${current.status}.`));
       await enqueue(trx, this.deps.config, ctx, TaskKind.volumeDelete, { type: 'volume', id, backend: current.backend },
         { provider_location: current.provider_location, ...cascaded });
     });
     this.deps.notifier.tasksWritten();
-  }
-
-  /** Compare-and-set through a transition; a lost race is Cinder's 400. */
-  private async moveStatus(trx: Tx, v: DbVolumeRow, t: Transition<VolumeStatus>): Promise<DbVolumeRow> {
-    const row = await volumesDb.casStatus(trx, v.id, t.from, { status: t.to });
-    if (!row) throw invalidVolume(`Volume status must be ${t.from.join(' or ')}, but current status is: ${v.status}.`);
-    return row;
   }
 
   /** A page of volumes: whole views for `/volumes/detail`, ids and names for `/volumes`. */
