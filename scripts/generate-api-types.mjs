@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Writes the TypeScript types of the three OpenAPI documents (`npm run generate:api-types`).
 // With a directory argument it writes below that directory instead (the staleness test compares).
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { load } from 'js-yaml';
 import openapiTS, { astToString } from 'openapi-typescript';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,10 +23,28 @@ const header = (spec) => `/**
 
 `;
 
+/**
+ * `anyOf`/`oneOf` whose members only list required keys ("at least one of name, description…") constrain
+ * which keys are present, not their types; openapi-typescript types each such member `unknown`, which
+ * swallows the object's own properties (`{…} | unknown`). The types leave them out; ajv still checks them.
+ */
+function dropPresenceAlternatives(node) {
+  if (Array.isArray(node)) return node.map(dropPresenceAlternatives);
+  if (node === null || typeof node !== 'object') return node;
+  const out = {};
+  for (const [k, v] of Object.entries(node)) {
+    const presenceOnly = (k === 'anyOf' || k === 'oneOf') && Array.isArray(v)
+      && v.every((m) => m && typeof m === 'object' && Object.keys(m).length === 1 && Array.isArray(m.required));
+    if (!presenceOnly) out[k] = dropPresenceAlternatives(v);
+  }
+  return out;
+}
+
 const outRoot = resolve(process.argv[2] ?? root);
 for (const { spec, out } of DOCUMENTS) {
   // An object schema without properties (a connector, scheduler hints) is any object, not `Record<string, never>`.
-  const ast = await openapiTS(pathToFileURL(join(root, spec)), { emptyObjectsUnknown: true, silent: true });
+  const doc = dropPresenceAlternatives(load(await readFile(join(root, spec), 'utf8')));
+  const ast = await openapiTS(doc, { emptyObjectsUnknown: true, silent: true });
   const file = join(outRoot, out);
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, header(spec) + astToString(ast));

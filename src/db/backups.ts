@@ -86,7 +86,7 @@ export async function list(conn: Conn, query: BackupListQuery): Promise<DbBackup
   applyKeyset(q, 'backups', query.sort, query.markerId);
   q.limit(query.limit);
   if (query.offset) q.offset(query.offset);
-  return q as unknown as Promise<DbBackupView[]>;
+  return q;
 }
 
 export async function count(conn: Conn, scope: BackupScope, filters: BackupFilters): Promise<number> {
@@ -98,7 +98,7 @@ export async function count(conn: Conn, scope: BackupScope, filters: BackupFilte
 
 export async function find(conn: Conn, id: string, scope: BackupScope): Promise<DbBackupView | undefined> {
   if (!isUuidLike(id)) return undefined;
-  return scoped(conn, scope).select('backups.*', conn.raw(DEPENDENTS)).where('backups.id', id).first() as unknown as Promise<DbBackupView | undefined>;
+  return scoped(conn, scope).select('backups.*', conn.raw(DEPENDENTS)).where('backups.id', id).first();
 }
 
 /** The row, locked until the transaction ends (FOR UPDATE). */

@@ -10,7 +10,7 @@ import { ApiError, badRequest, databaseUnavailable, isDatabaseUnavailable, notFo
 import { atLeast, fmt, negotiate, VOLUME_MAX, VOLUME_MIN, type ApiVersion } from '../../domain/microversion';
 import { requireRoleFor } from '../../auth/policy';
 import type { Authenticator } from '../../auth/identity';
-import { checkRequestUrl, parseJsonBody, requestContext, type RouteRequest, type RouteTable } from '../shared/http';
+import { checkRequestUrl, parseJsonBody, requestContext, type RouteHandler, type RouteRequest, type RouteTable } from '../shared/http';
 import { cinderValidationMessage } from '../shared/validationMessage';
 import { versionsDocument } from './versions';
 import { Links } from './views/links';
@@ -93,7 +93,8 @@ export function createApp(deps: AppDeps): express.Express {
       if (min && !atLeast(ctx.version, min.major, min.minor)) throw notFound('The resource could not be found.');
       requireRoleFor(ctx, c.request.method, operationId);
       versionedBodies.check(c.operation.path, c.operation.method, r.body, ctx.version);
-      const run = () => handler({ ...r, params: c.request.params as Record<string, string>, query: c.request.query as RouteRequest['query'] });
+      // The body was validated against this operation's schema, which the handler's body type is generated from.
+      const run = () => (handler as RouteHandler)({ ...r, params: c.request.params as Record<string, string>, query: c.request.query as RouteRequest['query'] });
       const key = idempotent && deps.idempotency ? parseIdempotencyKey(r.idempotencyKey) : undefined;
       if (key === undefined) return run();
       return deps.idempotency!.run({ projectId: ctx.projectId, key, operation: operationId, path: r.apiPath, body: r.body }, run);

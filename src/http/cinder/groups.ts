@@ -11,6 +11,7 @@ import { GroupSnapshotService } from '../../services/groups/snapshots';
 import type { GroupTypeService, GroupTypeWithSpecs } from '../../services/groups/types';
 import { parseBool } from '../../services/listQuery';
 import { accepted, ok, type RouteRequest, type RouteTable } from '../shared/http';
+import type { CinderRoutes } from './cinderRoutes';
 
 /** Cinder's `views/group_types.py`: the specs only for admins (`group:access_group_types_specs`). */
 function groupTypeView(t: GroupTypeWithSpecs, ctx: RequestContext): Record<string, unknown> {
@@ -65,7 +66,8 @@ export function groupRoutes(deps: ServiceDeps, types: GroupTypeService): RouteTa
     listGroupSpecs: async (r) => ok({ group_specs: await types.listSpecs(r.ctx, r.params.group_type_id!) }),
     createGroupSpecs: async (r) => accepted({ group_specs: await types.setSpecs(r.ctx, r.params.group_type_id!, r.body.group_specs) }),
     showGroupSpec: async (r) => ok(await types.showSpec(r.ctx, r.params.group_type_id!, r.params.spec_id!)),
-    updateGroupSpec: async (r) => ok(await types.updateSpec(r.ctx, r.params.group_type_id!, r.params.spec_id!, r.body)),
+    // Not null: the schema's `type: object` narrows its nullable allOf, which the generated type keeps.
+    updateGroupSpec: async (r) => ok(await types.updateSpec(r.ctx, r.params.group_type_id!, r.params.spec_id!, r.body!)),
     deleteGroupSpec: async (r) => { await types.deleteSpec(r.ctx, r.params.group_type_id!, r.params.spec_id!); return accepted(); },
 
     listGroups: async (r) => ok({ groups: (await groups.list(r.ctx, r.query)).map(groupSummary) }),
@@ -103,5 +105,5 @@ export function groupRoutes(deps: ServiceDeps, types: GroupTypeService): RouteTa
       await snaps.resetStatus(r.ctx, r.params.group_snapshot_id!, r.body.reset_status.status);
       return accepted();
     },
-  };
+  } satisfies CinderRoutes;
 }

@@ -4,6 +4,7 @@ import type { LimitsService } from '../../services/quotas/limits';
 import { Binary, type ServiceRegistry } from '../../services/backends/serviceRegistry';
 import { one } from '../../services/listQuery';
 import { ok, type RouteTable } from '../shared/http';
+import type { CinderRoutes } from './cinderRoutes';
 import extensions from './extensions.json';
 
 /**
@@ -52,5 +53,5 @@ export function infoRoutes(limits: LimitsService, registry: ServiceRegistry, zon
         }),
       });
     },
-  };
+  } satisfies CinderRoutes;
 }

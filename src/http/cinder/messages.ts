@@ -2,6 +2,7 @@ import type { DbMessageRow } from '../../db/messages';
 import { isoCinder } from '../../domain/time';
 import type { MessageQueries } from '../../services/messages/queries';
 import { noContent, ok, type RouteRequest, type RouteTable } from '../shared/http';
+import type { CinderRoutes } from './cinderRoutes';
 
 /** Cinder's message view (`cinder/api/v3/views/messages.py`). */
 function messageView(m: DbMessageRow, r: RouteRequest) {
@@ -17,5 +18,5 @@ export function messageRoutes(messages: MessageQueries): RouteTable {
     listMessages: async (r) => ok({ messages: (await messages.list(r.ctx, r.query)).map((m) => messageView(m, r)) }),
     showMessage: async (r) => ok({ message: messageView(await messages.get(r.ctx, r.params.message_id!), r) }),
     deleteMessage: async (r) => { await messages.delete(r.ctx, r.params.message_id!); return noContent(); },
-  };
+  } satisfies CinderRoutes;
 }

@@ -1,6 +1,7 @@
 import type { DbSnapshotRow } from '../../db/snapshots';
 import type { SnapshotService } from '../../services/snapshots/snapshots';
 import { accepted, ok, type RouteRequest, type RouteTable } from '../shared/http';
+import type { CinderRoutes } from './cinderRoutes';
 import { snapshotDetail, snapshotSummary } from './views/snapshot';
 
 /** Snapshots: CRUD, lists and metadata (actions: snapshotActions.ts). */
@@ -41,5 +42,5 @@ export function snapshotRoutes(snapshots: SnapshotService): RouteTable {
       await snapshots.deleteMetadataItem(r.ctx, r.params.snapshot_id!, r.params.key!);
       return ok(undefined);
     },
-  };
+  } satisfies CinderRoutes;
 }

@@ -56,7 +56,7 @@ export function imageRouter(deps: ImageAppDeps): express.Router {
 
   const router = express.Router({ strict: true });
   const jsonBody = express.raw({ type: () => true, limit: '1mb' });
-  router.use(async (req: Request, res: Response, next: NextFunction) => {
+  router.use(async (req: Request, res: Response, _next: NextFunction) => {
     (res.locals as RequestMetricLocals).metricsApi = 'image';
     try {
       res.removeHeader('x-compute-request-id'); // Glance sends x-openstack-request-id only

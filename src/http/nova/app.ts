@@ -12,7 +12,8 @@ import type { Authenticator } from '../../auth/identity';
 import { ComputeLinks, type ComputeRequest, type ComputeRouteTable } from './http';
 import { cinderValidationMessage } from '../shared/validationMessage';
 import { checkRequestUrl, parseJsonBody, requestContext } from '../shared/http';
-import { checkVersionedProperties, existsAt } from './versionGate';
+import { checkVersionedProperties, existsAt, type Schema } from './versionGate';
+import { valueAt } from '../shared/jsonPath';
 import { freezeRouting } from '../shared/openapiRouting';
 import type { RequestMetricLocals } from '../../metrics';
 import { IDEMPOTENT_OPERATIONS, parseIdempotencyKey, type Idempotency } from '../../services/idempotency';
@@ -83,10 +84,10 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
     api.register(operationId, async (c: Context, r: Omit<ComputeRequest, 'params' | 'query'> & { locals: RequestMetricLocals; idempotencyKey?: string; apiPath: string }) => {
       r.locals.operation = operationId;
       // An operation that exists only up to a microversion (the deprecated proxies, `x-max-version`) is a 404 beyond it.
-      if (!existsAt(c.operation as Record<string, any>, r.ctx.version)) throw notFound(NOT_FOUND);
+      if (!existsAt(c.operation as Schema, r.ctx.version)) throw notFound(NOT_FOUND);
       requireRoleFor(r.ctx, c.request.method, operationId);
-      const rawOp = (doc.paths as Record<string, any>)[c.operation.path]?.[c.operation.method];
-      checkVersionedProperties(doc, rawOp?.requestBody?.content?.['application/json']?.schema, r.body, r.ctx.version);
+      const bodySchema = valueAt(doc.paths, [c.operation.path, c.operation.method, 'requestBody', 'content', 'application/json', 'schema']);
+      checkVersionedProperties(doc, bodySchema as Schema | undefined, r.body, r.ctx.version);
       const run = () => handler({ ...r, params: c.request.params as Record<string, string>, query: c.request.query as ComputeRequest['query'] });
       const key = idempotent && deps.idempotency ? parseIdempotencyKey(r.idempotencyKey) : undefined;
       if (key === undefined) return run();

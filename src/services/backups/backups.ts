@@ -59,7 +59,7 @@ const flag = (v: boolean | string | null | undefined, name: string): boolean =>
   v === undefined || v === null ? false : typeof v === 'boolean' ? v : parseBool(v, name);
 
 /** Before its microversion a key is one Cinder's schema does not know. */
-function refuseKey(body: Record<string, unknown>, key: string): never {
+function refuseKey(body: object, key: string): never {
   throw badRequest(`Invalid input for field/attribute backup. Value: ${JSON.stringify(body)}. Additional properties are not allowed ('${key}' was unexpected)`);
 }
 
@@ -88,7 +88,7 @@ export class BackupService {
 
   async create(ctx: RequestContext, input: CreateBackupInput): Promise<DbBackupRow> {
     requireWriter(ctx, 'backup:create');
-    const body = input as unknown as Record<string, unknown>;
+    const body: object = input;
     if (!atLeast(ctx.version, 3, 43) && input.metadata !== undefined) refuseKey(body, 'metadata');
     if (!atLeast(ctx.version, 3, 51) && input.availability_zone !== undefined) refuseKey(body, 'availability_zone');
     const incremental = flag(input.incremental, 'incremental');

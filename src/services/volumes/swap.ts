@@ -26,7 +26,7 @@ import {
 import * as attachmentsDb from '../../db/attachments';
 import type { Tx } from '../../db/connection';
 import * as serversDb from '../../db/servers';
-import type { DbTaskRow } from '../../db/tasks';
+import { payloadOf, type DbTaskRow } from '../../db/tasks';
 import * as volumesDb from '../../db/volumes';
 import { connectionInfo, settleVolumeStatus } from '../attachments/state';
 import type { RequestContext } from '../../domain/context';
@@ -123,7 +123,7 @@ export async function swapVolume(deps: ServiceDeps, ctx: RequestContext, serverI
  * deleted meanwhile and its teardown took the new attachment) are skipped.
  */
 export async function volumeSwapped(trx: Tx, task: DbTaskRow, r: SwapResult): Promise<void> {
-  const p = task.payload as unknown as SwapPayload;
+  const p = payloadOf<SwapPayload>(task);
   await volumesDb.update(trx, task.resource_id, { provider_location: r.newLocation });
   await volumesDb.update(trx, p.old_volume_id, { provider_location: r.oldLocation });
   const c = AttachmentTransitions.complete;
@@ -140,8 +140,8 @@ export async function volumeSwapped(trx: Tx, task: DbTaskRow, r: SwapResult): Pr
 }
 
 /** A swap that will not happen: the old attachment is the server's again, the new volume free. */
-export async function swapFailed(trx: Tx, task: DbTaskRow, reason: string): Promise<void> {
-  const p = task.payload as unknown as SwapPayload;
+export async function swapFailed(trx: Tx, task: DbTaskRow, _reason: string): Promise<void> {
+  const p = payloadOf<SwapPayload>(task);
   await attachmentsDb.casStatus(trx, p.old_attachment_id, SwapTransitions.failed.from, { attach_status: SwapTransitions.failed.to });
   await attachmentsDb.remove(trx, p.new_attachment_id);
   await settleVolumeStatus(trx, p.old_volume_id);

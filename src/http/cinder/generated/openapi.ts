@@ -1696,7 +1696,7 @@ export interface components {
                 display_name?: components["schemas"]["NullableName"];
                 description?: components["schemas"]["NullableName"];
                 display_description?: components["schemas"]["NullableName"];
-            } | unknown | unknown | unknown | unknown;
+            };
         };
         QosSpecs: {
             /** Format: uuid */
@@ -4947,7 +4947,7 @@ export interface operations {
                         source_group_id?: string;
                         /** Format: uuid */
                         group_snapshot_id?: string;
-                    } & (unknown | unknown);
+                    };
                 };
             };
         };
@@ -4991,7 +4991,7 @@ export interface operations {
                         name?: components["schemas"]["NullableName"];
                         add_volumes?: components["schemas"]["NullableName"];
                         remove_volumes?: components["schemas"]["NullableName"];
-                    } | unknown | unknown | unknown | unknown;
+                    };
                 };
             };
         };
