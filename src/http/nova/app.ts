@@ -9,7 +9,7 @@ import { COMPUTE_MAX, COMPUTE_MIN, COMPUTE_UPDATED } from '../../domain/compute'
 import { ApiError, badRequest, notFound } from '../../domain/errors';
 import { fmt, negotiate, type ApiVersion } from '../../domain/microversion';
 import type { Authenticator } from '../../auth/identity';
-import { ComputeLinks, type ComputeRequest, type ComputeRouteTable } from './http';
+import { ComputeLinks, type ComputeHandler, type ComputeRequest, type ComputeRouteTable } from './http';
 import { cinderValidationMessage } from '../shared/validationMessage';
 import { checkRequestUrl, parseJsonBody, requestContext } from '../shared/http';
 import { checkVersionedProperties, existsAt, type Schema } from './versionGate';
@@ -88,7 +88,8 @@ export function computeRouter(deps: ComputeAppDeps): express.Router {
       requireRoleFor(r.ctx, c.request.method, operationId);
       const bodySchema = valueAt(doc.paths, [c.operation.path, c.operation.method, 'requestBody', 'content', 'application/json', 'schema']);
       checkVersionedProperties(doc, bodySchema as Schema | undefined, r.body, r.ctx.version);
-      const run = () => handler({ ...r, params: c.request.params as Record<string, string>, query: c.request.query as ComputeRequest['query'] });
+      // The body was validated against this operation's schema, which the handler's body type is generated from.
+      const run = () => (handler as ComputeHandler)({ ...r, params: c.request.params as Record<string, string>, query: c.request.query as ComputeRequest['query'] });
       const key = idempotent && deps.idempotency ? parseIdempotencyKey(r.idempotencyKey) : undefined;
       if (key === undefined) return run();
       return deps.idempotency!.run({ projectId: r.ctx.projectId, key, operation: operationId, path: r.apiPath, body: r.body }, run);

@@ -15,7 +15,7 @@ import type { TenantUsageService } from '../../services/compute/tenantUsage';
 import { accepted, noContent, ok } from '../shared/http';
 import { one } from '../../services/listQuery';
 import { createHash } from 'node:crypto';
-import type { ComputeRouteTable } from './http';
+import type { ComputeRouteTable, ComputeRoutes } from './http';
 
 export interface ComputeExtrasDeps {
   readonly servers: ServerService;
@@ -107,5 +107,5 @@ export function computeExtraRoutes(d: ComputeExtrasDeps): ComputeRouteTable {
       await d.proxy.deleteSnapshot(r.ctx, r.params.snapshot_id!);
       return accepted();
     },
-  };
+  } satisfies ComputeRoutes;
 }

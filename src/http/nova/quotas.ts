@@ -1,7 +1,7 @@
 import { absoluteLimits } from '../../domain/computeQuota';
 import type { ComputeQuotaService } from '../../services/compute/quotas';
 import { accepted, ok } from '../shared/http';
-import type { ComputeRouteTable } from './http';
+import type { ComputeRouteTable, ComputeRoutes } from './http';
 
 /** `os-quota-sets`, `os-quota-class-sets` and `GET /limits`, shaped per microversion by the service and the domain. */
 export function computeQuotaRoutes(quotas: ComputeQuotaService): ComputeRouteTable {
@@ -23,5 +23,5 @@ export function computeQuotaRoutes(quotas: ComputeQuotaService): ComputeRouteTab
       // Nova enforces no rate limits any more: `rate` is always empty.
       return ok({ limits: { rate: [], absolute: absoluteLimits(r.ctx.version, limit, used) } });
     },
-  };
+  } satisfies ComputeRoutes;
 }
