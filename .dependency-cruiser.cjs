@@ -54,6 +54,13 @@ module.exports = {
       to: { path: '^src/(http|workers|runtime|cli|console|health)' },
     },
     {
+      name: 'views-only-shape',
+      severity: 'error',
+      comment: 'A view shapes rows for the wire: it names service and row types but calls no service and runs no query.',
+      from: { path: '^src/http/[^/]+/(views/|views\\.ts$|view\\.ts$)' },
+      to: { path: '^src/(services|db)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'http-not-to-workers',
       severity: 'error',
       comment: 'The HTTP layer reaches the workers only through services (task rows).',
