@@ -38,7 +38,7 @@ export class Client {
   }
 
   /** Sends one request and parses a JSON answer; throws unless the status is `expect`. */
-  async json<T = any>(method: string, path: string, body?: unknown, expect: number | number[] = [200, 202]): Promise<T> {
+  async json<T = unknown>(method: string, path: string, body?: unknown, expect: number | number[] = [200, 202]): Promise<T> {
     const { status, text } = await this.raw(method, path, body);
     const ok = Array.isArray(expect) ? expect.includes(status) : status === expect;
     if (!ok) throw new Error(`${method} ${path} answered ${status}: ${text.slice(0, 300)}`);

@@ -41,7 +41,12 @@ export interface ImageListQuery {
   markerId?: string;
 }
 
-const fromDb = (r: any): DbImageRow => ({
+/** A row as the driver returns it: bigints as strings (pg), jsonb null where never written. */
+type StoredImageRow = Omit<DbImageRow, 'size' | 'virtual_size' | 'properties' | 'tags'> & {
+  size: string | number | null; virtual_size: string | number | null; properties: Record<string, unknown> | null; tags: string[] | null;
+};
+
+const fromDb = (r: StoredImageRow): DbImageRow => ({
   ...r,
   size: r.size === null ? null : Number(r.size),
   virtual_size: r.virtual_size === null ? null : Number(r.virtual_size),

@@ -105,8 +105,14 @@ export interface DbCensusRow {
  * project, status and type, in plain GROUP BYs that share no code with the
  * enforcement path.
  */
+/** One census group as the driver returns it: counts and sums of bigints as strings (pg) or numbers. */
+interface CensusGroup {
+  project_id: string; status: string; volume_type_id: string; type_name: string | null; type_deleted: boolean | null;
+  n: string | number; gigabytes: string | number; largest: string | number; smallest: string | number;
+}
+
 export async function census(conn: Conn, projectId?: string): Promise<DbCensusRow[]> {
-  const group = (table: 'volumes' | 'snapshots', size: string) => {
+  const group = (table: 'volumes' | 'snapshots', size: string): Promise<CensusGroup[]> => {
     const q = conn(`${table} as r`)
       .leftJoin('volume_types as t', 't.id', 'r.volume_type_id')
       .select('r.project_id', 'r.status', 'r.volume_type_id', 't.name as type_name',
@@ -117,9 +123,9 @@ export async function census(conn: Conn, projectId?: string): Promise<DbCensusRo
     if (projectId) q.where('r.project_id', projectId);
     return q;
   };
-  const rows: any[] = [
-    ...(await group('volumes', 'greatest(r.size, coalesce(r.pending_size, 0))')).map((r: any) => ({ ...r, kind: 'volume' })),
-    ...(await group('snapshots', 'r.size')).map((r: any) => ({ ...r, kind: 'snapshot' })),
+  const rows: Array<CensusGroup & { kind: DbCensusRow['kind'] }> = [
+    ...(await group('volumes', 'greatest(r.size, coalesce(r.pending_size, 0))')).map((r) => ({ ...r, kind: 'volume' as const })),
+    ...(await group('snapshots', 'r.size')).map((r) => ({ ...r, kind: 'snapshot' as const })),
   ];
   return rows.map((r) => ({
     kind: r.kind, project_id: r.project_id, status: r.status, volume_type_id: r.volume_type_id, type_name: r.type_name ?? null,
@@ -133,7 +139,7 @@ export async function backupCensus(conn: Conn, projectId?: string): Promise<Arra
   const q = conn('backups').select('project_id', 'status', conn.raw('count(*) as n'), conn.raw('sum(size) as gigabytes'))
     .groupBy('project_id', 'status').orderBy('project_id');
   if (projectId) q.where('project_id', projectId);
-  return (await q).map((r: any) => ({ project_id: r.project_id, status: r.status, count: Number(r.n), gigabytes: Number(r.gigabytes) }));
+  return (await q).map((r: { project_id: string; status: string; n: string | number; gigabytes: string | number | null }) => ({ project_id: r.project_id, status: r.status, count: Number(r.n), gigabytes: Number(r.gigabytes) }));
 }
 
 /** Every volume quota row (not Nova's keys), for `quota verify` to find per-type keys whose type is gone or renamed. */

@@ -31,6 +31,13 @@ export interface DbTaskRow {
   seq: string;
 }
 
+/**
+ * A task's payload in the shape its kind's writer gave it. The row holds JSON that only the service
+ * writing a kind and the handler reading it agree on; nothing checks it at run time, so this is the
+ * one place that trusts it.
+ */
+export const payloadOf = <P extends object>(task: Pick<DbTaskRow, 'payload'>): P => task.payload as P;
+
 /** What identifies one attempt of a task: the task and the token its claim wrote. */
 export interface Attempt { readonly id: string; readonly attempt_token: string | null }
 

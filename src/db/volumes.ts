@@ -236,7 +236,10 @@ export async function lock(conn: Conn, id: string, scope: VolumeScope): Promise<
 }
 
 export async function insert(conn: Conn, row: DbVolumeRow): Promise<void> {
-  await conn('volumes').insert({ ...row, metadata: JSON.stringify(row.metadata), admin_metadata: JSON.stringify(row.admin_metadata) });
+  await conn('volumes').insert({
+    ...row, metadata: JSON.stringify(row.metadata), admin_metadata: JSON.stringify(row.admin_metadata),
+    ...(row.image_metadata ? { image_metadata: JSON.stringify(row.image_metadata) } : {}),
+  });
 }
 
 type Writable = Partial<Omit<DbVolumeRow, 'id' | 'project_id' | 'created_at'>>;

@@ -40,6 +40,7 @@ export function parseIdempotencyKey(header: string | undefined): string | undefi
   if (header === undefined) return undefined;
   let key = header.trim();
   if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) key = key.slice(1, -1);
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
   if (key === '' || key.length > MAX_KEY_LENGTH || /[\u0000-\u001f\u007f]/.test(key)) {
     throw badRequest(`Invalid input received: Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} printable characters.`);
   }

@@ -135,7 +135,7 @@ export async function startCairn(opts: { startTimeoutMs?: number; dataDir?: stri
     }, { timeoutMs: opts.startTimeoutMs ?? 60_000, intervalMs: 100 });
   } catch (err) {
     await stop();
-    throw new Error(`${(err as Error).message}\n${output()}`);
+    throw new Error(`${(err as Error).message}\n${output()}`, { cause: err });
   }
 
   const cinderEnv: NodeJS.ProcessEnv = {

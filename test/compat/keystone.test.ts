@@ -57,7 +57,7 @@ function acquireLock(timeoutMs = 900_000): void {
       let alive = false;
       try { if (holder) { process.kill(holder, 0); alive = true; } } catch { alive = false; }
       if (!alive && holder) { fs.rmSync(LOCK, { recursive: true, force: true }); continue; }
-      if (Date.now() > deadline) throw new Error(`${LOCK} is held by pid ${holder}`);
+      if (Date.now() > deadline) throw new Error(`${LOCK} is held by pid ${holder}`, { cause: err });
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
     }
   }

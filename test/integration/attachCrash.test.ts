@@ -37,7 +37,7 @@ async function volumeStatus(id: string): Promise<string | undefined> {
 
 test('an API killed while the attach waits for the worker: the next API undoes the attach; the volume ends available, unmapped, at the top level', async () => {
   api = await suite.startApi();
-  let worker = await suite.startWorker();
+  const worker = await suite.startWorker();
   const boot = await call('v2.1', 'POST', '/servers', { server: { name: 'crash', flavorRef: '1', networks: 'none', imageRef: '',
     block_device_mapping_v2: [{ source_type: 'blank', destination_type: 'volume', volume_size: 1, boot_index: 0 }] } });
   expect(boot.status).toBe(202);
@@ -53,7 +53,7 @@ test('an API killed while the attach waits for the worker: the next API undoes t
 
   // A worker that connects, then takes 3 s to record it: the window in which the API waits.
   await worker.kill('SIGTERM');
-  worker = await suite.startWorker({ env: { CAIRN_FAULT_DRIVER_DELAY_MS: '3000' } });
+  await suite.startWorker({ env: { CAIRN_FAULT_DRIVER_DELAY_MS: '3000' } });
   const attach = call('v2.1', 'POST', `/servers/${serverId}/os-volume_attachments`, { volumeAttachment: { volumeId } }).catch((err: unknown) => err);
   await poll('the connect task claimed and the file under the server\'s folder', async () => {
     const { rows } = await suite.pool.query("SELECT state FROM tasks WHERE resource_id = $1 AND kind = 'volume.attach'", [volumeId]);

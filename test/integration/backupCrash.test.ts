@@ -93,7 +93,7 @@ test('a backup worker SIGKILLed mid-backup and mid-restore: the retry completes 
   expect((await http.get(`/volumes/${newId}`)).body.volume.status).toBe('restoring-backup');
   expect((await http.get(`/backups/${backupId}`)).body.backup.status).toBe('restoring');
 
-  backupWorker = await suite.startBackupWorker();
+  await suite.startBackupWorker();
   await until(`/volumes/${newId}`, 'volume', 'available');
   await until(`/backups/${backupId}`, 'backup', 'available');
   expect((await tasksOf(backupId)).map((t) => [t.kind, t.state, t.attempts])).toEqual([['backup.create', 'done', 2], ['backup.restore', 'done', 2]]);

@@ -63,7 +63,7 @@ async function patterned(size: number, pattern: Buffer): Promise<{ id: string; o
 test('a worker SIGKILLed mid-copy of a clone: the next attempt copies again from scratch into the temporary name and renames at the end', async () => {
   api = await suite.startApi();
   // Fault injection: each 8 MiB read of a copy pauses 20 ms (the chunked copy), so it is caught in the middle.
-  let worker = await suite.startWorker({ env: { CAIRN_FAULT_COPY_DELAY_MS: '20' } });
+  const worker = await suite.startWorker({ env: { CAIRN_FAULT_COPY_DELAY_MS: '20' } });
   const pattern = randomBytes(64 * 1024);
   const src = await patterned(4, pattern);
   const res = await http.post('/volumes', { volume: { source_volid: src.id } });
@@ -76,7 +76,7 @@ test('a worker SIGKILLed mid-copy of a clone: the next attempt copies again from
   expect(fs.existsSync(suite.volumeFile(id))).toBe(false);
   expect((await http.get(`/volumes/${id}`)).body.volume.status).toBe('creating');
 
-  worker = await suite.startWorker();
+  await suite.startWorker();
   await until(`/volumes/${id}`, 'volume', 'available');
   expect(files().filter((f) => f.includes(id))).toEqual([`volume-${id}`]);
   for (const at of src.offsets) expect(readAt(suite.volumeFile(id), at, pattern.length).equals(pattern)).toBe(true);

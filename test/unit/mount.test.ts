@@ -42,8 +42,8 @@ function app(overrides: Partial<Wing<ThingRequest>> = {}) {
     spec: spec(),
     ajv: { allErrors: true, formats: true },
     routes: {
-      listThings: async (r) => ({ status: 200, body: { who: r.who, query: r.query } }),
-      createThing: async (r) => ({ status: 201, body: r.body }),
+      listThings: async (r: ThingRequest) => ({ status: 200, body: { who: r.who, query: r.query } }),
+      createThing: async (r: ThingRequest) => ({ status: 201, body: r.body }),
     },
     request: (m) => ({ who: m.identity.userId, body: m.body }),
     authenticate: async (req: Request, res: Response) => {

@@ -3,6 +3,7 @@ import type { AttachmentService } from '../../services/attachments/attachments';
 import { OutcomeUnread } from '../../domain/errors';
 import type { DbAttachmentRow } from '../../db/attachments';
 import { accepted, noContent, ok, type RouteTable } from '../shared/http';
+import type { CinderRoutes } from './cinderRoutes';
 import { attachmentDetail, attachmentSummary } from './views/attachment';
 import { listRules } from './listRules';
 
@@ -34,5 +35,5 @@ export function attachmentRoutes(attachments: AttachmentService): RouteTable {
       await attachments.complete(r.ctx, r.params.attachment_id!);
       return noContent();
     },
-  };
+  } satisfies CinderRoutes;
 }

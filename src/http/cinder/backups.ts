@@ -3,6 +3,10 @@ import { atLeast } from '../../domain/microversion';
 import type { DbBackupView } from '../../db/backups';
 import type { BackupService } from '../../services/backups/backups';
 import { accepted, ok, type RouteRequest, type RouteTable } from '../shared/http';
+import type { CinderBody, CinderRoutes } from './cinderRoutes';
+
+type BackupActionBody = CinderBody<'backupAction'>;
+type BackupActionHandler<A = unknown> = (r: RouteRequest, id: string, args: A) => Promise<void>;
 import { backupDetail, backupSummary } from './views/backup';
 import { listRules } from './listRules';
 
@@ -19,7 +23,7 @@ export function backupRoutes(backups: BackupService): RouteTable {
     return ok(body);
   };
 
-  const actions: Record<string, (r: RouteRequest, id: string, args: any) => Promise<void>> = {
+  const actions: { [A in keyof BackupActionBody]: BackupActionHandler<Exclude<BackupActionBody[A], undefined>> } = {
     'os-reset_status': (r, id, args) => backups.resetStatus(r.ctx, id, args?.status),
     'os-force_delete': (r, id) => backups.delete(r.ctx, id, true),
   };
@@ -46,10 +50,11 @@ export function backupRoutes(backups: BackupService): RouteTable {
     backupAction: async (r) => {
       const name = Object.keys(r.body ?? {})[0] ?? '';
       // Own keys only: an action named like an Object.prototype member (`__proto__`) is unknown, not a function.
-      const handler = Object.hasOwn(actions, name) ? actions[name] : undefined;
+      // Each action's part of the body was validated against its schema: the handler's `args` type.
+      const handler = Object.hasOwn(actions, name) ? (actions as Record<string, BackupActionHandler>)[name] : undefined;
       if (!handler) throw badRequest(`There is no such action: ${name}. Verify the request body and Content-Type header and try again.`);
-      await handler(r, r.params.backup_id!, r.body[name]);
+      await handler(r, r.params.backup_id!, (r.body as Record<string, unknown>)[name]);
       return accepted();
     },
-  };
+  } satisfies CinderRoutes;
 }

@@ -2,6 +2,7 @@ import type { DbTypeEncryptionRow } from '../../db/encryption';
 import { isoCinder } from '../../domain/time';
 import type { EncryptionService } from '../../services/types/encryption';
 import { accepted, ok, type RouteTable } from '../shared/http';
+import type { CinderRoutes } from './cinderRoutes';
 
 /** Cinder's encryption dict as `GET /types/{id}/encryption` shows it (no wrapper; `{}` without specs). */
 function shown(e: DbTypeEncryptionRow) {
@@ -30,5 +31,5 @@ export function encryptionRoutes(enc: EncryptionService): RouteTable {
     // The path's last part names the specs in Cinder's client (tempest sends `provider`); a type has one set.
     updateTypeEncryption: async (r) => ok({ encryption: await enc.update(r.ctx, r.params.type_id!, r.body.encryption) }),
     deleteTypeEncryption: async (r) => { await enc.delete(r.ctx, r.params.type_id!); return accepted(); },
-  };
+  } satisfies CinderRoutes;
 }

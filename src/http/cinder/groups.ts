@@ -11,6 +11,7 @@ import type { Services } from '../../services';
 import { one, parseBool, type RawQuery } from '../../services/listQuery';
 import { accepted, ok, type RouteRequest, type RouteTable } from '../shared/http';
 import { listRules } from './listRules';
+import type { CinderRoutes } from './cinderRoutes';
 
 /** Cinder's `views/group_types.py`: the specs only for admins (`group:access_group_types_specs`). */
 function groupTypeView(t: GroupTypeWithSpecs, ctx: RequestContext): Record<string, unknown> {
@@ -72,7 +73,8 @@ export function groupRoutes(deps: ServiceDeps, s: Pick<Services, 'groupTypes' | 
     listGroupSpecs: async (r) => ok({ group_specs: await types.listSpecs(r.ctx, r.params.group_type_id!) }),
     createGroupSpecs: async (r) => accepted({ group_specs: await types.setSpecs(r.ctx, r.params.group_type_id!, r.body.group_specs) }),
     showGroupSpec: async (r) => ok(await types.showSpec(r.ctx, r.params.group_type_id!, r.params.spec_id!)),
-    updateGroupSpec: async (r) => ok(await types.updateSpec(r.ctx, r.params.group_type_id!, r.params.spec_id!, r.body)),
+    // Not null: the schema's `type: object` narrows its nullable allOf, which the generated type keeps.
+    updateGroupSpec: async (r) => ok(await types.updateSpec(r.ctx, r.params.group_type_id!, r.params.spec_id!, r.body!)),
     deleteGroupSpec: async (r) => { await types.deleteSpec(r.ctx, r.params.group_type_id!, r.params.spec_id!); return accepted(); },
 
     listGroups: async (r) => ok({ groups: (await groups.list(r.ctx, r.query, listRules(r.ctx.version))).map(groupSummary) }),
@@ -112,5 +114,5 @@ export function groupRoutes(deps: ServiceDeps, s: Pick<Services, 'groupTypes' | 
       await snaps.resetStatus(r.ctx, r.params.group_snapshot_id!, r.body.reset_status.status);
       return accepted();
     },
-  };
+  } satisfies CinderRoutes;
 }

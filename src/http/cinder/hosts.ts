@@ -4,6 +4,7 @@ import { HostServiceStatus } from '../../domain/status';
 import { updateService, type HostService } from '../../services/backends/hosts';
 import { one } from '../../services/listQuery';
 import { ok, type RouteTable } from '../shared/http';
+import type { CinderRoutes } from './cinderRoutes';
 
 /** `os-hosts` (Cinder's `contrib/hosts.py` views; every count a string, as there). */
 export function hostRoutes(hosts: HostService): RouteTable {
@@ -30,5 +31,5 @@ export function hostRoutes(hosts: HostService): RouteTable {
       const total = { volume_count: sum('volume_count'), total_volume_gb: sum('total_volume_gb'), snapshot_count: sum('snapshot_count'), total_snapshot_gb: sum('total_snapshot_gb') };
       return ok({ host: [resource('(total)', total), ...usage.map((u) => resource(u.project_id, u))] });
     },
-  };
+  } satisfies CinderRoutes;
 }

@@ -4,6 +4,7 @@ import type { LimitsService } from '../../services/quotas/limits';
 import { Binary, type ServiceRegistry } from '../../services/backends/serviceRegistry';
 import { one } from '../../services/listQuery';
 import { ok, type RouteTable } from '../shared/http';
+import type { CinderRoutes } from './cinderRoutes';
 import extensions from './extensions.json';
 
 /**
@@ -56,5 +57,5 @@ export function infoRoutes(limits: LimitsService, registry: ServiceRegistry, zon
         }),
       });
     },
-  };
+  } satisfies CinderRoutes;
 }

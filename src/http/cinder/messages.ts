@@ -4,6 +4,7 @@ import { isoCinder } from '../../domain/time';
 import type { MessageQueries } from '../../services/messages/queries';
 import { noContent, ok, type RouteRequest, type RouteTable } from '../shared/http';
 import { listRules } from './listRules';
+import type { CinderRoutes } from './cinderRoutes';
 
 /** Cinder's message view (`cinder/api/v3/views/messages.py`). */
 function messageView(m: DbMessageRow, r: RouteRequest) {
@@ -22,5 +23,5 @@ export function messageRoutes(messages: MessageQueries): RouteTable {
     },
     showMessage: async (r) => ok({ message: messageView(await messages.get(r.ctx, r.params.message_id!), r) }),
     deleteMessage: async (r) => { await messages.delete(r.ctx, r.params.message_id!); return noContent(); },
-  };
+  } satisfies CinderRoutes;
 }

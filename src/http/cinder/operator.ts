@@ -7,6 +7,7 @@ import { verifyQuotas } from '../../services/quotas/verify';
 import type { ServiceRegistry } from '../../services/backends/serviceRegistry';
 import { diagnoseWorkers } from '../../services/backends/storageDiagnose';
 import { ok, type RouteTable } from '../shared/http';
+import type { CinderRoutes } from './cinderRoutes';
 
 const seconds = (from: Date | string | null, now: number) => (from ? Math.max(0, Math.round((now - new Date(from).getTime()) / 100) / 10) : null);
 
@@ -60,5 +61,5 @@ export function operatorRoutes(deps: ServiceDeps, registry: ServiceRegistry): Ro
         })),
       });
     },
-  };
+  } satisfies CinderRoutes;
 }

@@ -3,6 +3,7 @@ import { isoCinder } from '../../domain/time';
 import { parseBool, one } from '../../services/listQuery';
 import type { PoolService, Pool } from '../../services/backends/pools';
 import { ok, type RouteTable } from '../shared/http';
+import type { CinderRoutes } from './cinderRoutes';
 
 /** A pool's `capabilities` (`get_pools?detail=True`): the backend's report plus what cairn can count. */
 function poolCapabilities(p: Pool): Record<string, unknown> {
@@ -45,5 +46,5 @@ export function poolRoutes(pools: PoolService): RouteTable {
         properties: Object.fromEntries(Object.entries(PROPERTIES).filter(([k]) => c[k] === true)),
       });
     },
-  };
+  } satisfies CinderRoutes;
 }

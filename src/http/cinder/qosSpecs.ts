@@ -3,6 +3,7 @@ import { one } from '../../services/listQuery';
 import type { QosSpecsService } from '../../services/types/qosSpecs';
 import { accepted, ok, type RouteTable } from '../shared/http';
 import { listRules } from './listRules';
+import type { CinderRoutes } from './cinderRoutes';
 
 /** Cinder's `views/qos_specs.py` summary: the set without its links. */
 const qosView = (q: DbQosSpecsRow) => ({ id: q.id, name: q.name, consumer: q.consumer, specs: q.specs });
@@ -31,5 +32,5 @@ export function qosSpecsRoutes(qos: QosSpecsService): RouteTable {
     associateQosSpecs: async (r) => { await qos.associate(r.ctx, r.params.qos_id!, one(r.query.vol_type_id)); return accepted(); },
     disassociateQosSpecs: async (r) => { await qos.disassociate(r.ctx, r.params.qos_id!, one(r.query.vol_type_id)); return accepted(); },
     disassociateAllQosSpecs: async (r) => { await qos.disassociateAll(r.ctx, r.params.qos_id!); return accepted(); },
-  };
+  } satisfies CinderRoutes;
 }

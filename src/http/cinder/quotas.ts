@@ -1,6 +1,7 @@
 import { one, parseBool } from '../../services/listQuery';
 import type { QuotaService } from '../../services/quotas/quotas';
 import { ok, type RouteTable } from '../shared/http';
+import type { CinderRoutes } from './cinderRoutes';
 
 /** `os-quota-sets` and `os-quota-class-sets` (`cinder/api/contrib/quotas.py`, `quota_classes.py`). */
 export function quotaRoutes(quotas: QuotaService): RouteTable {
@@ -28,5 +29,5 @@ export function quotaRoutes(quotas: QuotaService): RouteTable {
     },
     updateQuotaClassSet: async (r) =>
       ok({ quota_class_set: await quotas.updateClass(r.ctx, r.params.quota_class_name!, r.body.quota_class_set) }),
-  };
+  } satisfies CinderRoutes;
 }

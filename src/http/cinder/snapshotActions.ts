@@ -1,10 +1,13 @@
 import { badRequest } from '../../domain/errors';
 import type { SnapshotService } from '../../services/snapshots/snapshots';
 import { accepted, type Reply, type RouteRequest, type RouteTable } from '../shared/http';
+import type { CinderRoutes, CinderSchema } from './cinderRoutes';
 
-/** One `POST /snapshots/{id}/action` verb, given its own body part. */
-export type SnapshotActionHandler = (r: RouteRequest, snapshotId: string, args: any) => Promise<Reply>;
-export type SnapshotActionTable = Record<string, SnapshotActionHandler>;
+type SnapshotActionBody = CinderSchema<'SnapshotActionRequest'>;
+/** One `POST /snapshots/{id}/action` verb, given its own body part (A). */
+export type SnapshotActionHandler<A = unknown> = (r: RouteRequest<SnapshotActionBody>, snapshotId: string, args: A) => Promise<Reply>;
+/** The verbs by name, each with its part's type from the document (which validated it). */
+export type SnapshotActionTable = { [K in keyof SnapshotActionBody]?: SnapshotActionHandler<Exclude<SnapshotActionBody[K], undefined>> };
 
 /**
  * The actions on snapshots, each answering 202: Cinder's admin ones
@@ -30,11 +33,11 @@ export function snapshotActionRoutes(...tables: SnapshotActionTable[]): RouteTab
     snapshotAction: async (r) => {
       const name = Object.keys(r.body ?? {})[0] ?? '';
       // Own keys only: an action named like an Object.prototype member (`constructor`) is unknown, not a function.
-      const handler = Object.hasOwn(actions, name) ? actions[name] : undefined;
+      const handler = Object.hasOwn(actions, name) ? (actions as Record<string, SnapshotActionHandler>)[name] : undefined;
       if (!handler) {
         throw badRequest(`There is no such action: ${name}. Verify the request body and Content-Type header and try again.`);
       }
-      return handler(r, r.params.snapshot_id!, r.body[name]);
+      return handler(r, r.params.snapshot_id!, (r.body as Record<string, unknown>)[name]);
     },
-  };
+  } satisfies CinderRoutes;
 }

@@ -2,6 +2,7 @@ import type { DbSnapshotRow } from '../../db/snapshots';
 import { atLeast } from '../../domain/microversion';
 import type { SnapshotService } from '../../services/snapshots/snapshots';
 import { accepted, ok, type RouteRequest, type RouteTable } from '../shared/http';
+import type { CinderRoutes } from './cinderRoutes';
 import { snapshotDetail, snapshotSummary } from './views/snapshot';
 import { listRules } from './listRules';
 
@@ -46,5 +47,5 @@ export function snapshotRoutes(snapshots: SnapshotService): RouteTable {
       await snapshots.deleteMetadataItem(r.ctx, r.params.snapshot_id!, r.params.key!);
       return ok(undefined);
     },
-  };
+  } satisfies CinderRoutes;
 }

@@ -4,6 +4,7 @@ import { isoCinder } from '../../domain/time';
 import type { TransferService, CreatedTransfer } from '../../services/transfers';
 import { accepted, ok, type RouteRequest, type RouteTable } from '../shared/http';
 import { listRules } from './listRules';
+import type { CinderBody } from './cinderRoutes';
 
 /**
  * Cinder's transfer views (`api/views/transfers.py`, and v3's for
@@ -35,10 +36,10 @@ function routes(transfers: TransferService, prefix: string, collection: string, 
       ok({ transfers: (await transfers.list(r.ctx, r.query, listRules(r.ctx.version))).map((t) => summary(r, collection, t)) }),
     [`list${prefix}Detail`]: async (r) =>
       ok({ transfers: (await transfers.list(r.ctx, r.query, listRules(r.ctx.version))).map((t) => detail(r, collection, t, v3)) }),
-    [`create${prefix}`]: async (r) => accepted(created(r, await transfers.create(r.ctx, r.body.transfer))),
+    [`create${prefix}`]: async (r: RouteRequest<CinderBody<'createVolumeTransfers' | 'createVolumeTransfersLegacy'>>) => accepted(created(r, await transfers.create(r.ctx, r.body.transfer))),
     [`show${prefix}`]: async (r) => ok({ transfer: detail(r, collection, await transfers.get(r.ctx, r.params.transfer_id!), v3) }),
     [`delete${prefix}`]: async (r) => { await transfers.delete(r.ctx, r.params.transfer_id!); return accepted(); },
-    [`accept${prefix}`]: async (r) =>
+    [`accept${prefix}`]: async (r: RouteRequest<CinderBody<'acceptVolumeTransfers' | 'acceptVolumeTransfersLegacy'>>) =>
       accepted({ transfer: summary(r, collection, await transfers.accept(r.ctx, r.params.transfer_id!, r.body.accept.auth_key)) }),
   };
 }

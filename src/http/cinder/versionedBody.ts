@@ -3,8 +3,10 @@ import addFormats from 'ajv-formats';
 import { badRequest } from '../../domain/errors';
 import { atLeast, type ApiVersion } from '../../domain/microversion';
 import { cinderValidationMessage } from '../shared/validationMessage';
+import { refTarget, valueAt } from '../shared/jsonPath';
 
-type Schema = Record<string, any>;
+/** A schema node of the document (its keywords are read only through `$ref` and `x-from-version`). */
+type Schema = Record<string, unknown>;
 
 /** `x-from-version` keys, e.g. `'3.53'`, parsed. */
 const parse = (s: string): ApiVersion => {
@@ -28,10 +30,10 @@ export class VersionedBodies {
   /** Whether an operation's body schema has any overlay at all (most have none: nothing to do per request). */
   private readonly versioned = new Map<string, boolean>();
 
-  constructor(private readonly doc: Schema) {}
+  constructor(private readonly doc: unknown) {}
 
   check(path: string, method: string, body: unknown, v: ApiVersion): void {
-    const schema = this.doc.paths?.[path]?.[method]?.requestBody?.content?.['application/json']?.schema as Schema | undefined;
+    const schema = valueAt(this.doc, ['paths', path, method, 'requestBody', 'content', 'application/json', 'schema']) as Schema | undefined;
     if (!schema) return;
     const op = `${method} ${path}`;
     if (!this.versioned.has(op)) this.versioned.set(op, this.hasOverlay(schema));
@@ -42,7 +44,7 @@ export class VersionedBodies {
     const key = `${method} ${path} ${applied.join(',')}`;
     let validate = this.compiled.get(key);
     if (validate === undefined) {
-      validate = this.ajv.compile(effective);
+      validate = this.ajv.compile(effective as Schema);
       this.compiled.set(key, validate);
     }
     if (validate && !validate(body)) throw badRequest(cinderValidationMessage(validate.errors ?? [], body));
@@ -56,13 +58,13 @@ export class VersionedBodies {
 
   private resolve(node: Schema): Schema {
     if (typeof node?.$ref !== 'string') return node;
-    const target = (node.$ref as string).replace(/^#\//, '').split('/').reduce<any>((o, k) => o?.[k], this.doc);
+    const target = refTarget(this.doc, node.$ref) as Schema;
     const { $ref: _ref, ...siblings } = node;
     return { ...this.resolve(target), ...siblings };
   }
 
   /** A copy of `raw` with every `$ref` resolved and every overlay of a version up to `v` merged. */
-  private overlay(raw: unknown, v: ApiVersion, applied: string[], depth: number): any {
+  private overlay(raw: unknown, v: ApiVersion, applied: string[], depth: number): unknown {
     if (depth > 32 || raw === null || typeof raw !== 'object') return raw;
     if (Array.isArray(raw)) return raw.map((x) => this.overlay(x, v, applied, depth + 1));
     const node = this.resolve(raw as Schema);

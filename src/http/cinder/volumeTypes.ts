@@ -1,6 +1,7 @@
 import { badRequest } from '../../domain/errors';
 import type { VolumeTypeService } from '../../services/types/volumeTypes';
 import { accepted, ok, type RouteTable } from '../shared/http';
+import type { CinderRoutes } from './cinderRoutes';
 import { volumeTypeView } from './views/volumeType';
 
 /** Volume types, their extra specs and project access. */
@@ -34,5 +35,5 @@ export function volumeTypeRoutes(types: VolumeTypeService): RouteTable {
       return accepted();
     },
     listVolumeTypeAccess: async (r) => ok({ volume_type_access: await types.listAccess(r.ctx, r.params.type_id!) }),
-  };
+  } satisfies CinderRoutes;
 }

@@ -3,6 +3,7 @@ import type { DbVolumeView } from '../../db/volumes';
 import { parseBool, type Paging } from '../../services/listQuery';
 import type { VolumeService } from '../../services/volumes/volumes';
 import { accepted, ok, type RouteRequest, type RouteTable } from '../shared/http';
+import type { CinderRoutes } from './cinderRoutes';
 import { volumeDetail, volumeSummary } from './views/volume';
 import { listRules } from './listRules';
 
@@ -65,5 +66,5 @@ export function volumeRoutes(volumes: VolumeService): RouteTable {
       await volumes.deleteMetadataItem(r.ctx, r.params.volume_id!, r.params.key!);
       return ok(undefined);
     },
-  };
+  } satisfies CinderRoutes;
 }

@@ -6,6 +6,7 @@ import { ImageStatus } from '../../domain/status';
 import { glanceForbidden, glanceNotFound } from '../../services/images/errors';
 import { GLANCE_SCHEMAS } from './schemas';
 import { glanceImage } from './view';
+import type { operations } from './generated/image';
 
 /** What an image handler gets; `raw` is the request itself, for the data upload's stream. */
 export interface ImageRequest {
@@ -25,6 +26,8 @@ export interface ImageReply {
 }
 
 export type ImageRouteTable = Record<string, (r: ImageRequest) => Promise<ImageReply>>;
+/** The image API's operationIds (api-spec/image.yaml); bodies stay unknown: the store applies Glance's own rules. */
+type ImageRoutes = { [K in keyof operations]?: (r: ImageRequest) => Promise<ImageReply> };
 
 /** The `next`/`first` links of a list: the request's query, with the marker replaced (Glance's index serializer). */
 function listLink(query: ImageRequest['query'], marker: string | undefined): string {
@@ -85,5 +88,5 @@ export function imageRoutes(api: GlanceApi, openData: (id: string) => Promise<Re
       await api.upload(r.caller, r.params.image_id!, r.raw.get('content-type'), r.raw, r.raw.get('content-length'));
       return { status: 204 };
     },
-  };
+  } satisfies ImageRoutes;
 }

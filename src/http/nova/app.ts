@@ -11,7 +11,8 @@ import type { Authenticator } from '../../auth/identity';
 import { ComputeLinks, type ComputeRequest, type ComputeRouteTable } from './http';
 import { mountWing, originOf } from '../shared/mount';
 import { FAULT_REFUSALS, faultRenderer } from '../shared/fault';
-import { checkVersionedProperties, existsAt } from './versionGate';
+import { checkVersionedProperties, existsAt, type Schema } from './versionGate';
+import { valueAt } from '../shared/jsonPath';
 import type { RequestMetricLocals } from '../../metrics';
 import type { Idempotency } from '../../services/idempotency';
 import { specFile } from '../shared/specs';
@@ -86,10 +87,10 @@ export function computeRouter(deps: ComputeAppDeps): Router {
         return version;
       },
       // An operation that exists only up to a microversion (the deprecated proxies, `x-max-version`) is a 404 beyond it.
-      checkOperation: (op, v) => { if (!existsAt(op as Record<string, any>, v)) throw notFound(NOT_FOUND); },
+      checkOperation: (op, v) => { if (!existsAt(op as Schema, v)) throw notFound(NOT_FOUND); },
       checkBody: (op, body, v) => {
-        const rawOp = (doc.paths as Record<string, any>)[op.path]?.[op.method];
-        checkVersionedProperties(doc, rawOp?.requestBody?.content?.['application/json']?.schema, body, v);
+        const bodySchema = valueAt(doc.paths, [op.path, op.method, 'requestBody', 'content', 'application/json', 'schema']);
+        checkVersionedProperties(doc, bodySchema as Schema | undefined, body, v);
       },
     },
     projectPrefix: {

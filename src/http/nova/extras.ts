@@ -15,7 +15,7 @@ import type { TenantUsageService } from '../../services/compute/tenantUsage';
 import { accepted, noContent, ok } from '../shared/http';
 import { one } from '../../services/listQuery';
 import { createHash } from 'node:crypto';
-import type { ComputeRequest, ComputeRouteTable } from './http';
+import type { ComputeRequest, ComputeRouteTable, ComputeRoutes } from './http';
 import { instanceActionDetail, instanceActionView, keypairView } from './views';
 
 export interface ComputeExtrasDeps {
@@ -119,5 +119,5 @@ export function computeExtraRoutes(d: ComputeExtrasDeps): ComputeRouteTable {
       await d.proxy.deleteSnapshot(r.ctx, r.params.snapshot_id!);
       return accepted();
     },
-  };
+  } satisfies ComputeRoutes;
 }

@@ -1,6 +1,7 @@
 import type { RequestContext } from '../../domain/context';
 import type { RawQuery } from '../../services/listQuery';
-import type { Reply } from '../shared/http';
+import type { JsonBody, Reply } from '../shared/http';
+import type { operations } from './generated/compute';
 
 /**
  * Nova's links: `self` under `/v2.1`, `bookmark` without the version, the
@@ -37,14 +38,17 @@ export class ComputeLinks {
   }
 }
 
-/** What a compute handler gets. */
-export interface ComputeRequest {
+/** What a compute handler gets (B: the body's type). */
+export interface ComputeRequest<B = unknown> {
   readonly ctx: RequestContext;
   readonly links: ComputeLinks;
   readonly params: Record<string, string>;
   readonly query: RawQuery;
-  readonly body: any;
+  readonly body: B;
 }
 
-export type ComputeHandler = (r: ComputeRequest) => Promise<Reply>;
-export type ComputeRouteTable = Record<string, ComputeHandler>;
+export type ComputeHandler<B = unknown> = (r: ComputeRequest<B>) => Promise<Reply>;
+/** Handlers by operationId, whatever body each is typed with (`ComputeRoutes` types them; the mount validates). */
+export type ComputeRouteTable = Record<string, ComputeHandler<never>>;
+/** The compute API's handlers by operationId, each with its body type from api-spec/compute.yaml. */
+export type ComputeRoutes = { [K in keyof operations]?: ComputeHandler<JsonBody<operations[K]>> };

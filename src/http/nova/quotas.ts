@@ -2,7 +2,7 @@ import { absoluteLimits, quotaClassSetResources, quotaClassSetSettable, quotaSet
 import { atLeast, type ApiVersion } from '../../domain/microversion';
 import type { ComputeQuotaRules, ComputeQuotaService } from '../../services/compute/quotas';
 import { accepted, ok } from '../shared/http';
-import type { ComputeRouteTable } from './http';
+import type { ComputeRouteTable, ComputeRoutes } from './http';
 
 /** The microversion's quota rules: query schemas from 2.75, the resources per version (domain/computeQuota.ts). */
 const rulesOf = (v: ApiVersion): ComputeQuotaRules => ({
@@ -30,5 +30,5 @@ export function computeQuotaRoutes(quotas: ComputeQuotaService): ComputeRouteTab
       // Nova enforces no rate limits any more: `rate` is always empty.
       return ok({ limits: { rate: [], absolute: absoluteLimits(r.ctx.version, limit, used) } });
     },
-  };
+  } satisfies ComputeRoutes;
 }

@@ -6,7 +6,7 @@ import type { ComputeQuotaService } from '../../services/compute/quotas';
 import type { ServerService } from '../../services/compute/servers';
 import type { ServerVolumeService } from '../../services/compute/serverVolumes';
 import { accepted, noContent, ok } from '../shared/http';
-import type { ComputeRequest, ComputeRouteTable } from './http';
+import type { ComputeRequest, ComputeRouteTable, ComputeRoutes } from './http';
 import { computeExtraRoutes, type ComputeExtrasDeps } from './extras';
 import { computeQuotaRoutes } from './quotas';
 import { attachCreatedView, attachmentView, flavorDetail, flavorSummary, serverDetail, serverSummary } from './views';
@@ -98,5 +98,5 @@ export function computeRoutes(servers: ServerService, volumes: ServerVolumeServi
     },
     ...computeQuotaRoutes(quotas),
     ...computeExtraRoutes({ ...extras, servers }),
-  };
+  } satisfies ComputeRoutes;
 }

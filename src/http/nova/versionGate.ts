@@ -1,8 +1,18 @@
 import { badRequest } from '../../domain/errors';
 import { atLeast, type ApiVersion } from '../../domain/microversion';
+import { refTarget } from '../shared/jsonPath';
 import { pyStr } from '../shared/validationMessage';
 
-type Schema = Record<string, any>;
+/** A schema node of the document: the keywords read here; the others pass through untouched. */
+export interface Schema {
+  $ref?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  'x-versions'?: string[];
+  'x-min-version'?: string;
+  'x-max-version'?: string;
+  [keyword: string]: unknown;
+}
 
 const parse = (s: string): ApiVersion => {
   const [major, minor] = s.split('.').map(Number);
@@ -14,7 +24,7 @@ export function existsAt(prop: Schema, v: ApiVersion): boolean {
   const within = (lo?: string, hi?: string) =>
     (!lo || atLeast(v, parse(lo).major, parse(lo).minor)) && (!hi || !atLeast(v, parse(hi).major, parse(hi).minor + 1));
   if (Array.isArray(prop['x-versions'])) {
-    return (prop['x-versions'] as string[]).some((r) => { const [lo, hi] = r.split('-'); return within(lo, hi || undefined); });
+    return prop['x-versions'].some((r) => { const [lo, hi] = r.split('-'); return within(lo, hi || undefined); });
   }
   return within(prop['x-min-version'], prop['x-max-version']);
 }
@@ -27,10 +37,10 @@ export function existsAt(prop: Schema, v: ApiVersion): boolean {
  * at with the text Nova's schema gives an unexpected property. Run after
  * the document's own validation; `$ref`s resolve within `doc`.
  */
-export function checkVersionedProperties(doc: Schema, schema: Schema | undefined, body: unknown, v: ApiVersion): void {
+export function checkVersionedProperties(doc: unknown, schema: Schema | undefined, body: unknown, v: ApiVersion): void {
   const resolve = (node: Schema): Schema => {
     if (typeof node?.$ref !== 'string') return node;
-    const target = (node.$ref as string).replace(/^#\//, '').split('/').reduce<any>((o, k) => o?.[k], doc);
+    const target = refTarget(doc, node.$ref) as Schema;
     const { $ref: _ref, ...siblings } = node;
     return { ...resolve(target), ...siblings };
   };
@@ -41,7 +51,7 @@ export function checkVersionedProperties(doc: Schema, schema: Schema | undefined
       if (s.items) value.forEach((item, i) => walk(s.items, item, i));
       return;
     }
-    const props: Schema = s.properties ?? {};
+    const props: Record<string, Schema> = s.properties ?? {};
     const unexpected = Object.keys(value).filter((k) => props[k] && !existsAt(resolve(props[k]), v)).sort();
     if (unexpected.length) {
       const list = unexpected.map((k) => `'${k}'`).join(', ');

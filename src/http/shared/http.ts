@@ -4,13 +4,13 @@ import type { RequestContext } from '../../domain/context';
 import type { Links } from '../cinder/views/links';
 import type { RawQuery } from '../../services/listQuery';
 
-/** What a handler gets: the caller, link builder and the validated request parts. */
-export interface RouteRequest {
+/** What a handler gets: the caller, link builder and the validated request parts (B: the body's type). */
+export interface RouteRequest<B = unknown> {
   readonly ctx: RequestContext;
   readonly links: Links;
   readonly params: Record<string, string>;
   readonly query: RawQuery;
-  readonly body: any;
+  readonly body: B;
   /** The API path below the version/project prefix, e.g. `volumes/detail`. */
   readonly apiPath: string;
 }
@@ -21,8 +21,20 @@ export interface Reply {
   readonly headers?: Record<string, string>;
 }
 
-export type RouteHandler = (r: RouteRequest) => Promise<Reply>;
-export type RouteTable = Record<string, RouteHandler>;
+export type RouteHandler<B = unknown> = (r: RouteRequest<B>) => Promise<Reply>;
+/** Handlers by operationId, whatever body each is typed with (`RoutesOf` types them; the mount validates). */
+export type RouteTable = Record<string, RouteHandler<never>>;
+
+/** The JSON body an operation of a generated `operations` type declares (undefined for one without). */
+export type JsonBody<Op> =
+  Op extends { requestBody: { content: { 'application/json': infer B } } } ? B
+    : Op extends { requestBody?: { content: { 'application/json': infer B } } } ? B | undefined : undefined;
+
+/**
+ * A wing's handlers by operationId (`satisfies RoutesOf<operations>`), each given its operation's body
+ * type from the generated OpenAPI types: the mount validates the body against that schema first.
+ */
+export type RoutesOf<Ops> = { [K in keyof Ops]?: RouteHandler<JsonBody<Ops[K]>> };
 
 export const ok = (body: unknown): Reply => ({ status: 200, body });
 export const accepted = (body?: unknown): Reply => ({ status: 202, body });

@@ -73,7 +73,8 @@ export interface Wing<R> {
   readonly spec: Document;
   /** Ajv: every schema error or the first (Glance's message names one); `format`s checked (ajv-formats) or not. */
   readonly ajv: { readonly allErrors: boolean; readonly formats: boolean };
-  readonly routes: Readonly<Record<string, (r: R) => Promise<MountReply>>>;
+  /** Handlers by operationId, each typed with its own operation's body (`never` here: the mount cannot know which). */
+  readonly routes: Readonly<Record<string, (r: never) => Promise<MountReply>>>;
   /** The request a handler gets, but for `params` and `query`, which the mount adds. */
   request(m: Routed): Omit<R, 'params' | 'query'>;
   readonly authenticate: Authenticator;
@@ -130,7 +131,8 @@ export function mountWing<R>(wing: Wing<R>): express.Router {
       requireRoleFor(m.ctx, c.request.method, operationId);
       versions?.checkBody(c.operation, m.body, m.ctx.version);
       const query = wing.wholeQuery ? m.req.query : c.request.query;
-      const run = () => handler({ ...wing.request(m), params: c.request.params, query } as R);
+      // The body was validated against this operation's schema, which the handler's body type is generated from.
+      const run = () => (handler as (r: R) => Promise<MountReply>)({ ...wing.request(m), params: c.request.params, query } as R);
       const key = idempotent ? parseIdempotencyKey(m.req.get('idempotency-key')) : undefined;
       if (key === undefined) return run();
       return wing.idempotency!.run({ projectId: m.ctx.projectId, key, operation: operationId, path: m.apiPath, body: m.body }, run);

@@ -3,7 +3,7 @@ import type { ErrorObject } from 'ajv';
 // Cinder (cinder/api/validation/validators.py) answers a schema failure with jsonschema's Draft 4
 // message (pre-4.21 wording), prefixed with the failing key and str() of its value unless it is the body.
 type Err = ErrorObject & { propertyName?: string };
-type Params = Record<string, any>;
+type Params = Record<string, unknown>;
 
 const WEAK = new Set(['anyOf', 'oneOf']);
 const TAIL: Record<string, string> = { minLength: 'is too short', maxLength: 'is too long', minItems: 'is too short',
@@ -96,7 +96,7 @@ function describe(e: Err, v: unknown): string {
     case 'required': return `${pyRepr(p.missingProperty)} is a required property`;
     case 'type': return `${r} is not of type ${(Array.isArray(p.type) ? p.type : String(p.type).split(',')).map((x) => pyRepr(x)).join(', ')}`;
     case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum':
-      return `${r} is ${CMP[p.comparison]} of ${pyRepr(p.limit)}`;
+      return `${r} is ${CMP[p.comparison as string]} of ${pyRepr(p.limit)}`;
     case 'multipleOf': return `${r} is not a multiple of ${pyRepr(p.multipleOf)}`;
     case 'pattern': return `${r} does not match ${pyRepr(p.pattern)}`;
     case 'format': return `${r} is not a ${pyRepr(p.format)}`;
@@ -107,12 +107,12 @@ function describe(e: Err, v: unknown): string {
     case 'false schema': return `False schema does not allow ${r}`;
     case 'contains': return `${r} does not contain items matching the given schema`;
     case 'additionalItems': case 'items': {
-      const extra = Array.isArray(v) ? v.slice(p.limit) : [];
+      const extra = Array.isArray(v) ? v.slice(p.limit as number) : [];
       return `Additional items are not allowed (${extra.map((x) => pyRepr(x)).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`;
     }
     case 'anyOf': case 'oneOf': {
       if (!Array.isArray(p.passingSchemas)) return `${r} is not valid under any of the given schemas`;
-      const subs = (e.parentSchema as Params | undefined)?.oneOf;
+      const subs = (e.parentSchema as Params | undefined)?.oneOf as unknown[] | undefined;
       const each = subs ? [...p.passingSchemas].reverse().map((i: number) => pyRepr(subs[i])).join(', ') : 'the given schemas';
       return `${r} is valid under each of ${each}`;
     }

@@ -28,10 +28,10 @@ export class HostService {
 
 /** `PUT /os-services/{action}` bodies (Cinder's `contrib/services.py` update). */
 export interface ServiceUpdateBody {
-  host?: string;
-  cluster?: string;
-  binary?: string;
-  service?: string;
+  host?: string | null;
+  cluster?: string | null;
+  binary?: string | null;
+  service?: string | null;
   disabled_reason?: string | null;
 }
 

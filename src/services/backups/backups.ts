@@ -65,7 +65,7 @@ const flag = (v: boolean | string | null | undefined, name: string): boolean =>
   v === undefined || v === null ? false : typeof v === 'boolean' ? v : parseBool(v, name);
 
 /** Before its microversion a key is one Cinder's schema does not know. */
-function refuseKey(body: Record<string, unknown>, key: string): never {
+function refuseKey(body: object, key: string): never {
   throw badRequest(`Invalid input for field/attribute backup. Value: ${JSON.stringify(body)}. Additional properties are not allowed ('${key}' was unexpected)`);
 }
 
@@ -87,7 +87,7 @@ export class BackupService {
   /** `keys`: whether the microversion knows `metadata` (3.43) and `availability_zone` (3.51). */
   async create(ctx: RequestContext, input: CreateBackupInput, keys: { metadata: boolean; availabilityZone: boolean }): Promise<DbBackupRow> {
     requireWriter(ctx, 'backup:create');
-    const body = input as unknown as Record<string, unknown>;
+    const body: object = input;
     if (!keys.metadata && input.metadata !== undefined) refuseKey(body, 'metadata');
     if (!keys.availabilityZone && input.availability_zone !== undefined) refuseKey(body, 'availability_zone');
     const incremental = flag(input.incremental, 'incremental');

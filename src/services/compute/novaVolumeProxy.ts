@@ -62,11 +62,12 @@ export class NovaVolumeProxy {
   }
 
   async createVolume(ctx: RequestContext, body: { size: number | string; display_name?: string; display_description?: string;
-    volume_type?: string; metadata?: Record<string, string>; snapshot_id?: string; availability_zone?: string }): Promise<DbVolumeView> {
+    volume_type?: string; metadata?: Record<string, unknown>; snapshot_id?: string; availability_zone?: string }): Promise<DbVolumeView> {
     const c = asVolumeApi(ctx);
     const created = await this.volumes.create(c, {
       size: body.size, name: body.display_name, description: body.display_description, volume_type: body.volume_type,
-      metadata: body.metadata, snapshot_id: body.snapshot_id, availability_zone: body.availability_zone,
+      // Unchecked: the proxy's schema (compute.yaml) takes any object, where Nova's Cinder would refuse non-string values.
+      metadata: body.metadata as Record<string, string> | undefined, snapshot_id: body.snapshot_id, availability_zone: body.availability_zone,
     });
     // Nova reads the volume back after the create.
     return this.volumes.get(c, created.id);

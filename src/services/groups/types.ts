@@ -76,7 +76,7 @@ export class GroupTypeService {
     return (await withSpecs(this.db, [t]))[0]!;
   }
 
-  async create(ctx: RequestContext, input: { name: string; description?: string | null; is_public?: boolean | string; group_specs?: Record<string, string> | null }): Promise<GroupTypeWithSpecs> {
+  async create(ctx: RequestContext, input: { name: string; description?: string | null; is_public?: boolean | string; group_specs?: Record<string, string | null> | null }): Promise<GroupTypeWithSpecs> {
     requireAdmin(ctx, 'group:group_types:create');
     const name = input.name.trim();
     if (!name) throw badRequest("An invalid 'name' value was provided. The 'name' can not be empty.");

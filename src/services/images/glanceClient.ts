@@ -19,8 +19,18 @@ const CORE = new Set(['id', 'name', 'status', 'visibility', 'protected', 'os_hid
   'size', 'virtual_size', 'min_disk', 'min_ram', 'disk_format', 'container_format', 'owner', 'created_at', 'updated_at', 'tags',
   'self', 'file', 'schema', 'direct_url', 'locations', 'stores']);
 
-/** An image as Glance's JSON has it. */
-export function imageFromGlance(j: Record<string, any>): Image {
+/** An image as Glance's JSON has it (images-v2 api-ref: the core fields, then any extra property). */
+export interface GlanceImageJson {
+  id: string; name?: string | null; status: string; visibility?: string; protected?: boolean; os_hidden?: boolean;
+  owner?: string | null; disk_format?: string | null; container_format?: string | null;
+  size?: number | string | null; virtual_size?: number | string | null; checksum?: string | null;
+  os_hash_algo?: string | null; os_hash_value?: string | null; min_disk?: number | string; min_ram?: number | string;
+  tags?: string[]; created_at: string; updated_at?: string;
+  [property: string]: unknown;
+}
+
+/** An image as cairn holds it, from Glance's JSON. */
+export function imageFromGlance(j: GlanceImageJson): Image {
   const properties: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(j)) if (!CORE.has(k)) properties[k] = v;
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -56,7 +66,7 @@ export class GlanceImageService implements ImageService {
   private async request(caller: ImageCaller, method: string, p: string, init: { body?: unknown; stream?: Readable; expect?: number[] } = {}) {
     const headers: Record<string, string> = { 'X-Auth-Token': await this.o.tokenFor(caller), Accept: 'application/json' };
     let body: RequestInit['body'];
-    if (init.stream) { headers['Content-Type'] = 'application/octet-stream'; body = Readable.toWeb(init.stream) as unknown as RequestInit['body']; }
+    if (init.stream) { headers['Content-Type'] = 'application/octet-stream'; body = Readable.toWeb(init.stream) as RequestInit['body']; }
     else if (init.body !== undefined) { headers['Content-Type'] = 'application/json'; body = JSON.stringify(init.body); }
     let res: Response;
     try {
@@ -77,13 +87,13 @@ export class GlanceImageService implements ImageService {
   async get(caller: ImageCaller, id: string): Promise<Image | undefined> {
     const res = await this.request(caller, 'GET', `/images/${encodeURIComponent(id)}`, { expect: [200, 404] });
     if (res.status === 404) return undefined;
-    const image = imageFromGlance(await res.json() as Record<string, any>);
+    const image = imageFromGlance(await res.json() as GlanceImageJson);
     return !this.o.checkVisibility || visibleTo(image, caller) ? image : undefined;
   }
 
   async findByName(caller: ImageCaller, name: string): Promise<Image[]> {
     const res = await this.request(caller, 'GET', `/images?name=${encodeURIComponent(name)}&limit=100`, { expect: [200] });
-    const images = ((await res.json() as { images?: Record<string, any>[] }).images ?? []).map(imageFromGlance);
+    const images = ((await res.json() as { images?: GlanceImageJson[] }).images ?? []).map(imageFromGlance);
     return this.o.checkVisibility ? images.filter((i) => visibleTo(i, caller)) : images;
   }
 
@@ -95,7 +105,7 @@ export class GlanceImageService implements ImageService {
     // With the service token, the image is made for the caller's project.
     if (this.o.checkVisibility) body.owner = f.owner ?? caller.projectId;
     const res = await this.request(caller, 'POST', '/images', { body, expect: [201] });
-    return imageFromGlance(await res.json() as Record<string, any>);
+    return imageFromGlance(await res.json() as GlanceImageJson);
   }
 
   async upload(caller: ImageCaller, id: string, data: Readable): Promise<Image> {
@@ -122,7 +132,7 @@ export class GlanceImageService implements ImageService {
     const res = await this.request(caller, 'GET', `/images/${encodeURIComponent(image.id)}/file`, { expect: [200, 204] });
     if (res.status === 204 || !res.body) throw new DriverError(`image ${image.id} has no data`, false);
     try {
-      await pipeline(Readable.fromWeb(res.body as unknown as WebReadableStream), createWriteStream(`${file}.part`, { mode: 0o600 }));
+      await pipeline(Readable.fromWeb(res.body as WebReadableStream), createWriteStream(`${file}.part`, { mode: 0o600 }));
       await fs.rename(`${file}.part`, file);
     } catch (err) {
       await fs.rm(`${file}.part`, { force: true });

@@ -10,8 +10,11 @@ const POLICY = 'volume_extension:volume_type_encryption';
 const typeNotFound = (id: string) => notFound(`Volume type ${id} could not be found.`);
 const encryptionNotFound = (typeId: string) => notFound(`Volume type encryption for type ${typeId} does not exist.`);
 
-/** The key size as stored: Cinder accepts an integer or a string of digits. */
-function normalise(fields: EncryptionFields & { key_size?: number | string | null }): EncryptionFields {
+/** The specs as a request gives them: Cinder accepts the key size as an integer or a string of digits. */
+export type EncryptionInput = Omit<EncryptionFields, 'key_size'> & { key_size?: number | string | null };
+
+/** The key size as stored. */
+function normalise(fields: EncryptionInput): EncryptionFields {
   const out: EncryptionFields = { ...fields } as EncryptionFields;
   if (typeof fields.key_size === 'string') out.key_size = Number(fields.key_size);
   return out;
@@ -60,7 +63,7 @@ export class EncryptionService {
     return encDb.find(this.db, typeId);
   }
 
-  async create(ctx: RequestContext, typeId: string, fields: EncryptionFields): Promise<DbTypeEncryptionRow> {
+  async create(ctx: RequestContext, typeId: string, fields: EncryptionInput): Promise<DbTypeEncryptionRow> {
     requireAdmin(ctx, `${POLICY}:create`);
     return this.db.transaction(async (trx) => {
       await this.checkType(trx, typeId, true);
@@ -77,7 +80,7 @@ export class EncryptionService {
   }
 
   /** Changes the given fields; answers with them, as Cinder does. */
-  async update(ctx: RequestContext, typeId: string, fields: EncryptionFields): Promise<EncryptionFields> {
+  async update(ctx: RequestContext, typeId: string, fields: EncryptionInput): Promise<EncryptionFields> {
     requireAdmin(ctx, `${POLICY}:update`);
     const f = normalise(fields);
     await this.db.transaction(async (trx) => {
@@ -100,7 +103,7 @@ export class EncryptionService {
   /** One spec (`GET .../encryption/cipher`); a key the specs do not have is a 404. */
   async item(ctx: RequestContext, typeId: string, key: string): Promise<Record<string, unknown>> {
     const row = await this.get(ctx, typeId);
-    const specs = row ? (row as unknown as Record<string, unknown>) : {};
+    const specs: Record<string, unknown> = row ? { ...row } : {};
     if (!row || !(key in specs) || key === 'created_at' || key === 'updated_at') throw encryptionNotFound(typeId);
     return { [key]: specs[key] };
   }

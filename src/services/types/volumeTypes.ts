@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, conflict, notFound } from '../../domain/errors';
 import { isUuidLike } from '../../domain/ids';
-import { DEFAULT_TYPE_ID } from '../../domain/volumeType';
+import { DEFAULT_TYPE_ID, visibleSpecs } from '../../domain/volumeType';
 import type { Conn, Tx } from '../../db/connection';
 import * as typesDb from '../../db/volumeTypes';
 import * as volumesDb from '../../db/volumes';
@@ -61,17 +61,6 @@ export async function resolveTypeForCreate(conn: Conn, ctx: RequestContext, name
     if (!row) throw notFound(`Volume type with name ${nameOrId} could not be found.`);
   }
   return (await withSpecs(conn, [row]))[0]!;
-}
-
-/**
- * Extra specs a caller without `volume_extension:types_extra_specs:read_sensitive`
- * (admin only, Cinder's default) may see: the fixed user-visible list
- * (`cinder/policies/type_extra_specs.py`, "User visible extra specs").
- */
-export const USER_VISIBLE_SPECS: ReadonlySet<string> = new Set(['RESKEY:availability_zones', 'multiattach', 'replication_enabled']);
-
-export function visibleSpecs(ctx: Pick<RequestContext, 'isAdmin'>, specs: Record<string, string>): Record<string, string> {
-  return ctx.isAdmin ? specs : Object.fromEntries(Object.entries(specs).filter(([k]) => USER_VISIBLE_SPECS.has(k)));
 }
 
 export class VolumeTypeService {

@@ -120,7 +120,7 @@ export class VolumeActionService {
     return this.db.transaction(async (trx) => (await this.lock(trx, ctx, id)).image_metadata ?? {});
   }
 
-  async setImageMetadata(ctx: RequestContext, id: string, metadata: Record<string, string>): Promise<Record<string, string>> {
+  async setImageMetadata(ctx: RequestContext, id: string, metadata: Record<string, string> | null): Promise<Record<string, string>> {
     requireWriter(ctx, 'volume:update_volume_metadata');
     return this.db.transaction(async (trx) => {
       const v = await this.lock(trx, ctx, id);

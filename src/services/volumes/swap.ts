@@ -26,7 +26,7 @@ import {
 import * as attachmentsDb from '../../db/attachments';
 import type { Tx } from '../../db/connection';
 import * as serversDb from '../../db/servers';
-import type { DbTaskRow } from '../../db/tasks';
+import { payloadOf, type DbTaskRow } from '../../db/tasks';
 import * as volumesDb from '../../db/volumes';
 import { connectionInfo, settleVolumeStatus } from '../attachments/state';
 import { volumeRefusal } from '../attachments/attachments';
@@ -126,7 +126,7 @@ export async function swapVolume(deps: ServiceDeps, attachments: AttachmentServi
  * deleted meanwhile and its teardown took the new attachment) are skipped.
  */
 export async function volumeSwapped(trx: Tx, task: DbTaskRow, r: SwapResult): Promise<void> {
-  const p = task.payload as unknown as SwapPayload;
+  const p = payloadOf<SwapPayload>(task);
   await volumesDb.update(trx, task.resource_id, { provider_location: r.newLocation });
   await volumesDb.update(trx, p.old_volume_id, { provider_location: r.oldLocation });
   await moveIfStill(trx, attachmentStatus, p.new_attachment_id, SwapTransitions.done, {
@@ -142,8 +142,8 @@ export async function volumeSwapped(trx: Tx, task: DbTaskRow, r: SwapResult): Pr
 }
 
 /** A swap that will not happen: the old attachment is the server's again, the new volume free. */
-export async function swapFailed(trx: Tx, task: DbTaskRow, reason: string): Promise<void> {
-  const p = task.payload as unknown as SwapPayload;
+export async function swapFailed(trx: Tx, task: DbTaskRow, _reason: string): Promise<void> {
+  const p = payloadOf<SwapPayload>(task);
   await moveIfStill(trx, attachmentStatus, p.old_attachment_id, SwapTransitions.failed);
   await attachmentsDb.remove(trx, p.new_attachment_id);
   await settleVolumeStatus(trx, p.old_volume_id);

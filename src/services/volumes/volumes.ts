@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isUuidLike } from '../../domain/ids';
-import { ApiError, badRequest, invalidInput, invalidVolume, notFound, notImplemented } from '../../domain/errors';
+import { ApiError, badRequest, invalidInput, invalidVolume, notFound } from '../../domain/errors';
 import {
   AttachStatus, SHOWN_ATTACHMENT_STATUSES, VolumeStatus, VolumeTransitions, VOLUME_DELETE_REFUSAL, type Transition,
 } from '../../domain/status';
@@ -174,7 +174,7 @@ export class VolumeService {
       // A volume from an image is bootable and records the image (Cinder's `volume_image_metadata`).
       const imageMetadata = image ? volumeImageMetadata(image) : undefined;
       if (image) row.bootable = true;
-      await volumesDb.insert(trx, imageMetadata ? { ...row, image_metadata: JSON.stringify(imageMetadata) as unknown as Record<string, string> } : row);
+      await volumesDb.insert(trx, imageMetadata ? { ...row, image_metadata: imageMetadata } : row);
       // The reply has no `volume_image_metadata`: Cinder copies it after the create (its 202 has none, and
       // Tempest's create schema refuses the key); show and list give it from here on.
       created = { ...row, volume_type_name: type.name, attachments: [] };

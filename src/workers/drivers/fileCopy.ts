@@ -54,7 +54,7 @@ export async function copyData(src: string, dest: string, ctl: CopyControl = {})
 export async function extentCopy(src: string, dest: string, signal?: AbortSignal): Promise<boolean> {
   const ok = await new Promise<boolean>((resolve, reject) => {
     const child = spawn('cp', ['--sparse=always', '--reflink=never', '--', src, dest], { stdio: 'ignore', signal });
-    child.once('error', (err) => (signal?.aborted ? reject(signal.reason) : resolve(false)));
+    child.once('error', () => (signal?.aborted ? reject(signal.reason) : resolve(false)));
     child.once('exit', (code) => (signal?.aborted ? reject(signal.reason) : resolve(code === 0)));
   });
   if (!ok) await fs.rm(dest, { force: true });

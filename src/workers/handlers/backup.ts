@@ -42,7 +42,7 @@ function progressLog(log: Logger, task: DbTaskRow, what: string): Progress {
 }
 
 /** Backup tasks, run by the backup service (`cairn backup-worker`); each idempotent on its task. */
-export const backupHandlers: Readonly<Record<string, TaskHandlerSpec<any>>> = {
+export const backupHandlers: Readonly<Record<string, TaskHandlerSpec>> = {
   [TaskKind.backupCreate]: {
     run: async (task, _driver, env) => {
       const b = backupEnv(env);

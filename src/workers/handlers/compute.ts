@@ -1,5 +1,5 @@
 import { DriverError } from '../../domain/errors';
-import type { DbTaskRow } from '../../db/tasks';
+import { payloadOf, type DbTaskRow } from '../../db/tasks';
 import { volumeSwapped, type SwapPayload, type SwapResult } from '../../services/volumes/swap';
 import type { Driver } from '../drivers/driver';
 import type { TaskHandlerSpec } from './spec';
@@ -22,14 +22,14 @@ function needs<K extends keyof Driver>(driver: Driver, op: K): NonNullable<Drive
  * redoes the copy (the old volume is never written) and finds the files
  * already where the moves put them.
  */
-export const computeHandlers: Readonly<Record<string, TaskHandlerSpec<any>>> = {
+export const computeHandlers: Readonly<Record<string, TaskHandlerSpec>> = {
   [TaskKind.serverRemove]: {
     run: async (task: DbTaskRow, driver) => { await driver.removeServer?.(task.resource_id); },
     commit: async () => undefined,
   } satisfies TaskHandlerSpec<void>,
   [TaskKind.volumeSwap]: {
     run: async (task, driver): Promise<SwapResult> => {
-      const p = task.payload as unknown as SwapPayload;
+      const p = payloadOf<SwapPayload>(task);
       const old = { id: p.old_volume_id, location: p.old_location, multiattach: p.old_multiattach };
       const vol = { id: task.resource_id, location: p.new_location, multiattach: p.new_multiattach };
       await needs(driver, 'copyOnto')(vol, { kind: 'volume', volume: old });

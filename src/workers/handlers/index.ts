@@ -1,4 +1,4 @@
-import type { DbTaskRow } from '../../db/tasks';
+import { payloadOf, type DbTaskRow } from '../../db/tasks';
 import * as outcomes from '../../services/tasks/outcomes';
 import { DriverError } from '../../domain/errors';
 import type { AttachPayload } from '../../services/attachments/state';
@@ -8,7 +8,6 @@ import { createFromSource, removeCascadedSnapshots, snapshotHandlers } from './s
 import { computeHandlers } from './compute';
 import { reconcileHandlers } from './reconcile';
 import { backupHandlers } from './backup';
-import type { WorkerEnv } from '../workerEnv';
 import type { TaskHandlerSpec } from './spec';
 import { uploadToImage } from './image';
 import { volumeUploadEnded } from '../../services/volumes/upload';
@@ -17,7 +16,7 @@ import { TaskKind } from '../../domain/status';
 
 const location = (task: DbTaskRow) => (task.payload.provider_location as string | null | undefined) ?? null;
 
-export const handlers: Readonly<Record<string, TaskHandlerSpec<any>>> = {
+export const handlers: Readonly<Record<string, TaskHandlerSpec>> = {
   ...snapshotHandlers,
   ...computeHandlers,
   ...reconcileHandlers,
@@ -47,15 +46,15 @@ export const handlers: Readonly<Record<string, TaskHandlerSpec<any>>> = {
   } satisfies TaskHandlerSpec<void>,
   [TaskKind.volumeAttach]: {
     run: (task, driver) => {
-      const p = task.payload as unknown as AttachPayload;
+      const p = payloadOf<AttachPayload>(task);
       return supported(driver.attach?.bind(driver), 'attach')(
         { id: task.resource_id, location: p.provider_location, multiattach: p.multiattach }, { serverId: p.server_id, mode: p.mode });
     },
-    commit: (trx, task, r: AttachResult) => volumeConnected(trx, task.resource_id, task.payload as unknown as AttachPayload, r),
+    commit: (trx, task, r: AttachResult) => volumeConnected(trx, task.resource_id, payloadOf<AttachPayload>(task), r),
   } satisfies TaskHandlerSpec<AttachResult>,
   [TaskKind.volumeDetach]: {
     run: (task, driver) => {
-      const p = task.payload as unknown as AttachPayload;
+      const p = payloadOf<AttachPayload>(task);
       return supported(driver.detach?.bind(driver), 'detach')(
         { id: task.resource_id, location: p.provider_location, multiattach: p.multiattach }, { serverId: p.server_id, mode: p.mode });
     },

@@ -17,7 +17,7 @@ function need<F>(fn: F | undefined, op: string): F {
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** Snapshot tasks and the revert of a volume to its latest snapshot; every driver call idempotent. */
-export const snapshotHandlers: Readonly<Record<string, TaskHandlerSpec<any>>> = {
+export const snapshotHandlers: Readonly<Record<string, TaskHandlerSpec>> = {
   [TaskKind.snapshotCreate]: {
     run: (task, driver) => need(driver.snapshot?.bind(driver), 'snapshots')(
       {

@@ -6,6 +6,9 @@ import type { WorkerEnv } from '../workerEnv';
 /**
  * A task kind's two halves: `run` does the (idempotent) storage work and
  * returns what to record; `commit` records it in the task's transaction.
+ * Tables of kinds hold them as `TaskHandlerSpec` (R unknown): the runner hands a
+ * run's result only to the same spec's commit, and each entry's own R is checked
+ * where it is written (`satisfies TaskHandlerSpec<R>`).
  */
 export interface TaskHandlerSpec<R = unknown> {
   run(task: DbTaskRow, driver: Driver, env: WorkerEnv): Promise<R>;

@@ -1,5 +1,6 @@
 import type { RequestContext } from '../../../domain/context';
-import { visibleSpecs, type VolumeTypeWithSpecs } from '../../../services/types/volumeTypes';
+import type { VolumeTypeWithSpecs } from '../../../services/types/volumeTypes';
+import { visibleSpecs } from '../../../domain/volumeType';
 
 export type TypeViewMode = 'show' | 'create' | 'update' | 'default';
 
