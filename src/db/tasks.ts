@@ -62,11 +62,6 @@ export async function markPublished(conn: Conn, ids: readonly string[]): Promise
   if (ids.length) await conn('tasks').whereIn('id', ids as string[]).update({ published_at: new Date() });
 }
 
-/** Messages the broker did not take after all: the relay publishes these tasks again (still pending only). */
-export async function unmarkPublished(conn: Conn, ids: readonly string[]): Promise<void> {
-  if (ids.length) await conn('tasks').whereIn('id', ids as string[]).where('state', TaskState.pending).update({ published_at: null });
-}
-
 /**
  * An older task of the same resource key still open (pending or running):
  * the task must wait for it (per-volume ordering). For a `tasks` row in

@@ -57,16 +57,8 @@ export class Relay implements TaskNotifier {
     } while (this.again && !this.stopped);
   }
 
-  /**
-   * The broker's confirm of a persistent message waits for its disk (several ms), and a worker's
-   * claim of a delivered task waits for this transaction's row lock: so the batch is sent and marked
-   * in the transaction, and the confirms are awaited after its commit. A publish refused at once
-   * (no broker) rolls the batch back as before; one nacked after the commit is unmarked, and one
-   * lost to a crash in between is the sweeper's (`republishStale`), as a lost message is.
-   */
   private async publishBatch(): Promise<number> {
-    const confirms: Array<Promise<unknown>> = [];
-    const count = await this.db.transaction(async (trx) => {
+    return this.db.transaction(async (trx) => {
       const due = await tasksDb.lockDueUnpublished(trx, BATCH);
       const byBackend = new Map<string, TaskMessage[]>();
       for (const t of due) {
@@ -74,21 +66,10 @@ export class Relay implements TaskNotifier {
         list.push({ taskId: t.id, kind: t.kind });
         byBackend.set(t.backend, list);
       }
-      let refused: unknown;
-      for (const [backend, msgs] of byBackend) {
-        const ids = msgs.map((m) => m.taskId);
-        confirms.push(this.transport.publish(backend, msgs).catch((err: unknown) => { refused ??= err; return ids; }));
-      }
+      for (const [backend, msgs] of byBackend) await this.transport.publish(backend, msgs);
       await tasksDb.markPublished(trx, due.map((t) => t.id));
-      if (refused !== undefined) throw refused;
       return due.length;
     });
-    const nacked = (await Promise.all(confirms)).filter((r): r is string[] => Array.isArray(r)).flat();
-    if (nacked.length > 0) {
-      await tasksDb.unmarkPublished(this.db, nacked);
-      throw new Error(`the broker did not confirm ${nacked.length} task message(s)`);
-    }
-    return count;
   }
 
   async stop(): Promise<void> {
