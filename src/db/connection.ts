@@ -4,6 +4,7 @@ import knexFactory, { type Knex } from 'knex';
 import type { Config } from '../config';
 import { migrations } from '../../migrations';
 import { PgliteStatements } from './pgliteStatements';
+import { nameStatements } from './pgStatements';
 import { hasDatabase, initdbInChild } from './pgliteInitdb';
 
 export type Db = Knex;
@@ -19,7 +20,9 @@ export type Conn = Knex | Knex.Transaction;
 export function openDb(config: Pick<Config, 'databaseUrl' | 'dataDir'>, poolMax = 10): Db {
   if (config.databaseUrl === 'pglite://memory') return openPglite();
   if (config.databaseUrl) {
-    return knexFactory({ client: 'pg', connection: config.databaseUrl, pool: { min: 0, max: poolMax } });
+    const db = knexFactory({ client: 'pg', connection: config.databaseUrl, pool: { min: 0, max: poolMax } });
+    nameStatements(db.client as unknown as Parameters<typeof nameStatements>[0]);
+    return db;
   }
   const dir = path.join(config.dataDir, 'pglite');
   fs.mkdirSync(dir, { recursive: true });

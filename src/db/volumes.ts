@@ -209,17 +209,20 @@ export async function summary(conn: Conn, scope: VolumeScope): Promise<{ count: 
   return { count: Number(row.n), size: Number(row.total) };
 }
 
+/**
+ * Each metadata key of the scope's volumes with its distinct values: PostgreSQL finds the distinct
+ * pairs in one pass, and hands over those few instead of every row's metadata.
+ */
 export async function metadataOf(conn: Conn, scope: VolumeScope): Promise<Record<string, string[]>> {
-  const q = conn('volumes').select('metadata');
-  if (scope.projectId !== undefined) q.where('project_id', scope.projectId);
-  const out: Record<string, string[]> = {};
-  for (const { metadata } of await q as Array<{ metadata: Record<string, string> }>) {
-    for (const [k, v] of Object.entries(metadata)) {
-      const vals = (out[k] ??= []);
-      if (!vals.includes(v)) vals.push(v);
-    }
+  const where = scope.projectId === undefined ? '' : 'WHERE volumes.project_id = ?';
+  const { rows } = await conn.raw(`SELECT DISTINCT kv.key, kv.value FROM volumes, jsonb_each_text(volumes.metadata) kv ${where}`,
+    scope.projectId === undefined ? [] : [scope.projectId]) as { rows: Array<{ key: string; value: string }> };
+  const byKey = new Map<string, string[]>(); // a Map: a key such as `__proto__` is data here
+  for (const { key, value } of rows) {
+    const values = byKey.get(key);
+    if (values) values.push(value); else byKey.set(key, [value]);
   }
-  return out;
+  return Object.fromEntries(byKey);
 }
 
 export async function find(conn: Conn, id: string, scope: VolumeScope): Promise<DbVolumeView | undefined> {

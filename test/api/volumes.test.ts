@@ -136,4 +136,13 @@ describe('volumes', () => {
     expect(res.body['volume-summary'].total_count).toBeGreaterThan(0);
     expect((await api().get(v3('/volumes/summary')).set({ ...MV, 'OpenStack-API-Version': 'volume 3.11' })).status).toBe(404);
   });
+
+  it('summary (3.36) lists each metadata key with its distinct values, a key named like an Object member too', async () => {
+    await createAvailable({ metadata: { 'summary-tier': 'gold', ['__proto__']: 'p' } });
+    await createAvailable({ metadata: { 'summary-tier': 'silver' } });
+    await createAvailable({ metadata: { 'summary-tier': 'gold' } });
+    const { metadata } = (await api().get(v3('/volumes/summary')).set(MV)).body['volume-summary'];
+    expect([...metadata['summary-tier']].sort()).toEqual(['gold', 'silver']);
+    expect(Object.getOwnPropertyDescriptor(metadata, '__proto__')?.value).toEqual(['p']);
+  });
 });
