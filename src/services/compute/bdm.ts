@@ -128,6 +128,69 @@ export function fromApi(raw: readonly BdmRequest[], imageRefGiven: boolean): Bdm
   return out;
 }
 
+/** One mapping of the legacy `block_device_mapping` (`schemas/block_device_mapping_v1.py`). */
+export interface LegacyBdmRequest {
+  virtual_name?: string;
+  volume_id?: string;
+  snapshot_id?: string;
+  volume_size?: number | string;
+  device_name?: string;
+  delete_on_termination?: boolean | string;
+  no_device?: unknown;
+  connection_info?: string;
+}
+
+const EPHEMERAL_RE = /^ephemeral(\d|[1-9]\d+)$/;
+
+/**
+ * The legacy `block_device_mapping` in the v2 form, as Nova's
+ * `block_device.from_legacy_mapping` makes it in `_check_and_transform_bdm`
+ * (root device name `vda`: cairn's images name none): each mapping becomes a
+ * `from_legacy` one (swap/ephemeralN → blank local, snapshot_id → snapshot
+ * to volume, volume_id → volume to volume, anything else → "Unrecognized
+ * legacy format."); a volume or snapshot on the root device boots (boot
+ * index 0), every other mapping does not (-1); and without such a root, an
+ * `imageRef` adds the image as the local root in front (`create_image_bdm`).
+ */
+export function fromLegacy(raw: readonly LegacyBdmRequest[], imageRef: string): Bdm[] {
+  const root = stripDev(ROOT_DEVICE_NAME);
+  let volumeBacked = false;
+  const out: Bdm[] = [];
+  for (const legacy of raw) {
+    if (legacy.no_device) continue;
+    const virtual = legacy.virtual_name;
+    const deleteOnTermination = legacy.delete_on_termination === undefined ? false : boolFromString(legacy.delete_on_termination);
+    if (legacy.device_name !== undefined && legacy.device_name.includes(' ')) throw invalidBdmFormat('Device name contains spaces.');
+    const size = legacy.volume_size === undefined ? undefined : Number(legacy.volume_size);
+    const common = {
+      ...(size ? { size } : {}),
+      ...(legacy.device_name ? { deviceName: prependDev(legacy.device_name) } : {}),
+    };
+    if (virtual === 'swap' || (virtual !== undefined && EPHEMERAL_RE.test(virtual))) {
+      out.push({ bootIndex: -1, source: BdmSource.blank, destination: BdmDestination.local, deleteOnTermination: true,
+        ...(virtual === 'swap' ? { guestFormat: 'swap' } : {}), ...common });
+      continue;
+    }
+    let b: Bdm;
+    if (legacy.snapshot_id) {
+      b = { bootIndex: -1, source: BdmSource.snapshot, destination: BdmDestination.volume, snapshotId: legacy.snapshot_id, deleteOnTermination, ...common };
+    } else if (legacy.volume_id) {
+      b = { bootIndex: -1, source: BdmSource.volume, destination: BdmDestination.volume, volumeId: legacy.volume_id, deleteOnTermination, ...common };
+    } else {
+      throw invalidBdmFormat('Unrecognized legacy format.');
+    }
+    if (b.deviceName && stripDev(b.deviceName) === root) {
+      b.bootIndex = 0;
+      volumeBacked = true;
+    }
+    out.push(b);
+  }
+  if (!volumeBacked && imageRef) {
+    out.unshift({ bootIndex: 0, source: BdmSource.image, destination: BdmDestination.local, imageId: imageRef, deleteOnTermination: true });
+  }
+  return out;
+}
+
 /** `_check_and_transform_bdm`: with an image root, no volume may take the root device name. */
 export function checkRootDeviceName(bdms: readonly Bdm[], imageRef: string): void {
   if (!imageRef) return;

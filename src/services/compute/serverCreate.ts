@@ -17,7 +17,7 @@ import * as volumesDb from '../../db/volumes';
 import type { AttachmentService } from '../attachments/attachments';
 import {
   BDM_TEXT, bdmNotBootable, bdmSnapshotNotFound, bdmVolumeNotFound, checkBootSequence, checkLocalDisks,
-  checkMappingShape, checkRootDeviceName, fromApi, rootOf, type Bdm, type BdmRequest,
+  checkMappingShape, checkRootDeviceName, fromApi, fromLegacy, rootOf, type Bdm, type BdmRequest, type LegacyBdmRequest,
 } from './bdm';
 import { chargeServerQuota } from './quotas';
 import { requireWriter, type RequestContext } from '../../domain/context';
@@ -35,7 +35,7 @@ export interface ServerCreateBody {
   description?: string | null;
   metadata?: Record<string, string>;
   availability_zone?: string;
-  block_device_mapping?: unknown[];
+  block_device_mapping?: LegacyBdmRequest[];
   block_device_mapping_v2?: BdmRequest[];
   min_count?: number | string;
   max_count?: number | string;
@@ -77,12 +77,13 @@ export async function createServer(deps: ServiceDeps, cinder: ServerCreateServic
   opts: ServerCreateOptions): Promise<{ server: DbServerRow; adminPass: string }> {
   requireWriter(ctx, 'os_compute_api:servers:create');
   if (s.block_device_mapping?.length && s.block_device_mapping_v2?.length) throw badRequest(BDM_TEXT.mixedSyntax);
-  if (s.block_device_mapping?.length) throw badRequest('cairn accepts block_device_mapping_v2, not the legacy block_device_mapping.');
   if (opts.requireNetworks && s.networks === undefined) throw badRequest("Invalid input for field/attribute server. 'networks' is a required property");
   const raw = s.block_device_mapping_v2 ?? [];
-  let bdms = fromApi(raw, s.imageRef !== undefined && s.imageRef !== null);
+  const legacy = s.block_device_mapping ?? [];
   const imageRef = s.imageRef || '';
-  if (!imageRef && raw.length === 0) throw badRequest(BDM_TEXT.missingImageRef);
+  // The legacy syntax is converted as Nova's `_check_and_transform_bdm` does (`from_legacy_mapping`).
+  let bdms = legacy.length ? fromLegacy(legacy, imageRef) : fromApi(raw, s.imageRef !== undefined && s.imageRef !== null);
+  if (!imageRef && raw.length === 0 && legacy.length === 0) throw badRequest(BDM_TEXT.missingImageRef);
   const flavorId = flavorIdOf(s.flavorRef);
   const flavor = FLAVORS.find((f) => f.id === flavorId);
   if (!flavor) throw badRequest(`Flavor ${flavorId} could not be found.`);
