@@ -70,7 +70,10 @@ export function computeRoutes(servers: ServerService, volumes: ServerVolumeServi
       return accepted();
     },
     listVolumeAttachments: async (r) =>
-      ok({ volumeAttachments: (await volumes.list(r.ctx, r.params.server_id!, r.query, { strictQuery: atLeast(r.ctx.version, 2, 75) })).map((b) => attachmentView(b, r.ctx)) }),
+      ok({
+        volumeAttachments: (await volumes.list(r.ctx, r.params.server_id!, r.query, { strictQuery: atLeast(r.ctx.version, 2, 75) }))
+          .map((b) => attachmentView(b, r.ctx)),
+      }),
     showVolumeAttachment: async (r) =>
       ok({ volumeAttachment: attachmentView(await volumes.show(r.ctx, r.params.server_id!, r.params.volume_id!), r.ctx) }),
     // 200, not 202: Nova's `create` has no @wsgi.response (its own TODO says so).
