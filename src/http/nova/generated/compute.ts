@@ -585,6 +585,18 @@ export interface components {
         Tag: string;
         QuotaValue: number | string;
         PositiveInteger: number | string;
+        LegacyBlockDeviceMapping: {
+            virtual_name?: string;
+            /** Format: uuid */
+            volume_id?: string;
+            /** Format: uuid */
+            snapshot_id?: string;
+            volume_size?: number | string;
+            device_name?: string;
+            delete_on_termination?: components["schemas"]["BooleanLike"];
+            no_device?: unknown;
+            connection_info?: string;
+        };
         BlockDeviceMappingV2: {
             virtual_name?: string;
             /** Format: uuid */
@@ -633,7 +645,7 @@ export interface components {
                 accessIPv6?: string;
                 personality?: unknown[];
                 availability_zone?: string;
-                block_device_mapping?: Record<string, unknown>[];
+                block_device_mapping?: components["schemas"]["LegacyBlockDeviceMapping"][];
                 block_device_mapping_v2?: components["schemas"]["BlockDeviceMappingV2"][];
                 config_drive?: components["schemas"]["BooleanLike"];
                 key_name?: string;
