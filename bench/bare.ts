@@ -70,7 +70,13 @@ export async function waitForBare(proc: CairnProcess, origin: string): Promise<v
   const deadline = Date.now() + 30_000;
   for (;;) {
     proc.assertAlive();
-    if (await fetch(origin).then((r) => r.status === 200, () => false)) return;
+    if (
+      await fetch(origin).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      return;
     if (Date.now() > deadline) throw new Error(`${proc.name} did not answer: ${proc.tail()}`);
     await new Promise((r) => setTimeout(r, 50));
   }

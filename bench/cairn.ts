@@ -38,20 +38,30 @@ export class CairnProcess {
   private exitCode: number | null | undefined;
 
   /** `script`: another program than cairn's CLI (the bare servers), then without bin/cairn's node options. */
-  constructor(readonly name: string, args: string[], env: Record<string, string>, nodeArgs: string[] = [], script?: string) {
+  constructor(
+    readonly name: string,
+    args: string[],
+    env: Record<string, string>,
+    nodeArgs: string[] = [],
+    script?: string,
+  ) {
     const flags = script ? nodeArgs : [...launcherNodeFlags(), ...nodeArgs];
     this.child = spawn(process.execPath, [...flags, script ?? CAIRN_CLI, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const keep = (chunk: Buffer) => { this.output = (this.output + chunk.toString('utf8')).slice(-16_384); };
+    const keep = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString('utf8')).slice(-16_384);
+    };
     this.child.stdout!.on('data', keep);
     this.child.stderr!.on('data', keep);
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => {
-      this.exitCode = code ?? (signal ? 128 : null);
-      children.delete(this);
-      resolve(this.exitCode);
-    }));
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code, signal) => {
+        this.exitCode = code ?? (signal ? 128 : null);
+        children.delete(this);
+        resolve(this.exitCode);
+      }),
+    );
     children.add(this);
   }
 
@@ -77,7 +87,9 @@ export class CairnProcess {
   async stop(graceMs = 10_000): Promise<void> {
     if (!this.alive) return;
     this.child.kill('SIGTERM');
-    const timer = setTimeout(() => { if (this.alive) this.child.kill('SIGKILL'); }, graceMs);
+    const timer = setTimeout(() => {
+      if (this.alive) this.child.kill('SIGKILL');
+    }, graceMs);
     await this.exited;
     clearTimeout(timer);
   }
@@ -93,7 +105,10 @@ export async function waitForHttp(proc: CairnProcess, origin: string, timeoutMs 
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     proc.assertAlive();
-    const ok = await fetch(`${origin}/`).then((r) => r.status === 300, () => false);
+    const ok = await fetch(`${origin}/`).then(
+      (r) => r.status === 300,
+      () => false,
+    );
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`${proc.name} did not answer on ${origin} in ${timeoutMs} ms:\n${proc.tail()}`);
     await new Promise((r) => setTimeout(r, 50));

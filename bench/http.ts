@@ -7,7 +7,11 @@ export class Client {
   private readonly host: string;
   private readonly port: number;
 
-  constructor(readonly origin: string, readonly headers: Record<string, string>, maxSockets = 64) {
+  constructor(
+    readonly origin: string,
+    readonly headers: Record<string, string>,
+    maxSockets = 64,
+  ) {
     const u = new URL(origin);
     if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost' && u.hostname !== '::1') {
       throw new Error(`the benchmark only talks to loopback, not ${u.hostname}`);
@@ -21,17 +25,24 @@ export class Client {
   raw(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
-      const req = http.request({
-        host: this.host, port: this.port, method, path, agent: this.agent,
-        headers: payload
-          ? { ...this.headers, 'content-type': 'application/json', 'content-length': String(payload.length) }
-          : this.headers,
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
+      const req = http.request(
+        {
+          host: this.host,
+          port: this.port,
+          method,
+          path,
+          agent: this.agent,
+          headers: payload
+            ? { ...this.headers, 'content-type': 'application/json', 'content-length': String(payload.length) }
+            : this.headers,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(payload);
     });
@@ -48,11 +59,14 @@ export class Client {
   /** Status only; the body is read and dropped (the load generator's request). */
   status(path: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      const req = http.request({ host: this.host, port: this.port, method: 'GET', path, agent: this.agent, headers: this.headers }, (res) => {
-        res.on('data', () => {});
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      });
+      const req = http.request(
+        { host: this.host, port: this.port, method: 'GET', path, agent: this.agent, headers: this.headers },
+        (res) => {
+          res.on('data', () => {});
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end();
     });

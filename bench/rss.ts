@@ -37,7 +37,9 @@ export function readTreeCpuMs(pid: number): number | undefined {
     const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
     reaped = ((Number(rest[13]) + Number(rest[14])) * 1000) / CLOCK_TICKS;
-  } catch { /* gone meanwhile */ }
+  } catch {
+    /* gone meanwhile */
+  }
   return own + reaped + childrenOf(pid).reduce((sum, c) => sum + (readTreeCpuMs(c) ?? 0), 0);
 }
 
@@ -56,7 +58,9 @@ function childrenOf(pid: number): number[] {
   for (const tid of tasks) {
     try {
       out.push(...fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
-    } catch { /* the thread ended meanwhile */ }
+    } catch {
+      /* the thread ended meanwhile */
+    }
   }
   return out;
 }
@@ -83,7 +87,12 @@ export class RssSampler {
 
   /** `tree`: also sample the RSS of the process with its descendants (`treePeak()`). */
   /** `sumTree`: every figure is the process with its descendants together (`cairn api --processes N`). */
-  constructor(readonly pid: number, private readonly intervalMs = 100, private readonly tree = false, private readonly sumTree = false) {}
+  constructor(
+    readonly pid: number,
+    private readonly intervalMs = 100,
+    private readonly tree = false,
+    private readonly sumTree = false,
+  ) {}
 
   start(): this {
     this.sample();

@@ -58,7 +58,10 @@ function intEnv(name: string, dflt: number): number {
 }
 
 const SCALES = (process.env.BENCH_SCALES ?? process.env.BENCH_VOLUMES ?? '10000,100000')
-  .split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0).sort((a, b) => a - b);
+  .split(',')
+  .map((s) => Number(s.trim()))
+  .filter((n) => Number.isInteger(n) && n > 0)
+  .sort((a, b) => a - b);
 if (SCALES.length === 0) throw new Error('BENCH_SCALES must list volume counts, e.g. 10000,100000');
 const SECONDS = intEnv('BENCH_SECONDS', 10);
 /** Distributed mode: `cairn api --processes N` (its CPU and RSS are then the N processes' and the supervisor's together). */
@@ -180,11 +183,15 @@ async function untilTrue(what: string, timeoutMs: number, cond: () => Promise<bo
 }
 
 function apiClient(origin: string): Client {
-  return new Client(origin, {
-    'x-auth-token': `${USER}:${PROJECT}`,
-    'openstack-api-version': 'volume 3.70',
-    accept: 'application/json',
-  }, Math.max(CONNECTIONS, LOAD_CONCURRENCY) + 4);
+  return new Client(
+    origin,
+    {
+      'x-auth-token': `${USER}:${PROJECT}`,
+      'openstack-api-version': 'volume 3.70',
+      accept: 'application/json',
+    },
+    Math.max(CONNECTIONS, LOAD_CONCURRENCY) + 4,
+  );
 }
 
 const cpuOf = (procs: CairnProcess[]) => procs.reduce((sum, p) => sum + (readTreeCpuMs(p.pid) ?? 0), 0);
@@ -197,23 +204,31 @@ async function burst(mode: string, client: Client, procs: CairnProcess[]): Promi
   // Cinder's default quota is 10 volumes and 1000 GiB a project; lift it for the bench project
   // (-1: unlimited, which also spares every create the usage sum). A cairn without quotas answers 404.
   const quota = await client.raw('PUT', apiPath(`os-quota-sets/${PROJECT}`), { quota_set: { volumes: -1, gigabytes: -1 } });
-  if (quota.status !== 200 && quota.status !== 404) throw new Error(`setting the bench project's quota answered ${quota.status}: ${quota.text}`);
+  if (quota.status !== 200 && quota.status !== 404)
+    throw new Error(`setting the bench project's quota answered ${quota.status}: ${quota.text}`);
   const bodies = volumeBodies(BURST, 4242);
   const ids: string[] = new Array(BURST);
   process.stdout.write(`  burst: ${BURST} creates through the API (${LOAD_CONCURRENCY} concurrent)… `);
   const t0 = performance.now();
   const cpu0 = cpuOf(procs);
-  await phase(mode, 'burst', () => pool(BURST, LOAD_CONCURRENCY, async (i) => {
-    const { volume } = await client.json<{ volume: { id: string } }>('POST', apiPath('volumes'), bodies[i], 202);
-    ids[i] = volume.id;
-  }));
+  await phase(mode, 'burst', () =>
+    pool(BURST, LOAD_CONCURRENCY, async (i) => {
+      const { volume } = await client.json<{ volume: { id: string } }>('POST', apiPath('volumes'), bodies[i], 202);
+      ids[i] = volume.id;
+    }),
+  );
   const postMs = performance.now() - t0;
   process.stdout.write(`${seconds(postMs)}; until all available… `);
-  await untilTrue('every volume to leave creating', 300_000, async () => {
-    procs.forEach((p) => p.assertAlive());
-    const page = await client.json<{ volumes: unknown[] }>('GET', apiPath('volumes?status=creating&limit=1'));
-    return page.volumes.length === 0;
-  }, 20);
+  await untilTrue(
+    'every volume to leave creating',
+    300_000,
+    async () => {
+      procs.forEach((p) => p.assertAlive());
+      const page = await client.json<{ volumes: unknown[] }>('GET', apiPath('volumes?status=creating&limit=1'));
+      return page.volumes.length === 0;
+    },
+    20,
+  );
   const allAvailableMs = performance.now() - t0;
   const cpuPerVolume = (cpuOf(procs) - cpu0) / BURST;
   process.stdout.write(`${seconds(allAvailableMs)}\n`);
@@ -224,8 +239,14 @@ async function burst(mode: string, client: Client, procs: CairnProcess[]): Promi
 }
 
 /** One closed-loop run on `path()`, with CPU per request and the RSS peak of each measured process. */
-async function endpoint(mode: string, name: string, client: Client, procs: CairnProcess[], measured: Measured[],
-  pathFn: () => string): Promise<Measurement> {
+async function endpoint(
+  mode: string,
+  name: string,
+  client: Client,
+  procs: CairnProcess[],
+  measured: Measured[],
+  pathFn: () => string,
+): Promise<Measurement> {
   console.log(`  ${name}: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s…`);
   measured.forEach((m) => m.sampler.phase());
   const cpu0 = cpuOf(procs);
@@ -236,10 +257,21 @@ async function endpoint(mode: string, name: string, client: Client, procs: Cairn
 }
 
 /** The measurements at one scale, identical for both modes, against an API at `origin`. */
-async function measureScale(mode: string, origin: string, procs: CairnProcess[], labels: string[], volumes: number,
-  seeded: { count: number; ms: number }, showIds: readonly string[], deepMarker: string): Promise<ScaleResult> {
+async function measureScale(
+  mode: string,
+  origin: string,
+  procs: CairnProcess[],
+  labels: string[],
+  volumes: number,
+  seeded: { count: number; ms: number },
+  showIds: readonly string[],
+  deepMarker: string,
+): Promise<ScaleResult> {
   const client = apiClient(origin);
-  const measured: Measured[] = procs.map((p, i) => ({ label: labels[i]!, sampler: new RssSampler(p.pid, 100, false, labels[i] === API_LABEL && API_PROCESSES > 1).start() }));
+  const measured: Measured[] = procs.map((p, i) => ({
+    label: labels[i]!,
+    sampler: new RssSampler(p.pid, 100, false, labels[i] === API_LABEL && API_PROCESSES > 1).start(),
+  }));
   try {
     const counts = await client.json<{ count: number }>('GET', apiPath('volumes?with_count=true&limit=1'));
     if (counts.count < volumes) throw new Error(`expected ${volumes} volumes, the API counts ${counts.count}`);
@@ -250,7 +282,8 @@ async function measureScale(mode: string, origin: string, procs: CairnProcess[],
     const deep = await client.json<{ volumes: unknown[] }>('GET', deepPath);
     if (deep.volumes.length !== DEEP) throw new Error(`the deep detail page has ${deep.volumes.length} volumes, not ${DEEP}`);
     const endpoints: ScaleResult['endpoints'] = [];
-    const run = async (name: string, p: () => string) => endpoints.push({ name, m: await endpoint(mode, `${name} @${volumes}`, client, procs, measured, p) });
+    const run = async (name: string, p: () => string) =>
+      endpoints.push({ name, m: await endpoint(mode, `${name} @${volumes}`, client, procs, measured, p) });
     await run('GET /volumes/detail?limit=100', () => apiPath('volumes/detail?limit=100'));
     await run(`  deep page (marker, ~${volumes - DEEP} in)`, () => deepPath);
     let k = 0;
@@ -259,7 +292,13 @@ async function measureScale(mode: string, origin: string, procs: CairnProcess[],
     await run('GET /types', () => apiPath('types'));
     console.log(`  create→available: ${CREATES} creates, one after another, polling GET /volumes/{id} without pause…`);
     const createToAvailable = await phase(mode, `create @${volumes}`, () => createUntilAvailable(client, CREATES));
-    return { volumes: counts.count, seeded, endpoints, createToAvailable, memory: measured.map((m) => ({ label: m.label, hwmKib: m.sampler.hwm() })) };
+    return {
+      volumes: counts.count,
+      seeded,
+      endpoints,
+      createToAvailable,
+      memory: measured.map((m) => ({ label: m.label, hwmKib: m.sampler.hwm() })),
+    };
   } finally {
     measured.forEach((m) => m.sampler.stop());
     client.close();
@@ -271,8 +310,12 @@ async function createUntilAvailable(client: Client, n: number): Promise<number[]
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    const { volume } = await client.json<{ volume: { id: string } }>('POST', apiPath('volumes'),
-      { volume: { size: 1 + (i % 10), name: `bench-c2a-${i}` } }, 202);
+    const { volume } = await client.json<{ volume: { id: string } }>(
+      'POST',
+      apiPath('volumes'),
+      { volume: { size: 1 + (i % 10), name: `bench-c2a-${i}` } },
+      202,
+    );
     // Poll without pausing: the next GET leaves as soon as the previous answer is in.
     for (;;) {
       const { volume: v } = await client.json<{ volume: { status: string } }>('GET', apiPath(`volumes/${volume.id}`));
@@ -292,7 +335,7 @@ async function fillTo(db: import('knex').Knex, target: number, seededIds: string
   if (missing <= 0) return { count: 0, ms: 0 };
   process.stdout.write(`  inserting ${missing} volumes with SQL (to ${target})… `);
   const t0 = performance.now();
-  seededIds.push(...await seedVolumes(db, volumeBodies(missing, 20261123 + seededIds.length), t, seededIds.length));
+  seededIds.push(...(await seedVolumes(db, volumeBodies(missing, 20261123 + seededIds.length), t, seededIds.length)));
   const msTaken = performance.now() - t0;
   process.stdout.write(`${seconds(msTaken)}\n`);
   return { count: missing, ms: msTaken };
@@ -331,8 +374,14 @@ async function barePg(databaseUrl: string): Promise<LoadResult> {
 
 function cairnEnv(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    CAIRN_DATA_DIR: dataDir, HOST: '127.0.0.1', LOG_LEVEL: 'warn', CAIRN_HOSTNAME: 'bench',
-    DATABASE_URL: '', AMQP_URL: '', CAIRN_AMQP_PREFIX: 'cairn', ...extra,
+    CAIRN_DATA_DIR: dataDir,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    CAIRN_HOSTNAME: 'bench',
+    DATABASE_URL: '',
+    AMQP_URL: '',
+    CAIRN_AMQP_PREFIX: 'cairn',
+    ...extra,
   };
 }
 
@@ -364,7 +413,8 @@ async function embedded(): Promise<ModeResult> {
   const firstStartKib = firstSampler.hwm();
   const firstTreeKib = firstSampler.treePeak();
   firstSampler.stop();
-  const firstNote = `first start on an empty data dir (initdb + migrations): ${seconds(firstStartMs)}, peak RSS ${mib(firstStartKib)}` +
+  const firstNote =
+    `first start on an empty data dir (initdb + migrations): ${seconds(firstStartMs)}, peak RSS ${mib(firstStartKib)}` +
     ` (with the initdb child process: ${mib(firstTreeKib)})`;
   console.log(`  ${firstNote}`);
   const firstClient = apiClient(firstOrigin);
@@ -373,7 +423,13 @@ async function embedded(): Promise<ModeResult> {
   await first.stop();
 
   const seededIds: string[] = [];
-  const target: SeedTarget = { projectId: PROJECT, userId: USER, host: b.host, backend: 'file', volumeDir: path.join(dataDir, 'volumes', 'file') };
+  const target: SeedTarget = {
+    projectId: PROJECT,
+    userId: USER,
+    host: b.host,
+    backend: 'file',
+    volumeDir: path.join(dataDir, 'volumes', 'file'),
+  };
   const scales: ScaleResult[] = [];
   for (const scale of SCALES) {
     // PGlite is one process's: the bench opens the data dir while cairn is stopped.
@@ -391,14 +447,18 @@ async function embedded(): Promise<ModeResult> {
     scales.push(await measureScale(label, origin, [proc], ['cairn all-in-one'], scale, seeded, [...b.ids, ...seededIds], seededIds[DEEP]!));
     await proc.stop(); // on failure, cleanup stops it after its output is shown
   }
-  return { mode: label, burst: b.result, scales, notes: [firstNote, 'cairn restarted at each scale (the bench seeds its PGlite data dir while it is stopped)'] };
+  return {
+    mode: label,
+    burst: b.result,
+    scales,
+    notes: [firstNote, 'cairn restarted at each scale (the bench seeds its PGlite data dir while it is stopped)'],
+  };
 }
 
 /** Whether PostgreSQL and RabbitMQ answer within a couple of seconds. */
 async function distributedAvailable(): Promise<string | undefined> {
-  const timeout = <T>(p: Promise<T>, what: string) => Promise.race([
-    p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer in 3 s`)), 3000).unref()),
-  ]);
+  const timeout = <T>(p: Promise<T>, what: string) =>
+    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer in 3 s`)), 3000).unref())]);
   try {
     const pg = new PgClient({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
     await timeout(pg.connect(), 'PostgreSQL');
@@ -467,13 +527,30 @@ async function distributed(): Promise<ModeResult> {
   const b = await burst(label, client, [api, worker]);
   client.close();
   const seededIds: string[] = [];
-  const target: SeedTarget = { projectId: PROJECT, userId: USER, host: b.host, backend: 'file', volumeDir: path.join(dataDir, 'volumes', 'file') };
+  const target: SeedTarget = {
+    projectId: PROJECT,
+    userId: USER,
+    host: b.host,
+    backend: 'file',
+    volumeDir: path.join(dataDir, 'volumes', 'file'),
+  };
   const db = openDb({ databaseUrl: dbUrl.toString(), dataDir });
   const scales: ScaleResult[] = [];
   try {
     for (const scale of SCALES) {
       const seeded = await fillTo(db, scale, seededIds, target);
-      scales.push(await measureScale(label, origin, [api, worker], [API_LABEL, 'cairn worker'], scale, seeded, [...b.ids, ...seededIds], seededIds[DEEP]!));
+      scales.push(
+        await measureScale(
+          label,
+          origin,
+          [api, worker],
+          [API_LABEL, 'cairn worker'],
+          scale,
+          seeded,
+          [...b.ids, ...seededIds],
+          seededIds[DEEP]!,
+        ),
+      );
     }
   } finally {
     await db.destroy();
@@ -494,16 +571,20 @@ function report(r: ModeResult, bareHttpRate: number): void {
   const errs = (x: LoadResult) => (x.errors ? `   (${x.errors} errors!)` : '');
   console.log(`\n  mode: ${r.mode}`);
   const b = r.burst;
-  console.log(`  burst of ${b.count} creates: POSTs done in ${seconds(b.postMs)}, all available after ${seconds(b.allAvailableMs)}` +
-    ` = ${(b.count / (b.allAvailableMs / 1000)).toFixed(0)} volumes/s (cairn CPU ${b.cpuPerVolume.toFixed(1)} ms/volume)`);
+  console.log(
+    `  burst of ${b.count} creates: POSTs done in ${seconds(b.postMs)}, all available after ${seconds(b.allAvailableMs)}` +
+      ` = ${(b.count / (b.allAvailableMs / 1000)).toFixed(0)} volumes/s (cairn CPU ${b.cpuPerVolume.toFixed(1)} ms/volume)`,
+  );
   for (const s of r.scales) {
     const sql = s.seeded.count ? `; ${s.seeded.count} inserted with SQL in ${seconds(s.seeded.ms)}` : '';
     console.log(`  -- ${s.volumes} volumes in the project${sql}`);
     for (const { name, m } of s.endpoints) {
       console.log(`  ${name.padEnd(36)} ${rate(m)} (${frac(m)})   ${lat(m)}   cairn CPU ${m.cpuMsPerRequest.toFixed(2)} ms/req${errs(m)}`);
     }
-    console.log(`  create→available (n=${s.createToAvailable.length})${' '.repeat(Math.max(0, 9 - String(s.createToAvailable.length).length))}` +
-      `median ${ms(median(s.createToAvailable))}   p99 ${ms(percentile(s.createToAvailable, 99))}`);
+    console.log(
+      `  create→available (n=${s.createToAvailable.length})${' '.repeat(Math.max(0, 9 - String(s.createToAvailable.length).length))}` +
+        `median ${ms(median(s.createToAvailable))}   p99 ${ms(percentile(s.createToAvailable, 99))}`,
+    );
     console.log(`  peak RSS: ${s.memory.map((m) => `${m.label} ${mib(m.hwmKib)}`).join(', ')}`);
   }
   for (const x of r.bare ?? []) console.log(`  ${x.name.padEnd(36)} ${rate(x.m)} (${frac(x.m)})   ${lat(x.m)}${errs(x.m)}`);
@@ -513,21 +594,49 @@ function report(r: ModeResult, bareHttpRate: number): void {
 /** A volume show's answer, as the bare HTTP server's fixed body (same size on the wire). */
 const SHOW_LIKE_BODY = JSON.stringify({
   volume: {
-    id: '0b9f5a52-8c44-4b43-9d5e-0d1e7f2a1c11', status: 'available', size: 10, availability_zone: 'nova', created_at: '2026-01-01T00:00:00.000000',
-    updated_at: '2026-01-01T00:00:00.030000', name: 'billing-db-00001', description: null, volume_type: '__DEFAULT__', snapshot_id: null,
-    source_volid: null, metadata: { env: 'prod', team: 'payments' }, links: [
+    id: '0b9f5a52-8c44-4b43-9d5e-0d1e7f2a1c11',
+    status: 'available',
+    size: 10,
+    availability_zone: 'nova',
+    created_at: '2026-01-01T00:00:00.000000',
+    updated_at: '2026-01-01T00:00:00.030000',
+    name: 'billing-db-00001',
+    description: null,
+    volume_type: '__DEFAULT__',
+    snapshot_id: null,
+    source_volid: null,
+    metadata: { env: 'prod', team: 'payments' },
+    links: [
       { rel: 'self', href: 'http://127.0.0.1:8776/v3/b3e1c0de5a7f4c2e9d8b7a6f5e4d3c2b/volumes/0b9f5a52-8c44-4b43-9d5e-0d1e7f2a1c11' },
-      { rel: 'bookmark', href: 'http://127.0.0.1:8776/b3e1c0de5a7f4c2e9d8b7a6f5e4d3c2b/volumes/0b9f5a52-8c44-4b43-9d5e-0d1e7f2a1c11' }],
-    user_id: USER, bootable: 'false', encrypted: false, replication_status: null, consistencygroup_id: null, multiattach: false,
-    attachments: [], 'os-vol-tenant-attr:tenant_id': PROJECT, volume_type_id: 'c0ffee00-0000-4000-8000-000000000001',
-    group_id: null, provider_id: null, service_uuid: null, shared_targets: true, cluster_name: null, consumes_quota: true,
+      { rel: 'bookmark', href: 'http://127.0.0.1:8776/b3e1c0de5a7f4c2e9d8b7a6f5e4d3c2b/volumes/0b9f5a52-8c44-4b43-9d5e-0d1e7f2a1c11' },
+    ],
+    user_id: USER,
+    bootable: 'false',
+    encrypted: false,
+    replication_status: null,
+    consistencygroup_id: null,
+    multiattach: false,
+    attachments: [],
+    'os-vol-tenant-attr:tenant_id': PROJECT,
+    volume_type_id: 'c0ffee00-0000-4000-8000-000000000001',
+    group_id: null,
+    provider_id: null,
+    service_uuid: null,
+    shared_targets: true,
+    cluster_name: null,
+    consumes_quota: true,
   },
 });
 
 async function main(): Promise<void> {
   if (!fs.existsSync(path.join(__dirname, '..', 'src', 'cli', 'cairn.js'))) throw new Error('build first: npm run build');
-  console.log(`cairn benchmark: scales ${SCALES.join(', ')} volumes, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s per endpoint,` +
-    ` burst ${BURST}, ${CREATES} creates; ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version}`);
+  console.log(
+    `cairn benchmark: scales ${SCALES.join(', ')} volumes, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s per endpoint,` +
+      ` burst ${BURST}, ${CREATES} creates; ${os.cpus().length} CPUs, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}, node ${process.version}`,
+  );
   console.log('The load generator runs in this process on the same CPUs: every rate below, the bare ones too, is what is left beside it.');
   console.log('\nbare limits of this machine:');
   const bareHttpResult = await bareHttp(SHOW_LIKE_BODY);
@@ -548,9 +657,16 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log(`\n=== results (load average now ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; the load generator shares the ${os.cpus().length} CPUs) ===`);
+  console.log(
+    `\n=== results (load average now ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; the load generator shares the ${os.cpus().length} CPUs) ===`,
+  );
   const h = bareHttpResult;
-  console.log(`\n  bare Node HTTP, fixed JSON body (${API_PROCESSES} processes)   ${h.requestsPerSecond.toFixed(0)} req/s   p50 ${ms(h.p50Ms)}   p99 ${ms(h.p99Ms)}`);
+  console.log(
+    `\n  bare Node HTTP, fixed JSON body (${API_PROCESSES} processes)   ${h.requestsPerSecond.toFixed(0)} req/s   p50 ${ms(h.p50Ms)}   p99 ${ms(h.p99Ms)}`,
+  );
   for (const r of results) report(r, h.requestsPerSecond);
   for (const s of skipped) console.log(`\n  mode ${s}`);
 }
@@ -560,7 +676,7 @@ main().then(
   (err) => {
     // Interrupted: the signal handler is cleaning up and exits; what failed meanwhile is its doing.
     if (interrupted) return cleanup();
-    console.error(`\nbenchmark failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    console.error(`\nbenchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     for (const c of children) console.error(`--- ${c.name} output ---\n${c.tail()}`);
     return cleanup().then(() => process.exit(1));
   },

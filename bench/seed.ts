@@ -32,8 +32,12 @@ export async function seedVolumes(db: Knex, bodies: readonly VolumeCreateBody[],
       const id = randomUUID();
       ids.push(id);
       return {
-        id, display_name: volume.name ?? null, display_description: volume.description ?? null, size: volume.size,
-        metadata: volume.metadata ?? {}, created_at: new Date(SEED_EPOCH + (firstIndex + from + i) * 10).toISOString(),
+        id,
+        display_name: volume.name ?? null,
+        display_description: volume.description ?? null,
+        size: volume.size,
+        metadata: volume.metadata ?? {},
+        created_at: new Date(SEED_EPOCH + (firstIndex + from + i) * 10).toISOString(),
         provider_location: path.join(t.volumeDir, `volume-${id}`),
       };
     });

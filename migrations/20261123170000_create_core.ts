@@ -112,8 +112,7 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of ['messages', 'services', 'tasks', 'volumes', 'volume_type_projects',
-    'volume_type_extra_specs', 'volume_types']) {
+  for (const table of ['messages', 'services', 'tasks', 'volumes', 'volume_type_projects', 'volume_type_extra_specs', 'volume_types']) {
     await knex.schema.dropTableIfExists(table);
   }
 }

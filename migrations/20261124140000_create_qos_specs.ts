@@ -25,6 +25,8 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('DROP INDEX IF EXISTS volume_types_qos_specs');
-  await knex.schema.alterTable('volume_types', (t) => { t.dropColumn('qos_specs_id'); });
+  await knex.schema.alterTable('volume_types', (t) => {
+    t.dropColumn('qos_specs_id');
+  });
   await knex.schema.dropTableIfExists('qos_specs');
 }

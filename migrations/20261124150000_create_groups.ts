@@ -60,17 +60,25 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw('CREATE INDEX group_snapshots_project_created ON group_snapshots (project_id, created_at DESC, id DESC)');
   await knex.raw('CREATE INDEX group_snapshots_created ON group_snapshots (created_at DESC, id DESC)');
   await knex.raw('CREATE INDEX group_snapshots_group ON group_snapshots (group_id)');
-  await knex.schema.alterTable('volumes', (t) => { t.uuid('group_id').nullable().references('groups.id'); });
+  await knex.schema.alterTable('volumes', (t) => {
+    t.uuid('group_id').nullable().references('groups.id');
+  });
   await knex.raw('CREATE INDEX volumes_group ON volumes (group_id) WHERE group_id IS NOT NULL');
-  await knex.schema.alterTable('snapshots', (t) => { t.uuid('group_snapshot_id').nullable().references('group_snapshots.id'); });
+  await knex.schema.alterTable('snapshots', (t) => {
+    t.uuid('group_snapshot_id').nullable().references('group_snapshots.id');
+  });
   await knex.raw('CREATE INDEX snapshots_group_snapshot ON snapshots (group_snapshot_id) WHERE group_snapshot_id IS NOT NULL');
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('DROP INDEX IF EXISTS snapshots_group_snapshot');
-  await knex.schema.alterTable('snapshots', (t) => { t.dropColumn('group_snapshot_id'); });
+  await knex.schema.alterTable('snapshots', (t) => {
+    t.dropColumn('group_snapshot_id');
+  });
   await knex.raw('DROP INDEX IF EXISTS volumes_group');
-  await knex.schema.alterTable('volumes', (t) => { t.dropColumn('group_id'); });
+  await knex.schema.alterTable('volumes', (t) => {
+    t.dropColumn('group_id');
+  });
   for (const table of ['group_snapshots', 'group_volume_types', 'groups', 'group_type_specs', 'group_types']) {
     await knex.schema.dropTableIfExists(table);
   }

@@ -33,8 +33,10 @@ function dropPresenceAlternatives(node) {
   if (node === null || typeof node !== 'object') return node;
   const out = {};
   for (const [k, v] of Object.entries(node)) {
-    const presenceOnly = (k === 'anyOf' || k === 'oneOf') && Array.isArray(v)
-      && v.every((m) => m && typeof m === 'object' && Object.keys(m).length === 1 && Array.isArray(m.required));
+    const presenceOnly =
+      (k === 'anyOf' || k === 'oneOf') &&
+      Array.isArray(v) &&
+      v.every((m) => m && typeof m === 'object' && Object.keys(m).length === 1 && Array.isArray(m.required));
     if (!presenceOnly) out[k] = dropPresenceAlternatives(v);
   }
   return out;

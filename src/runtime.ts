@@ -90,9 +90,10 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
     transport = new InProcessTransport();
   }
   /** What service heartbeats report: "degraded" while the broker is unreachable. */
-  const messagingHealth = (): { status: 'ok' | 'degraded'; messaging: string } => (amqp && !amqp.connected
-    ? { status: 'degraded', messaging: `the AMQP broker is unreachable since ${amqp.unreachableSince?.toISOString()}` }
-    : { status: 'ok', messaging: amqp ? 'connected' : 'in-process' });
+  const messagingHealth = (): { status: 'ok' | 'degraded'; messaging: string } =>
+    amqp && !amqp.connected
+      ? { status: 'degraded', messaging: `the AMQP broker is unreachable since ${amqp.unreachableSince?.toISOString()}` }
+      : { status: 'ok', messaging: amqp ? 'connected' : 'in-process' };
   const stops: Array<() => Promise<void> | void> = [];
   const metrics = new Metrics(log.child({ part: 'metrics' }));
   metrics.collectPool(db);
@@ -128,8 +129,12 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
     const driver = config.faultDriverDelayMs > 0 ? delayedDriver(measured, config.faultDriverDelayMs) : measured;
     // Volumes from images and uploads to images: the image service, and a download folder on the backend's storage.
     const env = { images: imageServiceOf({ db, config }), scratchDir: path.join(backend.fileStorageDir, '.image-downloads') };
-    const runner = new TaskRunner(db, driver, { owner: `${host}:${process.pid}`, leaseSeconds: config.taskLeaseSeconds, env, metrics },
-      log.child({ part: 'worker', backend: backend.name }));
+    const runner = new TaskRunner(
+      db,
+      driver,
+      { owner: `${host}:${process.pid}`, leaseSeconds: config.taskLeaseSeconds, env, metrics },
+      log.child({ part: 'worker', backend: backend.name }),
+    );
     await transport.consume(backend.name, runner.handle, 16);
     // ExtStorage workers advertise their providers (validity, checksum, parameters): the API checks creates
     // against them and `cairn-manage storage diagnose` compares them across hosts.
@@ -138,8 +143,12 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
       capabilities: capabilitiesOf(backend),
       ...(backend.driver === 'extstorage' && base.diagnose ? { providers: await base.diagnose() } : {}),
     });
-    const hb = new Heartbeat(db, { binary: Binary.volume, host, zone: config.availabilityZone, report },
-      config.heartbeatSeconds * 1000, log);
+    const hb = new Heartbeat(
+      db,
+      { binary: Binary.volume, host, zone: config.availabilityZone, report },
+      config.heartbeatSeconds * 1000,
+      log,
+    );
     await hb.start();
     stops.push(() => hb.stop());
   }
@@ -148,14 +157,29 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
     // Reads and writes volumes through their backends' drivers, so it serves every configured backend.
     const drivers = new Map(config.backends.map((b) => [b.name, driverFor(b)] as const));
     const backupLog = log.child({ part: 'backup' });
-    const backups = { store: new ChunkedBackupStore(config.backupDir, config.backupChunkBytes, config.faultDriverDelayMs), driverFor: (b: string) => drivers.get(b), log: backupLog };
+    const backups = {
+      store: new ChunkedBackupStore(config.backupDir, config.backupChunkBytes, config.faultDriverDelayMs),
+      driverFor: (b: string) => drivers.get(b),
+      log: backupLog,
+    };
     await fs.mkdir(config.backupDir, { recursive: true });
-    const runner = new TaskRunner(db, [...drivers.values()][0]!, {
-      owner: `${config.hostname}@backup:${process.pid}`, leaseSeconds: config.taskLeaseSeconds, env: { backups },
-    }, backupLog);
+    const runner = new TaskRunner(
+      db,
+      [...drivers.values()][0]!,
+      {
+        owner: `${config.hostname}@backup:${process.pid}`,
+        leaseSeconds: config.taskLeaseSeconds,
+        env: { backups },
+      },
+      backupLog,
+    );
     await transport.consume(BACKUP_QUEUE, runner.handle, 4);
-    const hb = new Heartbeat(db, { binary: Binary.backup, host: config.hostname, zone: config.availabilityZone, report: () => ({}) },
-      config.heartbeatSeconds * 1000, log);
+    const hb = new Heartbeat(
+      db,
+      { binary: Binary.backup, host: config.hostname, zone: config.availabilityZone, report: () => ({}) },
+      config.heartbeatSeconds * 1000,
+      log,
+    );
     await hb.start();
     stops.push(() => hb.stop());
   }
@@ -194,18 +218,31 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
     server.keepAliveTimeout = 65_000;
     // Nova's and Glance's own ports, where a catalog of a real deployment points: the same app, with that
     // service's version document at the root (src/http/listeners.ts).
-    for (const [service, port] of [['compute', config.computePort], ['image', config.imagePort]] as const) {
+    for (const [service, port] of [
+      ['compute', config.computePort],
+      ['image', config.imagePort],
+    ] as const) {
       if (port === undefined) continue;
       const extra = await new Promise<Server>((resolve, reject) => {
         const s = answerClientErrors(serviceRootApp(service, app).listen(port, config.host, () => resolve(s)));
         s.once('error', reject);
       });
-      stops.push(() => new Promise<void>((resolve) => { extra.close(() => resolve()); extra.closeAllConnections(); }));
+      stops.push(
+        () =>
+          new Promise<void>((resolve) => {
+            extra.close(() => resolve());
+            extra.closeAllConnections();
+          }),
+      );
     }
     const addr = server.address();
     url = typeof addr === 'object' && addr ? `http://${config.host}:${addr.port}` : undefined;
-    const hb = new Heartbeat(db, { binary: Binary.scheduler, host: config.hostname, zone: config.availabilityZone, report: () => ({ health: messagingHealth() }) },
-      config.heartbeatSeconds * 1000, log);
+    const hb = new Heartbeat(
+      db,
+      { binary: Binary.scheduler, host: config.hostname, zone: config.availabilityZone, report: () => ({ health: messagingHealth() }) },
+      config.heartbeatSeconds * 1000,
+      log,
+    );
     await hb.start();
     stops.push(() => hb.stop());
     relay!.start();
@@ -222,8 +259,12 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
     app.disable('x-powered-by');
     app.get('/metrics', metrics.handler);
     const healthcheck = healthEndpoint(health);
-    app.get('/healthcheck', (req, res, next) => { healthcheck(req, res).catch(next); });
-    app.head('/healthcheck', (req, res, next) => { healthcheck(req, res).catch(next); });
+    app.get('/healthcheck', (req, res, next) => {
+      healthcheck(req, res).catch(next);
+    });
+    app.head('/healthcheck', (req, res, next) => {
+      healthcheck(req, res).catch(next);
+    });
     statusServer = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.workerPort!, config.host, () => resolve(s));
       s.once('error', reject);
@@ -233,10 +274,27 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
   }
 
   return {
-    db, config, log, server, url, relay, sweeper, metrics, health, statusUrl,
+    db,
+    config,
+    log,
+    server,
+    url,
+    relay,
+    sweeper,
+    metrics,
+    health,
+    statusUrl,
     async stop() {
-      if (statusServer) await new Promise<void>((resolve) => { statusServer!.close(() => resolve()); statusServer!.closeAllConnections(); });
-      if (server) await new Promise<void>((resolve) => { server!.close(() => resolve()); server!.closeAllConnections(); });
+      if (statusServer)
+        await new Promise<void>((resolve) => {
+          statusServer!.close(() => resolve());
+          statusServer!.closeAllConnections();
+        });
+      if (server)
+        await new Promise<void>((resolve) => {
+          server!.close(() => resolve());
+          server!.closeAllConnections();
+        });
       for (const s of stops) await s();
       await sweeper?.stop();
       await relay?.stop();

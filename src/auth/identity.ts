@@ -22,18 +22,24 @@ export function noAuth(config: Pick<Config, 'host' | 'port'>): Authenticator {
   return async (req, res) => {
     const token = req.get('x-auth-token');
     if (!token) {
-      res.status(204).set({
-        'X-Auth-Token': 'admin:admin',
-        'X-Server-Management-Url': `${req.protocol}://${req.get('host') ?? `${config.host}:${config.port}`}${req.originalUrl}`,
-        'Content-Type': 'text/plain; charset=UTF-8',
-      }).end();
+      res
+        .status(204)
+        .set({
+          'X-Auth-Token': 'admin:admin',
+          'X-Server-Management-Url': `${req.protocol}://${req.get('host') ?? `${config.host}:${config.port}`}${req.originalUrl}`,
+          'Content-Type': 'text/plain; charset=UTF-8',
+        })
+        .end();
       return undefined;
     }
     const idx = token.indexOf(':');
     const userId = idx < 0 ? token : token.slice(0, idx);
     const projectId = idx < 0 ? token : token.slice(idx + 1) || userId;
     // Cinder's noauth takes `X-Service-Roles` as sent (keystonemiddleware sets it only from a valid service token).
-    const serviceRoles = (req.get('x-service-roles') ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+    const serviceRoles = (req.get('x-service-roles') ?? '')
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean);
     return { userId, projectId, roles: ['admin', 'member', 'reader'], ...(serviceRoles.length ? { serviceRoles } : {}) };
   };
 }

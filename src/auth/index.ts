@@ -11,9 +11,10 @@ import type { KeystoneSettings } from '../config/keystone';
  * they carry no microversion headers and have Keystone's error shape.
  */
 function keystoneError(res: Response, status: 401 | 503, settings: KeystoneSettings): void {
-  const body = status === 401
-    ? '{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}'
-    : '{"error": {"code": 503, "title": "Service Unavailable", "message": "The Keystone service is temporarily unavailable."}}';
+  const body =
+    status === 401
+      ? '{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}'
+      : '{"error": {"code": 503, "title": "Service Unavailable", "message": "The Keystone service is temporarily unavailable."}}';
   res.removeHeader('x-compute-request-id');
   if (status === 401) res.set('WWW-Authenticate', `Keystone uri="${settings.wwwAuthenticateUri}"`);
   res.status(status).type('application/json').send(body);
@@ -52,13 +53,19 @@ export function keystoneAuth(settings: KeystoneSettings, log: Logger, client = n
 export function authenticatorFor(config: Config, log: Logger): Authenticator {
   if (config.authStrategy === 'keystone') return keystoneAuth(config.keystone!, log);
   if (!isLoopback(config.host)) {
-    log.warn({ host: config.host, port: config.port }, 'noauth on a non-loopback address: every caller who reaches it is an admin (set AUTH_STRATEGY=keystone)');
+    log.warn(
+      { host: config.host, port: config.port },
+      'noauth on a non-loopback address: every caller who reaches it is an admin (set AUTH_STRATEGY=keystone)',
+    );
   }
   return noAuth(config);
 }
 
 /** 127.0.0.0/8, ::1 and localhost: where noauth's everyone-is-admin reaches only this host. */
 export function isLoopback(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1';
 }

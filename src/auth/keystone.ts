@@ -33,7 +33,10 @@ export class KeystoneClient {
   /** Counters for tests and diagnostics. */
   readonly stats = { logins: 0, validations: 0 };
 
-  constructor(private readonly s: KeystoneSettings, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly s: KeystoneSettings,
+    private readonly now: () => number = Date.now,
+  ) {
     this.cache = new TtlCache<Validation>(s.cacheSize, now);
   }
 
@@ -71,9 +74,8 @@ export class KeystoneClient {
     }
     if (res.status !== 200) throw new KeystoneUnavailable(`token validation answered ${res.status}`);
     const t = (res.body as { token?: KeystoneToken }).token;
-    const identity = t?.project?.id && t.user?.id
-      ? { userId: t.user.id, projectId: t.project.id, roles: (t.roles ?? []).map((r) => r.name) }
-      : null;
+    const identity =
+      t?.project?.id && t.user?.id ? { userId: t.user.id, projectId: t.project.id, roles: (t.roles ?? []).map((r) => r.name) } : null;
     const expires = Date.parse(t?.expires_at ?? '');
     this.cache.set(key, identity, Number.isNaN(expires) ? ttlEnd : Math.min(expires, ttlEnd));
     return identity;
@@ -88,8 +90,16 @@ export class KeystoneClient {
   async serviceToken(): Promise<ServiceToken> {
     if (this.service && this.service.expiresAt - SERVICE_TOKEN_MARGIN_MS > this.now()) return this.service;
     this.login ??= this.passwordLogin().then(
-      (t) => { this.service = t; this.login = undefined; return t; },
-      (err) => { this.login = undefined; throw err; });
+      (t) => {
+        this.service = t;
+        this.login = undefined;
+        return t;
+      },
+      (err) => {
+        this.login = undefined;
+        throw err;
+      },
+    );
     return this.login;
   }
 
@@ -99,15 +109,20 @@ export class KeystoneClient {
 
   private async passwordLogin(): Promise<ServiceToken> {
     this.stats.logins++;
-    const res = await this.request('POST', '/auth/tokens', { 'Content-Type': 'application/json' }, {
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: this.s.serviceUser, domain: { name: this.s.userDomain }, password: this.s.servicePassword } },
+    const res = await this.request(
+      'POST',
+      '/auth/tokens',
+      { 'Content-Type': 'application/json' },
+      {
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: this.s.serviceUser, domain: { name: this.s.userDomain }, password: this.s.servicePassword } },
+          },
+          scope: { project: { name: this.s.serviceProject, domain: { name: this.s.projectDomain } } },
         },
-        scope: { project: { name: this.s.serviceProject, domain: { name: this.s.projectDomain } } },
       },
-    });
+    );
     const token = res.headers.get('x-subject-token');
     if (res.status !== 201 || !token) {
       throw new KeystoneUnavailable(`service login as ${this.s.serviceUser} answered ${res.status}`);
@@ -121,7 +136,8 @@ export class KeystoneClient {
     let res: Response;
     try {
       res = await fetch(`${this.s.url}${path}`, {
-        method, headers: { Accept: 'application/json', ...headers },
+        method,
+        headers: { Accept: 'application/json', ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.s.timeoutMs),
       });
@@ -130,7 +146,11 @@ export class KeystoneClient {
     }
     const text = await res.text();
     let parsed: unknown;
-    try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
     return { status: res.status, headers: res.headers, body: parsed };
   }
 }

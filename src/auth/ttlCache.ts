@@ -6,7 +6,10 @@
 export class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; until: number }>();
 
-  constructor(private readonly maxEntries: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly maxEntries: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get(key: string): V | undefined {
     const e = this.entries.get(key);

@@ -15,7 +15,8 @@ import { migrateLatest, openDb } from '../db/connection';
  * PostgreSQL only: PGlite is one process's database.
  */
 export async function superviseApiProcesses(config: Config, count: number, log: Logger): Promise<void> {
-  if (!config.databaseUrl) throw new Error('--processes needs DATABASE_URL (PostgreSQL): the embedded PGlite database belongs to one process');
+  if (!config.databaseUrl)
+    throw new Error('--processes needs DATABASE_URL (PostgreSQL): the embedded PGlite database belongs to one process');
   const db = openDb(config);
   try {
     await migrateLatest(db);

@@ -33,15 +33,30 @@ export function progress(opts: ProgressOptions): Progress {
   let value = 0;
   let step = '';
   if (opts.tty ?? stream.isTTY) {
-    const bar = new SingleBar({
-      stream, format: `${opts.label} [{bar}] {percentage}% | {shown} {step}`, hideCursor: true, clearOnComplete: false,
-      etaBuffer: 20, fps: 10,
-    }, Presets.shades_classic);
+    const bar = new SingleBar(
+      {
+        stream,
+        format: `${opts.label} [{bar}] {percentage}% | {shown} {step}`,
+        hideCursor: true,
+        clearOnComplete: false,
+        etaBuffer: 20,
+        fps: 10,
+      },
+      Presets.shades_classic,
+    );
     bar.start(total || 1, 0, { shown: shown(0), step: '' });
     return {
-      update(v, s) { value = v; if (s !== undefined) step = s; bar.update(Math.min(v, total || 1), { shown: shown(v), step }); },
-      increment(by = 1, s) { this.update(value + by, s); },
-      stop() { bar.stop(); },
+      update(v, s) {
+        value = v;
+        if (s !== undefined) step = s;
+        bar.update(Math.min(v, total || 1), { shown: shown(v), step });
+      },
+      increment(by = 1, s) {
+        this.update(value + by, s);
+      },
+      stop() {
+        bar.stop();
+      },
     };
   }
   let lastTenth = -1;
@@ -55,10 +70,15 @@ export function progress(opts: ProgressOptions): Progress {
   return {
     update(v, s) {
       const stepChanged = s !== undefined && s !== step;
-      value = v; if (s !== undefined) step = s;
+      value = v;
+      if (s !== undefined) step = s;
       line(opts.unit === 'steps' || stepChanged);
     },
-    increment(by = 1, s) { this.update(value + by, s); },
-    stop() { if (opts.unit === 'bytes' && lastTenth < 10) line(true); },
+    increment(by = 1, s) {
+      this.update(value + by, s);
+    },
+    stop() {
+      if (opts.unit === 'bytes' && lastTenth < 10) line(true);
+    },
   };
 }

@@ -121,10 +121,16 @@ function byteSize(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(env.CAIRN_DATA_DIR ?? 'data');
-  const names = (env.CAIRN_BACKENDS ?? 'file').split(',').map((s) => s.trim()).filter(Boolean);
+  const names = (env.CAIRN_BACKENDS ?? 'file')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   // Ganeti's ES_SEARCH_PATH; the repository's examples/extstorage only when named (they are for tests and trials).
   const extstorage: ExtStorageConfig = {
-    searchPath: (env.CAIRN_EXTSTORAGE_PATH || path.join(dataDir, 'extstorage')).split(':').filter(Boolean).map((p) => path.resolve(p)),
+    searchPath: (env.CAIRN_EXTSTORAGE_PATH || path.join(dataDir, 'extstorage'))
+      .split(':')
+      .filter(Boolean)
+      .map((p) => path.resolve(p)),
     timeoutSeconds: int(env, 'CAIRN_EXTSTORAGE_TIMEOUT_SECONDS', 300),
   };
   const backends = names.map((name): BackendConfig => {
@@ -134,14 +140,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       name,
       driver,
       fileStorageDir: path.resolve(
-        env[`CAIRN_BACKEND_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_DIR`] ?? path.join(dataDir, 'volumes', name)),
+        env[`CAIRN_BACKEND_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_DIR`] ?? path.join(dataDir, 'volumes', name),
+      ),
       ...(driver === 'extstorage' ? { extstorage } : {}),
     };
   });
   // The backup service's queue is `cinder-backup` (services/backupRecords.ts): no backend may take that name.
-  if (names.includes('cinder-backup')) throw new Error('CAIRN_BACKENDS: cinder-backup is the backup service\'s queue, not a backend name');
+  if (names.includes('cinder-backup')) throw new Error("CAIRN_BACKENDS: cinder-backup is the backup service's queue, not a backend name");
   const chunkMib = Number(env.CAIRN_BACKUP_CHUNK_MIB ?? '32');
-  if (!(chunkMib > 0) || !Number.isInteger(chunkMib * 16)) throw new Error(`CAIRN_BACKUP_CHUNK_MIB must be a positive multiple of 1/16, got ${env.CAIRN_BACKUP_CHUNK_MIB}`);
+  if (!(chunkMib > 0) || !Number.isInteger(chunkMib * 16))
+    throw new Error(`CAIRN_BACKUP_CHUNK_MIB must be a positive multiple of 1/16, got ${env.CAIRN_BACKUP_CHUNK_MIB}`);
   const auth = env.AUTH_STRATEGY ?? 'noauth';
   if (auth !== 'noauth' && auth !== 'keystone') throw new Error(`AUTH_STRATEGY must be noauth or keystone, got ${auth}`);
   return {

@@ -35,9 +35,13 @@ function nonNegative(env: NodeJS.ProcessEnv, name: string, dflt: number): number
 export function keystoneSettings(env: NodeJS.ProcessEnv): KeystoneSettings {
   const url = (env.KEYSTONE_URL || env.KEYSTONE_AUTH_URL || '').replace(/\/+$/, '');
   const missing = [
-    ['KEYSTONE_URL', url], ['KEYSTONE_SERVICE_USER', env.KEYSTONE_SERVICE_USER],
-    ['KEYSTONE_SERVICE_PASSWORD', env.KEYSTONE_SERVICE_PASSWORD], ['KEYSTONE_SERVICE_PROJECT', env.KEYSTONE_SERVICE_PROJECT],
-  ].filter(([, v]) => !v).map(([k]) => k);
+    ['KEYSTONE_URL', url],
+    ['KEYSTONE_SERVICE_USER', env.KEYSTONE_SERVICE_USER],
+    ['KEYSTONE_SERVICE_PASSWORD', env.KEYSTONE_SERVICE_PASSWORD],
+    ['KEYSTONE_SERVICE_PROJECT', env.KEYSTONE_SERVICE_PROJECT],
+  ]
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
   if (missing.length) throw new Error(`AUTH_STRATEGY=keystone needs ${missing.join(', ')}`);
   return {
     url,

@@ -5,8 +5,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 
 // The static files: `console/` at the repository root (from src/console under jest, dist/src/console when built).
-const STATIC_DIR = [path.join(__dirname, '..', '..', 'console'), path.join(__dirname, '..', '..', '..', 'console')]
-  .find((p) => fs.existsSync(path.join(p, 'index.html')))!;
+const STATIC_DIR = [path.join(__dirname, '..', '..', 'console'), path.join(__dirname, '..', '..', '..', 'console')].find((p) =>
+  fs.existsSync(path.join(p, 'index.html')),
+)!;
 
 /**
  * The operator's console at `/console`: plain HTML, CSS and one script (no
@@ -28,7 +29,10 @@ export function consoleRouter(config: Config, log: Logger): express.Router {
   };
   router.use(security);
   router.get('/', (req, res) => {
-    if (!req.originalUrl.split('?')[0]!.endsWith('/')) { res.redirect(302, `${req.baseUrl}/`); return; }
+    if (!req.originalUrl.split('?')[0]!.endsWith('/')) {
+      res.redirect(302, `${req.baseUrl}/`);
+      return;
+    }
     res.sendFile(path.join(STATIC_DIR, 'index.html'));
   });
   router.get('/config.json', (_req, res) => {
@@ -57,15 +61,20 @@ export function consoleRouter(config: Config, log: Logger): express.Router {
         }),
         signal: AbortSignal.timeout(config.keystone.timeoutMs),
       });
-      const body = await kr.json().catch(() => ({})) as { token?: { user?: { id: string }; project?: { id: string }; roles?: Array<{ name: string }>; expires_at?: string } };
+      const body = (await kr.json().catch(() => ({}))) as {
+        token?: { user?: { id: string }; project?: { id: string }; roles?: Array<{ name: string }>; expires_at?: string };
+      };
       const token = kr.headers.get('x-subject-token');
       if (kr.status !== 201 || !token || !body.token) {
         res.status(401).json({ error: 'Keystone refused the user name, password or project.' });
         return;
       }
       res.json({
-        token, user_id: body.token.user?.id, project_id: body.token.project?.id,
-        roles: (body.token.roles ?? []).map((r) => r.name), expires_at: body.token.expires_at,
+        token,
+        user_id: body.token.user?.id,
+        project_id: body.token.project?.id,
+        roles: (body.token.roles ?? []).map((r) => r.name),
+        expires_at: body.token.expires_at,
       });
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'console login: Keystone unreachable');

@@ -65,7 +65,12 @@ function serialise(fields: Writable): Record<string, unknown> {
 }
 
 /** Compare-and-set on attach_status; undefined when the attachment was not in one of `from`. */
-export async function casStatus(conn: Conn, id: string, from: readonly string[], fields: Writable & { attach_status: string }): Promise<DbAttachmentRow | undefined> {
+export async function casStatus(
+  conn: Conn,
+  id: string,
+  from: readonly string[],
+  fields: Writable & { attach_status: string },
+): Promise<DbAttachmentRow | undefined> {
   return casRow<DbAttachmentRow>(conn, 'volume_attachments', id, 'attach_status', from, serialise(fields));
 }
 

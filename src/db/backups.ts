@@ -65,7 +65,10 @@ export async function count(conn: Conn, scope: BackupScope, filters: BackupFilte
 
 export async function find(conn: Conn, id: string, scope: BackupScope): Promise<DbBackupView | undefined> {
   if (!isUuidLike(id)) return undefined;
-  return scoped<DbBackupRow>(conn, 'backups', scope).select('backups.*', conn.raw(DEPENDENTS)).where('backups.id', id).first() as unknown as Promise<DbBackupView | undefined>;
+  return scoped<DbBackupRow>(conn, 'backups', scope)
+    .select('backups.*', conn.raw(DEPENDENTS))
+    .where('backups.id', id)
+    .first() as unknown as Promise<DbBackupView | undefined>;
 }
 
 /** The row, locked until the transaction ends (FOR UPDATE). */
@@ -82,8 +85,13 @@ export async function exists(conn: Conn, id: string): Promise<boolean> {
 
 /** A volume's backups in one project, newest data first, locked (an incremental picks its parent from them). */
 export async function ofVolume(conn: Conn, volumeId: string, projectId: string): Promise<DbBackupRow[]> {
-  return conn<DbBackupRow>('backups').where({ volume_id: volumeId, project_id: projectId })
-    .orderBy([{ column: 'data_timestamp', order: 'desc' }, { column: 'created_at', order: 'desc' }]).forUpdate();
+  return conn<DbBackupRow>('backups')
+    .where({ volume_id: volumeId, project_id: projectId })
+    .orderBy([
+      { column: 'data_timestamp', order: 'desc' },
+      { column: 'created_at', order: 'desc' },
+    ])
+    .forUpdate();
 }
 
 /** Backups taken against this one (incremental children). */
@@ -103,7 +111,12 @@ export async function insert(conn: Conn, row: DbBackupRow): Promise<void> {
 type Writable = Partial<Omit<DbBackupRow, 'id' | 'project_id' | 'created_at'>>;
 
 /** Compare-and-set: updates the row only if its status is one of `from`; undefined when it was not. */
-export async function casStatus(conn: Conn, id: string, from: readonly string[], fields: Writable & { status: string }): Promise<DbBackupRow | undefined> {
+export async function casStatus(
+  conn: Conn,
+  id: string,
+  from: readonly string[],
+  fields: Writable & { status: string },
+): Promise<DbBackupRow | undefined> {
   return casRow<DbBackupRow>(conn, 'backups', id, 'status', from, withMetadataJson(fields));
 }
 
@@ -118,7 +131,8 @@ export async function remove(conn: Conn, id: string): Promise<boolean> {
 
 /** Quota usage: a project's backups, count and GiB, whatever their status (as Cinder counts them). */
 export async function usageOfProject(conn: Conn, projectId: string): Promise<{ backups: number; backup_gigabytes: number }> {
-  const [row] = await conn('backups').where('project_id', projectId)
-    .select(conn.raw('count(*) as n'), conn.raw('coalesce(sum(size), 0) as gb')) as Array<{ n: string | number; gb: string | number }>;
+  const [row] = (await conn('backups')
+    .where('project_id', projectId)
+    .select(conn.raw('count(*) as n'), conn.raw('coalesce(sum(size), 0) as gb'))) as Array<{ n: string | number; gb: string | number }>;
   return { backups: Number(row?.n ?? 0), backup_gigabytes: Number(row?.gb ?? 0) };
 }

@@ -44,7 +44,9 @@ export function openPglite(dir?: string): Db {
 }
 
 type KnexQueryObject = { sql: string; bindings?: unknown[]; options?: unknown; response?: unknown };
-type PgliteClientClass = new (config: Knex.Config) => { _query(connection: PGliteInstance, obj: KnexQueryObject): Promise<KnexQueryObject> };
+type PgliteClientClass = new (config: Knex.Config) => {
+  _query(connection: PGliteInstance, obj: KnexQueryObject): Promise<KnexQueryObject>;
+};
 type PGliteInstance = import('@electric-sql/pglite').PGlite;
 
 /** knex-pglite's client, its queries run through prepared statements (src/db/pgliteStatements.ts). */

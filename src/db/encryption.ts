@@ -24,7 +24,10 @@ export async function insert(conn: Conn, row: DbTypeEncryptionRow): Promise<void
 
 /** Whether a row was there to update. */
 export async function update(conn: Conn, typeId: string, fields: EncryptionFields): Promise<boolean> {
-  const rows = await conn('volume_type_encryption').where('volume_type_id', typeId).update({ ...fields, updated_at: new Date() }).returning('volume_type_id');
+  const rows = await conn('volume_type_encryption')
+    .where('volume_type_id', typeId)
+    .update({ ...fields, updated_at: new Date() })
+    .returning('volume_type_id');
   return rows.length > 0;
 }
 

@@ -64,7 +64,9 @@ export function safeErrSerializer(err: unknown): unknown {
   if (isDbError(err)) {
     const { code, severity, routine, constraint, table, column, schema } = err;
     return {
-      type: 'DatabaseError', code, message: `database error ${code}`,
+      type: 'DatabaseError',
+      code,
+      message: `database error ${code}`,
       ...Object.fromEntries(Object.entries({ severity, routine, constraint, table, column, schema }).filter(([, v]) => v !== undefined)),
     };
   }

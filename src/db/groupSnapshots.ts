@@ -59,8 +59,15 @@ export async function insert(conn: Conn, row: DbGroupSnapshotRow): Promise<void>
 }
 
 export async function casStatus(conn: Conn, id: string, from: readonly string[], status: string): Promise<boolean> {
-  return (await conn('group_snapshots').where('id', id).whereIn('status', from as string[])
-    .update({ status, updated_at: new Date() }).returning('id')).length > 0;
+  return (
+    (
+      await conn('group_snapshots')
+        .where('id', id)
+        .whereIn('status', from as string[])
+        .update({ status, updated_at: new Date() })
+        .returning('id')
+    ).length > 0
+  );
 }
 
 export async function remove(conn: Conn, id: string): Promise<void> {
@@ -69,7 +76,12 @@ export async function remove(conn: Conn, id: string): Promise<void> {
 
 /** The member snapshots, oldest first, locked when `forUpdate`. */
 export async function members(conn: Conn, id: string, forUpdate = false): Promise<DbSnapshotRow[]> {
-  const q = conn<DbSnapshotRow>('snapshots').where('group_snapshot_id', id).orderBy([{ column: 'created_at', order: 'asc' }, { column: 'id', order: 'asc' }]);
+  const q = conn<DbSnapshotRow>('snapshots')
+    .where('group_snapshot_id', id)
+    .orderBy([
+      { column: 'created_at', order: 'asc' },
+      { column: 'id', order: 'asc' },
+    ]);
   return forUpdate ? q.forUpdate() : q;
 }
 

@@ -23,7 +23,11 @@ function visible(conn: Conn, v: GroupTypeVisibility) {
   return q;
 }
 
-export async function list(conn: Conn, v: GroupTypeVisibility, sort: ReadonlyArray<{ column: string; order: 'asc' | 'desc' }>): Promise<DbGroupTypeRow[]> {
+export async function list(
+  conn: Conn,
+  v: GroupTypeVisibility,
+  sort: ReadonlyArray<{ column: string; order: 'asc' | 'desc' }>,
+): Promise<DbGroupTypeRow[]> {
   return visible(conn, v).orderBy([...sort, { column: 'id', order: 'asc' }]);
 }
 
@@ -45,8 +49,14 @@ export async function insert(conn: Conn, row: DbGroupTypeRow): Promise<void> {
   await conn('group_types').insert(row);
 }
 
-export async function update(conn: Conn, id: string, fields: Partial<Pick<DbGroupTypeRow, 'name' | 'description' | 'is_public'>>): Promise<void> {
-  await conn('group_types').where('id', id).update({ ...fields, updated_at: new Date() });
+export async function update(
+  conn: Conn,
+  id: string,
+  fields: Partial<Pick<DbGroupTypeRow, 'name' | 'description' | 'is_public'>>,
+): Promise<void> {
+  await conn('group_types')
+    .where('id', id)
+    .update({ ...fields, updated_at: new Date() });
 }
 
 export async function remove(conn: Conn, id: string): Promise<void> {
@@ -57,8 +67,9 @@ export async function remove(conn: Conn, id: string): Promise<void> {
 export async function specsOf(conn: Conn, ids: readonly string[]): Promise<Map<string, Record<string, string | null>>> {
   const out = new Map<string, Record<string, string | null>>(ids.map((id) => [id, {}]));
   if (ids.length === 0) return out;
-  const rows: Array<{ group_type_id: string; key: string; value: string | null }> =
-    await conn('group_type_specs').whereIn('group_type_id', ids as string[]).orderBy('key');
+  const rows: Array<{ group_type_id: string; key: string; value: string | null }> = await conn('group_type_specs')
+    .whereIn('group_type_id', ids as string[])
+    .orderBy('key');
   for (const r of rows) out.get(r.group_type_id)![r.key] = r.value;
   return out;
 }

@@ -37,7 +37,11 @@ function scoped(conn: Conn, scope: GroupScope) {
 async function withTypes(conn: Conn, rows: DbGroupRow[]): Promise<DbGroupView[]> {
   if (rows.length === 0) return [];
   const maps: Array<{ group_id: string; volume_type_id: string }> = await conn('group_volume_types')
-    .whereIn('group_id', rows.map((r) => r.id)).orderBy('volume_type_id');
+    .whereIn(
+      'group_id',
+      rows.map((r) => r.id),
+    )
+    .orderBy('volume_type_id');
   return rows.map((r) => ({ ...r, volume_type_ids: maps.filter((m) => m.group_id === r.id).map((m) => m.volume_type_id) }));
 }
 
@@ -78,17 +82,34 @@ export async function insert(conn: Conn, row: DbGroupRow, volumeTypeIds: readonl
 }
 
 export async function addVolumeType(conn: Conn, id: string, volumeTypeId: string): Promise<void> {
-  await conn('group_volume_types').insert({ group_id: id, volume_type_id: volumeTypeId }).onConflict(['group_id', 'volume_type_id']).ignore();
+  await conn('group_volume_types')
+    .insert({ group_id: id, volume_type_id: volumeTypeId })
+    .onConflict(['group_id', 'volume_type_id'])
+    .ignore();
 }
 
 /** Compare-and-set of the status; whether the row moved. */
-export async function casStatus(conn: Conn, id: string, from: readonly string[], fields: Partial<Pick<DbGroupRow, 'status' | 'name' | 'description'>>): Promise<boolean> {
-  return (await conn('groups').where('id', id).whereIn('status', from as string[])
-    .update({ ...fields, updated_at: new Date() }).returning('id')).length > 0;
+export async function casStatus(
+  conn: Conn,
+  id: string,
+  from: readonly string[],
+  fields: Partial<Pick<DbGroupRow, 'status' | 'name' | 'description'>>,
+): Promise<boolean> {
+  return (
+    (
+      await conn('groups')
+        .where('id', id)
+        .whereIn('status', from as string[])
+        .update({ ...fields, updated_at: new Date() })
+        .returning('id')
+    ).length > 0
+  );
 }
 
 export async function update(conn: Conn, id: string, fields: Partial<Pick<DbGroupRow, 'name' | 'description'>>): Promise<void> {
-  await conn('groups').where('id', id).update({ ...fields, updated_at: new Date() });
+  await conn('groups')
+    .where('id', id)
+    .update({ ...fields, updated_at: new Date() });
 }
 
 export async function remove(conn: Conn, id: string): Promise<void> {
@@ -96,22 +117,39 @@ export async function remove(conn: Conn, id: string): Promise<void> {
 }
 
 /** The group's volumes (rows), oldest first. */
-export async function volumesOf(conn: Conn, id: string): Promise<Array<{ id: string; status: string; attach_status: string; size: number; volume_type_id: string; backend: string; project_id: string }>> {
-  return conn('volumes').select('id', 'status', 'attach_status', 'size', 'volume_type_id', 'backend', 'project_id')
-    .where('group_id', id).orderBy([{ column: 'created_at', order: 'asc' }, { column: 'id', order: 'asc' }]);
+export async function volumesOf(
+  conn: Conn,
+  id: string,
+): Promise<
+  Array<{ id: string; status: string; attach_status: string; size: number; volume_type_id: string; backend: string; project_id: string }>
+> {
+  return conn('volumes')
+    .select('id', 'status', 'attach_status', 'size', 'volume_type_id', 'backend', 'project_id')
+    .where('group_id', id)
+    .orderBy([
+      { column: 'created_at', order: 'asc' },
+      { column: 'id', order: 'asc' },
+    ]);
 }
 
 /** Sets (or clears, with null) the group of these volumes. */
 export async function setVolumesGroup(conn: Conn, volumeIds: readonly string[], groupId: string | null): Promise<void> {
-  if (volumeIds.length) await conn('volumes').whereIn('id', volumeIds as string[]).update({ group_id: groupId, updated_at: new Date() });
+  if (volumeIds.length)
+    await conn('volumes')
+      .whereIn('id', volumeIds as string[])
+      .update({ group_id: groupId, updated_at: new Date() });
 }
 
 /** Groups still being made from this group or group snapshot (their volumes copy from it). */
-export async function creatingFrom(conn: Conn, source: { groupId?: string; groupSnapshotId?: string }, creating: string): Promise<string[]> {
+export async function creatingFrom(
+  conn: Conn,
+  source: { groupId?: string; groupSnapshotId?: string },
+  creating: string,
+): Promise<string[]> {
   const q = conn('groups').select('id').where('status', creating);
   if (source.groupId) q.where('source_group_id', source.groupId);
   else q.where('group_snapshot_id', source.groupSnapshotId!);
-  return (await q as Array<{ id: string }>).map((r) => r.id);
+  return ((await q) as Array<{ id: string }>).map((r) => r.id);
 }
 
 /** Quota usage: the project's groups, whatever their status. */

@@ -34,14 +34,21 @@ export interface HostProjectUsage {
 export async function usageOnHost(conn: Conn, host: string): Promise<HostProjectUsage[]> {
   const vols = conn('volumes').select('project_id').count({ n: '*' }).sum({ gb: 'size' }).groupBy('project_id');
   whereHost(vols, 'volumes.host', host);
-  const snaps = conn('snapshots').join('volumes', 'volumes.id', 'snapshots.volume_id')
-    .select('snapshots.project_id').count({ n: '*' }).sum({ gb: 'snapshots.size' }).groupBy('snapshots.project_id');
+  const snaps = conn('snapshots')
+    .join('volumes', 'volumes.id', 'snapshots.volume_id')
+    .select('snapshots.project_id')
+    .count({ n: '*' })
+    .sum({ gb: 'snapshots.size' })
+    .groupBy('snapshots.project_id');
   whereHost(snaps, 'volumes.host', host);
-  const [v, s] = await Promise.all([vols, snaps]) as [Array<{ project_id: string; n: unknown; gb: unknown }>, Array<{ project_id: string; n: unknown; gb: unknown }>];
+  const [v, s] = (await Promise.all([vols, snaps])) as [
+    Array<{ project_id: string; n: unknown; gb: unknown }>,
+    Array<{ project_id: string; n: unknown; gb: unknown }>,
+  ];
   const byProject = new Map<string, HostProjectUsage>();
   const entry = (p: string) => {
     let e = byProject.get(p);
-    if (!e) byProject.set(p, e = { project_id: p, volume_count: 0, total_volume_gb: 0, snapshot_count: 0, total_snapshot_gb: 0 });
+    if (!e) byProject.set(p, (e = { project_id: p, volume_count: 0, total_volume_gb: 0, snapshot_count: 0, total_snapshot_gb: 0 }));
     return e;
   };
   for (const r of v) Object.assign(entry(r.project_id), { volume_count: Number(r.n), total_volume_gb: Number(r.gb ?? 0) });
@@ -51,6 +58,6 @@ export async function usageOnHost(conn: Conn, host: string): Promise<HostProject
 
 /** GiB of the volumes placed on each pool (`host@backend#pool`): a pool's allocated_capacity_gb. */
 export async function allocatedByPool(conn: Conn): Promise<Map<string, number>> {
-  const rows = await conn('volumes').select('host').sum({ gb: 'size' }).groupBy('host') as Array<{ host: string; gb: unknown }>;
+  const rows = (await conn('volumes').select('host').sum({ gb: 'size' }).groupBy('host')) as Array<{ host: string; gb: unknown }>;
   return new Map(rows.map((r) => [r.host, Number(r.gb ?? 0)]));
 }

@@ -43,7 +43,10 @@ export interface ImageListQuery {
 
 /** A row as the driver returns it: bigints as strings (pg), jsonb null where never written. */
 type StoredImageRow = Omit<DbImageRow, 'size' | 'virtual_size' | 'properties' | 'tags'> & {
-  size: string | number | null; virtual_size: string | number | null; properties: Record<string, unknown> | null; tags: string[] | null;
+  size: string | number | null;
+  virtual_size: string | number | null;
+  properties: Record<string, unknown> | null;
+  tags: string[] | null;
 };
 
 const fromDb = (r: StoredImageRow): DbImageRow => ({
@@ -83,12 +86,17 @@ function applyScope(q: Knex.QueryBuilder, s: ImageScope): void {
     return;
   }
   if (s.projectId === undefined) return;
-  q.where((w) => { w.where('images.visibility', 'public').orWhere('images.owner', s.projectId!); });
+  q.where((w) => {
+    w.where('images.visibility', 'public').orWhere('images.owner', s.projectId!);
+  });
 }
 
 function applyFilters(q: Knex.QueryBuilder, f: ImageFilters): void {
   // The column is a uuid: an id filter that is not one matches nothing (rather than failing the cast).
-  if (f.id !== undefined) { if (isUuidLike(f.id)) q.where('images.id', f.id); else q.whereRaw('false'); }
+  if (f.id !== undefined) {
+    if (isUuidLike(f.id)) q.where('images.id', f.id);
+    else q.whereRaw('false');
+  }
   if (f.name !== undefined) q.where('images.name', f.name);
   if (f.status !== undefined) q.where('images.status', f.status);
   if (f.owner !== undefined) q.where('images.owner', f.owner);
@@ -112,14 +120,25 @@ export async function list(conn: Conn, query: ImageListQuery): Promise<DbImageRo
 }
 
 export async function update(conn: Conn, id: string, fields: Partial<DbImageRow>): Promise<DbImageRow | undefined> {
-  const [r] = await conn('images').where({ id }).update(toDb({ ...fields, updated_at: new Date() })).returning('*');
+  const [r] = await conn('images')
+    .where({ id })
+    .update(toDb({ ...fields, updated_at: new Date() }))
+    .returning('*');
   return r ? fromDb(r) : undefined;
 }
 
 /** Compare-and-set on the status: undefined when the image was not in one of `from`. */
-export async function casStatus(conn: Conn, id: string, from: readonly string[], fields: Partial<DbImageRow>): Promise<DbImageRow | undefined> {
-  const [r] = await conn('images').where({ id }).whereIn('status', from as string[])
-    .update(toDb({ ...fields, updated_at: new Date() })).returning('*');
+export async function casStatus(
+  conn: Conn,
+  id: string,
+  from: readonly string[],
+  fields: Partial<DbImageRow>,
+): Promise<DbImageRow | undefined> {
+  const [r] = await conn('images')
+    .where({ id })
+    .whereIn('status', from as string[])
+    .update(toDb({ ...fields, updated_at: new Date() }))
+    .returning('*');
   return r ? fromDb(r) : undefined;
 }
 
@@ -128,7 +147,10 @@ export async function casStatus(conn: Conn, id: string, from: readonly string[],
  * (active and saving images; killed and deleted ones hold nothing).
  */
 export async function storageUsage(conn: Conn, owner: string, exceptId: string): Promise<number> {
-  const [r] = await conn('images').where({ owner }).whereNot({ id: exceptId }).whereNotIn('status', ['killed', 'deleted'])
+  const [r] = await conn('images')
+    .where({ owner })
+    .whereNot({ id: exceptId })
+    .whereNotIn('status', ['killed', 'deleted'])
     .sum({ n: 'size' });
   return Number(r?.n ?? 0);
 }

@@ -38,17 +38,34 @@ export interface NewInstanceAction {
 export async function record(conn: Conn, a: NewInstanceAction): Promise<void> {
   const now = new Date();
   const event: InstanceActionEvent = {
-    event: a.event, start_time: now.toISOString(), finish_time: now.toISOString(), result: a.failed ? 'Error' : 'Success', traceback: null,
+    event: a.event,
+    start_time: now.toISOString(),
+    finish_time: now.toISOString(),
+    result: a.failed ? 'Error' : 'Success',
+    traceback: null,
   };
   await conn('instance_actions').insert({
-    id: randomUUID(), server_id: a.serverId, project_id: a.projectId, user_id: a.userId, request_id: a.requestId,
-    action: a.action, message: a.failed ? 'Error' : null, events: JSON.stringify([event]), start_time: now, updated_at: now,
+    id: randomUUID(),
+    server_id: a.serverId,
+    project_id: a.projectId,
+    user_id: a.userId,
+    request_id: a.requestId,
+    action: a.action,
+    message: a.failed ? 'Error' : null,
+    events: JSON.stringify([event]),
+    start_time: now,
+    updated_at: now,
   });
 }
 
 /** The server's actions, newest first (`instance_action_get_by_instance`). */
 export async function ofServer(conn: Conn, serverId: string, limit?: number): Promise<DbInstanceActionRow[]> {
-  const q = conn<DbInstanceActionRow>('instance_actions').where('server_id', serverId).orderBy([{ column: 'start_time', order: 'desc' }, { column: 'id', order: 'desc' }]);
+  const q = conn<DbInstanceActionRow>('instance_actions')
+    .where('server_id', serverId)
+    .orderBy([
+      { column: 'start_time', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ]);
   if (limit !== undefined) q.limit(limit);
   return q;
 }

@@ -18,7 +18,10 @@ export const MAX_SORT_TERMS = 16;
 /** Why a sort request is refused: a 400 as it stands (Cinder's text); each API may word it its own way. */
 export class SortRefused extends ApiError {
   readonly reason: string;
-  constructor(readonly why: 'too-many' | 'unknown-key' | 'duplicate-key', readonly key = '') {
+  constructor(
+    readonly why: 'too-many' | 'unknown-key' | 'duplicate-key',
+    readonly key = '',
+  ) {
     const reason = why === 'too-many' ? 'Too many sort keys' : why === 'unknown-key' ? 'Invalid sort key' : `Duplicate sort key: ${key}`;
     super(400, 'badRequest', `Invalid input received: ${reason}`);
     this.reason = reason;

@@ -19,7 +19,6 @@ export async function insert(conn: Conn, m: DbMessageRow): Promise<void> {
   await conn('messages').insert(m);
 }
 
-
 export async function find(conn: Conn, id: string, projectId: string | undefined): Promise<DbMessageRow | undefined> {
   if (!isUuidLike(id)) return undefined;
   const q = conn<DbMessageRow>('messages').where('id', id);
@@ -27,8 +26,13 @@ export async function find(conn: Conn, id: string, projectId: string | undefined
   return q.first();
 }
 
-export async function page(conn: Conn, projectId: string | undefined, f: { resource_uuid?: string; resource_type?: string; event_id?: string; request_id?: string; message_level?: string },
-  limit: number, markerId?: string): Promise<DbMessageRow[]> {
+export async function page(
+  conn: Conn,
+  projectId: string | undefined,
+  f: { resource_uuid?: string; resource_type?: string; event_id?: string; request_id?: string; message_level?: string },
+  limit: number,
+  markerId?: string,
+): Promise<DbMessageRow[]> {
   const q = conn<DbMessageRow>('messages').where('expires_at', '>', new Date());
   if (projectId !== undefined) q.where('project_id', projectId);
   for (const [k, v] of Object.entries(f)) if (v !== undefined) q.where(k, v);

@@ -41,8 +41,11 @@ async function main(dir: string): Promise<void> {
 }
 
 if (require.main === module) {
-  main(process.argv[2]!).then(() => process.exit(0), (err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
+  main(process.argv[2]!).then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    },
+  );
 }

@@ -3,8 +3,7 @@ import type { Config } from '../config';
 import type { Db } from './connection';
 
 /** Whether openDb() gives this config the embedded PGlite (mirrors its choice). */
-export const usesPglite = (config: Pick<Config, 'databaseUrl'>): boolean =>
-  !config.databaseUrl || config.databaseUrl === 'pglite://memory';
+export const usesPglite = (config: Pick<Config, 'databaseUrl'>): boolean => !config.databaseUrl || config.databaseUrl === 'pglite://memory';
 
 interface TableActivity {
   relname: string;
@@ -34,7 +33,11 @@ export class PgliteMaintenance {
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<void> = Promise.resolve();
 
-  constructor(private readonly db: Db, private readonly log: Logger, private readonly intervalMs = 30_000) {}
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+    private readonly intervalMs = 30_000,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => {
@@ -46,7 +49,8 @@ export class PgliteMaintenance {
   async runOnce(): Promise<void> {
     const { rows } = await this.db.raw<{ rows: TableActivity[] }>(
       `SELECT c.relname, c.reltuples, s.n_live_tup, s.n_dead_tup, s.n_mod_since_analyze, s.last_analyze
-         FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid`);
+         FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid`,
+    );
     for (const t of rows) {
       const size = Math.max(Number(t.reltuples), Number(t.n_live_tup));
       const vacuum = Number(t.n_dead_tup) > 50 + 0.2 * size;

@@ -51,7 +51,10 @@ export class PgliteStatements {
   private readonly protocol: ProtocolApi;
   private readonly parse: ParseApi;
 
-  constructor(private readonly pglite: PGlite, private readonly max = 200) {
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly max = 200,
+  ) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const lib = require('@electric-sql/pglite') as { protocol: ProtocolApi; parse: ParseApi };
     this.protocol = lib.protocol;
@@ -69,7 +72,7 @@ export class PgliteStatements {
   async query(sql: string, params: readonly unknown[] = []): Promise<Results> {
     return this.pglite._runExclusiveQuery(async () => {
       try {
-        const stmt = this.prepared.get(sql) ?? await this.prepare(sql);
+        const stmt = this.prepared.get(sql) ?? (await this.prepare(sql));
         // Most recently used last: the first entry is the one to close when the cache is full.
         this.prepared.delete(sql);
         this.prepared.set(sql, stmt);
@@ -121,7 +124,10 @@ export class PgliteStatements {
   private async exec(parts: Uint8Array[]): Promise<unknown[]> {
     const message = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
-    for (const p of parts) { message.set(p, at); at += p.length; }
+    for (const p of parts) {
+      message.set(p, at);
+      at += p.length;
+    }
     return (await this.pglite.execProtocol(message, { syncToFs: false })).messages;
   }
 }

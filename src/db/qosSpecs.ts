@@ -48,11 +48,13 @@ export async function insert(conn: Conn, row: DbQosSpecsRow): Promise<void> {
 }
 
 export async function update(conn: Conn, id: string, fields: { consumer?: string; specs?: Record<string, string> }): Promise<void> {
-  await conn('qos_specs').where('id', id).update({
-    ...(fields.consumer !== undefined ? { consumer: fields.consumer } : {}),
-    ...(fields.specs !== undefined ? { specs: JSON.stringify(fields.specs) } : {}),
-    updated_at: new Date(),
-  });
+  await conn('qos_specs')
+    .where('id', id)
+    .update({
+      ...(fields.consumer !== undefined ? { consumer: fields.consumer } : {}),
+      ...(fields.specs !== undefined ? { specs: JSON.stringify(fields.specs) } : {}),
+      updated_at: new Date(),
+    });
 }
 
 export async function remove(conn: Conn, id: string): Promise<void> {

@@ -35,13 +35,23 @@ export async function classLimits(conn: Conn, className: string): Promise<DbQuot
 }
 
 export async function upsertProjectLimits(conn: Conn, projectId: string, limits: Record<string, number>): Promise<void> {
-  const rows = Object.entries(limits).map(([resource, hard_limit]) => ({ project_id: projectId, resource, hard_limit, updated_at: new Date() }));
+  const rows = Object.entries(limits).map(([resource, hard_limit]) => ({
+    project_id: projectId,
+    resource,
+    hard_limit,
+    updated_at: new Date(),
+  }));
   if (rows.length === 0) return;
   await conn('quotas').insert(rows).onConflict(['project_id', 'resource']).merge(['hard_limit', 'updated_at']);
 }
 
 export async function upsertClassLimits(conn: Conn, className: string, limits: Record<string, number>): Promise<void> {
-  const rows = Object.entries(limits).map(([resource, hard_limit]) => ({ class_name: className, resource, hard_limit, updated_at: new Date() }));
+  const rows = Object.entries(limits).map(([resource, hard_limit]) => ({
+    class_name: className,
+    resource,
+    hard_limit,
+    updated_at: new Date(),
+  }));
   if (rows.length === 0) return;
   await conn('quota_classes').insert(rows).onConflict(['class_name', 'resource']).merge(['hard_limit', 'updated_at']);
 }
@@ -107,17 +117,32 @@ export interface DbCensusRow {
  */
 /** One census group as the driver returns it: counts and sums of bigints as strings (pg) or numbers. */
 interface CensusGroup {
-  project_id: string; status: string; volume_type_id: string; type_name: string | null; type_deleted: boolean | null;
-  n: string | number; gigabytes: string | number; largest: string | number; smallest: string | number;
+  project_id: string;
+  status: string;
+  volume_type_id: string;
+  type_name: string | null;
+  type_deleted: boolean | null;
+  n: string | number;
+  gigabytes: string | number;
+  largest: string | number;
+  smallest: string | number;
 }
 
 export async function census(conn: Conn, projectId?: string): Promise<DbCensusRow[]> {
   const group = (table: 'volumes' | 'snapshots', size: string): Promise<CensusGroup[]> => {
     const q = conn(`${table} as r`)
       .leftJoin('volume_types as t', 't.id', 'r.volume_type_id')
-      .select('r.project_id', 'r.status', 'r.volume_type_id', 't.name as type_name',
-        conn.raw('(t.deleted_at is not null) as type_deleted'), conn.raw('count(*) as n'),
-        conn.raw(`sum(${size}) as gigabytes`), conn.raw(`max(${size}) as largest`), conn.raw('min(r.size) as smallest'))
+      .select(
+        'r.project_id',
+        'r.status',
+        'r.volume_type_id',
+        't.name as type_name',
+        conn.raw('(t.deleted_at is not null) as type_deleted'),
+        conn.raw('count(*) as n'),
+        conn.raw(`sum(${size}) as gigabytes`),
+        conn.raw(`max(${size}) as largest`),
+        conn.raw('min(r.size) as smallest'),
+      )
       .groupBy('r.project_id', 'r.status', 'r.volume_type_id', 't.name', 't.deleted_at')
       .orderBy('r.project_id');
     if (projectId) q.where('r.project_id', projectId);
@@ -128,23 +153,42 @@ export async function census(conn: Conn, projectId?: string): Promise<DbCensusRo
     ...(await group('snapshots', 'r.size')).map((r) => ({ ...r, kind: 'snapshot' as const })),
   ];
   return rows.map((r) => ({
-    kind: r.kind, project_id: r.project_id, status: r.status, volume_type_id: r.volume_type_id, type_name: r.type_name ?? null,
-    type_deleted: Boolean(r.type_deleted), count: Number(r.n), gigabytes: Number(r.gigabytes),
-    largest: Number(r.largest), smallest: Number(r.smallest),
+    kind: r.kind,
+    project_id: r.project_id,
+    status: r.status,
+    volume_type_id: r.volume_type_id,
+    type_name: r.type_name ?? null,
+    type_deleted: Boolean(r.type_deleted),
+    count: Number(r.n),
+    gigabytes: Number(r.gigabytes),
+    largest: Number(r.largest),
+    smallest: Number(r.smallest),
   }));
 }
 
 /** The backups' side of the census: per project and status, a plain GROUP BY of its own. */
-export async function backupCensus(conn: Conn, projectId?: string): Promise<Array<{ project_id: string; status: string; count: number; gigabytes: number }>> {
-  const q = conn('backups').select('project_id', 'status', conn.raw('count(*) as n'), conn.raw('sum(size) as gigabytes'))
-    .groupBy('project_id', 'status').orderBy('project_id');
+export async function backupCensus(
+  conn: Conn,
+  projectId?: string,
+): Promise<Array<{ project_id: string; status: string; count: number; gigabytes: number }>> {
+  const q = conn('backups')
+    .select('project_id', 'status', conn.raw('count(*) as n'), conn.raw('sum(size) as gigabytes'))
+    .groupBy('project_id', 'status')
+    .orderBy('project_id');
   if (projectId) q.where('project_id', projectId);
-  return (await q).map((r: { project_id: string; status: string; n: string | number; gigabytes: string | number | null }) => ({ project_id: r.project_id, status: r.status, count: Number(r.n), gigabytes: Number(r.gigabytes) }));
+  return (await q).map((r: { project_id: string; status: string; n: string | number; gigabytes: string | number | null }) => ({
+    project_id: r.project_id,
+    status: r.status,
+    count: Number(r.n),
+    gigabytes: Number(r.gigabytes),
+  }));
 }
 
 /** Every volume quota row (not Nova's keys), for `quota verify` to find per-type keys whose type is gone or renamed. */
 export async function allQuotaRows(conn: Conn): Promise<Array<{ project_id: string; resource: string; hard_limit: number }>> {
-  return conn('quotas').select('project_id', 'resource', 'hard_limit').whereNotIn('resource', COMPUTE_RESOURCES)
+  return conn('quotas')
+    .select('project_id', 'resource', 'hard_limit')
+    .whereNotIn('resource', COMPUTE_RESOURCES)
     .orderBy(['project_id', 'resource']);
 }
 
@@ -157,6 +201,9 @@ export async function allQuotaRows(conn: Conn): Promise<Array<{ project_id: stri
  */
 export async function serverCountByFlavor(conn: Conn, projectId: string): Promise<Array<{ flavor_id: string; servers: number }>> {
   const rows: Array<{ flavor_id: string; n: string | number }> = await conn('servers')
-    .select('flavor_id', conn.raw('count(*) as n')).where('project_id', projectId).whereNull('deleted_at').groupBy('flavor_id');
+    .select('flavor_id', conn.raw('count(*) as n'))
+    .where('project_id', projectId)
+    .whereNull('deleted_at')
+    .groupBy('flavor_id');
   return rows.map((r) => ({ flavor_id: r.flavor_id, servers: Number(r.n) }));
 }

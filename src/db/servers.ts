@@ -67,7 +67,13 @@ function serialise(fields: ServerWritable): Record<string, unknown> {
 }
 
 export async function insertServer(conn: Conn, row: DbServerRow): Promise<void> {
-  await conn('servers').insert({ ...serialise(row), id: row.id, project_id: row.project_id, created_at: row.created_at, updated_at: row.created_at });
+  await conn('servers').insert({
+    ...serialise(row),
+    id: row.id,
+    project_id: row.project_id,
+    created_at: row.created_at,
+    updated_at: row.created_at,
+  });
 }
 
 /** A server that is not deleted, in `projectId` when given. */
@@ -128,9 +134,17 @@ export async function updateServer(conn: Conn, id: string, fields: ServerWritabl
  * Compare-and-set on vm_state (and on task_state when `taskState` is given:
  * null means idle); undefined when the server was not in one of `from`.
  */
-export async function casServer(conn: Conn, id: string, from: readonly string[], fields: ServerWritable & { vm_state: string },
-  taskState?: string | null): Promise<DbServerRow | undefined> {
-  const q = conn<DbServerRow>('servers').where('id', id).whereNull('deleted_at').whereIn('vm_state', from as string[]);
+export async function casServer(
+  conn: Conn,
+  id: string,
+  from: readonly string[],
+  fields: ServerWritable & { vm_state: string },
+  taskState?: string | null,
+): Promise<DbServerRow | undefined> {
+  const q = conn<DbServerRow>('servers')
+    .where('id', id)
+    .whereNull('deleted_at')
+    .whereIn('vm_state', from as string[]);
   if (taskState === null) q.whereNull('task_state');
   else if (taskState !== undefined) q.where('task_state', taskState);
   const [row] = await q.update(serialise(fields)).returning('*');
@@ -139,9 +153,14 @@ export async function casServer(conn: Conn, id: string, from: readonly string[],
 
 /** Takes the drive of a server's in-flight operation until `until`, if nobody holds it. */
 export async function claimLease(conn: Conn, id: string, until: Date): Promise<DbServerRow | undefined> {
-  const [row] = await conn<DbServerRow>('servers').where('id', id).whereNotNull('task_state')
-    .where((w) => { w.whereNull('lease_until').orWhere('lease_until', '<', new Date()); })
-    .update({ lease_until: until }).returning('*');
+  const [row] = await conn<DbServerRow>('servers')
+    .where('id', id)
+    .whereNotNull('task_state')
+    .where((w) => {
+      w.whereNull('lease_until').orWhere('lease_until', '<', new Date());
+    })
+    .update({ lease_until: until })
+    .returning('*');
   return row as DbServerRow | undefined;
 }
 
@@ -152,9 +171,14 @@ export async function renewLease(conn: Conn, id: string, until: Date | null): Pr
 
 /** Servers whose operation nobody drives (its driver died, or never started). */
 export async function unleased(conn: Conn, limit: number): Promise<string[]> {
-  const rows = await conn<DbServerRow>('servers').whereNotNull('task_state').whereNull('deleted_at')
-    .where((w) => { w.whereNull('lease_until').orWhere('lease_until', '<', new Date()); })
-    .select('id').limit(limit);
+  const rows = await conn<DbServerRow>('servers')
+    .whereNotNull('task_state')
+    .whereNull('deleted_at')
+    .where((w) => {
+      w.whereNull('lease_until').orWhere('lease_until', '<', new Date());
+    })
+    .select('id')
+    .limit(limit);
   return rows.map((r) => r.id);
 }
 
@@ -166,14 +190,17 @@ export async function insertBdm(conn: Conn, row: DbBdmRow): Promise<void> {
 
 /** A server's mappings in boot order: boot indexes ascending, then the non-bootable ones by age. */
 export async function bdmsOf(conn: Conn, serverId: string): Promise<DbBdmRow[]> {
-  return conn<DbBdmRow>('block_device_mappings').where('server_id', serverId)
+  return conn<DbBdmRow>('block_device_mappings')
+    .where('server_id', serverId)
     .orderByRaw('CASE WHEN boot_index >= 0 THEN boot_index END ASC NULLS LAST, created_at, id');
 }
 
 /** The mappings of a page of servers, in one query. */
 export async function bdmsOfServers(conn: Conn, serverIds: readonly string[]): Promise<DbBdmRow[]> {
   if (serverIds.length === 0) return [];
-  return conn<DbBdmRow>('block_device_mappings').whereIn('server_id', serverIds as string[]).orderBy('created_at');
+  return conn<DbBdmRow>('block_device_mappings')
+    .whereIn('server_id', serverIds as string[])
+    .orderBy('created_at');
 }
 
 export async function findBdm(conn: Conn, serverId: string, volumeId: string): Promise<DbBdmRow | undefined> {
@@ -185,8 +212,14 @@ export async function bdmsOfVolume(conn: Conn, volumeId: string): Promise<DbBdmR
   return conn<DbBdmRow>('block_device_mappings').where('volume_id', volumeId);
 }
 
-export async function updateBdm(conn: Conn, id: string, fields: Partial<Omit<DbBdmRow, 'id' | 'server_id' | 'project_id' | 'created_at'>>): Promise<void> {
-  await conn('block_device_mappings').where('id', id).update({ ...fields, updated_at: new Date() });
+export async function updateBdm(
+  conn: Conn,
+  id: string,
+  fields: Partial<Omit<DbBdmRow, 'id' | 'server_id' | 'project_id' | 'created_at'>>,
+): Promise<void> {
+  await conn('block_device_mappings')
+    .where('id', id)
+    .update({ ...fields, updated_at: new Date() });
 }
 
 export async function removeBdm(conn: Conn, id: string): Promise<void> {

@@ -53,9 +53,12 @@ export async function lock(conn: Conn, id: string, scope: SnapshotScope): Promis
 
 /** A volume's snapshots, newest first; locked when `forUpdate` (delete and revert decide on them). */
 export async function ofVolume(conn: Conn, volumeId: string, forUpdate = false): Promise<DbSnapshotRow[]> {
-  const q = conn<DbSnapshotRow>('snapshots').where('volume_id', volumeId).orderBy([
-    { column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' },
-  ]);
+  const q = conn<DbSnapshotRow>('snapshots')
+    .where('volume_id', volumeId)
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ]);
   return forUpdate ? q.forUpdate() : q;
 }
 
@@ -66,7 +69,12 @@ export async function insert(conn: Conn, row: DbSnapshotRow): Promise<void> {
 type Writable = Partial<Omit<DbSnapshotRow, 'id' | 'volume_id' | 'project_id' | 'created_at'>>;
 
 /** Compare-and-set: updates the row only if its status is one of `from`; undefined when it was not. */
-export async function casStatus(conn: Conn, id: string, from: readonly string[], fields: Writable & { status: string }): Promise<DbSnapshotRow | undefined> {
+export async function casStatus(
+  conn: Conn,
+  id: string,
+  from: readonly string[],
+  fields: Writable & { status: string },
+): Promise<DbSnapshotRow | undefined> {
   return casRow<DbSnapshotRow>(conn, 'snapshots', id, 'status', from, withMetadataJson(fields));
 }
 
@@ -80,7 +88,10 @@ export async function remove(conn: Conn, id: string): Promise<boolean> {
 }
 
 /** Quota usage: snapshots of one project per volume type, count and GiB. Every row counts, whatever its status (as in Cinder). */
-export async function usageByType(conn: Conn, projectId: string): Promise<Array<{ volume_type_id: string; snapshots: number; gigabytes: number }>> {
+export async function usageByType(
+  conn: Conn,
+  projectId: string,
+): Promise<Array<{ volume_type_id: string; snapshots: number; gigabytes: number }>> {
   const rows: Array<{ volume_type_id: string; n: string | number; gb: string | number }> = await conn('snapshots')
     .select('volume_type_id', conn.raw('count(*) as n'), conn.raw('coalesce(sum(size), 0) as gb'))
     .where('project_id', projectId)
@@ -89,12 +100,19 @@ export async function usageByType(conn: Conn, projectId: string): Promise<Array<
 }
 
 /** Volumes still being created from this snapshot or this source volume (their copy needs it). */
-export async function volumesBeingMadeFrom(conn: Conn, source: { snapshotIds?: readonly string[]; volumeId?: string }, creating: readonly string[]): Promise<string[]> {
+export async function volumesBeingMadeFrom(
+  conn: Conn,
+  source: { snapshotIds?: readonly string[]; volumeId?: string },
+  creating: readonly string[],
+): Promise<string[]> {
   const snaps = source.snapshotIds ?? [];
   if (snaps.length === 0 && source.volumeId === undefined) return [];
-  const rows: Array<{ id: string }> = await conn('volumes').select('id').whereIn('status', creating as string[]).where((w) => {
-    if (snaps.length) w.orWhereIn('snapshot_id', snaps as string[]);
-    if (source.volumeId !== undefined) w.orWhere('source_volid', source.volumeId);
-  });
+  const rows: Array<{ id: string }> = await conn('volumes')
+    .select('id')
+    .whereIn('status', creating as string[])
+    .where((w) => {
+      if (snaps.length) w.orWhereIn('snapshot_id', snaps as string[]);
+      if (source.volumeId !== undefined) w.orWhere('source_volid', source.volumeId);
+    });
   return rows.map((r) => r.id);
 }

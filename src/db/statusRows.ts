@@ -14,14 +14,28 @@ export function withMetadataJson(fields: { metadata?: Record<string, string>; up
 
 /** Compare-and-set: updates row `id` only if its `column` is one of `from`; the updated row, or undefined when it was not. */
 export async function casRow<Row extends object>(
-  conn: Conn, table: string, id: string, column: string, from: readonly string[], values: Record<string, unknown>,
+  conn: Conn,
+  table: string,
+  id: string,
+  column: string,
+  from: readonly string[],
+  values: Record<string, unknown>,
 ): Promise<Row | undefined> {
-  const [row] = await conn(table).where('id', id).whereIn(column, from as string[]).update(values).returning('*');
+  const [row] = await conn(table)
+    .where('id', id)
+    .whereIn(column, from as string[])
+    .update(values)
+    .returning('*');
   return row as Row | undefined;
 }
 
 /** Updates row `id` whatever its status; the updated row, or undefined when there is none. */
-export async function updateRow<Row extends object>(conn: Conn, table: string, id: string, values: Record<string, unknown>): Promise<Row | undefined> {
+export async function updateRow<Row extends object>(
+  conn: Conn,
+  table: string,
+  id: string,
+  values: Record<string, unknown>,
+): Promise<Row | undefined> {
   const [row] = await conn(table).where('id', id).update(values).returning('*');
   return row as Row | undefined;
 }

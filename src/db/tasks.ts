@@ -39,19 +39,28 @@ export interface DbTaskRow {
 export const payloadOf = <P extends object>(task: Pick<DbTaskRow, 'payload'>): P => task.payload as P;
 
 /** What identifies one attempt of a task: the task and the token its claim wrote. */
-export interface Attempt { readonly id: string; readonly attempt_token: string | null }
+export interface Attempt {
+  readonly id: string;
+  readonly attempt_token: string | null;
+}
 
 /** Attempts that count against `max_attempts`: the claims, less those whose lease ran out. */
 export const spentAttempts = (t: Pick<DbTaskRow, 'attempts' | 'lapses'>): number => t.attempts - (t.lapses ?? 0);
 
-export type NewTask = Pick<DbTaskRow, 'id' | 'kind' | 'resource_type' | 'resource_id' | 'backend' | 'payload' | 'max_attempts' | 'request_id' | 'project_id'>
-  & { resource_key?: string | null };
+export type NewTask = Pick<
+  DbTaskRow,
+  'id' | 'kind' | 'resource_type' | 'resource_id' | 'backend' | 'payload' | 'max_attempts' | 'request_id' | 'project_id'
+> & { resource_key?: string | null };
 
 export async function insert(conn: Conn, t: NewTask): Promise<void> {
   const now = new Date();
   await conn('tasks').insert({
-    ...t, payload: JSON.stringify(t.payload), state: TaskState.pending, attempts: 0,
-    available_at: now, created_at: now,
+    ...t,
+    payload: JSON.stringify(t.payload),
+    state: TaskState.pending,
+    attempts: 0,
+    available_at: now,
+    created_at: now,
   });
 }
 
@@ -61,12 +70,20 @@ export async function insert(conn: Conn, t: NewTask): Promise<void> {
  */
 export async function lockDueUnpublished(conn: Conn, limit: number): Promise<DbTaskRow[]> {
   return conn<DbTaskRow>('tasks')
-    .where('state', TaskState.pending).whereNull('published_at').where('available_at', '<=', new Date())
-    .orderBy('available_at').limit(limit).forUpdate().skipLocked();
+    .where('state', TaskState.pending)
+    .whereNull('published_at')
+    .where('available_at', '<=', new Date())
+    .orderBy('available_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked();
 }
 
 export async function markPublished(conn: Conn, ids: readonly string[]): Promise<void> {
-  if (ids.length) await conn('tasks').whereIn('id', ids as string[]).update({ published_at: new Date() });
+  if (ids.length)
+    await conn('tasks')
+      .whereIn('id', ids as string[])
+      .update({ published_at: new Date() });
 }
 
 /**
@@ -74,10 +91,12 @@ export async function markPublished(conn: Conn, ids: readonly string[]): Promise
  * the task must wait for it (per-volume ordering). For a `tasks` row in
  * the outer query.
  */
-const olderOpen = (conn: Conn) => conn('tasks as older').select(conn.raw('1'))
-  .whereRaw('older.resource_key = tasks.resource_key')
-  .whereIn('older.state', [TaskState.pending, TaskState.running])
-  .whereRaw('older.seq < tasks.seq');
+const olderOpen = (conn: Conn) =>
+  conn('tasks as older')
+    .select(conn.raw('1'))
+    .whereRaw('older.resource_key = tasks.resource_key')
+    .whereIn('older.state', [TaskState.pending, TaskState.running])
+    .whereRaw('older.seq < tasks.seq');
 
 /**
  * After a task of a key finished: the tasks waiting behind it (delivered
@@ -85,7 +104,8 @@ const olderOpen = (conn: Conn) => conn('tasks as older').select(conn.raw('1'))
  * count as "no worker took it" (available from now).
  */
 async function releaseSuccessors(conn: Conn, id: string): Promise<void> {
-  await conn('tasks').where('state', TaskState.pending)
+  await conn('tasks')
+    .where('state', TaskState.pending)
     .where('resource_key', conn('tasks as finished').select('finished.resource_key').where('finished.id', id))
     .update({ published_at: null, available_at: conn.raw('GREATEST(available_at, ?)', [new Date()]) });
 }
@@ -103,11 +123,16 @@ export async function claim(conn: Conn, id: string, owner: string, leaseSeconds:
   const [row] = await conn<DbTaskRow>('tasks')
     .where('id', id)
     .whereIn('state', [TaskState.pending, TaskState.running])
-    .where((w) => { w.whereNull('lease_until').orWhere('lease_until', '<', now); })
+    .where((w) => {
+      w.whereNull('lease_until').orWhere('lease_until', '<', now);
+    })
     .whereNotExists(olderOpen(conn))
     .update({
-      state: TaskState.running, lease_owner: owner, attempts: conn.raw('attempts + 1'),
-      lease_until: new Date(now.getTime() + leaseSeconds * 1000), attempt_token: randomUUID(),
+      state: TaskState.running,
+      lease_owner: owner,
+      attempts: conn.raw('attempts + 1'),
+      lease_until: new Date(now.getTime() + leaseSeconds * 1000),
+      attempt_token: randomUUID(),
     })
     .returning('*');
   return row as DbTaskRow | undefined;
@@ -142,8 +167,13 @@ export async function complete(conn: Conn, a: Attempt): Promise<boolean> {
 /** Gives a held task back to the relay after `delayMs` (backoff; never an immediate requeue). */
 export async function retryLater(conn: Conn, a: Attempt, delayMs: number, error: string): Promise<boolean> {
   const n = await held(conn, a).update({
-    state: TaskState.pending, published_at: null, lease_until: null, lease_owner: null, attempt_token: null,
-    available_at: new Date(Date.now() + delayMs), last_error: error,
+    state: TaskState.pending,
+    published_at: null,
+    lease_until: null,
+    lease_owner: null,
+    attempt_token: null,
+    available_at: new Date(Date.now() + delayMs),
+    last_error: error,
   });
   return n > 0;
 }
@@ -164,31 +194,50 @@ export async function fail(conn: Conn, a: Attempt, error: string): Promise<boole
 
 /** Running tasks whose lease has run out: their worker died or hung. */
 export async function lockExpired(conn: Conn, limit: number): Promise<DbTaskRow[]> {
-  return conn<DbTaskRow>('tasks').where('state', TaskState.running).where('lease_until', '<', new Date())
-    .orderBy('lease_until').limit(limit).forUpdate().skipLocked();
+  return conn<DbTaskRow>('tasks')
+    .where('state', TaskState.running)
+    .where('lease_until', '<', new Date())
+    .orderBy('lease_until')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked();
 }
 
 /** Sends an expired task round again: unpublished, so the relay picks it up. */
 export async function requeueExpired(conn: Conn, a: Attempt): Promise<void> {
   // The token goes: the lapsed attempt, should it still run, finds it gone and gives up without writing.
   await held(conn, a).update({
-    state: TaskState.pending, published_at: null, lease_until: null, lease_owner: null, attempt_token: null,
-    available_at: new Date(), last_error: 'lease expired', lapses: conn.raw('lapses + 1'),
+    state: TaskState.pending,
+    published_at: null,
+    lease_until: null,
+    lease_owner: null,
+    attempt_token: null,
+    available_at: new Date(),
+    last_error: 'lease expired',
+    lapses: conn.raw('lapses + 1'),
   });
 }
 
 /** Pending tasks no worker has taken since `before` (their backend has no live worker). */
 export async function lockUnclaimed(conn: Conn, before: Date, limit: number): Promise<DbTaskRow[]> {
   // A task waiting behind an older one of its key is not unclaimed: its turn has not come.
-  return conn<DbTaskRow>('tasks').where('state', TaskState.pending).where('available_at', '<', before)
+  return conn<DbTaskRow>('tasks')
+    .where('state', TaskState.pending)
+    .where('available_at', '<', before)
     .whereNotExists(olderOpen(conn))
-    .orderBy('available_at').limit(limit).forUpdate().skipLocked();
+    .orderBy('available_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked();
 }
 
 /** Published but undelivered for too long (a lost message): publish again. */
 export async function republishStale(conn: Conn, olderThan: Date): Promise<number> {
-  return conn('tasks').where('state', TaskState.pending).whereNotNull('published_at')
-    .where('published_at', '<', olderThan).update({ published_at: null });
+  return conn('tasks')
+    .where('state', TaskState.pending)
+    .whereNotNull('published_at')
+    .where('published_at', '<', olderThan)
+    .update({ published_at: null });
 }
 
 export async function find(conn: Conn, id: string): Promise<DbTaskRow | undefined> {

@@ -63,15 +63,23 @@ export async function remove(conn: Conn, id: string): Promise<void> {
 
 /** Gives the volume to another project and user, moving its status `from` → `to` (compare-and-set); whether it moved. */
 export async function moveVolume(
-  conn: Conn, volumeId: string, owner: { projectId: string; userId: string }, status: { from: readonly string[]; to: string },
+  conn: Conn,
+  volumeId: string,
+  owner: { projectId: string; userId: string },
+  status: { from: readonly string[]; to: string },
 ): Promise<boolean> {
-  const moved = await conn('volumes').where('id', volumeId).whereIn('status', status.from as string[])
-    .update({ project_id: owner.projectId, user_id: owner.userId, status: status.to, updated_at: new Date() }).returning('id');
+  const moved = await conn('volumes')
+    .where('id', volumeId)
+    .whereIn('status', status.from as string[])
+    .update({ project_id: owner.projectId, user_id: owner.userId, status: status.to, updated_at: new Date() })
+    .returning('id');
   return moved.length > 0;
 }
 
 /** Gives snapshots (of a transferred volume) to another project and user. */
 export async function moveSnapshots(conn: Conn, ids: readonly string[], owner: { projectId: string; userId: string }): Promise<void> {
   if (ids.length === 0) return;
-  await conn('snapshots').whereIn('id', ids as string[]).update({ project_id: owner.projectId, user_id: owner.userId, updated_at: new Date() });
+  await conn('snapshots')
+    .whereIn('id', ids as string[])
+    .update({ project_id: owner.projectId, user_id: owner.userId, updated_at: new Date() });
 }

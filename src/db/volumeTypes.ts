@@ -31,8 +31,8 @@ function visible(conn: Conn, v: VolumeTypeVisibility) {
   }
   return q.where((w) => {
     w.where('is_public', true).orWhereExists(
-      conn('volume_type_projects').whereRaw('volume_type_projects.volume_type_id = volume_types.id')
-        .where('project_id', v.projectId));
+      conn('volume_type_projects').whereRaw('volume_type_projects.volume_type_id = volume_types.id').where('project_id', v.projectId),
+    );
   });
 }
 
@@ -44,13 +44,25 @@ export async function listVisible(conn: Conn, v: VolumeTypeVisibility, sort: 'na
  * listVisible with each type's extra specs, in one query (`extra_specs`: a json object, keys in
  * order): a list of types costs one round trip to the database, as a volume show does.
  */
-export async function listVisibleWithSpecs(conn: Conn, v: VolumeTypeVisibility, sort: 'name' | 'created_at' = 'name'):
-  Promise<Array<DbVolumeTypeRow & { extraSpecs: Record<string, string> }>> {
-  const rows: Array<DbVolumeTypeRow & { extra_specs?: unknown }> = await visible(conn, v).select('volume_types.*', conn.raw(
-    `(SELECT coalesce(json_object_agg(s.key, s.value ORDER BY s.key), '{}'::json) FROM volume_type_extra_specs s
-       WHERE s.volume_type_id = volume_types.id) AS extra_specs`)).orderBy(sort, 'asc').orderBy('id', 'asc');
-  return rows.map(({ extra_specs: specs, ...row }) =>
-    ({ ...row, extraSpecs: (typeof specs === 'string' ? JSON.parse(specs) : specs) as Record<string, string> }));
+export async function listVisibleWithSpecs(
+  conn: Conn,
+  v: VolumeTypeVisibility,
+  sort: 'name' | 'created_at' = 'name',
+): Promise<Array<DbVolumeTypeRow & { extraSpecs: Record<string, string> }>> {
+  const rows: Array<DbVolumeTypeRow & { extra_specs?: unknown }> = await visible(conn, v)
+    .select(
+      'volume_types.*',
+      conn.raw(
+        `(SELECT coalesce(json_object_agg(s.key, s.value ORDER BY s.key), '{}'::json) FROM volume_type_extra_specs s
+       WHERE s.volume_type_id = volume_types.id) AS extra_specs`,
+      ),
+    )
+    .orderBy(sort, 'asc')
+    .orderBy('id', 'asc');
+  return rows.map(({ extra_specs: specs, ...row }) => ({
+    ...row,
+    extraSpecs: (typeof specs === 'string' ? JSON.parse(specs) : specs) as Record<string, string>,
+  }));
 }
 
 export async function findVisibleById(conn: Conn, id: string, v: VolumeTypeVisibility): Promise<DbVolumeTypeRow | undefined> {
@@ -75,8 +87,15 @@ export async function insert(conn: Conn, row: Omit<DbVolumeTypeRow, 'deleted_at'
   await conn('volume_types').insert(row);
 }
 
-export async function update(conn: Conn, id: string, fields: Partial<Pick<DbVolumeTypeRow, 'name' | 'description' | 'is_public'>>): Promise<DbVolumeTypeRow | undefined> {
-  const [row] = await live(conn).where('id', id).update({ ...fields, updated_at: new Date() }).returning('*');
+export async function update(
+  conn: Conn,
+  id: string,
+  fields: Partial<Pick<DbVolumeTypeRow, 'name' | 'description' | 'is_public'>>,
+): Promise<DbVolumeTypeRow | undefined> {
+  const [row] = await live(conn)
+    .where('id', id)
+    .update({ ...fields, updated_at: new Date() })
+    .returning('*');
   return row as DbVolumeTypeRow | undefined;
 }
 
@@ -88,8 +107,9 @@ export async function softDelete(conn: Conn, id: string): Promise<boolean> {
 export async function extraSpecsOf(conn: Conn, typeIds: readonly string[]): Promise<Map<string, Record<string, string>>> {
   const out = new Map<string, Record<string, string>>(typeIds.map((id) => [id, {}]));
   if (typeIds.length === 0) return out;
-  const rows: { volume_type_id: string; key: string; value: string }[] =
-    await conn('volume_type_extra_specs').whereIn('volume_type_id', typeIds).orderBy('key');
+  const rows: { volume_type_id: string; key: string; value: string }[] = await conn('volume_type_extra_specs')
+    .whereIn('volume_type_id', typeIds)
+    .orderBy('key');
   for (const r of rows) out.get(r.volume_type_id)![r.key] = r.value;
   return out;
 }
@@ -110,8 +130,11 @@ export async function listProjects(conn: Conn, typeId: string): Promise<string[]
 }
 
 export async function addProject(conn: Conn, typeId: string, projectId: string): Promise<boolean> {
-  const res = await conn('volume_type_projects').insert({ volume_type_id: typeId, project_id: projectId })
-    .onConflict(['volume_type_id', 'project_id']).ignore().returning('project_id');
+  const res = await conn('volume_type_projects')
+    .insert({ volume_type_id: typeId, project_id: projectId })
+    .onConflict(['volume_type_id', 'project_id'])
+    .ignore()
+    .returning('project_id');
   return res.length > 0;
 }
 

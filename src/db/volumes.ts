@@ -67,9 +67,7 @@ export interface VolumeFilters {
 const VIEW_COLUMNS = ['volumes.*', 'volume_types.name as volume_type_name'];
 
 function base(conn: Conn, scope: VolumeScope) {
-  const q = conn<DbVolumeView>('volumes')
-    .leftJoin('volume_types', 'volume_types.id', 'volumes.volume_type_id')
-    .select(VIEW_COLUMNS);
+  const q = conn<DbVolumeView>('volumes').leftJoin('volume_types', 'volume_types.id', 'volumes.volume_type_id').select(VIEW_COLUMNS);
   if (scope.projectId !== undefined) q.where('volumes.project_id', scope.projectId);
   return q;
 }
@@ -92,8 +90,7 @@ function applyFilters(q: Knex.QueryBuilder, f: VolumeFilters): void {
 }
 
 /** A marker outside the caller's scope matches no row: the page comes back empty (and the service answers 404). */
-const markerScope = (scope: VolumeScope): Record<string, string> =>
-  (scope.projectId === undefined ? {} : { project_id: scope.projectId });
+const markerScope = (scope: VolumeScope): Record<string, string> => (scope.projectId === undefined ? {} : { project_id: scope.projectId });
 
 export interface VolumeListQuery {
   scope: VolumeScope;
@@ -137,11 +134,12 @@ function shownQuery(conn: Conn, page: Knex.QueryBuilder, attachmentStatuses: rea
      SELECT coalesce(json_agg(shown), '[]'::json) AS page FROM (
        SELECT page.*, coalesce((SELECT att.list FROM att WHERE att.volume_id = page.id), '[]'::json) AS attachments FROM page
      ) shown`,
-    [page, ...attachmentStatuses]);
+    [page, ...attachmentStatuses],
+  );
 }
 
 async function readShown(conn: Conn, page: Knex.QueryBuilder, attachmentStatuses: readonly string[]): Promise<DbVolumeView[]> {
-  const { rows } = await shownQuery(conn, page, attachmentStatuses) as { rows: Array<{ page: unknown }> };
+  const { rows } = (await shownQuery(conn, page, attachmentStatuses)) as { rows: Array<{ page: unknown }> };
   return revivePage(rows[0]?.page);
 }
 
@@ -149,14 +147,20 @@ async function readShown(conn: Conn, page: Knex.QueryBuilder, attachmentStatuses
  * The volume as shows need it (with its shown attachments), in one query; undefined outside
  * the scope. For one row a subquery per row plans faster than the page's CTEs.
  */
-export async function findShown(conn: Conn, id: string, scope: VolumeScope, attachmentStatuses: readonly string[]): Promise<DbVolumeView | undefined> {
+export async function findShown(
+  conn: Conn,
+  id: string,
+  scope: VolumeScope,
+  attachmentStatuses: readonly string[],
+): Promise<DbVolumeView | undefined> {
   if (!isUuidLike(id)) return undefined;
   const attachments = conn.raw(
     `(SELECT coalesce(json_agg(a ORDER BY a.created_at), '[]'::json) FROM volume_attachments a
        WHERE a.volume_id = volumes.id AND a.attach_status IN (${attachmentStatuses.map(() => '?').join(', ')})) AS attachments`,
-    [...attachmentStatuses]);
+    [...attachmentStatuses],
+  );
   const row = base(conn, scope).select(attachments).where('volumes.id', id);
-  const { rows } = await conn.raw('SELECT row_to_json(shown) AS v FROM ? shown', [row]) as { rows: Array<{ v: unknown }> };
+  const { rows } = (await conn.raw('SELECT row_to_json(shown) AS v FROM ? shown', [row])) as { rows: Array<{ v: unknown }> };
   return rows.length ? revivePage([rows[0]!.v])[0] : undefined;
 }
 
@@ -215,12 +219,15 @@ export async function summary(conn: Conn, scope: VolumeScope): Promise<{ count: 
  */
 export async function metadataOf(conn: Conn, scope: VolumeScope): Promise<Record<string, string[]>> {
   const where = scope.projectId === undefined ? '' : 'WHERE volumes.project_id = ?';
-  const { rows } = await conn.raw(`SELECT DISTINCT kv.key, kv.value FROM volumes, jsonb_each_text(volumes.metadata) kv ${where}`,
-    scope.projectId === undefined ? [] : [scope.projectId]) as { rows: Array<{ key: string; value: string }> };
+  const { rows } = (await conn.raw(
+    `SELECT DISTINCT kv.key, kv.value FROM volumes, jsonb_each_text(volumes.metadata) kv ${where}`,
+    scope.projectId === undefined ? [] : [scope.projectId],
+  )) as { rows: Array<{ key: string; value: string }> };
   const byKey = new Map<string, string[]>(); // a Map: a key such as `__proto__` is data here
   for (const { key, value } of rows) {
     const values = byKey.get(key);
-    if (values) values.push(value); else byKey.set(key, [value]);
+    if (values) values.push(value);
+    else byKey.set(key, [value]);
   }
   return Object.fromEntries(byKey);
 }
@@ -240,7 +247,9 @@ export async function lock(conn: Conn, id: string, scope: VolumeScope): Promise<
 
 export async function insert(conn: Conn, row: DbVolumeRow): Promise<void> {
   await conn('volumes').insert({
-    ...row, metadata: JSON.stringify(row.metadata), admin_metadata: JSON.stringify(row.admin_metadata),
+    ...row,
+    metadata: JSON.stringify(row.metadata),
+    admin_metadata: JSON.stringify(row.admin_metadata),
     ...(row.image_metadata ? { image_metadata: JSON.stringify(row.image_metadata) } : {}),
   });
 }
@@ -251,7 +260,8 @@ function serialise(fields: Writable): Record<string, unknown> {
   const out: Record<string, unknown> = { ...fields, updated_at: fields.updated_at ?? new Date() };
   if (fields.metadata !== undefined) out.metadata = JSON.stringify(fields.metadata);
   if (fields.admin_metadata !== undefined) out.admin_metadata = JSON.stringify(fields.admin_metadata);
-  if (fields.image_metadata !== undefined) out.image_metadata = fields.image_metadata === null ? null : JSON.stringify(fields.image_metadata);
+  if (fields.image_metadata !== undefined)
+    out.image_metadata = fields.image_metadata === null ? null : JSON.stringify(fields.image_metadata);
   return out;
 }
 
@@ -260,10 +270,15 @@ function serialise(fields: Writable): Record<string, unknown> {
  * returns the updated row, or undefined when the status did not match.
  */
 export async function casStatus(
-  conn: Conn, id: string, from: readonly string[], fields: Writable & { status: string },
+  conn: Conn,
+  id: string,
+  from: readonly string[],
+  fields: Writable & { status: string },
   scope: VolumeScope = { projectId: undefined },
 ): Promise<DbVolumeRow | undefined> {
-  const q = conn<DbVolumeRow>('volumes').where('id', id).whereIn('status', from as string[]);
+  const q = conn<DbVolumeRow>('volumes')
+    .where('id', id)
+    .whereIn('status', from as string[]);
   if (scope.projectId !== undefined) q.where('project_id', scope.projectId);
   const [row] = await q.update(serialise(fields)).returning('*');
   return row as DbVolumeRow | undefined;

@@ -13,9 +13,20 @@ import { badRequest, ApiError } from './errors';
 
 /** Every resource, in the order Nova's quota sets list them (`QuotaEngine.resources` is sorted). */
 export const COMPUTE_RESOURCES = [
-  'cores', 'fixed_ips', 'floating_ips', 'injected_file_content_bytes', 'injected_file_path_bytes', 'injected_files',
-  'instances', 'key_pairs', 'metadata_items', 'ram', 'security_group_rules', 'security_groups',
-  'server_group_members', 'server_groups',
+  'cores',
+  'fixed_ips',
+  'floating_ips',
+  'injected_file_content_bytes',
+  'injected_file_path_bytes',
+  'injected_files',
+  'instances',
+  'key_pairs',
+  'metadata_items',
+  'ram',
+  'security_group_rules',
+  'security_groups',
+  'server_group_members',
+  'server_groups',
 ] as const;
 export type ComputeResource = (typeof COMPUTE_RESOURCES)[number];
 
@@ -26,9 +37,20 @@ export const isComputeResource = (key: string): key is ComputeResource => (COMPU
  * are unlimited (`BaseResource.default` without a flag is -1).
  */
 export const COMPUTE_DEFAULTS: Readonly<Record<ComputeResource, number>> = {
-  cores: 20, fixed_ips: -1, floating_ips: -1, injected_file_content_bytes: 10240, injected_file_path_bytes: 255,
-  injected_files: 5, instances: 10, key_pairs: 100, metadata_items: 128, ram: 51200, security_group_rules: -1,
-  security_groups: -1, server_group_members: 10, server_groups: 10,
+  cores: 20,
+  fixed_ips: -1,
+  floating_ips: -1,
+  injected_file_content_bytes: 10240,
+  injected_file_path_bytes: 255,
+  injected_files: 5,
+  instances: 10,
+  key_pairs: 100,
+  metadata_items: 128,
+  ram: 51200,
+  security_group_rules: -1,
+  security_groups: -1,
+  server_group_members: 10,
+  server_groups: 10,
 };
 
 const NETWORK = ['fixed_ips', 'floating_ips', 'security_group_rules', 'security_groups'];
@@ -91,11 +113,15 @@ const ABSOLUTE_KEYS: readonly AbsoluteKey[] = [
 ];
 
 /** The `limits.absolute` object at `v`, from each resource's limit and use. */
-export function absoluteLimits(v: ApiVersion, limit: Readonly<Record<string, number>>, used: Readonly<Record<string, number>>): Record<string, number> {
+export function absoluteLimits(
+  v: ApiVersion,
+  limit: Readonly<Record<string, number>>,
+  used: Readonly<Record<string, number>>,
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const k of ABSOLUTE_KEYS) {
     if (k.until && atLeast(v, k.until[0], k.until[1] + 1)) continue;
-    out[k.name] = k.used ? used[k.resource] ?? 0 : limit[k.resource]!;
+    out[k.name] = k.used ? (used[k.resource] ?? 0) : limit[k.resource]!;
   }
   return out;
 }
@@ -122,8 +148,11 @@ export function tooManyInstances(overs: ReadonlyArray<{ resource: string; reques
   const sorted = [...overs].sort((a, b) => (a.resource < b.resource ? -1 : 1));
   const join = (f: (o: (typeof sorted)[number]) => string | number) => sorted.map(f).join(', ');
   const names = join((o) => o.resource);
-  return new ApiError(403, 'forbidden',
-    `Quota exceeded for ${names}: Requested ${join((o) => o.requested)}, but already used ${join((o) => o.used)} of ${join((o) => o.allowed)} ${names}`);
+  return new ApiError(
+    403,
+    'forbidden',
+    `Quota exceeded for ${names}: Requested ${join((o) => o.requested)}, but already used ${join((o) => o.used)} of ${join((o) => o.allowed)} ${names}`,
+  );
 }
 
 /** `MetadataLimitExceeded`, answered 403 by `servers.py`. */

@@ -20,8 +20,7 @@ export interface RequestContext {
 export const SERVICE_TOKEN_ROLES: readonly string[] = ['service'];
 
 /** Cinder's `context.is_service_request`: the request carries a service token with a service role. */
-export const isServiceRequest = (ctx: RequestContext): boolean =>
-  (ctx.serviceRoles ?? []).some((r) => SERVICE_TOKEN_ROLES.includes(r));
+export const isServiceRequest = (ctx: RequestContext): boolean => (ctx.serviceRoles ?? []).some((r) => SERVICE_TOKEN_ROLES.includes(r));
 
 /** Admin-only operations (Cinder's `admin_api` rule). */
 export function requireAdmin(ctx: RequestContext, action: string): void {
@@ -34,5 +33,6 @@ export function requireWriter(ctx: RequestContext, action: string): void {
 }
 
 /** The project a caller's reads and writes are scoped to: undefined (every project) only for an admin asking `all_tenants`. */
-export const scopeOf = (ctx: RequestContext, allTenants = false): { projectId: string | undefined } =>
-  ({ projectId: ctx.isAdmin && allTenants ? undefined : ctx.projectId });
+export const scopeOf = (ctx: RequestContext, allTenants = false): { projectId: string | undefined } => ({
+  projectId: ctx.isAdmin && allTenants ? undefined : ctx.projectId,
+});

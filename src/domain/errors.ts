@@ -17,10 +17,8 @@ export class ApiError extends Error {
 export const badRequest = (message: string) => new ApiError(400, 'badRequest', message);
 export const invalidInput = (reason: string) => badRequest(`Invalid input received: ${reason}`);
 export const invalidVolume = (reason: string) => badRequest(`Invalid volume: ${reason}`);
-export const unauthorized = (message = 'The request you have made requires authentication.') =>
-  new ApiError(401, 'unauthorized', message);
-export const forbidden = (action: string) =>
-  new ApiError(403, 'forbidden', `Policy doesn't allow ${action} to be performed.`);
+export const unauthorized = (message = 'The request you have made requires authentication.') => new ApiError(401, 'unauthorized', message);
+export const forbidden = (action: string) => new ApiError(403, 'forbidden', `Policy doesn't allow ${action} to be performed.`);
 export const notFound = (message: string) => new ApiError(404, 'itemNotFound', message);
 export const conflict = (message: string) => new ApiError(409, 'conflictingRequest', message);
 /**
@@ -30,25 +28,34 @@ export const conflict = (message: string) => new ApiError(409, 'conflictingReque
  */
 export const conflictNovaUsingAttachment = (instanceId: string | null) =>
   conflict(`ConflictNovaUsingAttachment: Detach volume from instance ${instanceId ?? 'None'} using the Compute API`);
-export const overLimit = (message: string) =>
-  new ApiError(413, 'overLimit', message, { 'Retry-After': '0' });
-export const notImplemented = (message = 'The requested function is not supported.') =>
-  new ApiError(501, 'notImplemented', message);
+export const overLimit = (message: string) => new ApiError(413, 'overLimit', message, { 'Retry-After': '0' });
+export const notImplemented = (message = 'The requested function is not supported.') => new ApiError(501, 'notImplemented', message);
 
 /** Fault names by status, for errors that are not ApiErrors (Cinder's table). */
 export function faultName(status: number): string {
   switch (status) {
-    case 400: return 'badRequest';
-    case 401: return 'unauthorized';
-    case 403: return 'forbidden';
-    case 404: return 'itemNotFound';
-    case 405: return 'badMethod';
-    case 409: return 'conflictingRequest';
-    case 413: return 'overLimit';
-    case 415: return 'badMediaType';
-    case 501: return 'notImplemented';
-    case 503: return 'serviceUnavailable';
-    default: return 'computeFault';
+    case 400:
+      return 'badRequest';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'itemNotFound';
+    case 405:
+      return 'badMethod';
+    case 409:
+      return 'conflictingRequest';
+    case 413:
+      return 'overLimit';
+    case 415:
+      return 'badMediaType';
+    case 501:
+      return 'notImplemented';
+    case 503:
+      return 'serviceUnavailable';
+    default:
+      return 'computeFault';
   }
 }
 
@@ -60,7 +67,12 @@ export function faultName(status: number): string {
  * `MessageDetail`) when the task kind's default does not say it.
  */
 export class DriverError extends Error {
-  constructor(message: string, readonly transient: boolean, readonly detail = '', readonly userDetail?: string) {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+    readonly detail = '',
+    readonly userDetail?: string,
+  ) {
     super(message);
   }
 }
@@ -74,9 +86,15 @@ export const serviceUnavailable = (message: string, retryAfterSeconds = DATABASE
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTCONN', 'ECONNABORTED']);
 const CONNECTION_MESSAGES = [
-  'Connection terminated', 'Timeout acquiring a connection', 'timeout exceeded when trying to connect',
-  'Client has encountered a connection error', 'Client was closed and is not queryable', 'connect ECONNREFUSED',
-  'Connection ended unexpectedly', 'the database system is shutting down', 'the database system is starting up',
+  'Connection terminated',
+  'Timeout acquiring a connection',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Client was closed and is not queryable',
+  'connect ECONNREFUSED',
+  'Connection ended unexpectedly',
+  'the database system is shutting down',
+  'the database system is starting up',
 ];
 
 /**
@@ -86,7 +104,11 @@ const CONNECTION_MESSAGES = [
  * operation may or may not have happened, and a later retry may succeed.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown[] } | undefined, depth = 0; e && depth < 4; depth++) {
+  for (
+    let e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown[] } | undefined, depth = 0;
+    e && depth < 4;
+    depth++
+  ) {
     const code = typeof e.code === 'string' ? e.code : '';
     if (CONNECTION_CODES.has(code) || /^57P0[123]$/.test(code) || /^08/.test(code)) return true;
     const message = typeof e.message === 'string' ? e.message : '';
@@ -107,8 +129,12 @@ export const databaseUnavailable = () =>
  * where the route can (`row`), else as a 503 to retry later.
  */
 export class OutcomeUnread extends ApiError {
-  constructor(readonly row?: unknown, why = 'the database is unreachable') {
-    super(503, 'serviceUnavailable', `The request was accepted, but its outcome could not be read (${why}). Retry later.`,
-      { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) });
+  constructor(
+    readonly row?: unknown,
+    why = 'the database is unreachable',
+  ) {
+    super(503, 'serviceUnavailable', `The request was accepted, but its outcome could not be read (${why}). Retry later.`, {
+      'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS),
+    });
   }
 }

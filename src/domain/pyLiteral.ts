@@ -6,8 +6,12 @@
  */
 export function parsePyLiteral(text: string): unknown {
   let i = 0;
-  const ws = () => { while (i < text.length && /\s/.test(text[i]!)) i++; };
-  const fail = (): never => { throw new SyntaxError(`bad literal at ${i}`); };
+  const ws = () => {
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+  };
+  const fail = (): never => {
+    throw new SyntaxError(`bad literal at ${i}`);
+  };
 
   function str(): string {
     const q = text[i++];
@@ -16,7 +20,7 @@ export function parsePyLiteral(text: string): unknown {
       if (text[i] === '\\') {
         i++;
         const c = text[i++];
-        out += c === 'n' ? '\n' : c === 't' ? '\t' : c === 'r' ? '\r' : c ?? '';
+        out += c === 'n' ? '\n' : c === 't' ? '\t' : c === 'r' ? '\r' : (c ?? '');
       } else out += text[i++];
     }
     if (text[i] !== q) fail();
@@ -31,7 +35,10 @@ export function parsePyLiteral(text: string): unknown {
       i++;
       const obj: Record<string, unknown> = {};
       ws();
-      if (text[i] === '}') { i++; return obj; }
+      if (text[i] === '}') {
+        i++;
+        return obj;
+      }
       for (;;) {
         const k = value();
         ws();
@@ -42,7 +49,10 @@ export function parsePyLiteral(text: string): unknown {
         if (sep === '}') return obj;
         if (sep !== ',') fail();
         ws();
-        if (text[i] === '}') { i++; return obj; }
+        if (text[i] === '}') {
+          i++;
+          return obj;
+        }
       }
     }
     if (c === '[' || c === '(') {
@@ -50,7 +60,10 @@ export function parsePyLiteral(text: string): unknown {
       i++;
       const arr: unknown[] = [];
       ws();
-      if (text[i] === close) { i++; return arr; }
+      if (text[i] === close) {
+        i++;
+        return arr;
+      }
       for (;;) {
         arr.push(value());
         ws();
@@ -58,7 +71,10 @@ export function parsePyLiteral(text: string): unknown {
         if (sep === close) return arr;
         if (sep !== ',') fail();
         ws();
-        if (text[i] === close) { i++; return arr; }
+        if (text[i] === close) {
+          i++;
+          return arr;
+        }
       }
     }
     if (c === "'" || c === '"') return str();

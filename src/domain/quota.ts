@@ -15,7 +15,13 @@ export type GlobalResource = (typeof GLOBAL_RESOURCES)[number] | (typeof GROUP_R
 
 /** Cinder's built-in defaults (`quota_volumes`, …); the `default` quota class overrides them. */
 export const BUILTIN_DEFAULTS: Readonly<Record<GlobalResource, number>> = {
-  volumes: 10, per_volume_gigabytes: -1, snapshots: 10, gigabytes: 1000, backups: 10, backup_gigabytes: 1000, groups: 10,
+  volumes: 10,
+  per_volume_gigabytes: -1,
+  snapshots: 10,
+  gigabytes: 1000,
+  backups: 10,
+  backup_gigabytes: 1000,
+  groups: 10,
 };
 /** A per-type key without any row is unlimited. */
 export const PER_TYPE_DEFAULT = -1;
@@ -27,11 +33,7 @@ export const MAX_QUOTA = 0x7fffffff;
 
 /** Every quota key for these volume type names, in Cinder's order. */
 export function quotaKeys(typeNames: readonly string[]): string[] {
-  return [
-    ...GLOBAL_RESOURCES,
-    ...typeNames.flatMap((t) => PER_TYPE_RESOURCES.map((r) => `${r}_${t}`)),
-    ...GROUP_RESOURCES,
-  ];
+  return [...GLOBAL_RESOURCES, ...typeNames.flatMap((t) => PER_TYPE_RESOURCES.map((r) => `${r}_${t}`)), ...GROUP_RESOURCES];
 }
 
 /** Usage of one key: Cinder's `{limit, in_use, reserved}`; cairn reserves nothing ahead (the row is the charge). */
@@ -59,7 +61,9 @@ export const badKeys = (what: 'quota set' | 'quota class set', keys: readonly st
 
 /** `PUT os-quota-sets`: a limit below what is in use (`_validate_existing_resource`). */
 export const belowUsage = (key: string, usage: number, limit: number) =>
-  badRequest(`Quota ${key} limit must be equal or greater than existing resources. Current usage is ${usage} and the requested limit is ${limit}.`);
+  badRequest(
+    `Quota ${key} limit must be equal or greater than existing resources. Current usage is ${usage} and the requested limit is ${limit}.`,
+  );
 
 /** 413 with the exception class name first, as Cinder renders its "safe" quota errors. */
 const quotaError = (exceptionName: string, message: string): ApiError => overLimit(`${exceptionName}: ${message}`);
@@ -68,20 +72,28 @@ export const volumeSizeExceedsLimit = (size: number, limit: number) =>
   quotaError('VolumeSizeExceedsLimit', `Requested volume size ${size}G is larger than maximum allowed limit ${limit}G.`);
 
 export const volumeSizeExceedsAvailableQuota = (name: string, requested: number, quota: number, consumed: number) =>
-  quotaError('VolumeSizeExceedsAvailableQuota',
-    `Requested volume or snapshot exceeds allowed ${name} quota. Requested ${requested}G, quota is ${quota}G and ${consumed}G has been consumed.`);
+  quotaError(
+    'VolumeSizeExceedsAvailableQuota',
+    `Requested volume or snapshot exceeds allowed ${name} quota. Requested ${requested}G, quota is ${quota}G and ${consumed}G has been consumed.`,
+  );
 
 export const backupSizeExceedsAvailableQuota = (requested: number, quota: number, consumed: number) =>
-  quotaError('VolumeBackupSizeExceedsAvailableQuota',
-    `Requested backup exceeds allowed Backup gigabytes quota. Requested ${requested}G, quota is ${quota}G and ${consumed}G has been consumed.`);
+  quotaError(
+    'VolumeBackupSizeExceedsAvailableQuota',
+    `Requested backup exceeds allowed Backup gigabytes quota. Requested ${requested}G, quota is ${quota}G and ${consumed}G has been consumed.`,
+  );
 
 /** The count-over refusal of each consuming resource (`OVER_QUOTA_RESOURCE_EXCEPTIONS`). */
 export function countExceeded(resource: 'volumes' | 'snapshots' | 'backups' | 'groups', over: string, allowed: number): ApiError {
   switch (resource) {
-    case 'volumes': return quotaError('VolumeLimitExceeded', `Maximum number of volumes allowed (${allowed}) exceeded for quota '${over}'.`);
-    case 'snapshots': return quotaError('SnapshotLimitExceeded', `Maximum number of snapshots allowed (${allowed}) exceeded`);
-    case 'backups': return quotaError('BackupLimitExceeded', `Maximum number of backups allowed (${allowed}) exceeded`);
-    case 'groups': return quotaError('GroupLimitExceeded', `Maximum number of groups allowed (${allowed}) exceeded`);
+    case 'volumes':
+      return quotaError('VolumeLimitExceeded', `Maximum number of volumes allowed (${allowed}) exceeded for quota '${over}'.`);
+    case 'snapshots':
+      return quotaError('SnapshotLimitExceeded', `Maximum number of snapshots allowed (${allowed}) exceeded`);
+    case 'backups':
+      return quotaError('BackupLimitExceeded', `Maximum number of backups allowed (${allowed}) exceeded`);
+    case 'groups':
+      return quotaError('GroupLimitExceeded', `Maximum number of groups allowed (${allowed}) exceeded`);
   }
 }
 
@@ -99,10 +111,15 @@ export interface Over {
  * and the first one decides: so a gigabytes key (naming the size requested)
  * wins over a count key (naming the count limit of the consuming `resource`).
  */
-export function refusalFor(overs: readonly Over[], resource: 'volumes' | 'snapshots' | 'backups' | 'groups', size: number): ApiError | undefined {
+export function refusalFor(
+  overs: readonly Over[],
+  resource: 'volumes' | 'snapshots' | 'backups' | 'groups',
+  size: number,
+): ApiError | undefined {
   for (const o of [...overs].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
     if (o.key.includes('gigabytes')) {
-      return resource === 'backups' ? backupSizeExceedsAvailableQuota(size, o.limit, o.inUse)
+      return resource === 'backups'
+        ? backupSizeExceedsAvailableQuota(size, o.limit, o.inUse)
         : volumeSizeExceedsAvailableQuota(o.key, size, o.limit, o.inUse);
     }
     if (o.key.includes(resource)) return countExceeded(resource, o.key, o.limit);

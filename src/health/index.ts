@@ -46,23 +46,26 @@ export class Health {
   }
 
   async run(): Promise<{ healthy: boolean; results: CheckOutcome[] }> {
-    const results = await Promise.all(this.checks.map(async (c): Promise<CheckOutcome> => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<HealthResult>((resolve) => {
-        timer = setTimeout(() => resolve({ state: 'down', details: `no answer in ${this.timeoutMs} ms` }), this.timeoutMs);
-      });
-      let r: HealthResult;
-      try {
-        r = await Promise.race([c.check(), timeout]);
-      } catch (err) {
-        r = { state: 'down', details: err instanceof Error ? err.message : String(err) };
-      } finally {
-        clearTimeout(timer);
-      }
-      const what = c.name.replace(/Check$/, '').toLowerCase();
-      const reason = r.state === 'ok' ? 'OK' : `${what} ${r.state === 'down' ? 'unreachable' : 'degraded'}${r.details ? `: ${r.details}` : ''}`;
-      return { name: c.name, state: r.state, available: r.state !== 'down', reason, details: r.details ?? '' };
-    }));
+    const results = await Promise.all(
+      this.checks.map(async (c): Promise<CheckOutcome> => {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<HealthResult>((resolve) => {
+          timer = setTimeout(() => resolve({ state: 'down', details: `no answer in ${this.timeoutMs} ms` }), this.timeoutMs);
+        });
+        let r: HealthResult;
+        try {
+          r = await Promise.race([c.check(), timeout]);
+        } catch (err) {
+          r = { state: 'down', details: err instanceof Error ? err.message : String(err) };
+        } finally {
+          clearTimeout(timer);
+        }
+        const what = c.name.replace(/Check$/, '').toLowerCase();
+        const reason =
+          r.state === 'ok' ? 'OK' : `${what} ${r.state === 'down' ? 'unreachable' : 'degraded'}${r.details ? `: ${r.details}` : ''}`;
+        return { name: c.name, state: r.state, available: r.state !== 'down', reason, details: r.details ?? '' };
+      }),
+    );
     return { healthy: results.every((r) => r.available), results };
   }
 }
@@ -112,7 +115,10 @@ export function healthEndpoint(health: Health, opts: HealthEndpointOptions = {})
     const { healthy, results } = await health.run();
     res.set('Cache-Control', 'no-store');
     if (req.method === 'HEAD') {
-      res.status(healthy ? 204 : 503).type('text/plain').end();
+      res
+        .status(healthy ? 204 : 503)
+        .type('text/plain')
+        .end();
       return;
     }
     res.status(healthy ? 200 : 503);
@@ -121,17 +127,19 @@ export function healthEndpoint(health: Health, opts: HealthEndpointOptions = {})
     const reasons = shown.length ? shown.map((r) => r.reason) : ['OK'];
     const accept = req.accepts(['text/plain', 'text/html', 'application/json']) || 'text/plain';
     if (accept === 'application/json') {
-      const body = detailed ? {
-        detailed: true,
-        hostname: os.hostname(),
-        now: new Date().toISOString(),
-        node_version: process.version,
-        platform: `${os.type()}-${os.release()}-${os.arch()}`,
-        pid: process.pid,
-        uptime_seconds: Math.round(process.uptime()),
-        memory: process.memoryUsage(),
-        reasons: results.map((r) => ({ reason: r.reason, details: r.details, class: r.name, state: r.state })),
-      } : { detailed: false, reasons };
+      const body = detailed
+        ? {
+            detailed: true,
+            hostname: os.hostname(),
+            now: new Date().toISOString(),
+            node_version: process.version,
+            platform: `${os.type()}-${os.release()}-${os.arch()}`,
+            pid: process.pid,
+            uptime_seconds: Math.round(process.uptime()),
+            memory: process.memoryUsage(),
+            reasons: results.map((r) => ({ reason: r.reason, details: r.details, class: r.name, state: r.state })),
+          }
+        : { detailed: false, reasons };
       res.type('application/json').send(JSON.stringify(body, null, 4));
       return;
     }
@@ -140,8 +148,12 @@ export function healthEndpoint(health: Health, opts: HealthEndpointOptions = {})
       const rows = detailed
         ? results.map((r) => `<TR><TD>${esc(r.name)}</TD><TD>${esc(r.reason)}</TD><TD>${esc(r.details)}</TD></TR>`).join('\n')
         : reasons.map((r) => `<TR><TD>${esc(r)}</TD></TR>`).join('\n');
-      res.type('text/html').send(`<HTML>\n<HEAD><TITLE>Healthcheck Status</TITLE></HEAD>\n<BODY>\n`
-        + `<H2>Result of ${results.length} checks:</H2>\n<TABLE border="1">\n<TBODY>\n${rows}\n</TBODY>\n</TABLE>\n</BODY>\n</HTML>`);
+      res
+        .type('text/html')
+        .send(
+          `<HTML>\n<HEAD><TITLE>Healthcheck Status</TITLE></HEAD>\n<BODY>\n` +
+            `<H2>Result of ${results.length} checks:</H2>\n<TABLE border="1">\n<TBODY>\n${rows}\n</TBODY>\n</TABLE>\n</BODY>\n</HTML>`,
+        );
       return;
     }
     res.type('text/plain').send(reasons.join('\n'));

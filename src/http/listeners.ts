@@ -21,8 +21,22 @@ export function serviceRootApp(service: 'compute' | 'image', app: Express): Expr
     const v21 = computeVersionDocument(origin).version;
     res.status(200).json({
       versions: [
-        { id: 'v2.0', status: 'SUPPORTED', version: '', min_version: '', updated: '2011-01-21T11:33:21Z', links: [{ rel: 'self', href: `${origin}/v2/` }] },
-        { id: v21.id, status: v21.status, version: v21.version, min_version: v21.min_version, updated: v21.updated, links: [{ rel: 'self', href: `${origin}/v2.1/` }] },
+        {
+          id: 'v2.0',
+          status: 'SUPPORTED',
+          version: '',
+          min_version: '',
+          updated: '2011-01-21T11:33:21Z',
+          links: [{ rel: 'self', href: `${origin}/v2/` }],
+        },
+        {
+          id: v21.id,
+          status: v21.status,
+          version: v21.version,
+          min_version: v21.min_version,
+          updated: v21.updated,
+          links: [{ rel: 'self', href: `${origin}/v2.1/` }],
+        },
       ],
     });
   });

@@ -10,8 +10,12 @@ import type { Metrics } from '../metrics';
  * once they exist; an id no document has is simply never seen.
  */
 export const IDEMPOTENT_OPERATIONS: ReadonlySet<string> = new Set([
-  'createVolume', 'createSnapshot', 'createAttachment', 'createBackup', // api-spec/openapi.yaml
-  'createServer', 'attachVolume', // api-spec/compute.yaml
+  'createVolume',
+  'createSnapshot',
+  'createAttachment',
+  'createBackup', // api-spec/openapi.yaml
+  'createServer',
+  'attachVolume', // api-spec/compute.yaml
 ]);
 
 /** How long a key is remembered. */
@@ -57,17 +61,21 @@ export function parseIdempotencyKey(header: string | undefined): string | undefi
  * client may retry for real.
  */
 export class Idempotency {
-  constructor(private readonly db: Db, private readonly metrics?: Metrics) {}
+  constructor(
+    private readonly db: Db,
+    private readonly metrics?: Metrics,
+  ) {}
 
   async run(
     req: { projectId: string; key: string; operation: string; path: string; body: unknown },
     handler: () => Promise<StoredReply>,
   ): Promise<StoredReply> {
     const fingerprint = createHash('sha256')
-      .update(`${req.operation}\n${req.path}\n${JSON.stringify(req.body ?? null)}`).digest('hex');
+      .update(`${req.operation}\n${req.path}\n${JSON.stringify(req.body ?? null)}`)
+      .digest('hex');
     const now = new Date();
     // Claim the key; an expired row of the same key is taken over in the same statement.
-    const claimed = await this.db.raw(
+    const claimed = (await this.db.raw(
       `INSERT INTO idempotency_keys (project_id, idempotency_key, operation, fingerprint, created_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (project_id, idempotency_key) DO UPDATE
@@ -76,7 +84,7 @@ export class Idempotency {
          WHERE idempotency_keys.expires_at < EXCLUDED.created_at
        RETURNING 1 AS claimed`,
       [req.projectId, req.key, req.operation, fingerprint, now, new Date(now.getTime() + IDEMPOTENCY_TTL_MS)],
-    ) as { rows: unknown[] };
+    )) as { rows: unknown[] };
     if (claimed.rows.length === 0) return this.replay(req, fingerprint);
 
     let reply: StoredReply;
@@ -104,40 +112,45 @@ export class Idempotency {
   private async replay(req: { projectId: string; key: string; operation: string }, fingerprint: string): Promise<StoredReply> {
     const deadline = Date.now() + WAIT_FOR_FIRST_MS;
     for (let delay = 10; ; delay = Math.min(200, delay * 2)) {
-      const row: Row | undefined = await this.db('idempotency_keys')
-        .where({ project_id: req.projectId, idempotency_key: req.key }).first();
+      const row: Row | undefined = await this.db('idempotency_keys').where({ project_id: req.projectId, idempotency_key: req.key }).first();
       if (!row) {
         // The first request failed and freed its key meanwhile: the caller retries.
-        throw new ApiError(409, 'conflictingRequest',
-          `The request with Idempotency-Key ${req.key} failed and was not recorded; retry it.`);
+        throw new ApiError(409, 'conflictingRequest', `The request with Idempotency-Key ${req.key} failed and was not recorded; retry it.`);
       }
       if (row.fingerprint !== fingerprint) {
-        throw new ApiError(422, 'unprocessableEntity',
-          `Idempotency-Key ${req.key} was already used in this project for a different request `
-          + `(${row.operation}); use a new key for a new request.`);
+        throw new ApiError(
+          422,
+          'unprocessableEntity',
+          `Idempotency-Key ${req.key} was already used in this project for a different request ` +
+            `(${row.operation}); use a new key for a new request.`,
+        );
       }
       if (row.response_status !== null) {
         this.metrics?.idempotentReplays.inc({ operation: req.operation });
         const body: unknown = row.response_body === null ? undefined : JSON.parse(row.response_body);
-        const headers = { ...(row.response_headers ? JSON.parse(row.response_headers) as Record<string, string> : {}), 'Idempotent-Replayed': 'true' };
+        const headers = {
+          ...(row.response_headers ? (JSON.parse(row.response_headers) as Record<string, string>) : {}),
+          'Idempotent-Replayed': 'true',
+        };
         const stored = row.response_status >= 400 ? errorOf(row.response_status, body, headers) : undefined;
         if (stored) throw stored;
         return { status: row.response_status, ...(body === undefined ? {} : { body }), headers };
       }
       if (Date.now() > deadline) {
-        throw new ApiError(409, 'conflictingRequest',
-          `A request with Idempotency-Key ${req.key} is still being processed; retry later.`);
+        throw new ApiError(409, 'conflictingRequest', `A request with Idempotency-Key ${req.key} is still being processed; retry later.`);
       }
       await new Promise((r) => setTimeout(r, delay));
     }
   }
 
   private async store(req: { projectId: string; key: string }, reply: StoredReply): Promise<void> {
-    await this.db('idempotency_keys').where({ project_id: req.projectId, idempotency_key: req.key }).update({
-      response_status: reply.status,
-      response_body: reply.body === undefined ? null : JSON.stringify(reply.body),
-      response_headers: JSON.stringify(reply.headers ?? {}),
-    });
+    await this.db('idempotency_keys')
+      .where({ project_id: req.projectId, idempotency_key: req.key })
+      .update({
+        response_status: reply.status,
+        response_body: reply.body === undefined ? null : JSON.stringify(reply.body),
+        response_headers: JSON.stringify(reply.headers ?? {}),
+      });
   }
 
   private async forget(req: { projectId: string; key: string }): Promise<void> {

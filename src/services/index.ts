@@ -40,7 +40,11 @@ export function createServices(deps: ServiceDeps) {
   const quotas = new QuotaService(deps);
   const registry = new ServiceRegistry(deps);
   return {
-    attachments, backups, volumes, snapshots, quotas,
+    attachments,
+    backups,
+    volumes,
+    snapshots,
+    quotas,
     legacyAttach: new LegacyAttachService(deps, attachments),
     volumeActions: new VolumeActionService(deps),
     upload: new VolumeUploadService(deps),

@@ -72,11 +72,19 @@ function parseSort(q: RawQuery, columns: Readonly<Record<string, string>>): Sort
   if (sort !== undefined && (sortKey !== undefined || sortDir !== undefined)) {
     throw badRequest("The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be used with the 'sort' parameter.");
   }
-  const pairs: Array<[string, string | undefined]> = sort !== undefined
-    ? sort.split(',').map((s) => { const [k, d] = s.trim().split(':'); return [k!.trim(), d?.trim()]; })
-    : sortKey !== undefined ? [[sortKey, sortDir]] : [['created_at', sortDir]];
+  const pairs: Array<[string, string | undefined]> =
+    sort !== undefined
+      ? sort.split(',').map((s) => {
+          const [k, d] = s.trim().split(':');
+          return [k!.trim(), d?.trim()];
+        })
+      : sortKey !== undefined
+        ? [[sortKey, sortDir]]
+        : [['created_at', sortDir]];
   let terms;
-  try { terms = resolveSort(pairs, columns); } catch (err) {
+  try {
+    terms = resolveSort(pairs, columns);
+  } catch (err) {
     // Cinder's texts: "Invalid sort key" for a key outside the resource's; the others as InvalidInput too.
     if (err instanceof SortRefused) throw invalidInput(err.reason);
     throw err;
@@ -93,7 +101,12 @@ export function parseBool(v: string, name: string): boolean {
   const s = v.trim().toLowerCase();
   if (['1', 't', 'true', 'on', 'y', 'yes'].includes(s)) return true;
   if (['0', 'f', 'false', 'off', 'n', 'no'].includes(s)) return false;
-  throw invalidInput(`Unrecognized value '${v}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`.replace(/^/, `${name}: `));
+  throw invalidInput(
+    `Unrecognized value '${v}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`.replace(
+      /^/,
+      `${name}: `,
+    ),
+  );
 }
 
 /**
@@ -108,7 +121,10 @@ export function filterParams(q: RawQuery, allowed: ReadonlySet<string>, rules: L
     const v = one(raw);
     if (v === undefined || PAGING_KEYS.has(key) || key === 'all_tenants') continue;
     const base = key.endsWith('~') ? key.slice(0, -1) : key;
-    if (!allowed.has(base)) { invalid.push(key); continue; }
+    if (!allowed.has(base)) {
+      invalid.push(key);
+      continue;
+    }
     out.set(key, v);
   }
   if (invalid.length && rules.strictFilters) {

@@ -25,10 +25,20 @@ export function scopedRows<Row, View, Filters>(table: ScopedTable<Row, View, Fil
     /** The same, locked until the transaction ends (FOR UPDATE). */
     lock: async (trx: Tx, ctx: RequestContext, id: string): Promise<Row> => found(await table.lock(trx, id, scopeOf(ctx, true)), id),
     /** A page in `scope` (a marker outside it is the 404), with the count when asked (`with_count`). */
-    page: async (conn: Conn, scope: ProjectScope, paging: Paging, filters: Filters): Promise<{ items: View[]; paging: Paging; count?: number }> => {
-      if (paging.marker !== undefined && !await table.find(conn, paging.marker, scope)) throw notFound(paging.marker);
+    page: async (
+      conn: Conn,
+      scope: ProjectScope,
+      paging: Paging,
+      filters: Filters,
+    ): Promise<{ items: View[]; paging: Paging; count?: number }> => {
+      if (paging.marker !== undefined && !(await table.find(conn, paging.marker, scope))) throw notFound(paging.marker);
       const items = await table.list(conn, {
-        scope, filters, sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker,
+        scope,
+        filters,
+        sort: paging.sort,
+        limit: paging.limit,
+        offset: paging.offset,
+        markerId: paging.marker,
       });
       const count = paging.withCount ? await table.count(conn, scope, filters) : undefined;
       return { items, paging, count };
@@ -39,13 +49,30 @@ export function scopedRows<Row, View, Filters>(table: ScopedTable<Row, View, Fil
 /** Sets the filter a query key names when it is one both listings have; whether it was. */
 export function setCommonFilter(f: CommonFilters, key: string, value: string): boolean {
   switch (key) {
-    case 'name': case 'display_name': f.display_name = value; return true;
-    case 'name~': case 'display_name~': f.display_name_like = value; return true;
-    case 'status': f.status = value; return true;
-    case 'volume_id': f.volume_id = value; return true;
-    case 'metadata': f.metadata = parseMetadataFilter(value); return true;
-    case 'project_id': f.project_id = value; return true;
-    case 'user_id': f.user_id = value; return true;
-    default: return false;
+    case 'name':
+    case 'display_name':
+      f.display_name = value;
+      return true;
+    case 'name~':
+    case 'display_name~':
+      f.display_name_like = value;
+      return true;
+    case 'status':
+      f.status = value;
+      return true;
+    case 'volume_id':
+      f.volume_id = value;
+      return true;
+    case 'metadata':
+      f.metadata = parseMetadataFilter(value);
+      return true;
+    case 'project_id':
+      f.project_id = value;
+      return true;
+    case 'user_id':
+      f.user_id = value;
+      return true;
+    default:
+      return false;
   }
 }

@@ -18,11 +18,20 @@ const SALT_LENGTH = 8;
 const KEY_LENGTH = 16;
 
 const transferNotFound = (id: string) => notFound(`Transfer ${id} could not be found.`);
-const hashOf = (salt: string, key: string) => createHash('sha1').update(salt + key).digest('hex');
-const randomHex = (chars: number) => randomBytes(Math.ceil(chars / 2)).toString('hex').slice(0, chars);
+const hashOf = (salt: string, key: string) =>
+  createHash('sha1')
+    .update(salt + key)
+    .digest('hex');
+const randomHex = (chars: number) =>
+  randomBytes(Math.ceil(chars / 2))
+    .toString('hex')
+    .slice(0, chars);
 
 const SORT_COLUMNS: Readonly<Record<string, string>> = {
-  id: 'transfers.id', created_at: 'transfers.created_at', name: "coalesce(transfers.display_name, '')", volume_id: 'transfers.volume_id',
+  id: 'transfers.id',
+  created_at: 'transfers.created_at',
+  name: "coalesce(transfers.display_name, '')",
+  volume_id: 'transfers.volume_id',
 };
 
 export interface CreateTransferInput {
@@ -45,7 +54,9 @@ export type CreatedTransfer = DbTransferRow & { auth_key: string };
 export class TransferService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   private scopeOf(ctx: RequestContext, allTenants = true): transfersDb.TransferScope {
     return { projectId: ctx.isAdmin && allTenants ? undefined : ctx.projectId };
@@ -53,19 +64,27 @@ export class TransferService {
 
   async create(ctx: RequestContext, input: CreateTransferInput): Promise<CreatedTransfer> {
     requireWriter(ctx, 'volume:create_transfer');
-    const noSnapshots = input.no_snapshots === true || (typeof input.no_snapshots === 'string' && /^(1|t|true|on|y|yes)$/i.test(input.no_snapshots));
+    const noSnapshots =
+      input.no_snapshots === true || (typeof input.no_snapshots === 'string' && /^(1|t|true|on|y|yes)$/i.test(input.no_snapshots));
     const authKey = randomHex(KEY_LENGTH);
     const salt = randomHex(SALT_LENGTH);
     const row: DbTransferRow = {
-      id: randomUUID(), volume_id: input.volume_id, display_name: input.name?.trim() ?? null, salt, crypt_hash: hashOf(salt, authKey),
-      no_snapshots: noSnapshots, source_project_id: '', created_at: new Date(),
+      id: randomUUID(),
+      volume_id: input.volume_id,
+      display_name: input.name?.trim() ?? null,
+      salt,
+      crypt_hash: hashOf(salt, authKey),
+      no_snapshots: noSnapshots,
+      source_project_id: '',
+      created_at: new Date(),
     };
     await this.db.transaction(async (trx) => {
       const vol = await volumesDb.lock(trx, input.volume_id, { projectId: ctx.isAdmin ? undefined : ctx.projectId });
       if (!vol) throw notFound(`Volume ${input.volume_id} could not be found.`);
       if (!noSnapshots) {
         const busy = (await snapshotsDb.ofVolume(trx, vol.id, true)).find((s) => s.status !== SnapshotStatus.available);
-        if (busy) throw badRequest(`Invalid snapshot: Snapshot ${busy.id} of the volume must be available, but its status is ${busy.status}.`);
+        if (busy)
+          throw badRequest(`Invalid snapshot: Snapshot ${busy.id} of the volume must be available, but its status is ${busy.status}.`);
       }
       await moveOrRefuse(trx, volumeStatus, vol.id, VolumeTransferTransitions.create, () => invalidVolume('status must be available'));
       row.source_project_id = vol.project_id;
@@ -85,10 +104,17 @@ export class TransferService {
     const allTenants = q.all_tenants !== undefined && one(q.all_tenants) !== '0' && one(q.all_tenants)?.toLowerCase() !== 'false';
     const paging = parsePaging(q, SORT_COLUMNS, rules);
     const scope = this.scopeOf(ctx, allTenants);
-    if (paging.marker !== undefined && !await transfersDb.find(this.db, paging.marker, scope)) throw transferNotFound(paging.marker);
+    if (paging.marker !== undefined && !(await transfersDb.find(this.db, paging.marker, scope))) throw transferNotFound(paging.marker);
     // Other filters are dropped, as Cinder's remove_invalid_filter_options does.
     const filters = { id: one(q.id), volume_id: one(q.volume_id), display_name: one(q.name) };
-    return transfersDb.list(this.db, { scope, filters, sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker });
+    return transfersDb.list(this.db, {
+      scope,
+      filters,
+      sort: paging.sort,
+      limit: paging.limit,
+      offset: paging.offset,
+      markerId: paging.marker,
+    });
   }
 
   /** Cancels the offer: the row goes and the volume is available to its owner again. */
@@ -115,7 +141,8 @@ export class TransferService {
       }
       const vol = await volumesDb.lock(trx, t.volume_id, { projectId: undefined });
       const a = VolumeTransferTransitions.accept;
-      const refuse = () => invalidVolume(`Transfer ${id}: Volume id ${t.volume_id} in unexpected state ${vol?.status}, expected awaiting-transfer`);
+      const refuse = () =>
+        invalidVolume(`Transfer ${id}: Volume id ${t.volume_id} in unexpected state ${vol?.status}, expected awaiting-transfer`);
       if (!vol) throw refuse();
       refuseUnlessFrom(a, vol.status, refuse);
       const type = await typesDb.findById(trx, vol.volume_type_id);
@@ -127,9 +154,16 @@ export class TransferService {
       await moveOrRefuse(trx, transferredVolumeStatus, vol.id, a, refuse, owner);
       if (snaps.length) {
         await chargeQuota(trx, ctx.projectId, {
-          resource: 'snapshots', snapshots: snaps.length, gigabytes: snaps.reduce((n, s) => n + s.size, 0), volumeType,
+          resource: 'snapshots',
+          snapshots: snaps.length,
+          gigabytes: snaps.reduce((n, s) => n + s.size, 0),
+          volumeType,
         });
-        await transfersDb.moveSnapshots(trx, snaps.map((s) => s.id), owner);
+        await transfersDb.moveSnapshots(
+          trx,
+          snaps.map((s) => s.id),
+          owner,
+        );
       }
       await transfersDb.remove(trx, id);
       return t;

@@ -145,7 +145,13 @@ export class AmqpTransport implements Transport {
 
   private async shutdown(): Promise<void> {
     // Each step races the connection's end: amqplib never settles a close the socket cut short.
-    const step = (op: () => Promise<unknown>) => Promise.race([Promise.resolve().then(op).catch(() => {}), this.gone]);
+    const step = (op: () => Promise<unknown>) =>
+      Promise.race([
+        Promise.resolve()
+          .then(op)
+          .catch(() => {}),
+        this.gone,
+      ]);
     for (const { ch, tag } of this.consumers) await step(() => ch.cancel(tag));
     for (const ch of [...this.channels, this.pub]) await step(() => ch.close());
     await step(() => this.conn.close());

@@ -10,14 +10,21 @@ export class Heartbeat {
 
   constructor(
     private readonly db: Db,
-    private readonly service: { binary: string; host: string; zone: string; report: () => Record<string, unknown> | Promise<Record<string, unknown>> },
+    private readonly service: {
+      binary: string;
+      host: string;
+      zone: string;
+      report: () => Record<string, unknown> | Promise<Record<string, unknown>>;
+    },
     private readonly intervalMs: number,
     private readonly log: Logger,
   ) {}
 
   async start(): Promise<void> {
     await this.beat();
-    this.timer = setInterval(() => { this.beat().catch((err) => this.log.warn({ err }, 'heartbeat failed')); }, this.intervalMs);
+    this.timer = setInterval(() => {
+      this.beat().catch((err) => this.log.warn({ err }, 'heartbeat failed'));
+    }, this.intervalMs);
     this.timer.unref();
   }
 

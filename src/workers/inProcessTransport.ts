@@ -27,11 +27,14 @@ export class InProcessTransport implements Transport {
       const msg = c.queue.shift()!;
       c.inFlight++;
       // Errors are the runner's to log; like an AMQP nack without requeue, the sweeper takes over.
-      const p = c.handler(msg).catch(() => undefined).finally(() => {
-        c.inFlight--;
-        this.pending.delete(p);
-        this.pump(backend);
-      });
+      const p = c
+        .handler(msg)
+        .catch(() => undefined)
+        .finally(() => {
+          c.inFlight--;
+          this.pending.delete(p);
+          this.pump(backend);
+        });
       this.pending.add(p);
     }
   }

@@ -36,15 +36,22 @@ export class ReconnectingAmqpTransport implements Transport {
   ) {}
 
   /** Whether a broker connection is up now (health reporting). */
-  get connected(): boolean { return this.current !== undefined; }
+  get connected(): boolean {
+    return this.current !== undefined;
+  }
 
   /** Since when the broker has been unreachable (undefined while connected). */
-  get unreachableSince(): Date | undefined { return this.lostAt; }
+  get unreachableSince(): Date | undefined {
+    return this.lostAt;
+  }
 
   /** For `/healthcheck`: degraded (still answering, 200) while the broker is away; accepted work waits in the outbox. */
   health(): TransportHealth {
     if (this.current) return this.current.health();
-    return { state: 'degraded', details: `the AMQP broker is unreachable since ${this.lostAt?.toISOString() ?? 'start'}; accepted work waits in the outbox` };
+    return {
+      state: 'degraded',
+      details: `the AMQP broker is unreachable since ${this.lostAt?.toISOString() ?? 'start'}; accepted work waits in the outbox`,
+    };
   }
 
   /** Makes the first attempt and resolves after it, connected or not; later attempts run in the background. */
@@ -80,7 +87,9 @@ export class ReconnectingAmqpTransport implements Transport {
   }
 
   private tryConnect(): Promise<void> {
-    this.connecting ??= this.connectOnce().finally(() => { this.connecting = undefined; });
+    this.connecting ??= this.connectOnce().finally(() => {
+      this.connecting = undefined;
+    });
     return this.connecting;
   }
 
@@ -92,7 +101,10 @@ export class ReconnectingAmqpTransport implements Transport {
       const mine = t;
       mine.onClose((err) => this.lost(mine, err));
       for (const c of this.consumers) await mine.consume(c.backend, c.handler, c.prefetch);
-      if (this.closed) { await mine.close(); return; }
+      if (this.closed) {
+        await mine.close();
+        return;
+      }
       this.current = mine;
       this.failures = 0;
       const since = this.lostAt;
@@ -122,6 +134,9 @@ export class ReconnectingAmqpTransport implements Transport {
     const max = this.opts.maxDelayMs ?? 10_000;
     const delay = Math.min(max, min * 2 ** Math.min(this.failures, 16)) * (0.75 + Math.random() * 0.5);
     // Not unref'd: a worker waiting for its broker has nothing else keeping it alive.
-    this.timer = setTimeout(() => { this.timer = undefined; void this.tryConnect(); }, delay);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.tryConnect();
+    }, delay);
   }
 }

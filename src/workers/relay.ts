@@ -35,16 +35,23 @@ export class Relay implements TaskNotifier {
 
   tasksWritten(): void {
     if (this.stopped) return;
-    if (this.running) { this.again = true; return; }
+    if (this.running) {
+      this.again = true;
+      return;
+    }
     this.running = true;
-    this.idle = this.drain().finally(() => { this.running = false; });
+    this.idle = this.drain().finally(() => {
+      this.running = false;
+    });
   }
 
   private async drain(): Promise<void> {
     do {
       this.again = false;
       try {
-        while (!this.stopped && await this.publishBatch() === BATCH) { /* more due */ }
+        while (!this.stopped && (await this.publishBatch()) === BATCH) {
+          /* more due */
+        }
       } catch (err) {
         // Once per minute at most: during a broker or database outage this fails every poll.
         const now = Date.now();
@@ -67,7 +74,10 @@ export class Relay implements TaskNotifier {
         byBackend.set(t.backend, list);
       }
       for (const [backend, msgs] of byBackend) await this.transport.publish(backend, msgs);
-      await tasksDb.markPublished(trx, due.map((t) => t.id));
+      await tasksDb.markPublished(
+        trx,
+        due.map((t) => t.id),
+      );
       return due.length;
     });
   }

@@ -34,7 +34,12 @@ export class Sweeper {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => { this.busy = this.sweep().then(() => undefined, (err) => this.log.error({ err }, 'sweep failed')); }, this.opts.intervalMs);
+    this.timer = setInterval(() => {
+      this.busy = this.sweep().then(
+        () => undefined,
+        (err) => this.log.error({ err }, 'sweep failed'),
+      );
+    }, this.opts.intervalMs);
     this.timer.unref();
   }
 

@@ -81,7 +81,7 @@ export class TaskRunner {
     }
     const committed = await this.db.transaction(async (trx) => {
       // Lost the task meanwhile (we were too slow): the new holder redoes the idempotent work.
-      if (!await tasksDb.complete(trx, task)) return false;
+      if (!(await tasksDb.complete(trx, task))) return false;
       await spec.commit(trx, task, result);
       await settleGroupTask(trx, task, false); // a group member's outcome may settle its group (snapshot)
       return true;
@@ -93,8 +93,10 @@ export class TaskRunner {
 
   /** The attempt lost its task to another: nothing of it is recorded. */
   private abandoned(task: DbTaskRow, reason: unknown): void {
-    this.log.warn({ task: task.id, kind: task.kind, attempt: task.attempts, reason: reason instanceof Error ? reason.message : String(reason) },
-      'the attempt lost its task (lease ran out); abandoned without recording anything');
+    this.log.warn(
+      { task: task.id, kind: task.kind, attempt: task.attempts, reason: reason instanceof Error ? reason.message : String(reason) },
+      'the attempt lost its task (lease ran out); abandoned without recording anything',
+    );
   }
 
   /** Runs `step` in a transaction that holds the task's row locked, if this attempt still holds the task. */
@@ -102,7 +104,7 @@ export class TaskRunner {
     let ran = false;
     try {
       return await this.db.transaction(async (trx) => {
-        if (!await tasksDb.lockHeld(trx, task)) {
+        if (!(await tasksDb.lockHeld(trx, task))) {
           const err = new AttemptLost();
           lost.abort(err);
           throw err;
@@ -114,7 +116,11 @@ export class TaskRunner {
       // The database went away around the step: whether it ran or not, a later attempt finds out (every step is
       // idempotent), so this is a transient failure, never a final one.
       if (isDatabaseUnavailable(err)) {
-        throw new DriverError(`the database became unreachable ${ran ? 'after' : 'before'} a fenced step`, true, String((err as Error).message));
+        throw new DriverError(
+          `the database became unreachable ${ran ? 'after' : 'before'} a fenced step`,
+          true,
+          String((err as Error).message),
+        );
       }
       throw err;
     }
@@ -127,14 +133,22 @@ export class TaskRunner {
    */
   private keepLease(task: DbTaskRow, lost: AbortController): NodeJS.Timeout {
     let busy = false;
-    const t = setInterval(() => {
-      if (busy || lost.signal.aborted) return; // one renewal at a time (a slow or unreachable database)
-      busy = true;
-      tasksDb.renewLease(this.db, task, this.opts.leaseSeconds)
-        .then((held) => { if (!held) lost.abort(new AttemptLost()); })
-        .catch((err) => this.log.warn({ err, task: task.id }, 'lease renewal failed'))
-        .finally(() => { busy = false; });
-    }, Math.max(200, (this.opts.leaseSeconds * 1000) / 3));
+    const t = setInterval(
+      () => {
+        if (busy || lost.signal.aborted) return; // one renewal at a time (a slow or unreachable database)
+        busy = true;
+        tasksDb
+          .renewLease(this.db, task, this.opts.leaseSeconds)
+          .then((held) => {
+            if (!held) lost.abort(new AttemptLost());
+          })
+          .catch((err) => this.log.warn({ err, task: task.id }, 'lease renewal failed'))
+          .finally(() => {
+            busy = false;
+          });
+      },
+      Math.max(200, (this.opts.leaseSeconds * 1000) / 3),
+    );
     t.unref();
     return t;
   }
@@ -151,7 +165,10 @@ export class TaskRunner {
     const transient = err instanceof DriverError ? err.transient : false;
     const reason = err instanceof Error ? err.message : String(err);
     const output = err instanceof DriverError && err.detail ? err.detail : undefined;
-    this.log.warn({ task: task.id, kind: task.kind, attempt: task.attempts, transient, err: reason, ...(output ? { output } : {}) }, 'task failed');
+    this.log.warn(
+      { task: task.id, kind: task.kind, attempt: task.attempts, transient, err: reason, ...(output ? { output } : {}) },
+      'task failed',
+    );
     if (transient && tasksDb.spentAttempts(task) < task.max_attempts) {
       const delay = Math.min(60_000, (this.opts.baseBackoffMs ?? 500) * 2 ** (tasksDb.spentAttempts(task) - 1));
       await tasksDb.retryLater(this.db, task, delay, reason);
@@ -169,8 +186,13 @@ export class TaskRunner {
  * that means for its resource; an attempt that no longer holds the task
  * changes nothing (false): no failed state, no user message.
  */
-export async function failTask(trx: Parameters<typeof taskFailed>[0], task: DbTaskRow, reason: string, userDetail?: MessageDetail): Promise<boolean> {
-  if (!await tasksDb.fail(trx, task, reason)) return false;
+export async function failTask(
+  trx: Parameters<typeof taskFailed>[0],
+  task: DbTaskRow,
+  reason: string,
+  userDetail?: MessageDetail,
+): Promise<boolean> {
+  if (!(await tasksDb.fail(trx, task, reason))) return false;
   await taskFailed(trx, task, reason, userDetail ?? failureDetail(task.kind, undefined));
   await settleGroupTask(trx, task, true);
   return true;

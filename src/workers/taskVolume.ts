@@ -22,14 +22,18 @@ export function withTaskVolume(driver: Driver, payload: Readonly<Record<string, 
     name: vol.name ?? name,
     sizeGib: vol.sizeGib ?? size,
   });
-  const srcParams = typeof payload.source_driver_params === 'object' && payload.source_driver_params !== null
-    ? payload.source_driver_params as Record<string, string> : params as Record<string, string>;
+  const srcParams =
+    typeof payload.source_driver_params === 'object' && payload.source_driver_params !== null
+      ? (payload.source_driver_params as Record<string, string>)
+      : (params as Record<string, string>);
   const srcSize = typeof payload.source_volume_size === 'number' ? payload.source_volume_size : undefined;
   const fillSnap = (s: SnapshotRef, p: Record<string, string>): SnapshotRef => ({ ...s, params: s.params ?? p });
-  const fillSource = (src: CopySource): CopySource => (
-    src.kind === 'snapshot' ? { ...src, snapshot: fillSnap(src.snapshot, srcParams) }
-      : src.kind === 'volume' ? { ...src, volume: { ...src.volume, params: src.volume.params ?? srcParams, sizeGib: src.volume.sizeGib ?? srcSize } }
-        : src);
+  const fillSource = (src: CopySource): CopySource =>
+    src.kind === 'snapshot'
+      ? { ...src, snapshot: fillSnap(src.snapshot, srcParams) }
+      : src.kind === 'volume'
+        ? { ...src, volume: { ...src.volume, params: src.volume.params ?? srcParams, sizeGib: src.volume.sizeGib ?? srcSize } }
+        : src;
   return {
     name: driver.name,
     forAttempt: driver.forAttempt && ((scope) => withTaskVolume(driver.forAttempt!(scope), payload)),
@@ -42,7 +46,8 @@ export function withTaskVolume(driver: Driver, payload: Readonly<Record<string, 
     copyFrom: driver.copyFrom && ((vol, n, src) => driver.copyFrom!(fill(vol), n, fillSource(src))),
     snapshot: driver.snapshot && ((vol, s) => driver.snapshot!(fill(vol), s)),
     removeSnapshot: driver.removeSnapshot && ((s) => driver.removeSnapshot!(fillSnap(s, params as Record<string, string>))),
-    revertToSnapshot: driver.revertToSnapshot && ((vol, s) => driver.revertToSnapshot!(fill(vol), fillSnap(s, params as Record<string, string>))),
+    revertToSnapshot:
+      driver.revertToSnapshot && ((vol, s) => driver.revertToSnapshot!(fill(vol), fillSnap(s, params as Record<string, string>))),
     diagnose: driver.diagnose && (() => driver.diagnose!()),
     removeServer: driver.removeServer && ((id) => driver.removeServer!(id)),
     copyOnto: driver.copyOnto && ((vol, src) => driver.copyOnto!(fill(vol), fillSource(src))),

@@ -3,18 +3,25 @@ import { personas } from '../helpers/personas';
 
 const P1 = 'aaaa1111aaaa1111aaaa1111aaaa1111';
 const P2 = 'bbbb2222bbbb2222bbbb2222bbbb2222';
-const team = personas({
-  admin: { user: 'adm', project: P1, roles: ['admin', 'member', 'reader'] },
-  owner: { user: 'own', project: P1, roles: ['member', 'reader'] },
-  other: { user: 'oth', project: P2, roles: ['member', 'reader'] },
-  reader: { user: 'rdr', project: P1, roles: ['reader'] },
-}, { mv: '3.70' });
+const team = personas(
+  {
+    admin: { user: 'adm', project: P1, roles: ['admin', 'member', 'reader'] },
+    owner: { user: 'own', project: P1, roles: ['member', 'reader'] },
+    other: { user: 'oth', project: P2, roles: ['member', 'reader'] },
+    reader: { user: 'rdr', project: P1, roles: ['reader'] },
+  },
+  { mv: '3.70' },
+);
 
 async function until(who: 'owner' | 'admin', p: string, key: string, status: string): Promise<any> {
-  return waitFor(async () => {
-    const item = (await team.call(who, 'get', p)).body[key];
-    return item?.status === status && item;
-  }, 30_000, `${p} ${status}`);
+  return waitFor(
+    async () => {
+      const item = (await team.call(who, 'get', p)).body[key];
+      return item?.status === status && item;
+    },
+    30_000,
+    `${p} ${status}`,
+  );
 }
 
 describe('backups and roles', () => {
@@ -39,7 +46,9 @@ describe('backups and roles', () => {
     expect((await team.call('owner', 'get', `/backups/${id}/export_record`)).status).toBe(403);
     expect((await team.call('owner', 'post', `/backups/${id}/action`, { 'os-reset_status': { status: 'error' } })).status).toBe(403);
     expect((await team.call('owner', 'post', `/backups/${id}/action`, { 'os-force_delete': {} })).status).toBe(403);
-    expect((await team.call('owner', 'post', '/backups/import_record', { 'backup-record': { backup_service: 'x', backup_url: 'eA==' } })).status).toBe(403);
+    expect(
+      (await team.call('owner', 'post', '/backups/import_record', { 'backup-record': { backup_service: 'x', backup_url: 'eA==' } })).status,
+    ).toBe(403);
     expect((await team.call('admin', 'get', '/backups?all_tenants=1')).body.backups.map((b: any) => b.id)).toContain(id);
   });
 });

@@ -13,17 +13,23 @@ beforeAll(async () => {
   c = client(cairn.url);
   expect((await c.put(`/os-quota-sets/${c.project}`, { quota_set: { backups: -1, backup_gigabytes: -1 } })).status).toBe(200);
 });
-afterAll(async () => { await cairn.stop(); });
+afterAll(async () => {
+  await cairn.stop();
+});
 
 const MiB = 1024 * 1024;
 const backupDir = () => path.join(cairn.dataDir, 'backups');
 
 async function until(p: string, key: 'volume' | 'backup' | 'snapshot', status: string): Promise<any> {
-  return waitFor(async () => {
-    const item = (await c.get(p)).body[key];
-    if (item?.status === 'error' && status !== 'error') throw new Error(`${p} went to error: ${item.fail_reason ?? ''}`);
-    return item?.status === status && item;
-  }, 60_000, `${p} ${status}`);
+  return waitFor(
+    async () => {
+      const item = (await c.get(p)).body[key];
+      if (item?.status === 'error' && status !== 'error') throw new Error(`${p} went to error: ${item.fail_reason ?? ''}`);
+      return item?.status === status && item;
+    },
+    60_000,
+    `${p} ${status}`,
+  );
 }
 
 async function availableBackup(body: Record<string, unknown>): Promise<any> {
@@ -37,7 +43,11 @@ const volumeFile = async (id: string): Promise<string> => (await cairn.db('volum
 /** Bytes written straight into the volume's file (what a server using the volume would do). */
 function writeAt(file: string, offset: number, data: Buffer): void {
   const fd = fs.openSync(file, 'r+');
-  try { fs.writeSync(fd, data, 0, data.length, offset); } finally { fs.closeSync(fd); }
+  try {
+    fs.writeSync(fd, data, 0, data.length, offset);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function dirBytes(dir: string): number {
@@ -58,10 +68,21 @@ describe('backups API', () => {
     expect(keyDiff(recorded('backups_create_no_backup_service').body, res.body)).toEqual([]);
     expect((await c.get(`/volumes/${v.id}`)).body.volume.status).toMatch(/backing-up|available/);
     const b = await until(`/backups/${res.body.backup.id}`, 'backup', 'available');
-    expect(b).toMatchObject({ name: 'b1', description: 'first', container: 'nightly', size: 1, volume_id: v.id, is_incremental: false, has_dependent_backups: false, fail_reason: null });
+    expect(b).toMatchObject({
+      name: 'b1',
+      description: 'first',
+      container: 'nightly',
+      size: 1,
+      volume_id: v.id,
+      is_incremental: false,
+      has_dependent_backups: false,
+      fail_reason: null,
+    });
     expect(b.object_count).toBe(1); // an empty volume: only the metadata object
     // The recorded Cinder backup is an error one (no backup service): the same keys, other values.
-    expect(Object.keys((await c.get(`/backups/${b.id}`)).body.backup).sort()).toEqual(Object.keys(recorded('backups_show_error').body.backup).sort());
+    expect(Object.keys((await c.get(`/backups/${b.id}`)).body.backup).sort()).toEqual(
+      Object.keys(recorded('backups_show_error').body.backup).sort(),
+    );
     expect((await c.get(`/volumes/${v.id}`)).body.volume.status).toBe('available');
     expect(fs.existsSync(path.join(backupDir(), 'nightly', b.id, 'metadata.json'))).toBe(true);
   });
@@ -70,8 +91,25 @@ describe('backups API', () => {
     const v = await availableVolume(c);
     const b = await availableBackup({ volume_id: v.id });
     const keys = async (mv: string) => Object.keys((await c.at(mv).get(`/backups/${b.id}`)).body.backup);
-    const base = ['id', 'status', 'size', 'object_count', 'availability_zone', 'container', 'created_at', 'updated_at', 'name',
-      'description', 'fail_reason', 'volume_id', 'links', 'is_incremental', 'has_dependent_backups', 'snapshot_id', 'data_timestamp'];
+    const base = [
+      'id',
+      'status',
+      'size',
+      'object_count',
+      'availability_zone',
+      'container',
+      'created_at',
+      'updated_at',
+      'name',
+      'description',
+      'fail_reason',
+      'volume_id',
+      'links',
+      'is_incremental',
+      'has_dependent_backups',
+      'snapshot_id',
+      'data_timestamp',
+    ];
     expect((await keys('3.0')).sort()).toEqual([...base].sort());
     expect((await keys('3.18')).sort()).toEqual([...base, 'os-backup-project-attr:project_id'].sort());
     expect((await keys('3.43')).sort()).toEqual([...base, 'os-backup-project-attr:project_id', 'metadata'].sort());
@@ -112,7 +150,9 @@ describe('backups API', () => {
     expect((await c.post('/backups', { backup: { volume_id: v.id, bogus: 1 } })).status).toBe(400);
     // (another project's member gets 404: backupPolicy.test.ts, with Keystone roles; in noauth everyone is an admin)
     // attach it: in-use needs force
-    const att = await c.post('/attachments', { attachment: { volume_uuid: v.id, instance_uuid: randomUUID(), connector: { host: 'h', initiator: 'i' } } });
+    const att = await c.post('/attachments', {
+      attachment: { volume_uuid: v.id, instance_uuid: randomUUID(), connector: { host: 'h', initiator: 'i' } },
+    });
     expect((await c.post(`/attachments/${att.body.attachment.id}/action`, { 'os-complete': {} })).status).toBe(204);
     await until(`/volumes/${v.id}`, 'volume', 'in-use');
     const noForce = await c.post('/backups', { backup: { volume_id: v.id } });
@@ -163,7 +203,9 @@ describe('backups API', () => {
     expect((await p.put(`/os-quota-sets/${project}`, { quota_set: { backups: 5, backup_gigabytes: 1 } })).status).toBe(200);
     const big = await p.post('/backups', { backup: { volume_id: v.id } });
     expect(big.status).toBe(413);
-    expect(big.body.overLimit.message).toBe('VolumeBackupSizeExceedsAvailableQuota: Requested backup exceeds allowed Backup gigabytes quota. Requested 1G, quota is 1G and 1G has been consumed.');
+    expect(big.body.overLimit.message).toBe(
+      'VolumeBackupSizeExceedsAvailableQuota: Requested backup exceeds allowed Backup gigabytes quota. Requested 1G, quota is 1G and 1G has been consumed.',
+    );
   });
 
   it('restore onto a new volume (named, or restore_backup_<id>) and onto an existing one; a too small or busy volume is refused', async () => {
@@ -208,12 +250,22 @@ describe('backups API', () => {
     const rec = JSON.parse(Buffer.from(exp.body['backup-record'].backup_url, 'base64').toString());
     const newId = randomUUID();
     const url = Buffer.from(JSON.stringify({ ...rec, id: newId })).toString('base64');
-    const imp = await c.post('/backups/import_record', { 'backup-record': { backup_service: exp.body['backup-record'].backup_service, backup_url: url } });
+    const imp = await c.post('/backups/import_record', {
+      'backup-record': { backup_service: exp.body['backup-record'].backup_service, backup_url: url },
+    });
     expect(imp.status).toBe(201);
     expect(imp.body.backup.id).toBe(newId);
     await until(`/backups/${newId}`, 'backup', 'available');
-    expect((await c.post('/backups/import_record', { 'backup-record': { backup_service: 'x', backup_url: 'bm90IGpzb24=' } })).status).toBe(404);
-    expect((await c.post('/backups/import_record', { 'backup-record': { backup_service: exp.body['backup-record'].backup_service, backup_url: 'bm90IGpzb24=' } })).status).toBe(400);
+    expect((await c.post('/backups/import_record', { 'backup-record': { backup_service: 'x', backup_url: 'bm90IGpzb24=' } })).status).toBe(
+      404,
+    );
+    expect(
+      (
+        await c.post('/backups/import_record', {
+          'backup-record': { backup_service: exp.body['backup-record'].backup_service, backup_url: 'bm90IGpzb24=' },
+        })
+      ).status,
+    ).toBe(400);
     // The original goes; the imported copy still has the data (they share the folder) and restores it.
     expect((await c.delete(`/backups/${b.id}`)).status).toBe(202);
     await waitFor(async () => (await c.get(`/backups/${b.id}`)).status === 404, 30_000, 'original gone');
@@ -247,7 +299,10 @@ describe('backup data', () => {
     expect(inc.object_count).toBe(4); // chunks 3, 4 and 900 + metadata
     expect(dirBytes(path.join(backupDir(), 'default', inc.id))).toBeLessThan(4 * MiB);
 
-    for (const [b, expected] of [[full, original], [inc, changed]] as const) {
+    for (const [b, expected] of [
+      [full, original],
+      [inc, changed],
+    ] as const) {
       const r = await c.post(`/backups/${b.id}/restore`, { restore: { name: `r-${b.name}` } });
       expect(r.status).toBe(202);
       const nv = await until(`/volumes/${r.body.restore.volume_id}`, 'volume', 'available');
@@ -274,7 +329,11 @@ describe('backup data', () => {
     expect(fs.statSync(file).size).toBe(2 * 1024 * MiB);
     const got = Buffer.alloc(3 * MiB);
     const fd = fs.openSync(file, 'r');
-    try { fs.readSync(fd, got, 0, got.length, 10 * MiB); } finally { fs.closeSync(fd); }
+    try {
+      fs.readSync(fd, got, 0, got.length, 10 * MiB);
+    } finally {
+      fs.closeSync(fd);
+    }
     expect(got.equals(data)).toBe(true);
     await until(`/backups/${b.id}`, 'backup', 'available');
     const old = await c.at('3.46').post('/volumes', { volume: { backup_id: b.id, size: 1 } });
@@ -295,7 +354,12 @@ describe('backup data', () => {
     expect((await c.get(`/snapshots/${s.id}`)).body.snapshot.status).toBe('available');
     const r = await c.post(`/backups/${b.id}/restore`, { restore: {} });
     const nv = await until(`/volumes/${r.body.restore.volume_id}`, 'volume', 'available');
-    expect(fs.readFileSync(await volumeFile(nv.id)).subarray(0, 2 * MiB).equals(before)).toBe(true);
+    expect(
+      fs
+        .readFileSync(await volumeFile(nv.id))
+        .subarray(0, 2 * MiB)
+        .equals(before),
+    ).toBe(true);
   });
 
   it('a corrupted chunk fails the restore: the volume goes error_restoring, the project gets a user message, the backup stays available', async () => {
@@ -313,7 +377,10 @@ describe('backup data', () => {
     const messages = (await c.get('/messages')).body.messages as any[];
     const m = messages.find((x) => x.resource_uuid === b.id);
     // Fixed words for the user (Cinder's message_field); which chunk and why stays in the task row and the log.
-    expect(m).toMatchObject({ resource_type: 'VOLUME_BACKUP', event_id: 'VOLUME_VOLUME_BACKUP_015_028',
-      user_message: 'restore backup:Backup driver failed to restore backup.' });
+    expect(m).toMatchObject({
+      resource_type: 'VOLUME_BACKUP',
+      event_id: 'VOLUME_VOLUME_BACKUP_015_028',
+      user_message: 'restore backup:Backup driver failed to restore backup.',
+    });
   });
 });

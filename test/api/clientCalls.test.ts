@@ -19,13 +19,20 @@ beforeAll(async () => {
   await liftQuotas(cairn.url);
   c = client(cairn.url);
 });
-afterAll(async () => { await cairn.stop(); });
+afterAll(async () => {
+  await cairn.stop();
+});
 
-const at = (v: string, p: string) => request(cairn.url).get(`/v3/${PROJECT}${p}`).set({ 'X-Auth-Token': TOKEN, 'OpenStack-API-Version': `volume ${v}` });
+const at = (v: string, p: string) =>
+  request(cairn.url)
+    .get(`/v3/${PROJECT}${p}`)
+    .set({ 'X-Auth-Token': TOKEN, 'OpenStack-API-Version': `volume ${v}` });
 
 describe('volume API', () => {
   it("limits: an admin's tenant_id / project_id name another project from 3.39; before, and other keys, are ignored", async () => {
-    const put = await request(cairn.url).put(`/v3/${PROJECT}/os-quota-sets/${OTHER}`).set({ 'X-Auth-Token': TOKEN })
+    const put = await request(cairn.url)
+      .put(`/v3/${PROJECT}/os-quota-sets/${OTHER}`)
+      .set({ 'X-Auth-Token': TOKEN })
       .send({ quota_set: { volumes: 7 } });
     expect(put.status).toBe(200);
     const horizon = await at('3.55', `/limits?tenant_id=${OTHER}`);
@@ -51,9 +58,13 @@ describe('volume API', () => {
   it('resource_filters (3.33): every resource, or the one asked; a 404 before 3.33', async () => {
     const all = await at('3.33', '/resource_filters');
     expect(all.status).toBe(200);
-    expect(all.body.resource_filters).toContainEqual({ resource: 'volume', filters: expect.arrayContaining(['name', 'status', 'metadata', 'bootable']) });
-    expect((await at('3.33', '/resource_filters?resource=snapshot')).body.resource_filters)
-      .toEqual([{ resource: 'snapshot', filters: ['name', 'status', 'volume_id', 'metadata', 'availability_zone'] }]);
+    expect(all.body.resource_filters).toContainEqual({
+      resource: 'volume',
+      filters: expect.arrayContaining(['name', 'status', 'metadata', 'bootable']),
+    });
+    expect((await at('3.33', '/resource_filters?resource=snapshot')).body.resource_filters).toEqual([
+      { resource: 'snapshot', filters: ['name', 'status', 'volume_id', 'metadata', 'availability_zone'] },
+    ]);
     expect((await at('3.32', '/resource_filters')).status).toBe(404);
   });
 
@@ -106,15 +117,19 @@ describe('image API (Glance v2)', () => {
     const image = await g.get('/schemas/image');
     expect(image.status).toBe(200);
     expect(image.body).toMatchObject({ name: 'image', additionalProperties: { type: 'string' } });
-    expect(Object.keys(image.body.properties)).toEqual(expect.arrayContaining(['id', 'name', 'status', 'visibility', 'disk_format', 'min_disk', 'tags']));
+    expect(Object.keys(image.body.properties)).toEqual(
+      expect.arrayContaining(['id', 'name', 'status', 'visibility', 'disk_format', 'min_disk', 'tags']),
+    );
     expect(image.body.properties.status.enum).toContain('deactivated');
     expect((await g.get('/schemas/images')).body.properties.images.items.name).toBe('image');
     expect((await g.get('/schemas/members')).status).toBe(200);
     expect((await g.get('/schemas/metadefs/namespace')).body).toMatchObject({ name: 'namespace', required: ['namespace'] });
     expect((await g.get('/schemas/metadefs/namespaces')).status).toBe(200);
     expect((await g.get('/schemas/nothing')).status).toBe(404);
-    expect((await g.get('/metadefs/namespaces?resource_types=OS::Cinder::Volume')).body)
-      .toEqual({ namespaces: [], first: '/v2/metadefs/namespaces', schema: '/v2/schemas/metadefs/namespaces' });
+    expect((await g.get('/metadefs/namespaces?resource_types=OS::Cinder::Volume')).body).toEqual({
+      namespaces: [],
+      first: '/v2/metadefs/namespaces',
+      schema: '/v2/schemas/metadefs/namespaces',
+    });
   });
 });
-

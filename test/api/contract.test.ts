@@ -36,8 +36,7 @@ if (!fs.existsSync(path.join(REF_DIR, 'INDEX.md'))) {
 // --- shape comparison ---------------------------------------------------------
 
 type Kind = 'null' | 'array' | 'object' | 'string' | 'number' | 'boolean' | 'undefined';
-const kindOf = (v: unknown): Kind =>
-  v === null ? 'null' : Array.isArray(v) ? 'array' : (typeof v as Kind);
+const kindOf = (v: unknown): Kind => (v === null ? 'null' : Array.isArray(v) ? 'array' : (typeof v as Kind));
 
 /**
  * The differences between two JSON values' shapes: key sets (exact) at every
@@ -51,7 +50,8 @@ function shapeDiff(expected: unknown, actual: unknown, at = '$', exact: Readonly
   if (ek === 'array') {
     const e = expected as unknown[];
     const a = actual as unknown[];
-    if ((e.length === 0) !== (a.length === 0)) return [`${at}: expected ${e.length ? 'a non-empty' : 'an empty'} array, got ${a.length} items`];
+    if ((e.length === 0) !== (a.length === 0))
+      return [`${at}: expected ${e.length ? 'a non-empty' : 'an empty'} array, got ${a.length} items`];
     return e.length ? shapeDiff(e[0], a[0], `${at}[0]`, exact) : [];
   }
   if (ek !== 'object') return [];
@@ -77,15 +77,22 @@ const EXACT = new Set(['status', 'bootable', 'volume_type', 'version', 'min_vers
 describe('shapeDiff', () => {
   it('finds missing and extra keys, type changes, nested array elements and exact values', () => {
     expect(shapeDiff({ a: 1, b: 'x', c: [{ d: null }] }, { a: '1', c: [{ d: 'y', e: 1 }], f: true }, '$', new Set())).toEqual([
-      '$.b: missing', '$.f: unexpected', '$.a: expected number, got string', '$.c[0].e: unexpected', '$.c[0].d: expected null, got string',
+      '$.b: missing',
+      '$.f: unexpected',
+      '$.a: expected number, got string',
+      '$.c[0].e: unexpected',
+      '$.c[0].d: expected null, got string',
     ]);
-    expect(shapeDiff({ v: { status: 'available', id: 'a' } }, { v: { status: 'error', id: 'b' } }, '$', EXACT))
-      .toEqual(['$.v.status: expected "available", got "error"']);
+    expect(shapeDiff({ v: { status: 'available', id: 'a' } }, { v: { status: 'error', id: 'b' } }, '$', EXACT)).toEqual([
+      '$.v.status: expected "available", got "error"',
+    ]);
     expect(shapeDiff({ l: [1] }, { l: [] })).toEqual(['$.l: expected a non-empty array, got 0 items']);
   });
 
   it('accepts the same shape with other volatile values', () => {
-    expect(shapeDiff({ id: 'a', n: 1, l: [{ x: true }], m: [] }, { id: 'b', n: 2, l: [{ x: false }, { y: 1 }], m: [] }, '$', EXACT)).toEqual([]);
+    expect(
+      shapeDiff({ id: 'a', n: 1, l: [{ x: true }], m: [] }, { id: 'b', n: 2, l: [{ x: false }, { y: 1 }], m: [] }, '$', EXACT),
+    ).toEqual([]);
   });
 });
 
@@ -154,7 +161,7 @@ async function replay(name: string, opts: ReplayOpts = {}): Promise<request.Resp
   if (header(x.request.headers, 'x-auth-token') !== undefined) req = req.set('X-Auth-Token', TOKEN);
   if (x.request.body !== null && x.request.body !== undefined) {
     req = req.set('Content-Type', header(x.request.headers, 'content-type') ?? 'application/json');
-    req = req.send(typeof x.request.body === 'string' ? x.request.body : substitute(x.request.body, ids) as object);
+    req = req.send(typeof x.request.body === 'string' ? x.request.body : (substitute(x.request.body, ids) as object));
   }
   const res = await req;
 
@@ -165,7 +172,8 @@ async function replay(name: string, opts: ReplayOpts = {}): Promise<request.Resp
     const got = header(res.headers, h);
     if (want?.toLowerCase() !== got?.toLowerCase()) problems.push(`header ${h}: expected ${want ?? '(absent)'}, got ${got ?? '(absent)'}`);
   }
-  if (!/^req-[0-9a-f-]{36}$/.test(header(res.headers, 'x-openstack-request-id') ?? '')) problems.push('header x-openstack-request-id: not req-<uuid>');
+  if (!/^req-[0-9a-f-]{36}$/.test(header(res.headers, 'x-openstack-request-id') ?? ''))
+    problems.push('header x-openstack-request-id: not req-<uuid>');
 
   const recorded = x.response.body;
   if (recorded === '' || recorded === null) {
@@ -187,12 +195,19 @@ async function replay(name: string, opts: ReplayOpts = {}): Promise<request.Resp
     if (rb && typeof rb === 'object' && rb[key]?.id && res.body?.[key]?.id) learnt.set(rb[key].id, res.body[key].id);
   }
   if (problems.length) {
-    throw new Error(`${name}: cairn differs from Cinder 21\n  ${problems.join('\n  ')}\n  cairn said: ${res.status} ${res.text?.slice(0, 2000)}`);
+    throw new Error(
+      `${name}: cairn differs from Cinder 21\n  ${problems.join('\n  ')}\n  cairn said: ${res.status} ${res.text?.slice(0, 2000)}`,
+    );
   }
   return res;
 }
 
-const volumeOf = async (id: string) => (await api().get(v3(`/volumes/${id}`)).set(MV)).body.volume;
+const volumeOf = async (id: string) =>
+  (
+    await api()
+      .get(v3(`/volumes/${id}`))
+      .set(MV)
+  ).body.volume;
 const untilStatus = (id: string, status: string) =>
   waitFor(async () => (await volumeOf(id))?.status === status, 15_000, `volume ${id} ${status}`);
 /** cairn's id for an id of the recording (learnt from the replayed create). */
@@ -216,7 +231,9 @@ describe('cairn answers as the recorded Cinder 21 exchanges', () => {
       CAIRN_FAULT_DRIVER_DELAY_MS: '300',
     });
   });
-  afterAll(async () => { await cairn?.stop(); });
+  afterAll(async () => {
+    await cairn?.stop();
+  });
 
   describe('versions and info', () => {
     for (const name of ['versions_root', 'versions_v3', 'versions_v3_with_mv']) {
@@ -235,12 +252,20 @@ describe('cairn answers as the recorded Cinder 21 exchanges', () => {
 
     it(title('limits'), () => replay('limits'));
     it(title('availability_zones'), () => replay('availability_zones'));
-    it(title('services_list'), () => replay('services_list', {
-      // One service per binary, compared by binary: the scheduler and the volume service have different keys.
-      // The recorded Cinder ran no cinder-backup; cairn's (the all-in-one's backup service) has the scheduler's keys.
-      normalise: (b) => ({ services: Object.fromEntries([...b.services].reverse()
-        .map((s: any) => (s.binary === 'cinder-backup' ? { ...s, binary: 'cinder-scheduler' } : s)).map((s: any) => [s.binary, s])) }),
-    }));
+    it(title('services_list'), () =>
+      replay('services_list', {
+        // One service per binary, compared by binary: the scheduler and the volume service have different keys.
+        // The recorded Cinder ran no cinder-backup; cairn's (the all-in-one's backup service) has the scheduler's keys.
+        normalise: (b) => ({
+          services: Object.fromEntries(
+            [...b.services]
+              .reverse()
+              .map((s: any) => (s.binary === 'cinder-backup' ? { ...s, binary: 'cinder-scheduler' } : s))
+              .map((s: any) => [s.binary, s]),
+          ),
+        }),
+      }),
+    );
   });
 
   describe('volume types', () => {
@@ -248,8 +273,17 @@ describe('cairn answers as the recorded Cinder 21 exchanges', () => {
       // The recorded Cinder already had types besides __DEFAULT__ (extra specs included): make them too.
       for (const t of (load('types_list').response.body as any).volume_types) {
         if (t.name === '__DEFAULT__') continue;
-        const res = await api().post(v3('/types')).set(MV).send({ volume_type: {
-          name: t.name, description: t.description, is_public: t.is_public, extra_specs: t.extra_specs } });
+        const res = await api()
+          .post(v3('/types'))
+          .set(MV)
+          .send({
+            volume_type: {
+              name: t.name,
+              description: t.description,
+              is_public: t.is_public,
+              extra_specs: t.extra_specs,
+            },
+          });
         expect(res.status).toBe(200);
       }
       await replay('types_list');
@@ -258,16 +292,23 @@ describe('cairn answers as the recorded Cinder 21 exchanges', () => {
     it(title('types_create'), () => replay('types_create'));
     it(title('types_show'), () => replay('types_show'));
     it(title('types_update'), () => replay('types_update'));
-    for (const name of ['types_extra_specs_create', 'types_extra_specs_list', 'types_extra_specs_show',
-      'types_extra_specs_update_key', 'types_extra_specs_delete']) {
+    for (const name of [
+      'types_extra_specs_create',
+      'types_extra_specs_list',
+      'types_extra_specs_show',
+      'types_extra_specs_update_key',
+      'types_extra_specs_delete',
+    ]) {
       it(title(name), () => replay(name, { subject: cairnId(recordedId('types_create', 'volume_type')) }));
     }
     it(title('types_create_multiattach'), () => replay('types_create_multiattach'));
     it(title('types_create_private'), () => replay('types_create_private'));
     it(title('types_add_project_access'), () =>
-      replay('types_add_project_access', { subject: cairnId(recordedId('types_create_private', 'volume_type')) }));
+      replay('types_add_project_access', { subject: cairnId(recordedId('types_create_private', 'volume_type')) }),
+    );
     it(title('types_access_list'), () =>
-      replay('types_access_list', { subject: cairnId(recordedId('types_create_private', 'volume_type')) }));
+      replay('types_access_list', { subject: cairnId(recordedId('types_create_private', 'volume_type')) }),
+    );
     it(title('types_list_is_public_none'), () => replay('types_list_is_public_none'));
   });
 
@@ -276,14 +317,16 @@ describe('cairn answers as the recorded Cinder 21 exchanges', () => {
     const minimal = () => cairnId(recordedId('volumes_create_minimal', 'volume'));
 
     it(title('volumes_create'), () => replay('volumes_create'));
-    it(title('volumes_show_creating'), () => replay('volumes_show_creating', {
-      subject: sample(),
-      except: {
-        // cairn's API schedules the volume when it accepts it, so the host is known while it is
-        // creating; Cinder's scheduler sets it moments later (also while "creating").
-        '$.volume.os-vol-host-attr:host: expected null, got string': 'cairn schedules synchronously',
-      },
-    }));
+    it(title('volumes_show_creating'), () =>
+      replay('volumes_show_creating', {
+        subject: sample(),
+        except: {
+          // cairn's API schedules the volume when it accepts it, so the host is known while it is
+          // creating; Cinder's scheduler sets it moments later (also while "creating").
+          '$.volume.os-vol-host-attr:host: expected null, got string': 'cairn schedules synchronously',
+        },
+      }),
+    );
     it(title('volumes_show'), async () => {
       await untilStatus(sample(), 'available');
       await replay('volumes_show', { subject: sample() });
@@ -297,20 +340,28 @@ describe('cairn answers as the recorded Cinder 21 exchanges', () => {
     it(title('volumes_list'), () => replay('volumes_list'));
     it(title('volumes_detail'), () => replay('volumes_detail'));
     it(title('volumes_detail_limit1'), () => replay('volumes_detail_limit1'));
-    it(title('volumes_list_sorted'), () => replay('volumes_list_sorted', {
-      except: {
-        // sort=name:asc puts the unnamed volume first in cairn, last in the recording. Where NULL sorts is the
-        // database's choice in Cinder (first on MySQL and SQLite, last on PostgreSQL); cairn sorts a NULL name
-        // as '' so that keyset pagination has a total order.
-        '$.volumes[0].name: expected string, got null': 'NULL names sort first',
-      },
-    }));
+    it(title('volumes_list_sorted'), () =>
+      replay('volumes_list_sorted', {
+        except: {
+          // sort=name:asc puts the unnamed volume first in cairn, last in the recording. Where NULL sorts is the
+          // database's choice in Cinder (first on MySQL and SQLite, last on PostgreSQL); cairn sorts a NULL name
+          // as '' so that keyset pagination has a total order.
+          '$.volumes[0].name: expected string, got null': 'NULL names sort first',
+        },
+      }),
+    );
     it(title('volumes_list_filter_name'), () => replay('volumes_list_filter_name'));
     it(title('volumes_list_with_count'), () => replay('volumes_list_with_count'));
     it(title('volumes_summary'), () => replay('volumes_summary'));
     it(title('volumes_update'), () => replay('volumes_update', { subject: sample() }));
-    for (const name of ['volumes_metadata_list', 'volumes_metadata_create', 'volumes_metadata_replace',
-      'volumes_metadata_show_key', 'volumes_metadata_update_key', 'volumes_metadata_delete_key']) {
+    for (const name of [
+      'volumes_metadata_list',
+      'volumes_metadata_create',
+      'volumes_metadata_replace',
+      'volumes_metadata_show_key',
+      'volumes_metadata_update_key',
+      'volumes_metadata_delete_key',
+    ]) {
       it(title(name), () => replay(name, { subject: sample() }));
     }
     it(title('volumes_create_multiattach'), () => replay('volumes_create_multiattach'));
@@ -322,12 +373,30 @@ describe('cairn answers as the recorded Cinder 21 exchanges', () => {
   });
 
   describe('errors', () => {
-    for (const name of ['error_volume_not_found', 'error_volume_not_found_non_uuid', 'error_volume_delete_not_found',
-      'error_type_not_found', 'error_create_size_zero', 'error_create_size_negative', 'error_create_size_string',
-      'error_create_size_float', 'error_create_no_size', 'error_create_missing_volume_key', 'error_create_unknown_type',
-      'error_create_malformed_json', 'error_create_additional_property', 'error_microversion_too_high',
-      'error_microversion_invalid', 'error_microversion_major_2', 'error_microversion_latest', 'error_unknown_route',
-      'error_project_id_not_hex', 'error_limit_invalid', 'error_marker_not_found', 'error_sort_key_invalid']) {
+    for (const name of [
+      'error_volume_not_found',
+      'error_volume_not_found_non_uuid',
+      'error_volume_delete_not_found',
+      'error_type_not_found',
+      'error_create_size_zero',
+      'error_create_size_negative',
+      'error_create_size_string',
+      'error_create_size_float',
+      'error_create_no_size',
+      'error_create_missing_volume_key',
+      'error_create_unknown_type',
+      'error_create_malformed_json',
+      'error_create_additional_property',
+      'error_microversion_too_high',
+      'error_microversion_invalid',
+      'error_microversion_major_2',
+      'error_microversion_latest',
+      'error_unknown_route',
+      'error_project_id_not_hex',
+      'error_limit_invalid',
+      'error_marker_not_found',
+      'error_sort_key_invalid',
+    ]) {
       it(title(name), () => replay(name));
     }
     for (const name of ['error_update_name_too_long', 'error_method_not_allowed']) {
@@ -345,18 +414,38 @@ describe('cairn answers as the recorded Cinder 21 exchanges', () => {
   describe('deletes', () => {
     let doomed: string;
     it(title('volumes_delete'), async () => {
-      doomed = (await api().post(v3('/volumes')).set(MV).send({ volume: { size: 1, name: 'doomed' } })).body.volume.id;
+      doomed = (
+        await api()
+          .post(v3('/volumes'))
+          .set(MV)
+          .send({ volume: { size: 1, name: 'doomed' } })
+      ).body.volume.id;
       await untilStatus(doomed, 'available');
       await replay('volumes_delete', { subject: doomed });
     });
     it(title('volumes_show_after_delete'), async () => {
-      await waitFor(async () => (await api().get(v3(`/volumes/${doomed}`)).set(MV)).status === 404, 15_000, 'volume gone');
+      await waitFor(
+        async () =>
+          (
+            await api()
+              .get(v3(`/volumes/${doomed}`))
+              .set(MV)
+          ).status === 404,
+        15_000,
+        'volume gone',
+      );
       await replay('volumes_show_after_delete', { subject: doomed });
     });
     it(title('types_access_remove'), () =>
-      replay('types_access_remove', { subject: cairnId(recordedId('types_create_private', 'volume_type')) }));
+      replay('types_access_remove', { subject: cairnId(recordedId('types_create_private', 'volume_type')) }),
+    );
     it(title('types_delete'), async () => {
-      const t = (await api().post(v3('/types')).set(MV).send({ volume_type: { name: 'doomed-type' } })).body.volume_type;
+      const t = (
+        await api()
+          .post(v3('/types'))
+          .set(MV)
+          .send({ volume_type: { name: 'doomed-type' } })
+      ).body.volume_type;
       await replay('types_delete', { subject: t.id });
     });
   });

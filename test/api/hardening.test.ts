@@ -20,11 +20,29 @@ let dataDir: string;
 const logLines: string[] = [];
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-hard-'));
-  const config = loadConfig({ CAIRN_DATA_DIR: dataDir, DATABASE_URL: 'pglite://memory', PORT: '0', HOST: '127.0.0.1', CAIRN_HOSTNAME: 'testhost' });
-  const sink = new Writable({ write(chunk, _e, cb) { logLines.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
-  rt = await startRuntime(config, { api: true, workerBackends: config.backends.map((b) => b.name), migrate: true }, pino({ level: 'info' }, sink));
+  const config = loadConfig({
+    CAIRN_DATA_DIR: dataDir,
+    DATABASE_URL: 'pglite://memory',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    CAIRN_HOSTNAME: 'testhost',
+  });
+  const sink = new Writable({
+    write(chunk, _e, cb) {
+      logLines.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  rt = await startRuntime(
+    config,
+    { api: true, workerBackends: config.backends.map((b) => b.name), migrate: true },
+    pino({ level: 'info' }, sink),
+  );
 });
-afterAll(async () => { await rt.stop(); fs.rmSync(dataDir, { recursive: true, force: true }); });
+afterAll(async () => {
+  await rt.stop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
 
 const H = { 'X-Auth-Token': TOKEN, 'OpenStack-API-Version': 'volume 3.70', 'Content-Type': 'application/json', Accept: 'application/json' };
 const v3 = (p: string) => `/v3/${PROJECT}${p}`;
@@ -41,7 +59,8 @@ const fault = (res: request.Response, code: number, message?: string | RegExp) =
   if (message !== undefined) expect(res.body[key].message).toMatch(message);
   expect(res.text).not.toMatch(/select |insert into|update "|\$1/i);
 };
-let deep = '1'; for (let i = 0; i < 5000; i++) deep = `[${deep}]`;
+let deep = '1';
+for (let i = 0; i < 5000; i++) deep = `[${deep}]`;
 
 describe('bad input is a 400, never a 500', () => {
   const cases: Array<[string, string, string | undefined, string | RegExp]> = [
@@ -64,13 +83,21 @@ describe('bad input is a 400, never a 500', () => {
     ['GET', v3('/volumes?sort_key=__proto__'), undefined, 'Invalid input received: Invalid sort key'],
     ['GET', v3('/volumes?offset=99999999999999999999'), undefined, 'Invalid input received: offset must be <= 2147483647'],
     ['GET', v3('/attachments?marker=xyz'), undefined, /^Invalid input received: /],
-    ['PUT', v3(`/attachments/${ID}`), '{"attachment":{"connector":null}}', "Invalid input for field/attribute connector. Value: None. None is not of type 'object'"],
+    [
+      'PUT',
+      v3(`/attachments/${ID}`),
+      '{"attachment":{"connector":null}}',
+      "Invalid input for field/attribute connector. Value: None. None is not of type 'object'",
+    ],
   ];
-  it.each(cases.map(([m, p, body, message]) => [`${m} ${p} ${body?.slice(0, 50) ?? ''}`, m, p, body, message] as const))('%s', async (_name, m, p, body, message) => {
-    fault(await call(m, p, body), 400, message);
-  });
+  it.each(cases.map(([m, p, body, message]) => [`${m} ${p} ${body?.slice(0, 50) ?? ''}`, m, p, body, message] as const))(
+    '%s',
+    async (_name, m, p, body, message) => {
+      fault(await call(m, p, body), 400, message);
+    },
+  );
 
-  it('a request line or headers beyond the parser\'s limit get a JSON 431, not an empty one (fuzz seed 1298352799)', async () => {
+  it("a request line or headers beyond the parser's limit get a JSON 431, not an empty one (fuzz seed 1298352799)", async () => {
     const res = await fetch(`${rt.url}/v3/${PROJECT}/snapshots/detail?sort=${'name:asc,'.repeat(3000)}`, { headers: H });
     expect(res.status).toBe(431);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
@@ -88,14 +115,18 @@ describe('bad input is a 400, never a 500', () => {
     const t = await call('POST', v3('/group_types'), '{"group_type":{"name":"g1","group_specs":null}}');
     expect(t.status).toBe(202);
     expect(t.body.group_type.group_specs).toEqual({});
-    fault(await call('POST', v3(`/group_types/${t.body.group_type.id}/group_specs`), '{"group_specs":null}'), 400,
-      "Invalid input for field/attribute group_specs. Value: None. None is not of type 'object'");
+    fault(
+      await call('POST', v3(`/group_types/${t.body.group_type.id}/group_specs`), '{"group_specs":null}'),
+      400,
+      "Invalid input for field/attribute group_specs. Value: None. None is not of type 'object'",
+    );
   });
 
   it("connector: null on an existing attachment's update is a 400 and the attachment stays reserved", async () => {
     const vol = await call('POST', v3('/volumes'), '{"volume":{"size":1}}');
     const id = vol.body.volume.id;
-    for (let i = 0; i < 200 && (await call('GET', v3(`/volumes/${id}`))).body.volume.status !== 'available'; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 200 && (await call('GET', v3(`/volumes/${id}`))).body.volume.status !== 'available'; i++)
+      await new Promise((r) => setTimeout(r, 25));
     const att = await call('POST', v3('/attachments'), JSON.stringify({ attachment: { volume_uuid: id } }));
     expect(att.status).toBe(200);
     fault(await call('PUT', v3(`/attachments/${att.body.attachment.id}`), '{"attachment":{"connector":null}}'), 400);
@@ -103,7 +134,11 @@ describe('bad input is a 400, never a 500', () => {
   });
 
   it('images: non-UUID ids of 36 characters, id filters and sizes beyond 2^53', async () => {
-    for (const id of ['------------------------------------', 'zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz', '0123456789abcdef0123456789abcdef----']) {
+    for (const id of [
+      '------------------------------------',
+      'zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz',
+      '0123456789abcdef0123456789abcdef----',
+    ]) {
       const show = await call('GET', `/v2/images/${id}`);
       expect(show.status).toBe(404);
       expect(show.body.message).toMatch(/^No image found with ID/);
@@ -140,8 +175,17 @@ describe('bad input is a 400, never a 500', () => {
 describe('sort: one cap for every keyset list', () => {
   const keys = ['name:asc', 'size:desc', 'status:asc', 'created_at:desc', 'id:asc'];
   const long = Array.from({ length: 300 }, (_, i) => keys[i % keys.length]).join(',');
-  const lists = ['/volumes', '/volumes/detail', '/snapshots', '/snapshots/detail', '/groups', '/group_snapshots',
-    '/os-volume-transfer', '/volume-transfers', '/qos-specs'];
+  const lists = [
+    '/volumes',
+    '/volumes/detail',
+    '/snapshots',
+    '/snapshots/detail',
+    '/groups',
+    '/group_snapshots',
+    '/os-volume-transfer',
+    '/volume-transfers',
+    '/qos-specs',
+  ];
 
   it.each(lists)('%s: a 300-term sort with a marker is a 400', async (list) => {
     const res = await call('GET', v3(`${list}?marker=${ID}&sort=${long}`));
@@ -158,7 +202,11 @@ describe('sort: one cap for every keyset list', () => {
 
   it('a repeated key (or two names of one column) is a 400; distinct keys still sort', async () => {
     fault(await call('GET', v3('/volumes?sort=size:asc,size:desc')), 400, 'Invalid input received: Duplicate sort key: size');
-    fault(await call('GET', v3('/volumes?sort=name:asc,display_name:desc')), 400, 'Invalid input received: Duplicate sort key: display_name');
+    fault(
+      await call('GET', v3('/volumes?sort=name:asc,display_name:desc')),
+      400,
+      'Invalid input received: Duplicate sort key: display_name',
+    );
     fault(await call('GET', v3('/snapshots?sort=id,id')), 400, 'Invalid input received: Duplicate sort key: id');
     const ok = await call('GET', v3(`/volumes?sort=name:asc,size:desc,status:asc,id:desc&marker=${ID}`));
     expect(ok.status).toBe(404); // the marker names no volume: Cinder's 404, after the sort was accepted
@@ -186,16 +234,23 @@ describe('access log', () => {
     }
     const [vols] = lines.filter((l) => l.requestId === calls[0]!.headers['x-openstack-request-id']);
     expect(vols).toMatchObject({ path: v3('/volumes'), status: 200, user: TOKEN.split(':')[0], project: PROJECT });
-    expect(lines.find((l) => l.requestId === calls[4]!.headers['x-openstack-request-id'])).toMatchObject({ status: 204, user: null, project: null });
+    expect(lines.find((l) => l.requestId === calls[4]!.headers['x-openstack-request-id'])).toMatchObject({
+      status: 204,
+      user: null,
+      project: null,
+    });
   });
 });
 
 describe('the token before the body', () => {
-  it.each([v3('/volumes'), v21('/servers')])('%s: a 2 MB body without a token gets the auth answer, not a 413 of a body read first', async (p) => {
-    const big = JSON.stringify({ volume: { size: 1, name: 'x'.repeat(2 * 1024 * 1024) } });
-    const res = await request(rt.url!).post(p).set({ 'Content-Type': 'application/json' }).send(big);
-    expect(res.status).toBe(204); // noauth's answer to a request without a token
-    const withToken = await request(rt.url!).post(p).set(H).send(big);
-    expect(withToken.status).toBe(413);
-  });
+  it.each([v3('/volumes'), v21('/servers')])(
+    '%s: a 2 MB body without a token gets the auth answer, not a 413 of a body read first',
+    async (p) => {
+      const big = JSON.stringify({ volume: { size: 1, name: 'x'.repeat(2 * 1024 * 1024) } });
+      const res = await request(rt.url!).post(p).set({ 'Content-Type': 'application/json' }).send(big);
+      expect(res.status).toBe(204); // noauth's answer to a request without a token
+      const withToken = await request(rt.url!).post(p).set(H).send(big);
+      expect(withToken.status).toBe(413);
+    },
+  );
 });

@@ -16,10 +16,15 @@ describe('Idempotency-Key', () => {
     await liftQuotas(cairn.url);
     await liftQuotas(cairn.url, OTHER);
   });
-  afterAll(async () => { await cairn.stop(); });
+  afterAll(async () => {
+    await cairn.stop();
+  });
 
   const createVolume = (key: string, volume: Record<string, unknown>, headers: Record<string, string> = MV, project = PROJECT) =>
-    request(cairn.url).post(`/v3/${project}/volumes`).set({ ...headers, 'Idempotency-Key': key }).send({ volume });
+    request(cairn.url)
+      .post(`/v3/${project}/volumes`)
+      .set({ ...headers, 'Idempotency-Key': key })
+      .send({ volume });
 
   it('20 concurrent retries of one create make one volume and get 20 identical answers', async () => {
     const key = 'retry-20-a1';
@@ -40,7 +45,7 @@ describe('Idempotency-Key', () => {
     expect(later.body.volume.status).toBe('creating');
   });
 
-  it('the same key with another body is a 422 in Cinder\'s fault shape, and creates nothing', async () => {
+  it("the same key with another body is a 422 in Cinder's fault shape, and creates nothing", async () => {
     const key = 'retry-other-body';
     expect((await createVolume(key, { size: 1, name: 'idem-a' })).status).toBe(202);
     const other = await createVolume(key, { size: 2, name: 'idem-a' });
@@ -53,7 +58,9 @@ describe('Idempotency-Key', () => {
     });
     expect(await cairn.db('volumes').where({ display_name: 'idem-a' }).pluck('size')).toEqual([1]);
     // Another operation with the key is another request too.
-    const snap = await request(cairn.url).post(`/v3/${PROJECT}/snapshots`).set({ ...MV, 'Idempotency-Key': key })
+    const snap = await request(cairn.url)
+      .post(`/v3/${PROJECT}/snapshots`)
+      .set({ ...MV, 'Idempotency-Key': key })
       .send({ snapshot: { volume_id: '00000000-0000-0000-0000-000000000000' } });
     expect(snap.status).toBe(422);
   });
@@ -79,14 +86,22 @@ describe('Idempotency-Key', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.badRequest.message).toMatch(/Idempotency-Key/);
 
-    const a = await request(cairn.url).post(`/v3/${PROJECT}/volumes`).set(MV).send({ volume: { size: 1, name: 'idem-none' } });
-    const b = await request(cairn.url).post(`/v3/${PROJECT}/volumes`).set(MV).send({ volume: { size: 1, name: 'idem-none' } });
+    const a = await request(cairn.url)
+      .post(`/v3/${PROJECT}/volumes`)
+      .set(MV)
+      .send({ volume: { size: 1, name: 'idem-none' } });
+    const b = await request(cairn.url)
+      .post(`/v3/${PROJECT}/volumes`)
+      .set(MV)
+      .send({ volume: { size: 1, name: 'idem-none' } });
     expect(a.body.volume.id).not.toBe(b.body.volume.id);
   });
 
   it('an expired key (24 h) is taken over by a new request', async () => {
     const first = await createVolume('"expiring"', { size: 1, name: 'idem-exp' });
-    await cairn.db('idempotency_keys').where({ project_id: PROJECT, idempotency_key: 'expiring' })
+    await cairn
+      .db('idempotency_keys')
+      .where({ project_id: PROJECT, idempotency_key: 'expiring' })
       .update({ expires_at: new Date(Date.now() - 1000) });
     const second = await createVolume('expiring', { size: 1, name: 'idem-exp' });
     expect(second.status).toBe(202);
@@ -94,12 +109,30 @@ describe('Idempotency-Key', () => {
   });
 
   it('servers: a retried POST /servers boots one server', async () => {
-    const body = { server: { name: 'idem-srv', flavorRef: '1', networks: 'none', imageRef: '', block_device_mapping_v2: [blankRoot(1, { delete_on_termination: true })] } };
-    const post = () => request(cairn.url).post(v21('/servers')).set({ ...novaHeaders(), 'Idempotency-Key': 'srv-1' }).send(body);
+    const body = {
+      server: {
+        name: 'idem-srv',
+        flavorRef: '1',
+        networks: 'none',
+        imageRef: '',
+        block_device_mapping_v2: [blankRoot(1, { delete_on_termination: true })],
+      },
+    };
+    const post = () =>
+      request(cairn.url)
+        .post(v21('/servers'))
+        .set({ ...novaHeaders(), 'Idempotency-Key': 'srv-1' })
+        .send(body);
     const [a, b] = await Promise.all([post(), post()]);
     expect([a.status, b.status]).toEqual([202, 202]);
     expect(b.body).toEqual(a.body);
-    expect(await cairn.db('servers').where({ name: 'idem-srv' }).count({ n: '*' }).then((r) => Number(r[0]!.n))).toBe(1);
+    expect(
+      await cairn
+        .db('servers')
+        .where({ name: 'idem-srv' })
+        .count({ n: '*' })
+        .then((r) => Number(r[0]!.n)),
+    ).toBe(1);
     await computeApi(cairn.url).waitStatus(a.body.server.id, 'ACTIVE');
   });
 });

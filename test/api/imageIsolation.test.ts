@@ -22,12 +22,19 @@ const tok = { aMember: '', bMember: '', bReader: '' };
 const data = imageBytes(64 * 1024);
 let image: { id: string; checksum: string };
 
-interface Op { method: string; path: string; operationId: string; hasBody: boolean }
+interface Op {
+  method: string;
+  path: string;
+  operationId: string;
+  hasBody: boolean;
+}
 
 function operations(doc: any): Op[] {
-  return Object.entries<any>(doc.paths).flatMap(([p, item]) => ['get', 'put', 'post', 'delete', 'patch']
-    .filter((m) => item[m])
-    .map((method) => ({ method, path: p, operationId: item[method].operationId, hasBody: Boolean(item[method].requestBody) })));
+  return Object.entries<any>(doc.paths).flatMap(([p, item]) =>
+    ['get', 'put', 'post', 'delete', 'patch']
+      .filter((m) => item[m])
+      .map((method) => ({ method, path: p, operationId: item[method].operationId, hasBody: Boolean(item[method].requestBody) })),
+  );
 }
 
 // schema_name: Glance's schema documents are no one's (anyone may read them).
@@ -37,11 +44,12 @@ const BODIES: Record<string, () => { body: unknown; type?: string }> = {
   uploadImage: () => ({ body: Buffer.from('stolen'), type: 'application/octet-stream' }),
 };
 
-const pathOf = (op: Op) => op.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
-  const fixture = PARAMS[name];
-  if (!fixture) throw new Error(`no fixture for path parameter {${name}} of ${op.operationId}: add one to PARAMS`);
-  return encodeURIComponent(fixture());
-});
+const pathOf = (op: Op) =>
+  op.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const fixture = PARAMS[name];
+    if (!fixture) throw new Error(`no fixture for path parameter {${name}} of ${op.operationId}: add one to PARAMS`);
+    return encodeURIComponent(fixture());
+  });
 
 function call(op: Op, token: string) {
   let body: unknown;
@@ -64,18 +72,23 @@ beforeAll(async () => {
   tok.bReader = ks.issue({ userId: 'ub-r', projectId: PB, roles: ['reader'] });
   image = await glance(cairn.url, tok.aMember).image({ name: 'a-private', visibility: 'private', a_prop: 'secret' }, data);
 });
-afterAll(async () => { await cairn?.stop(); await ks?.stop(); });
+afterAll(async () => {
+  await cairn?.stop();
+  await ks?.stop();
+});
 
 const OPS = operations(loadImageApi());
 
-describe('project B on project A\'s private image, through the image API', () => {
+describe("project B on project A's private image, through the image API", () => {
   it('the document has the routes to try', () => {
-    expect(OPS.map((o) => o.operationId)).toEqual(expect.arrayContaining(['listImages', 'showImage', 'downloadImage', 'uploadImage', 'deleteImage']));
+    expect(OPS.map((o) => o.operationId)).toEqual(
+      expect.arrayContaining(['listImages', 'showImage', 'downloadImage', 'uploadImage', 'deleteImage']),
+    );
   });
 
   for (const op of OPS) {
     const named = /\{image_id\}/.test(op.path);
-    it(`${op.method.toUpperCase()} /v2${op.path} (${op.operationId}) as B's member and reader → ${named ? '404/403' : 'nothing of A\'s'}`, async () => {
+    it(`${op.method.toUpperCase()} /v2${op.path} (${op.operationId}) as B's member and reader → ${named ? '404/403' : "nothing of A's"}`, async () => {
       for (const token of [tok.bMember, tok.bReader]) {
         const res = await call(op, token);
         if (res.status < 400) expect(res.raw.toString('latin1')).not.toContain(image.id);
@@ -92,17 +105,25 @@ describe('project B on project A\'s private image, through the image API', () =>
     });
   }
 
-  it('the list B sees never names A\'s image, even asked for private or by name', async () => {
+  it("the list B sees never names A's image, even asked for private or by name", async () => {
     for (const q of ['', '?visibility=private', '?name=a-private', '?owner=' + PA, '?visibility=all']) {
       const res = await glance(cairn.url, tok.bMember).get(`/images${q}`);
       expect({ q, status: res.status < 500, leaked: res.raw.toString().includes(image.id) }).toEqual({ q, status: true, leaked: false });
     }
   });
 
-  it('afterwards A\'s image is as it was: same fields, same bytes', async () => {
+  it("afterwards A's image is as it was: same fields, same bytes", async () => {
     const a = glance(cairn.url, tok.aMember);
     const shown = await a.get(`/images/${image.id}`);
-    expect(shown.body).toMatchObject({ id: image.id, name: 'a-private', status: 'active', visibility: 'private', owner: PA, a_prop: 'secret', checksum: md5(data) });
+    expect(shown.body).toMatchObject({
+      id: image.id,
+      name: 'a-private',
+      status: 'active',
+      visibility: 'private',
+      owner: PA,
+      a_prop: 'secret',
+      checksum: md5(data),
+    });
     const file = await a.get(`/images/${image.id}/file`);
     expect(md5(file.raw)).toBe(md5(data));
   });

@@ -18,14 +18,21 @@ describe('image limits', () => {
   let g: ReturnType<typeof glance>;
   beforeAll(async () => {
     cairn = await startTestCairn({
-      CAIRN_IMAGE_SIZE_CAP: String(CAP), CAIRN_USER_STORAGE_QUOTA: '2MB', CAIRN_IMAGE_PROPERTY_QUOTA: '3', CAIRN_IMAGE_TAG_QUOTA: '2',
+      CAIRN_IMAGE_SIZE_CAP: String(CAP),
+      CAIRN_USER_STORAGE_QUOTA: '2MB',
+      CAIRN_IMAGE_PROPERTY_QUOTA: '3',
+      CAIRN_IMAGE_TAG_QUOTA: '2',
     });
     g = glance(cairn.url);
   });
-  afterAll(async () => { await cairn.stop(); });
+  afterAll(async () => {
+    await cairn.stop();
+  });
 
-  const put = (id: string, data: Buffer, client = g) => client.call('PUT', `/images/${id}/file`, data, { 'Content-Type': 'application/octet-stream' });
-  const created = async (client = g) => (await client.call('POST', '/images', { disk_format: 'raw', container_format: 'bare' })).body.id as string;
+  const put = (id: string, data: Buffer, client = g) =>
+    client.call('PUT', `/images/${id}/file`, data, { 'Content-Type': 'application/octet-stream' });
+  const created = async (client = g) =>
+    (await client.call('POST', '/images', { disk_format: 'raw', container_format: 'bare' })).body.id as string;
   const files = () => (fs.existsSync(cairn.config.imageDir) ? fs.readdirSync(cairn.config.imageDir) : []);
 
   it('tags beyond image_tag_quota and properties beyond image_property_quota: 413, nothing created', async () => {
@@ -34,13 +41,18 @@ describe('image limits', () => {
     expect(tags.status).toBe(413);
     expect(tags.body).toEqual({
       message: 'The limit has been exceeded on the number of allowed image tags. Attempted: 3, Maximum: 2<br /><br />\n\n\n',
-      code: '413 Request Entity Too Large', title: 'Request Entity Too Large',
+      code: '413 Request Entity Too Large',
+      title: 'Request Entity Too Large',
     });
     const props = await g.call('POST', '/images', { name: 'p', a: '1', b: '2', c: '3', d: '4' });
     expect(props.status).toBe(413);
     expect(props.body.message).toMatch(/^The limit has been exceeded on the number of allowed image properties\. Attempted: 4, Maximum: 3/);
     // Plain text to a client that does not ask for JSON, as webob renders it.
-    const text = await fetch(`${cairn.url}/v2/images`, { method: 'POST', headers: { 'X-Auth-Token': `${USER}:${PROJECT}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ tags: ['x', 'y', 'z'] }) });
+    const text = await fetch(`${cairn.url}/v2/images`, {
+      method: 'POST',
+      headers: { 'X-Auth-Token': `${USER}:${PROJECT}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ tags: ['x', 'y', 'z'] }),
+    });
     expect(text.status).toBe(413);
     expect(await text.text()).toMatch(/^413 Request Entity Too Large\n\nThe limit has been exceeded on the number of allowed image tags/);
     expect((await g.get('/images')).body.images.length).toBe(before);
@@ -59,16 +71,29 @@ describe('image limits', () => {
     // Chunked, without a Content-Length: refused once the bytes read pass the cap.
     const status = await new Promise<number>((resolve, reject) => {
       const u = new URL(cairn.url);
-      const req = http.request({ host: u.hostname, port: u.port, path: `/v2/images/${id}/file`, method: 'PUT',
-        headers: { 'X-Auth-Token': `${USER}:${PROJECT}`, 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked' } },
-      (r) => { r.resume(); resolve(r.statusCode!); });
+      const req = http.request(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: `/v2/images/${id}/file`,
+          method: 'PUT',
+          headers: { 'X-Auth-Token': `${USER}:${PROJECT}`, 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked' },
+        },
+        (r) => {
+          r.resume();
+          resolve(r.statusCode!);
+        },
+      );
       req.on('error', (e) => (req.writableEnded ? undefined : reject(e)));
       const chunk = imageBytes(64 * 1024);
       let sent = 0;
       const pump = () => {
         while (sent < CAP * 2) {
           sent += chunk.length;
-          if (!req.write(chunk)) { req.once('drain', pump); return; }
+          if (!req.write(chunk)) {
+            req.once('drain', pump);
+            return;
+          }
         }
         req.end();
       };
@@ -82,7 +107,7 @@ describe('image limits', () => {
     expect((await g.get(`/images/${id}`)).body).toMatchObject({ status: 'active', size: CAP });
   });
 
-  it('user_storage_quota: a project\'s images hold at most the quota; another project is apart; a delete frees room', async () => {
+  it("user_storage_quota: a project's images hold at most the quota; another project is apart; a delete frees room", async () => {
     // A project of its own (the other tests' images count against PROJECT's quota).
     const project = 'aa'.repeat(16);
     const mine = glance(cairn.url, `${USER}:${project}`);
@@ -94,7 +119,10 @@ describe('image limits', () => {
     const over = await put(c, imageBytes(900_000), mine);
     expect(over.status).toBe(413);
     expect(over.body.message).toMatch(
-      new RegExp(`^Image exceeds the storage quota: The size of the data 900000 will exceed the limit\\. ${QUOTA - 1_800_000} bytes remaining\\.`));
+      new RegExp(
+        `^Image exceeds the storage quota: The size of the data 900000 will exceed the limit\\. ${QUOTA - 1_800_000} bytes remaining\\.`,
+      ),
+    );
     expect((await mine.get(`/images/${c}`)).body.status).toBe('queued');
     // Another project's quota is its own.
     const other = glance(cairn.url, `${USER}:${'bb'.repeat(16)}`);
@@ -104,10 +132,12 @@ describe('image limits', () => {
     expect((await put(c, imageBytes(900_000), mine)).status).toBe(204);
   });
 
-  it('configuration: Glance\'s defaults, and user_storage_quota\'s units', () => {
+  it("configuration: Glance's defaults, and user_storage_quota's units", () => {
     expect(loadConfig({}).imageLimits).toEqual({ sizeCap: 1024 ** 4, userStorageQuota: 0, propertyQuota: 128, tagQuota: 128 });
-    expect(loadConfig({ CAIRN_USER_STORAGE_QUOTA: '5GB', CAIRN_IMAGE_TAG_QUOTA: '-1' }).imageLimits)
-      .toMatchObject({ userStorageQuota: 5 * 1024 ** 3, tagQuota: -1 });
+    expect(loadConfig({ CAIRN_USER_STORAGE_QUOTA: '5GB', CAIRN_IMAGE_TAG_QUOTA: '-1' }).imageLimits).toMatchObject({
+      userStorageQuota: 5 * 1024 ** 3,
+      tagQuota: -1,
+    });
     expect(() => loadConfig({ CAIRN_USER_STORAGE_QUOTA: '5 GiB' })).toThrow(/CAIRN_USER_STORAGE_QUOTA/);
   });
 });

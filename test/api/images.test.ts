@@ -8,22 +8,63 @@ import { startTestCairn, type TestCairn } from '../helpers/cairn';
 import { FakeKeystone } from '../helpers/fakeKeystone';
 import { glance, imageBytes, md5 } from '../helpers/images';
 
-const IMAGE_KEYS = ['checksum', 'container_format', 'created_at', 'disk_format', 'file', 'id', 'min_disk', 'min_ram', 'name',
-  'os_hash_algo', 'os_hash_value', 'os_hidden', 'owner', 'protected', 'schema', 'self', 'size', 'status', 'tags', 'updated_at',
-  'virtual_size', 'visibility'];
+const IMAGE_KEYS = [
+  'checksum',
+  'container_format',
+  'created_at',
+  'disk_format',
+  'file',
+  'id',
+  'min_disk',
+  'min_ram',
+  'name',
+  'os_hash_algo',
+  'os_hash_value',
+  'os_hidden',
+  'owner',
+  'protected',
+  'schema',
+  'self',
+  'size',
+  'status',
+  'tags',
+  'updated_at',
+  'virtual_size',
+  'visibility',
+];
 
 describe('Glance v2 subset (noauth)', () => {
   let cairn: TestCairn;
   let g: ReturnType<typeof glance>;
-  beforeAll(async () => { cairn = await startTestCairn(); g = glance(cairn.url); });
-  afterAll(async () => { await cairn.stop(); });
+  beforeAll(async () => {
+    cairn = await startTestCairn();
+    g = glance(cairn.url);
+  });
+  afterAll(async () => {
+    await cairn.stop();
+  });
 
   it('create → queued with Glance keys; upload → active with size, md5 and sha512; download gives the bytes back', async () => {
-    const created = await g.call('POST', '/images', { name: 'cirros', disk_format: 'raw', container_format: 'bare', min_disk: 1, os_distro: 'cirros' });
+    const created = await g.call('POST', '/images', {
+      name: 'cirros',
+      disk_format: 'raw',
+      container_format: 'bare',
+      min_disk: 1,
+      os_distro: 'cirros',
+    });
     expect(created.status).toBe(201);
     expect(created.headers.get('location')).toBe(`/v2/images/${created.body.id}`);
     expect(Object.keys(created.body).sort()).toEqual([...IMAGE_KEYS, 'os_distro'].sort());
-    expect(created.body).toMatchObject({ status: 'queued', visibility: 'shared', size: null, checksum: null, min_disk: 1, os_distro: 'cirros', protected: false, tags: [] });
+    expect(created.body).toMatchObject({
+      status: 'queued',
+      visibility: 'shared',
+      size: null,
+      checksum: null,
+      min_disk: 1,
+      os_distro: 'cirros',
+      protected: false,
+      tags: [],
+    });
     expect(created.body.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect((await g.get(`/images/${created.body.id}/file`)).status).toBe(204);
 
@@ -31,8 +72,13 @@ describe('Glance v2 subset (noauth)', () => {
     const put = await g.call('PUT', `/images/${created.body.id}/file`, data, { 'Content-Type': 'application/octet-stream' });
     expect(put.status).toBe(204);
     const shown = (await g.get(`/images/${created.body.id}`)).body;
-    expect(shown).toMatchObject({ status: 'active', size: data.length, checksum: md5(data), os_hash_algo: 'sha512',
-      os_hash_value: createHash('sha512').update(data).digest('hex') });
+    expect(shown).toMatchObject({
+      status: 'active',
+      size: data.length,
+      checksum: md5(data),
+      os_hash_algo: 'sha512',
+      os_hash_value: createHash('sha512').update(data).digest('hex'),
+    });
     const file = await g.get(`/images/${created.body.id}/file`);
     expect(file.status).toBe(200);
     expect(file.headers.get('content-md5')).toBe(md5(data));
@@ -100,7 +146,7 @@ describe('Glance v2 subset (noauth)', () => {
   it('GET /v2 answers the version document without a token', async () => {
     const res = await fetch(`${cairn.url}/v2/`);
     expect(res.status).toBe(200);
-    expect((await res.json() as any).versions[0]).toMatchObject({ id: 'v2.16', status: 'CURRENT' });
+    expect(((await res.json()) as any).versions[0]).toMatchObject({ id: 'v2.16', status: 'CURRENT' });
   });
 });
 
@@ -120,13 +166,19 @@ describe('Glance v2 subset: project isolation (Keystone)', () => {
     a = glance(cairn.url, ks.issue({ userId: 'ua', projectId: PA, roles: ['member', 'reader'] }));
     bToken = ks.issue({ userId: 'ub', projectId: PB, roles: ['member', 'reader'] });
     b = glance(cairn.url, bToken);
-    admin = glance(cairn.url, ks.issue({ userId: 'adm', projectId: 'cccccccccccccccccccccccccccccccc', roles: ['admin', 'member', 'reader'] }));
+    admin = glance(
+      cairn.url,
+      ks.issue({ userId: 'adm', projectId: 'cccccccccccccccccccccccccccccccc', roles: ['admin', 'member', 'reader'] }),
+    );
     ids.private = (await a.image({ name: 'a-private', visibility: 'private' }, imageBytes(100))).id;
     ids.shared = (await a.image({ name: 'a-shared' }, imageBytes(100))).id;
     ids.community = (await a.image({ name: 'a-community', visibility: 'community' }, imageBytes(100))).id;
     ids.public = (await admin.image({ name: 'pub', visibility: 'public' }, imageBytes(100))).id;
   });
-  afterAll(async () => { await cairn.stop(); await ks.stop(); });
+  afterAll(async () => {
+    await cairn.stop();
+    await ks.stop();
+  });
 
   it("another project's private and shared images are 404 to show, download and delete; public and community are visible", async () => {
     for (const id of [ids.private, ids.shared]) {
@@ -149,13 +201,17 @@ describe('Glance v2 subset: project isolation (Keystone)', () => {
   });
 
   it("a volume from another project's private image → Cinder's 400; from a public one → 202", async () => {
-    const create = (imageRef: string) => fetch(`${cairn.url}/v3/${PB}/volumes`, {
-      method: 'POST', headers: { 'X-Auth-Token': bToken, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ volume: { size: 1, imageRef } }),
-    });
+    const create = (imageRef: string) =>
+      fetch(`${cairn.url}/v3/${PB}/volumes`, {
+        method: 'POST',
+        headers: { 'X-Auth-Token': bToken, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ volume: { size: 1, imageRef } }),
+      });
     const hidden = await create(ids.private!);
     expect(hidden.status).toBe(400);
-    expect(await hidden.json()).toEqual({ badRequest: { code: 400, message: 'Invalid image identifier or unable to access requested image.' } });
+    expect(await hidden.json()).toEqual({
+      badRequest: { code: 400, message: 'Invalid image identifier or unable to access requested image.' },
+    });
     expect((await create('a-private')).status).toBe(400);
     expect((await create(ids.public!)).status).toBe(202);
   });

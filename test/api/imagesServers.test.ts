@@ -12,8 +12,14 @@ import { volumeFile } from '../helpers/snapshots';
 
 let cairn: TestCairn;
 let nova: ReturnType<typeof computeApi>;
-beforeAll(async () => { cairn = await startTestCairn(); await liftQuotas(cairn.url); nova = computeApi(cairn.url); });
-afterAll(async () => { await cairn.stop(); });
+beforeAll(async () => {
+  cairn = await startTestCairn();
+  await liftQuotas(cairn.url);
+  nova = computeApi(cairn.url);
+});
+afterAll(async () => {
+  await cairn.stop();
+});
 
 const refusal = async (server: Record<string, unknown>) => {
   const res = await nova.create(server);
@@ -28,25 +34,38 @@ describe('imageRef', () => {
     expect(await cairn.db('servers').count({ n: '*' })).toEqual(before);
   });
 
-  it('an image that is not active, or too big for the flavor\'s disk or memory → Nova\'s 400s', async () => {
+  it("an image that is not active, or too big for the flavor's disk or memory → Nova's 400s", async () => {
     const queued = (await glance(cairn.url).call('POST', '/images', { name: 'q', disk_format: 'raw', container_format: 'bare' })).body.id;
     expect(await refusal({ imageRef: queued })).toEqual({ status: 400, message: `Image ${queued} is not active.` });
     const minDisk = await anImage(cairn.url, { min_disk: 2 });
-    expect(await refusal({ imageRef: minDisk, flavorRef: '1' })).toEqual({ status: 400,
-      message: `Flavor's disk is smaller than the minimum size specified in image metadata. Flavor disk is ${1024 ** 3} bytes, minimum size is ${2 * 1024 ** 3} bytes.` });
+    expect(await refusal({ imageRef: minDisk, flavorRef: '1' })).toEqual({
+      status: 400,
+      message: `Flavor's disk is smaller than the minimum size specified in image metadata. Flavor disk is ${1024 ** 3} bytes, minimum size is ${2 * 1024 ** 3} bytes.`,
+    });
     const minRam = await anImage(cairn.url, { min_ram: 1024 });
-    expect(await refusal({ imageRef: minRam, flavorRef: '1' })).toEqual({ status: 400, message: "Flavor's memory is too small for requested image." });
+    expect(await refusal({ imageRef: minRam, flavorRef: '1' })).toEqual({
+      status: 400,
+      message: "Flavor's memory is too small for requested image.",
+    });
     // m1.small has the room.
     expect((await nova.create({ imageRef: minDisk, flavorRef: '2' })).status).toBe(202);
   });
 });
 
 describe('block_device_mapping_v2 source_type=image, destination_type=volume', () => {
-  it('boots from a volume made from the image: bootable, with volume_image_metadata and the image\'s bytes', async () => {
+  it("boots from a volume made from the image: bootable, with volume_image_metadata and the image's bytes", async () => {
     const data = imageBytes(300_000);
     const image = await glance(cairn.url).image({ name: 'bfv-img', os_distro: 'cirros' }, data);
-    const s = await nova.boot({ imageRef: '', block_device_mapping_v2: [
-      { source_type: 'image', uuid: image.id, destination_type: 'volume', volume_size: 1, boot_index: 0, delete_on_termination: true }] }, '2.89', 60_000);
+    const s = await nova.boot(
+      {
+        imageRef: '',
+        block_device_mapping_v2: [
+          { source_type: 'image', uuid: image.id, destination_type: 'volume', volume_size: 1, boot_index: 0, delete_on_termination: true },
+        ],
+      },
+      '2.89',
+      60_000,
+    );
     const attached = s['os-extended-volumes:volumes_attached'];
     expect(attached).toHaveLength(1);
     const vol = await nova.cinderVolume(attached[0].id);
@@ -60,24 +79,43 @@ describe('block_device_mapping_v2 source_type=image, destination_type=volume', (
     expect(head.equals(data)).toBe(true);
   });
 
-  it('a root volume smaller than the image\'s min_disk → Nova\'s VolumeSmallerThanMinDisk 400', async () => {
+  it("a root volume smaller than the image's min_disk → Nova's VolumeSmallerThanMinDisk 400", async () => {
     const image = await anImage(cairn.url, { min_disk: 2 });
-    expect(await refusal({ imageRef: '', block_device_mapping_v2: [
-      { source_type: 'image', uuid: image, destination_type: 'volume', volume_size: 1, boot_index: 0 }] })).toEqual({ status: 400,
-      message: `Volume is smaller than the minimum size specified in image metadata. Volume size is ${1024 ** 3} bytes, minimum size is ${2 * 1024 ** 3} bytes.` });
+    expect(
+      await refusal({
+        imageRef: '',
+        block_device_mapping_v2: [{ source_type: 'image', uuid: image, destination_type: 'volume', volume_size: 1, boot_index: 0 }],
+      }),
+    ).toEqual({
+      status: 400,
+      message: `Volume is smaller than the minimum size specified in image metadata. Volume size is ${1024 ** 3} bytes, minimum size is ${2 * 1024 ** 3} bytes.`,
+    });
   });
 
   it('a data volume from another image than imageRef: the image must exist; the volume is filled from it', async () => {
     const root = await anImage(cairn.url);
     const missing = randomUUID();
-    expect(await refusal({ imageRef: root, block_device_mapping_v2: [
-      { source_type: 'image', uuid: root, destination_type: 'local', boot_index: 0 },
-      { source_type: 'image', uuid: missing, destination_type: 'volume', volume_size: 1, boot_index: 1 }] }))
-      .toEqual({ status: 400, message: `Block Device Mapping is Invalid: failed to get image ${missing}.` });
+    expect(
+      await refusal({
+        imageRef: root,
+        block_device_mapping_v2: [
+          { source_type: 'image', uuid: root, destination_type: 'local', boot_index: 0 },
+          { source_type: 'image', uuid: missing, destination_type: 'volume', volume_size: 1, boot_index: 1 },
+        ],
+      }),
+    ).toEqual({ status: 400, message: `Block Device Mapping is Invalid: failed to get image ${missing}.` });
     const dataImage = await anImage(cairn.url, { name: 'data' });
-    const s = await nova.boot({ imageRef: root, block_device_mapping_v2: [
-      { source_type: 'image', uuid: root, destination_type: 'local', boot_index: 0 },
-      { source_type: 'image', uuid: dataImage, destination_type: 'volume', volume_size: 1, boot_index: 1 }] }, '2.89', 60_000);
+    const s = await nova.boot(
+      {
+        imageRef: root,
+        block_device_mapping_v2: [
+          { source_type: 'image', uuid: root, destination_type: 'local', boot_index: 0 },
+          { source_type: 'image', uuid: dataImage, destination_type: 'volume', volume_size: 1, boot_index: 1 },
+        ],
+      },
+      '2.89',
+      60_000,
+    );
     const vol = await nova.cinderVolume(s['os-extended-volumes:volumes_attached'][0].id);
     expect(vol.volume_image_metadata.image_id).toBe(dataImage);
   });

@@ -26,7 +26,22 @@ let ks: FakeKeystone;
 let cairn: TestCairn;
 const tok: Record<'aMember' | 'aReader' | 'bMember' | 'bReader' | 'admin', string> = {} as any;
 /** A's resources, filled in beforeAll. */
-const a = { volume: '', type: '', attachment: '', snapshot: '', message: '', server: '', serverVolume: '', transfer: '', group: '', groupSnapshot: '', groupType: '', backup: '', action: '', keypair: '' };
+const a = {
+  volume: '',
+  type: '',
+  attachment: '',
+  snapshot: '',
+  message: '',
+  server: '',
+  serverVolume: '',
+  transfer: '',
+  group: '',
+  groupSnapshot: '',
+  groupType: '',
+  backup: '',
+  action: '',
+  keypair: '',
+};
 
 const api = () => request(cairn.url);
 /** The deprecated os-volumes/os-snapshots proxies exist up to compute 2.35: they are tried there. */
@@ -47,16 +62,22 @@ beforeAll(async () => {
   tok.admin = ks.issue({ userId: 'admin', projectId: PADMIN, roles: ['admin', 'member', 'reader'] });
 
   // A private type only A may use, with an extra spec (scoped, so placement ignores it).
-  const type = await send('post', `/v3/${PADMIN}/types`, tok.admin, { volume_type: { name: 'a-private', is_public: false, extra_specs: { 'scope:k': 'v' } } });
+  const type = await send('post', `/v3/${PADMIN}/types`, tok.admin, {
+    volume_type: { name: 'a-private', is_public: false, extra_specs: { 'scope:k': 'v' } },
+  });
   a.type = type.body.volume_type.id;
   expect((await send('post', `/v3/${PADMIN}/types/${a.type}/action`, tok.admin, { addProjectAccess: { project: PA } })).status).toBe(202);
   // A's volume of that type, with metadata, available, and attached.
-  const vol = await send('post', `/v3/${PA}/volumes`, tok.aMember, { volume: { size: 1, name: 'a-vol', volume_type: a.type, metadata: { k: 'v' } } });
+  const vol = await send('post', `/v3/${PA}/volumes`, tok.aMember, {
+    volume: { size: 1, name: 'a-vol', volume_type: a.type, metadata: { k: 'v' } },
+  });
   expect(vol.status).toBe(202);
   a.volume = vol.body.volume.id;
   await waitFor(async () => (await send('get', `/v3/${PA}/volumes/${a.volume}`, tok.aMember)).body.volume.status === 'available');
   // A's snapshot of it, with metadata, available (taken before the attachment reserves the volume).
-  const snap = await send('post', `/v3/${PA}/snapshots`, tok.aMember, { snapshot: { volume_id: a.volume, name: 'a-snap', metadata: { k: 'v' } } });
+  const snap = await send('post', `/v3/${PA}/snapshots`, tok.aMember, {
+    snapshot: { volume_id: a.volume, name: 'a-snap', metadata: { k: 'v' } },
+  });
   expect(snap.status).toBe(202);
   a.snapshot = snap.body.snapshot.id;
   await waitFor(async () => (await send('get', `/v3/${PA}/snapshots/${a.snapshot}`, tok.aMember)).body.snapshot.status === 'available');
@@ -69,38 +90,66 @@ beforeAll(async () => {
   await waitFor(async () => (await send('get', `/v3/${PA}/volumes/${a.volume}`, tok.aMember)).body.volume.status === 'available');
   // A's transfer of a second volume of A's (awaiting-transfer), which B may not see, cancel, or accept without its key.
   const offered = await send('post', `/v3/${PA}/volumes`, tok.aMember, { volume: { size: 1, name: 'a-offered' } });
-  await waitFor(async () => (await send('get', `/v3/${PA}/volumes/${offered.body.volume.id}`, tok.aMember)).body.volume.status === 'available');
-  a.transfer = (await send('post', `/v3/${PA}/os-volume-transfer`, tok.aMember, { transfer: { volume_id: offered.body.volume.id } })).body.transfer.id;
+  await waitFor(
+    async () => (await send('get', `/v3/${PA}/volumes/${offered.body.volume.id}`, tok.aMember)).body.volume.status === 'available',
+  );
+  a.transfer = (
+    await send('post', `/v3/${PA}/os-volume-transfer`, tok.aMember, { transfer: { volume_id: offered.body.volume.id } })
+  ).body.transfer.id;
   // A user message of A's: a volume of a type no backend serves fails at once and records one.
-  const nowhere = await send('post', `/v3/${PADMIN}/types`, tok.admin, { volume_type: { name: 'nowhere', extra_specs: { volume_backend_name: 'nowhere' } } });
+  const nowhere = await send('post', `/v3/${PADMIN}/types`, tok.admin, {
+    volume_type: { name: 'nowhere', extra_specs: { volume_backend_name: 'nowhere' } },
+  });
   await send('post', `/v3/${PA}/volumes`, tok.aMember, { volume: { size: 1, volume_type: nowhere.body.volume_type.id } });
   a.message = (await send('get', `/v3/${PA}/messages`, tok.aMember)).body?.messages?.[0]?.id ?? '';
-  const att = await send('post', `/v3/${PA}/attachments`, tok.aMember, { attachment: { volume_uuid: a.volume, instance_uuid: randomUUID() } });
+  const att = await send('post', `/v3/${PA}/attachments`, tok.aMember, {
+    attachment: { volume_uuid: a.volume, instance_uuid: randomUUID() },
+  });
   a.attachment = att.body?.attachment?.id ?? '';
   expect((await send('put', `/v3/${PADMIN}/os-quota-sets/${PA}`, tok.admin, { quota_set: { volumes: 7 } })).status).toBe(200);
   // A's group (of a public group type and A's private volume type) and its group snapshot; a private group type B may not see.
   const publicGt = await send('post', `/v3/${PADMIN}/group_types`, tok.admin, { group_type: { name: 'a-gt-public' } });
-  a.groupType = (await send('post', `/v3/${PADMIN}/group_types`, tok.admin, { group_type: { name: 'a-gt-private', is_public: false, group_specs: { k: 'v' } } })).body.group_type.id;
-  const grp = await send('post', `/v3/${PA}/groups`, tok.aMember, { group: { name: 'a-group', group_type: publicGt.body.group_type.id, volume_types: [a.type] } });
+  a.groupType = (
+    await send('post', `/v3/${PADMIN}/group_types`, tok.admin, {
+      group_type: { name: 'a-gt-private', is_public: false, group_specs: { k: 'v' } },
+    })
+  ).body.group_type.id;
+  const grp = await send('post', `/v3/${PA}/groups`, tok.aMember, {
+    group: { name: 'a-group', group_type: publicGt.body.group_type.id, volume_types: [a.type] },
+  });
   expect(grp.status).toBe(202);
   a.group = grp.body.group.id;
-  a.groupSnapshot = (await send('post', `/v3/${PA}/group_snapshots`, tok.aMember, { group_snapshot: { group_id: a.group, name: 'a-gs' } })).body.group_snapshot.id;
+  a.groupSnapshot = (
+    await send('post', `/v3/${PA}/group_snapshots`, tok.aMember, { group_snapshot: { group_id: a.group, name: 'a-gs' } })
+  ).body.group_snapshot.id;
   // A's server, booted from a blank volume (its root, attached), with metadata, and A's own compute quota.
-  const srv = await send('post', `/v2.1/${PA}/servers`, tok.aMember, { server: {
-    name: 'a-srv', flavorRef: '1', networks: 'none', metadata: { k: 'v' },
-    block_device_mapping_v2: [{ source_type: 'blank', destination_type: 'volume', volume_size: 1, boot_index: 0, delete_on_termination: true }],
-  } });
+  const srv = await send('post', `/v2.1/${PA}/servers`, tok.aMember, {
+    server: {
+      name: 'a-srv',
+      flavorRef: '1',
+      networks: 'none',
+      metadata: { k: 'v' },
+      block_device_mapping_v2: [
+        { source_type: 'blank', destination_type: 'volume', volume_size: 1, boot_index: 0, delete_on_termination: true },
+      ],
+    },
+  });
   expect(srv.status).toBe(202);
   a.server = srv.body.server.id;
   await waitFor(async () => (await send('get', `/v2.1/${PA}/servers/${a.server}`, tok.aMember)).body.server.status === 'ACTIVE', 20_000);
-  a.serverVolume = (await send('get', `/v2.1/${PA}/servers/${a.server}/os-volume_attachments`, tok.aMember)).body.volumeAttachments[0].volumeId;
+  a.serverVolume = (
+    await send('get', `/v2.1/${PA}/servers/${a.server}/os-volume_attachments`, tok.aMember)
+  ).body.volumeAttachments[0].volumeId;
   // The request id of A's server create (its instance action), and a key pair of A's user.
   a.action = (await send('get', `/v2.1/${PA}/servers/${a.server}/os-instance-actions`, tok.aMember)).body.instanceActions[0].request_id;
   expect((await send('post', '/v2.1/os-keypairs', tok.aMember, { keypair: { name: 'a-secret-keypair' } })).status).toBe(201);
   a.keypair = 'a-secret-keypair';
   expect((await send('put', `/v2.1/os-quota-sets/${PA}`, tok.admin, { quota_set: { instances: 7 } })).status).toBe(200);
 }, 180_000);
-afterAll(async () => { await cairn?.stop(); await ks?.stop(); });
+afterAll(async () => {
+  await cairn?.stop();
+  await ks?.stop();
+});
 
 /** What a path parameter is bound to: always one of A's things. */
 const PARAMS: Record<string, () => string> = {
@@ -190,16 +239,37 @@ const TRANSFER_ACCEPTS = new Set(['acceptVolumeTransfersLegacy', 'acceptVolumeTr
 
 /** Every volume action cairn may know; one it does not know is a 400 naming it, which reveals nothing either. */
 const ACTIONS: Record<string, unknown> = {
-  'os-extend': { new_size: 2 }, 'os-reset_status': { status: 'error' }, 'os-set_bootable': { bootable: true },
-  'os-update_readonly_flag': { readonly: true }, 'os-attach': { instance_uuid: randomUUID(), mountpoint: '/dev/vdb' },
-  'os-detach': {}, 'os-reserve': {}, 'os-unreserve': {}, 'os-begin_detaching': {}, 'os-roll_detaching': {},
-  'os-initialize_connection': { connector: { host: 'h' } }, 'os-terminate_connection': { connector: { host: 'h' } },
-  'os-force_detach': {}, 'os-force_delete': {}, 'os-retype': { new_type: 'x' }, 'os-set_image_metadata': { metadata: { a: 'b' } },
-  'os-unset_image_metadata': { key: 'a' }, 'os-show_image_metadata': {}, 'os-volume_upload_image': { image_name: 'i' },
-  revert: { snapshot_id: randomUUID() }, 'os-migrate_volume': { host: 'h' }, 'os-unmanage': {}, 'os-reimage': { image_id: randomUUID() },
+  'os-extend': { new_size: 2 },
+  'os-reset_status': { status: 'error' },
+  'os-set_bootable': { bootable: true },
+  'os-update_readonly_flag': { readonly: true },
+  'os-attach': { instance_uuid: randomUUID(), mountpoint: '/dev/vdb' },
+  'os-detach': {},
+  'os-reserve': {},
+  'os-unreserve': {},
+  'os-begin_detaching': {},
+  'os-roll_detaching': {},
+  'os-initialize_connection': { connector: { host: 'h' } },
+  'os-terminate_connection': { connector: { host: 'h' } },
+  'os-force_detach': {},
+  'os-force_delete': {},
+  'os-retype': { new_type: 'x' },
+  'os-set_image_metadata': { metadata: { a: 'b' } },
+  'os-unset_image_metadata': { key: 'a' },
+  'os-show_image_metadata': {},
+  'os-volume_upload_image': { image_name: 'i' },
+  revert: { snapshot_id: randomUUID() },
+  'os-migrate_volume': { host: 'h' },
+  'os-unmanage': {},
+  'os-reimage': { image_id: randomUUID() },
 };
 
-interface Op { method: string; path: string; operationId: string; hasBody: boolean }
+interface Op {
+  method: string;
+  path: string;
+  operationId: string;
+  hasBody: boolean;
+}
 
 function operations(doc: any = loadOpenApi()): Op[] {
   const ops: Op[] = [];
@@ -237,7 +307,10 @@ function bodyOf(op: Op): unknown {
 function expectNothingOfA(res: request.Response) {
   if (res.status >= 400) {
     const [fault, ...more] = Object.keys(res.body ?? {});
-    expect({ more, inner: Object.keys(res.body?.[fault!] ?? {}).sort() }).toEqual({ more: [], inner: expect.arrayContaining(['code', 'message']) });
+    expect({ more, inner: Object.keys(res.body?.[fault!] ?? {}).sort() }).toEqual({
+      more: [],
+      inner: expect.arrayContaining(['code', 'message']),
+    });
     return;
   }
   const text = res.text ?? '';
@@ -253,18 +326,33 @@ function expectRefused(res: request.Response) {
 
 const OPS = operations();
 
-describe('project B on project A\'s resources', () => {
+describe("project B on project A's resources", () => {
   it('the document has routes to try', () => expect(OPS.length).toBeGreaterThan(20));
 
   for (const op of OPS) {
     const named = /\{/.test(op.path);
-    it(`${op.method.toUpperCase()} ${op.path} (${op.operationId}) as B's member → ${named ? '404/403' : 'nothing of A\'s'}`, async () => {
+    it(`${op.method.toUpperCase()} ${op.path} (${op.operationId}) as B's member → ${named ? '404/403' : "nothing of A's"}`, async () => {
       const res = await send(op.method, urlOf(op, PB), tok.bMember, bodyOf(op));
       expectNothingOfA(res);
       if (TRANSFER_ACCEPTS.has(op.operationId)) {
-        expect({ status: res.status, message: res.body?.badRequest?.message }).toEqual({ status: 400, message: `Invalid auth key: Attempt to transfer ${a.transfer} with invalid auth key.` });
-      } else if (named || ['createAttachment', 'createVolume', 'createSnapshot', 'createVolumeTransfersLegacy', 'createVolumeTransfers',
-        'createGroup', 'createGroupFromSource', 'createGroupSnapshot', 'createBackup'].includes(op.operationId)) {
+        expect({ status: res.status, message: res.body?.badRequest?.message }).toEqual({
+          status: 400,
+          message: `Invalid auth key: Attempt to transfer ${a.transfer} with invalid auth key.`,
+        });
+      } else if (
+        named ||
+        [
+          'createAttachment',
+          'createVolume',
+          'createSnapshot',
+          'createVolumeTransfersLegacy',
+          'createVolumeTransfers',
+          'createGroup',
+          'createGroupFromSource',
+          'createGroupSnapshot',
+          'createBackup',
+        ].includes(op.operationId)
+      ) {
         expectRefused(res);
       } else {
         expect(res.status).toBeLessThan(500);
@@ -277,12 +365,18 @@ describe('project B on project A\'s resources', () => {
 
     it(`${op.method.toUpperCase()} ${op.path} (${op.operationId}) with A's project in the URL and B's token → 400 Malformed request url`, async () => {
       const res = await send(op.method, urlOf(op, PA), tok.bMember, bodyOf(op));
-      expect({ status: res.status, body: res.body }).toEqual({ status: 400, body: { badRequest: { code: 400, message: 'Malformed request url' } } });
+      expect({ status: res.status, body: res.body }).toEqual({
+        status: 400,
+        body: { badRequest: { code: 400, message: 'Malformed request url' } },
+      });
     });
 
     if (op.method !== 'get') {
       it(`${op.method.toUpperCase()} ${op.path} (${op.operationId}) as a reader, of B or of A itself → 403`, async () => {
-        for (const [token, project] of [[tok.bReader, PB], [tok.aReader, PA]] as const) {
+        for (const [token, project] of [
+          [tok.bReader, PB],
+          [tok.aReader, PA],
+        ] as const) {
           const res = await send(op.method, urlOf(op, project), token, bodyOf(op));
           expect({ status: res.status, body: res.body }).toEqual({ status: 403, body: { forbidden: expect.anything() } });
         }
@@ -299,7 +393,7 @@ describe('project B on project A\'s resources', () => {
     });
   }
 
-  it('a volume from A\'s snapshot or from A\'s volume (clone) as B\'s member → 404', async () => {
+  it("a volume from A's snapshot or from A's volume (clone) as B's member → 404", async () => {
     for (const source of [{ snapshot_id: a.snapshot }, { source_volid: a.volume }]) {
       const res = await send('post', `/v3/${PB}/volumes`, tok.bMember, { volume: source });
       expectNothingOfA(res);
@@ -307,22 +401,36 @@ describe('project B on project A\'s resources', () => {
     }
   });
 
-  it('afterwards A\'s volume, type, metadata and quota are as they were', async () => {
+  it("afterwards A's volume, type, metadata and quota are as they were", async () => {
     const vol = (await send('get', `/v3/${PA}/volumes/${a.volume}`, tok.aMember)).body.volume;
     expect(vol).toMatchObject({ name: 'a-vol', size: 1, metadata: { k: 'v' } });
     const type = (await send('get', `/v3/${PADMIN}/types/${a.type}`, tok.admin)).body.volume_type;
     expect(type).toMatchObject({ name: 'a-private', is_public: false, extra_specs: { 'scope:k': 'v' } });
-    expect((await send('get', `/v3/${PADMIN}/types/${a.type}/os-volume-type-access`, tok.admin)).body.volume_type_access)
-      .toEqual([{ volume_type_id: a.type, project_id: PA }]);
+    expect((await send('get', `/v3/${PADMIN}/types/${a.type}/os-volume-type-access`, tok.admin)).body.volume_type_access).toEqual([
+      { volume_type_id: a.type, project_id: PA },
+    ]);
     expect((await send('get', `/v3/${PA}/os-quota-sets/${PA}`, tok.aMember)).body.quota_set.volumes).toBe(7);
     expect((await send('get', `/v3/${PA}/volumes`, tok.aMember)).body.volumes.map((v: any) => v.id)).toContain(a.volume);
     expect((await send('get', `/v3/${PA}/messages/${a.message}`, tok.aMember)).status).toBe(200);
     const snap = (await send('get', `/v3/${PA}/snapshots/${a.snapshot}`, tok.aMember)).body.snapshot;
     expect(snap).toMatchObject({ name: 'a-snap', status: 'available', metadata: { k: 'v' } });
-    expect((await send('get', `/v3/${PA}/groups/${a.group}`, tok.aMember)).body.group).toMatchObject({ name: 'a-group', status: 'available', volume_types: [a.type] });
-    expect((await send('get', `/v3/${PA}/group_snapshots/${a.groupSnapshot}`, tok.aMember)).body.group_snapshot).toMatchObject({ name: 'a-gs', status: 'available' });
-    expect((await send('get', `/v3/${PADMIN}/group_types/${a.groupType}`, tok.admin)).body.group_type).toMatchObject({ name: 'a-gt-private', group_specs: { k: 'v' } });
-    expect((await send('get', `/v3/${PA}/backups/${a.backup}`, tok.aMember)).body.backup).toMatchObject({ name: 'a-backup', status: 'available' });
+    expect((await send('get', `/v3/${PA}/groups/${a.group}`, tok.aMember)).body.group).toMatchObject({
+      name: 'a-group',
+      status: 'available',
+      volume_types: [a.type],
+    });
+    expect((await send('get', `/v3/${PA}/group_snapshots/${a.groupSnapshot}`, tok.aMember)).body.group_snapshot).toMatchObject({
+      name: 'a-gs',
+      status: 'available',
+    });
+    expect((await send('get', `/v3/${PADMIN}/group_types/${a.groupType}`, tok.admin)).body.group_type).toMatchObject({
+      name: 'a-gt-private',
+      group_specs: { k: 'v' },
+    });
+    expect((await send('get', `/v3/${PA}/backups/${a.backup}`, tok.aMember)).body.backup).toMatchObject({
+      name: 'a-backup',
+      status: 'available',
+    });
   });
 });
 
@@ -344,8 +452,14 @@ const COMPUTE_PARAMS: Record<string, () => string> = {
 
 const COMPUTE_BODIES: Record<string, () => unknown> = {
   // Booting from A's volume: Nova answers a boot volume it cannot find with 400 on create (InvalidBDMVolume).
-  createServer: () => ({ server: { name: 'b-srv', flavorRef: '1', networks: 'none',
-    block_device_mapping_v2: [{ source_type: 'volume', destination_type: 'volume', uuid: a.serverVolume, boot_index: 0 }] } }),
+  createServer: () => ({
+    server: {
+      name: 'b-srv',
+      flavorRef: '1',
+      networks: 'none',
+      block_device_mapping_v2: [{ source_type: 'volume', destination_type: 'volume', uuid: a.serverVolume, boot_index: 0 }],
+    },
+  }),
   updateServer: () => ({ server: { name: 'stolen' } }),
   serverAction: () => ({ 'os-stop': null }),
   attachVolume: () => ({ volumeAttachment: { volumeId: a.volume } }),
@@ -380,18 +494,25 @@ function computeBodyOf(op: Op): unknown {
 
 const COMPUTE_OPS = operations(loadComputeApi());
 
-describe('project B on project A\'s resources, through the compute API', () => {
+describe("project B on project A's resources, through the compute API", () => {
   it('the document has routes to try, the quota ones among them', () => {
-    expect(COMPUTE_OPS.map((o) => o.operationId)).toEqual(expect.arrayContaining([
-      'showServer', 'attachVolume', 'showComputeLimits', 'showComputeQuotaSet', 'updateComputeQuotaSet', 'showComputeQuotaClassSet',
-    ]));
+    expect(COMPUTE_OPS.map((o) => o.operationId)).toEqual(
+      expect.arrayContaining([
+        'showServer',
+        'attachVolume',
+        'showComputeLimits',
+        'showComputeQuotaSet',
+        'updateComputeQuotaSet',
+        'showComputeQuotaClassSet',
+      ]),
+    );
   });
 
   for (const op of COMPUTE_OPS) {
     const named = /\{/.test(op.path) && !SHARED_OPS.has(op.operationId);
     for (const project of [PB, undefined]) {
       const where = project ? '/v2.1/{B}' : '/v2.1';
-      it(`${op.method.toUpperCase()} ${where}${op.path} (${op.operationId}) as B's member → ${named ? '404/403' : 'nothing of A\'s'}`, async () => {
+      it(`${op.method.toUpperCase()} ${where}${op.path} (${op.operationId}) as B's member → ${named ? '404/403' : "nothing of A's"}`, async () => {
         const res = await send(op.method, computeUrlOf(op, project), tok.bMember, computeBodyOf(op));
         if (op.operationId === 'showComputeQuotaSetDefaults') {
           // The defaults echo the id asked about, and are not A's own limits (A's instances quota is 7).
@@ -401,8 +522,10 @@ describe('project B on project A\'s resources, through the compute API', () => {
         }
         expectNothingOfA(res);
         if (op.operationId === 'createServer') {
-          expect({ status: res.status, message: res.body?.badRequest?.message })
-            .toEqual({ status: 400, message: `Block Device Mapping is Invalid: failed to get volume ${a.serverVolume}.` });
+          expect({ status: res.status, message: res.body?.badRequest?.message }).toEqual({
+            status: 400,
+            message: `Block Device Mapping is Invalid: failed to get volume ${a.serverVolume}.`,
+          });
         } else if (named) {
           expectRefused(res);
         } else {
@@ -417,7 +540,10 @@ describe('project B on project A\'s resources, through the compute API', () => {
     it(`${op.method.toUpperCase()} /v2.1/{A}${op.path} (${op.operationId}) with B's token → 400 Malformed request URL`, async () => {
       const res = await send(op.method, computeUrlOf(op, PA), tok.bMember, computeBodyOf(op));
       expect({ status: res.status, body: res.body }).toEqual({
-        status: 400, body: { badRequest: { code: 400, message: `Malformed request URL: URL's project_id '${PA}' doesn't match Context's project_id '${PB}'` } },
+        status: 400,
+        body: {
+          badRequest: { code: 400, message: `Malformed request URL: URL's project_id '${PA}' doesn't match Context's project_id '${PB}'` },
+        },
       });
     });
 
@@ -439,11 +565,17 @@ describe('project B on project A\'s resources, through the compute API', () => {
     });
   }
 
-  it('B\'s own server cannot take A\'s volumes (attach → 404); A\'s limits are refused (403), B\'s own count only B\'s', async () => {
-    const srv = await send('post', `/v2.1/${PB}/servers`, tok.bMember, { server: {
-      name: 'b-srv', flavorRef: '1', networks: 'none',
-      block_device_mapping_v2: [{ source_type: 'blank', destination_type: 'volume', volume_size: 1, boot_index: 0, delete_on_termination: true }],
-    } });
+  it("B's own server cannot take A's volumes (attach → 404); A's limits are refused (403), B's own count only B's", async () => {
+    const srv = await send('post', `/v2.1/${PB}/servers`, tok.bMember, {
+      server: {
+        name: 'b-srv',
+        flavorRef: '1',
+        networks: 'none',
+        block_device_mapping_v2: [
+          { source_type: 'blank', destination_type: 'volume', volume_size: 1, boot_index: 0, delete_on_termination: true },
+        ],
+      },
+    });
     expect(srv.status).toBe(202);
     const mine = srv.body.server.id;
     await waitFor(async () => (await send('get', `/v2.1/servers/${mine}`, tok.bMember)).body.server.status === 'ACTIVE', 20_000);
@@ -460,13 +592,16 @@ describe('project B on project A\'s resources, through the compute API', () => {
     expect((await send('delete', `/v2.1/servers/${mine}`, tok.bMember)).status).toBe(204);
   }, 60_000);
 
-  it('afterwards A\'s server, its volume attachment and A\'s compute quota are as they were', async () => {
+  it("afterwards A's server, its volume attachment and A's compute quota are as they were", async () => {
     const srv = (await send('get', `/v2.1/servers/${a.server}`, tok.aMember)).body.server;
     expect(srv).toMatchObject({ id: a.server, name: 'a-srv', status: 'ACTIVE', metadata: { k: 'v' } });
     const atts = (await send('get', `/v2.1/servers/${a.server}/os-volume_attachments`, tok.aMember)).body.volumeAttachments;
     expect(atts).toEqual([expect.objectContaining({ volumeId: a.serverVolume, delete_on_termination: true })]);
     expect((await send('get', `/v2.1/os-quota-sets/${PA}`, tok.aMember)).body.quota_set.instances).toBe(7);
     expect((await send('get', '/v2.1/os-quota-class-sets/default', tok.admin)).body.quota_class_set.instances).toBe(10);
-    expect((await send('get', '/v2.1/limits', tok.aMember)).body.limits.absolute).toMatchObject({ totalInstancesUsed: 1, maxTotalInstances: 7 });
+    expect((await send('get', '/v2.1/limits', tok.aMember)).body.limits.absolute).toMatchObject({
+      totalInstancesUsed: 1,
+      maxTotalInstances: 7,
+    });
   });
 });

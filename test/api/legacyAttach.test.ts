@@ -5,18 +5,38 @@ import request from 'supertest';
 import { PROJECT, TOKEN, liftQuotas, startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
 
 let cairn: TestCairn;
-beforeAll(async () => { cairn = await startTestCairn(); await liftQuotas(cairn.url); });
-afterAll(async () => { await cairn.stop(); });
+beforeAll(async () => {
+  cairn = await startTestCairn();
+  await liftQuotas(cairn.url);
+});
+afterAll(async () => {
+  await cairn.stop();
+});
 
 const api = () => request(cairn.url);
 const v3 = (p: string) => `/v3/${PROJECT}${p}`;
 const MV = { 'X-Auth-Token': TOKEN, 'OpenStack-API-Version': 'volume 3.0' };
-const action = (id: string, body: unknown) => api().post(v3(`/volumes/${id}/action`)).set(MV).send(body as object);
-const show = async (id: string) => (await api().get(v3(`/volumes/${id}`)).set(MV)).body.volume;
+const action = (id: string, body: unknown) =>
+  api()
+    .post(v3(`/volumes/${id}/action`))
+    .set(MV)
+    .send(body as object);
+const show = async (id: string) =>
+  (
+    await api()
+      .get(v3(`/volumes/${id}`))
+      .set(MV)
+  ).body.volume;
 
 async function volume(): Promise<any> {
-  const res = await api().post(v3('/volumes')).set(MV).send({ volume: { size: 1 } });
-  return waitFor(async () => { const v = await show(res.body.volume.id); return v.status === 'available' && v; });
+  const res = await api()
+    .post(v3('/volumes'))
+    .set(MV)
+    .send({ volume: { size: 1 } });
+  return waitFor(async () => {
+    const v = await show(res.body.volume.id);
+    return v.status === 'available' && v;
+  });
 }
 
 describe('legacy attach actions', () => {
@@ -82,22 +102,29 @@ describe('legacy attach actions', () => {
   it('a readonly volume attaches ro only', async () => {
     const v = await volume();
     expect((await action(v.id, { 'os-update_readonly_flag': { readonly: true } })).status).toBe(202);
-    const res = await api().post(v3('/attachments')).set({ ...MV, 'OpenStack-API-Version': 'volume 3.54' })
+    const res = await api()
+      .post(v3('/attachments'))
+      .set({ ...MV, 'OpenStack-API-Version': 'volume 3.54' })
       .send({ attachment: { volume_uuid: v.id, instance_uuid: randomUUID(), mode: 'rw' } });
     expect(res.status).toBe(400);
-    const ro = await api().post(v3('/attachments')).set({ ...MV, 'OpenStack-API-Version': 'volume 3.54' })
+    const ro = await api()
+      .post(v3('/attachments'))
+      .set({ ...MV, 'OpenStack-API-Version': 'volume 3.54' })
       .send({ attachment: { volume_uuid: v.id, instance_uuid: randomUUID(), connector: { host: 'h' } } });
     expect(ro.status).toBe(200);
     expect(ro.body.attachment.connection_info.access_mode).toBe('ro');
   });
 
-  it('os-force_detach of a volume an admin reset to error ends available, as Cinder\'s volume_detached', async () => {
+  it("os-force_detach of a volume an admin reset to error ends available, as Cinder's volume_detached", async () => {
     const v = await volume();
     await action(v.id, { 'os-attach': { instance_uuid: randomUUID(), mountpoint: '/dev/vdb' } });
     const attachmentId = (await show(v.id)).attachments[0].attachment_id;
     expect((await action(v.id, { 'os-reset_status': { status: 'error' } })).status).toBe(202);
     expect((await action(v.id, { 'os-force_detach': { attachment_id: attachmentId, connector: null } })).status).toBe(202);
-    const after = await waitFor(async () => { const x = await show(v.id); return x.status !== 'error' && x; });
+    const after = await waitFor(async () => {
+      const x = await show(v.id);
+      return x.status !== 'error' && x;
+    });
     expect(after).toMatchObject({ status: 'available', attachments: [] });
     // A later os-detach of the volume that is no longer attached is no error (Cinder: "volume not attached", 202).
     expect((await action(v.id, { 'os-detach': {} })).status).toBe(202);

@@ -23,33 +23,54 @@ function samples(text: string, name: string): Array<{ labels: Record<string, str
 }
 
 const value = (text: string, name: string, want: Record<string, string>) =>
-  samples(text, name).filter((s) => Object.entries(want).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
+  samples(text, name)
+    .filter((s) => Object.entries(want).every(([k, v]) => s.labels[k] === v))
+    .reduce((a, s) => a + s.value, 0);
 
 describe('GET /metrics', () => {
   let cairn: TestCairn;
-  beforeAll(async () => { cairn = await startTestCairn(); await liftQuotas(cairn.url); });
-  afterAll(async () => { await cairn.stop(); });
+  beforeAll(async () => {
+    cairn = await startTestCairn();
+    await liftQuotas(cairn.url);
+  });
+  afterAll(async () => {
+    await cairn.stop();
+  });
 
   it('counts the requests, tasks and driver operations of a short load, and reads volumes by status on scrape', async () => {
     const before = (await request(cairn.url).get('/metrics')).text;
     const N = 6;
     const ids: string[] = [];
     for (let i = 0; i < N; i++) {
-      const res = await request(cairn.url).post(`/v3/${PROJECT}/volumes`).set(MV).send({ volume: { size: 1, name: `m${i}` } });
+      const res = await request(cairn.url)
+        .post(`/v3/${PROJECT}/volumes`)
+        .set(MV)
+        .send({ volume: { size: 1, name: `m${i}` } });
       expect(res.status).toBe(202);
       ids.push(res.body.volume.id);
     }
     for (const id of ids) {
-      await waitFor(async () => (await request(cairn.url).get(`/v3/${PROJECT}/volumes/${id}`).set(MV)).body.volume.status === 'available',
-        15_000, `volume ${id} available`);
+      await waitFor(
+        async () => (await request(cairn.url).get(`/v3/${PROJECT}/volumes/${id}`).set(MV)).body.volume.status === 'available',
+        15_000,
+        `volume ${id} available`,
+      );
     }
     // 3 misses at an older microversion, and a body the schema refuses.
     for (let i = 0; i < 3; i++) {
-      const res = await request(cairn.url).get(`/v3/${PROJECT}/volumes/00000000-0000-0000-0000-00000000000${i}`)
+      const res = await request(cairn.url)
+        .get(`/v3/${PROJECT}/volumes/00000000-0000-0000-0000-00000000000${i}`)
         .set({ ...MV, 'OpenStack-API-Version': 'volume 3.40' });
       expect(res.status).toBe(404);
     }
-    expect((await request(cairn.url).post(`/v3/${PROJECT}/volumes`).set(MV).send({ volume: { size: 'x' } })).status).toBe(400);
+    expect(
+      (
+        await request(cairn.url)
+          .post(`/v3/${PROJECT}/volumes`)
+          .set(MV)
+          .send({ volume: { size: 'x' } })
+      ).status,
+    ).toBe(400);
     const del = await request(cairn.url).delete(`/v3/${PROJECT}/volumes/${ids[0]}`).set(MV);
     expect(del.status).toBe(202);
     await waitFor(async () => (await request(cairn.url).get(`/v3/${PROJECT}/volumes/${ids[0]}`).set(MV)).status === 404, 15_000, 'deleted');
@@ -60,13 +81,20 @@ describe('GET /metrics', () => {
     const after = res.text;
     const delta = (name: string, labels: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
 
-    expect(delta('cairn_http_requests_total', { api: 'volume', operation: 'createVolume', status_class: '2xx', microversion: '3.70' })).toBe(N);
-    expect(delta('cairn_http_requests_total', { api: 'volume', operation: 'createVolume', status_class: '4xx', microversion: '3.70' })).toBe(1);
-    expect(delta('cairn_http_requests_total', { api: 'volume', operation: 'showVolume', status_class: '4xx', microversion: '3.40' })).toBe(3);
+    expect(
+      delta('cairn_http_requests_total', { api: 'volume', operation: 'createVolume', status_class: '2xx', microversion: '3.70' }),
+    ).toBe(N);
+    expect(
+      delta('cairn_http_requests_total', { api: 'volume', operation: 'createVolume', status_class: '4xx', microversion: '3.70' }),
+    ).toBe(1);
+    expect(delta('cairn_http_requests_total', { api: 'volume', operation: 'showVolume', status_class: '4xx', microversion: '3.40' })).toBe(
+      3,
+    );
     expect(delta('cairn_http_requests_total', { api: 'volume', operation: 'deleteVolume', status_class: '2xx' })).toBe(1);
     expect(delta('cairn_http_request_duration_seconds_count', { api: 'volume', operation: 'createVolume', status_class: '2xx' })).toBe(N);
-    expect(value(after, 'cairn_http_request_duration_seconds_bucket', { operation: 'createVolume', status_class: '2xx', le: '+Inf' }))
-      .toBe(value(after, 'cairn_http_request_duration_seconds_count', { operation: 'createVolume', status_class: '2xx' }));
+    expect(value(after, 'cairn_http_request_duration_seconds_bucket', { operation: 'createVolume', status_class: '2xx', le: '+Inf' })).toBe(
+      value(after, 'cairn_http_request_duration_seconds_count', { operation: 'createVolume', status_class: '2xx' }),
+    );
 
     expect(delta('cairn_tasks_total', { kind: 'volume.create', outcome: 'done' })).toBe(N);
     expect(delta('cairn_tasks_total', { kind: 'volume.delete', outcome: 'done' })).toBe(1);
@@ -90,7 +118,10 @@ describe('GET /metrics', () => {
   });
 
   it('counts the compute and image APIs by their own operation ids and microversions', async () => {
-    expect((await request(cairn.url).get(`/v2.1/${PROJECT}/flavors`).set({ 'X-Auth-Token': TOKEN, 'OpenStack-API-Version': 'compute 2.60' })).status).toBe(200);
+    expect(
+      (await request(cairn.url).get(`/v2.1/${PROJECT}/flavors`).set({ 'X-Auth-Token': TOKEN, 'OpenStack-API-Version': 'compute 2.60' }))
+        .status,
+    ).toBe(200);
     expect((await request(cairn.url).get('/v2/images').set({ 'X-Auth-Token': TOKEN })).status).toBe(200);
     expect((await request(cairn.url).get('/no/such/path')).status).toBe(404);
     const text = (await request(cairn.url).get('/metrics')).text;
@@ -103,10 +134,14 @@ describe('GET /metrics', () => {
 
 describe('GET /healthcheck (oslo.middleware healthcheck)', () => {
   let cairn: TestCairn;
-  beforeAll(async () => { cairn = await startTestCairn(); });
-  afterAll(async () => { await cairn.stop(); });
+  beforeAll(async () => {
+    cairn = await startTestCairn();
+  });
+  afterAll(async () => {
+    await cairn.stop();
+  });
 
-  it('answers 200 OK as text without a token, 204 to HEAD, and oslo\'s non-detailed JSON', async () => {
+  it("answers 200 OK as text without a token, 204 to HEAD, and oslo's non-detailed JSON", async () => {
     const res = await request(cairn.url).get('/healthcheck');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);

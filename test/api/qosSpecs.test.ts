@@ -43,16 +43,23 @@ describe('qos-specs', () => {
   it('refuses a bad consumer, a taken name, a missing name and a bad key; 404 for unknown specs', async () => {
     const q = await createQos();
     expect(fault(await call('admin', 'post', '/qos-specs', { qos_specs: { name: name(), consumer: 'middle' } }))).toEqual({
-      status: 400, body: { badRequest: { code: 400, message: "Invalid qos specs: Valid consumer of QoS specs are: ['front-end', 'back-end', 'both']" } },
+      status: 400,
+      body: { badRequest: { code: 400, message: "Invalid qos specs: Valid consumer of QoS specs are: ['front-end', 'back-end', 'both']" } },
     });
     expect(fault(await call('admin', 'post', '/qos-specs', { qos_specs: { name: q.name } }))).toEqual({
-      status: 409, body: { conflictingRequest: { code: 409, message: `QoS Specs ${q.name} already exists.` } },
+      status: 409,
+      body: { conflictingRequest: { code: 409, message: `QoS Specs ${q.name} already exists.` } },
     });
     expect((await call('admin', 'post', '/qos-specs', { qos_specs: { read_iops_sec: '1' } })).status).toBe(400);
     expect((await call('admin', 'post', '/qos-specs', { qos_specs: { name: name(), 'bad/key': '1' } })).status).toBe(400);
-    expect((await call('admin', 'post', '/qos-specs', { qos_specs: { name: '   ' } })).body.badRequest.message).toBe('Please specify a name for QoS specs.');
+    expect((await call('admin', 'post', '/qos-specs', { qos_specs: { name: '   ' } })).body.badRequest.message).toBe(
+      'Please specify a name for QoS specs.',
+    );
     const id = randomUUID();
-    expect(fault(await call('admin', 'get', `/qos-specs/${id}`))).toEqual({ status: 404, body: { itemNotFound: { code: 404, message: `No such QoS spec ${id}.` } } });
+    expect(fault(await call('admin', 'get', `/qos-specs/${id}`))).toEqual({
+      status: 404,
+      body: { itemNotFound: { code: 404, message: `No such QoS spec ${id}.` } },
+    });
   });
 
   it('PUT sets keys and answers with them; delete_keys removes them (202), an absent key is a 400', async () => {
@@ -63,12 +70,16 @@ describe('qos-specs', () => {
     expect((await call('admin', 'put', `/qos-specs/${q.id}/delete_keys`, { keys: ['iops_bytes'] })).status).toBe(202);
     expect((await call('admin', 'get', `/qos-specs/${q.id}`)).body.qos_specs.specs).toEqual({ read_iops_sec: '2000' });
     expect(fault(await call('admin', 'put', `/qos-specs/${q.id}/delete_keys`, { keys: ['read_iops_sec', 'nope'] }))).toEqual({
-      status: 400, body: { badRequest: { code: 400, message: `QoS spec ${q.id} has no spec with key nope.` } },
+      status: 400,
+      body: { badRequest: { code: 400, message: `QoS spec ${q.id} has no spec with key nope.` } },
     });
     expect((await call('admin', 'get', `/qos-specs/${q.id}`)).body.qos_specs.specs).toEqual({ read_iops_sec: '2000' });
     expect((await call('admin', 'put', `/qos-specs/${q.id}`, { qos_specs: { consumer: 'nobody' } })).status).toBe(400);
     expect((await call('admin', 'put', `/qos-specs/${q.id}`, { qos_specs: { consumer: 'both' } })).status).toBe(200);
-    expect((await call('admin', 'get', `/qos-specs/${q.id}`)).body.qos_specs).toMatchObject({ consumer: 'both', specs: { read_iops_sec: '2000' } });
+    expect((await call('admin', 'get', `/qos-specs/${q.id}`)).body.qos_specs).toMatchObject({
+      consumer: 'both',
+      specs: { read_iops_sec: '2000' },
+    });
   });
 
   it('associate, associations, disassociate and disassociate_all; the type shows its qos_specs_id', async () => {
@@ -92,12 +103,14 @@ describe('qos-specs', () => {
     expect((await call('admin', 'get', `/qos-specs/${q1.id}/associate?vol_type_id=${t}`)).status).toBe(202);
     expect((await call('admin', 'get', `/qos-specs/${q1.id}/associate?vol_type_id=${t}`)).status).toBe(202);
     expect(fault(await call('admin', 'get', `/qos-specs/${q2.id}/associate?vol_type_id=${t}`))).toEqual({
-      status: 400, body: { badRequest: { code: 400, message: `Invalid volume type: Type ${t} is already associated with another qos specs: ${q1.id}` } },
+      status: 400,
+      body: { badRequest: { code: 400, message: `Invalid volume type: Type ${t} is already associated with another qos specs: ${q1.id}` } },
     });
     expect((await call('admin', 'get', `/qos-specs/${q2.id}/associate`)).body.badRequest.message).toBe('Volume Type id must not be None.');
     const missing = randomUUID();
     expect(fault(await call('admin', 'get', `/qos-specs/${q2.id}/associate?vol_type_id=${missing}`))).toEqual({
-      status: 404, body: { itemNotFound: { code: 404, message: `Volume type ${missing} could not be found.` } },
+      status: 404,
+      body: { itemNotFound: { code: 404, message: `Volume type ${missing} could not be found.` } },
     });
     // Disassociating q2 leaves q1's association alone.
     expect((await call('admin', 'get', `/qos-specs/${q2.id}/disassociate?vol_type_id=${t}`)).status).toBe(202);
@@ -109,7 +122,8 @@ describe('qos-specs', () => {
     const t = await createType();
     await call('admin', 'get', `/qos-specs/${q.id}/associate?vol_type_id=${t}`);
     expect(fault(await call('admin', 'delete', `/qos-specs/${q.id}?force=False`))).toEqual({
-      status: 400, body: { badRequest: { code: 400, message: 'Qos specs still in use.' } },
+      status: 400,
+      body: { badRequest: { code: 400, message: 'Qos specs still in use.' } },
     });
     expect((await call('admin', 'delete', `/qos-specs/${q.id}?force=True`)).status).toBe(202);
     expect((await call('admin', 'get', `/qos-specs/${q.id}`)).status).toBe(404);
@@ -123,9 +137,13 @@ describe('qos-specs', () => {
     const q = await createQos();
     const t = await createType();
     for (const [method, p, body] of [
-      ['get', '/qos-specs'], ['post', '/qos-specs', { qos_specs: { name: name() } }], ['get', `/qos-specs/${q.id}`],
-      ['put', `/qos-specs/${q.id}`, { qos_specs: { a: 'b' } }], ['delete', `/qos-specs/${q.id}`],
-      ['get', `/qos-specs/${q.id}/associate?vol_type_id=${t}`], ['get', `/qos-specs/${q.id}/disassociate_all`],
+      ['get', '/qos-specs'],
+      ['post', '/qos-specs', { qos_specs: { name: name() } }],
+      ['get', `/qos-specs/${q.id}`],
+      ['put', `/qos-specs/${q.id}`, { qos_specs: { a: 'b' } }],
+      ['delete', `/qos-specs/${q.id}`],
+      ['get', `/qos-specs/${q.id}/associate?vol_type_id=${t}`],
+      ['get', `/qos-specs/${q.id}/disassociate_all`],
     ] as Array<['get' | 'post' | 'put' | 'delete', string, object?]>) {
       expect({ method, p, status: (await call('member', method, p, body)).status }).toEqual({ method, p, status: 403 });
     }

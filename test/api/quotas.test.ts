@@ -6,8 +6,12 @@ import { formatVerifyReport, verifyQuotas } from '../../src/services/quotas/veri
 import { startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
 
 let cairn: TestCairn;
-beforeAll(async () => { cairn = await startTestCairn(); });
-afterAll(async () => { await cairn.stop(); });
+beforeAll(async () => {
+  cairn = await startTestCairn();
+});
+afterAll(async () => {
+  await cairn.stop();
+});
 
 const REF = path.resolve(__dirname, '../fixtures/cinder-21-live');
 const recorded = (name: string) => JSON.parse(fs.readFileSync(path.join(REF, `${name}.json`), 'utf8')).response;
@@ -50,7 +54,9 @@ describe('os-quota-sets', () => {
     expect((await p.post('/volumes', { volume: { size: 2, volume_type: t.name } })).status).toBe(202);
     expect((await p.post('/volumes', { volume: { size: 3 } })).status).toBe(202);
     // A type no backend can take: the volume goes to error at once, and still counts (as in Cinder).
-    const bad = (await p.post('/types', { volume_type: { name: `bad-${p.id.slice(0, 8)}`, extra_specs: { volume_backend_name: 'nowhere' } } })).body.volume_type;
+    const bad = (
+      await p.post('/types', { volume_type: { name: `bad-${p.id.slice(0, 8)}`, extra_specs: { volume_backend_name: 'nowhere' } } })
+    ).body.volume_type;
     const err = await p.post('/volumes', { volume: { size: 1, volume_type: bad.name } });
     expect(err.body.volume.status).toBe('error');
     const res = await p.get(`/os-quota-sets/${p.id}?usage=True`);
@@ -80,7 +86,7 @@ describe('os-quota-sets', () => {
     expect((await p.get(`/os-quota-sets/${p.id}`)).body.quota_set.volumes).toBe(10);
   });
 
-  it('a limit below current usage → 400 with Cinder\'s text; unknown keys and bad values → 400', async () => {
+  it("a limit below current usage → 400 with Cinder's text; unknown keys and bad values → 400", async () => {
     const p = project();
     await p.post('/volumes', { volume: { size: 1 } });
     const res = await p.put(`/os-quota-sets/${p.id}`, { quota_set: { gigabytes: 0 } });
@@ -88,9 +94,13 @@ describe('os-quota-sets', () => {
     expect(res.body).toEqual(recorded('error_quota_set_below_usage').body);
     expect((await p.put(`/os-quota-sets/${p.id}`, { quota_set: { volumes: -1, gigabytes: 1 } })).status).toBe(200);
     const bad = await p.put(`/os-quota-sets/${p.id}`, { quota_set: { bogus: 1, volumes_nosuchtype: 2 } });
-    expect(bad.body).toEqual({ badRequest: { code: 400, message: 'Invalid input received: Bad key(s) in quota set: bogus, volumes_nosuchtype' } });
+    expect(bad.body).toEqual({
+      badRequest: { code: 400, message: 'Invalid input received: Bad key(s) in quota set: bogus, volumes_nosuchtype' },
+    });
     expect((await p.put(`/os-quota-sets/${p.id}`, { quota_set: { volumes: -2 } })).body.badRequest.message).toBe('volumes must be >= -1');
-    expect((await p.put(`/os-quota-sets/${p.id}`, { quota_set: { volumes: 'many' } })).body.badRequest.message).toBe('volumes must be an integer.');
+    expect((await p.put(`/os-quota-sets/${p.id}`, { quota_set: { volumes: 'many' } })).body.badRequest.message).toBe(
+      'volumes must be an integer.',
+    );
   });
 
   it('the default class changes the defaults of projects without their own limit', async () => {
@@ -111,38 +121,46 @@ describe('quota enforcement on volume create', () => {
     expect(res.body).toEqual({ overLimit: { code: 413, message, retryAfter: '0' } });
   };
 
-  it('volumes, gigabytes and per_volume_gigabytes refusals are Cinder\'s 413s', async () => {
+  it("volumes, gigabytes and per_volume_gigabytes refusals are Cinder's 413s", async () => {
     const p = project();
     await p.put(`/os-quota-sets/${p.id}`, { quota_set: { volumes: 1, gigabytes: 5 } });
     expect((await p.post('/volumes', { volume: { size: 1 } })).status).toBe(202);
     expectOver(await p.post('/volumes', { volume: { size: 6 } }), recorded('error_over_quota_create_too_big').body.overLimit.message);
     expectOver(await p.post('/volumes', { volume: { size: 1 } }), recorded('error_over_quota_volumes').body.overLimit.message);
     await p.put(`/os-quota-sets/${p.id}`, { quota_set: { volumes: 10, per_volume_gigabytes: 2 } });
-    expectOver(await p.post('/volumes', { volume: { size: 3 } }),
-      'VolumeSizeExceedsLimit: Requested volume size 3G is larger than maximum allowed limit 2G.');
+    expectOver(
+      await p.post('/volumes', { volume: { size: 3 } }),
+      'VolumeSizeExceedsLimit: Requested volume size 3G is larger than maximum allowed limit 2G.',
+    );
   });
 
   it('per-type limits name the per-type key', async () => {
     const p = project();
     const t = (await p.post('/types', { volume_type: { name: `pt-${p.id.slice(0, 8)}` } })).body.volume_type;
     await p.put(`/os-quota-sets/${p.id}`, { quota_set: { [`volumes_${t.name}`]: 1, [`gigabytes_${t.name}`]: 3 } });
-    expectOver(await p.post('/volumes', { volume: { size: 4, volume_type: t.name } }),
-      `VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes_${t.name} quota. Requested 4G, quota is 3G and 0G has been consumed.`);
+    expectOver(
+      await p.post('/volumes', { volume: { size: 4, volume_type: t.name } }),
+      `VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes_${t.name} quota. Requested 4G, quota is 3G and 0G has been consumed.`,
+    );
     expect((await p.post('/volumes', { volume: { size: 1, volume_type: t.name } })).status).toBe(202);
-    expectOver(await p.post('/volumes', { volume: { size: 1, volume_type: t.name } }),
-      `VolumeLimitExceeded: Maximum number of volumes allowed (1) exceeded for quota 'volumes_${t.name}'.`);
+    expectOver(
+      await p.post('/volumes', { volume: { size: 1, volume_type: t.name } }),
+      `VolumeLimitExceeded: Maximum number of volumes allowed (1) exceeded for quota 'volumes_${t.name}'.`,
+    );
     expect((await p.post('/volumes', { volume: { size: 1 } })).status).toBe(202); // other types are not limited
   });
 
-  it('retype at the volume limit is allowed: only the new type\'s per-type quota is checked', async () => {
+  it("retype at the volume limit is allowed: only the new type's per-type quota is checked", async () => {
     const p = project();
     const [t1, t2] = [`rt1-${p.id.slice(0, 8)}`, `rt2-${p.id.slice(0, 8)}`];
     for (const name of [t1, t2]) expect((await p.post('/types', { volume_type: { name } })).status).toBe(200);
     await p.put(`/os-quota-sets/${p.id}`, { quota_set: { volumes: 1, gigabytes: 1, [`volumes_${t2}`]: 0 } });
     const id = (await p.post('/volumes', { volume: { size: 1, volume_type: t1 } })).body.volume.id;
     await waitFor(async () => (await p.get(`/volumes/${id}`)).body.volume.status === 'available');
-    expectOver(await p.post(`/volumes/${id}/action`, { 'os-retype': { new_type: t2 } }),
-      `VolumeLimitExceeded: Maximum number of volumes allowed (0) exceeded for quota 'volumes_${t2}'.`);
+    expectOver(
+      await p.post(`/volumes/${id}/action`, { 'os-retype': { new_type: t2 } }),
+      `VolumeLimitExceeded: Maximum number of volumes allowed (0) exceeded for quota 'volumes_${t2}'.`,
+    );
     await p.put(`/os-quota-sets/${p.id}`, { quota_set: { [`volumes_${t2}`]: -1 } });
     expect((await p.post(`/volumes/${id}/action`, { 'os-retype': { new_type: t2 } })).status).toBe(202);
     expect((await p.get(`/volumes/${id}`)).body.volume.volume_type).toBe(t2);

@@ -15,13 +15,16 @@ import { blankRoot, computeApi, v3, VOLUME_HEADERS, withComputeCairn } from '../
 
 let cairn: TestCairn;
 let nova: ReturnType<typeof computeApi>;
-withComputeCairn((c, n) => { cairn = c; nova = n; });
+withComputeCairn((c, n) => {
+  cairn = c;
+  nova = n;
+});
 
 const dir = () => path.join(cairn.dataDir, 'volumes', 'file');
-const run = (repair: boolean) =>
-  reconcile({ db: cairn.db, config: cairn.config, notifier: cairn.relay! }, { repair, timeoutMs: 20_000 });
+const run = (repair: boolean) => reconcile({ db: cairn.db, config: cairn.config, notifier: cairn.relay! }, { repair, timeoutMs: 20_000 });
 const rows = (reports: BackendReport[]) =>
-  reports.flatMap((r) => r.differences.map((d) => ({ kind: d.kind, id: d.id, db: d.dbLocation, disk: d.diskLocation, action: d.action })))
+  reports
+    .flatMap((r) => r.differences.map((d) => ({ kind: d.kind, id: d.id, db: d.dbLocation, disk: d.diskLocation, action: d.action })))
     .sort((a, b) => `${a.kind}${a.disk}`.localeCompare(`${b.kind}${b.disk}`));
 
 describe('reconcile', () => {
@@ -47,21 +50,23 @@ describe('reconcile', () => {
     fs.renameSync(path.join(dir(), `volume-${moved.id}`), movedTo);
     const strayId = randomUUID();
     const stray = path.join(dir(), `volume-${strayId}`);
-    fs.writeFileSync(stray, 'nobody\'s');
+    fs.writeFileSync(stray, "nobody's");
     fs.writeFileSync(path.join(dir(), 'notes.txt'), 'left by hand');
     const unknownFolder = path.join(dir(), randomUUID());
     fs.mkdirSync(unknownFolder);
     fs.mkdirSync(path.join(dir(), gone.id));
 
     const report = await run(false);
-    expect(rows(report)).toEqual([
-      { kind: 'missing', id: lost.id, db: path.join(dir(), `volume-${lost.id}`), disk: '', action: 'set error' },
-      { kind: 'moved', id: moved.id, db: path.join(dir(), `volume-${moved.id}`), disk: movedTo, action: 'update location' },
-      { kind: 'orphan', id: '', disk: path.join(dir(), 'notes.txt'), db: '', action: 'quarantine' },
-      { kind: 'orphan', id: strayId, disk: stray, db: '', action: 'quarantine' },
-      { kind: 'stale_server_folder', id: path.basename(unknownFolder), disk: unknownFolder, db: '', action: 'remove (unknown server)' },
-      { kind: 'stale_server_folder', id: gone.id, disk: path.join(dir(), gone.id), db: '', action: 'remove (deleted server)' },
-    ].sort((a, b) => `${a.kind}${a.disk}`.localeCompare(`${b.kind}${b.disk}`)));
+    expect(rows(report)).toEqual(
+      [
+        { kind: 'missing', id: lost.id, db: path.join(dir(), `volume-${lost.id}`), disk: '', action: 'set error' },
+        { kind: 'moved', id: moved.id, db: path.join(dir(), `volume-${moved.id}`), disk: movedTo, action: 'update location' },
+        { kind: 'orphan', id: '', disk: path.join(dir(), 'notes.txt'), db: '', action: 'quarantine' },
+        { kind: 'orphan', id: strayId, disk: stray, db: '', action: 'quarantine' },
+        { kind: 'stale_server_folder', id: path.basename(unknownFolder), disk: unknownFolder, db: '', action: 'remove (unknown server)' },
+        { kind: 'stale_server_folder', id: gone.id, disk: path.join(dir(), gone.id), db: '', action: 'remove (deleted server)' },
+      ].sort((a, b) => `${a.kind}${a.disk}`.localeCompare(`${b.kind}${b.disk}`)),
+    );
     expect(reconcileExitCode(report)).toBe(1);
     const table = formatReconcile(report);
     expect(table.split('\n')[0]).toMatch(/^backend\s+kind\s+id\s+db location\s+disk location\s+action$/);
@@ -77,19 +82,32 @@ describe('reconcile', () => {
 
     const lostNow = await nova.cinderVolume(lost.id);
     expect(lostNow.status).toBe('error');
-    const messages = (await nova.api().get(v3(`/messages?resource_uuid=${lost.id}`)).set(VOLUME_HEADERS)).body.messages;
+    const messages = (
+      await nova
+        .api()
+        .get(v3(`/messages?resource_uuid=${lost.id}`))
+        .set(VOLUME_HEADERS)
+    ).body.messages;
     expect(messages.map((m: any) => m.user_message)).toEqual([
-      "check volume data:The volume's data is missing from its storage backend; the volume cannot be used."]);
+      "check volume data:The volume's data is missing from its storage backend; the volume cannot be used.",
+    ]);
     expect((await volumesDb.find(cairn.db, moved.id, { projectId: undefined }))!.provider_location).toBe(movedTo);
     const orphans = path.join(dir(), '.orphans');
     expect(fs.readdirSync(orphans).sort()).toEqual(['notes.txt', `volume-${strayId}`].sort());
-    expect(fs.readFileSync(path.join(orphans, `volume-${strayId}`), 'utf8')).toBe('nobody\'s');
+    expect(fs.readFileSync(path.join(orphans, `volume-${strayId}`), 'utf8')).toBe("nobody's");
     expect(fs.existsSync(unknownFolder)).toBe(false);
     expect(fs.existsSync(path.join(dir(), gone.id))).toBe(false);
     expect(fs.existsSync(path.join(dir(), live.id))).toBe(true);
 
     // The recorded location is used from now on: the moved volume deletes cleanly.
-    expect((await nova.api().delete(v3(`/volumes/${moved.id}`)).set(VOLUME_HEADERS)).status).toBe(202);
+    expect(
+      (
+        await nova
+          .api()
+          .delete(v3(`/volumes/${moved.id}`))
+          .set(VOLUME_HEADERS)
+      ).status,
+    ).toBe(202);
     await nova.waitVolumeGone(moved.id);
     expect(fs.existsSync(movedTo)).toBe(false);
 
@@ -108,7 +126,13 @@ describe('reconcile', () => {
     fs.renameSync(path.join(dir(), `volume-${v.id}`), path.join(dir(), s.id, `volume-${v.id}`));
     const repaired = await run(true);
     expect(rows(repaired)).toEqual([
-      { kind: 'moved', id: v.id, db: path.join(dir(), `volume-${v.id}`), disk: path.join(dir(), s.id, `volume-${v.id}`), action: `location set to ${path.join(dir(), s.id, `volume-${v.id}`)}` },
+      {
+        kind: 'moved',
+        id: v.id,
+        db: path.join(dir(), `volume-${v.id}`),
+        disk: path.join(dir(), s.id, `volume-${v.id}`),
+        action: `location set to ${path.join(dir(), s.id, `volume-${v.id}`)}`,
+      },
       { kind: 'stale_server_folder', id: s.id, db: '', disk: path.join(dir(), s.id), action: 'skipped: not empty' },
     ]);
     expect(reconcileExitCode(repaired)).toBe(1);
@@ -116,21 +140,36 @@ describe('reconcile', () => {
   });
 
   it('an unknown backend, one no worker answers for, or an ExtStorage one is reported as not checked (exit 1)', async () => {
-    const reports = await reconcile({ db: cairn.db, config: cairn.config, notifier: cairn.relay! }, { repair: false, timeoutMs: 5_000, backends: ['nope'] });
+    const reports = await reconcile(
+      { db: cairn.db, config: cairn.config, notifier: cairn.relay! },
+      { repair: false, timeoutMs: 5_000, backends: ['nope'] },
+    );
     expect(reports).toEqual([{ backend: 'nope', differences: [], error: 'no such backend is configured' }]);
     expect(reconcileExitCode(reports)).toBe(1);
     expect(formatReconcile(reports)).toBe('nope: not checked — no such backend is configured');
 
-    const config = { ...cairn.config, backends: [...cairn.config.backends, { name: 'ghost', driver: 'file' as const, fileStorageDir: path.join(cairn.dataDir, 'ghost') }] };
-    const silent = await reconcile({ db: cairn.db, config, notifier: cairn.relay! }, { repair: false, timeoutMs: 1_000, backends: ['ghost'] });
-    expect(silent).toEqual([{ backend: 'ghost', differences: [], error: expect.stringContaining('no worker of backend ghost answered in 1 s') }]);
+    const config = {
+      ...cairn.config,
+      backends: [...cairn.config.backends, { name: 'ghost', driver: 'file' as const, fileStorageDir: path.join(cairn.dataDir, 'ghost') }],
+    };
+    const silent = await reconcile(
+      { db: cairn.db, config, notifier: cairn.relay! },
+      { repair: false, timeoutMs: 1_000, backends: ['ghost'] },
+    );
+    expect(silent).toEqual([
+      { backend: 'ghost', differences: [], error: expect.stringContaining('no worker of backend ghost answered in 1 s') },
+    ]);
     expect(reconcileExitCode(silent)).toBe(1);
 
     // ExtStorage data lives in the providers' storage: left out unless named, and then refused.
-    const ext = { ...cairn.config, backends: [...cairn.config.backends, { name: 'es', driver: 'extstorage' as const, fileStorageDir: path.join(cairn.dataDir, 'es') }] };
+    const ext = {
+      ...cairn.config,
+      backends: [...cairn.config.backends, { name: 'es', driver: 'extstorage' as const, fileStorageDir: path.join(cairn.dataDir, 'es') }],
+    };
     const deps = { db: cairn.db, config: ext, notifier: cairn.relay! };
     expect((await reconcile(deps, { repair: false, timeoutMs: 5_000 })).map((r) => r.backend)).toEqual(['file']);
-    expect(await reconcile(deps, { repair: false, timeoutMs: 5_000, backends: ['es'] }))
-      .toEqual([{ backend: 'es', differences: [], error: 'reconcile covers file backends; es is extstorage' }]);
+    expect(await reconcile(deps, { repair: false, timeoutMs: 5_000, backends: ['es'] })).toEqual([
+      { backend: 'es', differences: [], error: 'reconcile covers file backends; es is extstorage' },
+    ]);
   });
 });

@@ -12,10 +12,18 @@ import { anImage } from '../helpers/images';
 
 let cairn: TestCairn;
 let nova: ReturnType<typeof computeApi>;
-withComputeCairn((c, n) => { cairn = c; nova = n; });
+withComputeCairn((c, n) => {
+  cairn = c;
+  nova = n;
+});
 
 const attachmentsOf = async (id: string) =>
-  (await nova.api().get(v21(`/servers/${id}/os-volume_attachments`)).set(novaHeaders())).body.volumeAttachments;
+  (
+    await nova
+      .api()
+      .get(v21(`/servers/${id}/os-volume_attachments`))
+      .set(novaHeaders())
+  ).body.volumeAttachments;
 
 describe('legacy block_device_mapping', () => {
   it('imageRef + a volume without device name: the image is the root, the volume attached beside it and kept after delete', async () => {
@@ -42,8 +50,16 @@ describe('legacy block_device_mapping', () => {
     const vol = await nova.volume({ bootable: true });
     const before = await cairn.db('servers').count({ n: '*' });
     const res = await nova.create({ block_device_mapping: [{ volume_id: vol.id }] });
-    expect({ status: res.status, body: res.body }).toEqual({ status: 400, body: { badRequest: { code: 400,
-      message: 'Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.' } } });
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 400,
+      body: {
+        badRequest: {
+          code: 400,
+          message:
+            'Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.',
+        },
+      },
+    });
     expect(await cairn.db('servers').count({ n: '*' })).toEqual(before);
     expect(await nova.cinderVolume(vol.id)).toMatchObject({ status: 'available' });
   });
@@ -51,8 +67,10 @@ describe('legacy block_device_mapping', () => {
   it('a mapping naming nothing → "Unrecognized legacy format."; an unknown key → the schema\'s 400', async () => {
     const image = await anImage(cairn.url);
     const res = await nova.create({ imageRef: image, block_device_mapping: [{ device_name: 'vdb' }] });
-    expect({ status: res.status, body: res.body }).toEqual({ status: 400,
-      body: { badRequest: { code: 400, message: 'Block Device Mapping is Invalid: Unrecognized legacy format.' } } });
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 400,
+      body: { badRequest: { code: 400, message: 'Block Device Mapping is Invalid: Unrecognized legacy format.' } },
+    });
     const bad = await nova.create({ imageRef: image, block_device_mapping: [{ volume_id: randomUUID(), source_type: 'volume' }] });
     expect(bad.status).toBe(400);
     expect(bad.body.badRequest.message).toContain("Additional properties are not allowed ('source_type' was unexpected)");

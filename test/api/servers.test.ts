@@ -19,10 +19,15 @@ beforeAll(async () => {
   await liftQuotas(cairn.url);
   nova = computeApi(cairn.url);
 });
-afterAll(async () => { await cairn.stop(); });
+afterAll(async () => {
+  await cairn.stop();
+});
 
 const dir = () => path.join(cairn.dataDir, 'volumes', 'file');
-const bfv = (...more: Array<Record<string, unknown>>) => ({ imageRef: '', block_device_mapping_v2: [blankRoot(1, { delete_on_termination: true }), ...more] });
+const bfv = (...more: Array<Record<string, unknown>>) => ({
+  imageRef: '',
+  block_device_mapping_v2: [blankRoot(1, { delete_on_termination: true }), ...more],
+});
 
 describe('boot from volume', () => {
   it('a blank root volume is created, charged and attached: ACTIVE, the volume in-use under <dir>/<server>/', async () => {
@@ -40,22 +45,43 @@ describe('boot from volume', () => {
     expect((await nova.show(s.id, '2.1'))['os-extended-volumes:volumes_attached']).toEqual([{ id: root.id }]);
   });
 
-  it('the root volume counts against the project\'s volume quota like any other', async () => {
-    const before = (await nova.api().get(v3(`/os-quota-sets/${PROJECT}?usage=True`)).set(VOLUME_HEADERS)).body.quota_set;
+  it("the root volume counts against the project's volume quota like any other", async () => {
+    const before = (
+      await nova
+        .api()
+        .get(v3(`/os-quota-sets/${PROJECT}?usage=True`))
+        .set(VOLUME_HEADERS)
+    ).body.quota_set;
     await nova.boot({ imageRef: '', block_device_mapping_v2: [blankRoot(2)] });
-    const after = (await nova.api().get(v3(`/os-quota-sets/${PROJECT}?usage=True`)).set(VOLUME_HEADERS)).body.quota_set;
+    const after = (
+      await nova
+        .api()
+        .get(v3(`/os-quota-sets/${PROJECT}?usage=True`))
+        .set(VOLUME_HEADERS)
+    ).body.quota_set;
     expect(after.volumes.in_use).toBe(before.volumes.in_use + 1);
     expect(after.gigabytes.in_use).toBe(before.gigabytes.in_use + 2);
   });
 
   it('a volume that fails to be created ends the build in ERROR with a fault; nothing stays in BUILD', async () => {
-    const type = await nova.api().post(v3('/types')).set(VOLUME_HEADERS)
+    const type = await nova
+      .api()
+      .post(v3('/types'))
+      .set(VOLUME_HEADERS)
       .send({ volume_type: { name: `nowhere-${randomUUID().slice(0, 6)}`, extra_specs: { volume_backend_name: 'nosuchbackend' } } });
-    const res = await nova.create({ imageRef: '', block_device_mapping_v2: [blankRoot(1, { volume_type: type.body.volume_type.name, delete_on_termination: true })] });
+    const res = await nova.create({
+      imageRef: '',
+      block_device_mapping_v2: [blankRoot(1, { volume_type: type.body.volume_type.name, delete_on_termination: true })],
+    });
     expect(res.status).toBe(202);
     const s = await nova.waitStatus(res.body.server.id, 'ERROR');
-    expect(s.fault).toEqual({ code: 500, created: expect.stringMatching(/Z$/),
-      message: expect.stringMatching(new RegExp(`^Build of instance ${s.id} aborted: Volume [0-9a-f-]+ did not finish being created. And its status is error.$`)) });
+    expect(s.fault).toEqual({
+      code: 500,
+      created: expect.stringMatching(/Z$/),
+      message: expect.stringMatching(
+        new RegExp(`^Build of instance ${s.id} aborted: Volume [0-9a-f-]+ did not finish being created. And its status is error.$`),
+      ),
+    });
     // Deleting the failed server takes its delete_on_termination volume with it.
     const [vol] = s['os-extended-volumes:volumes_attached'];
     expect((await nova.remove(s.id)).status).toBe(204);
@@ -68,32 +94,64 @@ describe('boot from volume', () => {
     const id = randomUUID();
     const now = new Date();
     // The rows a dead API left: BUILD, the volume mapped (not even reserved), the lease expired.
-    await cairn.db('servers').insert({ id, project_id: PROJECT, user_id: USER, name: 'orphan', vm_state: 'building', task_state: 'block_device_mapping',
-      power_state: 0, flavor_id: '1', image_ref: '', root_device_name: '/dev/vda', availability_zone: 'nova', host: 'testhost',
-      lease_until: new Date(Date.now() - 1000), created_at: now, updated_at: now });
-    await cairn.db('block_device_mappings').insert({ id: randomUUID(), server_id: id, project_id: PROJECT, boot_index: 0, device_name: '/dev/vda',
-      source_type: 'volume', destination_type: 'volume', volume_id: vol.id, volume_size: 1, delete_on_termination: false, created_at: now });
+    await cairn.db('servers').insert({
+      id,
+      project_id: PROJECT,
+      user_id: USER,
+      name: 'orphan',
+      vm_state: 'building',
+      task_state: 'block_device_mapping',
+      power_state: 0,
+      flavor_id: '1',
+      image_ref: '',
+      root_device_name: '/dev/vda',
+      availability_zone: 'nova',
+      host: 'testhost',
+      lease_until: new Date(Date.now() - 1000),
+      created_at: now,
+      updated_at: now,
+    });
+    await cairn.db('block_device_mappings').insert({
+      id: randomUUID(),
+      server_id: id,
+      project_id: PROJECT,
+      boot_index: 0,
+      device_name: '/dev/vda',
+      source_type: 'volume',
+      destination_type: 'volume',
+      volume_id: vol.id,
+      volume_size: 1,
+      delete_on_termination: false,
+      created_at: now,
+    });
     await nova.waitStatus(id, 'ACTIVE');
     expect((await nova.cinderVolume(vol.id)).status).toBe('in-use');
   });
 });
 
 describe('stop and start', () => {
-  it('os-stop → SHUTOFF, os-start → ACTIVE (202); the wrong state → 409 with Nova\'s text (common.py:339)', async () => {
+  it("os-stop → SHUTOFF, os-start → ACTIVE (202); the wrong state → 409 with Nova's text (common.py:339)", async () => {
     const s = await nova.boot(bfv());
     expect((await nova.action(s.id, 'os-stop')).status).toBe(202);
     expect(await nova.show(s.id)).toMatchObject({ status: 'SHUTOFF', 'OS-EXT-STS:vm_state': 'stopped', 'OS-EXT-STS:power_state': 4 });
     const again = await nova.action(s.id, 'os-stop');
-    expect(again.body).toEqual({ conflictingRequest: { code: 409, message: `Cannot 'stop' instance ${s.id} while it is in vm_state stopped` } });
+    expect(again.body).toEqual({
+      conflictingRequest: { code: 409, message: `Cannot 'stop' instance ${s.id} while it is in vm_state stopped` },
+    });
     expect((await nova.action(s.id, 'os-start')).status).toBe(202);
     expect((await nova.show(s.id)).status).toBe('ACTIVE');
     const started = await nova.action(s.id, 'os-start');
-    expect(started.body).toEqual({ conflictingRequest: { code: 409, message: `Cannot 'start' instance ${s.id} while it is in vm_state active` } });
+    expect(started.body).toEqual({
+      conflictingRequest: { code: 409, message: `Cannot 'start' instance ${s.id} while it is in vm_state active` },
+    });
   });
 
   it('a server being deleted refuses actions with its task_state', async () => {
     const s = await nova.boot(bfv());
-    await cairn.db('servers').where({ id: s.id }).update({ task_state: 'deleting', lease_until: new Date(Date.now() + 3_600_000) });
+    await cairn
+      .db('servers')
+      .where({ id: s.id })
+      .update({ task_state: 'deleting', lease_until: new Date(Date.now() + 3_600_000) });
     const res = await nova.action(s.id, 'os-stop');
     expect(res.body.conflictingRequest.message).toBe(`Cannot 'stop' instance ${s.id} while it is in task_state deleting`);
     await cairn.db('servers').where({ id: s.id }).update({ task_state: null, lease_until: null });
@@ -141,11 +199,20 @@ describe('lists', () => {
     const image = await anImage(cairn.url);
     for (let i = 0; i < 3; i++) ids.push((await nova.boot({ imageRef: image, name: `${tag}-${i}` })).id);
     await nova.action(ids[0]!, 'os-stop');
-    const byName = await nova.api().get(v21(`/servers?name=^${tag}`)).set(novaHeaders());
+    const byName = await nova
+      .api()
+      .get(v21(`/servers?name=^${tag}`))
+      .set(novaHeaders());
     expect(byName.body.servers.map((s: any) => s.id)).toEqual([...ids].reverse());
-    const stopped = await nova.api().get(v21(`/servers/detail?name=${tag}&status=SHUTOFF`)).set(novaHeaders());
+    const stopped = await nova
+      .api()
+      .get(v21(`/servers/detail?name=${tag}&status=SHUTOFF`))
+      .set(novaHeaders());
     expect(stopped.body.servers.map((s: any) => s.id)).toEqual([ids[0]]);
-    const page = await nova.api().get(v21(`/servers?name=${tag}&limit=2`)).set(novaHeaders());
+    const page = await nova
+      .api()
+      .get(v21(`/servers?name=${tag}&limit=2`))
+      .set(novaHeaders());
     expect(page.body.servers).toHaveLength(2);
     const next = new URL(page.body.servers_links[0].href);
     const rest = await nova.api().get(`${next.pathname}${next.search}`).set(novaHeaders());

@@ -9,7 +9,10 @@ function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address() as net.AddressInfo; srv.close(() => resolve(port)); });
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
   });
 }
 
@@ -20,13 +23,18 @@ beforeAll(async () => {
   [computePort, imagePort] = [await freePort(), await freePort()];
   cairn = await startTestCairn({ CAIRN_COMPUTE_PORT: String(computePort), CAIRN_IMAGE_PORT: String(imagePort) });
 });
-afterAll(async () => { await cairn.stop(); });
+afterAll(async () => {
+  await cairn.stop();
+});
 
 it("the compute port's root lists Nova's versions; its /v2.1 is the compute API", async () => {
   const root = await fetch(`http://127.0.0.1:${computePort}/`);
   expect(root.status).toBe(200);
-  const body = await root.json() as any;
-  expect(body.versions.map((v: any) => [v.id, v.status])).toEqual([['v2.0', 'SUPPORTED'], ['v2.1', 'CURRENT']]);
+  const body = (await root.json()) as any;
+  expect(body.versions.map((v: any) => [v.id, v.status])).toEqual([
+    ['v2.0', 'SUPPORTED'],
+    ['v2.1', 'CURRENT'],
+  ]);
   expect(body.versions[1].links[0].href).toBe(`http://127.0.0.1:${computePort}/v2.1/`);
   const flavors = await fetch(`http://127.0.0.1:${computePort}/v2.1/${PROJECT}/flavors`, { headers: { 'X-Auth-Token': TOKEN } });
   expect(flavors.status).toBe(200);

@@ -6,8 +6,14 @@ import { availableSnapshot, availableVolume, client, keyDiff, recorded, untilSta
 
 let cairn: TestCairn;
 let c: Client;
-beforeAll(async () => { cairn = await startTestCairn(); await liftQuotas(cairn.url); c = client(cairn.url); });
-afterAll(async () => { await cairn.stop(); });
+beforeAll(async () => {
+  cairn = await startTestCairn();
+  await liftQuotas(cairn.url);
+  c = client(cairn.url);
+});
+afterAll(async () => {
+  await cairn.stop();
+});
 
 const dir = () => path.join(cairn.dataDir, 'volumes', 'file');
 const gone = (p: string) => waitFor(async () => (await c.get(p)).status === 404, 20_000, `${p} gone`);
@@ -15,7 +21,9 @@ const gone = (p: string) => waitFor(async () => (await c.get(p)).status === 404,
 /** A volume with an attachment reserved and connected: `in-use`. */
 async function inUseVolume(): Promise<any> {
   const v = await availableVolume(c);
-  const att = await c.post('/attachments', { attachment: { volume_uuid: v.id, instance_uuid: randomUUID(), connector: { host: 'h1', initiator: 'iqn.x' } } });
+  const att = await c.post('/attachments', {
+    attachment: { volume_uuid: v.id, instance_uuid: randomUUID(), connector: { host: 'h1', initiator: 'iqn.x' } },
+  });
   expect(att.status).toBe(200);
   expect((await c.post(`/attachments/${att.body.attachment.id}/action`, { 'os-complete': {} })).status).toBe(204);
   return untilStatus(c, `/volumes/${v.id}`, 'volume', 'in-use');
@@ -26,7 +34,15 @@ describe('snapshots API', () => {
     const v = await availableVolume(c);
     const res = await c.post('/snapshots', { snapshot: { volume_id: v.id, name: 'snap-1', description: 'first', metadata: { k: 'v' } } });
     expect(res.status).toBe(202);
-    expect(res.body.snapshot).toMatchObject({ status: 'creating', size: 1, name: 'snap-1', description: 'first', volume_id: v.id, metadata: { k: 'v' }, updated_at: null });
+    expect(res.body.snapshot).toMatchObject({
+      status: 'creating',
+      size: 1,
+      name: 'snap-1',
+      description: 'first',
+      volume_id: v.id,
+      metadata: { k: 'v' },
+      updated_at: null,
+    });
     const s = await untilStatus(c, `/snapshots/${res.body.snapshot.id}`, 'snapshot', 'available');
     expect(s['os-extended-snapshot-attributes:progress']).toBe('100%');
     const file = path.join(dir(), `snapshot-${s.id}`);
@@ -54,8 +70,19 @@ describe('snapshots API', () => {
     const v = await availableVolume(c);
     const s = await availableSnapshot(c, v.id);
     const keys = async (mv: string) => Object.keys((await c.at(mv).get(`/snapshots/${s.id}`)).body.snapshot);
-    const base = ['id', 'created_at', 'updated_at', 'name', 'description', 'volume_id', 'status', 'size', 'metadata',
-      'os-extended-snapshot-attributes:project_id', 'os-extended-snapshot-attributes:progress'];
+    const base = [
+      'id',
+      'created_at',
+      'updated_at',
+      'name',
+      'description',
+      'volume_id',
+      'status',
+      'size',
+      'metadata',
+      'os-extended-snapshot-attributes:project_id',
+      'os-extended-snapshot-attributes:progress',
+    ];
     expect((await keys('3.0')).sort()).toEqual([...base].sort());
     expect((await keys('3.14')).sort()).toEqual([...base, 'group_snapshot_id'].sort());
     expect((await keys('3.41')).sort()).toEqual([...base, 'group_snapshot_id', 'user_id'].sort());
@@ -73,20 +100,28 @@ describe('snapshots API', () => {
     expect((await c.post('/snapshots', { snapshot: { volume_id: v.id, force: true } })).status).toBe(202);
     const f = await c.post('/snapshots', { snapshot: { volume_id: v.id, force: false } });
     expect(f.status).toBe(400);
-    expect(f.body.badRequest.message).toBe("Since microversion 3.66 the 'force' flag is invalid for this request. " +
-      "For backward compatibility, however, a 'true' value is accepted, but a 'false' value is rejected.");
+    expect(f.body.badRequest.message).toBe(
+      "Since microversion 3.66 the 'force' flag is invalid for this request. " +
+        "For backward compatibility, however, a 'true' value is accepted, but a 'false' value is rejected.",
+    );
   });
 
-  it('a missing snapshot is Cinder\'s 404; a snapshot of a missing volume names the volume', async () => {
+  it("a missing snapshot is Cinder's 404; a snapshot of a missing volume names the volume", async () => {
     const missing = recorded('error_snapshot_not_found');
     const res = await c.get('/snapshots/53fce896-4deb-4115-8c06-063316a7e2ca');
     expect({ status: res.status, body: res.body }).toEqual({ status: missing.status, body: missing.body });
     const id = randomUUID();
     const create = await c.post('/snapshots', { snapshot: { volume_id: id } });
-    expect({ status: create.status, body: create.body }).toEqual({ status: 404, body: { itemNotFound: { code: 404, message: `Volume ${id} could not be found.` } } });
+    expect({ status: create.status, body: create.body }).toEqual({
+      status: 404,
+      body: { itemNotFound: { code: 404, message: `Volume ${id} could not be found.` } },
+    });
     // Cinder's schema allows a null volume_id (uuid_allow_null): then it is the volume "None" that is not found.
     const none = await c.post('/snapshots', { snapshot: { volume_id: null, name: 'n' } });
-    expect({ status: none.status, body: none.body }).toEqual({ status: 404, body: { itemNotFound: { code: 404, message: 'Volume None could not be found.' } } });
+    expect({ status: none.status, body: none.body }).toEqual({
+      status: 404,
+      body: { itemNotFound: { code: 404, message: 'Volume None could not be found.' } },
+    });
     expect((await c.post('/snapshots', { snapshot: { name: 'n' } })).status).toBe(400);
   });
 
@@ -106,7 +141,9 @@ describe('snapshots API', () => {
     expect((await c.post(`/snapshots/${s.id}/action`, { 'os-reset_status': { status: 'creating' } })).status).toBe(202);
     const del = await c.delete(`/snapshots/${s.id}`);
     expect(del.status).toBe(400);
-    expect(del.body.badRequest.message).toBe('Invalid snapshot: Snapshot status must be available or error and must not be part of a group.');
+    expect(del.body.badRequest.message).toBe(
+      'Invalid snapshot: Snapshot status must be available or error and must not be part of a group.',
+    );
     expect((await c.post(`/snapshots/${s.id}/action`, { 'os-force_delete': {} })).status).toBe(202);
     await gone(`/snapshots/${s.id}`);
   });
@@ -119,10 +156,12 @@ describe('snapshots API', () => {
     const bad = await c.post(`/snapshots/${s.id}/action`, { 'os-reset_status': { status: 'bogus' } });
     expect({ status: bad.status, message: bad.body.badRequest?.message }).toEqual({ status: 400, message: 'Must specify a valid status' });
     const unknown = await c.post(`/snapshots/${s.id}/action`, { 'os-bogus': {} });
-    expect(unknown.body.badRequest.message).toBe('There is no such action: os-bogus. Verify the request body and Content-Type header and try again.');
+    expect(unknown.body.badRequest.message).toBe(
+      'There is no such action: os-bogus. Verify the request body and Content-Type header and try again.',
+    );
   });
 
-  it('metadata: POST merges, PUT replaces, items show/update/delete, with Cinder\'s refusals', async () => {
+  it("metadata: POST merges, PUT replaces, items show/update/delete, with Cinder's refusals", async () => {
     const v = await availableVolume(c);
     const s = await availableSnapshot(c, v.id, { metadata: { a: '1' } });
     const md = `/snapshots/${s.id}/metadata`;
@@ -148,14 +187,16 @@ describe('snapshots API', () => {
     expect(page.body.count).toBe(2);
     const next = new URL(page.body.snapshots_links[0].href);
     expect(next.searchParams.get('marker')).toBe(s2.id);
-    expect((await c.get(`/snapshots/detail?volume_id=${v.id}&limit=1&marker=${s2.id}`)).body.snapshots.map((s: any) => s.id)).toEqual([s1.id]);
+    expect((await c.get(`/snapshots/detail?volume_id=${v.id}&limit=1&marker=${s2.id}`)).body.snapshots.map((s: any) => s.id)).toEqual([
+      s1.id,
+    ]);
     expect((await c.get(`/snapshots?marker=${randomUUID()}`)).status).toBe(404);
     expect((await c.get('/snapshots?bogus=1')).body.badRequest.message).toBe('Invalid filters bogus are found in query options.');
   });
 });
 
 describe('volumes with snapshots', () => {
-  it('delete of a volume with snapshots → Cinder\'s recorded 400', async () => {
+  it("delete of a volume with snapshots → Cinder's recorded 400", async () => {
     const v = await availableVolume(c);
     await availableSnapshot(c, v.id);
     const res = await c.delete(`/volumes/${v.id}`);
@@ -184,7 +225,7 @@ describe('volumes with snapshots', () => {
     expect((await c.get(`/volumes/${v.id}`)).body.volume.status).toBe('available');
   });
 
-  it('snapshots count in quota (snapshots and gigabytes); over the limit → Cinder\'s SnapshotLimitExceeded', async () => {
+  it("snapshots count in quota (snapshots and gigabytes); over the limit → Cinder's SnapshotLimitExceeded", async () => {
     const p = client(cairn.url, { project: randomBytes(16).toString('hex') });
     const v = await availableVolume(p, { size: 2 });
     await availableSnapshot(p, v.id);
@@ -195,7 +236,11 @@ describe('volumes with snapshots', () => {
     expect((await p.put(`/os-quota-sets/${p.project}`, { quota_set: { snapshots: 1 } })).status).toBe(200);
     const over = await p.post('/snapshots', { snapshot: { volume_id: v.id } });
     expect(over.status).toBe(413);
-    expect(over.body).toEqual({ overLimit: { code: 413, message: 'SnapshotLimitExceeded: Maximum number of snapshots allowed (1) exceeded', retryAfter: '0' } });
-    expect(recorded('error_over_quota_snapshots').body.overLimit.message).toMatch(/^SnapshotLimitExceeded: Maximum number of snapshots allowed \(\d+\) exceeded$/);
+    expect(over.body).toEqual({
+      overLimit: { code: 413, message: 'SnapshotLimitExceeded: Maximum number of snapshots allowed (1) exceeded', retryAfter: '0' },
+    });
+    expect(recorded('error_over_quota_snapshots').body.overLimit.message).toMatch(
+      /^SnapshotLimitExceeded: Maximum number of snapshots allowed \(\d+\) exceeded$/,
+    );
   });
 });

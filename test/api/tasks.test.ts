@@ -8,14 +8,24 @@ const MV = { 'X-Auth-Token': TOKEN, 'OpenStack-API-Version': 'volume 3.70' };
 describe('task leases', () => {
   let cairn: TestCairn;
   // A 1 s lease and a driver that takes 3 s: only renewal keeps the sweeper from re-offering the task.
-  beforeAll(async () => { cairn = await startTestCairn({ CAIRN_TASK_LEASE_SECONDS: '1', CAIRN_FAULT_DRIVER_DELAY_MS: '3000' }); });
-  afterAll(async () => { await cairn.stop(); });
+  beforeAll(async () => {
+    cairn = await startTestCairn({ CAIRN_TASK_LEASE_SECONDS: '1', CAIRN_FAULT_DRIVER_DELAY_MS: '3000' });
+  });
+  afterAll(async () => {
+    await cairn.stop();
+  });
 
   it('a driver operation longer than the lease keeps its lease and runs once', async () => {
-    const res = await request(cairn.url).post(`/v3/${PROJECT}/volumes`).set(MV).send({ volume: { size: 1 } });
+    const res = await request(cairn.url)
+      .post(`/v3/${PROJECT}/volumes`)
+      .set(MV)
+      .send({ volume: { size: 1 } });
     const id = res.body.volume.id;
-    await waitFor(async () => (await request(cairn.url).get(`/v3/${PROJECT}/volumes/${id}`).set(MV)).body.volume.status === 'available',
-      15_000, 'available');
+    await waitFor(
+      async () => (await request(cairn.url).get(`/v3/${PROJECT}/volumes/${id}`).set(MV)).body.volume.status === 'available',
+      15_000,
+      'available',
+    );
     const [task] = await cairn.db('tasks').where({ resource_id: id });
     expect(task).toMatchObject({ state: 'done', attempts: 1 });
   });
@@ -23,14 +33,25 @@ describe('task leases', () => {
 
 describe('task fencing (attempt tokens)', () => {
   let cairn: TestCairn;
-  beforeAll(async () => { cairn = await startTestCairn(); });
-  afterAll(async () => { await cairn.stop(); });
+  beforeAll(async () => {
+    cairn = await startTestCairn();
+  });
+  afterAll(async () => {
+    await cairn.stop();
+  });
 
   async function aTask(): Promise<string> {
     const id = randomUUID();
     await tasksDb.insert(cairn.db, {
-      id, kind: 'volume.extend', resource_type: 'volume', resource_id: randomUUID(), backend: 'nowhere', payload: {},
-      max_attempts: 5, request_id: null, project_id: null,
+      id,
+      kind: 'volume.extend',
+      resource_type: 'volume',
+      resource_id: randomUUID(),
+      backend: 'nowhere',
+      payload: {},
+      max_attempts: 5,
+      request_id: null,
+      project_id: null,
     });
     return id;
   }

@@ -10,12 +10,15 @@ import { personas, type WhoOf } from '../helpers/personas';
 
 const PA = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa41';
 const PB = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb42';
-const team = personas({
-  a: { user: 'ua', project: PA, roles: ['member', 'reader'] },
-  b: { user: 'ub', project: PB, roles: ['member', 'reader'] },
-  bReader: { user: 'ub-r', project: PB, roles: ['reader'] },
-  admin: { user: 'adm', project: 'cccccccccccccccccccccccccccccc43', roles: ['admin', 'member', 'reader'] },
-}, { mv: '3.0' });
+const team = personas(
+  {
+    a: { user: 'ua', project: PA, roles: ['member', 'reader'] },
+    b: { user: 'ub', project: PB, roles: ['member', 'reader'] },
+    bReader: { user: 'ub-r', project: PB, roles: ['reader'] },
+    admin: { user: 'adm', project: 'cccccccccccccccccccccccccccccc43', roles: ['admin', 'member', 'reader'] },
+  },
+  { mv: '3.0' },
+);
 
 type Who = WhoOf<typeof team>;
 const call = team.call;
@@ -25,7 +28,10 @@ const usage = async (p: string) => (await call('admin', 'get', `/os-quota-sets/$
 async function availableVolume(size = 1): Promise<any> {
   const res = await call('a', 'post', '/volumes', { volume: { size } });
   expect(res.status).toBe(202);
-  return waitFor(async () => { const v = await volumeOf('a', res.body.volume.id); return v?.status === 'available' && v; }, 30_000);
+  return waitFor(async () => {
+    const v = await volumeOf('a', res.body.volume.id);
+    return v?.status === 'available' && v;
+  }, 30_000);
 }
 async function availableSnapshot(volumeId: string): Promise<any> {
   const res = await call('a', 'post', '/snapshots', { snapshot: { volume_id: volumeId } });
@@ -35,7 +41,7 @@ async function availableSnapshot(volumeId: string): Promise<any> {
 }
 
 describe('os-volume-transfer', () => {
-  it('create → 202 with the auth key; the volume is awaiting-transfer; show, list and detail have Cinder\'s keys', async () => {
+  it("create → 202 with the auth key; the volume is awaiting-transfer; show, list and detail have Cinder's keys", async () => {
     const v = await availableVolume();
     const res = await call('a', 'post', '/os-volume-transfer', { transfer: { volume_id: v.id, name: ' t1 ' } });
     expect(res.status).toBe(202);
@@ -46,7 +52,12 @@ describe('os-volume-transfer', () => {
     expect((await volumeOf('a', v.id)).status).toBe('awaiting-transfer');
     const shown = (await call('a', 'get', `/os-volume-transfer/${t.id}`)).body.transfer;
     expect(Object.keys(shown).sort()).toEqual(['created_at', 'id', 'links', 'name', 'volume_id']);
-    expect((await call('a', 'get', '/os-volume-transfer')).body.transfers).toContainEqual({ id: t.id, name: 't1', volume_id: v.id, links: t.links });
+    expect((await call('a', 'get', '/os-volume-transfer')).body.transfers).toContainEqual({
+      id: t.id,
+      name: 't1',
+      volume_id: v.id,
+      links: t.links,
+    });
     expect((await call('a', 'get', '/os-volume-transfer/detail')).body.transfers).toContainEqual(shown);
     // The auth key is never stored: only a salted hash.
     const row = await team.cairn().db('transfers').where({ id: t.id }).first();
@@ -56,8 +67,9 @@ describe('os-volume-transfer', () => {
     expect((await call('b', 'get', '/os-volume-transfer')).body.transfers).toEqual([]);
     expect((await call('b', 'delete', `/os-volume-transfer/${t.id}`)).status).toBe(404);
     expect((await call('a', 'delete', `/volumes/${v.id}`)).status).toBe(400);
-    expect((await call('a', 'post', '/os-volume-transfer', { transfer: { volume_id: v.id } })).body)
-      .toEqual({ badRequest: { code: 400, message: 'Invalid volume: status must be available' } });
+    expect((await call('a', 'post', '/os-volume-transfer', { transfer: { volume_id: v.id } })).body).toEqual({
+      badRequest: { code: 400, message: 'Invalid volume: status must be available' },
+    });
   });
 
   it('delete cancels it: 202, the volume is available again, the transfer 404', async () => {
@@ -65,7 +77,9 @@ describe('os-volume-transfer', () => {
     const t = (await call('a', 'post', '/os-volume-transfer', { transfer: { volume_id: v.id } })).body.transfer;
     expect((await call('a', 'delete', `/os-volume-transfer/${t.id}`)).status).toBe(202);
     expect((await volumeOf('a', v.id)).status).toBe('available');
-    expect((await call('a', 'get', `/os-volume-transfer/${t.id}`)).body).toEqual({ itemNotFound: { code: 404, message: `Transfer ${t.id} could not be found.` } });
+    expect((await call('a', 'get', `/os-volume-transfer/${t.id}`)).body).toEqual({
+      itemNotFound: { code: 404, message: `Transfer ${t.id} could not be found.` },
+    });
   });
 
   it('accept by another project: the volume, its snapshots and their usage move there; the transfer is gone', async () => {
@@ -74,7 +88,10 @@ describe('os-volume-transfer', () => {
     const [beforeA, beforeB] = [await usage(PA), await usage(PB)];
     const t = (await call('a', 'post', '/os-volume-transfer', { transfer: { volume_id: v.id } })).body.transfer;
     const bad = await call('b', 'post', `/os-volume-transfer/${t.id}/accept`, { accept: { auth_key: 'wrong' } });
-    expect({ status: bad.status, body: bad.body }).toEqual({ status: 400, body: { badRequest: { code: 400, message: `Invalid auth key: Attempt to transfer ${t.id} with invalid auth key.` } } });
+    expect({ status: bad.status, body: bad.body }).toEqual({
+      status: 400,
+      body: { badRequest: { code: 400, message: `Invalid auth key: Attempt to transfer ${t.id} with invalid auth key.` } },
+    });
     expect((await call('bReader', 'post', `/os-volume-transfer/${t.id}/accept`, { accept: { auth_key: t.auth_key } })).status).toBe(403);
     const res = await call('b', 'post', `/os-volume-transfer/${t.id}/accept`, { accept: { auth_key: t.auth_key } });
     expect(res.status).toBe(202);
@@ -93,14 +110,16 @@ describe('os-volume-transfer', () => {
     expect((await call('b', 'post', `/os-volume-transfer/${t.id}/accept`, { accept: { auth_key: t.auth_key } })).status).toBe(404);
   });
 
-  it('accept over the recipient\'s quota is Cinder\'s 413 and changes nothing', async () => {
+  it("accept over the recipient's quota is Cinder's 413 and changes nothing", async () => {
     const v = await availableVolume(3);
     const t = (await call('a', 'post', '/os-volume-transfer', { transfer: { volume_id: v.id } })).body.transfer;
     const limit = (await usage(PB)).gigabytes.in_use + 2;
     expect((await call('admin', 'put', `/os-quota-sets/${PB}`, { quota_set: { gigabytes: limit } }, null)).status).toBe(200);
     const res = await call('b', 'post', `/os-volume-transfer/${t.id}/accept`, { accept: { auth_key: t.auth_key } });
     expect(res.status).toBe(413);
-    expect(res.body.overLimit.message).toMatch(/^VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota\./);
+    expect(res.body.overLimit.message).toMatch(
+      /^VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota\./,
+    );
     expect((await volumeOf('a', v.id)).status).toBe('awaiting-transfer');
     expect((await call('a', 'get', `/os-volume-transfer/${t.id}`)).status).toBe(200);
     await call('admin', 'put', `/os-quota-sets/${PB}`, { quota_set: { gigabytes: -1 } }, null);
@@ -114,7 +133,9 @@ describe('os-volume-transfer', () => {
     expect(res.status).toBe(400);
     expect((await volumeOf('a', v.id)).status).toBe('available');
     const id = randomUUID();
-    expect((await call('a', 'post', '/os-volume-transfer', { transfer: { volume_id: id } })).body).toEqual({ itemNotFound: { code: 404, message: `Volume ${id} could not be found.` } });
+    expect((await call('a', 'post', '/os-volume-transfer', { transfer: { volume_id: id } })).body).toEqual({
+      itemNotFound: { code: 404, message: `Volume ${id} could not be found.` },
+    });
     expect((await call('a', 'post', '/os-volume-transfer', { transfer: { volume_id: v.id, no_snapshots: true } })).status).toBe(400);
   });
 });
@@ -130,7 +151,12 @@ describe('volume-transfers (3.55+)', () => {
     const t = c55.body.transfer;
     const shown = (await call('a', 'get', `/volume-transfers/${t.id}`, undefined, '3.57')).body.transfer;
     expect(shown).toMatchObject({ no_snapshots: false, source_project_id: PA, destination_project_id: null, accepted: false });
-    expect((await call('a', 'get', '/volume-transfers', undefined, '3.57')).body.transfers[0]).toEqual({ id: t.id, name: null, volume_id: v.id, links: t.links });
+    expect((await call('a', 'get', '/volume-transfers', undefined, '3.57')).body.transfers[0]).toEqual({
+      id: t.id,
+      name: null,
+      volume_id: v.id,
+      links: t.links,
+    });
     expect((await call('a', 'delete', `/volume-transfers/${t.id}`, undefined, '3.57')).status).toBe(202);
     expect((await volumeOf('a', v.id)).status).toBe('available');
   });
@@ -147,11 +173,13 @@ describe('volume-transfers (3.55+)', () => {
     expect((await usage(PB)).snapshots.in_use).toBe(beforeB.snapshots.in_use);
   });
 
-  it('an admin lists every project\'s transfers with all_tenants', async () => {
+  it("an admin lists every project's transfers with all_tenants", async () => {
     const v = await availableVolume();
     const t = (await call('a', 'post', '/volume-transfers', { transfer: { volume_id: v.id } }, '3.55')).body.transfer;
     expect((await call('admin', 'get', '/volume-transfers', undefined, '3.55')).body.transfers.map((x: any) => x.id)).not.toContain(t.id);
-    expect((await call('admin', 'get', '/volume-transfers?all_tenants=1', undefined, '3.55')).body.transfers.map((x: any) => x.id)).toContain(t.id);
+    expect(
+      (await call('admin', 'get', '/volume-transfers?all_tenants=1', undefined, '3.55')).body.transfers.map((x: any) => x.id),
+    ).toContain(t.id);
     await call('a', 'delete', `/volume-transfers/${t.id}`, undefined, '3.55');
   });
 });

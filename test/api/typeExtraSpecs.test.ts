@@ -8,21 +8,33 @@ import { personas } from '../helpers/personas';
 
 const P1 = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa41';
 const P2 = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb42';
-const team = personas({
-  admin: { user: 'a1', project: P1, roles: ['admin', 'member', 'reader'] },
-  member: { user: 'm2', project: P2, roles: ['member', 'reader'] },
-  reader: { user: 'r2', project: P2, roles: ['reader'] },
-}, { mv: '3.70' });
+const team = personas(
+  {
+    admin: { user: 'a1', project: P1, roles: ['admin', 'member', 'reader'] },
+    member: { user: 'm2', project: P2, roles: ['member', 'reader'] },
+    reader: { user: 'r2', project: P2, roles: ['reader'] },
+  },
+  { mv: '3.70' },
+);
 
 const VISIBLE = { multiattach: '<is> True', replication_enabled: '<is> False', 'RESKEY:availability_zones': 'nova' };
 
 let typeId: string;
 beforeAll(async () => {
-  const res = await team.call('admin', 'post', '/types', { volume_type: { name: 'sensitive', extra_specs: { volume_backend_name: 'file' } } });
+  const res = await team.call('admin', 'post', '/types', {
+    volume_type: { name: 'sensitive', extra_specs: { volume_backend_name: 'file' } },
+  });
   expect(res.status).toBe(200);
   typeId = res.body.volume_type.id;
   // Set through the specs route too (the extstorage key is only checked when a provider is configured: here none is).
-  const set = await team.call('admin', 'post', `/types/${typeId}/extra_specs`, { extra_specs: { multiattach: '<is> True', replication_enabled: '<is> False', 'RESKEY:availability_zones': 'nova', 'capabilities:secret': 'x' } });
+  const set = await team.call('admin', 'post', `/types/${typeId}/extra_specs`, {
+    extra_specs: {
+      multiattach: '<is> True',
+      replication_enabled: '<is> False',
+      'RESKEY:availability_zones': 'nova',
+      'capabilities:secret': 'x',
+    },
+  });
   expect(set.status).toBe(200);
 });
 

@@ -3,16 +3,37 @@ import request from 'supertest';
 import { PROJECT, TOKEN, liftQuotas, startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
 
 let cairn: TestCairn;
-beforeAll(async () => { cairn = await startTestCairn(); await liftQuotas(cairn.url); });
-afterAll(async () => { await cairn.stop(); });
+beforeAll(async () => {
+  cairn = await startTestCairn();
+  await liftQuotas(cairn.url);
+});
+afterAll(async () => {
+  await cairn.stop();
+});
 
 const api = () => request(cairn.url);
 const v3 = (p: string) => `/v3/${PROJECT}${p}`;
 const MV = { 'X-Auth-Token': TOKEN, 'OpenStack-API-Version': 'volume 3.70' };
 const action = (id: string, body: unknown, mv = '3.70') =>
-  api().post(v3(`/volumes/${id}/action`)).set({ ...MV, 'OpenStack-API-Version': `volume ${mv}` }).send(body as object);
-const show = async (id: string) => (await api().get(v3(`/volumes/${id}`)).set(MV)).body.volume;
-const until = (id: string, status: string) => waitFor(async () => { const v = await show(id); return v.status === status && v; }, 10_000, status);
+  api()
+    .post(v3(`/volumes/${id}/action`))
+    .set({ ...MV, 'OpenStack-API-Version': `volume ${mv}` })
+    .send(body as object);
+const show = async (id: string) =>
+  (
+    await api()
+      .get(v3(`/volumes/${id}`))
+      .set(MV)
+  ).body.volume;
+const until = (id: string, status: string) =>
+  waitFor(
+    async () => {
+      const v = await show(id);
+      return v.status === status && v;
+    },
+    10_000,
+    status,
+  );
 
 async function volume(size = 1): Promise<any> {
   const res = await api().post(v3('/volumes')).set(MV).send({ volume: { size } });
@@ -32,10 +53,15 @@ describe('volume actions', () => {
     expect(row.pending_size).toBeNull();
   });
 
-  it('os-extend to a smaller or equal size → 400 with Cinder\'s text; a non-number → schema 400', async () => {
+  it("os-extend to a smaller or equal size → 400 with Cinder's text; a non-number → schema 400", async () => {
     const v = await volume(2);
     const res = await action(v.id, { 'os-extend': { new_size: 1 } });
-    expect(res.body).toEqual({ badRequest: { code: 400, message: 'Invalid input received: New size for extend must be greater than current size. (current: 2, extended: 1).' } });
+    expect(res.body).toEqual({
+      badRequest: {
+        code: 400,
+        message: 'Invalid input received: New size for extend must be greater than current size. (current: 2, extended: 1).',
+      },
+    });
     const bad = await action(v.id, { 'os-extend': { new_size: 'big' } });
     expect(bad.body.badRequest.message).toBe("Invalid input for field/attribute new_size. Value: big. 'big' does not match '^[0-9]+$'");
   });
@@ -54,11 +80,16 @@ describe('volume actions', () => {
   it('extend is quota-charged: beyond the gigabytes quota → 413 and nothing changes', async () => {
     const v = await volume(1);
     const other = '0a1b2c3d4e5f40718293a4b5c6d7e8f9';
-    await api().put(v3(`/os-quota-sets/${other}`)).set(MV).send({ quota_set: { gigabytes: 50 } });
+    await api()
+      .put(v3(`/os-quota-sets/${other}`))
+      .set(MV)
+      .send({ quota_set: { gigabytes: 50 } });
     const res = await action(v.id, { 'os-extend': { new_size: 100000 } });
     expect(res.status).toBe(413);
-    expect(res.body.overLimit.message).toMatch(/^VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested 99999G, quota is 50G/);
-    expect((await show(v.id))).toMatchObject({ status: 'available', size: 1 });
+    expect(res.body.overLimit.message).toMatch(
+      /^VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested 99999G, quota is 50G/,
+    );
+    expect(await show(v.id)).toMatchObject({ status: 'available', size: 1 });
     await liftQuotas(cairn.url);
   });
 
@@ -78,12 +109,22 @@ describe('volume actions', () => {
     expect((await action(v.id, { 'os-reset_status': { status: 'bogus' } })).status).toBe(400);
     expect((await action(v.id, { 'os-reset_status': { status: 'in-use' } })).status).toBe(400);
     expect((await action(v.id, { 'os-force_delete': {} })).status).toBe(202);
-    await waitFor(async () => (await api().get(v3(`/volumes/${v.id}`)).set(MV)).status === 404);
+    await waitFor(
+      async () =>
+        (
+          await api()
+            .get(v3(`/volumes/${v.id}`))
+            .set(MV)
+        ).status === 404,
+    );
   });
 
   it('os-retype to another type of the same backend changes the type; same type → 400', async () => {
     const v = await volume();
-    await api().post(v3('/types')).set(MV).send({ volume_type: { name: 'silver' } });
+    await api()
+      .post(v3('/types'))
+      .set(MV)
+      .send({ volume_type: { name: 'silver' } });
     expect((await action(v.id, { 'os-retype': { new_type: 'silver', migration_policy: 'never' } })).status).toBe(202);
     expect((await show(v.id)).volume_type).toBe('silver');
     expect((await action(v.id, { 'os-retype': { new_type: 'silver' } })).status).toBe(400);
@@ -103,17 +144,51 @@ describe('volume actions', () => {
 
 describe('user messages (3.3)', () => {
   it('a failed create leaves a message that can be listed, shown and deleted', async () => {
-    await api().post(v3('/types')).set(MV).send({ volume_type: { name: 'nowhere', extra_specs: { storage_protocol: 'fc' } } });
-    const v = (await api().post(v3('/volumes')).set(MV).send({ volume: { size: 1, volume_type: 'nowhere' } })).body.volume;
-    const list = await api().get(v3(`/messages?resource_uuid=${v.id}`)).set(MV);
+    await api()
+      .post(v3('/types'))
+      .set(MV)
+      .send({ volume_type: { name: 'nowhere', extra_specs: { storage_protocol: 'fc' } } });
+    const v = (
+      await api()
+        .post(v3('/volumes'))
+        .set(MV)
+        .send({ volume: { size: 1, volume_type: 'nowhere' } })
+    ).body.volume;
+    const list = await api()
+      .get(v3(`/messages?resource_uuid=${v.id}`))
+      .set(MV);
     expect(list.status).toBe(200);
     expect(list.body.messages).toHaveLength(1);
     const m = list.body.messages[0];
     expect(m).toMatchObject({ resource_type: 'VOLUME', resource_uuid: v.id, message_level: 'ERROR', event_id: 'VOLUME_VOLUME_001_003' });
     expect(m.user_message).toBe('schedule allocate volume:Could not find any available weighted backend.');
-    expect((await api().get(v3(`/messages/${m.id}`)).set(MV)).body.message.id).toBe(m.id);
-    expect((await api().delete(v3(`/messages/${m.id}`)).set(MV)).status).toBe(204);
-    expect((await api().get(v3(`/messages/${m.id}`)).set(MV)).status).toBe(404);
-    expect((await api().get(v3('/messages')).set({ ...MV, 'OpenStack-API-Version': 'volume 3.2' })).status).toBe(404);
+    expect(
+      (
+        await api()
+          .get(v3(`/messages/${m.id}`))
+          .set(MV)
+      ).body.message.id,
+    ).toBe(m.id);
+    expect(
+      (
+        await api()
+          .delete(v3(`/messages/${m.id}`))
+          .set(MV)
+      ).status,
+    ).toBe(204);
+    expect(
+      (
+        await api()
+          .get(v3(`/messages/${m.id}`))
+          .set(MV)
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await api()
+          .get(v3('/messages'))
+          .set({ ...MV, 'OpenStack-API-Version': 'volume 3.2' })
+      ).status,
+    ).toBe(404);
   });
 });

@@ -9,8 +9,14 @@ import { availableVolume, client, untilStatus, type Client } from '../helpers/sn
 
 let cairn: TestCairn;
 let c: Client;
-beforeAll(async () => { cairn = await startTestCairn(); await liftQuotas(cairn.url); c = client(cairn.url); });
-afterAll(async () => { await cairn.stop(); });
+beforeAll(async () => {
+  cairn = await startTestCairn();
+  await liftQuotas(cairn.url);
+  c = client(cairn.url);
+});
+afterAll(async () => {
+  await cairn.stop();
+});
 
 const forceDelete = (id: string) => c.post(`/volumes/${id}/action`, { 'os-force_delete': {} });
 const gone = (id: string) => waitFor(async () => (await c.get(`/volumes/${id}`)).status === 404, 20_000, `${id} gone`);
@@ -36,7 +42,9 @@ describe('os-force_delete during an attach', () => {
 
   it('an attached volume is still refused', async () => {
     const v = await availableVolume(c);
-    const att = await c.post('/attachments', { attachment: { volume_uuid: v.id, instance_uuid: randomUUID(), connector: { host: 'h1', initiator: 'iqn.x' } } });
+    const att = await c.post('/attachments', {
+      attachment: { volume_uuid: v.id, instance_uuid: randomUUID(), connector: { host: 'h1', initiator: 'iqn.x' } },
+    });
     expect((await c.post(`/attachments/${att.body.attachment.id}/action`, { 'os-complete': {} })).status).toBe(204);
     await untilStatus(c, `/volumes/${v.id}`, 'volume', 'in-use');
     const res = await forceDelete(v.id);

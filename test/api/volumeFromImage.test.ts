@@ -19,7 +19,9 @@ function startsWith(file: string, data: Buffer, size: number): boolean {
     const head = Buffer.alloc(data.length + 4096);
     fs.readSync(fd, head, 0, head.length, 0);
     return head.subarray(0, data.length).equals(data) && head.subarray(data.length).every((b) => b === 0);
-  } finally { fs.closeSync(fd); }
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 async function fileMd5(file: string): Promise<string> {
@@ -28,7 +30,7 @@ async function fileMd5(file: string): Promise<string> {
   return h.digest('hex');
 }
 
-describe('volumes from images: cairn\'s own store', () => {
+describe("volumes from images: cairn's own store", () => {
   let cairn: TestCairn;
   let c: Client;
   let g: ReturnType<typeof glance>;
@@ -41,9 +43,11 @@ describe('volumes from images: cairn\'s own store', () => {
     g = glance(cairn.url);
     image = await g.image({ name: 'raw-img', os_distro: 'cirros', hw_disk_bus: 'virtio' }, data);
   });
-  afterAll(async () => { await cairn.stop(); });
+  afterAll(async () => {
+    await cairn.stop();
+  });
 
-  it('imageRef → bootable volume with volume_image_metadata; its data is the image\'s, zero-filled to the size', async () => {
+  it("imageRef → bootable volume with volume_image_metadata; its data is the image's, zero-filled to the size", async () => {
     const res = await c.post('/volumes', { volume: { size: 1, imageRef: image.id, name: 'from-img' } });
     expect(res.status).toBe(202);
     expect(res.body.volume.bootable).toBe('true');
@@ -56,8 +60,16 @@ describe('volumes from images: cairn\'s own store', () => {
     expect(updated.status).toBe(200);
     expect(updated.body.volume).not.toHaveProperty('volume_image_metadata');
     expect(v.volume_image_metadata).toEqual({
-      image_id: image.id, image_name: 'raw-img', checksum: md5(data), container_format: 'bare', disk_format: 'raw',
-      min_disk: '0', min_ram: '0', size: String(data.length), os_distro: 'cirros', hw_disk_bus: 'virtio',
+      image_id: image.id,
+      image_name: 'raw-img',
+      checksum: md5(data),
+      container_format: 'bare',
+      disk_format: 'raw',
+      min_disk: '0',
+      min_ram: '0',
+      size: String(data.length),
+      os_distro: 'cirros',
+      hw_disk_bus: 'virtio',
     });
     expect(startsWith(await volumeFile(cairn.db, v.id), data, GiB)).toBe(true);
   });
@@ -81,7 +93,9 @@ describe('volumes from images: cairn\'s own store', () => {
     const min3 = await g.image({ name: 'min3', min_disk: 3 }, imageBytes(1000));
     const small = await c.post('/volumes', { volume: { size: 2, imageRef: min3.id } });
     expect(small.status).toBe(400);
-    expect(small.body.badRequest.message).toBe('Invalid input received: Volume size 2GB cannot be smaller than the image minDisk size 3GB.');
+    expect(small.body.badRequest.message).toBe(
+      'Invalid input received: Volume size 2GB cannot be smaller than the image minDisk size 3GB.',
+    );
     const queued = await g.call('POST', '/images', { name: 'queued', disk_format: 'raw', container_format: 'bare' });
     const notActive = await c.post('/volumes', { volume: { size: 1, imageRef: queued.body.id } });
     expect(notActive.status).toBe(400);
@@ -98,7 +112,10 @@ describe('volumes from images: cairn\'s own store', () => {
   it('an image larger than the asked size → 400', async () => {
     // A sparse 1 GiB + 1 byte image: the file is written directly into the store (the API would stream 1 GiB).
     const created = await g.call('POST', '/images', { name: 'big', disk_format: 'raw', container_format: 'bare' });
-    await cairn.db('images').where({ id: created.body.id }).update({ status: 'active', size: GiB + 1, checksum: 'x' });
+    await cairn
+      .db('images')
+      .where({ id: created.body.id })
+      .update({ status: 'active', size: GiB + 1, checksum: 'x' });
     const res = await c.post('/volumes', { volume: { size: 1, imageRef: created.body.id } });
     expect(res.status).toBe(400);
     expect(res.body.badRequest.message).toBe('Invalid input received: Size of specified image 2GB is larger than volume size 1GB.');
@@ -114,18 +131,50 @@ describe('volumes from images: cairn\'s own store', () => {
     expect(msgs[0].user_message).toBe('copy image to volume:The image format cannot be copied into a volume; only raw images can.');
   });
 
-  it('os-volume_upload_image: 202 with Cinder\'s body, volume uploading → available, image active with the volume\'s bytes', async () => {
+  it("os-volume_upload_image: 202 with Cinder's body, volume uploading → available, image active with the volume's bytes", async () => {
     const src = await c.post('/volumes', { volume: { size: 1, imageRef: image.id } });
     const v = await untilStatus(c, `/volumes/${src.body.volume.id}`, 'volume', 'available');
-    const res = await c.post(`/volumes/${v.id}/action`, { 'os-volume_upload_image': { image_name: 'uploaded', disk_format: 'raw', container_format: 'bare', visibility: 'private' } });
+    const res = await c.post(`/volumes/${v.id}/action`, {
+      'os-volume_upload_image': { image_name: 'uploaded', disk_format: 'raw', container_format: 'bare', visibility: 'private' },
+    });
     expect(res.status).toBe(202);
     const body = res.body['os-volume_upload_image'];
-    expect(Object.keys(body).sort()).toEqual(['container_format', 'disk_format', 'display_description', 'id', 'image_id', 'image_name',
-      'protected', 'size', 'status', 'updated_at', 'visibility', 'volume_type'].sort());
-    expect(body).toMatchObject({ id: v.id, status: 'uploading', size: 1, image_name: 'uploaded', disk_format: 'raw', container_format: 'bare', visibility: 'private', protected: false });
+    expect(Object.keys(body).sort()).toEqual(
+      [
+        'container_format',
+        'disk_format',
+        'display_description',
+        'id',
+        'image_id',
+        'image_name',
+        'protected',
+        'size',
+        'status',
+        'updated_at',
+        'visibility',
+        'volume_type',
+      ].sort(),
+    );
+    expect(body).toMatchObject({
+      id: v.id,
+      status: 'uploading',
+      size: 1,
+      image_name: 'uploaded',
+      disk_format: 'raw',
+      container_format: 'bare',
+      visibility: 'private',
+      protected: false,
+    });
     expect(body.volume_type.name).toBe('__DEFAULT__');
     await untilStatus(c, `/volumes/${v.id}`, 'volume', 'available');
-    const uploaded = await waitFor(async () => { const i = (await g.get(`/images/${body.image_id}`)).body; return i.status === 'active' && i; }, 150_000, 'image active');
+    const uploaded = await waitFor(
+      async () => {
+        const i = (await g.get(`/images/${body.image_id}`)).body;
+        return i.status === 'active' && i;
+      },
+      150_000,
+      'image active',
+    );
     expect(uploaded.size).toBe(GiB);
     // The image's properties carry the volume's non-core image metadata (Cinder's glance_core_properties rule).
     expect(uploaded).toMatchObject({ os_distro: 'cirros', hw_disk_bus: 'virtio', visibility: 'private' });
@@ -134,7 +183,9 @@ describe('volumes from images: cairn\'s own store', () => {
 
   it('upload of an in-use volume: 400 without force; with force (enable_force_upload) it uploads and the volume stays in-use', async () => {
     const v = await availableVolume(c);
-    const att = await c.post('/attachments', { attachment: { volume_uuid: v.id, instance_uuid: '11111111-2222-4333-8444-555555555555', connector: { host: 'h' } } });
+    const att = await c.post('/attachments', {
+      attachment: { volume_uuid: v.id, instance_uuid: '11111111-2222-4333-8444-555555555555', connector: { host: 'h' } },
+    });
     expect(att.status).toBe(200);
     await c.post(`/attachments/${att.body.attachment.id}/action`, { 'os-complete': {} });
     await untilStatus(c, `/volumes/${v.id}`, 'volume', 'in-use');
@@ -160,7 +211,8 @@ describe('volumes from images: cairn\'s own store', () => {
     await untilStatus(c, `/volumes/${v.id}`, 'volume', 'available');
     const msgs = (await c.at('3.3').get('/messages')).body.messages.filter((m: any) => m.resource_uuid === v.id);
     expect(msgs.map((m: any) => [m.event_id, m.user_message])).toEqual([
-      ['VOLUME_VOLUME_003_102', 'copy volume to image:The data to copy is missing from the storage backend.']]);
+      ['VOLUME_VOLUME_003_102', 'copy volume to image:The data to copy is missing from the storage backend.'],
+    ]);
   });
 
   it('upload: qcow2 refused (cairn writes raw only); visibility before 3.1 is an unexpected property', async () => {
@@ -183,7 +235,10 @@ describe('volumes from images: an external Glance (CAIRN_GLANCE_URL)', () => {
     await liftQuotas(cairn.url);
     c = client(cairn.url);
   });
-  afterAll(async () => { await cairn.stop(); await glanceSide.stop(); });
+  afterAll(async () => {
+    await cairn.stop();
+    await glanceSide.stop();
+  });
 
   it('serves no /v2/images itself; reads the image from the other endpoint and copies its bytes', async () => {
     expect((await fetch(`${cairn.url}/v2/images`, { headers: { 'X-Auth-Token': TOKEN } })).status).toBe(404);
@@ -200,14 +255,23 @@ describe('volumes from images: an external Glance (CAIRN_GLANCE_URL)', () => {
     const up = await c.post(`/volumes/${v.id}/action`, { 'os-volume_upload_image': { image_name: 'back' } });
     expect(up.status).toBe(202);
     const id = up.body['os-volume_upload_image'].image_id;
-    const back = await waitFor(async () => { const i = (await glance(glanceSide.url).get(`/images/${id}`)).body; return i?.status === 'active' && i; }, 150_000, 'uploaded');
+    const back = await waitFor(
+      async () => {
+        const i = (await glance(glanceSide.url).get(`/images/${id}`)).body;
+        return i?.status === 'active' && i;
+      },
+      150_000,
+      'uploaded',
+    );
     expect(back).toMatchObject({ owner: PROJECT, size: GiB, name: 'back' });
     await untilStatus(c, `/volumes/${v.id}`, 'volume', 'available');
   }, 180_000);
 
-  it('force is ignored unless enabled (Cinder\'s enable_force_upload, off by default)', async () => {
+  it("force is ignored unless enabled (Cinder's enable_force_upload, off by default)", async () => {
     const v = await availableVolume(c);
-    const att = await c.post('/attachments', { attachment: { volume_uuid: v.id, instance_uuid: '11111111-2222-4333-8444-555555555555', connector: { host: 'h' } } });
+    const att = await c.post('/attachments', {
+      attachment: { volume_uuid: v.id, instance_uuid: '11111111-2222-4333-8444-555555555555', connector: { host: 'h' } },
+    });
     await c.post(`/attachments/${att.body.attachment.id}/action`, { 'os-complete': {} });
     await untilStatus(c, `/volumes/${v.id}`, 'volume', 'in-use');
     const res = await c.post(`/volumes/${v.id}/action`, { 'os-volume_upload_image': { image_name: 'x', force: true } });

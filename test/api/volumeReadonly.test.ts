@@ -8,8 +8,14 @@ import { availableVolume, client, type Client } from '../helpers/snapshots';
 
 let cairn: TestCairn;
 let c: Client;
-beforeAll(async () => { cairn = await startTestCairn(); await liftQuotas(cairn.url); c = client(cairn.url); });
-afterAll(async () => { await cairn.stop(); });
+beforeAll(async () => {
+  cairn = await startTestCairn();
+  await liftQuotas(cairn.url);
+  c = client(cairn.url);
+});
+afterAll(async () => {
+  await cairn.stop();
+});
 
 describe('readonly in volume metadata', () => {
   it('show, detail list and update carry readonly "True"/"False" with the user metadata; the metadata API does not', async () => {

@@ -46,7 +46,9 @@ function novaStub(target: string): Promise<[http.Server, string]> {
     up.on('error', (err) => res.writeHead(502).end(String(err)));
     req.pipe(up);
   });
-  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve([srv, `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}`])));
+  return new Promise((resolve) =>
+    srv.listen(0, '127.0.0.1', () => resolve([srv, `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}`])),
+  );
 }
 
 const cinder = (...args: string[]) => cairn.cinder(...args);
@@ -76,10 +78,16 @@ async function newVolume(...args: string[]): Promise<Record<string, string>> {
   return cinderStatus(parseProperties(await cinder('create', ...args, '1')).id!, 'available');
 }
 
-const failure = (p: Promise<unknown>) => p.then(() => { throw new Error('expected the command to fail'); }, (e: unknown) => {
-  if (!(e instanceof CliError)) throw e;
-  return e.stdout + e.stderr;
-});
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected the command to fail');
+    },
+    (e: unknown) => {
+      if (!(e instanceof CliError)) throw e;
+      return e.stdout + e.stderr;
+    },
+  );
 
 describe('cinder attachment-* (python3-cinderclient 9.1, 3.70)', () => {
   const server = randomUUID();
@@ -98,13 +106,16 @@ describe('cinder attachment-* (python3-cinderclient 9.1, 3.70)', () => {
     expect(fs.existsSync(top(vol))).toBe(true);
   });
 
-  it('a second attachment-create of a volume that is not multi-attach is refused with Cinder\'s message', async () => {
+  it("a second attachment-create of a volume that is not multi-attach is refused with Cinder's message", async () => {
     expect(await failure(cinder('attachment-create', vol, server2))).toContain(
-      `Invalid volume: Volume ${vol} status must be available or downloading to reserve, but the current status is reserved. (HTTP 400)`);
+      `Invalid volume: Volume ${vol} status must be available or downloading to reserve, but the current status is reserved. (HTTP 400)`,
+    );
   });
 
-  it('attachment-update with a connector connects: device_path under the server\'s folder, where the file now is', async () => {
-    const { att: a, conn } = attachmentOut(await cinder('attachment-update', att, '--initiator', 'iqn.2026-11.test:h1', '--host', 'h1', '--mountpoint', '/dev/vdb'));
+  it("attachment-update with a connector connects: device_path under the server's folder, where the file now is", async () => {
+    const { att: a, conn } = attachmentOut(
+      await cinder('attachment-update', att, '--initiator', 'iqn.2026-11.test:h1', '--host', 'h1', '--mountpoint', '/dev/vdb'),
+    );
     expect(a.id).toBe(att);
     expect(conn).toMatchObject({ driver_volume_type: 'local', device_path: under(server, vol), access_mode: 'rw', attachment_id: att });
     expect(fs.existsSync(under(server, vol))).toBe(true);
@@ -128,8 +139,11 @@ describe('cinder attachment-* (python3-cinderclient 9.1, 3.70)', () => {
 
   it('attachment-list shows it; --volume-id filters by volume', async () => {
     const row = { ID: att, 'Volume ID': vol, Status: 'attached', 'Server ID': server };
-    const lists = await Promise.all([cinder('attachment-list'), cinder('attachment-list', '--volume-id', vol),
-      cinder('attachment-list', '--volume-id', randomUUID())]);
+    const lists = await Promise.all([
+      cinder('attachment-list'),
+      cinder('attachment-list', '--volume-id', vol),
+      cinder('attachment-list', '--volume-id', randomUUID()),
+    ]);
     expect(lists.map(parseTable)).toEqual([[row], [row], []]);
   });
 
@@ -138,11 +152,15 @@ describe('cinder attachment-* (python3-cinderclient 9.1, 3.70)', () => {
     await cinderStatus(vol, 'available');
     expect(fs.existsSync(top(vol))).toBe(true);
     expect(fs.existsSync(under(server, vol))).toBe(false);
-    expect(await failure(cinder('attachment-show', att))).toContain(`Volume attachment could not be found with filter: attachment_id = ${att}.`);
+    expect(await failure(cinder('attachment-show', att))).toContain(
+      `Volume attachment could not be found with filter: attachment_id = ${att}.`,
+    );
   });
 
   it('attachment-create --connect True reserves and connects in one step; complete and delete as before', async () => {
-    const { att: a, conn } = attachmentOut(await cinder('attachment-create', '--connect', 'True', '--host', 'h2', '--mountpoint', '/dev/vdc', vol, server2));
+    const { att: a, conn } = attachmentOut(
+      await cinder('attachment-create', '--connect', 'True', '--host', 'h2', '--mountpoint', '/dev/vdc', vol, server2),
+    );
     expect(a).toMatchObject({ instance: server2, volume_id: vol });
     expect(conn).toMatchObject({ device_path: under(server2, vol), access_mode: 'rw', attachment_id: a.id });
     expect(fs.existsSync(under(server2, vol))).toBe(true);
@@ -186,8 +204,20 @@ describe('openstack volume attachment * (python3-openstackclient 6.0, 3.54)', ()
   const server2 = randomUUID();
   let vol: string;
   let att: string;
-  const osc = async (...args: string[]) => cairn.openstackBare('--os-auth-type', 'noauth', '--os-endpoint', `${novaUrl}/v3`,
-    '--os-project-id', cairn.projectId, '--os-user-id', cairn.userId, '--os-volume-api-version', '3.54', ...args);
+  const osc = async (...args: string[]) =>
+    cairn.openstackBare(
+      '--os-auth-type',
+      'noauth',
+      '--os-endpoint',
+      `${novaUrl}/v3`,
+      '--os-project-id',
+      cairn.projectId,
+      '--os-user-id',
+      cairn.userId,
+      '--os-volume-api-version',
+      '3.54',
+      ...args,
+    );
   const json = async (...args: string[]) => JSON.parse(await osc(...args, '-f', 'json'));
 
   it('create without --connect reserves the volume for the server', async () => {
@@ -199,11 +229,29 @@ describe('openstack volume attachment * (python3-openstackclient 6.0, 3.54)', ()
   });
 
   it('set --initiator --host connects; show and list report it', async () => {
-    const a = await json('volume', 'attachment', 'set', '--initiator', 'iqn.2026-11.test:h3', '--host', 'h3', '--mountpoint', '/dev/vdd', att);
-    expect(a.Properties).toMatchObject({ driver_volume_type: 'local', device_path: under(server, vol), access_mode: 'rw', attachment_id: att });
+    const a = await json(
+      'volume',
+      'attachment',
+      'set',
+      '--initiator',
+      'iqn.2026-11.test:h3',
+      '--host',
+      'h3',
+      '--mountpoint',
+      '/dev/vdd',
+      att,
+    );
+    expect(a.Properties).toMatchObject({
+      driver_volume_type: 'local',
+      device_path: under(server, vol),
+      access_mode: 'rw',
+      attachment_id: att,
+    });
     expect(fs.existsSync(under(server, vol))).toBe(true);
     expect(await json('volume', 'attachment', 'show', att)).toMatchObject({ ID: att, Status: 'attaching', Properties: a.Properties });
-    expect(await json('volume', 'attachment', 'list', '--volume-id', vol)).toEqual([{ ID: att, 'Volume ID': vol, 'Server ID': server, Status: 'attaching' }]);
+    expect(await json('volume', 'attachment', 'list', '--volume-id', vol)).toEqual([
+      { ID: att, 'Volume ID': vol, 'Server ID': server, Status: 'attaching' },
+    ]);
   });
 
   it('complete makes the volume in-use; delete makes it available with the file back at the top level', async () => {
@@ -219,7 +267,20 @@ describe('openstack volume attachment * (python3-openstackclient 6.0, 3.54)', ()
   });
 
   it('create --connect --host --mode ro reserves and connects in one step', async () => {
-    const a = await json('volume', 'attachment', 'create', '--connect', '--host', 'h4', '--mountpoint', '/dev/vde', '--mode', 'ro', vol, server2);
+    const a = await json(
+      'volume',
+      'attachment',
+      'create',
+      '--connect',
+      '--host',
+      'h4',
+      '--mountpoint',
+      '/dev/vde',
+      '--mode',
+      'ro',
+      vol,
+      server2,
+    );
     expect(a).toMatchObject({ 'Volume ID': vol, 'Instance ID': server2, 'Attach Mode': 'ro' });
     expect(a.Properties).toMatchObject({ device_path: under(server2, vol), access_mode: 'ro', attachment_id: a.ID });
     expect(fs.existsSync(under(server2, vol))).toBe(true);

@@ -12,8 +12,12 @@ import { randomBytes } from 'node:crypto';
 import { CliError, parseProperties, poll, PollAbort, startCairn, type CompatCairn } from './cli';
 
 let cairn: CompatCairn;
-beforeAll(async () => { cairn = await startCairn(); }, 90_000);
-afterAll(async () => { await cairn?.stop(); }, 30_000);
+beforeAll(async () => {
+  cairn = await startCairn();
+}, 90_000);
+afterAll(async () => {
+  await cairn?.stop();
+}, 30_000);
 
 const cinder = (...args: string[]) => cairn.cinder(...args);
 const osc = async (...args: string[]) => JSON.parse(await cairn.openstack(...args, '-f', 'json'));
@@ -28,12 +32,16 @@ function writeAt(file: string, pos: number, data: Buffer): void {
 
 /** `cinder backup-show`/`show` polled until `status` is `want`. */
 function status(show: 'show' | 'backup-show', id: string, want: string): Promise<Record<string, string>> {
-  return poll(`${show} ${id} ${want}`, async () => {
-    const p = parseProperties(await cinder(show, id));
-    if (p.status === want) return p;
-    if (p.status?.startsWith('error') && !want.startsWith('error')) throw new PollAbort(`${id} went to ${p.status}`);
-    return undefined;
-  }, { timeoutMs: 90_000 });
+  return poll(
+    `${show} ${id} ${want}`,
+    async () => {
+      const p = parseProperties(await cinder(show, id));
+      if (p.status === want) return p;
+      if (p.status?.startsWith('error') && !want.startsWith('error')) throw new PollAbort(`${id} went to ${p.status}`);
+      return undefined;
+    },
+    { timeoutMs: 90_000 },
+  );
 }
 
 describe('openstack CLI: volume backups', () => {
@@ -50,7 +58,15 @@ describe('openstack CLI: volume backups', () => {
     expect(created.name).toBe('osc-b1');
     await status('backup-show', backup, 'available');
     const shown = await osc('volume', 'backup', 'show', backup);
-    expect(shown).toMatchObject({ id: backup, name: 'osc-b1', description: 'from osc', volume_id: vol, status: 'available', size: 1, is_incremental: false });
+    expect(shown).toMatchObject({
+      id: backup,
+      name: 'osc-b1',
+      description: 'from osc',
+      volume_id: vol,
+      status: 'available',
+      size: 1,
+      is_incremental: false,
+    });
     const listed = await osc('volume', 'backup', 'list');
     expect(listed.find((b: any) => b.ID === backup)).toMatchObject({ Name: 'osc-b1', Status: 'available', Size: 1 });
   }, 300_000);
@@ -71,12 +87,19 @@ describe('openstack CLI: volume backups', () => {
 
   it('volume backup delete removes it', async () => {
     await cairn.openstack('volume', 'backup', 'delete', backup);
-    await poll('backup gone', async () => {
-      try { await cinder('backup-show', backup); return undefined; } catch (err) {
-        if (err instanceof CliError && /No volumebackup with a name or ID|\(HTTP 404\)/.test(err.stderr)) return true;
-        throw err;
-      }
-    }, { timeoutMs: 60_000 });
+    await poll(
+      'backup gone',
+      async () => {
+        try {
+          await cinder('backup-show', backup);
+          return undefined;
+        } catch (err) {
+          if (err instanceof CliError && /No volumebackup with a name or ID|\(HTTP 404\)/.test(err.stderr)) return true;
+          throw err;
+        }
+      },
+      { timeoutMs: 60_000 },
+    );
   }, 300_000);
 });
 
@@ -99,7 +122,10 @@ describe('cinder CLI: incremental backups, export and import', () => {
     expect(shown.is_incremental).toBe('True');
     expect((await status('backup-show', full, 'available')).has_dependent_backups).toBe('True');
 
-    for (const [id, bytes] of [[full, before], [inc, after]] as const) {
+    for (const [id, bytes] of [
+      [full, before],
+      [inc, after],
+    ] as const) {
       const target = parseProperties(await cinder('create', '--name', `target-${id}`, '1')).id!;
       await status('show', target, 'available');
       const r = parseProperties(await cinder('backup-restore', '--volume', target, id));
@@ -123,7 +149,12 @@ describe('cinder CLI: incremental backups, export and import', () => {
     const r = parseProperties(await cinder('backup-restore', '--name', 'from-import', newId));
     await status('show', r.volume_id!, 'available');
     const expected = fs.readFileSync(volumeFile(vol)).subarray(0, 3 * MiB);
-    expect(fs.readFileSync(volumeFile(r.volume_id!)).subarray(0, 3 * MiB).equals(expected)).toBe(true);
+    expect(
+      fs
+        .readFileSync(volumeFile(r.volume_id!))
+        .subarray(0, 3 * MiB)
+        .equals(expected),
+    ).toBe(true);
   }, 300_000);
 
   it('backup-delete of a parent is refused while its incremental exists', async () => {

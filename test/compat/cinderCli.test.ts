@@ -7,8 +7,12 @@
 import { CliError, HOSTNAME, parseProperties, parsePyStrDict, parseTable, poll, PollAbort, startCairn, type CompatCairn } from './cli';
 
 let cairn: CompatCairn;
-beforeAll(async () => { cairn = await startCairn(); }, 90_000);
-afterAll(async () => { await cairn?.stop(); }, 30_000);
+beforeAll(async () => {
+  cairn = await startCairn();
+}, 90_000);
+afterAll(async () => {
+  await cairn?.stop();
+}, 30_000);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const cinder = (...args: string[]) => cairn.cinder(...args);
@@ -18,7 +22,8 @@ async function cinderStatus(id: string, want: string): Promise<Record<string, st
   return poll(`volume ${id} to be ${want}`, async () => {
     const vol = parseProperties(await cinder('show', id));
     if (vol.status === want) return vol;
-    if (vol.status?.startsWith('error') && !want.startsWith('error')) throw new PollAbort(`volume ${id} went to ${vol.status}, not ${want}`);
+    if (vol.status?.startsWith('error') && !want.startsWith('error'))
+      throw new PollAbort(`volume ${id} went to ${vol.status}, not ${want}`);
     return undefined;
   });
 }
@@ -50,7 +55,12 @@ describe('cinder CLI (python3-cinderclient 9.1, noauth, 3.70) on the embedded al
     expect(row!.ID).toMatch(UUID);
     typeId = row!.ID!;
     const names = parseTable(await cinder('type-list')).map((r) => [r.Name, r.ID]);
-    expect(names).toEqual(expect.arrayContaining([[TYPE, typeId], ['__DEFAULT__', expect.stringMatching(UUID)]]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        [TYPE, typeId],
+        ['__DEFAULT__', expect.stringMatching(UUID)],
+      ]),
+    );
   });
 
   it('type-show finds the type by name', async () => {
@@ -71,7 +81,14 @@ describe('cinder CLI (python3-cinderclient 9.1, noauth, 3.70) on the embedded al
     const created = parseProperties(await cinder('create', '1'));
     expect(created.id).toMatch(UUID);
     // name and description null, as Cinder answers a create with only a size.
-    expect(created).toMatchObject({ size: '1', name: 'None', description: 'None', volume_type: '__DEFAULT__', bootable: 'false', multiattach: 'False' });
+    expect(created).toMatchObject({
+      size: '1',
+      name: 'None',
+      description: 'None',
+      volume_type: '__DEFAULT__',
+      bootable: 'false',
+      multiattach: 'False',
+    });
     expect(['creating', 'available']).toContain(created.status);
     plainId = created.id!;
     const vol = await cinderStatus(plainId, 'available');
@@ -130,7 +147,11 @@ describe('cinder CLI (python3-cinderclient 9.1, noauth, 3.70) on the embedded al
     await cinder('metadata', namedId, 'unset', 'x');
     expect(parseProperties(await cinder('metadata-show', namedId))).toEqual({ a: 'b', k: 'v' });
     // show prints metadata one `key : value` per line.
-    expect(parseProperties(await cinder('show', namedId)).metadata!.split('\n').sort()).toEqual(['a : b', 'k : v']);
+    expect(
+      parseProperties(await cinder('show', namedId))
+        .metadata!.split('\n')
+        .sort(),
+    ).toEqual(['a : b', 'k : v']);
   });
 
   it('summary (3.12+) counts the volumes, sums their sizes and lists metadata values', async () => {
@@ -145,8 +166,11 @@ describe('cinder CLI (python3-cinderclient 9.1, noauth, 3.70) on the embedded al
 
   it('service-list shows an up backup service, scheduler and volume service for the file backend', async () => {
     const rows = parseTable(await cinder('service-list'));
-    expect(rows.map((r) => [r.Binary, r.Host]).sort())
-      .toEqual([['cinder-backup', HOSTNAME], ['cinder-scheduler', HOSTNAME], ['cinder-volume', `${HOSTNAME}@file`]]);
+    expect(rows.map((r) => [r.Binary, r.Host]).sort()).toEqual([
+      ['cinder-backup', HOSTNAME],
+      ['cinder-scheduler', HOSTNAME],
+      ['cinder-volume', `${HOSTNAME}@file`],
+    ]);
     for (const r of rows) expect(r).toMatchObject({ Zone: 'nova', Status: 'enabled', State: 'up' });
     expect(rows.find((r) => r.Binary === 'cinder-volume')!['Backend State']).toBe('up');
   });
@@ -159,7 +183,10 @@ describe('cinder CLI (python3-cinderclient 9.1, noauth, 3.70) on the embedded al
   });
 
   it('type-delete of a type that volumes still use is refused', async () => {
-    const err = await cinder('type-delete', TYPE).then(() => undefined, (e: unknown) => e);
+    const err = await cinder('type-delete', TYPE).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(CliError);
     expect((err as CliError).stdout + (err as CliError).stderr).toMatch(/deletion is not allowed with volumes present with the type/);
   });
@@ -213,19 +240,41 @@ describe('openstack CLI (python3-openstackclient 6.0) on the embedded all-in-one
 
   it('volume list shows it, with --long its type and properties', async () => {
     expect(await json('volume', 'list')).toEqual([{ ID: id, Name: 'osc-vol', Status: 'available', Size: 1, 'Attached to': [] }]);
-    expect(await json('volume', 'list', '--long')).toEqual([expect.objectContaining({ ID: id, Type: '__DEFAULT__', Properties: { a: 'b' } })]);
+    expect(await json('volume', 'list', '--long')).toEqual([
+      expect.objectContaining({ ID: id, Type: '__DEFAULT__', Properties: { a: 'b' } }),
+    ]);
   });
 
   it('volume list also works with --os-auth-type noauth given as options (endpoint without the project id)', async () => {
-    const out = await cairn.openstackBare('--os-auth-type', 'noauth', '--os-endpoint', `${cairn.url}/v3`,
-      '--os-project-id', cairn.projectId, '--os-user-id', cairn.userId, '--os-volume-api-version', '3.70', 'volume', 'list', '-f', 'json');
+    const out = await cairn.openstackBare(
+      '--os-auth-type',
+      'noauth',
+      '--os-endpoint',
+      `${cairn.url}/v3`,
+      '--os-project-id',
+      cairn.projectId,
+      '--os-user-id',
+      cairn.userId,
+      '--os-volume-api-version',
+      '3.70',
+      'volume',
+      'list',
+      '-f',
+      'json',
+    );
     expect(JSON.parse(out).map((v: { ID: string }) => v.ID)).toEqual([id]);
   });
 
   it('volume delete removes it: show then says no volume with that name or id exists', async () => {
     await osc('volume', 'delete', id);
     const err = await poll('osc-vol gone', async () => {
-      try { await osc('volume', 'show', id); return undefined; } catch (e) { if (e instanceof CliError && /No volume with a name or ID of/.test(e.stderr)) return e; throw e; }
+      try {
+        await osc('volume', 'show', id);
+        return undefined;
+      } catch (e) {
+        if (e instanceof CliError && /No volume with a name or ID of/.test(e.stderr)) return e;
+        throw e;
+      }
     });
     expect(err.stderr).toContain(`No volume with a name or ID of '${id}' exists.`);
     expect(await json('volume', 'list')).toEqual([]);

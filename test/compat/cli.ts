@@ -25,8 +25,11 @@ export const HOSTNAME = 'compat';
 export { PollAbort };
 
 /** test/helpers/poll.ts's `poll`, every 100 ms unless told (a CLI call is slow anyway). */
-export function poll<T>(what: string, fn: () => Promise<T | undefined | null | false>,
-  opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
+export function poll<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  opts: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
   return sharedPoll(what, fn, { ...opts, intervalMs: opts.intervalMs ?? 100 });
 }
 
@@ -43,15 +46,23 @@ function freePort(): Promise<number> {
 
 /** A non-zero exit of a client: its arguments, exit code, stdout and stderr. */
 export class CliError extends Error {
-  constructor(readonly args: readonly string[], readonly code: number | string | null, readonly stdout: string, readonly stderr: string) {
+  constructor(
+    readonly args: readonly string[],
+    readonly code: number | string | null,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
     super(`${args.join(' ')} exited ${code}\n--- stderr ---\n${stderr.trim()}\n--- stdout ---\n${stdout.trim()}`);
   }
 }
 
 /** The parent's environment minus anything that configures an OpenStack client, cairn or node. */
 function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) =>
-    !/^(OS_|CINDER_|CINDERCLIENT_|NOVA_|CAIRN_|DATABASE_URL$|AMQP_URL$|PORT$|HOST$|LOG_LEVEL$|NODE_OPTIONS$|PYTHON)/.test(k)));
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^(OS_|CINDER_|CINDERCLIENT_|NOVA_|CAIRN_|DATABASE_URL$|AMQP_URL$|PORT$|HOST$|LOG_LEVEL$|NODE_OPTIONS$|PYTHON)/.test(k),
+    ),
+  );
 }
 
 function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<string> {
@@ -92,7 +103,8 @@ export interface CompatCairn {
  * (Cinder routes only `[0-9a-f-]+` as a project id).
  */
 export async function startCairn(opts: { startTimeoutMs?: number; dataDir?: string } = {}): Promise<CompatCairn> {
-  if (!fs.existsSync(CAIRN_JS)) throw new Error(`${path.relative(ROOT, CAIRN_JS)} is missing: run \`npm run build\` before the compat tests`);
+  if (!fs.existsSync(CAIRN_JS))
+    throw new Error(`${path.relative(ROOT, CAIRN_JS)} is missing: run \`npm run build\` before the compat tests`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // A given data dir (prepared with `cairn-manage` before the start) is the test's; it is removed at stop too.
@@ -107,20 +119,30 @@ export async function startCairn(opts: { startTimeoutMs?: number; dataDir?: stri
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  const keep = (chunk: Buffer) => { out = (out + chunk.toString('utf8')).slice(-32_000); };
+  const keep = (chunk: Buffer) => {
+    out = (out + chunk.toString('utf8')).slice(-32_000);
+  };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => { exit = { code, signal }; resolve(); }));
-  const killOnExit = () => { child.kill('SIGKILL'); };
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      resolve();
+    }),
+  );
+  const killOnExit = () => {
+    child.kill('SIGKILL');
+  };
   process.once('exit', killOnExit);
-  const output = () => `--- cairn all-in-one (pid ${child.pid}, ${exit ? `exited code=${exit.code} signal=${exit.signal}` : 'running'}) ---\n${out || '(no output)'}`;
+  const output = () =>
+    `--- cairn all-in-one (pid ${child.pid}, ${exit ? `exited code=${exit.code} signal=${exit.signal}` : 'running'}) ---\n${out || '(no output)'}`;
 
   const stop = async () => {
     if (!exit) {
       child.kill('SIGTERM');
       const late = new Promise<'late'>((r) => setTimeout(() => r('late'), 10_000).unref());
-      if (await Promise.race([exited, late]) === 'late') child.kill('SIGKILL');
+      if ((await Promise.race([exited, late])) === 'late') child.kill('SIGKILL');
       await exited;
     }
     process.removeListener('exit', killOnExit);
@@ -129,53 +151,69 @@ export async function startCairn(opts: { startTimeoutMs?: number; dataDir?: stri
   };
 
   try {
-    await poll('cairn to answer GET / with 300', async () => {
-      if (exit) throw new PollAbort(`cairn exited before it answered\n${output()}`);
-      return (await fetch(`${url}/`)).status === 300;
-    }, { timeoutMs: opts.startTimeoutMs ?? 60_000, intervalMs: 100 });
+    await poll(
+      'cairn to answer GET / with 300',
+      async () => {
+        if (exit) throw new PollAbort(`cairn exited before it answered\n${output()}`);
+        return (await fetch(`${url}/`)).status === 300;
+      },
+      { timeoutMs: opts.startTimeoutMs ?? 60_000, intervalMs: 100 },
+    );
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}\n${output()}`, { cause: err });
   }
 
   const cinderEnv: NodeJS.ProcessEnv = {
-    ...cleanEnv(), PATH: CLI_PATH,
-    OS_AUTH_TYPE: 'noauth', OS_PROJECT_ID: projectId, OS_USER_ID: userId,
-    CINDER_ENDPOINT: `${url}/v3/${projectId}`, OS_VOLUME_API_VERSION: '3.70',
+    ...cleanEnv(),
+    PATH: CLI_PATH,
+    OS_AUTH_TYPE: 'noauth',
+    OS_PROJECT_ID: projectId,
+    OS_USER_ID: userId,
+    CINDER_ENDPOINT: `${url}/v3/${projectId}`,
+    OS_VOLUME_API_VERSION: '3.70',
   };
   // OSC builds an image client (openstacksdk) in `volume create` even without --image; with a noauth
   // endpoint that client cannot discover anything and the command fails, so the cloud says it has none.
   // The noauth plugin (python3-cinderclient's) appends the project id to its endpoint itself.
   const cloudsYaml = path.join(confDir, 'clouds.yaml');
-  fs.writeFileSync(cloudsYaml, [
-    'clouds:',
-    '  cairn:',
-    '    auth_type: noauth',
-    '    auth:',
-    `      endpoint: ${url}/v3`,
-    `      project_id: '${projectId}'`,
-    `      user_id: '${userId}'`,
-    "    volume_api_version: '3.70'",
-    '    has_image: false',
-    // The image-capable cloud: keystoneauth's admin_token (noauth's `user:project` token) with endpoint
-    // overrides, since the noauth plugin above cannot run openstacksdk's image version discovery.
-    '  cairn-image:',
-    '    auth_type: admin_token',
-    '    auth:',
-    `      endpoint: ${url}/v3/${projectId}`,
-    `      token: '${userId}:${projectId}'`,
-    `    block_storage_endpoint_override: ${url}/v3/${projectId}`,
-    `    volume_endpoint_override: ${url}/v3/${projectId}`,
-    "    volume_api_version: '3'",
-    "    image_api_version: '2'",
-    `    image_endpoint_override: ${url}/v2`,
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    cloudsYaml,
+    [
+      'clouds:',
+      '  cairn:',
+      '    auth_type: noauth',
+      '    auth:',
+      `      endpoint: ${url}/v3`,
+      `      project_id: '${projectId}'`,
+      `      user_id: '${userId}'`,
+      "    volume_api_version: '3.70'",
+      '    has_image: false',
+      // The image-capable cloud: keystoneauth's admin_token (noauth's `user:project` token) with endpoint
+      // overrides, since the noauth plugin above cannot run openstacksdk's image version discovery.
+      '  cairn-image:',
+      '    auth_type: admin_token',
+      '    auth:',
+      `      endpoint: ${url}/v3/${projectId}`,
+      `      token: '${userId}:${projectId}'`,
+      `    block_storage_endpoint_override: ${url}/v3/${projectId}`,
+      `    volume_endpoint_override: ${url}/v3/${projectId}`,
+      "    volume_api_version: '3'",
+      "    image_api_version: '2'",
+      `    image_endpoint_override: ${url}/v2`,
+      '',
+    ].join('\n'),
+  );
   const oscEnv: NodeJS.ProcessEnv = { ...cleanEnv(), PATH: CLI_PATH, OS_CLIENT_CONFIG_FILE: cloudsYaml };
   const bareEnv: NodeJS.ProcessEnv = { ...cleanEnv(), PATH: CLI_PATH };
 
   return {
-    url, projectId, userId, dataDir, output, stop,
+    url,
+    projectId,
+    userId,
+    dataDir,
+    output,
+    stop,
     cinder: (...args) => run('cinder', args, cinderEnv),
     openstack: (...args) => run('openstack', ['--os-cloud', 'cairn', ...args], oscEnv),
     openstackBare: (...args) => run('openstack', args, bareEnv),
@@ -186,8 +224,12 @@ export async function startCairn(opts: { startTimeoutMs?: number; dataDir?: stri
 
 /** `cairn-manage ARGS…` (the built one) on `dataDir`, in the clean environment. */
 export function runManage(dataDir: string, ...args: string[]): Promise<string> {
-  return run(process.execPath, [path.join(ROOT, 'dist/src/cli/manage.js'), ...args],
-    { ...cleanEnv(), CAIRN_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, 120_000);
+  return run(
+    process.execPath,
+    [path.join(ROOT, 'dist/src/cli/manage.js'), ...args],
+    { ...cleanEnv(), CAIRN_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    120_000,
+  );
 }
 
 /**
@@ -204,7 +246,13 @@ export function parseTables(text: string): Array<Array<Record<string, string>>> 
   let header: string[] | undefined;
   let rows: Array<Record<string, string>> = [];
   const cells = (line: string) => cuts!.slice(0, -1).map((c, i) => line.slice(c + 1, cuts![i + 1]).trim());
-  const finish = () => { if (header) tables.push(rows); cuts = undefined; borders = 0; header = undefined; rows = []; };
+  const finish = () => {
+    if (header) tables.push(rows);
+    cuts = undefined;
+    borders = 0;
+    header = undefined;
+    rows = [];
+  };
   for (const line of text.split('\n').map((l) => l.replace(/\s+$/, ''))) {
     if (/^\+[-+]*\+$/.test(line)) {
       // border, header, border, rows…, border: the third border closes the table.
@@ -214,10 +262,15 @@ export function parseTables(text: string): Array<Array<Record<string, string>>> 
     }
     if (cuts && line.startsWith('|')) {
       const values = cells(line);
-      if (!header) { header = values; continue; }
+      if (!header) {
+        header = values;
+        continue;
+      }
       const prev = rows[rows.length - 1];
       if (values[0] === '' && prev) {
-        header.forEach((h, i) => { if (values[i] !== '') prev[h] = prev[h] === '' ? values[i]! : `${prev[h]}\n${values[i]}`; });
+        header.forEach((h, i) => {
+          if (values[i] !== '') prev[h] = prev[h] === '' ? values[i]! : `${prev[h]}\n${values[i]}`;
+        });
       } else {
         rows.push(Object.fromEntries(header.map((h, i) => [h, values[i] ?? ''])));
       }

@@ -52,7 +52,9 @@ function tokenProxy(target: string, token: string): Promise<[http.Server, string
     up.on('error', (err) => res.writeHead(502).end(String(err)));
     req.pipe(up);
   });
-  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve([srv, `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}`])));
+  return new Promise((resolve) =>
+    srv.listen(0, '127.0.0.1', () => resolve([srv, `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}`])),
+  );
 }
 
 export async function computeClis(cairn: CompatCairn, computeVersion = '2.89'): Promise<ComputeClis> {
@@ -60,25 +62,35 @@ export async function computeClis(cairn: CompatCairn, computeVersion = '2.89'): 
   const [proxy, proxyUrl] = await tokenProxy(url, `${user}:${project}`);
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-compute-cli-'));
   const clouds = path.join(home, 'clouds.yaml');
-  fs.writeFileSync(clouds, [
-    'clouds:',
-    '  cairn:',
-    '    auth_type: admin_token',
-    '    auth:',
-    `      endpoint: ${url}/v2.1/${project}`,
-    `      token: '${user}:${project}'`,
-    `    compute_api_version: '${computeVersion}'`,
-    `    compute_endpoint_override: ${url}/v2.1/${project}`,
-    "    volume_api_version: '3.70'",
-    `    block_storage_endpoint_override: ${proxyUrl}/v3/${project}`,
-    `    volume_endpoint_override: ${proxyUrl}/v3/${project}`,
-    '    has_image: false',
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    clouds,
+    [
+      'clouds:',
+      '  cairn:',
+      '    auth_type: admin_token',
+      '    auth:',
+      `      endpoint: ${url}/v2.1/${project}`,
+      `      token: '${user}:${project}'`,
+      `    compute_api_version: '${computeVersion}'`,
+      `    compute_endpoint_override: ${url}/v2.1/${project}`,
+      "    volume_api_version: '3.70'",
+      `    block_storage_endpoint_override: ${proxyUrl}/v3/${project}`,
+      `    volume_endpoint_override: ${proxyUrl}/v3/${project}`,
+      '    has_image: false',
+      '',
+    ].join('\n'),
+  );
   const base = { PATH, HOME: home, LANG: 'C.UTF-8' };
-  const novaEnv = { ...base, OS_AUTH_URL: 'http://127.0.0.1:9/unused', OS_USER_ID: user, OS_PROJECT_ID: project, OS_COMPUTE_API_VERSION: computeVersion };
+  const novaEnv = {
+    ...base,
+    OS_AUTH_URL: 'http://127.0.0.1:9/unused',
+    OS_USER_ID: user,
+    OS_PROJECT_ID: project,
+    OS_COMPUTE_API_VERSION: computeVersion,
+  };
   return {
-    nova: (...args) => run('nova', ['--os-auth-type', 'noauth', '--user-id', user, '--project-id', project, '--endpoint', `${url}/v2.1`, ...args], novaEnv),
+    nova: (...args) =>
+      run('nova', ['--os-auth-type', 'noauth', '--user-id', user, '--project-id', project, '--endpoint', `${url}/v2.1`, ...args], novaEnv),
     openstack: (...args) => run('openstack', ['--os-cloud', 'cairn', ...args], { ...base, OS_CLIENT_CONFIG_FILE: clouds }),
     async stop() {
       await new Promise((r) => proxy.close(r));

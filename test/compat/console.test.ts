@@ -16,8 +16,9 @@ const SHOTS = path.resolve(__dirname, '..', '..', 'test-output', 'console');
 const PORT = '18184';
 const haveChromium = fs.existsSync(CHROMIUM);
 if (!haveChromium) {
-  // eslint-disable-next-line no-console
-  console.warn(`\n*** SKIPPED the console browser test: no chromium at ${CHROMIUM} (apt-get install -y chromium, or set CAIRN_CHROMIUM) ***\n`);
+  console.warn(
+    `\n*** SKIPPED the console browser test: no chromium at ${CHROMIUM} (apt-get install -y chromium, or set CAIRN_CHROMIUM) ***\n`,
+  );
 }
 const maybe = haveChromium ? describe : describe.skip;
 
@@ -39,8 +40,16 @@ maybe('operator console in chromium', () => {
     await liftQuotas(cairn.url);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
   }, 120_000);
@@ -48,7 +57,7 @@ maybe('operator console in chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await cairn?.stop();
-    // eslint-disable-next-line no-console
+
     if (shots.length) console.log(`console screenshots:\n${shots.join('\n')}`);
   });
 
@@ -59,7 +68,11 @@ maybe('operator console in chromium', () => {
   test('log in, create a volume, attach it to a server, detach it, delete it', async () => {
     // A server to attach to, booted through the compute API.
     const nova = computeApi(cairn.url);
-    const server = await nova.boot({ name: 'console-srv', imageRef: '', block_device_mapping_v2: [blankRoot(1, { delete_on_termination: true })] });
+    const server = await nova.boot({
+      name: 'console-srv',
+      imageRef: '',
+      block_device_mapping_v2: [blankRoot(1, { delete_on_termination: true })],
+    });
 
     await page.goto(`${cairn.url}/console`);
     await page.locator('#login-noauth input[name=token]').waitFor();
@@ -76,13 +89,17 @@ maybe('operator console in chromium', () => {
     await page.fill('#ask-fields input[name=size]', '1');
     await shot('create-dialog');
     await dialogOk();
-    await statusOf('console-vol').filter({ hasText: /^available$/ }).waitFor({ timeout: 20_000 });
+    await statusOf('console-vol')
+      .filter({ hasText: /^available$/ })
+      .waitFor({ timeout: 20_000 });
     await shot('volume-available');
 
     await row('console-vol').locator('button[data-action=attach]').click();
     await page.selectOption('#ask-fields select[name=server]', server.id);
     await dialogOk();
-    await statusOf('console-vol').filter({ hasText: /^in-use$/ }).waitFor({ timeout: 20_000 });
+    await statusOf('console-vol')
+      .filter({ hasText: /^in-use$/ })
+      .waitFor({ timeout: 20_000 });
     expect(await row('console-vol').locator('td').nth(5).textContent()).toBe(server.id.slice(0, 8));
     await shot('volume-attached');
     await page.goto(`${cairn.url}/console/#attachments`);
@@ -94,14 +111,18 @@ maybe('operator console in chromium', () => {
 
     await page.goto(`${cairn.url}/console/#volumes`);
     await row('console-vol').locator('button[data-action=detach]').click();
-    await statusOf('console-vol').filter({ hasText: /^available$/ }).waitFor({ timeout: 20_000 });
+    await statusOf('console-vol')
+      .filter({ hasText: /^available$/ })
+      .waitFor({ timeout: 20_000 });
     await shot('volume-detached');
 
     await row('console-vol').locator('button[data-action=delete]').click();
     await dialogOk();
     await row('console-vol').waitFor({ state: 'detached', timeout: 20_000 });
     await shot('volume-deleted');
-    const left = await fetch(`${cairn.url}/v3/${PROJECT}/volumes?name=console-vol`, { headers: { 'X-Auth-Token': TOKEN } }).then((r) => r.json()) as { volumes: unknown[] };
+    const left = (await fetch(`${cairn.url}/v3/${PROJECT}/volumes?name=console-vol`, { headers: { 'X-Auth-Token': TOKEN } }).then((r) =>
+      r.json(),
+    )) as { volumes: unknown[] };
     expect(left.volumes).toEqual([]);
 
     // The other pages, as an operator sees them.

@@ -40,19 +40,31 @@ const IMAGE_NAME = 'cirros-0.6.2-x86_64-disk';
  * descriptor the caller holds (`flock … npm run test:compat`).
  */
 function kit(script: string, env: Record<string, string>, timeout = 900_000) {
-  return spawnSync('bash', ['-c', 'for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; exec "$0"', path.join(KIT, script)], {
-    env: { PATH: SYS_PATH, HOME: process.env.HOME ?? '/root', STATE_DIR: STATE, ...env }, encoding: 'utf8', timeout,
-  });
+  return spawnSync(
+    'bash',
+    ['-c', 'for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; exec "$0"', path.join(KIT, script)],
+    {
+      env: { PATH: SYS_PATH, HOME: process.env.HOME ?? '/root', STATE_DIR: STATE, ...env },
+      encoding: 'utf8',
+      timeout,
+    },
+  );
 }
 const why = (r: ReturnType<typeof spawnSync>) =>
-  `exited ${r.status ?? r.signal}: ${String(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`;
+  `exited ${r.status ?? r.signal}: ${String(r.stderr || r.stdout)
+    .trim()
+    .split('\n')
+    .slice(-5)
+    .join(' | ')}`;
 
 /** Whether the kit's Keystone (its saved uwsgi pid) runs: one this suite starts, it also stops. */
 function keystoneRunning(): boolean {
   try {
     process.kill(Number(fs.readFileSync(path.join(STATE, 'keystone', 'keystone.pid'), 'utf8').trim()), 0);
     return true;
-  } catch { return false; }
+  } catch {
+    return false;
+  }
 }
 
 /** The reason this suite cannot run here, or undefined. */
@@ -61,7 +73,11 @@ function unavailableReason(): string | undefined {
   for (const f of ['keystone-up.sh', 'tempest-full/prepare-cairn.sh', 'horizon/horizon-up.sh']) {
     if (!fs.existsSync(path.join(KIT, f))) return `${path.join(KIT, f)} is missing (set CAIRN_CONFORMANCE_KIT)`;
   }
-  try { require.resolve('playwright-core'); } catch { return 'playwright-core is not installed (npm install)'; }
+  try {
+    require.resolve('playwright-core');
+  } catch {
+    return 'playwright-core is not installed (npm install)';
+  }
   return undefined;
 }
 
@@ -84,30 +100,49 @@ function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address() as net.AddressInfo; srv.close(() => resolve(port)); });
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
   });
 }
 
 function kitSettings(): Record<string, string> {
   const text = fs.readFileSync(path.join(STATE, 'keystone.env'), 'utf8');
-  return Object.fromEntries(text.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 /** `OS_*` of one of the kit's openrc files. */
 function openrc(user: 'demo' | 'admin'): Record<string, string> {
   const r = spawnSync('bash', ['-c', '. "$0" && env', path.join(STATE, `${user}-openrc`)], { env: { PATH: SYS_PATH }, encoding: 'utf8' });
-  return Object.fromEntries(r.stdout.split('\n').filter((l) => l.startsWith('OS_')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('OS_'))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 /** A project-scoped token for the kit's user, and its project id. */
 async function login(user: 'demo' | 'admin'): Promise<{ token: string; project: string }> {
   const env = openrc(user);
   const res = await fetch(`${env.OS_AUTH_URL!.replace(/\/$/, '')}/auth/tokens`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ auth: {
-      identity: { methods: ['password'], password: { user: { name: env.OS_USERNAME, password: env.OS_PASSWORD, domain: { name: 'Default' } } } },
-      scope: { project: { name: env.OS_PROJECT_NAME, domain: { name: 'Default' } } },
-    } }),
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: env.OS_USERNAME, password: env.OS_PASSWORD, domain: { name: 'Default' } } },
+        },
+        scope: { project: { name: env.OS_PROJECT_NAME, domain: { name: 'Default' } } },
+      },
+    }),
   });
   if (res.status !== 201) throw new Error(`Keystone login of ${user}: ${res.status} ${await res.text()}`);
   return { token: res.headers.get('x-subject-token')!, project: ((await res.json()) as any).token.project.id };
@@ -125,7 +160,8 @@ suite('Horizon in a headless browser, in front of cairn', () => {
   let serverId = '';
   const api = async (method: string, p: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${url}${p}`, {
-      method, headers: { 'X-Auth-Token': demo.token, 'Content-Type': 'application/json', ...headers },
+      method,
+      headers: { 'X-Auth-Token': demo.token, 'Content-Type': 'application/json', ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -133,11 +169,16 @@ suite('Horizon in a headless browser, in front of cairn', () => {
   };
   const volumes = async () => (await api('GET', `/v3/${demo.project}/volumes/detail`)).body.volumes as any[];
   const volumeNamed = async (name: string) => (await volumes()).find((v) => v.name === name);
-  const untilVolume = (name: string, ok: (v: any) => boolean, what: string) => poll(`${name} to be ${what}`, async () => {
-    const v = await volumeNamed(name);
-    if (v?.status === 'error') throw new PollAbort(`${name} went to error\n${cairnOut}`);
-    return v && ok(v) ? v : undefined;
-  }, { timeoutMs: 60_000 });
+  const untilVolume = (name: string, ok: (v: any) => boolean, what: string) =>
+    poll(
+      `${name} to be ${what}`,
+      async () => {
+        const v = await volumeNamed(name);
+        if (v?.status === 'error') throw new PollAbort(`${name} went to error\n${cairnOut}`);
+        return v && ok(v) ? v : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
 
   beforeAll(async () => {
     if (!fs.existsSync(CAIRN_JS)) throw new Error('dist/ is missing: run `npm run build` before the compat tests');
@@ -148,47 +189,89 @@ suite('Horizon in a headless browser, in front of cairn', () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-horizon-'));
     cairn = spawn(process.execPath, [CAIRN_JS, 'all-in-one'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), CAIRN_DATA_DIR: dataDir, CAIRN_HOSTNAME: 'compat-horizon',
-        LOG_LEVEL: 'warn', AUTH_STRATEGY: 'keystone', ...kitSettings() },
+      env: {
+        PATH: process.env.PATH,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        CAIRN_DATA_DIR: dataDir,
+        CAIRN_HOSTNAME: 'compat-horizon',
+        LOG_LEVEL: 'warn',
+        AUTH_STRATEGY: 'keystone',
+        ...kitSettings(),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const keep = (c: Buffer) => { cairnOut = (cairnOut + c.toString('utf8')).slice(-32_000); };
+    const keep = (c: Buffer) => {
+      cairnOut = (cairnOut + c.toString('utf8')).slice(-32_000);
+    };
     cairn.stdout!.on('data', keep);
     cairn.stderr!.on('data', keep);
-    await poll('cairn to answer GET / with 300', async () => {
-      if (cairn!.exitCode !== null) throw new PollAbort(`cairn exited\n${cairnOut}`);
-      return (await fetch(`${url}/`)).status === 300;
-    }, { timeoutMs: 60_000 });
+    await poll(
+      'cairn to answer GET / with 300',
+      async () => {
+        if (cairn!.exitCode !== null) throw new PollAbort(`cairn exited\n${cairnOut}`);
+        return (await fetch(`${url}/`)).status === 300;
+      },
+      { timeoutMs: 60_000 },
+    );
     // The catalog: cairn as volume, compute and image service; one public raw image in its store.
     const prep = kit('tempest-full/prepare-cairn.sh', { CAIRN_URL: url });
     if (prep.status !== 0) throw new Error(`prepare-cairn.sh ${why(prep)}`);
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     demo = await login('demo');
     // Horizon cannot launch an instance without Neutron: a server made through cairn's compute API, booted from a blank volume.
-    const created = await api('POST', '/v2.1/servers', { server: {
-      name: 'hz-server', flavorRef: '1', imageRef: '', networks: 'none',
-      block_device_mapping_v2: [{ source_type: 'blank', destination_type: 'volume', volume_size: 1, boot_index: 0, delete_on_termination: true }],
-    } }, { 'OpenStack-API-Version': 'compute 2.37' });
+    const created = await api(
+      'POST',
+      '/v2.1/servers',
+      {
+        server: {
+          name: 'hz-server',
+          flavorRef: '1',
+          imageRef: '',
+          networks: 'none',
+          block_device_mapping_v2: [
+            { source_type: 'blank', destination_type: 'volume', volume_size: 1, boot_index: 0, delete_on_termination: true },
+          ],
+        },
+      },
+      { 'OpenStack-API-Version': 'compute 2.37' },
+    );
     if (created.status !== 202) throw new Error(`server create: ${created.status} ${JSON.stringify(created.body)}`);
     serverId = created.body.server.id;
-    await poll('the server to be ACTIVE', async () => {
-      const s = (await api('GET', `/v2.1/servers/${serverId}`)).body.server;
-      if (s.status === 'ERROR') throw new PollAbort(`server in ERROR: ${JSON.stringify(s.fault)}`);
-      return s.status === 'ACTIVE';
-    }, { timeoutMs: 60_000 });
+    await poll(
+      'the server to be ACTIVE',
+      async () => {
+        const s = (await api('GET', `/v2.1/servers/${serverId}`)).body.server;
+        if (s.status === 'ERROR') throw new PollAbort(`server in ERROR: ${JSON.stringify(s.fault)}`);
+        return s.status === 'ACTIVE';
+      },
+      { timeoutMs: 60_000 },
+    );
   }, 2_400_000);
 
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
-    if (!skipReason && fs.existsSync(path.join(KIT, 'horizon/horizon-down.sh'))) kit('horizon/horizon-down.sh', { W: HORIZON_WORK }, 60_000);
+    if (!skipReason && fs.existsSync(path.join(KIT, 'horizon/horizon-down.sh')))
+      kit('horizon/horizon-down.sh', { W: HORIZON_WORK }, 60_000);
     if (cairn && cairn.exitCode === null) {
       cairn.kill('SIGTERM');
-      await new Promise((r) => { cairn!.once('exit', r); setTimeout(r, 10_000).unref(); });
+      await new Promise((r) => {
+        cairn!.once('exit', r);
+        setTimeout(r, 10_000).unref();
+      });
     }
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     if (!skipReason) {
@@ -219,10 +302,15 @@ suite('Horizon in a headless browser, in front of cairn', () => {
     step += 1;
     await page.screenshot({ path: path.join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`), fullPage: true });
     const errors = await page.$$eval('.alert-danger, .alert-error, .messages .error, .toast-error', (els) =>
-      els.map((e) => (e.textContent ?? '').replace(/\s+/g, ' ').trim()).filter(Boolean));
+      els.map((e) => (e.textContent ?? '').replace(/\s+/g, ' ').trim()).filter(Boolean),
+    );
     const title = await page.title();
-    expect({ page: name, url: page.url(), errors, serverError: /Server error|Page not found|Forbidden/i.test(title) })
-      .toEqual({ page: name, url: page.url(), errors: [], serverError: false });
+    expect({ page: name, url: page.url(), errors, serverError: /Server error|Page not found|Forbidden/i.test(title) }).toEqual({
+      page: name,
+      url: page.url(),
+      errors: [],
+      serverError: false,
+    });
   }
 
   async function visit(page: Page, p: string, name: string, expectText?: string): Promise<void> {
@@ -233,15 +321,19 @@ suite('Horizon in a headless browser, in front of cairn', () => {
   }
 
   /** Sets a (themable, hidden) select's value and fires the change Horizon's switchable fields listen to. */
-  const choose = (page: Page, selector: string, value: string) => page.evaluate(([sel, val]) => {
-    const g = globalThis as any; // runs in the page
-    const el = g.document.querySelector(sel!);
-    if (!el) throw new Error(`no ${sel}`);
-    const values: string[] = [...el.options].map((o: any) => o.value);
-    if (!values.includes(val!)) throw new Error(`${sel} has no option ${val}: ${values.join(', ')}`);
-    el.value = val!;
-    el.dispatchEvent(new g.Event('change', { bubbles: true }));
-  }, [selector, value]);
+  const choose = (page: Page, selector: string, value: string) =>
+    page.evaluate(
+      ([sel, val]) => {
+        const g = globalThis as any; // runs in the page
+        const el = g.document.querySelector(sel!);
+        if (!el) throw new Error(`no ${sel}`);
+        const values: string[] = [...el.options].map((o: any) => o.value);
+        if (!values.includes(val!)) throw new Error(`${sel} has no option ${val}: ${values.join(', ')}`);
+        el.value = val!;
+        el.dispatchEvent(new g.Event('change', { bubbles: true }));
+      },
+      [selector, value],
+    );
 
   /** Submits a Horizon form page (the modal form, served whole) and waits for the page it redirects to. */
   async function submit(page: Page, name: string): Promise<void> {
@@ -277,10 +369,14 @@ suite('Horizon in a headless browser, in front of cairn', () => {
       await visit(page, `/project/volumes/${blank.id}/create_snapshot/`, 'snapshot-form');
       await page.fill('#id_name', 'hz-snap');
       await submit(page, 'snapshot-created');
-      const snap = await poll('hz-snap to be available', async () => {
-        const s = ((await api('GET', `/v3/${demo.project}/snapshots/detail`)).body.snapshots as any[]).find((x) => x.name === 'hz-snap');
-        return s?.status === 'available' && s;
-      }, { timeoutMs: 60_000 });
+      const snap = await poll(
+        'hz-snap to be available',
+        async () => {
+          const s = ((await api('GET', `/v3/${demo.project}/snapshots/detail`)).body.snapshots as any[]).find((x) => x.name === 'hz-snap');
+          return s?.status === 'available' && s;
+        },
+        { timeoutMs: 60_000 },
+      );
       await visit(page, '/project/snapshots/', 'project-snapshots', 'hz-snap');
 
       await visit(page, '/project/volumes/create/', 'create-from-snapshot-form');

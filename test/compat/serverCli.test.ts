@@ -25,22 +25,38 @@ afterAll(async () => {
 const osc = (...args: string[]) => cli.openstack(...args);
 const json = async (...args: string[]) => JSON.parse(await osc(...args, '-f', 'json'));
 const fileDir = () => path.join(cairn.dataDir, 'volumes', 'file');
-const failure = (p: Promise<unknown>) => p.then(() => { throw new Error('expected the command to fail'); }, (e: unknown) => {
-  if (!(e instanceof CliError)) throw e;
-  return `${e.stderr}${e.stdout}`;
-});
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected the command to fail');
+    },
+    (e: unknown) => {
+      if (!(e instanceof CliError)) throw e;
+      return `${e.stderr}${e.stdout}`;
+    },
+  );
 
 /** `openstack server show` once the server is idle in `status`. */
-const serverIs = (name: string, status: string) => poll(`server ${name} to be ${status}`, async () => {
-  const s = await json('server', 'show', name);
-  if (s.status === 'ERROR' && status !== 'ERROR') throw new PollAbort(`server ${name} is ERROR: ${JSON.stringify(s.fault)}`);
-  return s.status === status && s['OS-EXT-STS:task_state'] === null && s;
-}, { timeoutMs: 60_000 });
+const serverIs = (name: string, status: string) =>
+  poll(
+    `server ${name} to be ${status}`,
+    async () => {
+      const s = await json('server', 'show', name);
+      if (s.status === 'ERROR' && status !== 'ERROR') throw new PollAbort(`server ${name} is ERROR: ${JSON.stringify(s.fault)}`);
+      return s.status === status && s['OS-EXT-STS:task_state'] === null && s;
+    },
+    { timeoutMs: 60_000 },
+  );
 
-const volumeIs = (id: string, status: string) => poll(`volume ${id} to be ${status}`, async () => {
-  const v = await json('volume', 'show', id);
-  return v.status === status && v;
-}, { timeoutMs: 60_000 });
+const volumeIs = (id: string, status: string) =>
+  poll(
+    `volume ${id} to be ${status}`,
+    async () => {
+      const v = await json('volume', 'show', id);
+      return v.status === status && v;
+    },
+    { timeoutMs: 60_000 },
+  );
 
 /** The volume ids of a server, root first (volumes_attached as OSC prints it with -f json). */
 async function volumesOf(name: string): Promise<Array<{ id: string; delete_on_termination: boolean }>> {
@@ -53,9 +69,19 @@ describe('servers with the nova and openstack CLIs', () => {
   let rootA = '';
   let bootable = '';
 
-  it('nova boot --block-device source=blank,dest=volume,size=1,bootindex=0,shutdown=remove → ACTIVE, its root volume in-use under the server\'s folder', async () => {
-    const out = parseProperties(await cli.nova('boot', '--flavor', 'm1.tiny', '--nic', 'none',
-      '--block-device', 'source=blank,dest=volume,size=1,bootindex=0,shutdown=remove', 'srv-a'));
+  it("nova boot --block-device source=blank,dest=volume,size=1,bootindex=0,shutdown=remove → ACTIVE, its root volume in-use under the server's folder", async () => {
+    const out = parseProperties(
+      await cli.nova(
+        'boot',
+        '--flavor',
+        'm1.tiny',
+        '--nic',
+        'none',
+        '--block-device',
+        'source=blank,dest=volume,size=1,bootindex=0,shutdown=remove',
+        'srv-a',
+      ),
+    );
     expect(out.status).toBe('BUILD');
     const s = await serverIs('srv-a', 'ACTIVE');
     const vols = await volumesOf('srv-a');
@@ -69,10 +95,25 @@ describe('servers with the nova and openstack CLIs', () => {
   it('openstack server create --volume (bootable) --block-device …delete_on_termination=true → ACTIVE', async () => {
     bootable = (await json('volume', 'create', '--size', '1', '--bootable', 'boot-b')).id;
     await volumeIs(bootable, 'available');
-    await osc('server', 'create', '--flavor', 'm1.tiny', '--nic', 'none', '--volume', bootable,
-      '--block-device', 'source_type=blank,destination_type=volume,volume_size=1,delete_on_termination=true', '--wait', 'srv-b');
+    await osc(
+      'server',
+      'create',
+      '--flavor',
+      'm1.tiny',
+      '--nic',
+      'none',
+      '--volume',
+      bootable,
+      '--block-device',
+      'source_type=blank,destination_type=volume,volume_size=1,delete_on_termination=true',
+      '--wait',
+      'srv-b',
+    );
     const vols = await volumesOf('srv-b');
-    expect(vols).toEqual([{ id: bootable, delete_on_termination: false }, { id: expect.any(String), delete_on_termination: true }]);
+    expect(vols).toEqual([
+      { id: bootable, delete_on_termination: false },
+      { id: expect.any(String), delete_on_termination: true },
+    ]);
     expect((await json('volume', 'show', bootable)).status).toBe('in-use');
   });
 
@@ -83,7 +124,10 @@ describe('servers with the nova and openstack CLIs', () => {
     expect(added).toMatchObject({ 'Volume ID': data, Device: '/dev/vdb', 'Delete On Termination': 'False' });
     await volumeIs(data, 'in-use');
     const rows = parseTable(await cli.nova('volume-attachments', 'srv-a'));
-    expect(rows.map((r) => [r.DEVICE, r['VOLUME ID'], r['DELETE ON TERMINATION']])).toEqual([['/dev/vda', rootA, 'True'], ['/dev/vdb', data, 'False']]);
+    expect(rows.map((r) => [r.DEVICE, r['VOLUME ID'], r['DELETE ON TERMINATION']])).toEqual([
+      ['/dev/vda', rootA, 'True'],
+      ['/dev/vdb', data, 'False'],
+    ]);
     await osc('server', 'remove', 'volume', 'srv-a', 'data-a');
     await volumeIs(data, 'available');
     expect(parseTable(await cli.nova('volume-attachments', 'srv-a'))).toHaveLength(1);
@@ -100,7 +144,10 @@ describe('servers with the nova and openstack CLIs', () => {
     await volumeIs(newId, 'in-use');
     await volumeIs(oldId, 'available');
     const rows = parseTable(await cli.nova('volume-attachments', 'srv-a'));
-    expect(rows.map((r) => [r.DEVICE, r['VOLUME ID']])).toEqual([['/dev/vda', rootA], ['/dev/vdb', newId]]);
+    expect(rows.map((r) => [r.DEVICE, r['VOLUME ID']])).toEqual([
+      ['/dev/vda', rootA],
+      ['/dev/vdb', newId],
+    ]);
     const s = await json('server', 'show', 'srv-a');
     expect(fs.existsSync(path.join(fileDir(), s.id, `volume-${newId}`))).toBe(true);
     expect(fs.existsSync(path.join(fileDir(), `volume-${oldId}`))).toBe(true);
@@ -131,7 +178,7 @@ describe('servers with the nova and openstack CLIs', () => {
     await osc('server', 'start', 'srv-b');
     const s = await serverIs('srv-b', 'ACTIVE');
     expect(fs.existsSync(path.join(fileDir(), s.id, `volume-${rootA}`))).toBe(true);
-    expect((await failure(osc('server', 'remove', 'volume', 'srv-b', rootA)))).toContain('409');
+    expect(await failure(osc('server', 'remove', 'volume', 'srv-b', rootA))).toContain('409');
   });
 
   it('server delete honours delete_on_termination and leaves the server folders empty and gone', async () => {
@@ -142,7 +189,9 @@ describe('servers with the nova and openstack CLIs', () => {
     await cli.nova('delete', 'srv-a');
     await poll('srv-a to be gone', async () => !(await json('server', 'list')).some((r: any) => r.Name === 'srv-a'), { timeoutMs: 60_000 });
     // delete_on_termination=true: gone; attached with add volume (false): kept, available, back at the top level.
-    await poll(`volume ${blank} to be deleted`, async () => !(await json('volume', 'list', '--long')).some((v: any) => v.ID === blank), { timeoutMs: 60_000 });
+    await poll(`volume ${blank} to be deleted`, async () => !(await json('volume', 'list', '--long')).some((v: any) => v.ID === blank), {
+      timeoutMs: 60_000,
+    });
     await volumeIs(rootA, 'available');
     await volumeIs(bootable, 'available');
     expect(fs.existsSync(path.join(fileDir(), `volume-${rootA}`))).toBe(true);

@@ -10,32 +10,44 @@ import path from 'node:path';
 import { CliError, parseProperties, parseTable, poll, PollAbort, startCairn, type CompatCairn } from './cli';
 
 let cairn: CompatCairn;
-beforeAll(async () => { cairn = await startCairn(); }, 90_000);
-afterAll(async () => { await cairn?.stop(); }, 30_000);
+beforeAll(async () => {
+  cairn = await startCairn();
+}, 90_000);
+afterAll(async () => {
+  await cairn?.stop();
+}, 30_000);
 
 const cinder = (...args: string[]) => cairn.cinder(...args);
 const fileDir = () => path.join(cairn.dataDir, 'volumes', 'file');
 
 /** `cinder <show>` as an object, polled until `status` is `want` (an error status ends the wait). */
 function status(show: 'show' | 'snapshot-show', id: string, want: string): Promise<Record<string, string>> {
-  return poll(`${show} ${id} ${want}`, async () => {
-    const p = parseProperties(await cinder(show, id));
-    if (p.status === want) return p;
-    if (p.status?.startsWith('error') && !want.startsWith('error')) throw new PollAbort(`${id} went to ${p.status}`);
-    return undefined;
-  }, { timeoutMs: 60_000 });
+  return poll(
+    `${show} ${id} ${want}`,
+    async () => {
+      const p = parseProperties(await cinder(show, id));
+      if (p.status === want) return p;
+      if (p.status?.startsWith('error') && !want.startsWith('error')) throw new PollAbort(`${id} went to ${p.status}`);
+      return undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
 }
 
 function gone(show: 'show' | 'snapshot-show', id: string): Promise<CliError> {
-  return poll(`${id} gone`, async () => {
-    try {
-      await cinder(show, id);
-      return undefined;
-    } catch (err) {
-      if (err instanceof CliError && /No (volume|snapshot) with a name or ID of|\(HTTP 404\)/.test(err.stderr)) return err;
-      throw err;
-    }
-  }, { timeoutMs: 60_000 });
+  return poll(
+    `${id} gone`,
+    async () => {
+      try {
+        await cinder(show, id);
+        return undefined;
+      } catch (err) {
+        if (err instanceof CliError && /No (volume|snapshot) with a name or ID of|\(HTTP 404\)/.test(err.stderr)) return err;
+        throw err;
+      }
+    },
+    { timeoutMs: 60_000 },
+  );
 }
 
 function writeAt(file: string, pos: number, text: string): void {
@@ -65,12 +77,17 @@ describe('cinder CLI: snapshots, clones, revert', () => {
     snap = created.id!;
     const shown = await status('snapshot-show', snap, 'available');
     expect(shown).toMatchObject({ 'os-extended-snapshot-attributes:progress': '100%', consumes_quota: 'True' });
-    expect(parseTable(await cinder('snapshot-list', '--volume-id', vol)).map((r) => [r.ID, r.Status, r.Name])).toEqual([[snap, 'available', 'snap-1']]);
+    expect(parseTable(await cinder('snapshot-list', '--volume-id', vol)).map((r) => [r.ID, r.Status, r.Name])).toEqual([
+      [snap, 'available', 'snap-1'],
+    ]);
     expect(parseProperties(await cinder('snapshot-metadata-show', snap))).toEqual({ k: 'v' });
   });
 
   it('delete of the volume is refused while it has snapshots', async () => {
-    const err = await cinder('delete', vol).then(() => undefined, (e: CliError) => e);
+    const err = await cinder('delete', vol).then(
+      () => undefined,
+      (e: CliError) => e,
+    );
     expect(err?.stdout + (err?.stderr ?? '')).toMatch(/have snapshots/);
     expect(parseProperties(await cinder('show', vol)).status).toBe('available');
   });
@@ -87,10 +104,15 @@ describe('cinder CLI: snapshots, clones, revert', () => {
     expect(readAt(path.join(fileDir(), `volume-${clone.id}`), 1000, 11)).toBe('later state');
   });
 
-  it('revert-to-snapshot puts the snapshot\'s data back', async () => {
+  it("revert-to-snapshot puts the snapshot's data back", async () => {
     await cinder('revert-to-snapshot', snap);
-    await poll('revert done', async () => parseProperties(await cinder('show', vol)).status === 'available'
-      && readAt(path.join(fileDir(), `volume-${vol}`), 1000, 11) === 'first state', { timeoutMs: 60_000 });
+    await poll(
+      'revert done',
+      async () =>
+        parseProperties(await cinder('show', vol)).status === 'available' &&
+        readAt(path.join(fileDir(), `volume-${vol}`), 1000, 11) === 'first state',
+      { timeoutMs: 60_000 },
+    );
   });
 
   it('snapshot-reset-state and snapshot-delete', async () => {

@@ -18,8 +18,13 @@ export interface TestCairn extends Runtime {
 export async function startTestCairn(env: Record<string, string> = {}): Promise<TestCairn> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-test-'));
   const config: Config = loadConfig({
-    CAIRN_DATA_DIR: dataDir, DATABASE_URL: 'pglite://memory', PORT: '0', HOST: '127.0.0.1',
-    CAIRN_HOSTNAME: 'testhost', LOG_LEVEL: 'silent', ...env,
+    CAIRN_DATA_DIR: dataDir,
+    DATABASE_URL: 'pglite://memory',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    CAIRN_HOSTNAME: 'testhost',
+    LOG_LEVEL: 'silent',
+    ...env,
   });
   const roles = { api: true, workerBackends: config.backends.map((b) => b.name), migrate: true, backupWorker: true };
   const rt = await startRuntime(config, roles, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));

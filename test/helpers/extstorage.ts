@@ -17,7 +17,11 @@ export function readCalls(log: string): RecordedCall[] {
   const calls: RecordedCall[] = [];
   let cur: RecordedCall | undefined;
   for (const line of fs.readFileSync(log, 'utf8').split('\n')) {
-    if (line === '=== end') { if (cur) calls.push(cur); cur = undefined; continue; }
+    if (line === '=== end') {
+      if (cur) calls.push(cur);
+      cur = undefined;
+      continue;
+    }
     if (line.startsWith('=== ')) {
       const [action, ...args] = line.slice(4).split(' ');
       cur = { action: action!, args, cwd: '', env: {} };
@@ -34,11 +38,21 @@ export function readCalls(log: string): RecordedCall[] {
 /** What README documents: the variables each script gets, for a volume with these parameters. */
 export function documentedVariables(action: string, paramNames: readonly string[], named: boolean): string[] {
   const extra: Record<string, string[]> = {
-    create: ['VOL_SIZE'], grow: ['VOL_SIZE', 'VOL_NEW_SIZE'], setinfo: ['VOL_METADATA'],
-    snapshot: ['VOL_SNAPSHOT_NAME', 'VOL_SNAPSHOT_SIZE'], open: ['VOL_OPEN_EXCLUSIVE'],
+    create: ['VOL_SIZE'],
+    grow: ['VOL_SIZE', 'VOL_NEW_SIZE'],
+    setinfo: ['VOL_METADATA'],
+    snapshot: ['VOL_SNAPSHOT_NAME', 'VOL_SNAPSHOT_SIZE'],
+    open: ['VOL_OPEN_EXCLUSIVE'],
   };
-  return ['PATH', 'LC_ALL', 'VOL_NAME', 'VOL_UUID', ...(named ? ['VOL_CNAME'] : []),
-    ...paramNames.map((p) => `EXTP_${p.toUpperCase()}`), ...(extra[action] ?? [])].sort();
+  return [
+    'PATH',
+    'LC_ALL',
+    'VOL_NAME',
+    'VOL_UUID',
+    ...(named ? ['VOL_CNAME'] : []),
+    ...paramNames.map((p) => `EXTP_${p.toUpperCase()}`),
+    ...(extra[action] ?? []),
+  ].sort();
 }
 
 /**

@@ -30,12 +30,20 @@ export class FakeKeystone {
   /** Lifetime of the service tokens it issues. */
   serviceTokenMs = 3_600_000;
 
-  private constructor(private readonly server: http.Server, readonly now: () => number) {}
+  private constructor(
+    private readonly server: http.Server,
+    readonly now: () => number,
+  ) {}
 
   static async start(now: () => number = Date.now): Promise<FakeKeystone> {
     const server = http.createServer();
     const ks = new FakeKeystone(server, now);
-    server.on('request', (req, res) => { ks.handle(req, res).catch(() => { res.statusCode = 500; res.end(); }); });
+    server.on('request', (req, res) => {
+      ks.handle(req, res).catch(() => {
+        res.statusCode = 500;
+        res.end();
+      });
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return ks;
   }
@@ -47,8 +55,12 @@ export class FakeKeystone {
   /** Environment for a cairn validating against this Keystone. */
   env(extra: Record<string, string> = {}): Record<string, string> {
     return {
-      AUTH_STRATEGY: 'keystone', KEYSTONE_URL: this.url, KEYSTONE_SERVICE_USER: SERVICE.user,
-      KEYSTONE_SERVICE_PASSWORD: SERVICE.password, KEYSTONE_SERVICE_PROJECT: SERVICE.project, ...extra,
+      AUTH_STRATEGY: 'keystone',
+      KEYSTONE_URL: this.url,
+      KEYSTONE_SERVICE_USER: SERVICE.user,
+      KEYSTONE_SERVICE_PASSWORD: SERVICE.password,
+      KEYSTONE_SERVICE_PROJECT: SERVICE.project,
+      ...extra,
     };
   }
 
@@ -80,10 +92,14 @@ export class FakeKeystone {
   private body(t: Issued) {
     return {
       token: {
-        methods: ['password'], expires_at: new Date(t.expiresAt).toISOString().replace('Z', '000Z'),
-        issued_at: new Date(this.now()).toISOString(), user: { id: t.userId, name: t.userId, domain: { id: 'default', name: 'Default' } },
+        methods: ['password'],
+        expires_at: new Date(t.expiresAt).toISOString().replace('Z', '000Z'),
+        issued_at: new Date(this.now()).toISOString(),
+        user: { id: t.userId, name: t.userId, domain: { id: 'default', name: 'Default' } },
         ...(t.projectId ? { project: { id: t.projectId, name: t.projectId, domain: { id: 'default', name: 'Default' } } } : {}),
-        roles: t.roles.map((name) => ({ id: `role-${name}`, name })), audit_ids: ['x'], is_domain: false,
+        roles: t.roles.map((name) => ({ id: `role-${name}`, name })),
+        audit_ids: ['x'],
+        is_domain: false,
       },
     };
   }
@@ -104,13 +120,23 @@ export class FakeKeystone {
       const auth = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}').auth;
       const user = auth?.identity?.password?.user;
       const project = auth?.scope?.project;
-      if (user?.name !== SERVICE.user || user?.password !== SERVICE.password || user?.domain?.name !== 'Default'
-        || project?.name !== SERVICE.project || project?.domain?.name !== 'Default') {
+      if (
+        user?.name !== SERVICE.user ||
+        user?.password !== SERVICE.password ||
+        user?.domain?.name !== 'Default' ||
+        project?.name !== SERVICE.project ||
+        project?.domain?.name !== 'Default'
+      ) {
         return error(401, 'Unauthorized', 'The request you have made requires authentication.');
       }
       const token = `svc${randomBytes(16).toString('hex')}`;
-      const issued: Issued = { userId: 'cairn-user', projectId: 'service-project', roles: ['admin', 'service'],
-        expiresAt: this.now() + this.serviceTokenMs, service: true };
+      const issued: Issued = {
+        userId: 'cairn-user',
+        projectId: 'service-project',
+        roles: ['admin', 'service'],
+        expiresAt: this.now() + this.serviceTokenMs,
+        service: true,
+      };
       this.tokens.set(token, issued);
       return send(201, this.body(issued), { 'X-Subject-Token': token });
     }
@@ -118,8 +144,11 @@ export class FakeKeystone {
       this.counts.validations++;
       const caller = this.valid(req.headers['x-auth-token'] as string | undefined);
       if (!caller?.service) {
-        return send(401, { error: { code: 401, message: 'The request you have made requires authentication.', title: 'Unauthorized' } },
-          { 'WWW-Authenticate': `Keystone uri="${this.url}"` });
+        return send(
+          401,
+          { error: { code: 401, message: 'The request you have made requires authentication.', title: 'Unauthorized' } },
+          { 'WWW-Authenticate': `Keystone uri="${this.url}"` },
+        );
       }
       const subject = this.valid(req.headers['x-subject-token'] as string | undefined);
       if (!subject) return error(404, 'Not Found', 'Could not recognize Fernet token');

@@ -6,12 +6,21 @@ export function glance(url: string, token = TOKEN) {
   const call = async (method: string, p: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${url}/v2${p}`, {
       method,
-      headers: { 'X-Auth-Token': token, Accept: 'application/json', ...(body !== undefined && !Buffer.isBuffer(body) ? { 'Content-Type': 'application/json' } : {}), ...headers },
+      headers: {
+        'X-Auth-Token': token,
+        Accept: 'application/json',
+        ...(body !== undefined && !Buffer.isBuffer(body) ? { 'Content-Type': 'application/json' } : {}),
+        ...headers,
+      },
       body: body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body),
     });
     const buf = Buffer.from(await res.arrayBuffer());
     let json: any;
-    try { json = JSON.parse(buf.toString('utf8')); } catch { json = undefined; }
+    try {
+      json = JSON.parse(buf.toString('utf8'));
+    } catch {
+      json = undefined;
+    }
     return { status: res.status, headers: res.headers, body: json, raw: buf };
   };
   return {

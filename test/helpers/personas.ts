@@ -60,7 +60,10 @@ export function personas<Who extends string>(people: Record<Who, Persona>, opts:
       tokens.set(who, ks.issue({ userId: p.user ?? who, projectId: p.project, roles: p.roles }));
     }
   }, opts.startTimeoutMs);
-  afterAll(async () => { await cairn?.stop(); await ks?.stop(); });
+  afterAll(async () => {
+    await cairn?.stop();
+    await ks?.stop();
+  });
 
   const team: Team<Who> = {
     cairn() {
@@ -76,7 +79,8 @@ export function personas<Who extends string>(people: Record<Who, Persona>, opts:
     call(who, method, path, body, mv = opts.mv) {
       const headers: Record<string, string> = { 'X-Auth-Token': team.token(who) };
       if (mv != null) headers['OpenStack-API-Version'] = `volume ${mv}`;
-      const req = request(team.cairn().url)[method](`/v3/${team.project(who)}${path}`).set(headers);
+      const agent = request(team.cairn().url);
+      const req = agent[method](`/v3/${team.project(who)}${path}`).set(headers);
       return body ? req.send(body) : req;
     },
   };

@@ -20,8 +20,11 @@ export interface PollOptions {
  * (a process still starting), a PollAbort ends the wait at once. With `diag`,
  * the timeout or abort error carries `diag()`.
  */
-export async function poll<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  opts: PollOptions = {}): Promise<T> {
+export async function poll<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  opts: PollOptions = {},
+): Promise<T> {
   const withDiag = (message: string) => `${message}${opts.diag ? `\n${opts.diag()}` : ''}`;
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   let lastErr: unknown;

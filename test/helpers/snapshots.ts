@@ -23,12 +23,16 @@ export type Client = ReturnType<typeof client>;
 
 /** Waits until GET `path` shows `key` in `status` (or `error`, which fails the wait). */
 export async function untilStatus(c: Client, p: string, key: 'volume' | 'snapshot', status: string): Promise<any> {
-  return waitFor(async () => {
-    const res = await c.get(p);
-    const item = res.body[key];
-    if (item?.status === 'error' && status !== 'error') throw new Error(`${p} went to error`);
-    return item?.status === status && item;
-  }, 60_000, `${p} ${status}`); // copies of whole volumes: generous on a loaded machine
+  return waitFor(
+    async () => {
+      const res = await c.get(p);
+      const item = res.body[key];
+      if (item?.status === 'error' && status !== 'error') throw new Error(`${p} went to error`);
+      return item?.status === status && item;
+    },
+    60_000,
+    `${p} ${status}`,
+  ); // copies of whole volumes: generous on a loaded machine
 }
 
 export async function availableVolume(c: Client, body: Record<string, unknown> = {}): Promise<any> {
@@ -64,9 +68,15 @@ export function keyDiff(expected: unknown, actual: unknown, at = '$'): string[] 
   const e = expected as Record<string, unknown>;
   const a = actual as Record<string, unknown>;
   return [
-    ...Object.keys(e).filter((k) => !(k in a)).map((k) => `${at}.${k}: missing`),
-    ...Object.keys(a).filter((k) => !(k in e)).map((k) => `${at}.${k}: unexpected`),
-    ...Object.keys(e).filter((k) => k in a).flatMap((k) => keyDiff(e[k], a[k], `${at}.${k}`)),
+    ...Object.keys(e)
+      .filter((k) => !(k in a))
+      .map((k) => `${at}.${k}: missing`),
+    ...Object.keys(a)
+      .filter((k) => !(k in e))
+      .map((k) => `${at}.${k}: unexpected`),
+    ...Object.keys(e)
+      .filter((k) => k in a)
+      .flatMap((k) => keyDiff(e[k], a[k], `${at}.${k}`)),
   ];
 }
 

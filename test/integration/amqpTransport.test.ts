@@ -78,10 +78,14 @@ test('a rejecting handler dead-letters the message and is not called again', asy
   const consumer = await open();
   const [bad, good] = tasks(2, 'rej');
   const calls: string[] = [];
-  await consumer.consume('reject', async (m) => {
-    calls.push(m.taskId);
-    if (m.taskId === bad.taskId) throw new Error('volume driver exploded');
-  }, 1);
+  await consumer.consume(
+    'reject',
+    async (m) => {
+      calls.push(m.taskId);
+      if (m.taskId === bad.taskId) throw new Error('volume driver exploded');
+    },
+    1,
+  );
   await publisher.publish('reject', [bad]);
 
   const d = await awaitDead(bad.taskId);
@@ -109,10 +113,14 @@ test('a message is acked only once the handler resolves', async () => {
   const first = await open();
   const started: string[] = [];
   const release: (() => void)[] = [];
-  await first.consume('slow', (m) => {
-    started.push(m.taskId);
-    return new Promise<void>((r) => release.push(r));
-  }, 1);
+  await first.consume(
+    'slow',
+    (m) => {
+      started.push(m.taskId);
+      return new Promise<void>((r) => release.push(r));
+    },
+    1,
+  );
   const [task] = tasks(1, 'slow');
   await publisher.publish('slow', [task]);
   await waitFor('first consumer to start', () => started.length === 1);
@@ -134,17 +142,23 @@ test('prefetch bounds the deliveries in flight', async () => {
   let maxInFlight = 0;
   let done = 0;
   const release: (() => void)[] = [];
-  await consumer.consume('prefetch', async () => {
-    maxInFlight = Math.max(maxInFlight, ++inFlight);
-    await new Promise<void>((r) => release.push(r));
-    inFlight--;
-    done++;
-  }, 2);
+  await consumer.consume(
+    'prefetch',
+    async () => {
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      await new Promise<void>((r) => release.push(r));
+      inFlight--;
+      done++;
+    },
+    2,
+  );
   await publisher.publish('prefetch', tasks(6, 'pf'));
 
   // Deterministic, no sleep: two held by the handler while the broker keeps four ready.
-  await waitFor('2 in flight, 4 held back', async () =>
-    inFlight === 2 && (await adminCh.checkQueue(names.queue('prefetch'))).messageCount === 4);
+  await waitFor(
+    '2 in flight, 4 held back',
+    async () => inFlight === 2 && (await adminCh.checkQueue(names.queue('prefetch'))).messageCount === 4,
+  );
   while (done < 6) {
     await waitFor('a pending handler', () => release.length > 0 || done === 6);
     release.shift()?.();

@@ -18,21 +18,26 @@ beforeAll(async () => {
   suite = await Suite.create(ENV);
   api = await suite.startApi();
 }, 60_000);
-afterAll(async () => { await suite?.cleanup(); }, 60_000);
+afterAll(async () => {
+  await suite?.cleanup();
+}, 60_000);
 
 async function availableVolume(): Promise<string> {
   const res = await http.post('/volumes', { volume: { size: 1 } });
   expect(res.status).toBe(202);
-  await poll('volume available', async () => (await http.get(`/volumes/${res.body.volume.id}`)).body.volume.status === 'available',
-    { timeoutMs: 30_000, diag: () => suite.output() });
+  await poll('volume available', async () => (await http.get(`/volumes/${res.body.volume.id}`)).body.volume.status === 'available', {
+    timeoutMs: 30_000,
+    diag: () => suite.output(),
+  });
   return res.body.volume.id;
 }
 
 test('of 50 simultaneous attachment-creates on a non-multiattach volume exactly one wins (pg pool)', async () => {
   const worker = await suite.startWorker();
   const id = await availableVolume();
-  const results = await Promise.all(Array.from({ length: 50 }, () =>
-    http.post('/attachments', { attachment: { volume_uuid: id, instance_uuid: randomUUID() } })));
+  const results = await Promise.all(
+    Array.from({ length: 50 }, () => http.post('/attachments', { attachment: { volume_uuid: id, instance_uuid: randomUUID() } })),
+  );
   expect(results.filter((r) => r.status === 200)).toHaveLength(1);
   expect(results.filter((r) => r.status === 400)).toHaveLength(49);
   const { rows } = await suite.pool.query('SELECT count(*)::int AS n FROM volume_attachments WHERE volume_id = $1', [id]);
@@ -50,10 +55,14 @@ test('a worker lost mid-attach never leaves the volume attaching: the task fails
   const pending = http.post('/attachments', {
     attachment: { volume_uuid: id, instance_uuid: server, connector: { host: 'h1', mountpoint: '/dev/vdb' } },
   });
-  await poll('the attach task running', async () => {
-    const { rows } = await suite.pool.query("SELECT state FROM tasks WHERE resource_id = $1 AND kind = 'volume.attach'", [id]);
-    return rows[0]?.state === 'running';
-  }, { timeoutMs: 20_000, diag: () => suite.output() });
+  await poll(
+    'the attach task running',
+    async () => {
+      const { rows } = await suite.pool.query("SELECT state FROM tasks WHERE resource_id = $1 AND kind = 'volume.attach'", [id]);
+      return rows[0]?.state === 'running';
+    },
+    { timeoutMs: 20_000, diag: () => suite.output() },
+  );
   expect((await http.get(`/volumes/${id}`)).body.volume.status).toBe('attaching');
   const underServer = path.join(suite.backendDir, server, `volume-${id}`);
   await poll('the slow worker moved the file under the server', () => fs.existsSync(underServer), { timeoutMs: 10_000 });

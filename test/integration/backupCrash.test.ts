@@ -22,17 +22,25 @@ let suite: Suite;
 let api: CairnProcess;
 const http = client(() => api);
 
-beforeAll(async () => { suite = await Suite.create(ENV); }, 60_000);
-afterAll(async () => { await suite?.cleanup(); }, 60_000);
+beforeAll(async () => {
+  suite = await Suite.create(ENV);
+}, 60_000);
+afterAll(async () => {
+  await suite?.cleanup();
+}, 60_000);
 
 const diag = () => suite.output();
 
 function until(p: string, key: 'volume' | 'backup', status: string): Promise<unknown> {
-  return poll(`${p} ${status}`, async () => {
-    const s = (await http.get(p)).body?.[key]?.status;
-    if (s === 'error' && status !== 'error') throw new PollAbort(`${p} went to error`);
-    return s === status;
-  }, { timeoutMs: 180_000, diag });
+  return poll(
+    `${p} ${status}`,
+    async () => {
+      const s = (await http.get(p)).body?.[key]?.status;
+      if (s === 'error' && status !== 'error') throw new PollAbort(`${p} went to error`);
+      return s === status;
+    },
+    { timeoutMs: 180_000, diag },
+  );
 }
 
 function writeAt(file: string, pos: number, data: Buffer): void {
@@ -65,7 +73,11 @@ test('a backup worker SIGKILLed mid-backup and mid-restore: the retry completes 
   expect(created.status).toBe(202);
   const backupId = created.body.backup.id as string;
   const folder = path.join(suite.dataDir, 'backups', 'default', backupId);
-  await poll('the backup past its 300th chunk', () => fs.existsSync(path.join(folder, 'chunk-000300')), { intervalMs: 5, timeoutMs: 120_000, diag });
+  await poll('the backup past its 300th chunk', () => fs.existsSync(path.join(folder, 'chunk-000300')), {
+    intervalMs: 5,
+    timeoutMs: 120_000,
+    diag,
+  });
   await backupWorker.kill('SIGKILL');
   expect(fs.existsSync(path.join(folder, 'metadata.json'))).toBe(false);
   expect((await http.get(`/backups/${backupId}`)).body.backup.status).toBe('creating');
@@ -88,7 +100,11 @@ test('a backup worker SIGKILLed mid-backup and mid-restore: the retry completes 
   expect(restore.status).toBe(202);
   const newId = restore.body.restore.volume_id as string;
   const part = `${suite.volumeFile(newId)}.part`;
-  await poll('the restore under way', () => fs.existsSync(part) && fs.statSync(part).blocks > 0, { intervalMs: 5, timeoutMs: 120_000, diag });
+  await poll('the restore under way', () => fs.existsSync(part) && fs.statSync(part).blocks > 0, {
+    intervalMs: 5,
+    timeoutMs: 120_000,
+    diag,
+  });
   await backupWorker.kill('SIGKILL');
   expect((await http.get(`/volumes/${newId}`)).body.volume.status).toBe('restoring-backup');
   expect((await http.get(`/backups/${backupId}`)).body.backup.status).toBe('restoring');
@@ -96,7 +112,10 @@ test('a backup worker SIGKILLed mid-backup and mid-restore: the retry completes 
   await suite.startBackupWorker();
   await until(`/volumes/${newId}`, 'volume', 'available');
   await until(`/backups/${backupId}`, 'backup', 'available');
-  expect((await tasksOf(backupId)).map((t) => [t.kind, t.state, t.attempts])).toEqual([['backup.create', 'done', 2], ['backup.restore', 'done', 2]]);
+  expect((await tasksOf(backupId)).map((t) => [t.kind, t.state, t.attempts])).toEqual([
+    ['backup.create', 'done', 2],
+    ['backup.restore', 'done', 2],
+  ]);
   const restored = fs.readFileSync(suite.volumeFile(newId));
   expect(restored.length).toBe(GIB);
   expect(restored.equals(expected)).toBe(true);

@@ -13,9 +13,13 @@ let suite: Suite;
 let api: CairnProcess;
 const http = client(() => api);
 
-beforeAll(async () => { suite = await Suite.create(LEASE); }, 60_000);
+beforeAll(async () => {
+  suite = await Suite.create(LEASE);
+}, 60_000);
 
-afterAll(async () => { await suite?.cleanup(); }, 60_000);
+afterAll(async () => {
+  await suite?.cleanup();
+}, 60_000);
 
 /** Processes are per test: stop what the test left running so the next one starts from none. */
 afterEach(async () => {
@@ -26,7 +30,9 @@ const diag = () => suite.output();
 
 async function tasksOf(volumeId: string): Promise<Array<{ kind: string; state: string; attempts: number; published_at: Date | null }>> {
   const { rows } = await suite.pool.query(
-    'SELECT kind, state, attempts, published_at FROM tasks WHERE resource_id = $1 ORDER BY created_at', [volumeId]);
+    'SELECT kind, state, attempts, published_at FROM tasks WHERE resource_id = $1 ORDER BY created_at',
+    [volumeId],
+  );
   return rows;
 }
 
@@ -47,11 +53,15 @@ async function createVolume(name: string): Promise<string> {
 }
 
 function untilAvailable(id: string): Promise<unknown> {
-  return poll(`volume ${id} available`, async () => {
-    const status = (await http.get(`/volumes/${id}`)).body?.volume?.status;
-    if (status === 'error') throw new PollAbort(`volume ${id} went to error instead of available`);
-    return status === 'available';
-  }, { timeoutMs: 30_000, diag });
+  return poll(
+    `volume ${id} available`,
+    async () => {
+      const status = (await http.get(`/volumes/${id}`)).body?.volume?.status;
+      if (status === 'error') throw new PollAbort(`volume ${id} went to error instead of available`);
+      return status === 'available';
+    },
+    { timeoutMs: 30_000, diag },
+  );
 }
 
 test('a worker SIGKILLed after the driver created the file but before committing: a new worker finishes the create, one file, attempt 2', async () => {
@@ -61,10 +71,14 @@ test('a worker SIGKILLed after the driver created the file but before committing
   const id = await createVolume('crash-worker');
 
   // The window the fault opens: task claimed, file fully there, outcome not committed.
-  await poll('the task claimed and the file created', async () => {
-    const [t] = await tasksOf(id);
-    return t?.state === 'running' && filesOf(id).length === 1 && fs.statSync(suite.volumeFile(id)).size === GIB;
-  }, { intervalMs: 10, diag });
+  await poll(
+    'the task claimed and the file created',
+    async () => {
+      const [t] = await tasksOf(id);
+      return t?.state === 'running' && filesOf(id).length === 1 && fs.statSync(suite.volumeFile(id)).size === GIB;
+    },
+    { intervalMs: 10, diag },
+  );
   await expect(slow.kill('SIGKILL')).resolves.toEqual({ code: null, signal: 'SIGKILL' });
 
   const mid = await http.get(`/volumes/${id}`);
@@ -79,8 +93,9 @@ test('a worker SIGKILLed after the driver created the file but before committing
 
   expect(filesOf(id)).toEqual([`volume-${id}`]);
   expect(fs.statSync(suite.volumeFile(id)).size).toBe(GIB);
-  expect((await tasksOf(id)).map(({ kind, state, attempts }) => ({ kind, state, attempts })))
-    .toEqual([{ kind: 'volume.create', state: 'done', attempts: 2 }]);
+  expect((await tasksOf(id)).map(({ kind, state, attempts }) => ({ kind, state, attempts }))).toEqual([
+    { kind: 'volume.create', state: 'done', attempts: 2 },
+  ]);
 });
 
 test('an API SIGKILLed right after answering 202 loses nothing: the restarted API relays the outbox row and the volume becomes available', async () => {
@@ -102,6 +117,7 @@ test('an API SIGKILLed right after answering 202 loses nothing: the restarted AP
   expect(filesOf(id)).toEqual([`volume-${id}`]);
   expect(fs.statSync(suite.volumeFile(id)).size).toBe(GIB);
   // A message relayed twice (killed after publish, before marking it sent) is claimed once.
-  expect((await tasksOf(id)).map(({ kind, state, attempts }) => ({ kind, state, attempts })))
-    .toEqual([{ kind: 'volume.create', state: 'done', attempts: 1 }]);
+  expect((await tasksOf(id)).map(({ kind, state, attempts }) => ({ kind, state, attempts }))).toEqual([
+    { kind: 'volume.create', state: 'done', attempts: 1 },
+  ]);
 });

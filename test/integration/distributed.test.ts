@@ -22,12 +22,16 @@ afterAll(async () => {
 
 /** Polls a volume through the API until `pred` holds; the processes' output explains a timeout. */
 function volumeUntil(id: string, what: string, pred: (status: number, vol: any) => boolean): Promise<any> {
-  return poll(`volume ${id} ${what}`, async () => {
-    const res = await http.get(`/volumes/${id}`);
-    const status: string | undefined = res.body?.volume?.status;
-    if (status?.startsWith('error')) throw new PollAbort(`volume ${id} went to ${status} while waiting until ${what}`);
-    return pred(res.status, res.body?.volume) && (res.body?.volume ?? true);
-  }, { diag: () => suite.output() });
+  return poll(
+    `volume ${id} ${what}`,
+    async () => {
+      const res = await http.get(`/volumes/${id}`);
+      const status: string | undefined = res.body?.volume?.status;
+      if (status?.startsWith('error')) throw new PollAbort(`volume ${id} went to ${status} while waiting until ${what}`);
+      return pred(res.status, res.body?.volume) && (res.body?.volume ?? true);
+    },
+    { diag: () => suite.output() },
+  );
 }
 
 test('a volume of a new type is created by the worker, shown, renamed, tagged, listed by cairn-manage and deleted', async () => {
@@ -42,7 +46,11 @@ test('a volume of a new type is created by the worker, shown, renamed, tagged, l
 
   const vol = await volumeUntil(id, 'available', (_, v) => v?.status === 'available');
   expect(vol).toMatchObject({
-    id, size: 1, name: 'v1', volume_type: `fast-${suite.hostname}`, volume_type_id: typeId,
+    id,
+    size: 1,
+    name: 'v1',
+    volume_type: `fast-${suite.hostname}`,
+    volume_type_id: typeId,
     'os-vol-host-attr:host': `${suite.hostname}@file#file`,
   });
   const file = suite.volumeFile(id);
@@ -90,19 +98,27 @@ test('os-services and cairn-manage service list show the API as cinder-scheduler
   const res = await http.get('/os-services');
   expect(res.status).toBe(200);
   const services = res.body.services.map((s: any) => ({ binary: s.binary, host: s.host, state: s.state, status: s.status }));
-  expect(services).toEqual(expect.arrayContaining([
-    { binary: 'cinder-scheduler', host: suite.hostname, state: 'up', status: 'enabled' },
-    { binary: 'cinder-volume', host: `${suite.hostname}@file`, state: 'up', status: 'enabled' },
-  ]));
+  expect(services).toEqual(
+    expect.arrayContaining([
+      { binary: 'cinder-scheduler', host: suite.hostname, state: 'up', status: 'enabled' },
+      { binary: 'cinder-volume', host: `${suite.hostname}@file`, state: 'up', status: 'enabled' },
+    ]),
+  );
   expect(res.body.services).toHaveLength(2);
 
   const out = await suite.manage('service', 'list');
   expect(out).toMatchObject({ code: 0 });
-  const rows = out.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/).slice(0, 4));
-  expect(rows).toEqual(expect.arrayContaining([
-    ['cinder-scheduler', suite.hostname, 'nova', 'up'],
-    ['cinder-volume', `${suite.hostname}@file`, 'nova', 'up'],
-  ]));
+  const rows = out.stdout
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(/\s+/).slice(0, 4));
+  expect(rows).toEqual(
+    expect.arrayContaining([
+      ['cinder-scheduler', suite.hostname, 'nova', 'up'],
+      ['cinder-volume', `${suite.hostname}@file`, 'nova', 'up'],
+    ]),
+  );
 });
 
 test('both processes stop cleanly on SIGTERM', async () => {

@@ -23,11 +23,17 @@ async function startWorker(host: string, providers: string): Promise<CairnProces
   const child = spawn(process.execPath, [CAIRN_JS, 'worker', '--backend', BACKEND], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const worker = new CairnProcess(`cairn worker ${host}`, child);
   suite.procs.push(worker);
-  await poll(`the heartbeat of ${host}@${BACKEND}`, async () => {
-    worker.assertRunning();
-    const { rows } = await suite.pool.query("SELECT 1 FROM services WHERE \"binary\" = 'cinder-volume' AND host = $1", [`${host}@${BACKEND}`]);
-    return rows.length === 1;
-  }, { diag: () => worker.output() });
+  await poll(
+    `the heartbeat of ${host}@${BACKEND}`,
+    async () => {
+      worker.assertRunning();
+      const { rows } = await suite.pool.query('SELECT 1 FROM services WHERE "binary" = \'cinder-volume\' AND host = $1', [
+        `${host}@${BACKEND}`,
+      ]);
+      return rows.length === 1;
+    },
+    { diag: () => worker.output() },
+  );
   return worker;
 }
 
@@ -64,11 +70,14 @@ test('storage diagnose reports the checksum mismatch, the invalid copy and the m
 
   const json = JSON.parse((await suite.manage('storage', 'diagnose', '--json')).stdout);
   const filevol = json.find((d: { provider: string }) => d.provider === 'filevol');
-  expect(filevol.workers.map((w: { worker: string; state: string }) => [w.worker, w.state])).toEqual([[ha, 'valid'], [hb, 'valid']]);
+  expect(filevol.workers.map((w: { worker: string; state: string }) => [w.worker, w.state])).toEqual([
+    [ha, 'valid'],
+    [hb, 'valid'],
+  ]);
   expect(filevol.workers[0].checksum).not.toBe(filevol.workers[1].checksum);
 }, 60_000);
 
-test('storage info shows a provider\'s parameters per copy', async () => {
+test("storage info shows a provider's parameters per copy", async () => {
   const out = await suite.manage('storage', 'info', 'recorder');
   expect(out.code).toBe(0);
   expect(out.stdout).toContain('provider recorder (reported by workers)');

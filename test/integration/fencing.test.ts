@@ -15,8 +15,12 @@ let suite: Suite;
 let api: CairnProcess;
 const http = client(() => api);
 
-beforeAll(async () => { suite = await Suite.create(ENV); }, 60_000);
-afterAll(async () => { await suite?.cleanup(); }, 60_000);
+beforeAll(async () => {
+  suite = await Suite.create(ENV);
+}, 60_000);
+afterAll(async () => {
+  await suite?.cleanup();
+}, 60_000);
 afterEach(async () => {
   for (const p of suite.procs) if (p.running) p.child.kill('SIGCONT');
   await Promise.all(suite.procs.map((p) => p.kill('SIGKILL')));
@@ -26,11 +30,15 @@ const diag = () => suite.output();
 const files = () => (fs.existsSync(suite.backendDir) ? fs.readdirSync(suite.backendDir) : []);
 
 function until(p: string, key: 'volume' | 'snapshot', status: string, timeoutMs = 60_000): Promise<unknown> {
-  return poll(`${p} ${status}`, async () => {
-    const s = (await http.get(p)).body?.[key]?.status;
-    if (s === 'error' || s === 'error_extending') throw new PollAbort(`${p} went to ${s}`);
-    return s === status;
-  }, { timeoutMs, diag });
+  return poll(
+    `${p} ${status}`,
+    async () => {
+      const s = (await http.get(p)).body?.[key]?.status;
+      if (s === 'error' || s === 'error_extending') throw new PollAbort(`${p} went to ${s}`);
+      return s === status;
+    },
+    { timeoutMs, diag },
+  );
 }
 
 function writeAt(file: string, pos: number, data: Buffer): void {
@@ -48,8 +56,9 @@ function readAt(file: string, pos: number, n: number): Buffer {
 }
 
 async function tasksOf(id: string) {
-  const { rows } = await suite.pool.query(
-    'SELECT kind, state, attempts, lapses FROM tasks WHERE resource_id = $1 ORDER BY created_at', [id]);
+  const { rows } = await suite.pool.query('SELECT kind, state, attempts, lapses FROM tasks WHERE resource_id = $1 ORDER BY created_at', [
+    id,
+  ]);
   return rows as Array<{ kind: string; state: string; attempts: number; lapses: number }>;
 }
 
@@ -75,19 +84,28 @@ test('a worker paused past its lease mid-copy: the task is done once, by the new
   const sid = res.body.snapshot.id as string;
   const seen = new Set<string>();
   const watch = setInterval(() => {
-    void http.get(`/snapshots/${sid}`).then((r) => seen.add(r.body?.snapshot?.status), () => undefined);
+    void http.get(`/snapshots/${sid}`).then(
+      (r) => seen.add(r.body?.snapshot?.status),
+      () => undefined,
+    );
   }, 100);
   try {
     // Mid-copy: the attempt's own temporary file is there, the snapshot file is not.
     await poll('the copy under way', () => files().some((f) => f.startsWith(`snapshot-${sid}.part.`)), { intervalMs: 5, diag });
     expect(worker.child.kill('SIGSTOP')).toBe(true);
     // Past the lease: the sweep takes the task back (one lapse, no attempt spent) and the relay offers it again.
-    await poll('the task taken back from the paused worker', async () => (await tasksOf(sid))[0]?.lapses === 1, { timeoutMs: 20_000, diag });
+    await poll('the task taken back from the paused worker', async () => (await tasksOf(sid))[0]?.lapses === 1, {
+      timeoutMs: 20_000,
+      diag,
+    });
     expect(worker.child.kill('SIGCONT')).toBe(true);
 
     await until(`/snapshots/${sid}`, 'snapshot', 'available');
     // The stale attempt learns at its next renewal that its task is gone, and ends without writing.
-    await poll('the stale attempt abandoned', () => /abandoned without recording anything/.test(worker.output()), { timeoutMs: 10_000, diag });
+    await poll('the stale attempt abandoned', () => /abandoned without recording anything/.test(worker.output()), {
+      timeoutMs: 10_000,
+      diag,
+    });
     await new Promise((r) => setTimeout(r, 2_500)); // more renewal rounds: nothing may change afterwards
   } finally {
     clearInterval(watch);
@@ -127,7 +145,9 @@ test('a clone, an extend, an attach, a snapshot and a detach of one volume, acce
   expect(extend.status).toBe(202);
   await until(`/volumes/${vid}`, 'volume', 'available');
   // 3. an attach (answered once connected), 4. a snapshot of the in-use volume, 5. its detach while the snapshot copies.
-  const server = randomBytes(16).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
+  const server = randomBytes(16)
+    .toString('hex')
+    .replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
   const att = await http.post('/attachments', {
     attachment: { volume_uuid: vid, instance_uuid: server, connector: { host: 'h1', mountpoint: '/dev/vdb' } },
   });
@@ -147,9 +167,14 @@ test('a clone, an extend, an attach, a snapshot and a detach of one volume, acce
   // In order: each task of the volume finished before the next (accepted later) one did.
   const { rows } = await suite.pool.query(
     "SELECT kind, state, resource_key, completed_at FROM tasks WHERE resource_key = $1 AND kind <> 'volume.create' OR resource_id = $2 ORDER BY seq",
-    [`volume:${vid}`, cid]);
+    [`volume:${vid}`, cid],
+  );
   expect(rows.map((r) => [r.kind, r.state])).toEqual([
-    ['volume.create', 'done'], ['volume.extend', 'done'], ['volume.attach', 'done'], ['snapshot.create', 'done'], ['volume.detach', 'done'],
+    ['volume.create', 'done'],
+    ['volume.extend', 'done'],
+    ['volume.attach', 'done'],
+    ['snapshot.create', 'done'],
+    ['volume.detach', 'done'],
   ]);
   const finished = rows.map((r) => (r.completed_at as Date).getTime());
   expect([...finished].sort((a, b) => a - b)).toEqual(finished);
@@ -162,7 +187,8 @@ test('a clone, an extend, an attach, a snapshot and a detach of one volume, acce
   const snapFile = path.join(suite.backendDir, `snapshot-${sid}`);
   expect(fs.statSync(snapFile).size).toBe(2 * GIB);
   expect(fs.statSync(suite.volumeFile(vid)).size).toBe(2 * GIB);
-  for (const f of [suite.volumeFile(cid), snapFile, suite.volumeFile(vid)]) expect(readAt(f, 1000, pattern.length).equals(pattern)).toBe(true);
+  for (const f of [suite.volumeFile(cid), snapFile, suite.volumeFile(vid)])
+    expect(readAt(f, 1000, pattern.length).equals(pattern)).toBe(true);
   expect(files().filter((f) => f.includes('.part'))).toEqual([]);
   expect(await messagesOf(vid)).toEqual([]);
 }, 120_000);

@@ -14,7 +14,10 @@ const WORKER_PORT = 18183;
 class Proxy {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
-  constructor(private readonly port: number, private readonly target: { host: string; port: number }) {}
+  constructor(
+    private readonly port: number,
+    private readonly target: { host: string; port: number },
+  ) {}
 
   async start(): Promise<void> {
     const server = net.createServer((client) => {
@@ -22,12 +25,18 @@ class Proxy {
       for (const s of [client, upstream]) {
         this.sockets.add(s);
         s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => { client.destroy(); upstream.destroy(); });
+        s.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
       }
       client.pipe(upstream);
       upstream.pipe(client);
     });
-    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(this.port, '127.0.0.1', () => resolve()); });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
     this.server = server;
   }
 
@@ -85,9 +94,11 @@ test('the API and the worker answer 503 within a second of the database going aw
   // "Within a second": each check gives up after 800 ms, so the first request after the cut is answered in time.
   expect(down.ms).toBeLessThan(1000);
   expect(workerDown.ms).toBeLessThan(1000);
-  const detailed = JSON.parse((await fetch(`${api.url}/healthcheck`, {
-    headers: { Accept: 'application/json', 'X-Auth-Token': '1d2c3b4a59687f6e5d4c3b2a1f0e9d8c:0a1b2c3d4e5f40718293a4b5c6d7e8f9' },
-  }).then((r) => r.text())));
+  const detailed = JSON.parse(
+    await fetch(`${api.url}/healthcheck`, {
+      headers: { Accept: 'application/json', 'X-Auth-Token': '1d2c3b4a59687f6e5d4c3b2a1f0e9d8c:0a1b2c3d4e5f40718293a4b5c6d7e8f9' },
+    }).then((r) => r.text()),
+  );
   expect(detailed.reasons).toEqual([
     expect.objectContaining({ class: 'DatabaseCheck', state: 'down' }),
     { class: 'TransportCheck', state: 'ok', reason: 'OK', details: expect.stringMatching(/^AMQP connected/) },

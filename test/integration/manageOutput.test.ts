@@ -16,7 +16,9 @@ beforeAll(async () => {
   await suite.startWorker();
 }, 60_000);
 
-afterAll(async () => { await suite?.cleanup(); }, 60_000);
+afterAll(async () => {
+  await suite?.cleanup();
+}, 60_000);
 
 test('image import shows its progress on stderr and its result on stdout', async () => {
   const file = path.join(suite.dataDir, 'img.raw');

@@ -19,7 +19,9 @@ beforeAll(async () => {
   api = await suite.startApi();
   worker = await suite.startWorker();
 }, 60_000);
-afterAll(async () => { await suite?.cleanup(); }, 60_000);
+afterAll(async () => {
+  await suite?.cleanup();
+}, 60_000);
 
 async function volume(name: string): Promise<string> {
   const res = await http.post('/volumes', { volume: { size: 1, name } });
@@ -38,11 +40,18 @@ test('reconcile reports (exit 1), --repair fixes through the worker (exit 0), an
 
   const report = await suite.manage('reconcile');
   // stderr carries only progress (plain lines when not on a terminal); the report is stdout's.
-  expect(report.stderr.trim().split('\n').every((l) => /^reconcile: \d+% /.test(l))).toBe(true);
+  expect(
+    report.stderr
+      .trim()
+      .split('\n')
+      .every((l) => /^reconcile: \d+% /.test(l)),
+  ).toBe(true);
   expect(report.code).toBe(1);
   const lines = report.stdout.trim().split('\n');
   expect(lines[0]).toMatch(/^backend\s+kind\s+id\s+db location\s+disk location\s+action$/);
-  expect(lines.find((l) => l.includes(lost))).toMatch(new RegExp(`^file\\s+missing\\s+${lost}\\s+${suite.volumeFile(lost)}\\s+-\\s+set error$`));
+  expect(lines.find((l) => l.includes(lost))).toMatch(
+    new RegExp(`^file\\s+missing\\s+${lost}\\s+${suite.volumeFile(lost)}\\s+-\\s+set error$`),
+  );
   expect(lines.find((l) => l.includes(strayId))).toMatch(/^file\s+orphan\s+\S+\s+-\s+\S+\s+quarantine$/);
   expect(lines.at(-1)).toBe('file: 2 difference(s), 0 repaired, 2 left');
 
@@ -67,5 +76,7 @@ test('without a worker for the backend, reconcile says so and exits 1', async ()
   await worker.kill('SIGTERM');
   const res = await suite.manage('reconcile', '--timeout', '2');
   expect(res.code).toBe(1);
-  expect(res.stdout.trim()).toBe('file: not checked — no worker of backend file answered in 2 s (is one running, and an API to relay the task?)');
+  expect(res.stdout.trim()).toBe(
+    'file: not checked — no worker of backend file answered in 2 s (is one running, and an API to relay the task?)',
+  );
 }, 60_000);

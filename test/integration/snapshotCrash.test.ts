@@ -16,9 +16,15 @@ let suite: Suite;
 let api: CairnProcess;
 const http = client(() => api);
 
-beforeAll(async () => { suite = await Suite.create(LEASE); }, 60_000);
-afterAll(async () => { await suite?.cleanup(); }, 60_000);
-afterEach(async () => { await Promise.all(suite.procs.map((p) => p.kill('SIGKILL'))); });
+beforeAll(async () => {
+  suite = await Suite.create(LEASE);
+}, 60_000);
+afterAll(async () => {
+  await suite?.cleanup();
+}, 60_000);
+afterEach(async () => {
+  await Promise.all(suite.procs.map((p) => p.kill('SIGKILL')));
+});
 
 const diag = () => suite.output();
 const files = () => (fs.existsSync(suite.backendDir) ? fs.readdirSync(suite.backendDir) : []);
@@ -29,11 +35,15 @@ async function tasksOf(id: string): Promise<Array<{ kind: string; state: string;
 }
 
 function until(p: string, key: 'volume' | 'snapshot', status: string): Promise<unknown> {
-  return poll(`${p} ${status}`, async () => {
-    const s = (await http.get(p)).body?.[key]?.status;
-    if (s === 'error') throw new PollAbort(`${p} went to error`);
-    return s === status;
-  }, { timeoutMs: 120_000, diag });
+  return poll(
+    `${p} ${status}`,
+    async () => {
+      const s = (await http.get(p)).body?.[key]?.status;
+      if (s === 'error') throw new PollAbort(`${p} went to error`);
+      return s === status;
+    },
+    { timeoutMs: 120_000, diag },
+  );
 }
 
 function writeAt(file: string, pos: number, data: Buffer): void {
@@ -71,7 +81,11 @@ test('a worker SIGKILLed mid-copy of a clone: the next attempt copies again from
   const id = res.body.volume.id as string;
 
   // The attempt's own temporary file: `volume-<id>.part.<attempt token>`.
-  await poll('the copy under way', () => files().some((f) => f.startsWith(`volume-${id}.part.`)), { intervalMs: 5, timeoutMs: 60_000, diag });
+  await poll('the copy under way', () => files().some((f) => f.startsWith(`volume-${id}.part.`)), {
+    intervalMs: 5,
+    timeoutMs: 60_000,
+    diag,
+  });
   await worker.kill('SIGKILL');
   expect(fs.existsSync(suite.volumeFile(id))).toBe(false);
   expect((await http.get(`/volumes/${id}`)).body.volume.status).toBe('creating');
@@ -84,7 +98,7 @@ test('a worker SIGKILLed mid-copy of a clone: the next attempt copies again from
   expect(await tasksOf(id)).toEqual([{ kind: 'volume.create', state: 'done', attempts: 2 }]);
 }, 240_000);
 
-test('a worker SIGKILLed after a snapshot\'s copy, before its outcome: the next attempt keeps the finished copy', async () => {
+test("a worker SIGKILLed after a snapshot's copy, before its outcome: the next attempt keeps the finished copy", async () => {
   api = await suite.startApi();
   const plain = await suite.startWorker();
   const pattern = randomBytes(4096);
@@ -97,8 +111,10 @@ test('a worker SIGKILLed after a snapshot\'s copy, before its outcome: the next 
   const id = res.body.snapshot.id as string;
   const file = path.join(suite.backendDir, `snapshot-${id}`);
 
-  await poll('the snapshot copied, not yet recorded', async () => fs.existsSync(file) && (await tasksOf(id))[0]?.state === 'running',
-    { intervalMs: 10, diag });
+  await poll('the snapshot copied, not yet recorded', async () => fs.existsSync(file) && (await tasksOf(id))[0]?.state === 'running', {
+    intervalMs: 10,
+    diag,
+  });
   await slow.kill('SIGKILL');
   expect((await http.get(`/snapshots/${id}`)).body.snapshot.status).toBe('creating');
   // The volume changes meanwhile: the re-run must not take a second, later copy.

@@ -42,9 +42,14 @@ export function freePort(): Promise<number> {
 
 /** Every child still alive, so a crashing test runner never leaves one behind. */
 const live = new Set<ChildProcess>();
-process.once('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
 
-export interface Exit { code: number | null; signal: NodeJS.Signals | null }
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 
 /** A spawned `cairn` process with its output kept for failure messages. */
 export class CairnProcess {
@@ -52,7 +57,11 @@ export class CairnProcess {
   readonly exited: Promise<Exit>;
   private exitInfo: Exit | undefined;
 
-  constructor(readonly name: string, readonly child: ChildProcess, readonly port?: number) {
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+    readonly port?: number,
+  ) {
     live.add(child);
     const keep = (chunk: Buffer) => {
       this.out += chunk.toString('utf8');
@@ -60,11 +69,13 @@ export class CairnProcess {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
-      live.delete(child);
-      this.exitInfo = { code, signal };
-      resolve(this.exitInfo);
-    }));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        live.delete(child);
+        this.exitInfo = { code, signal };
+        resolve(this.exitInfo);
+      }),
+    );
   }
 
   get url(): string {
@@ -72,7 +83,9 @@ export class CairnProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  get running(): boolean { return this.exitInfo === undefined; }
+  get running(): boolean {
+    return this.exitInfo === undefined;
+  }
 
   /** stdout (pino logs) and stderr, newest last. */
   output(): string {
@@ -85,7 +98,7 @@ export class CairnProcess {
     if (!this.running) return this.exitInfo!;
     this.child.kill(signal);
     const timer = new Promise<'late'>((r) => setTimeout(() => r('late'), graceMs).unref());
-    if (await Promise.race([this.exited, timer]) === 'late') this.child.kill('SIGKILL');
+    if ((await Promise.race([this.exited, timer])) === 'late') this.child.kill('SIGKILL');
     return this.exited;
   }
 
@@ -104,7 +117,11 @@ export interface StartOptions {
   args?: string[];
 }
 
-export interface HttpResult { status: number; body: any; headers: Headers }
+export interface HttpResult {
+  status: number;
+  body: any;
+  headers: Headers;
+}
 
 /**
  * One suite's world: a database `cairn_test_<random>`, AMQP prefix
@@ -148,14 +165,21 @@ export class Suite {
   }
 
   /** Where the worker's file backend keeps its volumes. */
-  get backendDir(): string { return path.join(this.dataDir, 'volumes', 'file'); }
+  get backendDir(): string {
+    return path.join(this.dataDir, 'volumes', 'file');
+  }
 
-  volumeFile(id: string): string { return path.join(this.backendDir, `volume-${id}`); }
+  volumeFile(id: string): string {
+    return path.join(this.backendDir, `volume-${id}`);
+  }
 
   /** The environment of a cairn process: the parent's minus anything that would configure cairn or node. */
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) =>
-      !/^(CAIRN_|DATABASE_URL$|AMQP_URL$|PORT$|HOST$|LOG_LEVEL$|AUTH_STRATEGY$|NODE_OPTIONS$)/.test(k)));
+    const base = Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([k]) => !/^(CAIRN_|DATABASE_URL$|AMQP_URL$|PORT$|HOST$|LOG_LEVEL$|AUTH_STRATEGY$|NODE_OPTIONS$)/.test(k),
+      ),
+    );
     return {
       ...base,
       DATABASE_URL: this.databaseUrl,
@@ -179,14 +203,21 @@ export class Suite {
 
   /** `cairn api` (migrates the database at start), ready once `GET /` answers 300. */
   async startApi(opts: StartOptions = {}): Promise<CairnProcess> {
-    const port = opts.port ?? await freePort();
-    const api = this.spawn(`cairn api :${port}`, ['api', ...opts.args ?? []], this.env({ PORT: String(port), ...opts.env }), port);
-    await poll('the API to answer GET / with 300', async () => {
-      api.assertRunning();
-      const res = await fetch(`${api.url}/`, { headers: { Connection: 'close' } }).catch(() => undefined);
-      await res?.arrayBuffer();
-      return res?.status === 300;
-    }, { diag: () => api.output() }).catch(async (err) => { await api.kill('SIGKILL'); throw err; });
+    const port = opts.port ?? (await freePort());
+    const api = this.spawn(`cairn api :${port}`, ['api', ...(opts.args ?? [])], this.env({ PORT: String(port), ...opts.env }), port);
+    await poll(
+      'the API to answer GET / with 300',
+      async () => {
+        api.assertRunning();
+        const res = await fetch(`${api.url}/`, { headers: { Connection: 'close' } }).catch(() => undefined);
+        await res?.arrayBuffer();
+        return res?.status === 300;
+      },
+      { diag: () => api.output() },
+    ).catch(async (err) => {
+      await api.kill('SIGKILL');
+      throw err;
+    });
     return api;
   }
 
@@ -198,12 +229,21 @@ export class Suite {
     const since = new Date(Date.now() - 1000); // the same clock, but timestamps may lose sub-ms precision
     const worker = this.spawn('cairn worker --backend file', ['worker', '--backend', 'file'], this.env(opts.env));
     const host = `${this.hostname}@file`;
-    await poll(`the worker's cinder-volume heartbeat for ${host}`, async () => {
-      worker.assertRunning();
-      const { rows } = await this.pool.query(
-        "SELECT 1 FROM services WHERE \"binary\" = 'cinder-volume' AND host = $1 AND heartbeat_at >= $2", [host, since]);
-      return rows.length === 1;
-    }, { diag: () => worker.output() }).catch(async (err) => { await worker.kill('SIGKILL'); throw err; });
+    await poll(
+      `the worker's cinder-volume heartbeat for ${host}`,
+      async () => {
+        worker.assertRunning();
+        const { rows } = await this.pool.query(
+          'SELECT 1 FROM services WHERE "binary" = \'cinder-volume\' AND host = $1 AND heartbeat_at >= $2',
+          [host, since],
+        );
+        return rows.length === 1;
+      },
+      { diag: () => worker.output() },
+    ).catch(async (err) => {
+      await worker.kill('SIGKILL');
+      throw err;
+    });
     return worker;
   }
 
@@ -211,12 +251,21 @@ export class Suite {
   async startBackupWorker(opts: StartOptions = {}): Promise<CairnProcess> {
     const since = new Date(Date.now() - 1000);
     const worker = this.spawn('cairn backup-worker', ['backup-worker'], this.env(opts.env));
-    await poll('the backup worker\'s cinder-backup heartbeat', async () => {
-      worker.assertRunning();
-      const { rows } = await this.pool.query(
-        "SELECT 1 FROM services WHERE \"binary\" = 'cinder-backup' AND host = $1 AND heartbeat_at >= $2", [this.hostname, since]);
-      return rows.length === 1;
-    }, { diag: () => worker.output() }).catch(async (err) => { await worker.kill('SIGKILL'); throw err; });
+    await poll(
+      "the backup worker's cinder-backup heartbeat",
+      async () => {
+        worker.assertRunning();
+        const { rows } = await this.pool.query(
+          'SELECT 1 FROM services WHERE "binary" = \'cinder-backup\' AND host = $1 AND heartbeat_at >= $2',
+          [this.hostname, since],
+        );
+        return rows.length === 1;
+      },
+      { diag: () => worker.output() },
+    ).catch(async (err) => {
+      await worker.kill('SIGKILL');
+      throw err;
+    });
     return worker;
   }
 
@@ -238,14 +287,22 @@ export class Suite {
   /** Stops every process (SIGTERM, then SIGKILL), drops the database, deletes the AMQP topology and the data dir. */
   async cleanup(): Promise<void> {
     const errors: unknown[] = [];
-    const attempt = async (op: () => Promise<unknown>) => { try { await op(); } catch (err) { errors.push(err); } };
+    const attempt = async (op: () => Promise<unknown>) => {
+      try {
+        await op();
+      } catch (err) {
+        errors.push(err);
+      }
+    };
     await Promise.all(this.procs.map((p) => attempt(() => p.kill('SIGTERM'))));
     await attempt(() => this.pool.end());
     await attempt(async () => {
       const admin = new Client({ connectionString: PG_ADMIN_URL });
       await admin.connect();
       try {
-        await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [this.dbName]);
+        await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
+          this.dbName,
+        ]);
         await admin.query(`DROP DATABASE IF EXISTS ${this.dbName} WITH (FORCE)`);
       } finally {
         await admin.end();
@@ -267,7 +324,11 @@ export function client(api: () => CairnProcess) {
     });
     const text = await res.text();
     let parsed: unknown = text;
-    try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON */
+    }
     return { status: res.status, body: parsed, headers: res.headers };
   };
   return {

@@ -11,9 +11,14 @@ export class TcpProxy {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
 
-  constructor(readonly port: number, private readonly target: { host: string; port: number }) {}
+  constructor(
+    readonly port: number,
+    private readonly target: { host: string; port: number },
+  ) {}
 
-  get up(): boolean { return this.server !== undefined; }
+  get up(): boolean {
+    return this.server !== undefined;
+  }
 
   async start(): Promise<void> {
     if (this.server) return;
@@ -21,8 +26,15 @@ export class TcpProxy {
       const up = net.connect(this.target.port, this.target.host);
       for (const s of [down, up]) {
         this.sockets.add(s);
-        s.on('error', () => { down.destroy(); up.destroy(); });
-        s.on('close', () => { this.sockets.delete(s); down.destroy(); up.destroy(); });
+        s.on('error', () => {
+          down.destroy();
+          up.destroy();
+        });
+        s.on('close', () => {
+          this.sockets.delete(s);
+          down.destroy();
+          up.destroy();
+        });
       }
       down.pipe(up);
       up.pipe(down);

@@ -9,7 +9,10 @@ const v = (s: string) => ({ major: Number(s.split('.')[0]), minor: Number(s.spli
 describe('compute OpenAPI document', () => {
   const doc = loadComputeApi() as any;
   const ids = Object.values<any>(doc.paths).flatMap((item) =>
-    Object.entries<any>(item).filter(([m]) => ['get', 'put', 'post', 'delete', 'patch'].includes(m)).map(([, op]) => op.operationId));
+    Object.entries<any>(item)
+      .filter(([m]) => ['get', 'put', 'post', 'delete', 'patch'].includes(m))
+      .map(([, op]) => op.operationId),
+  );
   const routes = computeRoutes({} as any, {} as any, {} as any, {} as any);
 
   it('binds a handler to every operationId, and has no handler without an operation', () => {
@@ -23,8 +26,9 @@ describe('compute OpenAPI document', () => {
     const body = (tag: unknown) => ({ server: { name: 'x', flavorRef: '1', block_device_mapping_v2: [{ source_type: 'blank', tag }] } });
     for (const ok of ['2.32', '2.42', '2.89']) expect(() => checkVersionedProperties(doc, schema, body('t'), v(ok))).not.toThrow();
     for (const no of ['2.31', '2.33', '2.41']) {
-      expect(() => checkVersionedProperties(doc, schema, body('t'), v(no)))
-        .toThrow("Invalid input for field/attribute 0. Value: {'source_type': 'blank', 'tag': 't'}. Additional properties are not allowed ('tag' was unexpected)");
+      expect(() => checkVersionedProperties(doc, schema, body('t'), v(no))).toThrow(
+        "Invalid input for field/attribute 0. Value: {'source_type': 'blank', 'tag': 't'}. Additional properties are not allowed ('tag' was unexpected)",
+      );
     }
   });
 });
@@ -45,8 +49,19 @@ describe('compute domain', () => {
   });
 
   it('from_api: ids from uuid by source, numeric strings parsed, delete_on_termination default false', () => {
-    const [b] = fromApi([{ source_type: 'volume', uuid: 'u1', boot_index: '0', volume_size: '2', delete_on_termination: 'yes', device_name: 'vdc' }], false);
-    expect(b).toEqual({ bootIndex: 0, source: 'volume', destination: 'volume', volumeId: 'u1', size: 2, deleteOnTermination: true, deviceName: '/dev/vdc' });
+    const [b] = fromApi(
+      [{ source_type: 'volume', uuid: 'u1', boot_index: '0', volume_size: '2', delete_on_termination: 'yes', device_name: 'vdc' }],
+      false,
+    );
+    expect(b).toEqual({
+      bootIndex: 0,
+      source: 'volume',
+      destination: 'volume',
+      volumeId: 'u1',
+      size: 2,
+      deleteOnTermination: true,
+      deviceName: '/dev/vdc',
+    });
     expect(fromApi([{ source_type: 'blank', destination_type: 'volume', volume_size: 1 }], false)[0]!.deleteOnTermination).toBe(false);
     expect(fromApi([{ no_device: true }], false)).toEqual([]);
   });

@@ -16,9 +16,18 @@ describe('microversion negotiation', () => {
   });
   it('bad format → 400, out of range → 406 computeFault', () => {
     expect(() => neg('volume 3.x')).toThrow(expect.objectContaining({ status: 400 }));
-    const err = (() => { try { neg('volume 3.99'); } catch (e) { return e as ApiError; } })();
-    expect(err).toMatchObject({ status: 406, fault: 'computeFault',
-      message: 'Version 3.99 is not supported by the API. Minimum is 3.0 and maximum is 3.70.' });
+    const err = (() => {
+      try {
+        neg('volume 3.99');
+      } catch (e) {
+        return e as ApiError;
+      }
+    })();
+    expect(err).toMatchObject({
+      status: 406,
+      fault: 'computeFault',
+      message: 'Version 3.99 is not supported by the API. Minimum is 3.0 and maximum is 3.70.',
+    });
     expect(() => neg('volume 2.0')).toThrow(expect.objectContaining({ status: 406 }));
   });
 });
@@ -37,7 +46,7 @@ describe('Python literal filters', () => {
 });
 
 describe('state machine', () => {
-  it('a volume is deletable only from Cinder\'s statuses', () => {
+  it("a volume is deletable only from Cinder's statuses", () => {
     expect(VOLUME_DELETABLE).toEqual(['available', 'error', 'error_restoring', 'error_extending', 'error_managing']);
     expect(VolumeTransitions.delete.from).not.toContain(VolumeStatus.creating);
     expect(VolumeTransitions.delete.from).not.toContain(VolumeStatus.inUse);

@@ -16,7 +16,10 @@ describe('storage diagnose', () => {
 
   it('reports differing checksums, invalid and missing copies per worker', () => {
     const diags = diagnoseWorkers([
-      worker('a@ext', true, [{ name: 'filevol', valid: true, checksum: sum('1') }, { name: 'rec', valid: true, checksum: sum('3') }]),
+      worker('a@ext', true, [
+        { name: 'filevol', valid: true, checksum: sum('1') },
+        { name: 'rec', valid: true, checksum: sum('3') },
+      ]),
       worker('b@ext', true, [{ name: 'filevol', valid: true, checksum: sum('2') }]),
       worker('c@ext', true, [{ name: 'filevol', valid: false, reason: 'grow is missing', checksum: sum('1') }]),
     ]);

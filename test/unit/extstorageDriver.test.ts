@@ -45,7 +45,9 @@ describe('ExtStorage driver', () => {
       expect(await driver.create(vol, 1)).toBe(`recorder/cairn-vol-${ID}`);
       const att = await driver.attach(vol, { serverId: 'srv-1', mode: 'rw' });
       expect(att).toEqual({
-        location: `recorder/cairn-vol-${ID}`, devicePath: `/dev/recorder/cairn-vol-${ID}`, driverVolumeType: 'local',
+        location: `recorder/cairn-vol-${ID}`,
+        devicePath: `/dev/recorder/cairn-vol-${ID}`,
+        driverVolumeType: 'local',
         uris: [`kvm:recorder:cairn-vol-${ID}`],
       });
       await driver.grow(vol, 2);
@@ -56,15 +58,33 @@ describe('ExtStorage driver', () => {
       delete process.env.CAIRN_CANARY;
     }
     const calls = readCalls(log);
-    expect(calls.map((c) => c.action)).toEqual(
-      ['verify', 'create', 'attach', 'setinfo', 'open', 'grow', 'snapshot', 'close', 'detach', 'attach', 'detach', 'remove']);
+    expect(calls.map((c) => c.action)).toEqual([
+      'verify',
+      'create',
+      'attach',
+      'setinfo',
+      'open',
+      'grow',
+      'snapshot',
+      'close',
+      'detach',
+      'attach',
+      'detach',
+      'remove',
+    ]);
     for (const c of calls) {
       expect([c.action, Object.keys(c.env).sort()]).toEqual([c.action, documentedVariables(c.action, ['log'], true)]);
       expect(c.cwd).toBe(path.join(EXAMPLES, 'recorder'));
       expect(c.args).toEqual(c.action === 'verify' ? ['parameters'] : []);
     }
     const env = (a: string) => calls.find((c) => c.action === a)!.env;
-    expect(env('create')).toMatchObject({ VOL_NAME: `cairn-vol-${ID}`, VOL_UUID: ID, VOL_CNAME: 'web-data', VOL_SIZE: '1024', EXTP_LOG: log });
+    expect(env('create')).toMatchObject({
+      VOL_NAME: `cairn-vol-${ID}`,
+      VOL_UUID: ID,
+      VOL_CNAME: 'web-data',
+      VOL_SIZE: '1024',
+      EXTP_LOG: log,
+    });
     expect(env('grow')).toMatchObject({ VOL_SIZE: '1024', VOL_NEW_SIZE: '2048' });
     expect(env('setinfo').VOL_METADATA).toBe('originstname+srv-1');
     expect(env('open').VOL_OPEN_EXCLUSIVE).toBe('True');
@@ -106,7 +126,7 @@ describe('ExtStorage driver', () => {
 
   it('keeps only the last 20 lines of stderr', async () => {
     const d = provider('noisy', { create: 'i=1; while [ $i -le 30 ]; do echo "line $i" >&2; i=$((i+1)); done; exit 3' });
-    const err = await d.create({ id: ID, params: { provider: 'noisy' } }, 1).catch((e: unknown) => e as DriverError) as DriverError;
+    const err = (await d.create({ id: ID, params: { provider: 'noisy' } }, 1).catch((e: unknown) => e as DriverError)) as DriverError;
     expect(err.detail.split('\n')).toEqual(Array.from({ length: 20 }, (_, i) => `line ${i + 11}`));
   });
 
@@ -114,7 +134,7 @@ describe('ExtStorage driver', () => {
     const pids = path.join(tmp, 'pids');
     const d = provider('hung', { create: `/bin/sleep 60 & echo $! > ${pids}; echo $$ >> ${pids}; echo stuck >&2; wait` });
     const started = Date.now();
-    const err = await d.create({ id: ID, params: { provider: 'hung' } }, 1).catch((e: unknown) => e as DriverError) as DriverError;
+    const err = (await d.create({ id: ID, params: { provider: 'hung' } }, 1).catch((e: unknown) => e as DriverError)) as DriverError;
     expect(Date.now() - started).toBeLessThan(5000);
     expect(err).toMatchObject({ transient: false, message: expect.stringContaining('timed out after 0.3 s'), detail: 'stuck' });
     const [sleeper, script] = fs.readFileSync(pids, 'utf8').trim().split('\n').map(Number);
@@ -127,10 +147,14 @@ describe('ExtStorage driver', () => {
     const d = provider('broken', {});
     fs.rmSync(path.join(tmp, 'providers', 'broken', 'grow'));
     await expect(d.create({ id: ID, params: { provider: 'broken' } }, 1)).rejects.toMatchObject({
-      transient: true, message: expect.stringContaining('ExtStorage provider broken is not valid on this worker: grow is missing'),
+      transient: true,
+      message: expect.stringContaining('ExtStorage provider broken is not valid on this worker: grow is missing'),
     });
     await expect(driver.create({ id: ID, params: { provider: 'nosuch' } }, 1)).rejects.toMatchObject({ transient: true });
-    await expect(driver.create({ id: ID }, 1)).rejects.toMatchObject({ transient: false, message: expect.stringContaining('names no ExtStorage provider') });
+    await expect(driver.create({ id: ID }, 1)).rejects.toMatchObject({
+      transient: false,
+      message: expect.stringContaining('names no ExtStorage provider'),
+    });
   });
 
   it('an attach that prints nothing is an error; a detach while other servers use the volume runs no script', async () => {
@@ -141,14 +165,19 @@ describe('ExtStorage driver', () => {
     expect(readCalls(log)).toEqual([]);
   });
 
-  it('attach checks the device path it printed (Ganeti\'s Attach): missing, relative or a folder fails finally and is detached; a URI line spares the check', async () => {
+  it("attach checks the device path it printed (Ganeti's Attach): missing, relative or a folder fails finally and is detached; a URI line spares the check", async () => {
     const vol = { id: ID, params: { provider: 'liar', log } };
     const target = { serverId: 's', mode: 'rw' as const };
     const liar = (printed: string) => provider('liar', { attach: `(. ./record.sh) >/dev/null\nprintf '%s\\n' '${printed}'` });
-    for (const [printed, why] of [[path.join(tmp, 'nothing-here'), 'does not exist'], ['dev/x', 'is not an absolute path'], [tmp, 'is neither a block device nor a regular file']]) {
+    for (const [printed, why] of [
+      [path.join(tmp, 'nothing-here'), 'does not exist'],
+      ['dev/x', 'is not an absolute path'],
+      [tmp, 'is neither a block device nor a regular file'],
+    ]) {
       fs.rmSync(log, { force: true });
       await expect(liar(printed!).attach(vol, target)).rejects.toMatchObject({
-        transient: false, message: `ExtStorage provider liar: attach of volume ${ID} printed the device path '${printed}', which ${why}`,
+        transient: false,
+        message: `ExtStorage provider liar: attach of volume ${ID} printed the device path '${printed}', which ${why}`,
       });
       // Undone at once, and no setinfo/open for an attach that did not happen.
       expect(readCalls(log).map((c) => c.action)).toEqual(['attach', 'detach']);
@@ -185,13 +214,18 @@ describe('ExtStorage snapshots and copies', () => {
   afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   /** `[action, VOL_NAME, VOL_OPEN_EXCLUSIVE?]` of each call: the order and the subject of every script. */
-  const steps = (calls: RecordedCall[]) => calls.map((c) => [c.action, c.env.VOL_NAME, ...(c.action === 'open' ? [c.env.VOL_OPEN_EXCLUSIVE] : [])]);
+  const steps = (calls: RecordedCall[]) =>
+    calls.map((c) => [c.action, c.env.VOL_NAME, ...(c.action === 'open' ? [c.env.VOL_OPEN_EXCLUSIVE] : [])]);
   const allocated = (file: string) => fs.statSync(file).blocks * 512;
 
-  it('removes a snapshot as Ganeti does: attach, detach, remove of the volume cairn-snap-<id>, with its volume\'s parameters', async () => {
+  it("removes a snapshot as Ganeti does: attach, detach, remove of the volume cairn-snap-<id>, with its volume's parameters", async () => {
     await driver.removeSnapshot({ id: SNAP, location: `recorder/cairn-snap-${SNAP}`, params: { provider: 'recorder', log } });
     const calls = readCalls(log);
-    expect(steps(calls)).toEqual([['attach', `cairn-snap-${SNAP}`], ['detach', `cairn-snap-${SNAP}`], ['remove', `cairn-snap-${SNAP}`]]);
+    expect(steps(calls)).toEqual([
+      ['attach', `cairn-snap-${SNAP}`],
+      ['detach', `cairn-snap-${SNAP}`],
+      ['remove', `cairn-snap-${SNAP}`],
+    ]);
     for (const c of calls) {
       expect([c.action, Object.keys(c.env).sort()]).toEqual([c.action, documentedVariables(c.action, ['log'], false)]);
       expect(c.env).toMatchObject({ VOL_UUID: SNAP, EXTP_LOG: log });
@@ -209,12 +243,19 @@ describe('ExtStorage snapshots and copies', () => {
     expect(fs.existsSync(snapFile)).toBe(false);
     expect(fs.existsSync(path.join(dir, `cairn-vol-${ID}`))).toBe(true);
     await driver.removeSnapshot({ id: SNAP, params: { provider: 'filevol', dir } }); // again: nothing there
-    await expect(driver.removeSnapshot({ id: SNAP })).rejects.toMatchObject({ transient: false, message: expect.stringContaining('names no ExtStorage provider') });
+    await expect(driver.removeSnapshot({ id: SNAP })).rejects.toMatchObject({
+      transient: false,
+      message: expect.stringContaining('names no ExtStorage provider'),
+    });
     // No params: the provider from the location, its scripts with no EXTP_* (the recorder then logs in its own folder).
     const d = new ExtStorageDriver({ searchPath: [path.join(tmp, 'providers')], timeoutMs: 10_000 });
     fs.cpSync(path.join(EXAMPLES, 'recorder'), path.join(tmp, 'providers', 'rec2'), { recursive: true });
     await d.removeSnapshot({ id: SNAP, location: `rec2/cairn-snap-${SNAP}` });
-    expect(steps(readCalls(path.join(tmp, 'providers', 'rec2', 'state', 'calls.log'))).map(([a]) => a)).toEqual(['attach', 'detach', 'remove']);
+    expect(steps(readCalls(path.join(tmp, 'providers', 'rec2', 'state', 'calls.log'))).map(([a]) => a)).toEqual([
+      'attach',
+      'detach',
+      'remove',
+    ]);
   });
 
   it('a volume from a snapshot: create, then the snapshot attached and opened shared, the volume exclusive, copied, both closed and detached', async () => {
@@ -222,14 +263,22 @@ describe('ExtStorage snapshots and copies', () => {
     fs.mkdirSync(dev);
     writePattern(path.join(dev, `cairn-snap-${SNAP}`), 8 * MiB, 'snap');
     const vol = { id: NEW, name: 'restored', params: { provider: 'recorder', log, dev } };
-    expect(await driver.copyFrom(vol, 1, { kind: 'snapshot', snapshot: { id: SNAP, params: { provider: 'recorder', log, dev } } }))
-      .toBe(`recorder/cairn-vol-${NEW}`);
+    expect(await driver.copyFrom(vol, 1, { kind: 'snapshot', snapshot: { id: SNAP, params: { provider: 'recorder', log, dev } } })).toBe(
+      `recorder/cairn-vol-${NEW}`,
+    );
     const calls = readCalls(log);
     const [s, v] = [`cairn-snap-${SNAP}`, `cairn-vol-${NEW}`];
     expect(steps(calls)).toEqual([
-      ['verify', v], ['create', v],
-      ['attach', s], ['open', s, 'False'], ['attach', v], ['open', v, 'True'],
-      ['close', v], ['detach', v], ['close', s], ['detach', s],
+      ['verify', v],
+      ['create', v],
+      ['attach', s],
+      ['open', s, 'False'],
+      ['attach', v],
+      ['open', v, 'True'],
+      ['close', v],
+      ['detach', v],
+      ['close', s],
+      ['detach', s],
     ]);
     for (const c of calls) {
       const isSnap = c.env.VOL_NAME === s;
@@ -240,25 +289,41 @@ describe('ExtStorage snapshots and copies', () => {
     expect(fs.readFileSync(path.join(dev, v)).equals(fs.readFileSync(path.join(dev, s)))).toBe(true);
   });
 
-  it('a clone goes through a temporary snapshot of the source, with the source\'s parameters, removed afterwards', async () => {
+  it("a clone goes through a temporary snapshot of the source, with the source's parameters, removed afterwards", async () => {
     const srcLog = path.join(tmp, 'source.log');
     const SRC = '11111111-2222-4333-8444-555555555555';
     const temp = cloneSnapshot(NEW);
     const dev = path.join(tmp, 'dev');
-    await driver.copyFrom({ id: NEW, params: { provider: 'recorder', log, dev } }, 2,
-      { kind: 'volume', volume: { id: SRC, sizeGib: 1, params: { provider: 'recorder', log: srcLog, dev } } });
+    await driver.copyFrom({ id: NEW, params: { provider: 'recorder', log, dev } }, 2, {
+      kind: 'volume',
+      volume: { id: SRC, sizeGib: 1, params: { provider: 'recorder', log: srcLog, dev } },
+    });
     expect(temp.volName).toBe(`cairn-snap-clone-${NEW}`);
     expect(temp.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(cloneSnapshot(NEW)).toEqual(temp); // stable across retries
     const v = `cairn-vol-${NEW}`;
-    expect(steps(readCalls(log))).toEqual([['verify', v], ['create', v], ['attach', v], ['open', v, 'True'], ['close', v], ['detach', v]]);
+    expect(steps(readCalls(log))).toEqual([
+      ['verify', v],
+      ['create', v],
+      ['attach', v],
+      ['open', v, 'True'],
+      ['close', v],
+      ['detach', v],
+    ]);
     const srcCalls = readCalls(srcLog);
     expect(steps(srcCalls)).toEqual([
       // What an earlier attempt may have left goes first (Ganeti's Remove).
-      ['attach', temp.volName], ['detach', temp.volName], ['remove', temp.volName],
+      ['attach', temp.volName],
+      ['detach', temp.volName],
+      ['remove', temp.volName],
       ['snapshot', `cairn-vol-${SRC}`],
-      ['attach', temp.volName], ['open', temp.volName, 'False'], ['close', temp.volName], ['detach', temp.volName],
-      ['attach', temp.volName], ['detach', temp.volName], ['remove', temp.volName],
+      ['attach', temp.volName],
+      ['open', temp.volName, 'False'],
+      ['close', temp.volName],
+      ['detach', temp.volName],
+      ['attach', temp.volName],
+      ['detach', temp.volName],
+      ['remove', temp.volName],
     ]);
     expect(srcCalls[3]!.env).toMatchObject({ VOL_UUID: SRC, VOL_SNAPSHOT_NAME: temp.volName, VOL_SNAPSHOT_SIZE: '1024' });
     for (const c of srcCalls.filter((x) => x.action !== 'snapshot')) expect(c.env.VOL_UUID).toBe(temp.id);
@@ -317,10 +382,12 @@ describe('ExtStorage snapshots and copies', () => {
     fs.writeFileSync(big, '');
     fs.truncateSync(big, 1024 * MiB + 1);
     await expect(driver.copyFrom({ id: ID, params }, 1, { kind: 'file', path: big })).rejects.toMatchObject({
-      transient: false, message: expect.stringContaining('does not fit'),
+      transient: false,
+      message: expect.stringContaining('does not fit'),
     });
     await expect(driver.copyFrom({ id: ID, params }, 1, { kind: 'file', path: path.join(tmp, 'nope') })).rejects.toMatchObject({
-      transient: false, message: expect.stringContaining('is missing'),
+      transient: false,
+      message: expect.stringContaining('is missing'),
     });
   });
 
@@ -329,26 +396,45 @@ describe('ExtStorage snapshots and copies', () => {
     await driver.revertToSnapshot({ id: ID, name: 'db', sizeGib: 1, params: { provider: 'recorder', log, dev } }, { id: SNAP });
     const [s, v] = [`cairn-snap-${SNAP}`, `cairn-vol-${ID}`];
     expect(steps(readCalls(log))).toEqual([
-      ['attach', s], ['open', s, 'False'], ['attach', v], ['open', v, 'True'], ['close', v], ['detach', v], ['close', s], ['detach', s],
+      ['attach', s],
+      ['open', s, 'False'],
+      ['attach', v],
+      ['open', v, 'True'],
+      ['close', v],
+      ['detach', v],
+      ['close', s],
+      ['detach', s],
     ]);
   });
 
   it('a copy needs a device path: attach printing none fails finally, and what was mapped is detached', async () => {
     const dir = path.join(tmp, 'providers', 'userspace');
     fs.cpSync(path.join(EXAMPLES, 'recorder'), dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'attach'), '#!/bin/sh\n. ./record.sh >/dev/null\necho\necho "kvm:rbd:pool/$VOL_NAME"\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'attach'), '#!/bin/sh\n. ./record.sh >/dev/null\necho\necho "kvm:rbd:pool/$VOL_NAME"\n', {
+      mode: 0o755,
+    });
     const d = new ExtStorageDriver({ searchPath: [path.join(tmp, 'providers')], timeoutMs: 10_000 });
-    const err = await d.copyFrom({ id: NEW, params: { provider: 'userspace', log } }, 1,
-      { kind: 'snapshot', snapshot: { id: SNAP, params: { provider: 'userspace', log } } }).catch((e: unknown) => e);
+    const err = await d
+      .copyFrom({ id: NEW, params: { provider: 'userspace', log } }, 1, {
+        kind: 'snapshot',
+        snapshot: { id: SNAP, params: { provider: 'userspace', log } },
+      })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ transient: false, message: expect.stringContaining('printed no device path (userspace access only)') });
     expect(steps(readCalls(log)).map(([a, n]) => `${a} ${n}`)).toEqual([
-      `verify cairn-vol-${NEW}`, `create cairn-vol-${NEW}`, `attach cairn-snap-${SNAP}`, `detach cairn-snap-${SNAP}`]);
+      `verify cairn-vol-${NEW}`,
+      `create cairn-vol-${NEW}`,
+      `attach cairn-snap-${SNAP}`,
+      `detach cairn-snap-${SNAP}`,
+    ]);
   });
 });
 
 describe('copyOver', () => {
   let tmp: string;
-  beforeEach(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-cov-')); });
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-cov-'));
+  });
   afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('writes only chunks that differ: a fresh sparse target stays sparse, a dirty one gets the zeros too', async () => {

@@ -11,7 +11,11 @@ const EXTRA: Record<ExtAction, string[]> = {
   setinfo: ['VOL_METADATA'],
   snapshot: ['VOL_SNAPSHOT_NAME', 'VOL_SNAPSHOT_SIZE'],
   open: ['VOL_OPEN_EXCLUSIVE'],
-  attach: [], detach: [], remove: [], verify: [], close: [],
+  attach: [],
+  detach: [],
+  remove: [],
+  verify: [],
+  close: [],
 };
 
 describe('ExtStorage script environment', () => {
@@ -25,8 +29,13 @@ describe('ExtStorage script environment', () => {
   it('names the volume stably from its id and passes sizes in MiB', () => {
     const env = scriptEnv('grow', full);
     expect(env).toMatchObject({
-      VOL_NAME: `cairn-vol-${ID}`, VOL_UUID: ID, VOL_CNAME: 'db disk', VOL_SIZE: '3072', VOL_NEW_SIZE: '5120',
-      EXTP_DIR: '/srv/v', EXTP_NAS_IP: '10.0.0.1',
+      VOL_NAME: `cairn-vol-${ID}`,
+      VOL_UUID: ID,
+      VOL_CNAME: 'db disk',
+      VOL_SIZE: '3072',
+      VOL_NEW_SIZE: '5120',
+      EXTP_DIR: '/srv/v',
+      EXTP_NAS_IP: '10.0.0.1',
     });
     expect(scriptEnv('create', full).VOL_NAME).toBe(env.VOL_NAME);
   });

@@ -1,9 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  diagnoseProviders, lookupProvider, parseParametersList, providerChecksum,
-} from '../../src/workers/drivers/extstorageProviders';
+import { diagnoseProviders, lookupProvider, parseParametersList, providerChecksum } from '../../src/workers/drivers/extstorageProviders';
 
 const EXAMPLES = path.resolve(__dirname, '../../examples/extstorage');
 
@@ -14,12 +12,17 @@ describe('ExtStorage providers', () => {
     fs.cpSync(path.join(EXAMPLES, name), dir, { recursive: true });
     return dir;
   };
-  beforeEach(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-esp-')); });
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-esp-'));
+  });
   afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('finds both example providers valid, with their parameters', async () => {
     const diags = await diagnoseProviders([EXAMPLES]);
-    expect(diags.map((d) => [d.name, d.valid])).toEqual([['filevol', true], ['recorder', true]]);
+    expect(diags.map((d) => [d.name, d.valid])).toEqual([
+      ['filevol', true],
+      ['recorder', true],
+    ]);
     expect(diags[0]!.parameters).toEqual([{ name: 'dir', description: expect.stringMatching(/^Absolute path/) }]);
     expect(diags[1]!.parameters!.map((p) => p.name)).toEqual(['log', 'fail', 'fail_code', 'dev']);
     expect(diags.every((d) => /^[0-9a-f]{64}$/.test(d.checksum!))).toBe(true);
@@ -37,7 +40,10 @@ describe('ExtStorage providers', () => {
     fs.chmodSync(path.join(copy('filevol', 'noexec'), 'attach'), 0o644);
     fs.rmSync(path.join(copy('filevol', 'nolist'), 'parameters.list'));
     expect(await lookupProvider([tmp], 'noexec')).toMatchObject({ ok: false, reason: 'attach is not executable' });
-    expect(await lookupProvider([tmp], 'nolist')).toMatchObject({ ok: false, reason: expect.stringContaining('parameters.list is missing') });
+    expect(await lookupProvider([tmp], 'nolist')).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('parameters.list is missing'),
+    });
   });
 
   it('optional scripts may be absent, but one that is present must be executable', async () => {

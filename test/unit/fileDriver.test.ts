@@ -6,7 +6,10 @@ import { FileDriver } from '../../src/workers/drivers/file';
 describe('file driver', () => {
   let dir: string;
   let driver: FileDriver;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-fd-')); driver = new FileDriver(dir); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-fd-'));
+    driver = new FileDriver(dir);
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('creates a sparse file of the size at the Ganeti top-level path', async () => {
@@ -51,14 +54,18 @@ describe('file driver', () => {
     expect(await driver.detach({ id: 'v1', location: a.location })).toBe(top);
     fs.rmdirSync(path.join(dir, 'srvA'));
     const shared = await driver.create({ id: 'v2' }, 1);
-    expect((await driver.attach({ id: 'v2', location: shared, multiattach: true }, { serverId: 'srvB', mode: 'ro' })).location).toBe(shared);
+    expect((await driver.attach({ id: 'v2', location: shared, multiattach: true }, { serverId: 'srvB', mode: 'ro' })).location).toBe(
+      shared,
+    );
   });
 
   it('finds a volume whose recorded location is stale (a move that was never recorded)', async () => {
     const top = await driver.create({ id: 'v3' }, 1);
     fs.mkdirSync(path.join(dir, 'srvC'));
     fs.renameSync(top, path.join(dir, 'srvC', 'volume-v3'));
-    expect((await driver.attach({ id: 'v3', location: top }, { serverId: 'srvD', mode: 'rw' })).location).toBe(path.join(dir, 'srvD', 'volume-v3'));
+    expect((await driver.attach({ id: 'v3', location: top }, { serverId: 'srvD', mode: 'rw' })).location).toBe(
+      path.join(dir, 'srvD', 'volume-v3'),
+    );
     await driver.remove({ id: 'v3', location: top });
     expect(fs.existsSync(path.join(dir, 'srvD', 'volume-v3'))).toBe(false);
   });

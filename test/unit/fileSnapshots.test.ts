@@ -27,14 +27,21 @@ const allocated = (file: string) => fs.statSync(file).blocks * 512;
 describe('file driver copies (snapshots, clones, reverts)', () => {
   let dir: string;
   let driver: FileDriver;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-fs-')); driver = new FileDriver(dir); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-fs-'));
+    driver = new FileDriver(dir);
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('the chunked copy keeps every byte and leaves holes as holes', async () => {
     const src = path.join(dir, 'src');
     fs.writeFileSync(src, '');
     fs.truncateSync(src, 64 * MiB);
-    writeAt(src, [[0, 'head'], [10 * MiB + 3, 'middle'], [64 * MiB - 4, 'tail']]);
+    writeAt(src, [
+      [0, 'head'],
+      [10 * MiB + 3, 'middle'],
+      [64 * MiB - 4, 'tail'],
+    ]);
     const dest = path.join(dir, 'dest');
     await sparseCopy(src, dest);
     expect(fs.statSync(dest).size).toBe(64 * MiB);
@@ -63,7 +70,11 @@ describe('file driver copies (snapshots, clones, reverts)', () => {
     const src = path.join(dir, 'src');
     fs.writeFileSync(src, '');
     fs.truncateSync(src, 3 * GiB);
-    writeAt(src, [[0, 'head'], [2 * GiB + 5, 'middle'], [3 * GiB - 4, 'tail']]);
+    writeAt(src, [
+      [0, 'head'],
+      [2 * GiB + 5, 'middle'],
+      [3 * GiB - 4, 'tail'],
+    ]);
     const dest = path.join(dir, 'dest');
     expect(await extentCopy(src, dest)).toBe(true);
     expect(fs.statSync(dest).size).toBe(3 * GiB);
@@ -75,11 +86,18 @@ describe('file driver copies (snapshots, clones, reverts)', () => {
     const src = path.join(dir, 'src');
     fs.writeFileSync(src, 'y'.repeat(3000));
     const dest = path.join(dir, 'dest');
-    fs.writeFileSync(partName(dest, 'stale'), 'a stale attempt\'s half copy');
+    fs.writeFileSync(partName(dest, 'stale'), "a stale attempt's half copy");
     const committed: boolean[] = [];
     await copyAtomically(src, dest, {
-      tag: 'mine', sourceBytes: 2000, minBytes: 4096,
-      commit: async (step) => { expect(fs.existsSync(partName(dest, 'mine'))).toBe(true); const v = await step(); committed.push(true); return v; },
+      tag: 'mine',
+      sourceBytes: 2000,
+      minBytes: 4096,
+      commit: async (step) => {
+        expect(fs.existsSync(partName(dest, 'mine'))).toBe(true);
+        const v = await step();
+        committed.push(true);
+        return v;
+      },
     });
     expect(committed).toEqual([true]);
     const data = fs.readFileSync(dest);
@@ -93,12 +111,20 @@ describe('file driver copies (snapshots, clones, reverts)', () => {
     const src = path.join(dir, 'src');
     fs.writeFileSync(src, '');
     fs.truncateSync(src, 64 * MiB);
-    writeAt(src, [[0, 'data'], [40 * MiB, 'more']]);
+    writeAt(src, [
+      [0, 'data'],
+      [40 * MiB, 'more'],
+    ]);
     const dest = path.join(dir, 'dest');
     const ac = new AbortController();
     ac.abort(new Error('lost'));
     await expect(copyAtomically(src, dest, { tag: 't1', signal: ac.signal })).rejects.toThrow('lost');
-    const refused = copyAtomically(src, dest, { tag: 't2', commit: async () => { throw new Error('not the holder'); } });
+    const refused = copyAtomically(src, dest, {
+      tag: 't2',
+      commit: async () => {
+        throw new Error('not the holder');
+      },
+    });
     await expect(refused).rejects.toThrow('not the holder');
     // The chunked copy checks the signal between reads: aborted mid-way (fault delay), it stops there.
     const mid = new AbortController();
@@ -178,15 +204,19 @@ describe('file driver copies (snapshots, clones, reverts)', () => {
   });
 
   it('copyFrom a snapshot whose data is gone fails for good', async () => {
-    await expect(driver.copyFrom({ id: 'v2' }, 1, { kind: 'snapshot', snapshot: { id: 'nope' } }))
-      .rejects.toMatchObject({ transient: false });
+    await expect(driver.copyFrom({ id: 'v2' }, 1, { kind: 'snapshot', snapshot: { id: 'nope' } })).rejects.toMatchObject({
+      transient: false,
+    });
   });
 
   it('revertToSnapshot puts the snapshot bytes back in place, and may run again', async () => {
     const loc = await driver.create({ id: 'v1' }, 1);
     writeAt(loc, [[7, 'old']]);
     await driver.snapshot({ id: 'v1', location: loc }, { id: 's1' });
-    writeAt(loc, [[7, 'new'], [GiB - 3, 'end']]);
+    writeAt(loc, [
+      [7, 'new'],
+      [GiB - 3, 'end'],
+    ]);
     await driver.revertToSnapshot({ id: 'v1', location: loc }, { id: 's1' });
     await driver.revertToSnapshot({ id: 'v1', location: loc }, { id: 's1' });
     expect([readAt(loc, 7, 3), readAt(loc, GiB - 3, 3)]).toEqual(['old', '\0\0\0']);

@@ -7,9 +7,17 @@ import { FakeKeystone, SERVICE } from '../helpers/fakeKeystone';
 let clock = Date.now();
 const now = () => clock;
 let ks: FakeKeystone;
-beforeAll(async () => { ks = await FakeKeystone.start(now); });
-afterAll(async () => { await ks.stop(); });
-beforeEach(() => { clock = Date.now(); ks.failing = false; ks.serviceTokenMs = 3_600_000; });
+beforeAll(async () => {
+  ks = await FakeKeystone.start(now);
+});
+afterAll(async () => {
+  await ks.stop();
+});
+beforeEach(() => {
+  clock = Date.now();
+  ks.failing = false;
+  ks.serviceTokenMs = 3_600_000;
+});
 
 const client = (env: Record<string, string> = {}) => new KeystoneClient(keystoneSettings(ks.env(env)), now);
 const member = { userId: 'u1', projectId: 'p1', roles: ['member', 'reader'] };
@@ -49,7 +57,7 @@ describe('KeystoneClient', () => {
     expect(c.stats.validations).toBe(2);
   });
 
-  it('a validation is not trusted past the token\'s own expiry', async () => {
+  it("a validation is not trusted past the token's own expiry", async () => {
     const c = client();
     const t = ks.issue(member, 10_000);
     await c.validate(t);
@@ -92,7 +100,9 @@ describe('KeystoneClient', () => {
     ks.failing = true;
     await expect(client().validate(ks.issue(member))).rejects.toBeInstanceOf(KeystoneUnavailable);
     ks.failing = false;
-    await expect(client({ KEYSTONE_SERVICE_PASSWORD: 'wrong' }).validate(ks.issue(member))).rejects.toThrow(/service login as cairn answered 401/);
+    await expect(client({ KEYSTONE_SERVICE_PASSWORD: 'wrong' }).validate(ks.issue(member))).rejects.toThrow(
+      /service login as cairn answered 401/,
+    );
     const gone = new KeystoneClient(keystoneSettings(ks.env({ KEYSTONE_URL: 'http://127.0.0.1:9/v3', KEYSTONE_TIMEOUT_MS: '2000' })), now);
     await expect(gone.validate('x')).rejects.toBeInstanceOf(KeystoneUnavailable);
   });
@@ -113,12 +123,22 @@ describe('KeystoneClient', () => {
 });
 
 describe('keystoneSettings', () => {
-  it('names what is missing, accepts the kit\'s KEYSTONE_AUTH_URL and derives the WWW-Authenticate uri', () => {
+  it("names what is missing, accepts the kit's KEYSTONE_AUTH_URL and derives the WWW-Authenticate uri", () => {
     expect(() => keystoneSettings({ KEYSTONE_URL: 'http://k/v3' })).toThrow(
-      'AUTH_STRATEGY=keystone needs KEYSTONE_SERVICE_USER, KEYSTONE_SERVICE_PASSWORD, KEYSTONE_SERVICE_PROJECT');
-    const s = keystoneSettings({ KEYSTONE_AUTH_URL: 'http://127.0.0.1:5000/v3/', KEYSTONE_SERVICE_USER: SERVICE.user,
-      KEYSTONE_SERVICE_PASSWORD: 'x', KEYSTONE_SERVICE_PROJECT: 'service' });
-    expect(s).toMatchObject({ url: 'http://127.0.0.1:5000/v3', wwwAuthenticateUri: 'http://127.0.0.1:5000', userDomain: 'Default', cacheSeconds: 300 });
+      'AUTH_STRATEGY=keystone needs KEYSTONE_SERVICE_USER, KEYSTONE_SERVICE_PASSWORD, KEYSTONE_SERVICE_PROJECT',
+    );
+    const s = keystoneSettings({
+      KEYSTONE_AUTH_URL: 'http://127.0.0.1:5000/v3/',
+      KEYSTONE_SERVICE_USER: SERVICE.user,
+      KEYSTONE_SERVICE_PASSWORD: 'x',
+      KEYSTONE_SERVICE_PROJECT: 'service',
+    });
+    expect(s).toMatchObject({
+      url: 'http://127.0.0.1:5000/v3',
+      wwwAuthenticateUri: 'http://127.0.0.1:5000',
+      userDomain: 'Default',
+      cacheSeconds: 300,
+    });
   });
 });
 

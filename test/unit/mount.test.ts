@@ -28,10 +28,20 @@ const spec = (): Document => ({
   },
 });
 
-interface ThingRequest { readonly who: string; readonly body: unknown; readonly params: Record<string, string>; readonly query: unknown }
+interface ThingRequest {
+  readonly who: string;
+  readonly body: unknown;
+  readonly params: Record<string, string>;
+  readonly query: unknown;
+}
 
 class Refused extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** The wing mounted at `/w` of an app that sets the request id, as createApp does; errors answered as `{status, message}`. */
@@ -56,8 +66,11 @@ function app(overrides: Partial<Wing<ThingRequest>> = {}) {
     checkUrl: 'afterPrefix',
     wholeQuery: false,
     refusals: {
-      notFound: refuse(404, 'no route'), methodNotAllowed: refuse(405, 'no method'), notImplemented: refuse(501, 'no handler'),
-      invalid: refuse(400, 'invalid'), input: (problem) => new Refused(400, `input: ${problem}`),
+      notFound: refuse(404, 'no route'),
+      methodNotAllowed: refuse(405, 'no method'),
+      notImplemented: refuse(501, 'no handler'),
+      invalid: refuse(400, 'invalid'),
+      input: (problem) => new Refused(400, `input: ${problem}`),
     },
     renderError: (err, _req, res) => {
       const e = err as { status?: number; type?: string; message: string };
@@ -68,7 +81,10 @@ function app(overrides: Partial<Wing<ThingRequest>> = {}) {
     ...overrides,
   };
   const a = express();
-  a.use((_req, res, next) => { res.locals.requestId = 'req-1'; next(); });
+  a.use((_req, res, next) => {
+    res.locals.requestId = 'req-1';
+    next();
+  });
   a.use('/w', mountWing(wing));
   return a;
 }
@@ -76,7 +92,7 @@ function app(overrides: Partial<Wing<ThingRequest>> = {}) {
 const big = JSON.stringify({ name: 'x'.repeat(1_100_000) });
 
 describe('mountWing: one OpenAPI mount for the three wings', () => {
-  it('under a project prefix: with or without the id, the id must be the token\'s, and a trailing slash is no route', async () => {
+  it("under a project prefix: with or without the id, the id must be the token's, and a trailing slash is no route", async () => {
     const a = app();
     for (const path of [`/w/${PROJECT}/things`, '/w/things']) {
       const res = await request(a).get(path).set('X-Auth-Token', 'member');
@@ -95,7 +111,7 @@ describe('mountWing: one OpenAPI mount for the three wings', () => {
     expect([prefixed.status, prefixed.body.message]).toEqual([404, 'no route']);
   });
 
-  it('refuses by the wing\'s words: unknown method, schema, a body that is no JSON, a NUL', async () => {
+  it("refuses by the wing's words: unknown method, schema, a body that is no JSON, a NUL", async () => {
     const a = app();
     const send = (method: 'delete' | 'post', body?: string) =>
       request(a)[method]('/w/things').set('X-Auth-Token', 'member').set('Content-Type', 'application/json').send(body);
@@ -128,20 +144,30 @@ describe('mountWing: one OpenAPI mount for the three wings', () => {
         if (req.get('x-version') !== '1.0') throw new Refused(406, 'bad version');
         return { major: 1, minor: 0 };
       },
-      checkOperation: () => {}, checkBody: () => {},
+      checkOperation: () => {},
+      checkBody: () => {},
     });
-    const early = await request(app({ versions: versions(true) })).get('/w/things').set('X-Version', '9.9');
+    const early = await request(app({ versions: versions(true) }))
+      .get('/w/things')
+      .set('X-Version', '9.9');
     expect([early.status, early.body.message]).toEqual([406, 'bad version']);
-    const late = await request(app({ versions: versions(false) })).get('/w/things').set('X-Version', '9.9');
+    const late = await request(app({ versions: versions(false) }))
+      .get('/w/things')
+      .set('X-Version', '9.9');
     expect(late.status).toBe(401);
-    const ok = await request(app({ versions: versions(false) })).get('/w/things').set('X-Version', '1.0').set('X-Auth-Token', 'member');
+    const ok = await request(app({ versions: versions(false) }))
+      .get('/w/things')
+      .set('X-Version', '1.0')
+      .set('X-Auth-Token', 'member');
     expect(ok.status).toBe(200);
   });
 
-  it('gives handlers the validated query, or the whole one where the document names none (Glance\'s filters)', async () => {
+  it("gives handlers the validated query, or the whole one where the document names none (Glance's filters)", async () => {
     const validated = await request(app()).get('/w/things?a=1').set('X-Auth-Token', 'member');
     expect([validated.status, validated.body.message]).toEqual([400, 'invalid']); // the document declares no `a`
-    const whole = await request(app({ wholeQuery: true })).get('/w/things?a=1').set('X-Auth-Token', 'member');
+    const whole = await request(app({ wholeQuery: true }))
+      .get('/w/things?a=1')
+      .set('X-Auth-Token', 'member');
     expect(whole.body.query).toEqual({ a: '1' });
   });
 });

@@ -32,7 +32,11 @@ function probes(doc: Document): string[] {
 }
 
 describe('freezeRouting: openapi-backend routing, compiled once', () => {
-  for (const [name, doc] of [['volume API', loadOpenApi()], ['compute API', loadComputeApi()], ['image API', loadImageApi()]] as const) {
+  for (const [name, doc] of [
+    ['volume API', loadOpenApi()],
+    ['compute API', loadComputeApi()],
+    ['image API', loadImageApi()],
+  ] as const) {
     it(`routes every probe of the ${name} as openapi-backend's own router does (operation, 404 or 405)`, () => {
       const plain = backend(doc);
       const frozen = backend(doc);
@@ -54,7 +58,8 @@ describe('freezeRouting: openapi-backend routing, compiled once', () => {
   it('prefers the template with more literal characters, and falls back to a less specific one for other methods', () => {
     const op = (operationId: string) => ({ operationId, responses: { 200: { description: 'ok' } } });
     const doc = {
-      openapi: '3.1.0', info: { title: 't', version: '1' },
+      openapi: '3.1.0',
+      info: { title: 't', version: '1' },
       paths: {
         '/files/{name}': { get: op('getFile'), delete: op('deleteFile') },
         '/files/{name}.json': { get: op('getJson') },
@@ -66,8 +71,13 @@ describe('freezeRouting: openapi-backend routing, compiled once', () => {
     const frozen = backend(doc);
     freezeRouting(frozen);
     const cases: Array<[string, string, string]> = [
-      ['get', '/files/a.json', 'getJson'], ['delete', '/files/a.json', 'deleteFile'], ['get', '/files/a', 'getFile'],
-      ['get', '/files/a/raw', 'getRaw'], ['put', '/files/a/raw', 'putPair'], ['post', '/files/a', '405'], ['get', '/nope', '404'],
+      ['get', '/files/a.json', 'getJson'],
+      ['delete', '/files/a.json', 'deleteFile'],
+      ['get', '/files/a', 'getFile'],
+      ['get', '/files/a/raw', 'getRaw'],
+      ['put', '/files/a/raw', 'putPair'],
+      ['post', '/files/a', '405'],
+      ['get', '/nope', '404'],
     ];
     for (const [method, path, expected] of cases) {
       expect(outcome(frozen, method, path).slice(0, expected.length)).toBe(expected);
@@ -80,7 +90,10 @@ describe('freezeRouting: openapi-backend routing, compiled once', () => {
     freezeRouting(api);
     const Original = RegExp;
     let built = 0;
-    const counting = function (this: unknown, ...args: ConstructorParameters<typeof RegExp>) { built++; return new Original(...args); };
+    const counting = function (this: unknown, ...args: ConstructorParameters<typeof RegExp>) {
+      built++;
+      return new Original(...args);
+    };
     (globalThis as { RegExp: unknown }).RegExp = counting;
     try {
       outcome(api, 'get', '/volumes/0c1b2a3d-0000-4000-8000-000000000000');

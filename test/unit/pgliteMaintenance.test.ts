@@ -12,9 +12,13 @@ afterAll(async () => {
   await db.destroy();
 });
 
-const stats = async (table: string) => (await db.raw(
-  'SELECT c.reltuples, s.n_dead_tup, s.last_analyze FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid WHERE s.relname = ?',
-  [table])).rows[0] as { reltuples: number; n_dead_tup: string | number; last_analyze: Date | null };
+const stats = async (table: string) =>
+  (
+    await db.raw(
+      'SELECT c.reltuples, s.n_dead_tup, s.last_analyze FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid WHERE s.relname = ?',
+      [table],
+    )
+  ).rows[0] as { reltuples: number; n_dead_tup: string | number; last_analyze: Date | null };
 
 test('embedded databases are the ones without a PostgreSQL URL', () => {
   expect(usesPglite({ databaseUrl: undefined })).toBe(true);
@@ -23,10 +27,13 @@ test('embedded databases are the ones without a PostgreSQL URL', () => {
 });
 
 test('analyzes tables not yet analyzed, and vacuums those full of dead rows', async () => {
-  await db.raw(`INSERT INTO volumes (id, project_id, user_id, size, status, attach_status, availability_zone,
+  await db.raw(
+    `INSERT INTO volumes (id, project_id, user_id, size, status, attach_status, availability_zone,
       volume_type_id, host, backend, created_at)
     SELECT gen_random_uuid(), 'p', 'u', 1, 'creating', 'detached', 'nova', ?, 'h@file#file', 'file', now()
-    FROM generate_series(1, 300)`, [DEFAULT_TYPE_ID]);
+    FROM generate_series(1, 300)`,
+    [DEFAULT_TYPE_ID],
+  );
   const maintenance = new PgliteMaintenance(db, pino({ level: 'silent' }));
   await maintenance.runOnce();
   const analyzed = await stats('volumes');

@@ -4,7 +4,12 @@ import { progress } from '../../src/cli/progress';
 /** A stream that keeps what it is given; `isTTY` as asked. */
 function sink(isTTY: boolean) {
   let text = '';
-  const stream = new Writable({ write(chunk, _enc, cb) { text += chunk.toString(); cb(); } }) as unknown as NodeJS.WriteStream;
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      text += chunk.toString();
+      cb();
+    },
+  }) as unknown as NodeJS.WriteStream;
   Object.assign(stream, { isTTY, columns: 100 });
   return { stream, text: () => text };
 }
@@ -26,7 +31,10 @@ describe('cairn-manage progress', () => {
   it('prints a line per step', () => {
     const out = sink(false);
     const p = progress({ label: 'reconcile', total: 2, unit: 'steps', stream: out.stream });
-    p.update(0, 'backend a'); p.update(1, 'backend b'); p.update(2, 'done'); p.stop();
+    p.update(0, 'backend a');
+    p.update(1, 'backend b');
+    p.update(2, 'done');
+    p.stop();
     expect(out.text()).toBe('reconcile: 0% (0/2) backend a\nreconcile: 50% (1/2) backend b\nreconcile: 100% (2/2) done\n');
   });
 

@@ -27,10 +27,11 @@ describe('moveOrRefuse / moveIfStill', () => {
     expect(row.status).toBe('deleting');
   });
 
-  it('refuses a row in another status with the caller\'s own error, and moves nothing', async () => {
+  it("refuses a row in another status with the caller's own error, and moves nothing", async () => {
     const { row, column } = oneRow('creating');
     await expect(moveOrRefuse(conn, column, 'r1', t, refuse)).rejects.toMatchObject({
-      status: 400, message: 'Invalid snapshot: Snapshot status must be available or error.',
+      status: 400,
+      message: 'Invalid snapshot: Snapshot status must be available or error.',
     });
     expect(row.status).toBe('creating');
   });

@@ -49,7 +49,11 @@ export const GROUP_ADDABLE_VOLUME: readonly VolumeStatus[] = [V.available, V.inU
 /** Volume statuses a group snapshot takes a member in: cairn copies data, so the data must be there. */
 export const GROUP_SNAPSHOT_SOURCE: readonly VolumeStatus[] = [V.available, V.inUse];
 /** A group delete with `delete-volumes` moves every member to deleting, whatever its status (Cinder's `volumes_update`), but never an attached one. */
-export const GroupMemberDelete: Transition<VolumeStatus> = { name: 'group-delete', from: VolumeTransitions.forceDelete.from, to: V.deleting };
+export const GroupMemberDelete: Transition<VolumeStatus> = {
+  name: 'group-delete',
+  from: VolumeTransitions.forceDelete.from,
+  to: V.deleting,
+};
 
 /**
  * `reset_status` of a group or group snapshot (admin): Cinder's format

@@ -26,12 +26,18 @@ const SV = ServerVmState;
 /** The API `status` of a vm_state (`nova/api/openstack/common.py:_STATE_MAP`). */
 export function serverStatus(vmState: string): string {
   switch (vmState) {
-    case SV.building: return 'BUILD';
-    case SV.active: return 'ACTIVE';
-    case SV.stopped: return 'SHUTOFF';
-    case SV.error: return 'ERROR';
-    case SV.deleted: return 'DELETED';
-    default: return 'UNKNOWN';
+    case SV.building:
+      return 'BUILD';
+    case SV.active:
+      return 'ACTIVE';
+    case SV.stopped:
+      return 'SHUTOFF';
+    case SV.error:
+      return 'ERROR';
+    case SV.deleted:
+      return 'DELETED';
+    default:
+      return 'UNKNOWN';
   }
 }
 
@@ -54,4 +60,8 @@ export const SERVER_ROOT_CHANGEABLE: readonly ServerVmState[] = [SV.stopped];
 export const SERVER_DELETABLE: readonly ServerVmState[] = [SV.building, SV.active, SV.stopped, SV.error];
 
 /** A delete begins: the vm_state stays what it is (task_state goes `deleting`) until the teardown ends. */
-export const serverDeleteBegins = (vmState: ServerVmState): Transition<ServerVmState> => ({ name: 'delete', from: SERVER_DELETABLE, to: vmState });
+export const serverDeleteBegins = (vmState: ServerVmState): Transition<ServerVmState> => ({
+  name: 'delete',
+  from: SERVER_DELETABLE,
+  to: vmState,
+});

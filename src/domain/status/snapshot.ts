@@ -47,8 +47,11 @@ export const SNAPSHOT_STATUS_UPDATES: Readonly<Partial<Record<SnapshotStatus, re
 };
 
 /** The move `os-update_snapshot_status` makes once SNAPSHOT_STATUS_UPDATES allows it: from the row's own status. */
-export const snapshotStatusUpdate = (from: SnapshotStatus, to: SnapshotStatus): Transition<SnapshotStatus> =>
-  ({ name: 'update-snapshot-status', from: [from], to });
+export const snapshotStatusUpdate = (from: SnapshotStatus, to: SnapshotStatus): Transition<SnapshotStatus> => ({
+  name: 'update-snapshot-status',
+  from: [from],
+  to,
+});
 
 /** Status an exhausted snapshot task leaves its snapshot in, keyed by task kind. */
 export const SNAPSHOT_FAILURE_BY_TASK: Readonly<Record<string, Transition<SnapshotStatus>>> = {

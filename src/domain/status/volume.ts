@@ -46,9 +46,7 @@ export type AttachStatus = (typeof AttachStatus)[keyof typeof AttachStatus];
 const V = VolumeStatus;
 
 /** Statuses a volume may be deleted from (Cinder `volume/api.py:delete`). */
-export const VOLUME_DELETABLE: readonly VolumeStatus[] = [
-  V.available, V.error, V.errorRestoring, V.errorExtending, V.errorManaging,
-];
+export const VOLUME_DELETABLE: readonly VolumeStatus[] = [V.available, V.error, V.errorRestoring, V.errorExtending, V.errorManaging];
 
 export const VolumeTransitions = {
   /** The worker finished creating the volume. */
@@ -62,9 +60,24 @@ export const VolumeTransitions = {
    */
   forceDelete: {
     name: 'force-delete',
-    from: [V.available, V.error, V.errorRestoring, V.errorExtending, V.errorManaging, V.errorDeleting,
-      V.creating, V.deleting, V.maintenance, V.extending, V.downloading, V.uploading, V.retyping, V.reverting,
-      V.reserved, V.attaching],
+    from: [
+      V.available,
+      V.error,
+      V.errorRestoring,
+      V.errorExtending,
+      V.errorManaging,
+      V.errorDeleting,
+      V.creating,
+      V.deleting,
+      V.maintenance,
+      V.extending,
+      V.downloading,
+      V.uploading,
+      V.retyping,
+      V.reverting,
+      V.reserved,
+      V.attaching,
+    ],
     to: V.deleting,
   },
   deleteFailed: { name: 'delete-failed', from: [V.deleting], to: V.errorDeleting },
@@ -120,12 +133,21 @@ export const SHOWN_ATTACHMENT_STATUSES: readonly AttachStatus[] = [AttachStatus.
 
 /** Attachment moves (attach_status). */
 export const AttachmentTransitions = {
-  connect: { name: 'connect', from: [AttachStatus.reserved, AttachStatus.attaching, AttachStatus.errorAttaching], to: AttachStatus.attaching },
+  connect: {
+    name: 'connect',
+    from: [AttachStatus.reserved, AttachStatus.attaching, AttachStatus.errorAttaching],
+    to: AttachStatus.attaching,
+  },
   complete: { name: 'complete', from: [AttachStatus.attaching, AttachStatus.attached, AttachStatus.reserved], to: AttachStatus.attached },
-  detach: { name: 'detach', from: [AttachStatus.attaching, AttachStatus.attached, AttachStatus.errorDetaching, AttachStatus.errorAttaching], to: AttachStatus.detaching },
+  detach: {
+    name: 'detach',
+    from: [AttachStatus.attaching, AttachStatus.attached, AttachStatus.errorDetaching, AttachStatus.errorAttaching],
+    to: AttachStatus.detaching,
+  },
   /** `os-force_detach`: also one already detaching (a disconnect that never ended). */
   forceDetach: {
-    name: 'force-detach', from: [AttachStatus.attaching, AttachStatus.attached, AttachStatus.errorDetaching, AttachStatus.errorAttaching, AttachStatus.detaching],
+    name: 'force-detach',
+    from: [AttachStatus.attaching, AttachStatus.attached, AttachStatus.errorDetaching, AttachStatus.errorAttaching, AttachStatus.detaching],
     to: AttachStatus.detaching,
   },
   connectFailed: { name: 'connect-failed', from: [AttachStatus.attaching], to: AttachStatus.errorAttaching },
@@ -185,8 +207,9 @@ export const SwapTransitions = {
 } satisfies Record<string, Transition<AttachStatus>>;
 
 /** Volume statuses in which the backend must hold the volume's data (`cairn-manage reconcile` checks them). */
-export const VOLUME_DATA_EXPECTED: readonly VolumeStatus[] = ALL_VOLUME_STATUSES.filter((s) =>
-  !([V.creating, V.downloading, V.deleting, V.error, V.errorDeleting] as readonly VolumeStatus[]).includes(s));
+export const VOLUME_DATA_EXPECTED: readonly VolumeStatus[] = ALL_VOLUME_STATUSES.filter(
+  (s) => !([V.creating, V.downloading, V.deleting, V.error, V.errorDeleting] as readonly VolumeStatus[]).includes(s),
+);
 
 /** `cairn-manage reconcile --repair`: a volume whose data is gone from its backend is an error. */
 export const VolumeDataMissing: Transition<VolumeStatus> = { name: 'data-missing', from: VOLUME_DATA_EXPECTED, to: V.error };

@@ -20,7 +20,6 @@ import type { Idempotency } from '../../services/idempotency';
 import { accessLog } from '../shared/accessLog';
 import { specFile } from '../shared/specs';
 
-
 const OPENAPI_FILE = specFile('openapi.yaml');
 
 export function loadOpenApi(): Document {
@@ -41,8 +40,7 @@ const parseVersion = (s: unknown): ApiVersion | undefined => {
   return { major: major!, minor: minor! };
 };
 
-const versionHeaders = (res: Response, v: string) =>
-  res.set({ 'OpenStack-API-Version': `volume ${v}`, Vary: 'OpenStack-API-Version' });
+const versionHeaders = (res: Response, v: string) => res.set({ 'OpenStack-API-Version': `volume ${v}`, Vary: 'OpenStack-API-Version' });
 
 export interface AppDeps {
   readonly routes: RouteTable;
@@ -103,8 +101,12 @@ function volumeApi(deps: AppDeps, renderFault: ReturnType<typeof faultRenderer>)
     wholeQuery: false,
     refusals: { ...FAULT_REFUSALS, notFound: () => new WebobNotFound(), methodNotAllowed: () => new WebobNotFound() },
     renderError: (err, req, res) => {
-      if (!(err instanceof WebobNotFound)) { renderFault(err, req, res); return; }
-      res.removeHeader('OpenStack-API-Version'); res.removeHeader('Vary');
+      if (!(err instanceof WebobNotFound)) {
+        renderFault(err, req, res);
+        return;
+      }
+      res.removeHeader('OpenStack-API-Version');
+      res.removeHeader('Vary');
       res.status(404).json(WEBOB_NOT_FOUND);
     },
     idempotency: deps.idempotency,
@@ -128,13 +130,19 @@ export function createApp(deps: AppDeps): express.Express {
 
   if (deps.metrics) app.use(deps.metrics.track);
   if (deps.metrics) {
-    app.get('/metrics', (req, res, next) => { (res.locals as Locals).operation = 'metrics'; return deps.metrics!.handler(req, res, next); });
+    app.get('/metrics', (req, res, next) => {
+      (res.locals as Locals).operation = 'metrics';
+      return deps.metrics!.handler(req, res, next);
+    });
   }
   if (deps.health) {
     const healthcheck = healthEndpoint(deps.health, { authenticate: deps.authenticate });
     app.all('/healthcheck', (req, res, next) => {
       (res.locals as Locals).operation = 'healthcheck';
-      if (req.method !== 'GET' && req.method !== 'HEAD') { next(); return; }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        next();
+        return;
+      }
       healthcheck(req, res).catch(next);
     });
   }
@@ -147,30 +155,50 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use(accessLog(deps.log));
 
-  app.get('/', (req, res) => { (res.locals as Locals).operation = 'versions'; versionHeaders(res, fmt(VOLUME_MIN)); res.status(300).json(versionsDocument(originOf(req))); });
+  app.get('/', (req, res) => {
+    (res.locals as Locals).operation = 'versions';
+    versionHeaders(res, fmt(VOLUME_MIN));
+    res.status(300).json(versionsDocument(originOf(req)));
+  });
   // An absolute Location, as webob's: keystoneauth's discovery cannot follow a relative one.
   // Behind auth like the rest of /v3 (Cinder's paste pipeline: only `/` is open).
   app.get('/v3', async (req, res, next) => {
     try {
       if (await deps.authenticate(req, res)) res.redirect(302, `${originOf(req)}/v3/`);
-    } catch (err) { next(err); }
+    } catch (err) {
+      next(err);
+    }
   });
   app.get('/v3/', async (req, res, next) => {
     try {
-      if (!await deps.authenticate(req, res)) return;
+      if (!(await deps.authenticate(req, res))) return;
       versionHeaders(res, fmt(negotiate(req.get('openstack-api-version'), 'volume', VOLUME_MIN, VOLUME_MAX)));
       res.status(200).json(versionsDocument(originOf(req)));
-    } catch (err) { next(err); }
+    } catch (err) {
+      next(err);
+    }
   });
 
   app.use('/v3', volumeApi(deps, renderFault));
 
-  if (deps.console) app.use('/console', (req, res, next) => { (res.locals as Locals).operation = 'console'; next(); }, deps.console);
+  if (deps.console)
+    app.use(
+      '/console',
+      (req, res, next) => {
+        (res.locals as Locals).operation = 'console';
+        next();
+      },
+      deps.console,
+    );
   if (deps.compute) app.use('/v2.1', deps.compute);
   if (deps.images) app.use('/v2', deps.images);
 
-  app.use((req, res) => { res.status(404).json(WEBOB_NOT_FOUND); });
+  app.use((req, res) => {
+    res.status(404).json(WEBOB_NOT_FOUND);
+  });
 
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => { renderFault(err, req, res); });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    renderFault(err, req, res);
+  });
   return app;
 }

@@ -10,14 +10,18 @@ import { listRules } from './listRules';
 /** The v3 attachments API (3.27+; `os-complete` 3.44+, `mode` 3.54+). */
 export function attachmentRoutes(attachments: AttachmentService): RouteTable {
   return {
-    listAttachments: async (r) => ok({ attachments: (await attachments.list(r.ctx, r.query, listRules(r.ctx.version))).map(attachmentSummary) }),
-    listAttachmentsDetail: async (r) => ok({ attachments: (await attachments.list(r.ctx, r.query, listRules(r.ctx.version))).map(attachmentDetail) }),
+    listAttachments: async (r) =>
+      ok({ attachments: (await attachments.list(r.ctx, r.query, listRules(r.ctx.version))).map(attachmentSummary) }),
+    listAttachmentsDetail: async (r) =>
+      ok({ attachments: (await attachments.list(r.ctx, r.query, listRules(r.ctx.version))).map(attachmentDetail) }),
     showAttachment: async (r) => ok({ attachment: attachmentDetail(await attachments.get(r.ctx, r.params.attachment_id!)) }),
     createAttachment: async (r) => {
       const b = r.body.attachment;
       try {
         const a = await attachments.create(r.ctx, {
-          volume_uuid: b.volume_uuid, instance_uuid: b.instance_uuid, connector: b.connector,
+          volume_uuid: b.volume_uuid,
+          instance_uuid: b.instance_uuid,
+          connector: b.connector,
           mode: atLeast(r.ctx.version, 3, 54) && b.mode !== 'null' ? b.mode : undefined,
         });
         return ok({ attachment: attachmentDetail(a) });
@@ -29,8 +33,7 @@ export function attachmentRoutes(attachments: AttachmentService): RouteTable {
     },
     updateAttachment: async (r) =>
       ok({ attachment: attachmentDetail(await attachments.update(r.ctx, r.params.attachment_id!, r.body.attachment.connector)) }),
-    deleteAttachment: async (r) =>
-      ok({ attachments: (await attachments.delete(r.ctx, r.params.attachment_id!)).map(attachmentSummary) }),
+    deleteAttachment: async (r) => ok({ attachments: (await attachments.delete(r.ctx, r.params.attachment_id!)).map(attachmentSummary) }),
     attachmentAction: async (r) => {
       await attachments.complete(r.ctx, r.params.attachment_id!);
       return noContent();

@@ -46,7 +46,10 @@ export function backupRoutes(backups: BackupService): RouteTable {
     },
     restoreBackup: async (r) => accepted({ restore: await backups.restore(r.ctx, r.params.backup_id!, r.body.restore) }),
     exportBackupRecord: async (r) => ok({ 'backup-record': await backups.exportRecord(r.ctx, r.params.backup_id!) }),
-    importBackupRecord: async (r) => ({ status: 201, body: { backup: backupSummary(await backups.importRecord(r.ctx, r.body['backup-record']), r.links) } }),
+    importBackupRecord: async (r) => ({
+      status: 201,
+      body: { backup: backupSummary(await backups.importRecord(r.ctx, r.body['backup-record']), r.links) },
+    }),
     backupAction: async (r) => {
       const name = Object.keys(r.body ?? {})[0] ?? '';
       // Own keys only: an action named like an Object.prototype member (`__proto__`) is unknown, not a function.

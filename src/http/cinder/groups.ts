@@ -31,8 +31,14 @@ function listsVolumes(ctx: RequestContext, q: RawQuery): boolean {
 /** Cinder's `views/groups.py` detail: more keys per microversion. */
 function groupDetail(g: DbGroupView, ctx: RequestContext, volumeIds?: string[]): Record<string, unknown> {
   const body: Record<string, unknown> = {
-    id: g.id, status: g.status, availability_zone: g.availability_zone, created_at: isoCinder(g.created_at),
-    name: g.name, description: g.description, group_type: g.group_type_id, volume_types: g.volume_type_ids,
+    id: g.id,
+    status: g.status,
+    availability_zone: g.availability_zone,
+    created_at: isoCinder(g.created_at),
+    name: g.name,
+    description: g.description,
+    group_type: g.group_type_id,
+    volume_types: g.volume_type_ids,
   };
   const v = ctx.version;
   if (atLeast(v, 3, 14)) Object.assign(body, { group_snapshot_id: g.group_snapshot_id, source_group_id: g.source_group_id });
@@ -45,8 +51,13 @@ function groupDetail(g: DbGroupView, ctx: RequestContext, volumeIds?: string[]):
 /** Cinder's `views/group_snapshots.py`. */
 function groupSnapshotDetail(s: DbGroupSnapshotRow, ctx: RequestContext): Record<string, unknown> {
   const body: Record<string, unknown> = {
-    id: s.id, group_id: s.group_id, group_type_id: s.group_type_id, status: s.status,
-    created_at: isoCinder(s.created_at), name: s.name, description: s.description,
+    id: s.id,
+    group_id: s.group_id,
+    group_type_id: s.group_type_id,
+    status: s.status,
+    created_at: isoCinder(s.created_at),
+    name: s.name,
+    description: s.description,
   };
   if (atLeast(ctx.version, 3, 58) && ctx.isAdmin) body.project_id = s.project_id;
   return body;
@@ -57,7 +68,9 @@ const noSuchAction = (name: string) =>
 /** Before 3.29 Cinder reads no query key of a group snapshot list (but all_tenants). */
 const snapshotListRules = (r: RouteRequest) => ({ ...listRules(r.ctx.version), queryKeys: atLeast(r.ctx.version, 3, 29) });
 /** An action the negotiated microversion lacks: Cinder's version-not-found 404. */
-const needs = (r: RouteRequest, minor: number) => { if (!atLeast(r.ctx.version, 3, minor)) throw notFound('The resource could not be found.'); };
+const needs = (r: RouteRequest, minor: number) => {
+  if (!atLeast(r.ctx.version, 3, minor)) throw notFound('The resource could not be found.');
+};
 
 /** Group types (3.11), groups (3.13), group snapshots (3.14) and their actions. */
 export function groupRoutes(deps: ServiceDeps, s: Pick<Services, 'groupTypes' | 'groups' | 'groupSnapshots' | 'volumes'>): RouteTable {
@@ -68,21 +81,31 @@ export function groupRoutes(deps: ServiceDeps, s: Pick<Services, 'groupTypes' | 
     listGroupTypes: async (r) => ok({ group_types: (await types.list(r.ctx, r.query)).map((t) => groupTypeView(t, r.ctx)) }),
     createGroupType: async (r) => accepted({ group_type: groupTypeView(await types.create(r.ctx, r.body.group_type), r.ctx) }),
     showGroupType: async (r) => ok({ group_type: groupTypeView(await types.get(r.ctx, r.params.group_type_id!), r.ctx) }),
-    updateGroupType: async (r) => ok({ group_type: groupTypeView(await types.update(r.ctx, r.params.group_type_id!, r.body.group_type), r.ctx) }),
-    deleteGroupType: async (r) => { await types.delete(r.ctx, r.params.group_type_id!); return accepted(); },
+    updateGroupType: async (r) =>
+      ok({ group_type: groupTypeView(await types.update(r.ctx, r.params.group_type_id!, r.body.group_type), r.ctx) }),
+    deleteGroupType: async (r) => {
+      await types.delete(r.ctx, r.params.group_type_id!);
+      return accepted();
+    },
     listGroupSpecs: async (r) => ok({ group_specs: await types.listSpecs(r.ctx, r.params.group_type_id!) }),
     createGroupSpecs: async (r) => accepted({ group_specs: await types.setSpecs(r.ctx, r.params.group_type_id!, r.body.group_specs) }),
     showGroupSpec: async (r) => ok(await types.showSpec(r.ctx, r.params.group_type_id!, r.params.spec_id!)),
     // Not null: the schema's `type: object` narrows its nullable allOf, which the generated type keeps.
     updateGroupSpec: async (r) => ok(await types.updateSpec(r.ctx, r.params.group_type_id!, r.params.spec_id!, r.body!)),
-    deleteGroupSpec: async (r) => { await types.deleteSpec(r.ctx, r.params.group_type_id!, r.params.spec_id!); return accepted(); },
+    deleteGroupSpec: async (r) => {
+      await types.deleteSpec(r.ctx, r.params.group_type_id!, r.params.spec_id!);
+      return accepted();
+    },
 
     listGroups: async (r) => ok({ groups: (await groups.list(r.ctx, r.query, listRules(r.ctx.version))).map(groupSummary) }),
     listGroupsDetail: async (r) =>
       ok({ groups: await Promise.all((await groups.list(r.ctx, r.query, listRules(r.ctx.version))).map((g) => withVolumes(r, g))) }),
     createGroup: async (r) => accepted({ group: groupSummary(await groups.create(r.ctx, r.body.group)) }),
     showGroup: async (r) => ok({ group: await withVolumes(r, await groups.get(r.ctx, r.params.group_id!)) }),
-    updateGroup: async (r) => { await groups.update(r.ctx, r.params.group_id!, r.body.group); return accepted(); },
+    updateGroup: async (r) => {
+      await groups.update(r.ctx, r.params.group_id!, r.body.group);
+      return accepted();
+    },
     createGroupFromSource: async (r) => {
       if (!r.body['create-from-src']) throw noSuchAction(Object.keys(r.body)[0] ?? '');
       return accepted({ group: groupSummary(await createGroupFromSource(deps, s.volumes, r.ctx, r.body['create-from-src'])) });
@@ -91,7 +114,11 @@ export function groupRoutes(deps: ServiceDeps, s: Pick<Services, 'groupTypes' | 
       const id = r.params.group_id!;
       if (r.body.delete !== undefined) {
         const flag = r.body.delete?.['delete-volumes'];
-        await groups.delete(r.ctx, id, flag === undefined ? false : typeof flag === 'boolean' ? flag : parseBool(String(flag), 'delete-volumes'));
+        await groups.delete(
+          r.ctx,
+          id,
+          flag === undefined ? false : typeof flag === 'boolean' ? flag : parseBool(String(flag), 'delete-volumes'),
+        );
       } else if (r.body.reset_status !== undefined) {
         needs(r, 20);
         await groups.resetStatus(r.ctx, id, r.body.reset_status.status);
@@ -99,7 +126,8 @@ export function groupRoutes(deps: ServiceDeps, s: Pick<Services, 'groupTypes' | 
       return accepted();
     },
 
-    listGroupSnapshots: async (r) => ok({ group_snapshots: (await snaps.list(r.ctx, r.query, snapshotListRules(r))).map((s) => ({ id: s.id, name: s.name })) }),
+    listGroupSnapshots: async (r) =>
+      ok({ group_snapshots: (await snaps.list(r.ctx, r.query, snapshotListRules(r))).map((s) => ({ id: s.id, name: s.name })) }),
     listGroupSnapshotsDetail: async (r) =>
       ok({ group_snapshots: (await snaps.list(r.ctx, r.query, snapshotListRules(r))).map((s) => groupSnapshotDetail(s, r.ctx)) }),
     createGroupSnapshot: async (r) => {
@@ -107,7 +135,10 @@ export function groupRoutes(deps: ServiceDeps, s: Pick<Services, 'groupTypes' | 
       return accepted({ group_snapshot: { id: s.id, name: s.name, group_type_id: s.group_type_id } });
     },
     showGroupSnapshot: async (r) => ok({ group_snapshot: groupSnapshotDetail(await snaps.get(r.ctx, r.params.group_snapshot_id!), r.ctx) }),
-    deleteGroupSnapshot: async (r) => { await snaps.delete(r.ctx, r.params.group_snapshot_id!); return accepted(); },
+    deleteGroupSnapshot: async (r) => {
+      await snaps.delete(r.ctx, r.params.group_snapshot_id!);
+      return accepted();
+    },
     groupSnapshotAction: async (r) => {
       if (r.body.reset_status === undefined) throw noSuchAction(Object.keys(r.body)[0] ?? '');
       needs(r, 19);

@@ -12,7 +12,18 @@ import extensions from './extensions.json';
  * non-admin may use on each resource's list (`GET /resource_filters`, 3.33).
  */
 const RESOURCE_FILTERS: Readonly<Record<string, readonly string[]>> = {
-  volume: ['name', 'status', 'metadata', 'bootable', 'migration_status', 'availability_zone', 'group_id', 'size', 'created_at', 'updated_at'],
+  volume: [
+    'name',
+    'status',
+    'metadata',
+    'bootable',
+    'migration_status',
+    'availability_zone',
+    'group_id',
+    'size',
+    'created_at',
+    'updated_at',
+  ],
   backup: ['name', 'status', 'volume_id'],
   snapshot: ['name', 'status', 'volume_id', 'metadata', 'availability_zone'],
   group: [],
@@ -28,7 +39,7 @@ export function infoRoutes(limits: LimitsService, registry: ServiceRegistry, zon
   return {
     showLimits: async (r) => {
       // An admin may name another project from 3.39.
-      const named = atLeast(r.ctx.version, 3, 39) ? one(r.query.project_id) ?? one(r.query.tenant_id) : undefined;
+      const named = atLeast(r.ctx.version, 3, 39) ? (one(r.query.project_id) ?? one(r.query.tenant_id)) : undefined;
       return ok({ limits: { rate: [], absolute: await limits.absolute(r.ctx, named) } });
     },
     // `resource_filters.py`: `?resource=` picks one resource (an unknown one gives an empty list); other keys are ignored.
@@ -44,8 +55,12 @@ export function infoRoutes(limits: LimitsService, registry: ServiceRegistry, zon
       return ok({
         services: rows.map((s) => {
           const body: Record<string, unknown> = {
-            binary: s.binary, host: s.host, zone: s.zone, status: s.disabled ? 'disabled' : 'enabled',
-            state: s.up ? 'up' : 'down', updated_at: isoCinder(s.heartbeat_at),
+            binary: s.binary,
+            host: s.host,
+            zone: s.zone,
+            status: s.disabled ? 'disabled' : 'enabled',
+            state: s.up ? 'up' : 'down',
+            updated_at: isoCinder(s.heartbeat_at),
           };
           if (atLeast(r.ctx.version, 3, 7)) body.cluster = null;
           body.disabled_reason = s.disabled_reason;

@@ -9,12 +9,30 @@ import { diagnoseWorkers } from '../../services/backends/storageDiagnose';
 import { ok, type RouteTable } from '../shared/http';
 import type { CinderRoutes } from './cinderRoutes';
 
-const seconds = (from: Date | string | null, now: number) => (from ? Math.max(0, Math.round((now - new Date(from).getTime()) / 100) / 10) : null);
+const seconds = (from: Date | string | null, now: number) =>
+  from ? Math.max(0, Math.round((now - new Date(from).getTime()) / 100) / 10) : null;
 
 async function openTasks(db: Db) {
-  return db('tasks').whereIn('state', [TaskState.pending, TaskState.running]).orderBy('created_at').limit(500)
-    .select('id', 'kind', 'state', 'backend', 'resource_type', 'resource_id', 'project_id', 'attempts', 'max_attempts',
-      'lease_owner', 'lease_until', 'last_error', 'created_at', 'available_at');
+  return db('tasks')
+    .whereIn('state', [TaskState.pending, TaskState.running])
+    .orderBy('created_at')
+    .limit(500)
+    .select(
+      'id',
+      'kind',
+      'state',
+      'backend',
+      'resource_type',
+      'resource_id',
+      'project_id',
+      'attempts',
+      'max_attempts',
+      'lease_owner',
+      'lease_until',
+      'last_error',
+      'created_at',
+      'available_at',
+    );
 }
 
 /**
@@ -29,10 +47,20 @@ export function operatorRoutes(deps: ServiceDeps, registry: ServiceRegistry): Ro
       const rows = await openTasks(deps.db);
       return ok({
         tasks: rows.map((t) => ({
-          id: t.id, kind: t.kind, state: t.state, backend: t.backend, resource_type: t.resource_type, resource_id: t.resource_id,
-          project_id: t.project_id, attempts: t.attempts, max_attempts: t.max_attempts, lease_owner: t.lease_owner,
-          lease_until: t.lease_until ? new Date(t.lease_until).toISOString() : null, last_error: t.last_error,
-          created_at: new Date(t.created_at).toISOString(), age_seconds: seconds(t.created_at, now),
+          id: t.id,
+          kind: t.kind,
+          state: t.state,
+          backend: t.backend,
+          resource_type: t.resource_type,
+          resource_id: t.resource_id,
+          project_id: t.project_id,
+          attempts: t.attempts,
+          max_attempts: t.max_attempts,
+          lease_owner: t.lease_owner,
+          lease_until: t.lease_until ? new Date(t.lease_until).toISOString() : null,
+          last_error: t.last_error,
+          created_at: new Date(t.created_at).toISOString(),
+          age_seconds: seconds(t.created_at, now),
         })),
       });
     },
@@ -43,8 +71,13 @@ export function operatorRoutes(deps: ServiceDeps, registry: ServiceRegistry): Ro
       const workers = await workerProviders(deps.db, deps.config);
       return ok({
         services: services.map((s) => ({
-          binary: s.binary, host: s.host, zone: s.zone, state: s.up ? 'up' : 'down', status: s.disabled ? 'disabled' : 'enabled',
-          heartbeat_at: new Date(s.heartbeat_at).toISOString(), heartbeat_age_seconds: seconds(s.heartbeat_at, now),
+          binary: s.binary,
+          host: s.host,
+          zone: s.zone,
+          state: s.up ? 'up' : 'down',
+          status: s.disabled ? 'disabled' : 'enabled',
+          heartbeat_at: new Date(s.heartbeat_at).toISOString(),
+          heartbeat_age_seconds: seconds(s.heartbeat_at, now),
         })),
         // ExtStorage providers of every worker host side by side (`cairn-manage storage diagnose`).
         workers: workers.map((w) => ({ host: w.host, backend: w.backend, up: w.up })),

@@ -40,9 +40,15 @@ export function poolRoutes(pools: PoolService): RouteTable {
       const str = (v: unknown) => (v === undefined ? null : String(v));
       return ok({
         namespace: `OS::Storage::Capabilities::${service.host}`,
-        vendor_name: str(c.vendor_name), volume_backend_name: str(c.volume_backend_name), pool_name: null,
-        driver_version: str(c.driver_version), storage_protocol: str(c.storage_protocol),
-        display_name: null, description: null, visibility: null, replication_targets: [],
+        vendor_name: str(c.vendor_name),
+        volume_backend_name: str(c.volume_backend_name),
+        pool_name: null,
+        driver_version: str(c.driver_version),
+        storage_protocol: str(c.storage_protocol),
+        display_name: null,
+        description: null,
+        visibility: null,
+        replication_targets: [],
         properties: Object.fromEntries(Object.entries(PROPERTIES).filter(([k]) => c[k] === true)),
       });
     },

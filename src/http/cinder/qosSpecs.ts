@@ -24,13 +24,33 @@ export function qosSpecsRoutes(qos: QosSpecsService): RouteTable {
       await qos.setKeys(r.ctx, r.params.qos_id!, r.body.qos_specs);
       return ok({ qos_specs: r.body.qos_specs });
     },
-    unsetQosSpecsKeys: async (r) => { await qos.unsetKeys(r.ctx, r.params.qos_id!, r.body.keys); return accepted(); },
-    deleteQosSpecs: async (r) => { await qos.delete(r.ctx, r.params.qos_id!, one(r.query.force)); return accepted(); },
-    listQosSpecsAssociations: async (r) => ok({
-      qos_associations: (await qos.associations(r.ctx, r.params.qos_id!)).map((t) => ({ association_type: 'volume_type', name: t.name, id: t.id })),
-    }),
-    associateQosSpecs: async (r) => { await qos.associate(r.ctx, r.params.qos_id!, one(r.query.vol_type_id)); return accepted(); },
-    disassociateQosSpecs: async (r) => { await qos.disassociate(r.ctx, r.params.qos_id!, one(r.query.vol_type_id)); return accepted(); },
-    disassociateAllQosSpecs: async (r) => { await qos.disassociateAll(r.ctx, r.params.qos_id!); return accepted(); },
+    unsetQosSpecsKeys: async (r) => {
+      await qos.unsetKeys(r.ctx, r.params.qos_id!, r.body.keys);
+      return accepted();
+    },
+    deleteQosSpecs: async (r) => {
+      await qos.delete(r.ctx, r.params.qos_id!, one(r.query.force));
+      return accepted();
+    },
+    listQosSpecsAssociations: async (r) =>
+      ok({
+        qos_associations: (await qos.associations(r.ctx, r.params.qos_id!)).map((t) => ({
+          association_type: 'volume_type',
+          name: t.name,
+          id: t.id,
+        })),
+      }),
+    associateQosSpecs: async (r) => {
+      await qos.associate(r.ctx, r.params.qos_id!, one(r.query.vol_type_id));
+      return accepted();
+    },
+    disassociateQosSpecs: async (r) => {
+      await qos.disassociate(r.ctx, r.params.qos_id!, one(r.query.vol_type_id));
+      return accepted();
+    },
+    disassociateAllQosSpecs: async (r) => {
+      await qos.disassociateAll(r.ctx, r.params.qos_id!);
+      return accepted();
+    },
   } satisfies CinderRoutes;
 }

@@ -10,11 +10,11 @@ export function quotaRoutes(quotas: QuotaService): RouteTable {
       const raw = one(r.query.usage);
       const usage = raw !== undefined && parseBool(raw, 'usage');
       const project = r.params.quota_project_id!;
-      return ok({ quota_set: { ...await quotas.show(r.ctx, project, usage), id: project } });
+      return ok({ quota_set: { ...(await quotas.show(r.ctx, project, usage)), id: project } });
     },
     showQuotaSetDefaults: async (r) => {
       const project = r.params.quota_project_id!;
-      return ok({ quota_set: { ...await quotas.defaults(r.ctx, project), id: project } });
+      return ok({ quota_set: { ...(await quotas.defaults(r.ctx, project)), id: project } });
     },
     // Cinder answers an update with the limits and no id.
     updateQuotaSet: async (r) => ok({ quota_set: await quotas.update(r.ctx, r.params.quota_project_id!, r.body.quota_set) }),
@@ -25,7 +25,7 @@ export function quotaRoutes(quotas: QuotaService): RouteTable {
     },
     showQuotaClassSet: async (r) => {
       const name = r.params.quota_class_name!;
-      return ok({ quota_class_set: { ...await quotas.showClass(r.ctx, name), id: name } });
+      return ok({ quota_class_set: { ...(await quotas.showClass(r.ctx, name)), id: name } });
     },
     updateQuotaClassSet: async (r) =>
       ok({ quota_class_set: await quotas.updateClass(r.ctx, r.params.quota_class_name!, r.body.quota_class_set) }),

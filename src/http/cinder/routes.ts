@@ -26,11 +26,7 @@ import { backupRoutes } from './backups';
 export function buildRoutes(deps: ServiceDeps, s: Services = createServices(deps)): RouteTable {
   return {
     ...volumeRoutes(s.volumes),
-    ...volumeActionRoutes(
-      attachActions(s.legacyAttach),
-      volumeActions(s.volumeActions, s.volumes, s.upload),
-      revertActions(s.revert),
-    ),
+    ...volumeActionRoutes(attachActions(s.legacyAttach), volumeActions(s.volumeActions, s.volumes, s.upload), revertActions(s.revert)),
     ...snapshotRoutes(s.snapshots),
     ...snapshotActionRoutes(snapshotAdminActions(s.snapshots)),
     ...attachmentRoutes(s.attachments),

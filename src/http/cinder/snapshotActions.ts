@@ -16,10 +16,22 @@ export type SnapshotActionTable = { [K in keyof SnapshotActionBody]?: SnapshotAc
  */
 export function snapshotAdminActions(snapshots: SnapshotService): SnapshotActionTable {
   return {
-    'os-reset_status': async (r, id, args) => { await snapshots.resetStatus(r.ctx, id, args?.status); return accepted(); },
-    'os-force_delete': async (r, id) => { await snapshots.delete(r.ctx, id, true); return accepted(); },
-    'os-unmanage': async (r, id) => { await snapshots.unmanage(r.ctx, id); return accepted(); },
-    'os-update_snapshot_status': async (r, id, args) => { await snapshots.updateStatus(r.ctx, id, args); return accepted(); },
+    'os-reset_status': async (r, id, args) => {
+      await snapshots.resetStatus(r.ctx, id, args?.status);
+      return accepted();
+    },
+    'os-force_delete': async (r, id) => {
+      await snapshots.delete(r.ctx, id, true);
+      return accepted();
+    },
+    'os-unmanage': async (r, id) => {
+      await snapshots.unmanage(r.ctx, id);
+      return accepted();
+    },
+    'os-update_snapshot_status': async (r, id, args) => {
+      await snapshots.updateStatus(r.ctx, id, args);
+      return accepted();
+    },
   };
 }
 

@@ -28,8 +28,7 @@ export function snapshotRoutes(snapshots: SnapshotService): RouteTable {
       const s = await snapshots.create(r.ctx, r.body.snapshot, { allowInUse: atLeast(r.ctx.version, 3, 66) });
       return accepted({ snapshot: detail(r, s, false) });
     },
-    updateSnapshot: async (r) =>
-      ok({ snapshot: detail(r, await snapshots.update(r.ctx, r.params.snapshot_id!, r.body.snapshot), false) }),
+    updateSnapshot: async (r) => ok({ snapshot: detail(r, await snapshots.update(r.ctx, r.params.snapshot_id!, r.body.snapshot), false) }),
     deleteSnapshot: async (r) => {
       await snapshots.delete(r.ctx, r.params.snapshot_id!);
       return accepted();
@@ -39,8 +38,7 @@ export function snapshotRoutes(snapshots: SnapshotService): RouteTable {
       ok({ metadata: await snapshots.setMetadata(r.ctx, r.params.snapshot_id!, r.body.metadata ?? {}, false) }),
     replaceSnapshotMetadata: async (r) =>
       ok({ metadata: await snapshots.setMetadata(r.ctx, r.params.snapshot_id!, r.body.metadata ?? {}, true) }),
-    showSnapshotMetadataItem: async (r) =>
-      ok({ meta: await snapshots.getMetadataItem(r.ctx, r.params.snapshot_id!, r.params.key!) }),
+    showSnapshotMetadataItem: async (r) => ok({ meta: await snapshots.getMetadataItem(r.ctx, r.params.snapshot_id!, r.params.key!) }),
     updateSnapshotMetadataItem: async (r) =>
       ok({ meta: await snapshots.setMetadataItem(r.ctx, r.params.snapshot_id!, r.params.key!, r.body.meta ?? {}) }),
     deleteSnapshotMetadataItem: async (r) => {

@@ -24,7 +24,8 @@ function detail(r: RouteRequest, collection: string, t: DbTransferRow, v3: boole
 function v3Keys(version: ApiVersion, t: DbTransferRow): Record<string, unknown> {
   const keys: Record<string, unknown> = {};
   if (atLeast(version, 3, 55)) keys.no_snapshots = t.no_snapshots;
-  if (atLeast(version, 3, 57)) Object.assign(keys, { destination_project_id: null, source_project_id: t.source_project_id, accepted: false });
+  if (atLeast(version, 3, 57))
+    Object.assign(keys, { destination_project_id: null, source_project_id: t.source_project_id, accepted: false });
   return keys;
 }
 
@@ -36,9 +37,13 @@ function routes(transfers: TransferService, prefix: string, collection: string, 
       ok({ transfers: (await transfers.list(r.ctx, r.query, listRules(r.ctx.version))).map((t) => summary(r, collection, t)) }),
     [`list${prefix}Detail`]: async (r) =>
       ok({ transfers: (await transfers.list(r.ctx, r.query, listRules(r.ctx.version))).map((t) => detail(r, collection, t, v3)) }),
-    [`create${prefix}`]: async (r: RouteRequest<CinderBody<'createVolumeTransfers' | 'createVolumeTransfersLegacy'>>) => accepted(created(r, await transfers.create(r.ctx, r.body.transfer))),
+    [`create${prefix}`]: async (r: RouteRequest<CinderBody<'createVolumeTransfers' | 'createVolumeTransfersLegacy'>>) =>
+      accepted(created(r, await transfers.create(r.ctx, r.body.transfer))),
     [`show${prefix}`]: async (r) => ok({ transfer: detail(r, collection, await transfers.get(r.ctx, r.params.transfer_id!), v3) }),
-    [`delete${prefix}`]: async (r) => { await transfers.delete(r.ctx, r.params.transfer_id!); return accepted(); },
+    [`delete${prefix}`]: async (r) => {
+      await transfers.delete(r.ctx, r.params.transfer_id!);
+      return accepted();
+    },
     [`accept${prefix}`]: async (r: RouteRequest<CinderBody<'acceptVolumeTransfers' | 'acceptVolumeTransfersLegacy'>>) =>
       accepted({ transfer: summary(r, collection, await transfers.accept(r.ctx, r.params.transfer_id!, r.body.accept.auth_key)) }),
   };

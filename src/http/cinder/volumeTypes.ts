@@ -7,9 +7,10 @@ import { volumeTypeView } from './views/volumeType';
 /** Volume types, their extra specs and project access. */
 export function volumeTypeRoutes(types: VolumeTypeService): RouteTable {
   return {
-    listVolumeTypes: async (r) => ok({
-      volume_types: (await types.list(r.ctx, r.query)).map((t) => volumeTypeView(t, r.ctx)),
-    }),
+    listVolumeTypes: async (r) =>
+      ok({
+        volume_types: (await types.list(r.ctx, r.query)).map((t) => volumeTypeView(t, r.ctx)),
+      }),
     showVolumeType: async (r) => ok({ volume_type: volumeTypeView(await types.get(r.ctx, r.params.type_id!), r.ctx) }),
     showDefaultVolumeType: async (r) => ok({ volume_type: volumeTypeView(await types.getDefault(), r.ctx, 'default') }),
     createVolumeType: async (r) => ok({ volume_type: volumeTypeView(await types.create(r.ctx, r.body.volume_type), r.ctx, 'create') }),
@@ -31,7 +32,10 @@ export function volumeTypeRoutes(types: VolumeTypeService): RouteTable {
       const id = r.params.type_id!;
       if (r.body.addProjectAccess) await types.addAccess(r.ctx, id, r.body.addProjectAccess.project);
       else if (r.body.removeProjectAccess) await types.removeAccess(r.ctx, id, r.body.removeProjectAccess.project);
-      else throw badRequest(`There is no such action: ${Object.keys(r.body)[0]}. Verify the request body and Content-Type header and try again.`);
+      else
+        throw badRequest(
+          `There is no such action: ${Object.keys(r.body)[0]}. Verify the request body and Content-Type header and try again.`,
+        );
       return accepted();
     },
     listVolumeTypeAccess: async (r) => ok({ volume_type_access: await types.listAccess(r.ctx, r.params.type_id!) }),

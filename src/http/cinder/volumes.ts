@@ -12,8 +12,11 @@ export function volumeRoutes(volumes: VolumeService): RouteTable {
   const detail = (r: RouteRequest, v: DbVolumeView, extended = true) =>
     volumeDetail(v, { version: r.ctx.version, isAdmin: r.ctx.isAdmin, links: r.links, extended });
 
-  const page = (r: RouteRequest, { items, paging, count }: { items: Array<{ id: string }>; paging: Paging; count?: number },
-    volumesBody: unknown[]) => {
+  const page = (
+    r: RouteRequest,
+    { items, paging, count }: { items: Array<{ id: string }>; paging: Paging; count?: number },
+    volumesBody: unknown[],
+  ) => {
     const body: Record<string, unknown> = { volumes: volumesBody };
     const last = items[items.length - 1];
     // Cinder links the next page when the page is full.
@@ -28,15 +31,24 @@ export function volumeRoutes(volumes: VolumeService): RouteTable {
   return {
     listVolumes: async (r) => {
       const listed = await volumes.list(r.ctx, r.query, false, rules(r));
-      return page(r, listed, listed.items.map((v) => volumeSummary(v, r.links)));
+      return page(
+        r,
+        listed,
+        listed.items.map((v) => volumeSummary(v, r.links)),
+      );
     },
     listVolumesDetail: async (r) => {
       const listed = await volumes.list(r.ctx, r.query, true, rules(r));
-      return page(r, listed, listed.items.map((v) => detail(r, v)));
+      return page(
+        r,
+        listed,
+        listed.items.map((v) => detail(r, v)),
+      );
     },
-    getVolumesSummary: async (r) => ok({
-      'volume-summary': await volumes.summary(r.ctx, r.query.all_tenants !== undefined, { metadata: atLeast(r.ctx.version, 3, 36) }),
-    }),
+    getVolumesSummary: async (r) =>
+      ok({
+        'volume-summary': await volumes.summary(r.ctx, r.query.all_tenants !== undefined, { metadata: atLeast(r.ctx.version, 3, 36) }),
+      }),
     showVolume: async (r) => ok({ volume: detail(r, await volumes.get(r.ctx, r.params.volume_id!)) }),
     createVolume: async (r) => {
       const v = await volumes.create(r.ctx, r.body.volume, { fromBackup: atLeast(r.ctx.version, 3, 47) });
@@ -58,8 +70,7 @@ export function volumeRoutes(volumes: VolumeService): RouteTable {
       ok({ metadata: await volumes.setMetadata(r.ctx, r.params.volume_id!, r.body.metadata ?? {}, false) }),
     replaceVolumeMetadata: async (r) =>
       ok({ metadata: await volumes.setMetadata(r.ctx, r.params.volume_id!, r.body.metadata ?? {}, true) }),
-    showVolumeMetadataItem: async (r) =>
-      ok({ meta: await volumes.getMetadataItem(r.ctx, r.params.volume_id!, r.params.key!) }),
+    showVolumeMetadataItem: async (r) => ok({ meta: await volumes.getMetadataItem(r.ctx, r.params.volume_id!, r.params.key!) }),
     updateVolumeMetadataItem: async (r) =>
       ok({ meta: await volumes.setMetadataItem(r.ctx, r.params.volume_id!, r.params.key!, r.body.meta ?? {}) }),
     deleteVolumeMetadataItem: async (r) => {

@@ -40,8 +40,14 @@ export function imageRouter(deps: ImageAppDeps): Router {
     ajv: { allErrors: false, formats: false },
     routes: deps.routes,
     request: (m) => ({
-      caller: { projectId: m.identity.projectId, userId: m.identity.userId, isAdmin: m.identity.roles.includes('admin'), roles: m.identity.roles },
-      body: m.body, raw: m.req,
+      caller: {
+        projectId: m.identity.projectId,
+        userId: m.identity.userId,
+        isAdmin: m.identity.roles.includes('admin'),
+        roles: m.identity.roles,
+      },
+      body: m.body,
+      raw: m.req,
     }),
     authenticate: deps.authenticate,
     // Glance has no microversions: the role rule (auth/policy.ts) sees a fixed one.
@@ -78,14 +84,21 @@ function renderError(err: unknown, req: Request, res: Response, log: Logger): vo
   let message = 'The server has either erred or is incapable of performing the requested operation.';
   if (err instanceof GlanceError) ({ status, message } = err);
   else if (err instanceof ApiError) ({ status, message } = err);
-  else if ((err as { type?: string }).type === 'entity.too.large') { status = 413; message = 'Request is too large.'; }
-  else if (dbInputReason(err) !== undefined) { status = 400; message = `Invalid input: ${dbInputReason(err)}`; log.info({ err }, 'database refused the input'); }
-  else if (isDatabaseUnavailable(err)) {
+  else if ((err as { type?: string }).type === 'entity.too.large') {
+    status = 413;
+    message = 'Request is too large.';
+  } else if (dbInputReason(err) !== undefined) {
+    status = 400;
+    message = `Invalid input: ${dbInputReason(err)}`;
+    log.info({ err }, 'database refused the input');
+  } else if (isDatabaseUnavailable(err)) {
     ({ status, message } = databaseUnavailable());
     res.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+  } else log.error({ err, requestId: res.get('x-openstack-request-id') }, 'unhandled error');
+  if (res.headersSent) {
+    res.destroy();
+    return;
   }
-  else log.error({ err, requestId: res.get('x-openstack-request-id') }, 'unhandled error');
-  if (res.headersSent) { res.destroy(); return; }
   const { type, body } = renderGlanceError(status, message, req.get('accept'));
   res.status(status).type(type).send(body);
 }

@@ -53,7 +53,11 @@ export function imageRoutes(api: GlanceApi, openData: (id: string) => Promise<Re
   return {
     listImages: async (r) => {
       const page = await api.list(r.caller, r.query);
-      const body: Record<string, unknown> = { images: page.images.map(glanceImage), first: listLink(r.query, undefined), schema: '/v2/schemas/images' };
+      const body: Record<string, unknown> = {
+        images: page.images.map(glanceImage),
+        first: listLink(r.query, undefined),
+        schema: '/v2/schemas/images',
+      };
       if (page.nextMarker) body.next = listLink(r.query, page.nextMarker);
       return { status: 200, body };
     },
@@ -62,7 +66,10 @@ export function imageRoutes(api: GlanceApi, openData: (id: string) => Promise<Re
       const image = await api.create(r.caller, r.body);
       return { status: 201, body: glanceImage(image), headers: { Location: `/v2/images/${image.id}` } };
     },
-    deleteImage: async (r) => { await api.delete(r.caller, r.params.image_id!); return { status: 204 }; },
+    deleteImage: async (r) => {
+      await api.delete(r.caller, r.params.image_id!);
+      return { status: 204 };
+    },
     downloadImage: async (r) => {
       const image = await api.show(r.caller, r.params.image_id!);
       if (image.status === ImageStatus.deactivated && !r.caller.isAdmin) {
@@ -76,12 +83,19 @@ export function imageRoutes(api: GlanceApi, openData: (id: string) => Promise<Re
         stream: await openData(image.id),
       };
     },
-    deactivateImage: async (r) => { await api.deactivate(r.caller, r.params.image_id!); return { status: 204 }; },
-    reactivateImage: async (r) => { await api.reactivate(r.caller, r.params.image_id!); return { status: 204 }; },
+    deactivateImage: async (r) => {
+      await api.deactivate(r.caller, r.params.image_id!);
+      return { status: 204 };
+    },
+    reactivateImage: async (r) => {
+      await api.reactivate(r.caller, r.params.image_id!);
+      return { status: 204 };
+    },
     showSchema: async (r) => schema(r.params.schema_name!),
     showMetadefsSchema: async (r) => schema(`metadefs/${r.params.schema_name!}`),
     listMetadefNamespaces: async () => ({
-      status: 200, body: { namespaces: [], first: '/v2/metadefs/namespaces', schema: '/v2/schemas/metadefs/namespaces' },
+      status: 200,
+      body: { namespaces: [], first: '/v2/metadefs/namespaces', schema: '/v2/schemas/metadefs/namespaces' },
     }),
     listMetadefResourceTypes: async () => ({ status: 200, body: { resource_types: [] } }),
     uploadImage: async (r) => {

@@ -9,20 +9,41 @@ const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type:
 const ro = (schema: Record<string, unknown>) => ({ ...schema, readOnly: true });
 
 const IMAGE_PROPERTIES: Record<string, unknown> = {
-  id: { type: 'string', description: 'An identifier for the image', pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$' },
+  id: {
+    type: 'string',
+    description: 'An identifier for the image',
+    pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$',
+  },
   name: nullable('string', { description: 'Descriptive name for the image', maxLength: 255 }),
-  status: ro({ type: 'string', description: 'Status of the image', enum: ['queued', 'saving', 'active', 'killed', 'deleted', 'uploading', 'importing', 'pending_delete', 'deactivated'] }),
+  status: ro({
+    type: 'string',
+    description: 'Status of the image',
+    enum: ['queued', 'saving', 'active', 'killed', 'deleted', 'uploading', 'importing', 'pending_delete', 'deactivated'],
+  }),
   visibility: { type: 'string', description: 'Scope of image accessibility', enum: ['community', 'public', 'private', 'shared'] },
   protected: { type: 'boolean', description: 'If true, image will not be deletable.' },
   os_hidden: { type: 'boolean', description: 'If true, image will not appear in default image list response.' },
   checksum: ro(nullable('string', { description: 'md5 hash of image contents.', maxLength: 32 })),
   os_hash_algo: ro(nullable('string', { description: 'Algorithm to calculate the os_hash_value', maxLength: 64 })),
-  os_hash_value: ro(nullable('string', { description: 'Hexdigest of the image contents using the algorithm specified by the os_hash_algo', maxLength: 128 })),
+  os_hash_value: ro(
+    nullable('string', {
+      description: 'Hexdigest of the image contents using the algorithm specified by the os_hash_algo',
+      maxLength: 128,
+    }),
+  ),
   owner: nullable('string', { description: 'Owner of the image', maxLength: 255 }),
   size: ro(nullable('integer', { description: 'Size of image file in bytes' })),
   virtual_size: ro(nullable('integer', { description: 'Virtual size of image in bytes' })),
-  container_format: { type: ['null', 'string'], description: 'Format of the container', enum: [null, 'ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'] },
-  disk_format: { type: ['null', 'string'], description: 'Format of the disk', enum: [null, 'ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi', 'iso', 'ploop'] },
+  container_format: {
+    type: ['null', 'string'],
+    description: 'Format of the container',
+    enum: [null, 'ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'],
+  },
+  disk_format: {
+    type: ['null', 'string'],
+    description: 'Format of the disk',
+    enum: [null, 'ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi', 'iso', 'ploop'],
+  },
   created_at: ro({ type: 'string', description: 'Date and time of image registration' }),
   updated_at: ro({ type: 'string', description: 'Date and time of the last image modification' }),
   tags: { type: 'array', description: 'List of strings related to the image', items: { type: 'string', maxLength: 255 } },
@@ -31,14 +52,48 @@ const IMAGE_PROPERTIES: Record<string, unknown> = {
   min_disk: { type: 'integer', description: 'Amount of disk space (in GB) required to boot image.' },
   self: ro({ type: 'string', description: 'An image self url' }),
   file: ro({ type: 'string', description: 'An image file url' }),
-  stores: ro({ type: 'string', description: 'Store in which image data resides.  Only present when the operator has enabled multiple stores.' }),
+  stores: ro({
+    type: 'string',
+    description: 'Store in which image data resides.  Only present when the operator has enabled multiple stores.',
+  }),
   schema: ro({ type: 'string', description: 'An image schema url' }),
-  locations: { type: 'array', items: { type: 'object', properties: { url: { type: 'string', maxLength: 255 }, metadata: { type: 'object' }, validation_data: { type: 'object' } }, required: ['url', 'metadata'] }, description: 'A set of URLs to access the image file kept in external store' },
-  kernel_id: nullable('string', { pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$', description: 'ID of image stored in Glance that should be used as the kernel when booting an AMI-style image.', is_base: false }),
-  ramdisk_id: nullable('string', { pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$', description: 'ID of image stored in Glance that should be used as the ramdisk when booting an AMI-style image.', is_base: false }),
-  instance_uuid: { type: 'string', description: 'Metadata which can be used to record which instance this image is associated with. (Informational only, does not create an instance snapshot.)', is_base: false },
-  architecture: { type: 'string', description: 'Operating system architecture as specified in https://docs.openstack.org/python-glanceclient/latest/cli/property-keys.html', is_base: false },
-  os_distro: { type: 'string', description: 'Common name of operating system distribution as specified in https://docs.openstack.org/python-glanceclient/latest/cli/property-keys.html', is_base: false },
+  locations: {
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: { url: { type: 'string', maxLength: 255 }, metadata: { type: 'object' }, validation_data: { type: 'object' } },
+      required: ['url', 'metadata'],
+    },
+    description: 'A set of URLs to access the image file kept in external store',
+  },
+  kernel_id: nullable('string', {
+    pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$',
+    description: 'ID of image stored in Glance that should be used as the kernel when booting an AMI-style image.',
+    is_base: false,
+  }),
+  ramdisk_id: nullable('string', {
+    pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$',
+    description: 'ID of image stored in Glance that should be used as the ramdisk when booting an AMI-style image.',
+    is_base: false,
+  }),
+  instance_uuid: {
+    type: 'string',
+    description:
+      'Metadata which can be used to record which instance this image is associated with. (Informational only, does not create an instance snapshot.)',
+    is_base: false,
+  },
+  architecture: {
+    type: 'string',
+    description:
+      'Operating system architecture as specified in https://docs.openstack.org/python-glanceclient/latest/cli/property-keys.html',
+    is_base: false,
+  },
+  os_distro: {
+    type: 'string',
+    description:
+      'Common name of operating system distribution as specified in https://docs.openstack.org/python-glanceclient/latest/cli/property-keys.html',
+    is_base: false,
+  },
   os_version: { type: 'string', description: 'Operating system version as specified by the distributor.', is_base: false },
   description: { type: 'string', description: 'A human-readable string describing this image.', is_base: false },
   cim_pasd_processorArchitecture: { type: 'string', is_base: false },
@@ -61,9 +116,15 @@ const collection = (name: string, item: Record<string, unknown>) => ({
   name: `${name}s`,
   properties: {
     [`${name}s`]: { type: 'array', items: item },
-    schema: { type: 'string' }, first: { type: 'string' }, next: { type: 'string' },
+    schema: { type: 'string' },
+    first: { type: 'string' },
+    next: { type: 'string' },
   },
-  links: [{ rel: 'first', href: '{first}' }, { rel: 'next', href: '{next}' }, { rel: 'describedby', href: '{schema}' }],
+  links: [
+    { rel: 'first', href: '{first}' },
+    { rel: 'next', href: '{next}' },
+    { rel: 'describedby', href: '{schema}' },
+  ],
 });
 
 export function imagesSchema() {
@@ -75,7 +136,11 @@ export function memberSchema() {
     name: 'member',
     properties: {
       created_at: { type: 'string', description: 'Date and time of image member creation' },
-      image_id: { type: 'string', description: 'An identifier for the image', pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$' },
+      image_id: {
+        type: 'string',
+        description: 'An identifier for the image',
+        pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$',
+      },
       member_id: { type: 'string', description: 'An identifier for the image member (tenantId)' },
       status: { type: 'string', description: 'The status of this image member', enum: ['pending', 'accepted', 'rejected'] },
       updated_at: { type: 'string', description: 'Date and time of last modification of image member' },
@@ -85,7 +150,11 @@ export function memberSchema() {
 }
 
 export function membersSchema() {
-  return { name: 'members', properties: { members: { type: 'array', items: memberSchema() }, schema: { type: 'string' } }, links: [{ rel: 'describedby', href: '{schema}' }] };
+  return {
+    name: 'members',
+    properties: { members: { type: 'array', items: memberSchema() }, schema: { type: 'string' } },
+    links: [{ rel: 'describedby', href: '{schema}' }],
+  };
 }
 
 const NAMESPACE_DEFINITIONS = {
@@ -95,17 +164,34 @@ const NAMESPACE_DEFINITIONS = {
   property: {
     type: 'object',
     additionalProperties: {
-      type: 'object', required: ['title', 'type'],
+      type: 'object',
+      required: ['title', 'type'],
       properties: {
-        name: { type: 'string', maxLength: 80 }, title: { type: 'string' }, description: { type: 'string' },
+        name: { type: 'string', maxLength: 80 },
+        title: { type: 'string' },
+        description: { type: 'string' },
         operators: { type: 'array', items: { type: 'string' } },
         type: { type: 'string', enum: ['array', 'boolean', 'integer', 'number', 'object', 'string', null] },
-        required: { $ref: '#/definitions/stringArray' }, minimum: { type: 'number' }, maximum: { type: 'number' },
-        maxLength: { $ref: '#/definitions/positiveInteger' }, minLength: { $ref: '#/definitions/positiveIntegerDefault0' },
-        pattern: { type: 'string', format: 'regex' }, enum: { type: 'array' }, readonly: { type: 'boolean' }, default: {},
-        items: { type: 'object', properties: { type: { type: 'string', enum: ['array', 'boolean', 'integer', 'number', 'object', 'string', null] }, enum: { type: 'array' } } },
-        maxItems: { $ref: '#/definitions/positiveInteger' }, minItems: { $ref: '#/definitions/positiveIntegerDefault0' },
-        uniqueItems: { type: 'boolean', default: false }, additionalItems: { type: 'boolean' },
+        required: { $ref: '#/definitions/stringArray' },
+        minimum: { type: 'number' },
+        maximum: { type: 'number' },
+        maxLength: { $ref: '#/definitions/positiveInteger' },
+        minLength: { $ref: '#/definitions/positiveIntegerDefault0' },
+        pattern: { type: 'string', format: 'regex' },
+        enum: { type: 'array' },
+        readonly: { type: 'boolean' },
+        default: {},
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string', enum: ['array', 'boolean', 'integer', 'number', 'object', 'string', null] },
+            enum: { type: 'array' },
+          },
+        },
+        maxItems: { $ref: '#/definitions/positiveInteger' },
+        minItems: { $ref: '#/definitions/positiveIntegerDefault0' },
+        uniqueItems: { type: 'boolean', default: false },
+        additionalItems: { type: 'boolean' },
       },
     },
   },
@@ -127,19 +213,33 @@ export function namespaceSchema() {
       self: { readOnly: true, type: 'string' },
       resource_type_associations: {
         type: 'array',
-        items: { type: 'object', properties: { name: { type: 'string' }, prefix: { type: 'string' }, properties_target: { type: 'string' } } },
+        items: {
+          type: 'object',
+          properties: { name: { type: 'string' }, prefix: { type: 'string' }, properties_target: { type: 'string' } },
+        },
       },
       properties: { $ref: '#/definitions/property' },
       objects: {
         type: 'array',
-        items: { type: 'object', properties: { name: { type: 'string' }, description: { type: 'string' }, required: { $ref: '#/definitions/stringArray' }, properties: { $ref: '#/definitions/property' } } },
+        items: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            description: { type: 'string' },
+            required: { $ref: '#/definitions/stringArray' },
+            properties: { $ref: '#/definitions/property' },
+          },
+        },
       },
       tags: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } },
     },
     additionalProperties: false,
     definitions: NAMESPACE_DEFINITIONS,
     required: ['namespace'],
-    links: [{ rel: 'self', href: '{self}' }, { rel: 'describedby', href: '{schema}' }],
+    links: [
+      { rel: 'self', href: '{self}' },
+      { rel: 'describedby', href: '{schema}' },
+    ],
   };
 }
 
@@ -154,9 +254,18 @@ export function resourceTypeSchema() {
   return {
     name: 'resource_type_association',
     properties: {
-      name: { type: 'string', maxLength: 80, description: 'Resource type names should be aligned with Heat resource types whenever possible: https://docs.openstack.org/heat/latest/template_guide/openstack.html' },
+      name: {
+        type: 'string',
+        maxLength: 80,
+        description:
+          'Resource type names should be aligned with Heat resource types whenever possible: https://docs.openstack.org/heat/latest/template_guide/openstack.html',
+      },
       prefix: { type: 'string', maxLength: 80, description: 'Specifies the prefix to use for the given resource type.' },
-      properties_target: { type: 'string', maxLength: 80, description: 'Some resource types allow more than one key / value pair per instance.' },
+      properties_target: {
+        type: 'string',
+        maxLength: 80,
+        description: 'Some resource types allow more than one key / value pair per instance.',
+      },
       created_at: { type: 'string', readOnly: true, format: 'date-time' },
       updated_at: { type: 'string', readOnly: true, format: 'date-time' },
     },
@@ -174,5 +283,8 @@ export const GLANCE_SCHEMAS: Readonly<Record<string, () => unknown>> = {
   'metadefs/namespace': namespaceSchema,
   'metadefs/namespaces': namespacesSchema,
   'metadefs/resource_type': resourceTypeSchema,
-  'metadefs/resource_types': () => ({ ...collection('resource_type_association', resourceTypeSchema()), name: 'resource_type_associations' }),
+  'metadefs/resource_types': () => ({
+    ...collection('resource_type_association', resourceTypeSchema()),
+    name: 'resource_type_associations',
+  }),
 };

@@ -43,7 +43,11 @@ export function computeVersion(req: Request): ApiVersion {
 export function computeVersionDocument(origin: string) {
   return {
     version: {
-      id: 'v2.1', status: 'CURRENT', version: fmt(COMPUTE_MAX), min_version: fmt(COMPUTE_MIN), updated: COMPUTE_UPDATED,
+      id: 'v2.1',
+      status: 'CURRENT',
+      version: fmt(COMPUTE_MAX),
+      min_version: fmt(COMPUTE_MIN),
+      updated: COMPUTE_UPDATED,
       links: [
         { rel: 'self', href: `${origin}/v2.1/` },
         { rel: 'describedby', type: 'text/html', href: 'http://docs.openstack.org/' },
@@ -81,13 +85,16 @@ export function computeRouter(deps: ComputeAppDeps): Router {
       negotiate: (req, res) => {
         const version = computeVersion(req);
         res.set({
-          'OpenStack-API-Version': `compute ${fmt(version)}`, 'X-OpenStack-Nova-API-Version': fmt(version),
+          'OpenStack-API-Version': `compute ${fmt(version)}`,
+          'X-OpenStack-Nova-API-Version': fmt(version),
           Vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version',
         });
         return version;
       },
       // An operation that exists only up to a microversion (the deprecated proxies, `x-max-version`) is a 404 beyond it.
-      checkOperation: (op, v) => { if (!existsAt(op as Schema, v)) throw notFound(NOT_FOUND); },
+      checkOperation: (op, v) => {
+        if (!existsAt(op as Schema, v)) throw notFound(NOT_FOUND);
+      },
       checkBody: (op, body, v) => {
         const bodySchema = valueAt(doc.paths, [op.path, op.method, 'requestBody', 'content', 'application/json', 'schema']);
         checkVersionedProperties(doc, bodySchema as Schema | undefined, body, v);

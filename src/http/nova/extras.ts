@@ -48,12 +48,16 @@ export function computeExtraRoutes(d: ComputeExtrasDeps): ComputeRouteTable {
       await d.servers.get(r.ctx, r.params.server_id!);
       throw notFound('Instance is not a member of specified network');
     },
-    listInstanceActions: async (r) => ok({
-      instanceActions: (await d.actions.list(r.ctx, r.params.server_id!, { deletedServers: atLeast(r.ctx.version, 2, 21) }))
-        .map((a) => instanceActionView(a, r.ctx)),
-    }),
+    listInstanceActions: async (r) =>
+      ok({
+        instanceActions: (await d.actions.list(r.ctx, r.params.server_id!, { deletedServers: atLeast(r.ctx.version, 2, 21) })).map((a) =>
+          instanceActionView(a, r.ctx),
+        ),
+      }),
     showInstanceAction: async (r) => {
-      const { action, server } = await d.actions.show(r.ctx, r.params.server_id!, r.params.request_id!, { deletedServers: atLeast(r.ctx.version, 2, 21) });
+      const { action, server } = await d.actions.show(r.ctx, r.params.server_id!, r.params.request_id!, {
+        deletedServers: atLeast(r.ctx.version, 2, 21),
+      });
       return ok({ instanceAction: instanceActionDetail(action, server, r.ctx) });
     },
 
@@ -73,14 +77,28 @@ export function computeExtraRoutes(d: ComputeExtrasDeps): ComputeRouteTable {
       return atLeast(r.ctx.version, 2, 2) ? noContent() : accepted();
     },
 
-    listComputeAvailabilityZones: async () => ok({ availabilityZoneInfo: [{ zoneName: d.zone, zoneState: { available: true }, hosts: null }] }),
+    listComputeAvailabilityZones: async () =>
+      ok({ availabilityZoneInfo: [{ zoneName: d.zone, zoneState: { available: true }, hosts: null }] }),
     listComputeAvailabilityZonesDetail: async (r) => {
       if (!r.ctx.isAdmin) throw forbidden('os_compute_api:os-availability-zone:detail');
       const now = isoCinder(new Date());
       return ok({
         availabilityZoneInfo: [
-          { zoneName: 'internal', zoneState: { available: true }, hosts: { [d.host]: { 'nova-conductor': { available: true, active: true, updated_at: now }, 'nova-scheduler': { available: true, active: true, updated_at: now } } } },
-          { zoneName: d.zone, zoneState: { available: true }, hosts: { [d.host]: { 'nova-compute': { available: true, active: true, updated_at: now } } } },
+          {
+            zoneName: 'internal',
+            zoneState: { available: true },
+            hosts: {
+              [d.host]: {
+                'nova-conductor': { available: true, active: true, updated_at: now },
+                'nova-scheduler': { available: true, active: true, updated_at: now },
+              },
+            },
+          },
+          {
+            zoneName: d.zone,
+            zoneState: { available: true },
+            hosts: { [d.host]: { 'nova-compute': { available: true, active: true, updated_at: now } } },
+          },
         ],
       });
     },
@@ -89,13 +107,26 @@ export function computeExtraRoutes(d: ComputeExtrasDeps): ComputeRouteTable {
     listComputeServices: async (r) => {
       if (!r.ctx.isAdmin) throw forbidden('os_compute_api:os-services:list');
       const now = isoCinder(new Date());
-      const all = [['nova-scheduler', 'internal'], ['nova-conductor', 'internal'], ['nova-compute', d.zone]] as const;
+      const all = [
+        ['nova-scheduler', 'internal'],
+        ['nova-conductor', 'internal'],
+        ['nova-compute', d.zone],
+      ] as const;
       const binary = one(r.query.binary);
       const host = one(r.query.host);
-      const services = all.map(([b, zone], i) => ({ b, zone, i })).filter((x) => (binary === undefined || x.b === binary) && (host === undefined || host === d.host))
+      const services = all
+        .map(([b, zone], i) => ({ b, zone, i }))
+        .filter((x) => (binary === undefined || x.b === binary) && (host === undefined || host === d.host))
         .map(({ b, zone, i }) => ({
-          id: atLeast(r.ctx.version, 2, 53) ? serviceUuid(d.host, b) : i + 1, binary: b, disabled_reason: null, host: d.host,
-          state: 'up', status: 'enabled', updated_at: now, zone, ...(atLeast(r.ctx.version, 2, 11) ? { forced_down: false } : {}),
+          id: atLeast(r.ctx.version, 2, 53) ? serviceUuid(d.host, b) : i + 1,
+          binary: b,
+          disabled_reason: null,
+          host: d.host,
+          state: 'up',
+          status: 'enabled',
+          updated_at: now,
+          zone,
+          ...(atLeast(r.ctx.version, 2, 11) ? { forced_down: false } : {}),
         }));
       return ok({ services });
     },

@@ -8,7 +8,10 @@ import type { operations } from './generated/compute';
  * project id in both only when the request URL had it.
  */
 export class ComputeLinks {
-  constructor(readonly origin: string, private readonly projectInUrl: string | undefined) {}
+  constructor(
+    readonly origin: string,
+    private readonly projectInUrl: string | undefined,
+  ) {}
 
   private prefix(versioned: boolean): string {
     return `${this.origin}${versioned ? '/v2.1' : ''}${this.projectInUrl ? `/${this.projectInUrl}` : ''}`;

@@ -19,7 +19,13 @@ export interface Compute {
 }
 
 /** The compute API and the driver of its long operations, for an API process. */
-export function createCompute(deps: ServiceDeps, services: Services, authenticate: Authenticator, log: Logger, idempotency?: Idempotency): Compute {
+export function createCompute(
+  deps: ServiceDeps,
+  services: Services,
+  authenticate: Authenticator,
+  log: Logger,
+  idempotency?: Idempotency,
+): Compute {
   const c = deps.config;
   const leaseMs = c.taskLeaseSeconds * 1000;
   // A storage task ends by then: done, or failed by the runner or the sweeper.
@@ -37,8 +43,12 @@ export function createCompute(deps: ServiceDeps, services: Services, authenticat
   return {
     router: computeRouter({
       routes: computeRoutes(servers, volumes, services.compute.quotas, {
-        actions: services.compute.actions, keypairs: services.compute.keypairs, usage: services.compute.usage,
-        proxy: services.compute.proxy, zone: c.availabilityZone, host: c.hostname,
+        actions: services.compute.actions,
+        keypairs: services.compute.keypairs,
+        usage: services.compute.usage,
+        proxy: services.compute.proxy,
+        zone: c.availabilityZone,
+        host: c.hostname,
       }),
       authenticate,
       log,

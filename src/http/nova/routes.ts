@@ -18,8 +18,12 @@ const flavor = (id: string) => {
 };
 
 /** Every operationId of api-spec/compute.yaml, bound to its handler. */
-export function computeRoutes(servers: ServerService, volumes: ServerVolumeService, quotas: ComputeQuotaService,
-  extras: Omit<ComputeExtrasDeps, 'servers'>): ComputeRouteTable {
+export function computeRoutes(
+  servers: ServerService,
+  volumes: ServerVolumeService,
+  quotas: ComputeQuotaService,
+  extras: Omit<ComputeExtrasDeps, 'servers'>,
+): ComputeRouteTable {
   const actions = extras.actions;
   const page = async (r: ComputeRequest, path: string, view: (s: DbServerRow[]) => Promise<unknown[]>) => {
     const { servers: rows, limit } = await servers.list(r.ctx, r.query);
@@ -35,21 +39,27 @@ export function computeRoutes(servers: ServerService, volumes: ServerVolumeServi
 
   return {
     listServers: (r) => page(r, 'servers', async (rows) => rows.map((s) => serverSummary(s, r.links))),
-    listServersDetail: (r) => page(r, 'servers/detail', async (rows) => {
-      const bdms = await servers.mappings(rows.map((s) => s.id));
-      return rows.map((s) => serverDetail(s, bdms.get(s.id) ?? [], r.ctx, r.links));
-    }),
+    listServersDetail: (r) =>
+      page(r, 'servers/detail', async (rows) => {
+        const bdms = await servers.mappings(rows.map((s) => s.id));
+        return rows.map((s) => serverDetail(s, bdms.get(s.id) ?? [], r.ctx, r.links));
+      }),
     createServer: async (r) => {
-      const { server, adminPass } = await servers.create(r.ctx, r.body.server,
-        { requireNetworks: atLeast(r.ctx.version, 2, 37), multiattach: atLeast(r.ctx.version, 2, 60) });
+      const { server, adminPass } = await servers.create(r.ctx, r.body.server, {
+        requireNetworks: atLeast(r.ctx.version, 2, 37),
+        multiattach: atLeast(r.ctx.version, 2, 60),
+      });
       await actions.record(r.ctx, server.id, 'create');
       return {
         status: 202,
         headers: { Location: r.links.self('servers', server.id) },
         body: {
           server: {
-            id: server.id, links: r.links.resource('servers', server.id), 'OS-DCF:diskConfig': 'MANUAL',
-            security_groups: r.body.server.security_groups ?? [{ name: 'default' }], adminPass,
+            id: server.id,
+            links: r.links.resource('servers', server.id),
+            'OS-DCF:diskConfig': 'MANUAL',
+            security_groups: r.body.server.security_groups ?? [{ name: 'default' }],
+            adminPass,
           },
         },
       };
@@ -71,8 +81,9 @@ export function computeRoutes(servers: ServerService, volumes: ServerVolumeServi
     },
     listVolumeAttachments: async (r) =>
       ok({
-        volumeAttachments: (await volumes.list(r.ctx, r.params.server_id!, r.query, { strictQuery: atLeast(r.ctx.version, 2, 75) }))
-          .map((b) => attachmentView(b, r.ctx)),
+        volumeAttachments: (await volumes.list(r.ctx, r.params.server_id!, r.query, { strictQuery: atLeast(r.ctx.version, 2, 75) })).map(
+          (b) => attachmentView(b, r.ctx),
+        ),
       }),
     showVolumeAttachment: async (r) =>
       ok({ volumeAttachment: attachmentView(await volumes.show(r.ctx, r.params.server_id!, r.params.volume_id!), r.ctx) }),
@@ -83,7 +94,9 @@ export function computeRoutes(servers: ServerService, volumes: ServerVolumeServi
       return ok({ volumeAttachment: attachCreatedView(bdm, r.ctx) });
     },
     updateVolumeAttachment: async (r) => {
-      await volumes.update(r.ctx, r.params.server_id!, r.params.volume_id!, r.body.volumeAttachment, { mutable: atLeast(r.ctx.version, 2, 85) });
+      await volumes.update(r.ctx, r.params.server_id!, r.params.volume_id!, r.body.volumeAttachment, {
+        mutable: atLeast(r.ctx.version, 2, 85),
+      });
       await actions.record(r.ctx, r.params.server_id!, 'swap_volume');
       return accepted();
     },

@@ -24,7 +24,10 @@ export function existsAt(prop: Schema, v: ApiVersion): boolean {
   const within = (lo?: string, hi?: string) =>
     (!lo || atLeast(v, parse(lo).major, parse(lo).minor)) && (!hi || !atLeast(v, parse(hi).major, parse(hi).minor + 1));
   if (Array.isArray(prop['x-versions'])) {
-    return prop['x-versions'].some((r) => { const [lo, hi] = r.split('-'); return within(lo, hi || undefined); });
+    return prop['x-versions'].some((r) => {
+      const [lo, hi] = r.split('-');
+      return within(lo, hi || undefined);
+    });
   }
   return within(prop['x-min-version'], prop['x-max-version']);
 }
@@ -52,7 +55,9 @@ export function checkVersionedProperties(doc: unknown, schema: Schema | undefine
       return;
     }
     const props: Record<string, Schema> = s.properties ?? {};
-    const unexpected = Object.keys(value).filter((k) => props[k] && !existsAt(resolve(props[k]), v)).sort();
+    const unexpected = Object.keys(value)
+      .filter((k) => props[k] && !existsAt(resolve(props[k]), v))
+      .sort();
     if (unexpected.length) {
       const list = unexpected.map((k) => `'${k}'`).join(', ');
       const msg = `Additional properties are not allowed (${list} ${unexpected.length === 1 ? 'was' : 'were'} unexpected)`;

@@ -31,17 +31,20 @@ export function accessLog(log: Logger) {
       done = true;
       const identity = (res.locals as Record<symbol, Identity | undefined>)[IDENTITY];
       const path = req.originalUrl.split('?')[0]!;
-      log.info({
-        access: true,
-        method: req.method,
-        path: path.length > MAX_PATH ? `${path.slice(0, MAX_PATH)}…` : path,
-        status: res.statusCode,
-        requestId: res.get('x-openstack-request-id'),
-        user: identity?.userId ?? null,
-        project: identity?.projectId ?? null,
-        durationMs: Number(process.hrtime.bigint() - start) / 1e6,
-        ...(aborted ? { aborted: true } : {}),
-      }, 'request');
+      log.info(
+        {
+          access: true,
+          method: req.method,
+          path: path.length > MAX_PATH ? `${path.slice(0, MAX_PATH)}…` : path,
+          status: res.statusCode,
+          requestId: res.get('x-openstack-request-id'),
+          user: identity?.userId ?? null,
+          project: identity?.projectId ?? null,
+          durationMs: Number(process.hrtime.bigint() - start) / 1e6,
+          ...(aborted ? { aborted: true } : {}),
+        },
+        'request',
+      );
     };
     res.on('finish', () => line(false));
     res.on('close', () => line(!res.writableFinished));

@@ -24,8 +24,13 @@ export function faultRenderer(log: Logger): (err: unknown, req: Request, res: Re
 
 /** The mount's refusals as Cinder and Nova word them (Nova's schema errors read like Cinder's: the same jsonschema texts). */
 export const FAULT_REFUSALS: Pick<Refusals, 'invalid' | 'notImplemented' | 'input'> = {
-  invalid: (c: Context) => badRequest(cinderValidationMessage(c.validation.errors ?? [], c.request.requestBody,
-    { root: 'requestBody', request: { query: c.request.query, params: c.request.params, path: c.request.params } })),
+  invalid: (c: Context) =>
+    badRequest(
+      cinderValidationMessage(c.validation.errors ?? [], c.request.requestBody, {
+        root: 'requestBody',
+        request: { query: c.request.query, params: c.request.params, path: c.request.params },
+      }),
+    ),
   notImplemented: () => notImplemented(),
   input: (problem) => {
     if (problem === 'json' || problem === 'depth') return badRequest('Malformed request body');

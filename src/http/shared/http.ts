@@ -26,9 +26,11 @@ export type RouteHandler<B = unknown> = (r: RouteRequest<B>) => Promise<Reply>;
 export type RouteTable = Record<string, RouteHandler<never>>;
 
 /** The JSON body an operation of a generated `operations` type declares (undefined for one without). */
-export type JsonBody<Op> =
-  Op extends { requestBody: { content: { 'application/json': infer B } } } ? B
-    : Op extends { requestBody?: { content: { 'application/json': infer B } } } ? B | undefined : undefined;
+export type JsonBody<Op> = Op extends { requestBody: { content: { 'application/json': infer B } } }
+  ? B
+  : Op extends { requestBody?: { content: { 'application/json': infer B } } }
+    ? B | undefined
+    : undefined;
 
 /**
  * A wing's handlers by operationId (`satisfies RoutesOf<operations>`), each given its operation's body
@@ -43,8 +45,12 @@ export const noContent = (): Reply => ({ status: 204 });
 /** The caller of one request, as every service sees it. */
 export function requestContext(requestId: string, identity: Identity, version: ApiVersion): RequestContext {
   return {
-    requestId, userId: identity.userId, projectId: identity.projectId,
-    roles: identity.roles, isAdmin: identity.roles.includes('admin'), version,
+    requestId,
+    userId: identity.userId,
+    projectId: identity.projectId,
+    roles: identity.roles,
+    isAdmin: identity.roles.includes('admin'),
+    version,
     ...(identity.serviceRoles ? { serviceRoles: identity.serviceRoles } : {}),
   };
 }

@@ -23,10 +23,16 @@ export function bodyProblem(value: unknown): InputProblem | undefined {
   const stack: Array<[unknown, number]> = [[value, 0]];
   while (stack.length) {
     const [v, depth] = stack.pop()!;
-    if (typeof v === 'string') { if (v.includes('\0')) return 'nul'; continue; }
+    if (typeof v === 'string') {
+      if (v.includes('\0')) return 'nul';
+      continue;
+    }
     if (v === null || typeof v !== 'object') continue;
     if (depth >= MAX_BODY_DEPTH) return 'depth';
-    if (Array.isArray(v)) { for (const x of v) stack.push([x, depth + 1]); continue; }
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push([x, depth + 1]);
+      continue;
+    }
     for (const [k, x] of Object.entries(v)) {
       if (k.includes('\0')) return 'nul';
       stack.push([x, depth + 1]);
@@ -40,7 +46,11 @@ export function pathProblem(rawPath: string): InputProblem | undefined {
   for (const seg of rawPath.split('/')) {
     if (!seg.includes('%')) continue;
     let decoded: string;
-    try { decoded = decodeURIComponent(seg); } catch { return 'escape'; }
+    try {
+      decoded = decodeURIComponent(seg);
+    } catch {
+      return 'escape';
+    }
     if (decoded.includes('\0')) return 'nul';
   }
   return undefined;

@@ -3,8 +3,15 @@ import type { Document } from 'openapi-backend';
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head'];
 
 /** The parts of the document read here (openapi-backend's Document is a union of two versions' types). */
-interface Parameter { $ref?: string; in?: string; style?: string; schema?: { type?: unknown } }
-interface Operation { parameters?: Parameter[] }
+interface Parameter {
+  $ref?: string;
+  in?: string;
+  style?: string;
+  schema?: { type?: unknown };
+}
+interface Operation {
+  parameters?: Parameter[];
+}
 interface Walked {
   components?: { parameters?: { filters?: unknown } };
   paths?: Record<string, { parameters?: Parameter[] } & Record<string, Operation | undefined>>;
@@ -21,7 +28,8 @@ interface Walked {
 export function acceptAnyQuery(doc: Document): Document {
   const d = doc as Walked;
   if (!d.components?.parameters?.filters) return doc;
-  const isFilters = (p: Parameter | undefined) => p?.$ref === '#/components/parameters/filters' || (p?.in === 'query' && p?.style === 'form' && p?.schema?.type === 'object');
+  const isFilters = (p: Parameter | undefined) =>
+    p?.$ref === '#/components/parameters/filters' || (p?.in === 'query' && p?.style === 'form' && p?.schema?.type === 'object');
   for (const item of Object.values(d.paths ?? {})) {
     for (const m of METHODS) {
       const op = item?.[m];

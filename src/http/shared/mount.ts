@@ -144,9 +144,15 @@ export function mountWing<R>(wing: Wing<R>): express.Router {
       m.locals.operation = c.operation.operationId;
       throw refusals.invalid(c);
     },
-    notFound: async () => { throw refusals.notFound(); },
-    methodNotAllowed: async () => { throw refusals.methodNotAllowed(); },
-    notImplemented: async () => { throw refusals.notImplemented(); },
+    notFound: async () => {
+      throw refusals.notFound();
+    },
+    methodNotAllowed: async () => {
+      throw refusals.methodNotAllowed();
+    },
+    notImplemented: async () => {
+      throw refusals.notImplemented();
+    },
   });
   api.init();
   freezeRouting(api);
@@ -168,7 +174,10 @@ export function mountWing<R>(wing: Wing<R>): express.Router {
       let apiPath = req.path.slice(1);
       if (prefix) {
         const [, first = '', ...rest] = req.path.split('/');
-        if (PROJECT_RE.test(first)) { projectInUrl = first; apiPath = rest.join('/'); }
+        if (PROJECT_RE.test(first)) {
+          projectInUrl = first;
+          apiPath = rest.join('/');
+        }
       }
       let version = versions?.beforeToken ? (locals.version = versions.negotiate(req, res)) : fixedVersion;
       if (wing.answerWithoutToken?.(req, res, apiPath)) return;
@@ -191,14 +200,23 @@ export function mountWing<R>(wing: Wing<R>): express.Router {
       const ctx = requestContext(locals.requestId, identity, version!); // fixed, or negotiated by now
       const body = streamed ? undefined : jsonBody(req.body, refusals);
       const routed: Routed = { req, identity, ctx, projectInUrl, apiPath, body, locals };
-      const reply = await api.handleRequest({
-        method: req.method, path: `/${apiPath}`, query: wing.wholeQuery ? {} : req.query as Record<string, string>,
-        headers: { 'content-type': streamed ? 'application/octet-stream' : 'application/json' }, body,
-      }, routed) as MountReply;
+      const reply = (await api.handleRequest(
+        {
+          method: req.method,
+          path: `/${apiPath}`,
+          query: wing.wholeQuery ? {} : (req.query as Record<string, string>),
+          headers: { 'content-type': streamed ? 'application/octet-stream' : 'application/json' },
+          body,
+        },
+        routed,
+      )) as MountReply;
       if (reply.headers) res.set(reply.headers);
       if (reply.stream) {
         res.status(reply.status);
-        reply.stream.on('error', (err) => { wing.log.error({ err }, 'image data read failed'); res.destroy(err); });
+        reply.stream.on('error', (err) => {
+          wing.log.error({ err }, 'image data read failed');
+          res.destroy(err);
+        });
         reply.stream.pipe(res);
       } else if (reply.body === undefined) res.status(reply.status).end();
       else res.status(reply.status).json(reply.body);
@@ -214,7 +232,11 @@ function jsonBody(raw: unknown, refusals: Refusals): unknown {
   const text = Buffer.isBuffer(raw) && raw.length > 0 ? raw.toString('utf8') : '';
   if (text.trim() === '') return undefined;
   let body: unknown;
-  try { body = JSON.parse(text); } catch { throw refusals.input('json'); }
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw refusals.input('json');
+  }
   const problem = bodyProblem(body);
   if (problem) throw refusals.input(problem);
   return body;

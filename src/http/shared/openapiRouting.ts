@@ -4,7 +4,13 @@ import type { Operation, Request } from 'openapi-backend';
 /** `pathTemplateToPattern` of openapi-backend's router: `{param}` matches one segment, the rest literally. */
 function templatePattern(template: string): RegExp {
   const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`^${template.replace(/\{[^}]+\}/g, '\0').split('\0').map(literal).join('[^/]+')}$`);
+  return new RegExp(
+    `^${template
+      .replace(/\{[^}]+\}/g, '\0')
+      .split('\0')
+      .map(literal)
+      .join('[^/]+')}$`,
+  );
 }
 
 /**

@@ -1,7 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { badRequest, conflictNovaUsingAttachment, invalidVolume, isDatabaseUnavailable, notFound, OutcomeUnread } from '../../domain/errors';
+import {
+  badRequest,
+  conflictNovaUsingAttachment,
+  invalidVolume,
+  isDatabaseUnavailable,
+  notFound,
+  OutcomeUnread,
+} from '../../domain/errors';
 import type { DbTaskRow } from '../../db/tasks';
-import { AttachmentTransitions, AttachStatus, TaskState, VolumeTransitions, type Transition, type VolumeStatus, TaskKind } from '../../domain/status';
+import {
+  AttachmentTransitions,
+  AttachStatus,
+  TaskState,
+  VolumeTransitions,
+  type Transition,
+  type VolumeStatus,
+  TaskKind,
+} from '../../domain/status';
 import type { Conn, Tx } from '../../db/connection';
 import * as attachmentsDb from '../../db/attachments';
 import type { DbAttachmentRow } from '../../db/attachments';
@@ -19,12 +34,16 @@ import { attachmentStatus, volumeStatus } from '../status/columns';
 import { moveOrRefuse, type Refusal } from '../status/move';
 
 /** Cinder's wording when a volume's status does not allow an attachment step (`purpose`: "to attach"…). */
-export const volumeRefusal = (vol: DbVolumeRow, t: Transition<VolumeStatus>, purpose: string): Refusal =>
-  () => invalidVolume(`Volume ${vol.id} status must be ${t.from.join(' or ')} ${purpose}, but the current status is ${vol.status}.`);
+export const volumeRefusal =
+  (vol: DbVolumeRow, t: Transition<VolumeStatus>, purpose: string): Refusal =>
+  () =>
+    invalidVolume(`Volume ${vol.id} status must be ${t.from.join(' or ')} ${purpose}, but the current status is ${vol.status}.`);
 
 /** … and when the attachment's own status does not. */
-const attachmentRefusal = (a: DbAttachmentRow, t: Transition<AttachStatus>): Refusal =>
-  () => invalidVolume(`Attachment ${a.id} status must be ${t.from.join(' or ')}, but the current status is ${a.attach_status}.`);
+const attachmentRefusal =
+  (a: DbAttachmentRow, t: Transition<AttachStatus>): Refusal =>
+  () =>
+    invalidVolume(`Attachment ${a.id} status must be ${t.from.join(' or ')}, but the current status is ${a.attach_status}.`);
 
 export type Connector = Record<string, unknown>;
 export type AttachMode = 'rw' | 'ro';
@@ -32,8 +51,7 @@ export type AttachMode = 'rw' | 'ro';
 const ATTACHMENT_FILTERS = new Set(['volume_id', 'status', 'instance_id', 'attach_status']);
 const SORT = { created_at: 'volume_attachments.created_at', id: 'volume_attachments.id' };
 
-export const attachmentNotFound = (id: string) =>
-  notFound(`Volume attachment could not be found with filter: attachment_id = ${id}.`);
+export const attachmentNotFound = (id: string) => notFound(`Volume attachment could not be found with filter: attachment_id = ${id}.`);
 
 const isReadonly = (v: DbVolumeRow) => String(v.admin_metadata.readonly ?? '').toLowerCase() === 'true';
 
@@ -45,7 +63,9 @@ const isReadonly = (v: DbVolumeRow) => String(v.admin_metadata.readonly ?? '').t
 export class AttachmentService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   async get(ctx: RequestContext, id: string, conn: Conn = this.db): Promise<DbAttachmentRow> {
     const a = await attachmentsDb.find(conn, id, scopeOf(ctx, true).projectId);
@@ -57,20 +77,28 @@ export class AttachmentService {
     const allTenants = ctx.isAdmin && q.all_tenants !== undefined;
     const params = filterParams(q, ATTACHMENT_FILTERS, rules);
     const paging = parsePaging({ limit: q.limit, marker: q.marker }, SORT, rules);
-    return attachmentsDb.list(this.db, {
-      projectId: scopeOf(ctx, allTenants).projectId,
-      volume_id: params.get('volume_id'),
-      instance_id: params.get('instance_id'),
-      attach_status: params.get('attach_status') ?? params.get('status'),
-    }, paging.limit, paging.marker);
+    return attachmentsDb.list(
+      this.db,
+      {
+        projectId: scopeOf(ctx, allTenants).projectId,
+        volume_id: params.get('volume_id'),
+        instance_id: params.get('instance_id'),
+        attach_status: params.get('attach_status') ?? params.get('status'),
+      },
+      paging.limit,
+      paging.marker,
+    );
   }
 
   /**
    * `POST /attachments`: reserve, and connect too when a connector is given. Inside `outer`, the caller's
    * transaction, when given (its own is then a savepoint): a reservation the caller commits with its own rows.
    */
-  async create(ctx: RequestContext, input: { volume_uuid: string; instance_uuid?: string | null; connector?: Connector | null; mode?: AttachMode | null },
-    outer?: Tx): Promise<DbAttachmentRow> {
+  async create(
+    ctx: RequestContext,
+    input: { volume_uuid: string; instance_uuid?: string | null; connector?: Connector | null; mode?: AttachMode | null },
+    outer?: Tx,
+  ): Promise<DbAttachmentRow> {
     requireWriter(ctx, 'volume:attachment_create');
     const id = randomUUID();
     const taskId = await (outer ?? this.db).transaction(async (trx) => {
@@ -80,21 +108,50 @@ export class AttachmentService {
       const t = vol.multiattach ? VolumeTransitions.reserveMultiattach : VolumeTransitions.reserve;
       await moveOrRefuse(trx, volumeStatus, vol.id, t, volumeRefusal(vol, t, 'to reserve'));
       await attachmentsDb.insert(trx, {
-        id, volume_id: vol.id, project_id: vol.project_id, user_id: ctx.userId, instance_uuid: input.instance_uuid ?? null,
-        attached_host: null, mountpoint: null, attach_mode: input.mode ?? null, attach_status: AttachStatus.reserved,
-        connector: null, connection_info: null, attach_time: null, detach_time: null, created_at: new Date(), updated_at: null,
+        id,
+        volume_id: vol.id,
+        project_id: vol.project_id,
+        user_id: ctx.userId,
+        instance_uuid: input.instance_uuid ?? null,
+        attached_host: null,
+        mountpoint: null,
+        attach_mode: input.mode ?? null,
+        attach_status: AttachStatus.reserved,
+        connector: null,
+        connection_info: null,
+        attach_time: null,
+        detach_time: null,
+        created_at: new Date(),
+        updated_at: null,
       });
       // As Cinder's `if connector:`, an empty connector (cinderclient's and OSC's without --connect) only reserves.
-      return input.connector && Object.keys(input.connector).length > 0 ? this.connect(trx, ctx, id, vol, input.connector, false) : undefined;
+      return input.connector && Object.keys(input.connector).length > 0
+        ? this.connect(trx, ctx, id, vol, input.connector, false)
+        : undefined;
     });
     // Committed: the attach happens. An outcome the database outage hides is answered as accepted (202, attaching).
-    const unread = () => new OutcomeUnread({
-      id, volume_id: input.volume_uuid, instance_uuid: input.instance_uuid ?? null, attach_status: AttachStatus.attaching,
-      attach_mode: input.mode ?? null, connector: input.connector ?? null, connection_info: null, attached_host: null, mountpoint: null,
-      attach_time: null, detach_time: null, created_at: new Date(), updated_at: null, user_id: ctx.userId, project_id: ctx.projectId,
-    } satisfies Partial<DbAttachmentRow>);
-    if (taskId && !await this.finish(taskId, 'connect')) throw unread();
-    return this.get(ctx, id, outer).catch((err: unknown) => { throw isDatabaseUnavailable(err) ? unread() : err; });
+    const unread = () =>
+      new OutcomeUnread({
+        id,
+        volume_id: input.volume_uuid,
+        instance_uuid: input.instance_uuid ?? null,
+        attach_status: AttachStatus.attaching,
+        attach_mode: input.mode ?? null,
+        connector: input.connector ?? null,
+        connection_info: null,
+        attached_host: null,
+        mountpoint: null,
+        attach_time: null,
+        detach_time: null,
+        created_at: new Date(),
+        updated_at: null,
+        user_id: ctx.userId,
+        project_id: ctx.projectId,
+      } satisfies Partial<DbAttachmentRow>);
+    if (taskId && !(await this.finish(taskId, 'connect'))) throw unread();
+    return this.get(ctx, id, outer).catch((err: unknown) => {
+      throw isDatabaseUnavailable(err) ? unread() : err;
+    });
   }
 
   /** `PUT /attachments/{id}` with a connector: the backend connects and answers connection_info. */
@@ -105,7 +162,7 @@ export class AttachmentService {
       const vol = await this.lockVolume(trx, ctx, a.volume_id);
       return this.connect(trx, ctx, id, vol, connector, false);
     });
-    if (!await this.finish(taskId, 'connect')) throw new OutcomeUnread();
+    if (!(await this.finish(taskId, 'connect'))) throw new OutcomeUnread();
     return this.get(ctx, id);
   }
 
@@ -139,8 +196,15 @@ export class AttachmentService {
    * the caller's transaction. `complete` (legacy os-attach) marks it
    * attached once connected. Returns the task to wait for.
    */
-  async connect(trx: Tx, ctx: RequestContext, id: string, vol: DbVolumeRow, connector: Connector, complete: boolean,
-    extra: { instanceUuid?: string; mountpoint?: string; mode?: AttachMode } = {}): Promise<string> {
+  async connect(
+    trx: Tx,
+    ctx: RequestContext,
+    id: string,
+    vol: DbVolumeRow,
+    connector: Connector,
+    complete: boolean,
+    extra: { instanceUuid?: string; mountpoint?: string; mode?: AttachMode } = {},
+  ): Promise<string> {
     const a = await attachmentsDb.find(trx, id);
     if (!a) throw attachmentNotFound(id);
     await this.checkInstance(trx, ctx, extra.instanceUuid);
@@ -148,18 +212,29 @@ export class AttachmentService {
     if (mode === 'rw' && isReadonly(vol)) throw invalidVolume(`Invalid attaching mode rw for readonly volume ${vol.id}.`);
     const t = AttachmentTransitions.connect;
     const moved = await moveOrRefuse(trx, attachmentStatus, id, t, attachmentRefusal(a, t), {
-      connector, instance_uuid: extra.instanceUuid ?? a.instance_uuid,
+      connector,
+      instance_uuid: extra.instanceUuid ?? a.instance_uuid,
       attached_host: typeof connector.host === 'string' ? connector.host : a.attached_host,
       mountpoint: extra.mountpoint ?? (typeof connector.mountpoint === 'string' ? connector.mountpoint : a.mountpoint),
       ...(extra.mode ? { attach_mode: extra.mode } : {}),
     });
     await moveOrRefuse(trx, volumeStatus, vol.id, VolumeTransitions.connect, volumeRefusal(vol, VolumeTransitions.connect, 'to attach'));
     const payload: AttachPayload = {
-      attachment_id: id, server_id: moved.instance_uuid ?? '', mode, multiattach: vol.multiattach,
-      provider_location: vol.provider_location, complete,
+      attachment_id: id,
+      server_id: moved.instance_uuid ?? '',
+      mode,
+      multiattach: vol.multiattach,
+      provider_location: vol.provider_location,
+      complete,
     };
-    const taskId = await enqueue(trx, this.deps.config, ctx, TaskKind.volumeAttach,
-      { type: 'volume', id: vol.id, backend: vol.backend }, { ...payload });
+    const taskId = await enqueue(
+      trx,
+      this.deps.config,
+      ctx,
+      TaskKind.volumeAttach,
+      { type: 'volume', id: vol.id, backend: vol.backend },
+      { ...payload },
+    );
     return taskId;
   }
 
@@ -173,11 +248,19 @@ export class AttachmentService {
     }
     const t = AttachmentTransitions.detach;
     // The refusal names the unforced statuses, as Cinder's.
-    await moveOrRefuse(trx, attachmentStatus, a.id, force ? AttachmentTransitions.forceDetach : t, attachmentRefusal(a, t), { detach_time: new Date() });
-    if (!force) await moveOrRefuse(trx, volumeStatus, vol.id, VolumeTransitions.detach, volumeRefusal(vol, VolumeTransitions.detach, 'to detach'));
+    await moveOrRefuse(trx, attachmentStatus, a.id, force ? AttachmentTransitions.forceDetach : t, attachmentRefusal(a, t), {
+      detach_time: new Date(),
+    });
+    if (!force)
+      await moveOrRefuse(trx, volumeStatus, vol.id, VolumeTransitions.detach, volumeRefusal(vol, VolumeTransitions.detach, 'to detach'));
     const payload: AttachPayload = {
-      attachment_id: a.id, server_id: a.instance_uuid ?? '', mode: a.attach_mode ?? 'rw', multiattach: vol.multiattach,
-      provider_location: vol.provider_location, complete: false, ...(force ? { forced: true } : {}),
+      attachment_id: a.id,
+      server_id: a.instance_uuid ?? '',
+      mode: a.attach_mode ?? 'rw',
+      multiattach: vol.multiattach,
+      provider_location: vol.provider_location,
+      complete: false,
+      ...(force ? { forced: true } : {}),
     };
     return enqueue(trx, this.deps.config, ctx, TaskKind.volumeDetach, { type: 'volume', id: vol.id, backend: vol.backend }, { ...payload });
   }
@@ -200,7 +283,7 @@ export class AttachmentService {
     }
     if (!a.instance_uuid || !a.connection_info) return;
     const server = await serversDb.findServer(trx, a.instance_uuid);
-    const bdm = server && await serversDb.findBdm(trx, server.id, a.volume_id);
+    const bdm = server && (await serversDb.findBdm(trx, server.id, a.volume_id));
     if (bdm?.attachment_id === a.id) throw conflictNovaUsingAttachment(a.instance_uuid);
   }
 

@@ -17,9 +17,14 @@ import { moveIfStill, moveOrRefuse } from '../status/move';
  * tasks as the attachments API.
  */
 export class LegacyAttachService {
-  constructor(private readonly deps: ServiceDeps, private readonly attachments: AttachmentService) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly attachments: AttachmentService,
+  ) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   /** available (in-use for multi-attach) → attaching, with a reserved attachment row. */
   async reserve(ctx: RequestContext, volumeId: string): Promise<void> {
@@ -29,9 +34,21 @@ export class LegacyAttachService {
       const t = vol.multiattach ? VolumeTransitions.legacyReserveMultiattach : VolumeTransitions.legacyReserve;
       await moveOrRefuse(trx, volumeStatus, vol.id, t, volumeRefusal(vol, t, 'to reserve'));
       await attachmentsDb.insert(trx, {
-        id: randomUUID(), volume_id: vol.id, project_id: vol.project_id, user_id: ctx.userId, instance_uuid: null,
-        attached_host: null, mountpoint: null, attach_mode: null, attach_status: AttachStatus.reserved, connector: null,
-        connection_info: null, attach_time: null, detach_time: null, created_at: new Date(), updated_at: null,
+        id: randomUUID(),
+        volume_id: vol.id,
+        project_id: vol.project_id,
+        user_id: ctx.userId,
+        instance_uuid: null,
+        attached_host: null,
+        mountpoint: null,
+        attach_mode: null,
+        attach_status: AttachStatus.reserved,
+        connector: null,
+        connection_info: null,
+        attach_time: null,
+        detach_time: null,
+        created_at: new Date(),
+        updated_at: null,
       });
     });
   }
@@ -94,7 +111,11 @@ export class LegacyAttachService {
   }
 
   /** `os-attach`: bind the reservation to a server and connect (the data moves under it), synchronously. */
-  async attach(ctx: RequestContext, volumeId: string, args: { instance_uuid?: string | null; host_name?: string | null; mountpoint: string; mode?: AttachMode }): Promise<void> {
+  async attach(
+    ctx: RequestContext,
+    volumeId: string,
+    args: { instance_uuid?: string | null; host_name?: string | null; mountpoint: string; mode?: AttachMode },
+  ): Promise<void> {
     requireWriter(ctx, 'volume:attach');
     if (!args.instance_uuid && !args.host_name) throw badRequest('Invalid request to attach volume to an invalid target');
     const taskId = await this.db.transaction(async (trx) => {
@@ -105,21 +126,38 @@ export class LegacyAttachService {
         // Cinder's os-attach needs no os-reserve: an `available` volume attaches directly (checked on Cinder 21:
         // available → os-attach → in-use), as does a plain `attaching` one (os-reserve by an older client); an
         // in-use one only when multi-attach (the manager's "volume is already attached").
-        const attachable = vol.status === VolumeStatus.available || vol.status === VolumeStatus.attaching
-          || (vol.multiattach && vol.status === VolumeStatus.inUse);
+        const attachable =
+          vol.status === VolumeStatus.available ||
+          vol.status === VolumeStatus.attaching ||
+          (vol.multiattach && vol.status === VolumeStatus.inUse);
         if (!attachable) {
           throw invalidVolume(`Volume ${vol.id} status must be available or attaching to attach, but the current status is ${vol.status}.`);
         }
         reservationId = randomUUID();
         await attachmentsDb.insert(trx, {
-          id: reservationId, volume_id: vol.id, project_id: vol.project_id, user_id: ctx.userId, instance_uuid: null,
-          attached_host: null, mountpoint: null, attach_mode: null, attach_status: AttachStatus.reserved, connector: null,
-          connection_info: null, attach_time: null, detach_time: null, created_at: new Date(), updated_at: null,
+          id: reservationId,
+          volume_id: vol.id,
+          project_id: vol.project_id,
+          user_id: ctx.userId,
+          instance_uuid: null,
+          attached_host: null,
+          mountpoint: null,
+          attach_mode: null,
+          attach_status: AttachStatus.reserved,
+          connector: null,
+          connection_info: null,
+          attach_time: null,
+          detach_time: null,
+          created_at: new Date(),
+          updated_at: null,
         });
       }
       const connector: Connector = { host: args.host_name ?? null, mountpoint: args.mountpoint };
-      return this.attachments.connect(trx, ctx, reservationId, vol, connector, true,
-        { instanceUuid: args.instance_uuid ?? undefined, mountpoint: args.mountpoint, mode: args.mode ?? 'rw' });
+      return this.attachments.connect(trx, ctx, reservationId, vol, connector, true, {
+        instanceUuid: args.instance_uuid ?? undefined,
+        mountpoint: args.mountpoint,
+        mode: args.mode ?? 'rw',
+      });
     });
     await this.attachments.finish(taskId, 'attach');
   }

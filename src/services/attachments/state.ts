@@ -1,5 +1,10 @@
 import {
-  AttachmentTransitions, AttachStatus, statusFromAttachments, VolumeSettleTransitions, VolumeStatus, VolumeTransitions,
+  AttachmentTransitions,
+  AttachStatus,
+  statusFromAttachments,
+  VolumeSettleTransitions,
+  VolumeStatus,
+  VolumeTransitions,
 } from '../../domain/status';
 import type { Tx } from '../../db/connection';
 import * as attachmentsDb from '../../db/attachments';
@@ -21,8 +26,13 @@ export async function settleVolumeStatus(trx: Tx, volumeId: string): Promise<voi
 /** Cinder's attachment connection_info: the driver's data, flattened, with the attachment id. */
 export function connectionInfo(attachmentId: string, mode: 'rw' | 'ro', driverVolumeType: string, devicePath: string) {
   return {
-    driver_volume_type: driverVolumeType, device_path: devicePath, access_mode: mode,
-    qos_specs: null, encrypted: false, cacheable: false, attachment_id: attachmentId,
+    driver_volume_type: driverVolumeType,
+    device_path: devicePath,
+    access_mode: mode,
+    qos_specs: null,
+    encrypted: false,
+    cacheable: false,
+    attachment_id: attachmentId,
   };
 }
 
@@ -39,11 +49,19 @@ export interface AttachPayload {
 }
 
 /** Worker outcome of `volume.attach`: the data moved (or not) and is reachable at `devicePath`. */
-export async function volumeConnected(trx: Tx, volumeId: string, p: AttachPayload, r: { location: string; devicePath: string; driverVolumeType: string }): Promise<void> {
+export async function volumeConnected(
+  trx: Tx,
+  volumeId: string,
+  p: AttachPayload,
+  r: { location: string; devicePath: string; driverVolumeType: string },
+): Promise<void> {
   await volumesDb.update(trx, volumeId, { provider_location: r.location });
   const info = connectionInfo(p.attachment_id, p.mode, r.driverVolumeType, r.devicePath);
   if (p.complete) {
-    await moveIfStill(trx, attachmentStatus, p.attachment_id, AttachmentTransitions.complete, { connection_info: info, attach_time: new Date() });
+    await moveIfStill(trx, attachmentStatus, p.attachment_id, AttachmentTransitions.complete, {
+      connection_info: info,
+      attach_time: new Date(),
+    });
     await settleVolumeStatus(trx, volumeId);
   } else {
     await attachmentsDb.update(trx, p.attachment_id, { connection_info: info });

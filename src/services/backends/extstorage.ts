@@ -43,8 +43,7 @@ export function driverParamsFromSpecs(specs: Readonly<Record<string, string>>): 
   return out;
 }
 
-const isExtStorage = (config: Config, backend: string): boolean =>
-  config.backends.find((b) => b.name === backend)?.driver === 'extstorage';
+const isExtStorage = (config: Config, backend: string): boolean => config.backends.find((b) => b.name === backend)?.driver === 'extstorage';
 
 /** Workers that report ExtStorage providers, optionally of one backend, with up/down from their heartbeat's age. */
 export async function workerProviders(conn: Conn, config: Config, backend?: string): Promise<WorkerProviders[]> {
@@ -66,11 +65,18 @@ export async function workerProviders(conn: Conn, config: Config, backend?: stri
  * must be listed by every valid copy, since any of those workers may run
  * the task. Other backends pass untouched.
  */
-export async function checkExtStorageSpecs(conn: Conn, config: Config, backend: string, specs: Readonly<Record<string, string>>): Promise<void> {
+export async function checkExtStorageSpecs(
+  conn: Conn,
+  config: Config,
+  backend: string,
+  specs: Readonly<Record<string, string>>,
+): Promise<void> {
   if (!isExtStorage(config, backend)) return;
   const { provider, ...params } = driverParamsFromSpecs(specs);
   if (!provider) {
-    throw badRequest(`Invalid volume type: backend ${backend} keeps volumes with ExtStorage providers; the type's extra specs must name one (${PROVIDER_SPEC}=NAME).`);
+    throw badRequest(
+      `Invalid volume type: backend ${backend} keeps volumes with ExtStorage providers; the type's extra specs must name one (${PROVIDER_SPEC}=NAME).`,
+    );
   }
   await checkProviderParams(conn, config, [backend], provider, Object.keys(params));
 }
@@ -87,16 +93,22 @@ export async function checkExtStorageSpecs(conn: Conn, config: Config, backend: 
  * without ExtStorage backends pass untouched, as Cinder lets scoped keys
  * of other drivers through.
  */
-export async function checkTypeExtStorageSpecs(conn: Conn, config: Config, merged: Readonly<Record<string, string>>,
-  changedKeys: readonly string[]): Promise<void> {
+export async function checkTypeExtStorageSpecs(
+  conn: Conn,
+  config: Config,
+  merged: Readonly<Record<string, string>>,
+  changedKeys: readonly string[],
+): Promise<void> {
   if (!changedKeys.some((k) => k.startsWith(SPEC_PREFIX))) return;
   const esBackends = config.backends.filter((b) => b.driver === 'extstorage').map((b) => b.name);
   if (esBackends.length === 0) return;
   const { provider, ...params } = driverParamsFromSpecs(merged);
   const names = Object.keys(params);
   if (!provider) {
-    throw badRequest(`Invalid input received: ExtStorage parameters (${names.map((n) => SPEC_PREFIX + n).join(', ')}) ` +
-      `belong to a provider; set ${PROVIDER_SPEC}=NAME in the same request or before them.`);
+    throw badRequest(
+      `Invalid input received: ExtStorage parameters (${names.map((n) => SPEC_PREFIX + n).join(', ')}) ` +
+        `belong to a provider; set ${PROVIDER_SPEC}=NAME in the same request or before them.`,
+    );
   }
   const placed = placeVolume(config, merged);
   const backends = placed.ok && isExtStorage(config, placed.backend) ? [placed.backend] : esBackends;
@@ -104,24 +116,33 @@ export async function checkTypeExtStorageSpecs(conn: Conn, config: Config, merge
 }
 
 /** 400 unless `provider` is valid on a live worker of `backends` and every valid copy lists each of `params`. */
-async function checkProviderParams(conn: Conn, config: Config, backends: readonly string[], provider: string,
-  params: readonly string[]): Promise<void> {
+async function checkProviderParams(
+  conn: Conn,
+  config: Config,
+  backends: readonly string[],
+  provider: string,
+  params: readonly string[],
+): Promise<void> {
   const where = backends.length === 1 ? `backend ${backends[0]}` : `backends ${backends.join(', ')}`;
   const workers = (await workerProviders(conn, config)).filter((w) => w.up && backends.includes(w.backend));
   const reports = workers.flatMap((w) => w.providers.filter((p) => p.name === provider).map((p) => ({ host: w.host, p })));
   const valid = reports.filter((r) => r.p.valid);
   if (valid.length === 0) {
     const why = reports.map((r) => `${r.host}: ${r.p.reason ?? 'invalid'}`).join('; ');
-    throw badRequest(reports.length
-      ? `ExtStorage provider ${provider} is not valid on any worker of ${where} (${why}).`
-      : `Unknown ExtStorage provider ${provider}: no running worker of ${where} has it.`);
+    throw badRequest(
+      reports.length
+        ? `ExtStorage provider ${provider} is not valid on any worker of ${where} (${why}).`
+        : `Unknown ExtStorage provider ${provider}: no running worker of ${where} has it.`,
+    );
   }
   for (const name of params) {
     const missing = valid.filter((r) => !(r.p.parameters ?? []).some((q) => q.name === name));
     if (missing.length) {
       const known = (missing[0]!.p.parameters ?? []).map((q) => q.name).join(', ') || 'none';
-      throw badRequest(`Invalid input received: ExtStorage provider ${provider} has no parameter ${name} ` +
-        `(${SPEC_PREFIX}${name}); its parameters.list on ${missing[0]!.host} declares: ${known}.`);
+      throw badRequest(
+        `Invalid input received: ExtStorage provider ${provider} has no parameter ${name} ` +
+          `(${SPEC_PREFIX}${name}); its parameters.list on ${missing[0]!.host} declares: ${known}.`,
+      );
     }
   }
 }
@@ -144,13 +165,18 @@ export async function volumeDriverPayload(conn: Conn, config: Config, backend: s
   const specs = await typesDb.extraSpecsOf(conn, origin ? [v.volume_type_id, origin.volume_type_id] : [v.volume_type_id]);
   const paramsOf = (typeId: string) => driverParamsFromSpecs(specs.get(typeId) ?? {});
   return {
-    driver_params: paramsOf(v.volume_type_id), display_name: v.display_name, volume_size: v.size,
+    driver_params: paramsOf(v.volume_type_id),
+    display_name: v.display_name,
+    volume_size: v.size,
     ...(origin ? { source_driver_params: paramsOf(origin.volume_type_id), source_volume_size: origin.size } : {}),
   };
 }
 
 /** The volume whose data a volume being created from a source copies: the source volume, or the snapshot's volume. */
-async function originOf(conn: Conn, v: { snapshot_id: string | null; source_volid: string | null }): Promise<{ volume_type_id: string; size: number } | undefined> {
+async function originOf(
+  conn: Conn,
+  v: { snapshot_id: string | null; source_volid: string | null },
+): Promise<{ volume_type_id: string; size: number } | undefined> {
   const scope = { projectId: undefined };
   const originId = v.source_volid ?? (v.snapshot_id ? (await snapshotsDb.find(conn, v.snapshot_id, scope))?.volume_id : undefined);
   return originId ? volumesDb.find(conn, originId, scope) : undefined;

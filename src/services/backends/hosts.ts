@@ -9,7 +9,10 @@ import { Binary, type ServiceRegistry, type ServiceState } from './serviceRegist
  * what the volumes of one enabled volume service's backend hold, per project.
  */
 export class HostService {
-  constructor(private readonly deps: ServiceDeps, readonly registry: ServiceRegistry) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    readonly registry: ServiceRegistry,
+  ) {}
 
   async list(ctx: RequestContext, zone?: string): Promise<ServiceState[]> {
     requireAdmin(ctx, 'volume_extension:hosts');
@@ -47,8 +50,13 @@ const validReason = (r: unknown): boolean => typeof r === 'string' && r.trim().l
  * cairn's placement chooses among the configured backends without looking
  * at service state, so cairn does not pretend to honour it.
  */
-export async function updateService(registry: ServiceRegistry, ctx: RequestContext, action: string, body: ServiceUpdateBody,
-  opts: { clusters: boolean }): Promise<never> {
+export async function updateService(
+  registry: ServiceRegistry,
+  ctx: RequestContext,
+  action: string,
+  body: ServiceUpdateBody,
+  opts: { clusters: boolean },
+): Promise<never> {
   requireAdmin(ctx, 'volume_extension:services:update');
   if (!SERVICE_ACTIONS.has(action)) throw invalidInput('Unknown action');
   // `common.get_cluster_host`: clusters (3.26+) or a host, exactly one of them.

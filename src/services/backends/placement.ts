@@ -24,7 +24,12 @@ function satisfies(spec: string, cap: string | boolean): boolean {
   if (is) return String(cap).toLowerCase() === is[1]!.toLowerCase();
   const inOp = /^<in>\s+(.+)$/i.exec(s);
   if (inOp) return String(cap).includes(inOp[1]!);
-  const or = /^<or>/i.test(s) ? s.split(/<or>/i).map((x) => x.trim()).filter(Boolean) : undefined;
+  const or = /^<or>/i.test(s)
+    ? s
+        .split(/<or>/i)
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : undefined;
   if (or) return or.includes(String(cap));
   return String(cap) === s;
 }
@@ -43,9 +48,10 @@ export function placeVolume(config: Config, specs: Record<string, string>): Plac
   const wanted = Object.entries(specs)
     .map(([k, v]) => [k.startsWith('capabilities:') ? k.slice('capabilities:'.length) : k, v] as const)
     .filter(([k]) => !k.includes(':'));
-  const candidates = specs.volume_backend_name === undefined
-    ? [...config.backends].sort((a, b) => Number(b.name === config.defaultBackend) - Number(a.name === config.defaultBackend))
-    : config.backends;
+  const candidates =
+    specs.volume_backend_name === undefined
+      ? [...config.backends].sort((a, b) => Number(b.name === config.defaultBackend) - Number(a.name === config.defaultBackend))
+      : config.backends;
   for (const b of candidates) {
     const caps = capabilitiesOf(b);
     if (wanted.every(([k, v]) => k in caps && satisfies(v, caps[k]!))) {
@@ -53,7 +59,10 @@ export function placeVolume(config: Config, specs: Record<string, string>): Plac
     }
   }
   return {
-    ok: false, backend: config.defaultBackend, host: `${config.hostname}@${config.defaultBackend}#${config.defaultBackend}`,
-    multiattach, reason: 'No valid backend was found. No weighed backends available',
+    ok: false,
+    backend: config.defaultBackend,
+    host: `${config.hostname}@${config.defaultBackend}#${config.defaultBackend}`,
+    multiattach,
+    reason: 'No valid backend was found. No weighed backends available',
   };
 }

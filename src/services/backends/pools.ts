@@ -15,8 +15,7 @@ export interface Pool {
   readonly allocatedGb: number;
 }
 
-const capabilitiesOf = (s: ServiceState): BackendCapabilities =>
-  ((s.report as { capabilities?: BackendCapabilities }).capabilities ?? {});
+const capabilitiesOf = (s: ServiceState): BackendCapabilities => (s.report as { capabilities?: BackendCapabilities }).capabilities ?? {};
 
 /**
  * Pools and backend capabilities, as Cinder's scheduler knows them: from the
@@ -24,7 +23,10 @@ const capabilitiesOf = (s: ServiceState): BackendCapabilities =>
  * pool named after it (placement.ts puts volumes on `host@backend#backend`).
  */
 export class PoolService {
-  constructor(private readonly deps: ServiceDeps, private readonly registry: ServiceRegistry) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly registry: ServiceRegistry,
+  ) {}
 
   /**
    * `GET /scheduler-stats/get_pools` (admin): only services that are up and

@@ -44,7 +44,12 @@ export function diagnoseWorkers(workers: readonly WorkerProviders[]): ProviderDi
     }
     const sums = new Set(live.filter((r) => r.state !== 'missing').map((r) => r.checksum ?? ''));
     if (sums.size > 1) {
-      problems.push(`checksums differ: ${live.filter((r) => r.state !== 'missing').map((r) => `${r.worker}=${shortSum(r.checksum)}`).join(', ')}`);
+      problems.push(
+        `checksums differ: ${live
+          .filter((r) => r.state !== 'missing')
+          .map((r) => `${r.worker}=${shortSum(r.checksum)}`)
+          .join(', ')}`,
+      );
     }
     return { provider, workers: rows, consistent: problems.length === 0, problems };
   });
@@ -57,13 +62,21 @@ export function formatDiagnosis(diags: readonly ProviderDiagnosis[]): string {
     const sums = new Map<string, number>();
     for (const w of d.workers) if (w.up && w.checksum) sums.set(w.checksum, (sums.get(w.checksum) ?? 0) + 1);
     return d.workers.map((w) => ({
-      provider: d.provider, worker: w.worker, up: w.up ? 'up' : 'down', state: w.state, checksum: shortSum(w.checksum),
-      detail: w.state === 'invalid' ? w.reason ?? '' : w.up && w.checksum && sums.size > 1 ? 'checksum differs' : '',
+      provider: d.provider,
+      worker: w.worker,
+      up: w.up ? 'up' : 'down',
+      state: w.state,
+      checksum: shortSum(w.checksum),
+      detail: w.state === 'invalid' ? (w.reason ?? '') : w.up && w.checksum && sums.size > 1 ? 'checksum differs' : '',
     }));
   });
   const cols = ['provider', 'worker', 'up', 'state', 'checksum', 'detail'] as const;
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
-  const line = (vals: readonly string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (vals: readonly string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const summary = diags.map((d) => `${d.provider}: ${d.consistent ? 'OK' : `MISMATCH — ${d.problems.join('; ')}`}`);
   return [line(cols), ...rows.map((r) => line(cols.map((c) => r[c]))), '', ...summary].join('\n');
 }

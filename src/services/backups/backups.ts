@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, invalidInput, invalidVolume, notFound } from '../../domain/errors';
 import { VolumeStatus, TaskKind } from '../../domain/status';
-import { BACKUP_RESET_TARGETS, BACKUP_SOURCE, BACKUP_SOURCE_IN_USE, BackupStatus, BackupTransitions, SnapshotBackupTransitions, VolumeBackupTransitions, ALL_BACKUP_STATUSES } from '../../domain/status/backup';
+import {
+  BACKUP_RESET_TARGETS,
+  BACKUP_SOURCE,
+  BACKUP_SOURCE_IN_USE,
+  BackupStatus,
+  BackupTransitions,
+  SnapshotBackupTransitions,
+  VolumeBackupTransitions,
+  ALL_BACKUP_STATUSES,
+} from '../../domain/status/backup';
 import type { Tx } from '../../db/connection';
 import * as backupsDb from '../../db/backups';
 import type { BackupFilters, DbBackupRow, DbBackupView } from '../../db/backups';
@@ -66,7 +75,9 @@ const flag = (v: boolean | string | null | undefined, name: string): boolean =>
 
 /** Before its microversion a key is one Cinder's schema does not know. */
 function refuseKey(body: object, key: string): never {
-  throw badRequest(`Invalid input for field/attribute backup. Value: ${JSON.stringify(body)}. Additional properties are not allowed ('${key}' was unexpected)`);
+  throw badRequest(
+    `Invalid input for field/attribute backup. Value: ${JSON.stringify(body)}. Additional properties are not allowed ('${key}' was unexpected)`,
+  );
 }
 
 /**
@@ -77,7 +88,9 @@ function refuseKey(body: object, key: string): never {
 export class BackupService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   /** 404 unless the backup exists in the caller's scope (an admin sees every project's). */
   async get(ctx: RequestContext, id: string): Promise<DbBackupView> {
@@ -85,7 +98,11 @@ export class BackupService {
   }
 
   /** `keys`: whether the microversion knows `metadata` (3.43) and `availability_zone` (3.51). */
-  async create(ctx: RequestContext, input: CreateBackupInput, keys: { metadata: boolean; availabilityZone: boolean }): Promise<DbBackupRow> {
+  async create(
+    ctx: RequestContext,
+    input: CreateBackupInput,
+    keys: { metadata: boolean; availabilityZone: boolean },
+  ): Promise<DbBackupRow> {
     requireWriter(ctx, 'backup:create');
     const body: object = input;
     if (!keys.metadata && input.metadata !== undefined) refuseKey(body, 'metadata');
@@ -100,7 +117,9 @@ export class BackupService {
       // The volume's lock orders this create against the volume's delete and other status moves.
       const vol = await volumesDb.lock(trx, input.volume_id, scopeOf(ctx, true));
       if (!vol) throw notFound(`Volume ${input.volume_id} could not be found.`);
-      const snap = input.snapshot_id ? await snapshotsDb.lock(trx, input.snapshot_id, { projectId: ctx.isAdmin ? undefined : ctx.projectId }) : undefined;
+      const snap = input.snapshot_id
+        ? await snapshotsDb.lock(trx, input.snapshot_id, { projectId: ctx.isAdmin ? undefined : ctx.projectId })
+        : undefined;
       if (input.snapshot_id && !snap) throw notFound(`Snapshot ${input.snapshot_id} could not be found.`);
       if (snap) {
         if (snap.volume_id !== vol.id) throw invalidVolume(`Volume ${vol.id} does not match with snapshot.volume_id ${snap.volume_id}.`);
@@ -116,12 +135,27 @@ export class BackupService {
       const now = new Date();
       const container = input.container ?? null;
       created = {
-        id, project_id: ctx.projectId, user_id: ctx.userId, volume_id: vol.id, snapshot_id: snap?.id ?? null,
-        parent_id: parent?.id ?? null, display_name: input.name ?? null, display_description: input.description ?? null,
-        container, availability_zone: az, status: BackupStatus.creating, fail_reason: null,
-        size: vol.size, object_count: 0, is_incremental: Boolean(parent), service_metadata: backupFolder(container, id),
-        restore_volume_id: null, metadata: input.metadata ?? {}, data_timestamp: snap ? snap.created_at : now,
-        created_at: now, updated_at: null,
+        id,
+        project_id: ctx.projectId,
+        user_id: ctx.userId,
+        volume_id: vol.id,
+        snapshot_id: snap?.id ?? null,
+        parent_id: parent?.id ?? null,
+        display_name: input.name ?? null,
+        display_description: input.description ?? null,
+        container,
+        availability_zone: az,
+        status: BackupStatus.creating,
+        fail_reason: null,
+        size: vol.size,
+        object_count: 0,
+        is_incremental: Boolean(parent),
+        service_metadata: backupFolder(container, id),
+        restore_volume_id: null,
+        metadata: input.metadata ?? {},
+        data_timestamp: snap ? snap.created_at : now,
+        created_at: now,
+        updated_at: null,
       };
       await backupsDb.insert(trx, created);
       if (snap) {
@@ -130,12 +164,24 @@ export class BackupService {
         const t = force ? VolumeBackupTransitions.beginBackupInUse : VolumeBackupTransitions.beginBackup;
         await moveOrRefuse(trx, volumeStatus, vol.id, t, () => invalidVolume(`Volume ${vol.id} status changed meanwhile.`));
       }
-      await enqueue(trx, this.deps.config, ctx, TaskKind.backupCreate, { type: 'backup', id, backend: BACKUP_QUEUE }, {
-        ...await this.volumePayload(trx, vol),
-        snapshot_id: snap?.id ?? null, snapshot_location: snap?.provider_location ?? null,
-        folder: created.service_metadata, parent_id: parent?.id ?? null, parent_folder: parent?.service_metadata ?? null,
-        volume_bootable: vol.bootable, volume_metadata: vol.metadata ?? {}, volume_image_metadata: (vol.image_metadata as Record<string, string> | null | undefined) ?? null,
-      });
+      await enqueue(
+        trx,
+        this.deps.config,
+        ctx,
+        TaskKind.backupCreate,
+        { type: 'backup', id, backend: BACKUP_QUEUE },
+        {
+          ...(await this.volumePayload(trx, vol)),
+          snapshot_id: snap?.id ?? null,
+          snapshot_location: snap?.provider_location ?? null,
+          folder: created.service_metadata,
+          parent_id: parent?.id ?? null,
+          parent_folder: parent?.service_metadata ?? null,
+          volume_bootable: vol.bootable,
+          volume_metadata: vol.metadata ?? {},
+          volume_image_metadata: (vol.image_metadata as Record<string, string> | null | undefined) ?? null,
+        },
+      );
     });
     this.deps.notifier.tasksWritten();
     return created!;
@@ -156,9 +202,12 @@ export class BackupService {
   /** What a backup task needs to reach a volume's data through its backend's driver. */
   private async volumePayload(trx: Tx, vol: DbVolumeRow): Promise<Record<string, unknown>> {
     return {
-      ...await volumeDriverPayload(trx, this.deps.config, vol.backend, vol.id),
-      volume_id: vol.id, volume_backend: vol.backend, provider_location: vol.provider_location,
-      multiattach: vol.multiattach, volume_size: vol.size,
+      ...(await volumeDriverPayload(trx, this.deps.config, vol.backend, vol.id)),
+      volume_id: vol.id,
+      volume_backend: vol.backend,
+      provider_location: vol.provider_location,
+      multiattach: vol.multiattach,
+      volume_size: vol.size,
     };
   }
 
@@ -177,8 +226,12 @@ export class BackupService {
   }
 
   /** `PUT /backups/{id}` (3.9): name, description, and metadata when the microversion knows it (3.43). Answers the summary. */
-  async update(ctx: RequestContext, id: string, input: { name?: string | null; description?: string | null; metadata?: Record<string, string> },
-    keys: { metadata: boolean }): Promise<DbBackupRow> {
+  async update(
+    ctx: RequestContext,
+    id: string,
+    input: { name?: string | null; description?: string | null; metadata?: Record<string, string> },
+    keys: { metadata: boolean },
+  ): Promise<DbBackupRow> {
     requireWriter(ctx, 'backup:update');
     if (input.metadata !== undefined && !keys.metadata) refuseKey(input as Record<string, unknown>, 'metadata');
     const fields: Partial<DbBackupRow> = {};
@@ -206,8 +259,14 @@ export class BackupService {
       await moveOrRefuse(trx, backupStatus, id, t, refuse);
       // An imported record shares its folder with the backup it came from: the data goes with the last of them.
       const shared = b.service_metadata ? await backupsDb.sharingFolder(trx, id, b.service_metadata) : [];
-      await enqueue(trx, this.deps.config, ctx, TaskKind.backupDelete, { type: 'backup', id, backend: BACKUP_QUEUE },
-        { folder: b.service_metadata, keep_data: shared.length > 0 });
+      await enqueue(
+        trx,
+        this.deps.config,
+        ctx,
+        TaskKind.backupDelete,
+        { type: 'backup', id, backend: BACKUP_QUEUE },
+        { folder: b.service_metadata, keep_data: shared.length > 0 },
+      );
     });
     this.deps.notifier.tasksWritten();
   }
@@ -217,7 +276,11 @@ export class BackupService {
    * large, or (no `volume_id`) onto a new volume of the backup's size, made
    * in the same transaction (`restoring-backup`) and charged to the project.
    */
-  async restore(ctx: RequestContext, id: string, input: { volume_id?: string | null; name?: string | null } | null): Promise<{ backup_id: string; volume_id: string; volume_name: string | null }> {
+  async restore(
+    ctx: RequestContext,
+    id: string,
+    input: { volume_id?: string | null; name?: string | null } | null,
+  ): Promise<{ backup_id: string; volume_id: string; volume_name: string | null }> {
     requireWriter(ctx, 'backup:restore');
     let answer: { backup_id: string; volume_id: string; volume_name: string | null } | undefined;
     await this.db.transaction(async (trx) => {
@@ -227,7 +290,9 @@ export class BackupService {
       const isNew = !input?.volume_id;
       if (isNew) {
         vol = await newVolumeForRestore(trx, this.deps.config, ctx, {
-          size: b.size, name: input?.name ?? `restore_backup_${b.id}`, description: 'auto-created_from_restore_from_backup',
+          size: b.size,
+          name: input?.name ?? `restore_backup_${b.id}`,
+          description: 'auto-created_from_restore_from_backup',
           status: VolumeStatus.restoringBackup,
         });
       } else {
@@ -252,9 +317,18 @@ export class BackupService {
    * backup's size, `creating`) that the backup service fills from the
    * backup, as Cinder's create flow hands it to `restore_backup`. Inside `outer` when given (VolumeService.create's).
    */
-  async createVolume(ctx: RequestContext, backupId: string, input: {
-    size?: number; name: string | null; description: string | null; volume_type?: string | null; metadata?: Record<string, string> | null;
-  }, outer?: Tx): Promise<string> {
+  async createVolume(
+    ctx: RequestContext,
+    backupId: string,
+    input: {
+      size?: number;
+      name: string | null;
+      description: string | null;
+      volume_type?: string | null;
+      metadata?: Record<string, string> | null;
+    },
+    outer?: Tx,
+  ): Promise<string> {
     let id: string | undefined;
     await (outer ?? this.db).transaction(async (trx) => {
       const b = await backupRows.lock(trx, ctx, backupId);
@@ -262,8 +336,12 @@ export class BackupService {
       const size = input.size ?? b.size;
       if (size < b.size) throw invalidInput(`Volume size ${size}GB cannot be smaller than the backup size ${b.size}GB.`);
       const vol = await newVolumeForRestore(trx, this.deps.config, ctx, {
-        size, name: input.name, description: input.description, status: VolumeStatus.creating,
-        typeNameOrId: input.volume_type ?? undefined, metadata: input.metadata ?? undefined,
+        size,
+        name: input.name,
+        description: input.description,
+        status: VolumeStatus.creating,
+        typeNameOrId: input.volume_type ?? undefined,
+        metadata: input.metadata ?? undefined,
       });
       await this.queueRestore(trx, ctx, b, vol, true);
       id = vol.id;
@@ -276,9 +354,18 @@ export class BackupService {
   /** The backup goes `restoring` and the backup service is asked to write it onto `vol` (in `trx`). */
   async queueRestore(trx: Tx, ctx: RequestContext, b: DbBackupRow, vol: DbVolumeRow, isNew: boolean): Promise<void> {
     await moveOrRefuse(trx, backupStatus, b.id, BackupTransitions.restore, notAvailable, { restore_volume_id: vol.id });
-    await enqueue(trx, this.deps.config, ctx, TaskKind.backupRestore, { type: 'backup', id: b.id, backend: BACKUP_QUEUE }, {
-      ...await this.volumePayload(trx, vol), new_volume: isNew, folder: b.service_metadata,
-    });
+    await enqueue(
+      trx,
+      this.deps.config,
+      ctx,
+      TaskKind.backupRestore,
+      { type: 'backup', id: b.id, backend: BACKUP_QUEUE },
+      {
+        ...(await this.volumePayload(trx, vol)),
+        new_volume: isNew,
+        folder: b.service_metadata,
+      },
+    );
   }
 
   /** `os-reset_status` (admin): available or error only (Cinder's `backup_status` format). */
@@ -286,7 +373,8 @@ export class BackupService {
     requireAdmin(ctx, 'volume_extension:backup_admin_actions:reset_status');
     if (typeof status !== 'string') throw badRequest("Must specify 'status'");
     const target = BACKUP_RESET_TARGETS.find((s) => s === status.toLowerCase());
-    if (!target) throw badRequest(`Invalid backup: The backup status '${status}' is invalid, it must be one of ${BACKUP_RESET_TARGETS.join(', ')}.`);
+    if (!target)
+      throw badRequest(`Invalid backup: The backup status '${status}' is invalid, it must be one of ${BACKUP_RESET_TARGETS.join(', ')}.`);
     await this.db.transaction(async (trx) => {
       await backupRows.lock(trx, ctx, id);
       await moveIfStill(trx, backupStatus, id, resetTransition(ALL_BACKUP_STATUSES, target));
@@ -318,15 +406,37 @@ export class BackupService {
       await chargeQuota(trx, ctx.projectId, { resource: 'backups', backups: 1, backup_gigabytes: rec.size });
       const now = new Date();
       created = {
-        id: rec.id, project_id: ctx.projectId, user_id: ctx.userId, volume_id: rec.volume_id, snapshot_id: rec.snapshot_id,
-        parent_id: rec.parent_id, display_name: rec.display_name, display_description: rec.display_description,
-        container: rec.container, availability_zone: rec.availability_zone, status: BackupStatus.creating, fail_reason: null,
-        size: rec.size, object_count: rec.object_count, is_incremental: rec.is_incremental, service_metadata: rec.service_metadata,
-        restore_volume_id: null, metadata: {}, data_timestamp: rec.data_timestamp ?? now, created_at: now, updated_at: null,
+        id: rec.id,
+        project_id: ctx.projectId,
+        user_id: ctx.userId,
+        volume_id: rec.volume_id,
+        snapshot_id: rec.snapshot_id,
+        parent_id: rec.parent_id,
+        display_name: rec.display_name,
+        display_description: rec.display_description,
+        container: rec.container,
+        availability_zone: rec.availability_zone,
+        status: BackupStatus.creating,
+        fail_reason: null,
+        size: rec.size,
+        object_count: rec.object_count,
+        is_incremental: rec.is_incremental,
+        service_metadata: rec.service_metadata,
+        restore_volume_id: null,
+        metadata: {},
+        data_timestamp: rec.data_timestamp ?? now,
+        created_at: now,
+        updated_at: null,
       };
       await backupsDb.insert(trx, created);
-      await enqueue(trx, this.deps.config, ctx, TaskKind.backupImport, { type: 'backup', id: rec.id, backend: BACKUP_QUEUE },
-        { folder: rec.service_metadata });
+      await enqueue(
+        trx,
+        this.deps.config,
+        ctx,
+        TaskKind.backupImport,
+        { type: 'backup', id: rec.id, backend: BACKUP_QUEUE },
+        { folder: rec.service_metadata },
+      );
     });
     this.deps.notifier.tasksWritten();
     return created!;

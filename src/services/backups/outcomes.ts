@@ -9,7 +9,6 @@ import { MessageEvent } from '../messages/messages';
 import { backupStatus, snapshotStatus, volumeStatus } from '../status/columns';
 import { moveIfStill } from '../status/move';
 
-
 /** What the backup service reports of a finished backup. */
 export interface BackupWritten {
   /** Objects this backup stored (chunks it wrote, plus its metadata object). */
@@ -100,6 +99,7 @@ export async function backupTaskFailed(trx: Tx, task: DbTaskRow, reason: string)
       }
       break;
     }
-    default: break;
+    default:
+      break;
   }
 }

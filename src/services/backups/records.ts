@@ -42,19 +42,40 @@ export function backupFolder(container: string | null, id: string): string {
 /** The exported record: the row's fields Cinder's `Backup.encode_record` carries, base64 of JSON. */
 export function encodeBackupRecord(b: DbBackupRow): string {
   const rec = {
-    id: b.id, volume_id: b.volume_id, snapshot_id: b.snapshot_id, parent_id: b.parent_id, display_name: b.display_name,
-    display_description: b.display_description, container: b.container, availability_zone: b.availability_zone,
-    size: b.size, object_count: b.object_count, is_incremental: b.is_incremental, service_metadata: b.service_metadata,
-    data_timestamp: b.data_timestamp, user_id: b.user_id, project_id: b.project_id, status: b.status,
+    id: b.id,
+    volume_id: b.volume_id,
+    snapshot_id: b.snapshot_id,
+    parent_id: b.parent_id,
+    display_name: b.display_name,
+    display_description: b.display_description,
+    container: b.container,
+    availability_zone: b.availability_zone,
+    size: b.size,
+    object_count: b.object_count,
+    is_incremental: b.is_incremental,
+    service_metadata: b.service_metadata,
+    data_timestamp: b.data_timestamp,
+    user_id: b.user_id,
+    project_id: b.project_id,
+    status: b.status,
     service: BACKUP_SERVICE_NAME,
   };
   return Buffer.from(JSON.stringify(rec), 'utf8').toString('base64');
 }
 
 export interface ImportedRecord {
-  id: string; size: number; volume_id: string; snapshot_id: string | null; parent_id: string | null;
-  display_name: string | null; display_description: string | null; container: string | null;
-  availability_zone: string | null; object_count: number; is_incremental: boolean; service_metadata: string;
+  id: string;
+  size: number;
+  volume_id: string;
+  snapshot_id: string | null;
+  parent_id: string | null;
+  display_name: string | null;
+  display_description: string | null;
+  container: string | null;
+  availability_zone: string | null;
+  object_count: number;
+  is_incremental: boolean;
+  service_metadata: string;
   data_timestamp: Date | null;
 }
 
@@ -79,15 +100,23 @@ export function decodeBackupRecord(url: string): ImportedRecord {
   const folder = str(rec.service_metadata);
   const parts = folder?.split('/') ?? [];
   // The folder ends in the id of the backup that wrote it; the container part is checked like a new one's.
-  if (!folder || parts.length < 2 || !isUuidLike(parts[parts.length - 1]!)) throw badRequest('Invalid backup: Backup record has no backup data location.');
+  if (!folder || parts.length < 2 || !isUuidLike(parts[parts.length - 1]!))
+    throw badRequest('Invalid backup: Backup record has no backup data location.');
   backupFolder(parts.slice(0, -1).join('/'), parts[parts.length - 1]!);
   const ts = str(rec.data_timestamp);
   return {
-    id, size, volume_id: str(rec.volume_id) && isUuidLike(String(rec.volume_id)) ? String(rec.volume_id) : IMPORT_VOLUME_ID,
-    snapshot_id: str(rec.snapshot_id), parent_id: str(rec.parent_id), display_name: str(rec.display_name),
-    display_description: str(rec.display_description), container: str(rec.container),
-    availability_zone: str(rec.availability_zone), object_count: Number(rec.object_count) || 0,
-    is_incremental: rec.is_incremental === true, service_metadata: folder,
+    id,
+    size,
+    volume_id: str(rec.volume_id) && isUuidLike(String(rec.volume_id)) ? String(rec.volume_id) : IMPORT_VOLUME_ID,
+    snapshot_id: str(rec.snapshot_id),
+    parent_id: str(rec.parent_id),
+    display_name: str(rec.display_name),
+    display_description: str(rec.display_description),
+    container: str(rec.container),
+    availability_zone: str(rec.availability_zone),
+    object_count: Number(rec.object_count) || 0,
+    is_incremental: rec.is_incremental === true,
+    service_metadata: folder,
     data_timestamp: ts && !Number.isNaN(Date.parse(ts)) ? new Date(ts) : null,
   };
 }
@@ -97,10 +126,19 @@ export function decodeBackupRecord(url: string): ImportedRecord {
  * a backup): charged to the caller's project and placed as any new volume,
  * in the caller's transaction. No backend for the type is Cinder's 400.
  */
-export async function newVolumeForRestore(trx: Tx, config: Config, ctx: RequestContext, o: {
-  size: number; name: string | null; description: string | null; status: VolumeStatus; typeNameOrId?: string;
-  metadata?: Record<string, string>;
-}): Promise<DbVolumeRow> {
+export async function newVolumeForRestore(
+  trx: Tx,
+  config: Config,
+  ctx: RequestContext,
+  o: {
+    size: number;
+    name: string | null;
+    description: string | null;
+    status: VolumeStatus;
+    typeNameOrId?: string;
+    metadata?: Record<string, string>;
+  },
+): Promise<DbVolumeRow> {
   const type = await resolveTypeForCreate(trx, ctx, o.typeNameOrId);
   await refuseEncryptedType(trx, type.id);
   await chargeQuota(trx, ctx.projectId, { resource: 'volumes', volumes: 1, gigabytes: o.size, perVolumeSize: o.size, volumeType: type });
@@ -108,11 +146,28 @@ export async function newVolumeForRestore(trx: Tx, config: Config, ctx: RequestC
   if (!placement.ok) throw invalidVolume(`Error while creating a volume for the restore: ${placement.reason}.`);
   await checkExtStorageSpecs(trx, config, placement.backend, type.extraSpecs);
   const row: DbVolumeRow = {
-    id: randomUUID(), project_id: ctx.projectId, user_id: ctx.userId, display_name: o.name, display_description: o.description,
-    size: o.size, status: o.status, attach_status: AttachStatus.detached, availability_zone: config.availabilityZone,
-    volume_type_id: type.id, snapshot_id: null, source_volid: null, bootable: false, multiattach: placement.multiattach,
-    host: placement.host, backend: placement.backend, provider_location: null, metadata: o.metadata ?? {}, admin_metadata: {},
-    created_at: new Date(), updated_at: null, launched_at: null,
+    id: randomUUID(),
+    project_id: ctx.projectId,
+    user_id: ctx.userId,
+    display_name: o.name,
+    display_description: o.description,
+    size: o.size,
+    status: o.status,
+    attach_status: AttachStatus.detached,
+    availability_zone: config.availabilityZone,
+    volume_type_id: type.id,
+    snapshot_id: null,
+    source_volid: null,
+    bootable: false,
+    multiattach: placement.multiattach,
+    host: placement.host,
+    backend: placement.backend,
+    provider_location: null,
+    metadata: o.metadata ?? {},
+    admin_metadata: {},
+    created_at: new Date(),
+    updated_at: null,
+    launched_at: null,
   };
   await volumesDb.insert(trx, row);
   return row;

@@ -6,9 +6,7 @@
  * `nova/exception.py` (the InvalidBDM* messages). The checks that need the
  * database (volumes, snapshots, types) are in serverCreate.ts, in Nova's order.
  */
-import {
-  BdmDestination, BdmSource, DISK_BUSES, prependDev, ROOT_DEVICE_NAME, stripDev,
-} from '../../domain/compute';
+import { BdmDestination, BdmSource, DISK_BUSES, prependDev, ROOT_DEVICE_NAME, stripDev } from '../../domain/compute';
 import { badRequest } from '../../domain/errors';
 
 /** One mapping as the (schema-validated) request body has it. */
@@ -52,7 +50,8 @@ export const invalidBdmFormat = (details: string) => badRequest(`Block Device Ma
 export const BDM_TEXT = {
   bootSequence: 'Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.',
   localsLimit: 'Block Device Mapping is Invalid: You specified more local devices than the limit allows',
-  ephemeralSize: 'Ephemeral disks requested are larger than the instance type allows. If no size is given in one block device mapping, flavor ephemeral size will be used.',
+  ephemeralSize:
+    'Ephemeral disks requested are larger than the instance type allows. If no size is given in one block device mapping, flavor ephemeral size will be used.',
   swapSize: 'Swap drive requested is larger than instance type allows.',
   blankSize: "Blank volumes (source: 'blank', dest: 'volume') need to have non-zero size",
   imageSize: "Images with destination_type 'volume' need to have a non-zero size specified",
@@ -76,8 +75,7 @@ export function boolFromString(v: unknown): boolean {
 }
 
 /** boot_index: null and negative values mean "not bootable" (Nova keeps negatives; they never boot). */
-const bootIndexOf = (raw: BdmRequest['boot_index']): number | null =>
-  raw === undefined || raw === null ? null : Number(raw);
+const bootIndexOf = (raw: BdmRequest['boot_index']): number | null => (raw === undefined || raw === null ? null : Number(raw));
 
 /**
  * `BlockDeviceDict.from_api` for each mapping, in request order; the first
@@ -111,7 +109,9 @@ export function fromApi(raw: readonly BdmRequest[], imageRefGiven: boolean): Bdm
     if (api.device_name !== undefined && api.device_name.includes(' ')) throw invalidBdmFormat('Device name contains spaces.');
     const size = api.volume_size === undefined ? undefined : Number(api.volume_size);
     out.push({
-      bootIndex, source: source as BdmSource, destination: destination as BdmDestination,
+      bootIndex,
+      source: source as BdmSource,
+      destination: destination as BdmDestination,
       ...(source === BdmSource.volume ? { volumeId: uuid } : {}),
       ...(source === BdmSource.snapshot ? { snapshotId: uuid } : {}),
       ...(source === BdmSource.image ? { imageId: uuid } : {}),
@@ -167,15 +167,35 @@ export function fromLegacy(raw: readonly LegacyBdmRequest[], imageRef: string): 
       ...(legacy.device_name ? { deviceName: prependDev(legacy.device_name) } : {}),
     };
     if (virtual === 'swap' || (virtual !== undefined && EPHEMERAL_RE.test(virtual))) {
-      out.push({ bootIndex: -1, source: BdmSource.blank, destination: BdmDestination.local, deleteOnTermination: true,
-        ...(virtual === 'swap' ? { guestFormat: 'swap' } : {}), ...common });
+      out.push({
+        bootIndex: -1,
+        source: BdmSource.blank,
+        destination: BdmDestination.local,
+        deleteOnTermination: true,
+        ...(virtual === 'swap' ? { guestFormat: 'swap' } : {}),
+        ...common,
+      });
       continue;
     }
     let b: Bdm;
     if (legacy.snapshot_id) {
-      b = { bootIndex: -1, source: BdmSource.snapshot, destination: BdmDestination.volume, snapshotId: legacy.snapshot_id, deleteOnTermination, ...common };
+      b = {
+        bootIndex: -1,
+        source: BdmSource.snapshot,
+        destination: BdmDestination.volume,
+        snapshotId: legacy.snapshot_id,
+        deleteOnTermination,
+        ...common,
+      };
     } else if (legacy.volume_id) {
-      b = { bootIndex: -1, source: BdmSource.volume, destination: BdmDestination.volume, volumeId: legacy.volume_id, deleteOnTermination, ...common };
+      b = {
+        bootIndex: -1,
+        source: BdmSource.volume,
+        destination: BdmDestination.volume,
+        volumeId: legacy.volume_id,
+        deleteOnTermination,
+        ...common,
+      };
     } else {
       throw invalidBdmFormat('Unrecognized legacy format.');
     }
@@ -202,7 +222,10 @@ export function checkRootDeviceName(bdms: readonly Bdm[], imageRef: string): voi
 
 /** `_validate_bdm`: boot indexes ≥ 0 must be exactly 0, 1, … n-1 (and at least one). */
 export function checkBootSequence(bdms: readonly Bdm[]): void {
-  const indexes = bdms.map((b) => b.bootIndex).filter((i): i is number => i !== null && i >= 0).sort((a, b) => a - b);
+  const indexes = bdms
+    .map((b) => b.bootIndex)
+    .filter((i): i is number => i !== null && i >= 0)
+    .sort((a, b) => a - b);
   if (indexes.length === 0 || indexes.some((v, i) => v !== i)) throw badRequest(BDM_TEXT.bootSequence);
 }
 

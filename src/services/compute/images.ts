@@ -23,14 +23,20 @@ type Deps = { readonly db: Conn; readonly config: Config };
 export async function imageOfRef(deps: Deps, ctx: RequestContext, imageRef: string): Promise<Image> {
   const id = imageRef.split('/').pop() ?? '';
   if (!isUuidLike(id)) throw badRequest('Invalid imageRef provided.');
-  const image = await imageServiceOf(deps).get(imageCallerOf(ctx), id).catch(() => undefined);
+  const image = await imageServiceOf(deps)
+    .get(imageCallerOf(ctx), id)
+    .catch(() => undefined);
   if (!image) throw badRequest(`Image ${id} could not be found.`);
   return image;
 }
 
 /** `_validate_bdm`: a mapping of another image than imageRef must name one the caller can get. */
 export async function imageOfMapping(deps: Deps, ctx: RequestContext, id: string): Promise<Image> {
-  const image = isUuidLike(id) ? await imageServiceOf(deps).get(imageCallerOf(ctx), id).catch(() => undefined) : undefined;
+  const image = isUuidLike(id)
+    ? await imageServiceOf(deps)
+        .get(imageCallerOf(ctx), id)
+        .catch(() => undefined)
+    : undefined;
   if (!image) throw bdmImageNotFound(id);
   return image;
 }
@@ -47,7 +53,9 @@ export function checkRequestedImage(image: Image, flavor: Flavor, root: Bdm | un
   const minDisk = image.min_disk * GiB;
   if (root && root.destination === BdmDestination.volume) {
     if (root.size !== undefined && minDisk > root.size * GiB) {
-      throw badRequest(`Volume is smaller than the minimum size specified in image metadata. Volume size is ${root.size * GiB} bytes, minimum size is ${minDisk} bytes.`);
+      throw badRequest(
+        `Volume is smaller than the minimum size specified in image metadata. Volume size is ${root.size * GiB} bytes, minimum size is ${minDisk} bytes.`,
+      );
     }
     return;
   }
@@ -57,6 +65,8 @@ export function checkRequestedImage(image: Image, flavor: Flavor, root: Bdm | un
     throw badRequest(`Flavor's disk is too small for requested image. Flavor disk is ${dest} bytes, image is ${image.size} bytes.`);
   }
   if (minDisk > dest) {
-    throw badRequest(`Flavor's disk is smaller than the minimum size specified in image metadata. Flavor disk is ${dest} bytes, minimum size is ${minDisk} bytes.`);
+    throw badRequest(
+      `Flavor's disk is smaller than the minimum size specified in image metadata. Flavor disk is ${dest} bytes, minimum size is ${minDisk} bytes.`,
+    );
   }
 }

@@ -28,7 +28,12 @@ export class InstanceActionService {
     const s = await serversDb.findServerEvenDeleted(this.deps.db, serverId);
     if (!s) return;
     await actionsDb.record(this.deps.db, {
-      serverId, projectId: s.project_id, userId: ctx.userId, requestId: ctx.requestId, action, event: ACTION_EVENTS[action],
+      serverId,
+      projectId: s.project_id,
+      userId: ctx.userId,
+      requestId: ctx.requestId,
+      action,
+      event: ACTION_EVENTS[action],
     });
   }
 
@@ -48,8 +53,12 @@ export class InstanceActionService {
   }
 
   /** The action with its events, and its server (the events' host). */
-  async show(ctx: RequestContext, serverId: string, requestId: string,
-    opts: { deletedServers: boolean }): Promise<{ action: DbInstanceActionRow; server: DbServerRow }> {
+  async show(
+    ctx: RequestContext,
+    serverId: string,
+    requestId: string,
+    opts: { deletedServers: boolean },
+  ): Promise<{ action: DbInstanceActionRow; server: DbServerRow }> {
     const s = await this.server(ctx, serverId, opts);
     const a = await actionsDb.byRequest(this.deps.db, s.id, requestId);
     if (!a) throw notFound(`Action for request_id ${requestId} on instance ${serverId} not found`);

@@ -26,8 +26,11 @@ function fingerprintOf(publicKey: string): string {
   const blob = parts.length >= 2 ? Buffer.from(parts[1]!, 'base64') : Buffer.alloc(0);
   const typeLen = blob.length >= 4 ? blob.readUInt32BE(0) : -1;
   // The blob starts with its own key type: a key that does not is not an OpenSSH public key.
-  if (!/^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521))$/.test(parts[0] ?? '') || typeLen !== parts[0]!.length
-    || blob.subarray(4, 4 + typeLen).toString('latin1') !== parts[0]) {
+  if (
+    !/^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521))$/.test(parts[0] ?? '') ||
+    typeLen !== parts[0]!.length ||
+    blob.subarray(4, 4 + typeLen).toString('latin1') !== parts[0]
+  ) {
     throw badRequest('Keypair data is invalid: failed to generate fingerprint');
   }
   return createHash('md5').update(blob).digest('hex').match(/../g)!.join(':');
@@ -37,7 +40,11 @@ function fingerprintOf(publicKey: string): string {
 function generate(): { publicKey: string; privateKey: string } {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = publicKey.export({ format: 'jwk' });
-  const blob = Buffer.concat([sshString(Buffer.from('ssh-rsa')), sshMpint(Buffer.from(jwk.e!, 'base64url')), sshMpint(Buffer.from(jwk.n!, 'base64url'))]);
+  const blob = Buffer.concat([
+    sshString(Buffer.from('ssh-rsa')),
+    sshMpint(Buffer.from(jwk.e!, 'base64url')),
+    sshMpint(Buffer.from(jwk.n!, 'base64url')),
+  ]);
   return {
     publicKey: `ssh-rsa ${blob.toString('base64')} Generated-by-Nova`,
     privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
@@ -81,24 +88,30 @@ export class KeypairService {
     return k;
   }
 
-  async create(ctx: RequestContext, body: { name: string; public_key?: string; type?: string; user_id?: string },
-    opts: KeypairOptions): Promise<{ row: DbKeypairRow; privateKey?: string }> {
+  async create(
+    ctx: RequestContext,
+    body: { name: string; public_key?: string; type?: string; user_id?: string },
+    opts: KeypairOptions,
+  ): Promise<{ row: DbKeypairRow; privateKey?: string }> {
     requireWriter(ctx, 'os_compute_api:os-keypairs:create');
     const userId = this.owner(ctx, body.user_id, opts);
     const generated = body.public_key === undefined ? generate() : undefined;
     const publicKey = generated?.publicKey ?? body.public_key!;
     const row: DbKeypairRow = {
-      user_id: userId, name: body.name, type: body.type ?? 'ssh', public_key: publicKey,
-      fingerprint: fingerprintOf(publicKey), created_at: new Date(),
+      user_id: userId,
+      name: body.name,
+      type: body.type ?? 'ssh',
+      public_key: publicKey,
+      fingerprint: fingerprintOf(publicKey),
+      created_at: new Date(),
     };
-    if (!await keypairsDb.insert(this.deps.db, row)) throw conflict(`Key pair '${body.name}' already exists.`);
+    if (!(await keypairsDb.insert(this.deps.db, row))) throw conflict(`Key pair '${body.name}' already exists.`);
     return { row, privateKey: generated?.privateKey };
   }
 
   async delete(ctx: RequestContext, name: string, q: RawQuery, opts: KeypairOptions): Promise<void> {
     requireWriter(ctx, 'os_compute_api:os-keypairs:delete');
     const userId = this.owner(ctx, one(q.user_id), opts);
-    if (!await keypairsDb.remove(this.deps.db, userId, name)) throw keypairNotFound(name, userId);
+    if (!(await keypairsDb.remove(this.deps.db, userId, name))) throw keypairNotFound(name, userId);
   }
 }
-

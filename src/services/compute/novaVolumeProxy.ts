@@ -28,20 +28,32 @@ export function proxyVolumeView(v: DbVolumeView): Record<string, unknown> {
   const attached = (v.attachments ?? []).filter((a) => a.attach_status === AttachStatus.attached);
   const first = attached[0];
   return {
-    id: v.id, status: v.status, size: v.size, availabilityZone: v.availability_zone, createdAt: isoCinder(v.created_at),
+    id: v.id,
+    status: v.status,
+    size: v.size,
+    availabilityZone: v.availability_zone,
+    createdAt: isoCinder(v.created_at),
     attachments: first
       ? [{ id: v.id, volumeId: v.id, serverId: first.instance_uuid, ...(first.mountpoint ? { device: first.mountpoint } : {}) }]
       : [{}],
-    displayName: v.display_name, displayDescription: v.display_description,
-    volumeType: v.volume_type_name ?? v.volume_type_id, snapshotId: v.snapshot_id, metadata: v.metadata ?? {},
+    displayName: v.display_name,
+    displayDescription: v.display_description,
+    volumeType: v.volume_type_name ?? v.volume_type_id,
+    snapshotId: v.snapshot_id,
+    metadata: v.metadata ?? {},
   };
 }
 
 /** `_translate_snapshot_summary_view`. */
 export function proxySnapshotView(s: DbSnapshotRow): Record<string, unknown> {
   return {
-    id: s.id, volumeId: s.volume_id, status: s.status, size: s.size, createdAt: isoCinder(s.created_at),
-    displayName: s.display_name, displayDescription: s.display_description,
+    id: s.id,
+    volumeId: s.volume_id,
+    status: s.status,
+    size: s.size,
+    createdAt: isoCinder(s.created_at),
+    displayName: s.display_name,
+    displayDescription: s.display_description,
   };
 }
 
@@ -51,7 +63,10 @@ export function proxySnapshotView(s: DbSnapshotRow): Record<string, unknown> {
  * volume API's own services serve it, with Nova's shapes.
  */
 export class NovaVolumeProxy {
-  constructor(private readonly volumes: VolumeService, private readonly snapshots: SnapshotService) {}
+  constructor(
+    private readonly volumes: VolumeService,
+    private readonly snapshots: SnapshotService,
+  ) {}
 
   async listVolumes(ctx: RequestContext, q: RawQuery): Promise<DbVolumeView[]> {
     return (await this.volumes.list(asVolumeApi(ctx), limited(q), true, { ...BASE_LIST_RULES, strictBootable: false })).items;
@@ -61,13 +76,28 @@ export class NovaVolumeProxy {
     return this.volumes.get(asVolumeApi(ctx), id);
   }
 
-  async createVolume(ctx: RequestContext, body: { size: number | string; display_name?: string; display_description?: string;
-    volume_type?: string; metadata?: Record<string, unknown>; snapshot_id?: string; availability_zone?: string }): Promise<DbVolumeView> {
+  async createVolume(
+    ctx: RequestContext,
+    body: {
+      size: number | string;
+      display_name?: string;
+      display_description?: string;
+      volume_type?: string;
+      metadata?: Record<string, unknown>;
+      snapshot_id?: string;
+      availability_zone?: string;
+    },
+  ): Promise<DbVolumeView> {
     const c = asVolumeApi(ctx);
     const created = await this.volumes.create(c, {
-      size: body.size, name: body.display_name, description: body.display_description, volume_type: body.volume_type,
+      size: body.size,
+      name: body.display_name,
+      description: body.display_description,
+      volume_type: body.volume_type,
       // Unchecked: the proxy's schema (compute.yaml) takes any object, where Nova's Cinder would refuse non-string values.
-      metadata: body.metadata as Record<string, string> | undefined, snapshot_id: body.snapshot_id, availability_zone: body.availability_zone,
+      metadata: body.metadata as Record<string, string> | undefined,
+      snapshot_id: body.snapshot_id,
+      availability_zone: body.availability_zone,
     });
     // Nova reads the volume back after the create.
     return this.volumes.get(c, created.id);
@@ -85,11 +115,21 @@ export class NovaVolumeProxy {
     return this.snapshots.get(asVolumeApi(ctx), id);
   }
 
-  async createSnapshot(ctx: RequestContext, body: { volume_id: string; force?: boolean | string; display_name?: string; display_description?: string }): Promise<DbSnapshotRow> {
+  async createSnapshot(
+    ctx: RequestContext,
+    body: { volume_id: string; force?: boolean | string; display_name?: string; display_description?: string },
+  ): Promise<DbSnapshotRow> {
     const force = body.force === undefined ? false : typeof body.force === 'boolean' ? body.force : parseBool(body.force, 'force');
-    return this.snapshots.create(asVolumeApi(ctx), {
-      volume_id: body.volume_id, display_name: body.display_name, display_description: body.display_description, force,
-    }, { allowInUse: false });
+    return this.snapshots.create(
+      asVolumeApi(ctx),
+      {
+        volume_id: body.volume_id,
+        display_name: body.display_name,
+        display_description: body.display_description,
+        force,
+      },
+      { allowInUse: false },
+    );
   }
 
   async deleteSnapshot(ctx: RequestContext, id: string): Promise<void> {

@@ -7,8 +7,14 @@
  * transaction that inserts the server (the lock volume quota takes too).
  */
 import {
-  COMPUTE_DEFAULTS, COMPUTE_RESOURCES, isComputeResource, limitBelowUsage, metadataLimitExceeded, parseComputeQuotaValue,
-  tooManyInstances, type ComputeResource,
+  COMPUTE_DEFAULTS,
+  COMPUTE_RESOURCES,
+  isComputeResource,
+  limitBelowUsage,
+  metadataLimitExceeded,
+  parseComputeQuotaValue,
+  tooManyInstances,
+  type ComputeResource,
 } from '../../domain/computeQuota';
 import { FLAVORS, type Flavor } from '../../domain/compute';
 import { badRequest, forbidden } from '../../domain/errors';
@@ -66,7 +72,13 @@ export async function computeUsage(conn: Conn, projectId: string): Promise<Compu
  * and holds it to commit, so the next create counts the row written after
  * this call. Throws 403 `forbidden` with Nova's texts.
  */
-export async function chargeServerQuota(trx: Tx, projectId: string, flavor: Flavor, count: number, metadata?: Record<string, unknown>): Promise<void> {
+export async function chargeServerQuota(
+  trx: Tx,
+  projectId: string,
+  flavor: Flavor,
+  count: number,
+  metadata?: Record<string, unknown>,
+): Promise<void> {
   await quotasDb.lockProject(trx, projectId);
   const limit = await computeProjectLimits(trx, projectId);
   const items = Object.keys(metadata ?? {}).length;
@@ -75,7 +87,8 @@ export async function chargeServerQuota(trx: Tx, projectId: string, flavor: Flav
   const keys = ['instances', 'cores', 'ram'] as const;
   if (keys.every((k) => limit[k] < 0)) return; // all unlimited: nothing to count
   const used = await computeUsage(trx, projectId);
-  const overs = keys.filter((k) => limit[k] >= 0 && used[k] + asked[k] > limit[k])
+  const overs = keys
+    .filter((k) => limit[k] >= 0 && used[k] + asked[k] > limit[k])
     .map((k) => ({ resource: k, requested: asked[k], used: used[k], allowed: limit[k] }));
   if (overs.length) throw tooManyInstances(overs);
 }
@@ -96,9 +109,13 @@ export interface ComputeQuotaRules {
 /** With `strictQuery`, a key the route does not know is a 400. */
 function checkQuery(rules: ComputeQuotaRules, query: RawQuery, allowed: readonly string[]): void {
   if (!rules.strictQuery) return;
-  const extra = Object.keys(query).filter((k) => !allowed.includes(k)).sort();
+  const extra = Object.keys(query)
+    .filter((k) => !allowed.includes(k))
+    .sort();
   if (extra.length) {
-    throw badRequest(`Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
+    throw badRequest(
+      `Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`,
+    );
   }
 }
 
@@ -114,7 +131,9 @@ type Body = Record<string, unknown>;
 export class ComputeQuotaService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   /** `PROJECT_READER_OR_ADMIN`: an admin, or anyone of the project itself. */
   private mayRead(ctx: RequestContext, projectId: string, op: string): void {
@@ -149,7 +168,13 @@ export class ComputeQuotaService {
    * what is in use first (unless `force`), then all are written, under the
    * project's quota lock so no create slips in between. The answer has no id.
    */
-  async update(ctx: RequestContext, projectId: string, query: RawQuery, body: Body, rules: ComputeQuotaRules): Promise<Record<string, unknown>> {
+  async update(
+    ctx: RequestContext,
+    projectId: string,
+    query: RawQuery,
+    body: Body,
+    rules: ComputeQuotaRules,
+  ): Promise<Record<string, unknown>> {
     requireAdmin(ctx, POLICY('update'));
     checkQuery(rules, query, ['user_id']);
     refuseUserQuota(query);
@@ -188,7 +213,11 @@ export class ComputeQuotaService {
     requireAdmin(ctx, 'os_compute_api:os-quota-class-sets:update');
     if (className.length > 255) throw badRequest('quota_class_name has a maximum character requirement of 255.');
     const settable = rules.classSettable as readonly string[];
-    const values = Object.fromEntries(Object.entries(body).filter(([k]) => settable.includes(k)).map(([k, v]) => [k, parseComputeQuotaValue(v)]));
+    const values = Object.fromEntries(
+      Object.entries(body)
+        .filter(([k]) => settable.includes(k))
+        .map(([k, v]) => [k, parseComputeQuotaValue(v)]),
+    );
     await quotasDb.upsertClassLimits(this.db, className, values);
     return only(await computeClassLimits(this.db, className), rules.classResources);
   }

@@ -16,8 +16,20 @@ import * as snapshotsDb from '../../db/snapshots';
 import * as volumesDb from '../../db/volumes';
 import type { AttachmentService } from '../attachments/attachments';
 import {
-  BDM_TEXT, bdmNotBootable, bdmSnapshotNotFound, bdmVolumeNotFound, checkBootSequence, checkLocalDisks,
-  checkMappingShape, checkRootDeviceName, fromApi, fromLegacy, rootOf, type Bdm, type BdmRequest, type LegacyBdmRequest,
+  BDM_TEXT,
+  bdmNotBootable,
+  bdmSnapshotNotFound,
+  bdmVolumeNotFound,
+  checkBootSequence,
+  checkLocalDisks,
+  checkMappingShape,
+  checkRootDeviceName,
+  fromApi,
+  fromLegacy,
+  rootOf,
+  type Bdm,
+  type BdmRequest,
+  type LegacyBdmRequest,
 } from './bdm';
 import { chargeServerQuota } from './quotas';
 import { requireWriter, type RequestContext } from '../../domain/context';
@@ -48,7 +60,11 @@ export interface ServerCreateBody {
 
 /** An IPv6 address as Nova shows it (netaddr's compact form, RFC 5952), via the WHATWG URL host parser. */
 export function canonicalIpv6(addr: string): string {
-  try { return new URL(`http://[${addr}]/`).hostname.slice(1, -1); } catch { return addr; }
+  try {
+    return new URL(`http://[${addr}]/`).hostname.slice(1, -1);
+  } catch {
+    return addr;
+  }
 }
 
 /** Nova's `get_id_from_href`: a flavorRef may be a link. */
@@ -56,7 +72,7 @@ const flavorIdOf = (ref: string | number) => String(ref).replace(/\/+$/, '').spl
 
 /** Cinder's 400 as Nova relays it (`translate_cinder_exception` → InvalidInput, `_validate_bdm` → InvalidVolume). */
 const relayed = (prefix: string, err: unknown) =>
-  (err instanceof ApiError && err.status === 400 ? badRequest(`${prefix}${err.message} (HTTP 400)`) : err);
+  err instanceof ApiError && err.status === 400 ? badRequest(`${prefix}${err.message} (HTTP 400)`) : err;
 
 /** The volume API's services a server create calls, inside its own transaction. */
 export interface ServerCreateServices {
@@ -73,11 +89,17 @@ export interface ServerCreateOptions {
 }
 
 /** Validates and records a new server; the caller commits nothing else and starts the build after. */
-export async function createServer(deps: ServiceDeps, cinder: ServerCreateServices, ctx: RequestContext, s: ServerCreateBody,
-  opts: ServerCreateOptions): Promise<{ server: DbServerRow; adminPass: string }> {
+export async function createServer(
+  deps: ServiceDeps,
+  cinder: ServerCreateServices,
+  ctx: RequestContext,
+  s: ServerCreateBody,
+  opts: ServerCreateOptions,
+): Promise<{ server: DbServerRow; adminPass: string }> {
   requireWriter(ctx, 'os_compute_api:servers:create');
   if (s.block_device_mapping?.length && s.block_device_mapping_v2?.length) throw badRequest(BDM_TEXT.mixedSyntax);
-  if (opts.requireNetworks && s.networks === undefined) throw badRequest("Invalid input for field/attribute server. 'networks' is a required property");
+  if (opts.requireNetworks && s.networks === undefined)
+    throw badRequest("Invalid input for field/attribute server. 'networks' is a required property");
   const raw = s.block_device_mapping_v2 ?? [];
   const legacy = s.block_device_mapping ?? [];
   const imageRef = s.imageRef || '';
@@ -98,7 +120,8 @@ export async function createServer(deps: ServiceDeps, cinder: ServerCreateServic
   // `_get_image`: the imageRef names an image the caller can get (services/compute/images.ts).
   const refImage = imageRef ? await imageOfRef(deps, ctx, imageRef) : undefined;
   // No mappings: the image is the root, as Nova's legacy path adds it (`from_legacy_mapping`).
-  if (bdms.length === 0) bdms = [{ bootIndex: 0, source: BdmSource.image, destination: BdmDestination.local, imageId: imageRef, deleteOnTermination: true }];
+  if (bdms.length === 0)
+    bdms = [{ bootIndex: 0, source: BdmSource.image, destination: BdmDestination.local, imageId: imageRef, deleteOnTermination: true }];
   if (refImage) checkRequestedImage(refImage, flavor, rootOf(bdms));
   checkRootDeviceName(bdms, imageRef);
 
@@ -107,12 +130,29 @@ export async function createServer(deps: ServiceDeps, cinder: ServerCreateServic
   const rootDevice = rootOf(bdms)?.deviceName ?? ROOT_DEVICE_NAME;
   const hasImageRoot = bdms.some((b) => b.source === BdmSource.image && b.destination === BdmDestination.local);
   const server: DbServerRow = {
-    id, project_id: ctx.projectId, user_id: ctx.userId, name: s.name, description: s.description ?? null,
-    vm_state: ServerVmState.building, task_state: ServerTaskState.blockDeviceMapping, power_state: ServerPowerState.noState,
-    flavor_id: flavorId, image_ref: hasImageRoot ? imageRef : '', root_device_name: rootDevice,
-    availability_zone: deps.config.availabilityZone, host: deps.config.hostname, metadata: s.metadata ?? {}, tags: s.tags ?? [],
-    fault: null, lease_until: null, created_at: now, updated_at: now, launched_at: null, deleted_at: null,
-    access_ip_v4: s.accessIPv4 ?? null, access_ip_v6: s.accessIPv6 === undefined ? null : canonicalIpv6(s.accessIPv6),
+    id,
+    project_id: ctx.projectId,
+    user_id: ctx.userId,
+    name: s.name,
+    description: s.description ?? null,
+    vm_state: ServerVmState.building,
+    task_state: ServerTaskState.blockDeviceMapping,
+    power_state: ServerPowerState.noState,
+    flavor_id: flavorId,
+    image_ref: hasImageRoot ? imageRef : '',
+    root_device_name: rootDevice,
+    availability_zone: deps.config.availabilityZone,
+    host: deps.config.hostname,
+    metadata: s.metadata ?? {},
+    tags: s.tags ?? [],
+    fault: null,
+    lease_until: null,
+    created_at: now,
+    updated_at: now,
+    launched_at: null,
+    deleted_at: null,
+    access_ip_v4: s.accessIPv4 ?? null,
+    access_ip_v6: s.accessIPv6 === undefined ? null : canonicalIpv6(s.accessIPv6),
   };
   await deps.db.transaction(async (trx) => {
     if (!imageRef) {
@@ -121,19 +161,27 @@ export async function createServer(deps: ServiceDeps, cinder: ServerCreateServic
     }
     // Nova's quota checks (metadata items, then instances/cores/RAM) follow the boot metadata and precede
     // the mappings' own checks; under the project's quota lock, held until this server row commits.
-    await chargeServerQuota(trx, ctx.projectId, FLAVORS.find((f) => f.id === flavorId)!, 1, s.metadata);
+    await chargeServerQuota(
+      trx,
+      ctx.projectId,
+      FLAVORS.find((f) => f.id === flavorId)!,
+      1,
+      s.metadata,
+    );
     await serversDb.insertServer(trx, server);
     // `_get_volumes_for_bdms`: every existing volume must be there (VolumeNotFound is a 400 on create).
     for (const b of bdms) {
-      if (b.volumeId && !await volumesDb.find(trx, b.volumeId, scope(ctx))) throw badRequest(`Volume ${b.volumeId} could not be found.`);
+      if (b.volumeId && !(await volumesDb.find(trx, b.volumeId, scope(ctx)))) throw badRequest(`Volume ${b.volumeId} could not be found.`);
     }
     checkBootSequence(bdms);
     const attachmentIds = new Map<Bdm, string>();
     for (const b of bdms) {
       if (b.volumeType) {
-        b.volumeType = (await resolveTypeForCreate(trx, ctx, b.volumeType).catch((err: unknown) => {
-          throw err instanceof ApiError && err.status === 404 ? badRequest(`Volume type ${b.volumeType} could not be found.`) : err;
-        })).name;
+        b.volumeType = (
+          await resolveTypeForCreate(trx, ctx, b.volumeType).catch((err: unknown) => {
+            throw err instanceof ApiError && err.status === 404 ? badRequest(`Volume type ${b.volumeType} could not be found.`) : err;
+          })
+        ).name;
       }
       if (b.imageId !== undefined && b.imageId !== imageRef) {
         await imageOfMapping({ db: trx, config: deps.config }, ctx, b.imageId);
@@ -141,8 +189,9 @@ export async function createServer(deps: ServiceDeps, cinder: ServerCreateServic
         const vol = (await volumesDb.find(trx, b.volumeId, scope(ctx)))!;
         if (vol.multiattach && !opts.multiattach) throw badRequest(BDM_TEXT.multiattachVersion);
         // `_check_attach_and_reserve_volume`: the volume is reserved for the server now, not at build.
-        const a = await cinder.attachments.create(ctx, { volume_uuid: vol.id, instance_uuid: id }, trx)
-          .catch((err: unknown) => { throw relayed('Invalid volume: Invalid input received: ', err); });
+        const a = await cinder.attachments.create(ctx, { volume_uuid: vol.id, instance_uuid: id }, trx).catch((err: unknown) => {
+          throw relayed('Invalid volume: Invalid input received: ', err);
+        });
         attachmentIds.set(b, a.id);
         b.size = vol.size;
       } else if (b.snapshotId) {
@@ -158,21 +207,43 @@ export async function createServer(deps: ServiceDeps, cinder: ServerCreateServic
       if (b.destination !== BdmDestination.volume) continue;
       if (b.source === BdmSource.blank || b.source === BdmSource.snapshot || b.source === BdmSource.image) {
         // A volume from an image is filled from it like a Cinder create (`DriverImageBlockDevice.attach`).
-        const vol = await cinder.volumes.create(ctx, {
-          size: b.size, volume_type: b.volumeType ?? null, snapshot_id: b.snapshotId ?? null, imageRef: b.imageId ?? null,
-          name: b.source === BdmSource.blank ? `${id}-blank-vol` : '',
-        }, {}, trx).catch((err: unknown) => {
-          // Nova answers quota refusals of a create with 403 (`servers.py`: OverQuota → HTTPForbidden).
-          throw err instanceof ApiError && err.status === 413 ? new ApiError(403, 'forbidden', err.message) : err;
-        });
+        const vol = await cinder.volumes
+          .create(
+            ctx,
+            {
+              size: b.size,
+              volume_type: b.volumeType ?? null,
+              snapshot_id: b.snapshotId ?? null,
+              imageRef: b.imageId ?? null,
+              name: b.source === BdmSource.blank ? `${id}-blank-vol` : '',
+            },
+            {},
+            trx,
+          )
+          .catch((err: unknown) => {
+            // Nova answers quota refusals of a create with 403 (`servers.py`: OverQuota → HTTPForbidden).
+            throw err instanceof ApiError && err.status === 413 ? new ApiError(403, 'forbidden', err.message) : err;
+          });
         b.volumeId = vol.id;
       }
       await serversDb.insertBdm(trx, {
-        id: randomUUID(), server_id: id, project_id: ctx.projectId, boot_index: b.bootIndex, device_name: b.deviceName ?? null,
-        source_type: b.source, destination_type: b.destination, volume_id: b.volumeId ?? null, snapshot_id: b.snapshotId ?? null,
-        image_id: b.imageId ?? null, volume_size: b.size ?? null, volume_type: b.volumeType ?? null,
-        delete_on_termination: b.deleteOnTermination, tag: b.tag ?? null, attachment_id: attachmentIds.get(b) ?? null,
-        created_at: now, updated_at: null,
+        id: randomUUID(),
+        server_id: id,
+        project_id: ctx.projectId,
+        boot_index: b.bootIndex,
+        device_name: b.deviceName ?? null,
+        source_type: b.source,
+        destination_type: b.destination,
+        volume_id: b.volumeId ?? null,
+        snapshot_id: b.snapshotId ?? null,
+        image_id: b.imageId ?? null,
+        volume_size: b.size ?? null,
+        volume_type: b.volumeType ?? null,
+        delete_on_termination: b.deleteOnTermination,
+        tag: b.tag ?? null,
+        attachment_id: attachmentIds.get(b) ?? null,
+        created_at: now,
+        updated_at: null,
       });
     }
   });

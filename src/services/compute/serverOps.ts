@@ -20,7 +20,13 @@ import type { Logger } from 'pino';
 import { ApiError } from '../../domain/errors';
 import { VOLUME_MAX } from '../../domain/microversion';
 import {
-  AttachStatus, SERVER_VOLUMES_CHANGEABLE, ServerPowerState, ServerTaskState, ServerTransitions, TaskState, VolumeStatus,
+  AttachStatus,
+  SERVER_VOLUMES_CHANGEABLE,
+  ServerPowerState,
+  ServerTaskState,
+  ServerTransitions,
+  TaskState,
+  VolumeStatus,
 } from '../../domain/status';
 import * as attachmentsDb from '../../db/attachments';
 import * as consistencyDb from '../../db/consistency';
@@ -60,14 +66,24 @@ class Stopping extends Error {}
  */
 export function serverContext(s: Pick<DbServerRow, 'project_id' | 'user_id'>): RequestContext {
   return {
-    requestId: `req-${randomUUID()}`, userId: s.user_id, projectId: s.project_id, roles: ['admin', 'member'], isAdmin: true,
-    version: VOLUME_MAX, serviceRoles: SERVICE_TOKEN_ROLES,
+    requestId: `req-${randomUUID()}`,
+    userId: s.user_id,
+    projectId: s.project_id,
+    roles: ['admin', 'member'],
+    isAdmin: true,
+    version: VOLUME_MAX,
+    serviceRoles: SERVICE_TOKEN_ROLES,
   };
 }
 
 /** What the compute host tells Cinder when it connects a volume (`os-brick` connector properties). */
-export const connectorFor = (s: DbServerRow, device: string | null): Connector =>
-  ({ host: s.host, mountpoint: device ?? undefined, platform: 'x86_64', os_type: 'linux', multipath: false });
+export const connectorFor = (s: DbServerRow, device: string | null): Connector => ({
+  host: s.host,
+  mountpoint: device ?? undefined,
+  platform: 'x86_64',
+  os_type: 'linux',
+  multipath: false,
+});
 
 export class ServerOps {
   private readonly running = new Map<string, Promise<void>>();
@@ -75,10 +91,17 @@ export class ServerOps {
   private sweeping: Promise<void> = Promise.resolve();
   private stopped = false;
 
-  constructor(private readonly deps: ServiceDeps, private readonly attachments: AttachmentService, private readonly volumes: VolumeService,
-    private readonly log: Logger, private readonly opts: ServerOpsOptions) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly attachments: AttachmentService,
+    private readonly volumes: VolumeService,
+    private readonly log: Logger,
+    private readonly opts: ServerOpsOptions,
+  ) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   /** Drives the server's pending operation, here, unless someone already does. */
   kick(serverId: string): void {
@@ -142,9 +165,12 @@ export class ServerOps {
 
   /** Keeps an attach's mapping fresh while this process drives it (see `repairAttaches`); call the result to stop. */
   holdMapping(bdmId: string): () => void {
-    const t = setInterval(() => {
-      consistencyDb.touchBdm(this.db, bdmId).catch((err) => this.log.warn({ err, bdm: bdmId }, 'mapping renewal failed'));
-    }, Math.max(100, this.opts.leaseMs / 3));
+    const t = setInterval(
+      () => {
+        consistencyDb.touchBdm(this.db, bdmId).catch((err) => this.log.warn({ err, bdm: bdmId }, 'mapping renewal failed'));
+      },
+      Math.max(100, this.opts.leaseMs / 3),
+    );
     t.unref();
     return () => clearInterval(t);
   }
@@ -159,10 +185,13 @@ export class ServerOps {
 
   private async drive(id: string): Promise<void> {
     const until = () => new Date(Date.now() + this.opts.leaseMs);
-    if (!await serversDb.claimLease(this.db, id, until())) return;
-    const renewal = setInterval(() => {
-      serversDb.renewLease(this.db, id, until()).catch((err) => this.log.warn({ err, server: id }, 'server lease renewal failed'));
-    }, Math.max(100, this.opts.leaseMs / 3));
+    if (!(await serversDb.claimLease(this.db, id, until()))) return;
+    const renewal = setInterval(
+      () => {
+        serversDb.renewLease(this.db, id, until()).catch((err) => this.log.warn({ err, server: id }, 'server lease renewal failed'));
+      },
+      Math.max(100, this.opts.leaseMs / 3),
+    );
     renewal.unref();
     try {
       for (;;) {
@@ -187,13 +216,18 @@ export class ServerOps {
         if ((await serversDb.findServer(this.db, s.id))?.task_state !== ServerTaskState.blockDeviceMapping) return;
         if (b.destination_type === 'volume' && b.volume_id) await this.ensureAttached(s, b, deadline);
       }
-      await moveIfStill(this.db, serverVmState(ServerTaskState.blockDeviceMapping), s.id, ServerTransitions.buildDone,
-        { task_state: null, power_state: ServerPowerState.running, launched_at: new Date() });
+      await moveIfStill(this.db, serverVmState(ServerTaskState.blockDeviceMapping), s.id, ServerTransitions.buildDone, {
+        task_state: null,
+        power_state: ServerPowerState.running,
+        launched_at: new Date(),
+      });
     } catch (err) {
       if (err instanceof Stopping) throw err;
       this.log.warn({ err, server: s.id }, 'server build failed');
-      await moveIfStill(this.db, serverVmState(ServerTaskState.blockDeviceMapping), s.id, ServerTransitions.buildFailed,
-        { task_state: null, fault: fault(`Build of instance ${s.id} aborted: ${reasonOf(err)}`) });
+      await moveIfStill(this.db, serverVmState(ServerTaskState.blockDeviceMapping), s.id, ServerTransitions.buildFailed, {
+        task_state: null,
+        fault: fault(`Build of instance ${s.id} aborted: ${reasonOf(err)}`),
+      });
     }
   }
 
@@ -210,7 +244,7 @@ export class ServerOps {
       return v.status === VolumeStatus.creating || v.status === VolumeStatus.downloading ? undefined : v;
     });
     // Detached meanwhile (the mapping is gone): attaching now would leave an attachment nobody maps.
-    if (!await serversDb.findBdm(this.db, s.id, vol.id)) throw new OpFailed(`Volume ${vol.id} was detached from the server.`);
+    if (!(await serversDb.findBdm(this.db, s.id, vol.id))) throw new OpFailed(`Volume ${vol.id} was detached from the server.`);
     let a = (await serversDb.attachmentsOfServer(this.db, s.id)).find((x) => x.volume_id === vol.id);
     if (!a && vol.status !== VolumeStatus.available) {
       throw new OpFailed(`Volume ${vol.id} did not finish being created. And its status is ${vol.status}.`);
@@ -249,19 +283,26 @@ export class ServerOps {
         if (!b.delete_on_termination || !b.volume_id) continue;
         // As Nova's `_cleanup_volumes(raise_exc=False)`: a volume that will not go is logged, not fatal.
         await this.volumes.delete(ctx, b.volume_id).catch((err) => {
-          if (!(err instanceof ApiError && err.status === 404)) this.log.warn({ err, server: s.id, volume: b.volume_id }, 'delete_on_termination: volume not deleted');
+          if (!(err instanceof ApiError && err.status === 404))
+            this.log.warn({ err, server: s.id, volume: b.volume_id }, 'delete_on_termination: volume not deleted');
         });
       }
       await this.removeFolders(s);
       await this.db.transaction(async (trx) => {
         for (const b of bdms) await serversDb.removeBdm(trx, b.id);
-        await moveIfStill(trx, serverVmState(ServerTaskState.deleting), s.id, ServerTransitions.deleteDone,
-          { task_state: null, power_state: ServerPowerState.noState, deleted_at: new Date() });
+        await moveIfStill(trx, serverVmState(ServerTaskState.deleting), s.id, ServerTransitions.deleteDone, {
+          task_state: null,
+          power_state: ServerPowerState.noState,
+          deleted_at: new Date(),
+        });
       });
     } catch (err) {
       if (err instanceof Stopping) throw err;
       this.log.warn({ err, server: s.id }, 'server delete failed');
-      await moveIfStill(this.db, serverVmState(ServerTaskState.deleting), s.id, ServerTransitions.deleteFailed, { task_state: null, fault: fault(reasonOf(err)) });
+      await moveIfStill(this.db, serverVmState(ServerTaskState.deleting), s.id, ServerTransitions.deleteFailed, {
+        task_state: null,
+        fault: fault(reasonOf(err)),
+      });
     }
   }
 
@@ -276,12 +317,19 @@ export class ServerOps {
   /** One `server.remove` task per backend (a server's volumes may live on any), each awaited. */
   private async removeFolders(s: DbServerRow): Promise<void> {
     const ctx = serverContext(s);
-    const tasks = await this.db.transaction(async (trx) => Promise.all(this.deps.config.backends.map(async (b) =>
-      ({ backend: b.name, id: await enqueue(trx, this.deps.config, ctx, TaskKind.serverRemove, { type: 'server', id: s.id, backend: b.name }) }))));
+    const tasks = await this.db.transaction(async (trx) =>
+      Promise.all(
+        this.deps.config.backends.map(async (b) => ({
+          backend: b.name,
+          id: await enqueue(trx, this.deps.config, ctx, TaskKind.serverRemove, { type: 'server', id: s.id, backend: b.name }),
+        })),
+      ),
+    );
     this.deps.notifier.tasksWritten();
     for (const t of tasks) {
       const done = await awaitTask(this.db, t.id, this.opts.taskTimeoutMs);
-      if (done.state === TaskState.failed) throw new OpFailed(`Could not remove the server's folder on backend ${t.backend}: ${done.last_error ?? 'failed'}`);
+      if (done.state === TaskState.failed)
+        throw new OpFailed(`Could not remove the server's folder on backend ${t.backend}: ${done.last_error ?? 'failed'}`);
     }
   }
 
@@ -308,6 +356,4 @@ const ignoreNotFound = (err: unknown) => {
 const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Nova's instance fault: 500 for what went wrong in the service (`compute/utils.py:add_instance_fault_from_exc`). */
-const fault = (message: string): ServerFault =>
-  ({ code: 500, message, created: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
-
+const fault = (message: string): ServerFault => ({ code: 500, message, created: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });

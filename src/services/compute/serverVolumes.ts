@@ -40,10 +40,16 @@ const notAttached = (serverId: string, volumeId: string) => notFound(`Instance $
 const volumeNotFound = (id: string) => notFound(`Volume ${id} could not be found.`);
 
 export class ServerVolumeService {
-  constructor(private readonly deps: ServiceDeps, private readonly ops: ServerOps, private readonly attachments: AttachmentService,
-    private readonly attachTimeoutMs: number) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly ops: ServerOps,
+    private readonly attachments: AttachmentService,
+    private readonly attachTimeoutMs: number,
+  ) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   private async server(conn: Conn, ctx: RequestContext, id: string, lock = false): Promise<DbServerRow> {
     const s = lock ? await serversDb.lockServer(conn, id, projectScope(ctx)) : await serversDb.findServer(conn, id, projectScope(ctx));
@@ -54,8 +60,13 @@ export class ServerVolumeService {
   /** The server's volume mappings, paged by `limit`/`offset` (`common.limited`); `strictQuery`: other keys are a 400 (2.75). */
   async list(ctx: RequestContext, serverId: string, q: RawQuery, opts: { strictQuery: boolean }): Promise<DbBdmRow[]> {
     if (opts.strictQuery) {
-      const extra = Object.keys(q).filter((k) => k !== 'limit' && k !== 'offset').sort();
-      if (extra.length) throw badRequest(`Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
+      const extra = Object.keys(q)
+        .filter((k) => k !== 'limit' && k !== 'offset')
+        .sort();
+      if (extra.length)
+        throw badRequest(
+          `Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`,
+        );
     }
     const s = await this.server(this.db, ctx, serverId);
     const offset = Number(one(q.offset) ?? 0);
@@ -97,18 +108,31 @@ export class ServerVolumeService {
       let device: string;
       if (becomesRoot) device = s.root_device_name;
       else if (input.device) {
-        if (used.some((d) => stripDev(d) === stripDev(input.device!))) throw new ApiError(409, 'conflictingRequest', `The supplied device path (${input.device}) is in use.`);
+        if (used.some((d) => stripDev(d) === stripDev(input.device!)))
+          throw new ApiError(409, 'conflictingRequest', `The supplied device path (${input.device}) is in use.`);
         device = input.device;
       } else device = nextDeviceName(used);
-      const a = await this.attachments.create(ctx, { volume_uuid: vol.id, instance_uuid: s.id }, trx)
-        .catch((err: unknown) => {
-          throw err instanceof ApiError && err.status === 400 ? badRequest(`Invalid input received: ${err.message} (HTTP 400)`) : err;
-        });
+      const a = await this.attachments.create(ctx, { volume_uuid: vol.id, instance_uuid: s.id }, trx).catch((err: unknown) => {
+        throw err instanceof ApiError && err.status === 400 ? badRequest(`Invalid input received: ${err.message} (HTTP 400)`) : err;
+      });
       const row: DbBdmRow = {
-        id: randomUUID(), server_id: s.id, project_id: s.project_id, boot_index: becomesRoot ? 0 : null, device_name: device,
-        source_type: 'volume', destination_type: 'volume', volume_id: vol.id, snapshot_id: null, image_id: null,
-        volume_size: vol.size, volume_type: null, delete_on_termination: boolFromString(input.delete_on_termination ?? false),
-        tag: input.tag ?? null, attachment_id: a.id, created_at: new Date(), updated_at: null,
+        id: randomUUID(),
+        server_id: s.id,
+        project_id: s.project_id,
+        boot_index: becomesRoot ? 0 : null,
+        device_name: device,
+        source_type: 'volume',
+        destination_type: 'volume',
+        volume_id: vol.id,
+        snapshot_id: null,
+        image_id: null,
+        volume_size: vol.size,
+        volume_type: null,
+        delete_on_termination: boolFromString(input.delete_on_termination ?? false),
+        tag: input.tag ?? null,
+        attachment_id: a.id,
+        created_at: new Date(),
+        updated_at: null,
       };
       await serversDb.insertBdm(trx, row);
       return { server: s, bdm: row };
@@ -163,7 +187,13 @@ export class ServerVolumeService {
    * `volumeId` (and any PUT without it) asks for a swap (services/volumes/swap.ts),
    * admin-only as Nova's default policy has it.
    */
-  async update(ctx: RequestContext, serverId: string, volumeId: string, att: AttachmentUpdateInput, opts: { mutable: boolean }): Promise<void> {
+  async update(
+    ctx: RequestContext,
+    serverId: string,
+    volumeId: string,
+    att: AttachmentUpdateInput,
+    opts: { mutable: boolean },
+  ): Promise<void> {
     requireWriter(ctx, 'os_compute_api:os-volumes-attachments:update');
     const s = await this.server(this.db, ctx, serverId);
     const swap = !opts.mutable || att.volumeId !== volumeId;
@@ -183,4 +213,3 @@ export class ServerVolumeService {
     if (swap) await swapVolume(this.deps, this.attachments, ctx, s.id, volumeId, att.volumeId);
   }
 }
-

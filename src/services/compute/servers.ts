@@ -1,6 +1,11 @@
 import { badRequest, conflict, notFound } from '../../domain/errors';
 import {
-  serverDeleteBegins, ServerPowerState, ServerTaskState, ServerTransitions, ServerVmState, type Transition,
+  serverDeleteBegins,
+  ServerPowerState,
+  ServerTaskState,
+  ServerTransitions,
+  ServerVmState,
+  type Transition,
 } from '../../domain/status';
 import type { Conn } from '../../db/connection';
 import * as serversDb from '../../db/servers';
@@ -29,21 +34,48 @@ export const hasRoot = (s: DbServerRow, bdms: readonly DbBdmRow[]): boolean =>
 
 /** API status → the vm_states it shows (`common.task_and_vm_state_from_status`, cairn's states). */
 const VM_STATES_OF_STATUS: Readonly<Record<string, readonly string[]>> = {
-  BUILD: [ServerVmState.building], ACTIVE: [ServerVmState.active], SHUTOFF: [ServerVmState.stopped], ERROR: [ServerVmState.error],
+  BUILD: [ServerVmState.building],
+  ACTIVE: [ServerVmState.active],
+  SHUTOFF: [ServerVmState.stopped],
+  ERROR: [ServerVmState.error],
 };
 
 /** Nova's server sort keys (`schemas/servers.py: VALID_SORT_KEYS`) that cairn's servers have a column for. */
 const SORT_COLUMNS: Readonly<Record<string, string>> = {
-  created_at: 'servers.created_at', updated_at: 'servers.updated_at', launched_at: 'servers.launched_at',
-  terminated_at: 'servers.deleted_at', display_name: 'servers.name', display_description: 'servers.description',
-  uuid: 'servers.id', vm_state: 'servers.vm_state', task_state: 'servers.task_state', power_state: 'servers.power_state',
-  project_id: 'servers.project_id', user_id: 'servers.user_id', availability_zone: 'servers.availability_zone',
-  host: 'servers.host', node: 'servers.host', image_ref: 'servers.image_ref', root_device_name: 'servers.root_device_name',
+  created_at: 'servers.created_at',
+  updated_at: 'servers.updated_at',
+  launched_at: 'servers.launched_at',
+  terminated_at: 'servers.deleted_at',
+  display_name: 'servers.name',
+  display_description: 'servers.description',
+  uuid: 'servers.id',
+  vm_state: 'servers.vm_state',
+  task_state: 'servers.task_state',
+  power_state: 'servers.power_state',
+  project_id: 'servers.project_id',
+  user_id: 'servers.user_id',
+  availability_zone: 'servers.availability_zone',
+  host: 'servers.host',
+  node: 'servers.host',
+  image_ref: 'servers.image_ref',
+  root_device_name: 'servers.root_device_name',
   instance_type_id: 'servers.flavor_id',
 };
 /** The rest of VALID_SORT_KEYS: accepted, constant for every cairn server, so they do not change the order. */
-const CONSTANT_SORT_KEYS = new Set(['access_ip_v4', 'access_ip_v6', 'auto_disk_config', 'config_drive', 'hostname', 'kernel_id',
-  'key_name', 'launch_index', 'locked', 'locked_by', 'progress', 'ramdisk_id']);
+const CONSTANT_SORT_KEYS = new Set([
+  'access_ip_v4',
+  'access_ip_v6',
+  'auto_disk_config',
+  'config_drive',
+  'hostname',
+  'kernel_id',
+  'key_name',
+  'launch_index',
+  'locked',
+  'locked_by',
+  'progress',
+  'ramdisk_id',
+]);
 /** Keys only an admin may sort by; Nova drops them from a non-admin's list (`SERVER_LIST_IGNORE_SORT_KEY_FOR_NON_ADMIN`). */
 const ADMIN_SORT_KEYS = new Set(['host', 'node']);
 
@@ -77,12 +109,22 @@ export const projectScope = (ctx: RequestContext): string | undefined => (ctx.is
 
 /** Servers: the record, its lifecycle (create, stop, start, delete) and lists. */
 export class ServerService {
-  constructor(private readonly deps: ServiceDeps, private readonly ops: ServerOps, private readonly cinder: ServerCreateServices) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly ops: ServerOps,
+    private readonly cinder: ServerCreateServices,
+  ) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   /** Records the server (BUILD) and starts its build; answers before the volumes are attached, as Nova does. */
-  async create(ctx: RequestContext, body: ServerCreateBody, opts: ServerCreateOptions): Promise<{ server: DbServerRow; adminPass: string }> {
+  async create(
+    ctx: RequestContext,
+    body: ServerCreateBody,
+    opts: ServerCreateOptions,
+  ): Promise<{ server: DbServerRow; adminPass: string }> {
     const out = await createServer(this.deps, this.cinder, ctx, body, opts);
     this.ops.kick(out.server.id);
     return out;
@@ -110,20 +152,26 @@ export class ServerService {
     const allTenants = ctx.isAdmin && q.all_tenants !== undefined && !['0', 'false', 'False'].includes(one(q.all_tenants)!);
     const projectId = allTenants ? undefined : ctx.projectId;
     // Nova finds a marker among deleted servers too (Horizon pages on after deleting the last row it showed).
-    if (marker !== undefined && !await serversDb.findServerEvenDeleted(this.db, marker, projectId)) throw badRequest(`marker [${marker}] not found`);
+    if (marker !== undefined && !(await serversDb.findServerEvenDeleted(this.db, marker, projectId)))
+      throw badRequest(`marker [${marker}] not found`);
     const status = one(q.status)?.toUpperCase();
-    const vmStates = status === undefined ? undefined : VM_STATES_OF_STATUS[status] ?? [];
+    const vmStates = status === undefined ? undefined : (VM_STATES_OF_STATUS[status] ?? []);
     const sort = serverSort(q, ctx.isAdmin);
     const servers = await serversDb.listServers(this.db, { projectId, vmStates, name: one(q.name), limit, markerId: marker, sort });
     return { servers, limit };
   }
 
   /** `PUT /servers/{id}`: name and description (2.19). */
-  async update(ctx: RequestContext, id: string, fields: { name?: string; description?: string | null; accessIPv4?: string; accessIPv6?: string }): Promise<DbServerRow> {
+  async update(
+    ctx: RequestContext,
+    id: string,
+    fields: { name?: string; description?: string | null; accessIPv4?: string; accessIPv6?: string },
+  ): Promise<DbServerRow> {
     requireWriter(ctx, 'os_compute_api:servers:update');
     await this.get(ctx, id);
     const changes = {
-      ...(fields.name !== undefined ? { name: fields.name } : {}), ...('description' in fields ? { description: fields.description ?? null } : {}),
+      ...(fields.name !== undefined ? { name: fields.name } : {}),
+      ...('description' in fields ? { description: fields.description ?? null } : {}),
       ...(fields.accessIPv4 !== undefined ? { access_ip_v4: fields.accessIPv4 } : {}),
       ...(fields.accessIPv6 !== undefined ? { access_ip_v6: canonicalIpv6(fields.accessIPv6) } : {}),
     };
@@ -143,8 +191,9 @@ export class ServerService {
       if (!s) throw instanceNotFound(id);
       if (s.task_state === ServerTaskState.deleting) return;
       // A build in flight sees the new task_state between its steps and hands over to the delete.
-      await moveOrRefuse(trx, serverVmState(), id, serverDeleteBegins(s.vm_state as ServerVmState), () => invalidState(s, 'delete'),
-        { task_state: ServerTaskState.deleting });
+      await moveOrRefuse(trx, serverVmState(), id, serverDeleteBegins(s.vm_state as ServerVmState), () => invalidState(s, 'delete'), {
+        task_state: ServerTaskState.deleting,
+      });
     });
     this.ops.kick(id);
   }
@@ -167,8 +216,14 @@ export class ServerService {
     });
   }
 
-  private async power(ctx: RequestContext, id: string, action: string, t: Transition<ServerVmState>, powerState: number,
-    check?: (trx: Conn, s: DbServerRow) => Promise<void>): Promise<void> {
+  private async power(
+    ctx: RequestContext,
+    id: string,
+    action: string,
+    t: Transition<ServerVmState>,
+    powerState: number,
+    check?: (trx: Conn, s: DbServerRow) => Promise<void>,
+  ): Promise<void> {
     requireWriter(ctx, `os_compute_api:servers:${action}`);
     await this.db.transaction(async (trx) => {
       const s = await serversDb.lockServer(trx, id, projectScope(ctx));

@@ -15,7 +15,8 @@ function parseTime(v: string | undefined, what: string): Date {
   if (v === undefined || v === '') return new Date();
   const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?$/.exec(v.trim());
   const d = m ? new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[7] ? m[7].slice(0, 4) : ''}Z`) : undefined;
-  if (!d || Number.isNaN(d.getTime())) throw badRequest(`Invalid ${what} time. ${v} is not a valid datetime (expected %Y-%m-%dT%H:%M:%S[.%f])`);
+  if (!d || Number.isNaN(d.getTime()))
+    throw badRequest(`Invalid ${what} time. ${v} is not a valid datetime (expected %Y-%m-%dT%H:%M:%S[.%f])`);
   return d;
 }
 
@@ -23,9 +24,17 @@ function parseTime(v: string | undefined, what: string): Date {
  * The servers that ran in [start, end) (`instance_get_active_by_window_joined`), deleted ones included,
  * oldest first; from 2.40 a page of them: after `marker` (a server id), at most `limit`.
  */
-async function serversInWindow(conn: Conn, start: Date, end: Date, page: { projectId?: string; marker?: string; limit?: number }): Promise<DbServerRow[]> {
-  const q = conn<DbServerRow>('servers').where('created_at', '<', end)
-    .andWhere((w) => { w.whereNull('deleted_at').orWhere('deleted_at', '>', start); })
+async function serversInWindow(
+  conn: Conn,
+  start: Date,
+  end: Date,
+  page: { projectId?: string; marker?: string; limit?: number },
+): Promise<DbServerRow[]> {
+  const q = conn<DbServerRow>('servers')
+    .where('created_at', '<', end)
+    .andWhere((w) => {
+      w.whereNull('deleted_at').orWhere('deleted_at', '>', start);
+    })
     .orderBy([{ column: 'created_at' }, { column: 'id' }]);
   if (page.projectId !== undefined) q.where('project_id', page.projectId);
   if (page.marker !== undefined) {
@@ -63,25 +72,45 @@ export class TenantUsageService {
   private usage(projectId: string, servers: DbServerRow[], start: Date, end: Date, detailed: boolean): Record<string, unknown> {
     const now = new Date();
     const periodEnd = end > now ? now : end;
-    let hours = 0; let gb = 0; let mb = 0; let vcpus = 0;
+    let hours = 0;
+    let gb = 0;
+    let mb = 0;
+    let vcpus = 0;
     const serverUsages = servers.map((s) => {
       const f = FLAVORS.find((x) => x.id === s.flavor_id) ?? { name: s.flavor_id, ram: 0, disk: 0, vcpus: 0 };
       const launched = s.launched_at ?? s.created_at;
       const from = launched > start ? launched : start;
       const until = s.deleted_at && s.deleted_at < periodEnd ? s.deleted_at : periodEnd;
       const h = Math.max(0, (until.getTime() - from.getTime()) / HOUR);
-      hours += h; gb += h * f.disk; mb += h * f.ram; vcpus += h * f.vcpus;
+      hours += h;
+      gb += h * f.disk;
+      mb += h * f.ram;
+      vcpus += h * f.vcpus;
       const ended = s.deleted_at ?? null;
       return {
-        instance_id: s.id, name: s.name, hours: h, memory_mb: f.ram, local_gb: f.disk, vcpus: f.vcpus, tenant_id: s.project_id,
-        flavor: f.name, started_at: isoCinder(launched), ended_at: isoCinder(ended),
+        instance_id: s.id,
+        name: s.name,
+        hours: h,
+        memory_mb: f.ram,
+        local_gb: f.disk,
+        vcpus: f.vcpus,
+        tenant_id: s.project_id,
+        flavor: f.name,
+        started_at: isoCinder(launched),
+        ended_at: isoCinder(ended),
         state: ended ? 'terminated' : s.vm_state,
         uptime: Math.floor(((ended ?? now).getTime() - launched.getTime()) / 1000),
       };
     });
     return {
-      tenant_id: projectId, total_local_gb_usage: gb, total_vcpus_usage: vcpus, total_memory_mb_usage: mb, total_hours: hours,
-      start: isoCinder(start), stop: isoCinder(end), ...(detailed ? { server_usages: serverUsages } : {}),
+      tenant_id: projectId,
+      total_local_gb_usage: gb,
+      total_vcpus_usage: vcpus,
+      total_memory_mb_usage: mb,
+      total_hours: hours,
+      start: isoCinder(start),
+      stop: isoCinder(end),
+      ...(detailed ? { server_usages: serverUsages } : {}),
     };
   }
 
@@ -91,7 +120,8 @@ export class TenantUsageService {
     const { start, end } = this.window(q);
     const detailed = ['1', 'true', 'True'].includes(one(q.detailed) ?? '');
     const byProject = new Map<string, DbServerRow[]>();
-    for (const s of await serversInWindow(this.deps.db, start, end, paging(q, opts.paged))) byProject.set(s.project_id, [...byProject.get(s.project_id) ?? [], s]);
+    for (const s of await serversInWindow(this.deps.db, start, end, paging(q, opts.paged)))
+      byProject.set(s.project_id, [...(byProject.get(s.project_id) ?? []), s]);
     return [...byProject].map(([p, servers]) => this.usage(p, servers, start, end, detailed));
   }
 

@@ -27,9 +27,14 @@ export const groupSnapshotNotFound = (id: string) => notFound(`GroupSnapshot ${i
  * one transaction: all of them, or none. The group stays `creating` until
  * the copies are done (services/groups/outcomes.ts).
  */
-export async function createGroupFromSource(deps: ServiceDeps, volumes: VolumeService, ctx: RequestContext, input: CreateFromSourceInput): Promise<DbGroupRow> {
+export async function createGroupFromSource(
+  deps: ServiceDeps,
+  volumes: VolumeService,
+  ctx: RequestContext,
+  input: CreateFromSourceInput,
+): Promise<DbGroupRow> {
   requireWriter(ctx, 'group:create');
-  const trimmed = (s: string | null | undefined) => (s ? s.trim() : s ?? null);
+  const trimmed = (s: string | null | undefined) => (s ? s.trim() : (s ?? null));
   const created = await deps.db.transaction(async (trx) => {
     let source: DbGroupView | undefined;
     let members: Array<{ snapshot_id?: string; source_volid?: string; typeId: string }>;
@@ -50,11 +55,19 @@ export async function createGroupFromSource(deps: ServiceDeps, volumes: VolumeSe
     }
     await chargeQuota(trx, ctx.projectId, { resource: 'groups', groups: 1 });
     const row: DbGroupRow = {
-      id: randomUUID(), project_id: ctx.projectId, user_id: ctx.userId, name: trimmed(input.name), description: trimmed(input.description),
-      status: GroupStatus.creating, availability_zone: source?.availability_zone ?? deps.config.availabilityZone,
-      group_type_id: groupTypeId, backend: source?.backend ?? null,
-      group_snapshot_id: input.group_snapshot_id ?? null, source_group_id: input.group_snapshot_id ? null : input.source_group_id ?? null,
-      created_at: new Date(), updated_at: null,
+      id: randomUUID(),
+      project_id: ctx.projectId,
+      user_id: ctx.userId,
+      name: trimmed(input.name),
+      description: trimmed(input.description),
+      status: GroupStatus.creating,
+      availability_zone: source?.availability_zone ?? deps.config.availabilityZone,
+      group_type_id: groupTypeId,
+      backend: source?.backend ?? null,
+      group_snapshot_id: input.group_snapshot_id ?? null,
+      source_group_id: input.group_snapshot_id ? null : (input.source_group_id ?? null),
+      created_at: new Date(),
+      updated_at: null,
     };
     // The source group's types, and each member's (Cinder adds a mapping per source volume's type).
     await groupsDb.insert(trx, row, [...new Set([...(source?.volume_type_ids ?? []), ...members.map((m) => m.typeId)])]);

@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { badRequest, invalidInput, invalidVolume, notFound } from '../../domain/errors';
 import { isUuidLike } from '../../domain/ids';
 import { AttachStatus, type VolumeStatus, TaskKind } from '../../domain/status';
-import { GROUP_ADDABLE_VOLUME, GROUP_REMOVABLE_VOLUME, GroupMemberDelete, GroupStatus, GroupTransitions, ALL_GROUP_STATUSES, groupResetTarget } from '../../domain/status/group';
+import {
+  GROUP_ADDABLE_VOLUME,
+  GROUP_REMOVABLE_VOLUME,
+  GroupMemberDelete,
+  GroupStatus,
+  GroupTransitions,
+  ALL_GROUP_STATUSES,
+  groupResetTarget,
+} from '../../domain/status/group';
 import type { Tx } from '../../db/connection';
 import * as groupsDb from '../../db/groups';
 import type { DbGroupRow, DbGroupView, GroupScope } from '../../db/groups';
@@ -25,14 +33,18 @@ export const groupNotFound = (id: string) => notFound(`Group ${id} could not be 
 export const invalidGroup = (reason: string) => badRequest(`Invalid Group: ${reason}`);
 
 /** An admin sees every project's groups by id; lists need `all_tenants`. */
-export const groupScope = (ctx: RequestContext, allTenants = true): GroupScope =>
-  ({ projectId: ctx.isAdmin && allTenants ? undefined : ctx.projectId });
+export const groupScope = (ctx: RequestContext, allTenants = true): GroupScope => ({
+  projectId: ctx.isAdmin && allTenants ? undefined : ctx.projectId,
+});
 
 /** Python's repr of a tuple of strings, as Cinder's messages print its status tuples. */
 export const pyTuple = (items: readonly string[]) => `(${items.map((s) => `'${s}'`).join(', ')})`;
 
 const SORT_COLUMNS: Readonly<Record<string, string>> = {
-  id: 'groups.id', created_at: 'groups.created_at', name: "coalesce(groups.name, '')", status: 'groups.status',
+  id: 'groups.id',
+  created_at: 'groups.created_at',
+  name: "coalesce(groups.name, '')",
+  status: 'groups.status',
 };
 /** `resource_filters.json` "group" (plus what cairn's columns answer for an admin). */
 const USER_FILTERS = new Set(['name', 'list_volume']);
@@ -53,8 +65,14 @@ export interface UpdateGroupInput {
   remove_volumes?: string | null;
 }
 
-const trimmed = (s: string | null | undefined) => (s ? s.trim() : s ?? null);
-const idList = (s: string | null | undefined) => (s ? s.replace(/^,+|,+$/g, '').split(',').filter(Boolean) : []);
+const trimmed = (s: string | null | undefined) => (s ? s.trim() : (s ?? null));
+const idList = (s: string | null | undefined) =>
+  s
+    ? s
+        .replace(/^,+|,+$/g, '')
+        .split(',')
+        .filter(Boolean)
+    : [];
 
 /**
  * The group a new volume joins (`group_id` on volume create, 3.13): the
@@ -63,9 +81,18 @@ const idList = (s: string | null | undefined) => (s ? s.replace(/^,+|,+$/g, '').
  * volumes on the group's host). Volumes made for a group from a source take
  * their source's type, which the group was given.
  */
-export async function groupForNewVolume(trx: Tx, ctx: RequestContext, groupId: string, v: {
-  typeId: string; typeName: string; typeAsked: boolean; fromSource: boolean; backend: string;
-}): Promise<DbGroupView> {
+export async function groupForNewVolume(
+  trx: Tx,
+  ctx: RequestContext,
+  groupId: string,
+  v: {
+    typeId: string;
+    typeName: string;
+    typeAsked: boolean;
+    fromSource: boolean;
+    backend: string;
+  },
+): Promise<DbGroupView> {
   const g = await groupsDb.lock(trx, groupId, groupScope(ctx));
   if (!g) throw groupNotFound(groupId);
   if (!v.fromSource && !v.typeAsked) throw invalidInput('volume_type must be provided when creating a volume in a group.');
@@ -87,7 +114,9 @@ export async function groupForNewVolume(trx: Tx, ctx: RequestContext, groupId: s
 export class GroupService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   async get(ctx: RequestContext, id: string): Promise<DbGroupView> {
     const g = await groupsDb.find(this.db, id, groupScope(ctx));
@@ -105,10 +134,14 @@ export class GroupService {
     const scope = groupScope(ctx, allTenants);
     const paging = parsePaging(q, SORT_COLUMNS, rules);
     const f = filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, rules);
-    if (paging.marker !== undefined && !await groupsDb.find(this.db, paging.marker, scope)) throw groupNotFound(paging.marker);
+    if (paging.marker !== undefined && !(await groupsDb.find(this.db, paging.marker, scope))) throw groupNotFound(paging.marker);
     return groupsDb.list(this.db, {
-      scope, filters: { name: f.get('name'), status: f.get('status'), project_id: f.get('project_id') },
-      sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker,
+      scope,
+      filters: { name: f.get('name'), status: f.get('status'), project_id: f.get('project_id') },
+      sort: paging.sort,
+      limit: paging.limit,
+      offset: paging.offset,
+      markerId: paging.marker,
     });
   }
 
@@ -127,14 +160,27 @@ export class GroupService {
         types.push(row);
       }
       // Cinder's group scheduler needs one backend that serves every type; none → the group is in error.
-      const specs = await typesDb.extraSpecsOf(trx, types.map((t) => t.id));
+      const specs = await typesDb.extraSpecsOf(
+        trx,
+        types.map((t) => t.id),
+      );
       const places = types.map((t) => placeVolume(this.deps.config, specs.get(t.id) ?? {}));
       const backend = places.every((p) => p.ok && p.backend === places[0]!.backend) ? places[0]!.backend : null;
       await chargeQuota(trx, ctx.projectId, { resource: 'groups', groups: 1 });
       const row: DbGroupRow = {
-        id: randomUUID(), project_id: ctx.projectId, user_id: ctx.userId, name: trimmed(input.name), description: trimmed(input.description),
-        status: backend ? GroupStatus.available : GroupStatus.error, availability_zone: az, group_type_id: groupType.id, backend,
-        group_snapshot_id: null, source_group_id: null, created_at: now, updated_at: null,
+        id: randomUUID(),
+        project_id: ctx.projectId,
+        user_id: ctx.userId,
+        name: trimmed(input.name),
+        description: trimmed(input.description),
+        status: backend ? GroupStatus.available : GroupStatus.error,
+        availability_zone: az,
+        group_type_id: groupType.id,
+        backend,
+        group_snapshot_id: null,
+        source_group_id: null,
+        created_at: now,
+        updated_at: null,
       };
       await groupsDb.insert(trx, row, [...new Set(types.map((t) => t.id))]);
       return row;
@@ -167,7 +213,10 @@ export class GroupService {
       if ((adding.length || removing.length) && !(GroupTransitions.changeMembers.from as readonly string[]).includes(g.status)) {
         throw invalidGroup('Group status must be available.');
       }
-      await groupsDb.update(trx, id, { ...(newName !== undefined ? { name: newName } : {}), ...(newDescription !== undefined ? { description: newDescription } : {}) });
+      await groupsDb.update(trx, id, {
+        ...(newName !== undefined ? { name: newName } : {}),
+        ...(newDescription !== undefined ? { description: newDescription } : {}),
+      });
       await groupsDb.setVolumesGroup(trx, removing, null);
       await groupsDb.setVolumesGroup(trx, adding, id);
     });
@@ -177,8 +226,10 @@ export class GroupService {
     const out: string[] = [];
     for (const v of members.filter((m) => remove.includes(m.id))) {
       if (!GROUP_REMOVABLE_VOLUME.includes(v.status as VolumeStatus)) {
-        throw invalidVolume(`Cannot remove volume ${v.id} from group ${g.id} because volume is in an invalid state: ${v.status}. ` +
-          `Valid states are: ${pyTuple(GROUP_REMOVABLE_VOLUME)}.`);
+        throw invalidVolume(
+          `Cannot remove volume ${v.id} from group ${g.id} because volume is in an invalid state: ${v.status}. ` +
+            `Valid states are: ${pyTuple(GROUP_REMOVABLE_VOLUME)}.`,
+        );
       }
       out.push(v.id);
     }
@@ -187,15 +238,23 @@ export class GroupService {
     return out;
   }
 
-  private async validateAdd(trx: Tx, ctx: RequestContext, g: DbGroupView, members: Array<{ id: string }>, add: string[]): Promise<string[]> {
+  private async validateAdd(
+    trx: Tx,
+    ctx: RequestContext,
+    g: DbGroupView,
+    members: Array<{ id: string }>,
+    add: string[],
+  ): Promise<string[]> {
     const out: string[] = [];
     for (const id of add.filter((u) => !members.some((m) => m.id === u))) {
       const v = await volumesDb.lock(trx, id, { projectId: ctx.isAdmin ? undefined : ctx.projectId });
       const cannot = (why: string) => invalidVolume(`Cannot add volume ${id} to group ${g.id} ${why}`);
       if (!v) throw cannot('because volume cannot be found.');
       if (v.group_id) throw cannot(`because it is already in group ${v.group_id}.`);
-      if (v.project_id !== g.project_id) throw invalidVolume(`Cannot add volume ${id} to group ${g.id} as they belong to different projects.`);
-      if (!g.volume_type_ids.includes(v.volume_type_id)) throw cannot(`because volume type ${v.volume_type_id} is not supported by the group.`);
+      if (v.project_id !== g.project_id)
+        throw invalidVolume(`Cannot add volume ${id} to group ${g.id} as they belong to different projects.`);
+      if (!g.volume_type_ids.includes(v.volume_type_id))
+        throw cannot(`because volume type ${v.volume_type_id} is not supported by the group.`);
       if (!GROUP_ADDABLE_VOLUME.includes(v.status as VolumeStatus)) {
         throw cannot(`because volume is in an invalid state: ${v.status}. Valid states are: ${pyTuple(GROUP_ADDABLE_VOLUME)}.`);
       }
@@ -216,8 +275,9 @@ export class GroupService {
       const g = await groupsDb.lock(trx, id, groupScope(ctx));
       if (!g) throw groupNotFound(id);
       const t = deleteVolumes ? GroupTransitions.deleteWithVolumes : GroupTransitions.delete;
-      if (!deleteVolumes) refuseUnlessFrom(t, g.status, () => invalidGroup(`Group status must be available or error, but current status is: ${g.status}`));
-      if (await groupSnapshotsDb.countOfGroup(trx, id) > 0) throw invalidGroup('Group has existing snapshots.');
+      if (!deleteVolumes)
+        refuseUnlessFrom(t, g.status, () => invalidGroup(`Group status must be available or error, but current status is: ${g.status}`));
+      if ((await groupSnapshotsDb.countOfGroup(trx, id)) > 0) throw invalidGroup('Group has existing snapshots.');
       const members = await groupsDb.volumesOf(trx, id);
       if (members.length && !deleteVolumes) {
         throw invalidGroup(`Group ${id} still contains volumes. The delete-volumes flag is required to delete it.`);
@@ -226,9 +286,14 @@ export class GroupService {
         if (v.attach_status === AttachStatus.attached) throw invalidGroup(`Volume in group ${id} is attached. Need to detach first.`);
         if ((await snapshotsDb.ofVolume(trx, v.id)).length) throw invalidGroup('Volume in group still has dependent snapshots.');
       }
-      const refuse = () => invalidGroup(`Cannot delete group ${id}. ${deleteVolumes
-        ? 'Group status must be available or error and must not have dependent group snapshots'
-        : 'Group must not have attached volumes, volumes with snapshots, or dependent group snapshots'}, and it cannot be the source for an ongoing group or group snapshot creation.`);
+      const refuse = () =>
+        invalidGroup(
+          `Cannot delete group ${id}. ${
+            deleteVolumes
+              ? 'Group status must be available or error and must not have dependent group snapshots'
+              : 'Group must not have attached volumes, volumes with snapshots, or dependent group snapshots'
+          }, and it cannot be the source for an ongoing group or group snapshot creation.`,
+        );
       if ((await groupsDb.creatingFrom(trx, { groupId: id }, GroupStatus.creating)).length) throw refuse();
       await moveOrRefuse(trx, groupStatus, id, t, refuse);
       if (!members.length) {
@@ -236,10 +301,17 @@ export class GroupService {
         return;
       }
       for (const v of members) {
-        const row = await moveOrRefuse(trx, volumeStatus, v.id, GroupMemberDelete,
-          () => invalidGroup(`Volume ${v.id} in group ${id} cannot be deleted in status ${v.status}.`));
-        await enqueue(trx, this.deps.config, ctx, TaskKind.volumeDelete, { type: 'volume', id: v.id, backend: v.backend },
-          { provider_location: row.provider_location, group_id: id });
+        const row = await moveOrRefuse(trx, volumeStatus, v.id, GroupMemberDelete, () =>
+          invalidGroup(`Volume ${v.id} in group ${id} cannot be deleted in status ${v.status}.`),
+        );
+        await enqueue(
+          trx,
+          this.deps.config,
+          ctx,
+          TaskKind.volumeDelete,
+          { type: 'volume', id: v.id, backend: v.backend },
+          { provider_location: row.provider_location, group_id: id },
+        );
       }
     });
     this.deps.notifier.tasksWritten();
@@ -251,9 +323,10 @@ export class GroupService {
     const s = status.toLowerCase();
     if (!status.trim()) throw badRequest("Invalid Group Status: The 'status' can not be empty.");
     const target = groupResetTarget(s);
-    if (!target) throw badRequest(`Invalid Group Status: Group status: ${status} is invalid, valid status are: ${pyTuple(ALL_GROUP_STATUSES)}.`);
+    if (!target)
+      throw badRequest(`Invalid Group Status: Group status: ${status} is invalid, valid status are: ${pyTuple(ALL_GROUP_STATUSES)}.`);
     await this.db.transaction(async (trx) => {
-      if (!await groupsDb.lock(trx, id, groupScope(ctx))) throw groupNotFound(id);
+      if (!(await groupsDb.lock(trx, id, groupScope(ctx)))) throw groupNotFound(id);
       await moveIfStill(trx, groupStatus, id, resetTransition(ALL_GROUP_STATUSES, target));
     });
   }

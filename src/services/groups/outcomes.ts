@@ -7,7 +7,6 @@ import type { DbTaskRow } from '../../db/tasks';
 import { groupSnapshotStatus, groupStatus } from '../status/columns';
 import { moveIfStill } from '../status/move';
 
-
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const VOLUME_IN_FLIGHT: readonly string[] = [VolumeStatus.creating, VolumeStatus.downloading];
 
@@ -54,7 +53,9 @@ async function settleGroupSnapshotCreate(trx: Tx, id: string): Promise<void> {
   if (gs?.status !== GroupSnapshotStatus.creating) return;
   const members = await groupSnapshotsDb.members(trx, id);
   if (members.some((s) => s.status === SnapshotStatus.creating)) return;
-  const t = members.every((s) => s.status === SnapshotStatus.available) ? GroupSnapshotTransitions.createDone : GroupSnapshotTransitions.createFailed;
+  const t = members.every((s) => s.status === SnapshotStatus.available)
+    ? GroupSnapshotTransitions.createDone
+    : GroupSnapshotTransitions.createFailed;
   await moveIfStill(trx, groupSnapshotStatus, id, t);
 }
 

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, invalidVolume } from '../../domain/errors';
 import { SNAPSHOT_PROGRESS, SnapshotStatus, SnapshotTransitions, VolumeStatus, TaskKind } from '../../domain/status';
-import { ALL_GROUP_SNAPSHOT_STATUSES, GROUP_SNAPSHOT_SOURCE, GroupSnapshotStatus, GroupSnapshotTransitions, GroupStatus, groupResetTarget } from '../../domain/status/group';
+import {
+  ALL_GROUP_SNAPSHOT_STATUSES,
+  GROUP_SNAPSHOT_SOURCE,
+  GroupSnapshotStatus,
+  GroupSnapshotTransitions,
+  GroupStatus,
+  groupResetTarget,
+} from '../../domain/status/group';
 import * as groupsDb from '../../db/groups';
 import * as groupSnapshotsDb from '../../db/groupSnapshots';
 import type { DbGroupSnapshotRow } from '../../db/groupSnapshots';
@@ -25,7 +32,9 @@ import { moveIfStill, moveOrRefuse } from '../status/move';
 const invalidGroupSnapshot = (reason: string) => badRequest(`Invalid GroupSnapshot: ${reason}`);
 
 const SORT_COLUMNS: Readonly<Record<string, string>> = {
-  id: 'group_snapshots.id', created_at: 'group_snapshots.created_at', name: "coalesce(group_snapshots.name, '')",
+  id: 'group_snapshots.id',
+  created_at: 'group_snapshots.created_at',
+  name: "coalesce(group_snapshots.name, '')",
   status: 'group_snapshots.status',
 };
 /** `resource_filters.json` "group_snapshot". */
@@ -43,7 +52,9 @@ const ADMIN_FILTERS = new Set([...USER_FILTERS, 'project_id']);
 export class GroupSnapshotService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   async get(ctx: RequestContext, id: string): Promise<DbGroupSnapshotRow> {
     const gs = await groupSnapshotsDb.find(this.db, id, groupScope(ctx));
@@ -58,14 +69,22 @@ export class GroupSnapshotService {
     const query = rules.queryKeys ? q : {};
     const paging = parsePaging(query, SORT_COLUMNS, rules);
     const f = filterParams(query, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, rules);
-    if (paging.marker !== undefined && !await groupSnapshotsDb.find(this.db, paging.marker, scope)) throw groupSnapshotNotFound(paging.marker);
+    if (paging.marker !== undefined && !(await groupSnapshotsDb.find(this.db, paging.marker, scope)))
+      throw groupSnapshotNotFound(paging.marker);
     return groupSnapshotsDb.list(this.db, {
-      scope, filters: { name: f.get('name'), status: f.get('status'), group_id: f.get('group_id'), project_id: f.get('project_id') },
-      sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker,
+      scope,
+      filters: { name: f.get('name'), status: f.get('status'), group_id: f.get('group_id'), project_id: f.get('project_id') },
+      sort: paging.sort,
+      limit: paging.limit,
+      offset: paging.offset,
+      markerId: paging.marker,
     });
   }
 
-  async create(ctx: RequestContext, input: { group_id: string; name?: string | null; description?: string | null }): Promise<DbGroupSnapshotRow> {
+  async create(
+    ctx: RequestContext,
+    input: { group_id: string; name?: string | null; description?: string | null },
+  ): Promise<DbGroupSnapshotRow> {
     requireWriter(ctx, 'group:create_group_snapshot');
     const created = await this.db.transaction(async (trx) => {
       const g = await groupsDb.lock(trx, input.group_id, groupScope(ctx));
@@ -74,7 +93,8 @@ export class GroupSnapshotService {
       for (const { id } of await groupsDb.volumesOf(trx, g.id)) {
         const v = (await volumesDb.lock(trx, id, { projectId: undefined }))!;
         // `_create_snapshot_in_db_validate`'s refusals; cairn copies data, so a member must hold it.
-        if (v.status === VolumeStatus.maintenance) throw invalidVolume('The snapshot cannot be created when the volume is in maintenance mode.');
+        if (v.status === VolumeStatus.maintenance)
+          throw invalidVolume('The snapshot cannot be created when the volume is in maintenance mode.');
         if (v.status === VolumeStatus.error) throw invalidVolume('The snapshot cannot be created when the volume is in error status.');
         if (!GROUP_SNAPSHOT_SOURCE.includes(v.status as VolumeStatus)) {
           throw invalidVolume(`Volume ${v.id} status must be ${GROUP_SNAPSHOT_SOURCE.join(' or ')}, but current status is: ${v.status}.`);
@@ -83,8 +103,15 @@ export class GroupSnapshotService {
       }
       const now = new Date();
       const gs: DbGroupSnapshotRow = {
-        id: randomUUID(), group_id: g.id, project_id: ctx.projectId, user_id: ctx.userId, name: input.name ?? null,
-        description: input.description ?? null, group_type_id: g.group_type_id, created_at: now, updated_at: null,
+        id: randomUUID(),
+        group_id: g.id,
+        project_id: ctx.projectId,
+        user_id: ctx.userId,
+        name: input.name ?? null,
+        description: input.description ?? null,
+        group_type_id: g.group_type_id,
+        created_at: now,
+        updated_at: null,
         // An empty group has nothing to copy (Cinder's manager marks it available at once).
         status: members.length ? GroupSnapshotStatus.creating : GroupSnapshotStatus.available,
       };
@@ -94,20 +121,45 @@ export class GroupSnapshotService {
         const ofType = members.filter((m) => m.volume_type_id === typeId);
         const type = await typesDb.findById(trx, typeId);
         await chargeQuota(trx, ctx.projectId, {
-          resource: 'snapshots', snapshots: ofType.length, gigabytes: ofType.reduce((n, v) => n + v.size, 0),
+          resource: 'snapshots',
+          snapshots: ofType.length,
+          gigabytes: ofType.reduce((n, v) => n + v.size, 0),
           volumeType: type ? { id: type.id, name: type.name } : undefined,
         });
         for (const v of ofType) {
           const snap: DbSnapshotRow = {
-            id: randomUUID(), volume_id: v.id, project_id: ctx.projectId, user_id: ctx.userId, display_name: gs.name,
-            display_description: gs.description, size: v.size, status: SnapshotStatus.creating, progress: SNAPSHOT_PROGRESS.start,
-            volume_type_id: v.volume_type_id, metadata: {}, provider_location: null, group_snapshot_id: gs.id, created_at: now, updated_at: null,
+            id: randomUUID(),
+            volume_id: v.id,
+            project_id: ctx.projectId,
+            user_id: ctx.userId,
+            display_name: gs.name,
+            display_description: gs.description,
+            size: v.size,
+            status: SnapshotStatus.creating,
+            progress: SNAPSHOT_PROGRESS.start,
+            volume_type_id: v.volume_type_id,
+            metadata: {},
+            provider_location: null,
+            group_snapshot_id: gs.id,
+            created_at: now,
+            updated_at: null,
           };
           await snapshotsDb.insert(trx, snap);
-          await enqueue(trx, this.deps.config, ctx, TaskKind.snapshotCreate, { type: 'snapshot', id: snap.id, backend: v.backend }, {
-            ...await volumeDriverPayload(trx, this.deps.config, v.backend, v.id),
-            volume_id: v.id, provider_location: v.provider_location, multiattach: v.multiattach, group_snapshot_id: gs.id, source_size: v.size,
-          });
+          await enqueue(
+            trx,
+            this.deps.config,
+            ctx,
+            TaskKind.snapshotCreate,
+            { type: 'snapshot', id: snap.id, backend: v.backend },
+            {
+              ...(await volumeDriverPayload(trx, this.deps.config, v.backend, v.id)),
+              volume_id: v.id,
+              provider_location: v.provider_location,
+              multiattach: v.multiattach,
+              group_snapshot_id: gs.id,
+              source_size: v.size,
+            },
+          );
         }
       }
       return gs;
@@ -123,9 +175,13 @@ export class GroupSnapshotService {
       if (!gs) throw groupSnapshotNotFound(id);
       const members = await groupSnapshotsDb.members(trx, id, true);
       const t = GroupSnapshotTransitions.delete;
-      const busy = (await groupsDb.creatingFrom(trx, { groupSnapshotId: id }, GroupStatus.creating)).length > 0
-        || (await snapshotsDb.volumesBeingMadeFrom(trx, { snapshotIds: members.map((s) => s.id) }, [VolumeStatus.creating])).length > 0;
-      const refuse = () => invalidGroupSnapshot('GroupSnapshot status must be available or error, and no Group can be currently using it as source for its creation.');
+      const busy =
+        (await groupsDb.creatingFrom(trx, { groupSnapshotId: id }, GroupStatus.creating)).length > 0 ||
+        (await snapshotsDb.volumesBeingMadeFrom(trx, { snapshotIds: members.map((s) => s.id) }, [VolumeStatus.creating])).length > 0;
+      const refuse = () =>
+        invalidGroupSnapshot(
+          'GroupSnapshot status must be available or error, and no Group can be currently using it as source for its creation.',
+        );
       if (busy) throw refuse();
       await moveOrRefuse(trx, groupSnapshotStatus, id, t, refuse);
       if (!members.length) {
@@ -136,10 +192,19 @@ export class GroupSnapshotService {
         // Cinder sets every member to deleting, whatever its status.
         await moveIfStill(trx, snapshotStatus, s.id, SnapshotTransitions.forceDelete);
         const vol = (await volumesDb.find(trx, s.volume_id, { projectId: undefined }))!;
-        await enqueue(trx, this.deps.config, ctx, TaskKind.snapshotDelete, { type: 'snapshot', id: s.id, backend: vol.backend }, {
-          ...await volumeDriverPayload(trx, this.deps.config, vol.backend, vol.id),
-          volume_id: s.volume_id, provider_location: s.provider_location, group_snapshot_id: id,
-        });
+        await enqueue(
+          trx,
+          this.deps.config,
+          ctx,
+          TaskKind.snapshotDelete,
+          { type: 'snapshot', id: s.id, backend: vol.backend },
+          {
+            ...(await volumeDriverPayload(trx, this.deps.config, vol.backend, vol.id)),
+            volume_id: s.volume_id,
+            provider_location: s.provider_location,
+            group_snapshot_id: id,
+          },
+        );
       }
     });
     this.deps.notifier.tasksWritten();
@@ -151,10 +216,12 @@ export class GroupSnapshotService {
     if (!status.trim()) throw badRequest("Invalid GroupSnapshot Status: The 'status' can not be empty.");
     const target = groupResetTarget(status.toLowerCase());
     if (!target) {
-      throw badRequest(`Invalid GroupSnapshot Status: Group snapshot status: ${status} is invalid, valid statuses are: ${pyTuple(ALL_GROUP_SNAPSHOT_STATUSES)}.`);
+      throw badRequest(
+        `Invalid GroupSnapshot Status: Group snapshot status: ${status} is invalid, valid statuses are: ${pyTuple(ALL_GROUP_SNAPSHOT_STATUSES)}.`,
+      );
     }
     await this.db.transaction(async (trx) => {
-      if (!await groupSnapshotsDb.lock(trx, id, groupScope(ctx))) throw groupSnapshotNotFound(id);
+      if (!(await groupSnapshotsDb.lock(trx, id, groupScope(ctx)))) throw groupSnapshotNotFound(id);
       await moveIfStill(trx, groupSnapshotStatus, id, resetTransition(ALL_GROUP_SNAPSHOT_STATUSES, target));
     });
   }

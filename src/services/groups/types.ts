@@ -25,7 +25,10 @@ function isPublicOf(v: boolean | string | undefined | null, dflt: boolean): bool
 }
 
 async function withSpecs(conn: Conn, rows: DbGroupTypeRow[]): Promise<GroupTypeWithSpecs[]> {
-  const specs = await groupTypesDb.specsOf(conn, rows.map((r) => r.id));
+  const specs = await groupTypesDb.specsOf(
+    conn,
+    rows.map((r) => r.id),
+  );
   return rows.map((r) => ({ ...r, groupSpecs: specs.get(r.id) ?? {} }));
 }
 
@@ -40,7 +43,7 @@ export async function resolveGroupType(conn: Conn, ctx: RequestContext, nameOrId
     if (!byName) throw nameNotFound(nameOrId);
     return byName;
   }
-  const t = await groupTypesDb.find(conn, nameOrId, v) ?? await groupTypesDb.findByName(conn, nameOrId, v);
+  const t = (await groupTypesDb.find(conn, nameOrId, v)) ?? (await groupTypesDb.findByName(conn, nameOrId, v));
   if (!t) throw groupTypeNotFound(nameOrId);
   return t;
 }
@@ -51,7 +54,9 @@ const SORT_KEYS = new Set(['id', 'name', 'created_at', 'updated_at', 'is_public'
 export class GroupTypeService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   async list(ctx: RequestContext, q: RawQuery): Promise<GroupTypeWithSpecs[]> {
     // Cinder: only an admin may filter on is_public (absent → public only; "None" → every type).
@@ -76,23 +81,36 @@ export class GroupTypeService {
     return (await withSpecs(this.db, [t]))[0]!;
   }
 
-  async create(ctx: RequestContext, input: { name: string; description?: string | null; is_public?: boolean | string; group_specs?: Record<string, string | null> | null }): Promise<GroupTypeWithSpecs> {
+  async create(
+    ctx: RequestContext,
+    input: { name: string; description?: string | null; is_public?: boolean | string; group_specs?: Record<string, string | null> | null },
+  ): Promise<GroupTypeWithSpecs> {
     requireAdmin(ctx, 'group:group_types:create');
     const name = input.name.trim();
     if (!name) throw badRequest("An invalid 'name' value was provided. The 'name' can not be empty.");
     const row: DbGroupTypeRow = {
-      id: randomUUID(), name, description: input.description ?? null, is_public: isPublicOf(input.is_public, true),
-      created_at: new Date(), updated_at: null,
+      id: randomUUID(),
+      name,
+      description: input.description ?? null,
+      is_public: isPublicOf(input.is_public, true),
+      created_at: new Date(),
+      updated_at: null,
     };
-    await this.db.transaction(async (trx) => {
-      if (await groupTypesDb.findByName(trx, name, { isAdmin: true })) throw exists(name);
-      await groupTypesDb.insert(trx, row);
-      await groupTypesDb.upsertSpecs(trx, row.id, input.group_specs ?? {});
-    }).catch(duplicate(name));
+    await this.db
+      .transaction(async (trx) => {
+        if (await groupTypesDb.findByName(trx, name, { isAdmin: true })) throw exists(name);
+        await groupTypesDb.insert(trx, row);
+        await groupTypesDb.upsertSpecs(trx, row.id, input.group_specs ?? {});
+      })
+      .catch(duplicate(name));
     return { ...row, groupSpecs: { ...input.group_specs } };
   }
 
-  async update(ctx: RequestContext, id: string, input: { name?: string | null; description?: string | null; is_public?: boolean | string | null }): Promise<GroupTypeWithSpecs> {
+  async update(
+    ctx: RequestContext,
+    id: string,
+    input: { name?: string | null; description?: string | null; is_public?: boolean | string | null },
+  ): Promise<GroupTypeWithSpecs> {
     requireAdmin(ctx, 'group:group_types:update');
     const name = input.name ?? undefined;
     if (name !== undefined && name.length > 0 && name.trim().length === 0) throw badRequest('Group type name can not be empty.');
@@ -100,26 +118,28 @@ export class GroupTypeService {
     if (!name && (input.description === undefined || input.description === null) && isPublic === undefined) {
       throw badRequest('Specify group type name, description or a combination thereof.');
     }
-    await this.db.transaction(async (trx) => {
-      const t = await groupTypesDb.lock(trx, id);
-      if (!t) throw groupTypeNotFound(id);
-      const fields: Parameters<typeof groupTypesDb.update>[2] = {};
-      if (name) {
-        if (name.trim() !== t.name && await groupTypesDb.findByName(trx, name.trim(), { isAdmin: true })) throw exists(name.trim());
-        fields.name = name.trim();
-      }
-      if (input.description !== undefined && input.description !== null) fields.description = input.description;
-      if (isPublic !== undefined) fields.is_public = isPublic;
-      await groupTypesDb.update(trx, id, fields);
-    }).catch(duplicate(name ?? ''));
+    await this.db
+      .transaction(async (trx) => {
+        const t = await groupTypesDb.lock(trx, id);
+        if (!t) throw groupTypeNotFound(id);
+        const fields: Parameters<typeof groupTypesDb.update>[2] = {};
+        if (name) {
+          if (name.trim() !== t.name && (await groupTypesDb.findByName(trx, name.trim(), { isAdmin: true }))) throw exists(name.trim());
+          fields.name = name.trim();
+        }
+        if (input.description !== undefined && input.description !== null) fields.description = input.description;
+        if (isPublic !== undefined) fields.is_public = isPublic;
+        await groupTypesDb.update(trx, id, fields);
+      })
+      .catch(duplicate(name ?? ''));
     return this.get({ ...ctx, isAdmin: true }, id);
   }
 
   async delete(ctx: RequestContext, id: string): Promise<void> {
     requireAdmin(ctx, 'group:group_types:delete');
     await this.db.transaction(async (trx) => {
-      if (!await groupTypesDb.lock(trx, id)) throw groupTypeNotFound(id);
-      if (await groupTypesDb.groupsOfType(trx, id) > 0) throw badRequest('Target group type is still in use.');
+      if (!(await groupTypesDb.lock(trx, id))) throw groupTypeNotFound(id);
+      if ((await groupTypesDb.groupsOfType(trx, id)) > 0) throw badRequest('Target group type is still in use.');
       await groupTypesDb.remove(trx, id);
     });
   }
@@ -128,7 +148,7 @@ export class GroupTypeService {
 
   private async checkType(ctx: RequestContext, id: string, action: string): Promise<void> {
     requireAdmin(ctx, action);
-    if (!await groupTypesDb.find(this.db, id, { isAdmin: true })) throw groupTypeNotFound(id);
+    if (!(await groupTypesDb.find(this.db, id, { isAdmin: true }))) throw groupTypeNotFound(id);
   }
 
   async listSpecs(ctx: RequestContext, id: string): Promise<Record<string, string | null>> {
@@ -149,7 +169,12 @@ export class GroupTypeService {
     return { [key]: specs[key]! };
   }
 
-  async updateSpec(ctx: RequestContext, id: string, key: string, body: Record<string, string | null>): Promise<Record<string, string | null>> {
+  async updateSpec(
+    ctx: RequestContext,
+    id: string,
+    key: string,
+    body: Record<string, string | null>,
+  ): Promise<Record<string, string | null>> {
     await this.checkType(ctx, id, 'group:group_types_specs:update');
     if (!(key in body)) throw badRequest('Request body and URI mismatch');
     await groupTypesDb.upsertSpecs(this.db, id, body);
@@ -158,7 +183,7 @@ export class GroupTypeService {
 
   async deleteSpec(ctx: RequestContext, id: string, key: string): Promise<void> {
     await this.checkType(ctx, id, 'group:group_types_specs:delete');
-    if (!await groupTypesDb.deleteSpec(this.db, id, key)) throw notFound(`Group Type ${id} has no specs with key ${key}.`);
+    if (!(await groupTypesDb.deleteSpec(this.db, id, key))) throw notFound(`Group Type ${id} has no specs with key ${key}.`);
   }
 }
 

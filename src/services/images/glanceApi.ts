@@ -14,7 +14,13 @@ import type { LocalImageStore } from './localStore';
 import { imageStatus } from '../status/columns';
 import { moveOrRefuse, refuseUnlessFrom } from '../status/move';
 import {
-  CONTAINER_FORMATS, DISK_FORMATS, IMAGE_VISIBILITIES, ImageVisibility, type Image, type ImageCaller, type NewImage,
+  CONTAINER_FORMATS,
+  DISK_FORMATS,
+  IMAGE_VISIBILITIES,
+  ImageVisibility,
+  type Image,
+  type ImageCaller,
+  type NewImage,
 } from '../../domain/image';
 
 /** Glance's `limit_param_default` and `api_limit_max`. */
@@ -23,20 +29,62 @@ const MAX_LIMIT = 1000;
 
 /** Glance's `_available_sort_keys`, as SQL over `images`. */
 const SORT_KEYS: Readonly<Record<string, string>> = {
-  name: "coalesce(images.name, '')", status: 'images.status', container_format: "coalesce(images.container_format, '')",
-  disk_format: "coalesce(images.disk_format, '')", size: 'coalesce(images.size, -1)', id: 'images.id',
-  created_at: 'images.created_at', updated_at: 'images.updated_at', visibility: 'images.visibility',
-  min_disk: 'images.min_disk', min_ram: 'images.min_ram', owner: "coalesce(images.owner, '')",
-  protected: 'images.protected', os_hidden: 'images.os_hidden', virtual_size: 'coalesce(images.virtual_size, -1)',
+  name: "coalesce(images.name, '')",
+  status: 'images.status',
+  container_format: "coalesce(images.container_format, '')",
+  disk_format: "coalesce(images.disk_format, '')",
+  size: 'coalesce(images.size, -1)',
+  id: 'images.id',
+  created_at: 'images.created_at',
+  updated_at: 'images.updated_at',
+  visibility: 'images.visibility',
+  min_disk: 'images.min_disk',
+  min_ram: 'images.min_ram',
+  owner: "coalesce(images.owner, '')",
+  protected: 'images.protected',
+  os_hidden: 'images.os_hidden',
+  virtual_size: 'coalesce(images.virtual_size, -1)',
 };
 
 /** Query keys that are not property filters. */
-const RESERVED_QUERY = new Set(['limit', 'marker', 'sort_key', 'sort_dir', 'sort', 'visibility', 'member_status',
-  'name', 'status', 'owner', 'disk_format', 'container_format', 'protected', 'os_hidden', 'size_min', 'size_max', 'tag', 'id']);
+const RESERVED_QUERY = new Set([
+  'limit',
+  'marker',
+  'sort_key',
+  'sort_dir',
+  'sort',
+  'visibility',
+  'member_status',
+  'name',
+  'status',
+  'owner',
+  'disk_format',
+  'container_format',
+  'protected',
+  'os_hidden',
+  'size_min',
+  'size_max',
+  'tag',
+  'id',
+]);
 
 /** Attributes a client may not set (`glance/api/v2/images.py:_readonly_properties`, `_reserved_properties`). */
-const READ_ONLY = new Set(['created_at', 'updated_at', 'status', 'checksum', 'os_hash_algo', 'os_hash_value', 'size',
-  'virtual_size', 'direct_url', 'self', 'file', 'schema', 'id_', 'stores']);
+const READ_ONLY = new Set([
+  'created_at',
+  'updated_at',
+  'status',
+  'checksum',
+  'os_hash_algo',
+  'os_hash_value',
+  'size',
+  'virtual_size',
+  'direct_url',
+  'self',
+  'file',
+  'schema',
+  'id_',
+  'stores',
+]);
 const RESERVED = new Set(['location', 'deleted', 'deleted_at', 'locations']);
 
 type Query = Record<string, string | string[] | undefined>;
@@ -68,7 +116,8 @@ function sortTerms(pairs: Array<readonly [string, string]>): SortTerm[] {
     return resolveSort(pairs, SORT_KEYS).map(({ expr, dir }) => ({ expr, dir: sortDir(dir) }));
   } catch (err) {
     if (!(err instanceof SortRefused)) throw err;
-    if (err.why === 'unknown-key') throw glanceBadRequest(`Invalid sort key: ${err.key}. It must be one of the following: ${Object.keys(SORT_KEYS).join(', ')}.`);
+    if (err.why === 'unknown-key')
+      throw glanceBadRequest(`Invalid sort key: ${err.key}. It must be one of the following: ${Object.keys(SORT_KEYS).join(', ')}.`);
     throw glanceBadRequest(err.why === 'duplicate-key' ? `Sort key ${err.key} is given more than once` : 'Too many sort keys');
   }
 }
@@ -82,10 +131,12 @@ export function parseImageSort(q: Query): SortTerm[] {
     throw glanceBadRequest('Old and new sorting syntax cannot be combined');
   }
   if (sort !== undefined) {
-    return sortTerms(sort.split(',').map((part) => {
-      const [k, d = 'desc'] = part.trim().split(':');
-      return [k!.trim(), d.trim()] as const;
-    }));
+    return sortTerms(
+      sort.split(',').map((part) => {
+        const [k, d = 'desc'] = part.trim().split(':');
+        return [k!.trim(), d.trim()] as const;
+      }),
+    );
   }
   if (dirs.length > 1 && dirs.length !== keys.length) throw glanceBadRequest('Number of sort dirs does not match the number of sort keys');
   const ks = keys.length ? keys : ['created_at'];
@@ -96,25 +147,34 @@ function parseBoolFilter(v: string, name: string): boolean {
   const s = v.toLowerCase();
   if (['true', '1', 'yes', 'on', 't', 'y'].includes(s)) return true;
   if (['false', '0', 'no', 'off', 'f', 'n'].includes(s)) return false;
-  throw glanceBadRequest(`Unrecognized value '${v}' for '${name}', acceptable values are: 't', 'true', 'on', 'y', 'yes', '1', 'f', 'false', 'off', 'n', 'no', '0'`);
+  throw glanceBadRequest(
+    `Unrecognized value '${v}' for '${name}', acceptable values are: 't', 'true', 'on', 'y', 'yes', '1', 'f', 'false', 'off', 'n', 'no', '0'`,
+  );
 }
 
 function parseSize(v: string, name: string): number {
   // Beyond 2^53 a JS number is no longer the integer asked for (and beyond 2^63 no bigint column holds it).
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw glanceBadRequest(`Invalid value for ${name}: must be a non-negative integer`);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
+    throw glanceBadRequest(`Invalid value for ${name}: must be a non-negative integer`);
   return Number(v);
 }
 
 /** Filters and scope of `GET /v2/images`. */
-export function parseImageFilters(q: Query, caller: ImageCaller): { scope: ImageScope; filters: ImageFilters; properties: Record<string, string> } {
+export function parseImageFilters(
+  q: Query,
+  caller: ImageCaller,
+): { scope: ImageScope; filters: ImageFilters; properties: Record<string, string> } {
   const visibility = last(q.visibility);
   if (visibility !== undefined && visibility !== 'all' && !IMAGE_VISIBILITIES.includes(visibility)) {
     throw glanceBadRequest(`Invalid visibility value: ${visibility}`);
   }
   const projectId = caller.isAdmin ? undefined : caller.projectId;
-  const scope: ImageScope = visibility === undefined
-    ? { projectId: caller.isAdmin ? undefined : caller.projectId }
-    : visibility === 'all' ? { projectId } : { projectId, visibility };
+  const scope: ImageScope =
+    visibility === undefined
+      ? { projectId: caller.isAdmin ? undefined : caller.projectId }
+      : visibility === 'all'
+        ? { projectId }
+        : { projectId, visibility };
   const f: ImageFilters = {};
   const str = (k: string) => last(q[k]);
   if (str('name') !== undefined) f.name = str('name');
@@ -137,14 +197,16 @@ export function parseImageFilters(q: Query, caller: ImageCaller): { scope: Image
 export class GlanceApi {
   constructor(private readonly store: LocalImageStore) {}
 
-  private get db() { return this.store.db; }
+  private get db() {
+    return this.store.db;
+  }
 
   async list(caller: ImageCaller, q: Query): Promise<ImagePage> {
     const limit = parseLimit(last(q.limit));
     const sort = parseImageSort(q);
     const { scope, filters, properties } = parseImageFilters(q, caller);
     const marker = last(q.marker);
-    if (marker !== undefined && !await this.store.get(caller, marker)) throw glanceBadRequest(`No image found with ID ${marker}`);
+    if (marker !== undefined && !(await this.store.get(caller, marker))) throw glanceBadRequest(`No image found with ID ${marker}`);
     const rows = await imagesDb.list(this.db, { scope, filters: { ...filters, properties }, sort, limit, markerId: marker });
     return { images: rows, nextMarker: rows.length > 0 && rows.length === limit ? rows.at(-1)!.id : undefined };
   }
@@ -174,18 +236,37 @@ export class GlanceApi {
     const isStrOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
     const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
     const isInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
-    const oneOf = (list: readonly string[]) => (v: unknown): v is string | null => v === null || (typeof v === 'string' && list.includes(v));
-    const id = take('id', (v): v is string => typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v), "a valid UUID ('id')");
+    const oneOf =
+      (list: readonly string[]) =>
+      (v: unknown): v is string | null =>
+        v === null || (typeof v === 'string' && list.includes(v));
+    const id = take(
+      'id',
+      (v): v is string => typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v),
+      "a valid UUID ('id')",
+    );
     if (id !== undefined) fields.id = id.toLowerCase();
-    fields.name = take('name', (v): v is string | null => isStrOrNull(v) && (v === null || v.length <= 255), "a string of at most 255 characters ('name')");
+    fields.name = take(
+      'name',
+      (v): v is string | null => isStrOrNull(v) && (v === null || v.length <= 255),
+      "a string of at most 255 characters ('name')",
+    );
     fields.disk_format = take('disk_format', oneOf(DISK_FORMATS), `one of ${JSON.stringify(DISK_FORMATS)}`);
     fields.container_format = take('container_format', oneOf(CONTAINER_FORMATS), `one of ${JSON.stringify(CONTAINER_FORMATS)}`);
-    fields.visibility = take('visibility', (v): v is string => typeof v === 'string' && IMAGE_VISIBILITIES.includes(v), `one of ${JSON.stringify(IMAGE_VISIBILITIES)}`);
+    fields.visibility = take(
+      'visibility',
+      (v): v is string => typeof v === 'string' && IMAGE_VISIBILITIES.includes(v),
+      `one of ${JSON.stringify(IMAGE_VISIBILITIES)}`,
+    );
     fields.protected = take('protected', isBool, "of type 'boolean'");
     fields.os_hidden = take('os_hidden', isBool, "of type 'boolean'");
     fields.min_disk = take('min_disk', isInt, "a non-negative integer ('min_disk')");
     fields.min_ram = take('min_ram', isInt, "a non-negative integer ('min_ram')");
-    fields.tags = take('tags', (v): v is string[] => Array.isArray(v) && v.every((t) => typeof t === 'string' && t.length <= 255), "an array of strings ('tags')");
+    fields.tags = take(
+      'tags',
+      (v): v is string[] => Array.isArray(v) && v.every((t) => typeof t === 'string' && t.length <= 255),
+      "an array of strings ('tags')",
+    );
     const owner = take('owner', isStrOrNull, "a string ('owner')");
     if (owner !== undefined && owner !== caller.projectId && !caller.isAdmin) {
       throw glanceForbidden(`You are not permitted to create images owned by '${owner}'.`);
@@ -197,20 +278,27 @@ export class GlanceApi {
     // Everything else is an extra property; Glance keeps them as strings.
     for (const [k, v] of Object.entries(b)) {
       if (k.length > 255) throw glanceBadRequest(`Provided object does not match schema 'image': property name too long: ${k}`);
-      if (typeof v !== 'string') throw glanceBadRequest(`Provided object does not match schema 'image': ${JSON.stringify(v)} is not of type 'string' ('${k}')`);
+      if (typeof v !== 'string')
+        throw glanceBadRequest(`Provided object does not match schema 'image': ${JSON.stringify(v)} is not of type 'string' ('${k}')`);
     }
     // Glance's quotas (glance/quota): tags when the image is made, extra properties when it is added; 413 both.
     const { tagQuota, propertyQuota } = this.store.limits;
     const tagCount = new Set(fields.tags ?? []).size;
     if (tagQuota >= 0 && tagCount > tagQuota) {
-      throw new GlanceError(413, `The limit has been exceeded on the number of allowed image tags. Attempted: ${tagCount}, Maximum: ${tagQuota}`);
+      throw new GlanceError(
+        413,
+        `The limit has been exceeded on the number of allowed image tags. Attempted: ${tagCount}, Maximum: ${tagQuota}`,
+      );
     }
     const propertyCount = Object.keys(b).length;
     if (propertyQuota >= 0 && propertyCount > propertyQuota) {
-      throw new GlanceError(413, `The limit has been exceeded on the number of allowed image properties. Attempted: ${propertyCount}, Maximum: ${propertyQuota}`);
+      throw new GlanceError(
+        413,
+        `The limit has been exceeded on the number of allowed image properties. Attempted: ${propertyCount}, Maximum: ${propertyQuota}`,
+      );
     }
     fields.properties = b;
-    if (fields.id && await imagesDb.find(this.db, fields.id)) throw glanceConflict(`Image with identifier ${fields.id} already exists!`);
+    if (fields.id && (await imagesDb.find(this.db, fields.id))) throw glanceConflict(`Image with identifier ${fields.id} already exists!`);
     return this.store.create(caller, { ...fields, id: fields.id ?? randomUUID() });
   }
 

@@ -18,13 +18,23 @@ import { imageStatus } from '../status/columns';
 import { moveIfStill, moveOrRefuse } from '../status/move';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../../config';
 import {
-  ImageVisibility, visibleTo, type Image, type ImageCaller, type ImageFile, type ImageService, type NewImage,
+  ImageVisibility,
+  visibleTo,
+  type Image,
+  type ImageCaller,
+  type ImageFile,
+  type ImageService,
+  type NewImage,
 } from '../../domain/image';
 
 export class LocalImageStore implements ImageService {
   readonly kind = 'local' as const;
 
-  constructor(readonly db: Db, readonly dir: string, readonly limits: ImageLimits = DEFAULT_IMAGE_LIMITS) {}
+  constructor(
+    readonly db: Db,
+    readonly dir: string,
+    readonly limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+  ) {}
 
   /** Where an image's data lives; ids are UUIDs, checked before they become paths. */
   dataPath(id: string): string {
@@ -40,8 +50,10 @@ export class LocalImageStore implements ImageService {
 
   async findByName(caller: ImageCaller, name: string): Promise<Image[]> {
     const rows = await imagesDb.list(this.db, {
-      scope: { projectId: caller.isAdmin ? undefined : caller.projectId }, filters: { name },
-      sort: [{ expr: 'images.created_at', dir: 'desc' }], limit: 100,
+      scope: { projectId: caller.isAdmin ? undefined : caller.projectId },
+      filters: { name },
+      sort: [{ expr: 'images.created_at', dir: 'desc' }],
+      limit: 100,
     });
     return rows.filter((r) => visibleTo(r, caller));
   }
@@ -49,13 +61,26 @@ export class LocalImageStore implements ImageService {
   async create(caller: ImageCaller, f: NewImage): Promise<Image> {
     const now = new Date();
     const row: DbImageRow = {
-      id: f.id ?? randomUUID(), name: f.name ?? null, status: ImageStatus.queued,
-      visibility: f.visibility ?? ImageVisibility.shared, protected: f.protected ?? false, os_hidden: f.os_hidden ?? false,
+      id: f.id ?? randomUUID(),
+      name: f.name ?? null,
+      status: ImageStatus.queued,
+      visibility: f.visibility ?? ImageVisibility.shared,
+      protected: f.protected ?? false,
+      os_hidden: f.os_hidden ?? false,
       owner: f.owner !== undefined && caller.isAdmin ? f.owner : caller.projectId,
-      disk_format: f.disk_format ?? null, container_format: f.container_format ?? null,
-      size: null, virtual_size: null, checksum: null, os_hash_algo: null, os_hash_value: null,
-      min_disk: f.min_disk ?? 0, min_ram: f.min_ram ?? 0, properties: { ...(f.properties ?? {}) }, tags: [...(f.tags ?? [])],
-      created_at: now, updated_at: now,
+      disk_format: f.disk_format ?? null,
+      container_format: f.container_format ?? null,
+      size: null,
+      virtual_size: null,
+      checksum: null,
+      os_hash_algo: null,
+      os_hash_value: null,
+      min_disk: f.min_disk ?? 0,
+      min_ram: f.min_ram ?? 0,
+      properties: { ...(f.properties ?? {}) },
+      tags: [...(f.tags ?? [])],
+      created_at: now,
+      updated_at: now,
     };
     await imagesDb.insert(this.db, row);
     return row;
@@ -74,11 +99,12 @@ export class LocalImageStore implements ImageService {
     const image = await this.get(caller, id);
     if (!image) throw noImage(id);
     const owner = image.owner ?? caller.projectId;
-    const remaining = async () => (this.limits.userStorageQuota > 0
-      ? this.limits.userStorageQuota - await imagesDb.storageUsage(this.db, owner, id) : Infinity);
+    const remaining = async () =>
+      this.limits.userStorageQuota > 0 ? this.limits.userStorageQuota - (await imagesDb.storageUsage(this.db, owner, id)) : Infinity;
     if (declaredSize !== undefined) limitProblem(declaredSize, this.limits.sizeCap, await remaining());
-    await moveOrRefuse(this.db, imageStatus, id, ImageTransitions.beginUpload,
-      () => glanceConflict(`Image status transition from ${image.status} to saving is not allowed`));
+    await moveOrRefuse(this.db, imageStatus, id, ImageTransitions.beginUpload, () =>
+      glanceConflict(`Image status transition from ${image.status} to saving is not allowed`),
+    );
     const file = this.dataPath(id);
     const part = `${file}.part`;
     try {
@@ -88,9 +114,14 @@ export class LocalImageStore implements ImageService {
       // Two uploads of one owner at once: each fitted alone; the second to finish checks again (Glance does too).
       limitProblem(size, this.limits.sizeCap, await remaining());
       await fs.rename(part, file);
-      return await moveOrRefuse(this.db, imageStatus, id, ImageTransitions.uploadDone,
+      return await moveOrRefuse(
+        this.db,
+        imageStatus,
+        id,
+        ImageTransitions.uploadDone,
         () => glanceConflict(`Image ${id} was deleted or changed during the upload`),
-        { size, virtual_size: null, checksum: md5, os_hash_algo: 'sha512', os_hash_value: sha512 });
+        { size, virtual_size: null, checksum: md5, os_hash_algo: 'sha512', os_hash_value: sha512 },
+      );
     } catch (err) {
       await fs.rm(part, { force: true });
       const t = err instanceof GlanceError && err.status === 413 ? ImageTransitions.uploadRefused : ImageTransitions.uploadFailed;
@@ -119,7 +150,10 @@ function limitProblem(size: number, cap: number, remaining: number): void {
   if (size > cap) throw new GlanceError(413, 'The incoming image is too large: The provided image is too large.');
   if (size > remaining) {
     const left = Math.max(0, remaining);
-    throw new GlanceError(413, `Image exceeds the storage quota: The size of the data ${size} will exceed the limit. ${left} bytes remaining.`);
+    throw new GlanceError(
+      413,
+      `Image exceeds the storage quota: The size of the data ${size} will exceed the limit. ${left} bytes remaining.`,
+    );
   }
 }
 
@@ -129,7 +163,11 @@ function limitProblem(size: number, cap: number, remaining: number): void {
  * of zeros are not written: volume images are mostly holes, and the file
  * keeps them as holes. Flushed before it returns.
  */
-async function writeSparse(data: Readable, file: string, check: (size: number) => void): Promise<{ size: number; md5: string; sha512: string }> {
+async function writeSparse(
+  data: Readable,
+  file: string,
+  check: (size: number) => void,
+): Promise<{ size: number; md5: string; sha512: string }> {
   const md5 = createHash('md5');
   const sha = createHash('sha512');
   const fh = await fs.open(file, 'w', 0o600);

@@ -57,14 +57,28 @@ export type MessageDetailName = keyof typeof MessageDetail;
 /** Messages are kept this long (Cinder's `message_ttl`, 30 days). */
 const MESSAGE_TTL_MS = 30 * 24 * 3600 * 1000;
 
-export async function recordMessage(conn: Conn, m: {
-  projectId: string; requestId: string | null; resourceType: string; resourceId: string;
-  event: MessageEvent; detail: MessageDetail;
-}): Promise<void> {
+export async function recordMessage(
+  conn: Conn,
+  m: {
+    projectId: string;
+    requestId: string | null;
+    resourceType: string;
+    resourceId: string;
+    event: MessageEvent;
+    detail: MessageDetail;
+  },
+): Promise<void> {
   const now = new Date();
   await messagesDb.insert(conn, {
-    id: randomUUID(), project_id: m.projectId, request_id: m.requestId, resource_type: m.resourceType,
-    resource_uuid: m.resourceId, event_id: `${m.event.event}_${m.detail.id}`, message_level: 'ERROR',
-    user_message: `${m.event.action}:${m.detail.text}`, created_at: now, expires_at: new Date(now.getTime() + MESSAGE_TTL_MS),
+    id: randomUUID(),
+    project_id: m.projectId,
+    request_id: m.requestId,
+    resource_type: m.resourceType,
+    resource_uuid: m.resourceId,
+    event_id: `${m.event.event}_${m.detail.id}`,
+    message_level: 'ERROR',
+    user_message: `${m.event.action}:${m.detail.text}`,
+    created_at: now,
+    expires_at: new Date(now.getTime() + MESSAGE_TTL_MS),
   });
 }

@@ -15,9 +15,16 @@ export class MessageQueries {
   /** `paged`: `limit` and `marker` are read (3.5). */
   async list(ctx: RequestContext, q: RawQuery, rules: ListRules & { readonly paged: boolean }): Promise<DbMessageRow[]> {
     const f = filterParams(q, MESSAGE_FILTERS, rules);
-    const paging = rules.paged ? parsePaging({ limit: q.limit, marker: q.marker }, { created_at: 'messages.created_at' }, rules) : undefined;
-    return messagesDb.page(this.deps.db, scopeOf(ctx, q.all_tenants !== undefined).projectId, Object.fromEntries(f),
-      paging?.limit ?? MAX_LIMIT, paging?.marker);
+    const paging = rules.paged
+      ? parsePaging({ limit: q.limit, marker: q.marker }, { created_at: 'messages.created_at' }, rules)
+      : undefined;
+    return messagesDb.page(
+      this.deps.db,
+      scopeOf(ctx, q.all_tenants !== undefined).projectId,
+      Object.fromEntries(f),
+      paging?.limit ?? MAX_LIMIT,
+      paging?.marker,
+    );
   }
 
   async get(ctx: RequestContext, id: string): Promise<DbMessageRow> {

@@ -6,8 +6,15 @@
  * concurrent requests are decided one after another on committed data.
  */
 import {
-  badKeys, belowUsage, DEFAULT_QUOTA_CLASS, NON_QUOTA_KEYS, parseQuotaValue, refusalFor, volumeSizeExceedsLimit,
-  type Over, type QuotaUsageEntry,
+  badKeys,
+  belowUsage,
+  DEFAULT_QUOTA_CLASS,
+  NON_QUOTA_KEYS,
+  parseQuotaValue,
+  refusalFor,
+  volumeSizeExceedsLimit,
+  type Over,
+  type QuotaUsageEntry,
 } from '../../domain/quota';
 import type { Tx } from '../../db/connection';
 import * as quotasDb from '../../db/quotas';
@@ -55,11 +62,13 @@ export async function chargeQuota(trx: Tx, projectId: string, charge: QuotaCharg
     if (max >= 0 && charge.perVolumeSize > max) throw volumeSizeExceedsLimit(charge.perVolumeSize, max);
   }
   // The consuming count, gigabytes, then add_volume_type_opts' per-type keys (refusalFor sorts them as Cinder does).
-  const deltas: Array<[string, number | undefined]> = charge.perTypeOnly ? [] : [
-    [charge.resource, charge[charge.resource]],
-    ['gigabytes', charge.gigabytes],
-    ['backup_gigabytes', charge.backup_gigabytes],
-  ];
+  const deltas: Array<[string, number | undefined]> = charge.perTypeOnly
+    ? []
+    : [
+        [charge.resource, charge[charge.resource]],
+        ['gigabytes', charge.gigabytes],
+        ['backup_gigabytes', charge.backup_gigabytes],
+      ];
   if (charge.volumeType) {
     const t = charge.volumeType.name;
     deltas.push([`${charge.resource}_${t}`, charge[charge.resource]], [`gigabytes_${t}`, charge.gigabytes]);
@@ -79,7 +88,9 @@ type Body = Record<string, unknown>;
 export class QuotaService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   /** Cinder's show policy: an admin, or anyone of the project itself. */
   private mayRead(ctx: RequestContext, projectId: string, action: string): void {

@@ -4,7 +4,13 @@
  * project's rows over the `default` class over Cinder's built-in defaults.
  */
 import {
-  BUILTIN_DEFAULTS, DEFAULT_QUOTA_CLASS, GLOBAL_RESOURCES, GROUP_RESOURCES, PER_TYPE_DEFAULT, PER_TYPE_RESOURCES, quotaKeys,
+  BUILTIN_DEFAULTS,
+  DEFAULT_QUOTA_CLASS,
+  GLOBAL_RESOURCES,
+  GROUP_RESOURCES,
+  PER_TYPE_DEFAULT,
+  PER_TYPE_RESOURCES,
+  quotaKeys,
   type GlobalResource,
 } from '../../domain/quota';
 import type { Conn } from '../../db/connection';
@@ -40,7 +46,7 @@ const snapshotSource: UsageSource = async (conn, projectId) => ({ byType: await 
 const groupSource: UsageSource = async (conn, projectId) => ({ byType: [], groups: await groupsDb.countOfProject(conn, projectId) });
 
 /** Backups: their count and GiB (`backups`, `backup_gigabytes`), whatever their status. */
-const backupSource: UsageSource = async (conn, projectId) => ({ byType: [], ...await backupsDb.usageOfProject(conn, projectId) });
+const backupSource: UsageSource = async (conn, projectId) => ({ byType: [], ...(await backupsDb.usageOfProject(conn, projectId)) });
 
 /** Every table that consumes quota: volumes, snapshots, groups and backups. */
 export const USAGE_SOURCES: readonly UsageSource[] = [volumeSource, snapshotSource, groupSource, backupSource];
@@ -71,7 +77,7 @@ export async function defaultLimits(conn: Conn, types: readonly QuotaType[], cla
   const source: Record<string, LimitSource> = {};
   for (const k of keys) {
     const v = cls.get(k) ?? dflt.get(k);
-    limit[k] = v ?? (BUILTIN_DEFAULTS[k as GlobalResource] ?? PER_TYPE_DEFAULT);
+    limit[k] = v ?? BUILTIN_DEFAULTS[k as GlobalResource] ?? PER_TYPE_DEFAULT;
     source[k] = v === undefined ? 'builtin' : 'class';
   }
   return { keys, limit, source };
@@ -85,7 +91,10 @@ export async function projectLimits(conn: Conn, projectId: string, types: readon
   const source = { ...base.source };
   for (const k of base.keys) {
     const v = own.get(k);
-    if (v !== undefined) { limit[k] = v; source[k] = 'project'; }
+    if (v !== undefined) {
+      limit[k] = v;
+      source[k] = 'project';
+    }
   }
   return { keys: base.keys, limit, source };
 }
@@ -94,7 +103,9 @@ export async function projectLimits(conn: Conn, projectId: string, types: readon
 export async function projectUsage(conn: Conn, projectId: string, types: readonly QuotaType[]): Promise<Record<string, number>> {
   const names = new Map(types.map((t) => [t.id, t.name]));
   const used: Record<string, number> = Object.fromEntries(quotaKeys(types.map((t) => t.name)).map((k) => [k, 0]));
-  const add = (k: string, n = 0) => { used[k] = (used[k] ?? 0) + n; };
+  const add = (k: string, n = 0) => {
+    used[k] = (used[k] ?? 0) + n;
+  };
   for (const source of USAGE_SOURCES) {
     const u = await source(conn, projectId);
     for (const t of u.byType) {

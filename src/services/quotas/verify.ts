@@ -46,15 +46,24 @@ export async function verifyQuotas(db: Db, opts: { projectId?: string } = {}): P
     const types = await quotaTypes(trx);
     const census = await quotasDb.census(trx, opts.projectId);
     const backupCensus = await quotasDb.backupCensus(trx, opts.projectId);
-    const projectIds = opts.projectId ? [opts.projectId]
-      : [...new Set([...census.map((c) => c.project_id), ...backupCensus.map((c) => c.project_id), ...await quotasDb.projectsWithLimits(trx)])].sort();
+    const projectIds = opts.projectId
+      ? [opts.projectId]
+      : [
+          ...new Set([
+            ...census.map((c) => c.project_id),
+            ...backupCensus.map((c) => c.project_id),
+            ...(await quotasDb.projectsWithLimits(trx)),
+          ]),
+        ].sort();
     const projects: VerifiedProject[] = [];
     for (const projectId of projectIds) {
       const rows = census.filter((c) => c.project_id === projectId);
       const limits = await projectLimits(trx, projectId, types);
       const used = await projectUsage(trx, projectId, types);
       const recount: Record<string, number> = {};
-      const add = (k: string, n: number) => { recount[k] = (recount[k] ?? 0) + n; };
+      const add = (k: string, n: number) => {
+        recount[k] = (recount[k] ?? 0) + n;
+      };
       const byStatus: Record<string, { count: number; gigabytes: number }> = {};
       const violations: string[] = [];
       for (const c of rows) {
@@ -65,7 +74,9 @@ export async function verifyQuotas(db: Db, opts: { projectId?: string } = {}): P
           add(`${counted}_${c.type_name}`, c.count);
           add(`gigabytes_${c.type_name}`, c.gigabytes);
         } else {
-          violations.push(`${c.count} ${c.kind}(s) in ${c.status} have a ${c.type_name === null ? 'missing' : 'deleted'} volume type ${c.volume_type_id}: no per-type quota counts them`);
+          violations.push(
+            `${c.count} ${c.kind}(s) in ${c.status} have a ${c.type_name === null ? 'missing' : 'deleted'} volume type ${c.volume_type_id}: no per-type quota counts them`,
+          );
         }
         const s = (byStatus[`${c.kind} ${c.status}`] ??= { count: 0, gigabytes: 0 });
         s.count += c.count;
@@ -80,8 +91,11 @@ export async function verifyQuotas(db: Db, opts: { projectId?: string } = {}): P
         s.gigabytes += b.gigabytes;
       }
       const keys: VerifiedKey[] = limits.keys.map((key) => ({
-        key, limit: limits.limit[key]!, source: limits.source[key]!, inUse: used[key] ?? 0,
-        recount: RECOUNTED.test(key) ? recount[key] ?? 0 : used[key] ?? 0,
+        key,
+        limit: limits.limit[key]!,
+        source: limits.source[key]!,
+        inUse: used[key] ?? 0,
+        recount: RECOUNTED.test(key) ? (recount[key] ?? 0) : (used[key] ?? 0),
       }));
       for (const k of keys) {
         if (k.inUse !== k.recount) {
@@ -94,7 +108,9 @@ export async function verifyQuotas(db: Db, opts: { projectId?: string } = {}): P
       const perVolume = limits.limit.per_volume_gigabytes!;
       const largest = Math.max(0, ...rows.filter((c) => c.kind === 'volume').map((c) => c.largest));
       if (perVolume >= 0 && largest > perVolume) {
-        violations.push(`per_volume_gigabytes: a volume of ${largest} GiB is over the limit ${perVolume} (${limits.source.per_volume_gigabytes} limit)`);
+        violations.push(
+          `per_volume_gigabytes: a volume of ${largest} GiB is over the limit ${perVolume} (${limits.source.per_volume_gigabytes} limit)`,
+        );
       }
       projects.push({ projectId, keys, byStatus, violations });
     }
@@ -115,19 +131,25 @@ export function formatVerifyReport(r: VerifyReport): string {
   const out: string[] = [];
   for (const p of r.projects) {
     out.push(`project ${p.projectId}`);
-    const statuses = Object.entries(p.byStatus).map(([s, v]) => `${s} ${v.count} (${v.gigabytes} GiB)`).join(', ');
+    const statuses = Object.entries(p.byStatus)
+      .map(([s, v]) => `${s} ${v.count} (${v.gigabytes} GiB)`)
+      .join(', ');
     out.push(`  by status (every status counts): ${statuses || 'none'}`);
     const shown = p.keys.filter((k) => k.inUse > 0 || k.source !== 'builtin' || k.limit >= 0);
     const w = Math.max(...shown.map((k) => k.key.length), 3);
     out.push(`  ${'key'.padEnd(w)}  ${'limit'.padStart(6)}  ${'in_use'.padStart(6)}  ${'recount'.padStart(7)}  source`);
     for (const k of shown) {
-      out.push(`  ${k.key.padEnd(w)}  ${String(k.limit).padStart(6)}  ${String(k.inUse).padStart(6)}  ${String(k.recount).padStart(7)}  ${k.source}`);
+      out.push(
+        `  ${k.key.padEnd(w)}  ${String(k.limit).padStart(6)}  ${String(k.inUse).padStart(6)}  ${String(k.recount).padStart(7)}  ${k.source}`,
+      );
     }
     for (const v of p.violations) out.push(`  VIOLATION: ${v}`);
   }
   for (const w of r.warnings) out.push(`warning: ${w}`);
-  out.push(r.violations.length
-    ? `${r.violations.length} violation(s) in ${r.projects.length} project(s)`
-    : `OK: ${r.projects.length} project(s), usage within limits and recounts agree`);
+  out.push(
+    r.violations.length
+      ? `${r.violations.length} violation(s) in ${r.projects.length} project(s)`
+      : `OK: ${r.projects.length} project(s), usage within limits and recounts agree`,
+  );
   return out.join('\n');
 }

@@ -36,7 +36,11 @@ async function confirm(trx: Tx, a: RepairAction, o: RepairOutcome): Promise<Repa
     const vol = await moveIfStill(trx, volumeStatus, a.volume_id, t);
     if (!vol) return { done: false, detail: 'the volume changed meanwhile' };
     await recordMessage(trx, {
-      projectId: vol.project_id, requestId: null, resourceType: 'VOLUME', resourceId: vol.id, event: MessageEvent.reconcileVolume,
+      projectId: vol.project_id,
+      requestId: null,
+      resourceType: 'VOLUME',
+      resourceId: vol.id,
+      event: MessageEvent.reconcileVolume,
       detail: MessageDetail.volumeDataMissing, // the backend and location stay in the repair's report
     });
     return { done: true, detail: 'set error' };

@@ -83,12 +83,19 @@ export function namesInScan(scan: ScanReport): { volumes: string[]; snapshots: s
     if (v) volumes.add(v);
     if (s) snapshots.add(s);
   }
-  for (const d of scan.dirs) if (path.dirname(d.path) === scan.root && isUuidLike(path.basename(d.path))) servers.add(path.basename(d.path));
+  for (const d of scan.dirs)
+    if (path.dirname(d.path) === scan.root && isUuidLike(path.basename(d.path))) servers.add(path.basename(d.path));
   return { volumes: [...volumes], snapshots: [...snapshots], servers: [...servers] };
 }
 
-const diff = (kind: DifferenceKind, id: string, dbLocation: string | null, diskLocation: string, action: string, repair?: RepairAction): Difference =>
-  ({ kind, id, dbLocation: dbLocation ?? '', diskLocation, action, repaired: false, ...(repair ? { repair } : {}) });
+const diff = (
+  kind: DifferenceKind,
+  id: string,
+  dbLocation: string | null,
+  diskLocation: string,
+  action: string,
+  repair?: RepairAction,
+): Difference => ({ kind, id, dbLocation: dbLocation ?? '', diskLocation, action, repaired: false, ...(repair ? { repair } : {}) });
 
 /** The differences between one backend's scan and the database; the scan must be older than `db` (read after it). */
 export function compare(scan: ScanReport, db: DbView): Difference[] {
@@ -116,47 +123,76 @@ export function compare(scan: ScanReport, db: DbView): Difference[] {
     const files = filesOf.get(id) ?? [];
     if (!VOLUME_DATA_EXPECTED.includes(vol.status as VolumeStatus)) continue;
     if (files.length === 0) {
-      out.push(diff('missing', id, vol.location, '', 'set error', { kind: 'missing', volume_id: id, status: vol.status, location: vol.location }));
+      out.push(
+        diff('missing', id, vol.location, '', 'set error', { kind: 'missing', volume_id: id, status: vol.status, location: vol.location }),
+      );
       continue;
     }
     // Names are unique, so two files of one volume means an interrupted move left a copy: keep the recorded one.
     const kept = files.includes(vol.location ?? '') ? vol.location! : files[0]!;
     for (const extra of files.filter((p) => p !== kept)) orphan(extra, id);
     if (kept !== vol.location) {
-      out.push(diff('moved', id, vol.location, kept, 'update location', { kind: 'moved', volume_id: id, db_location: vol.location, disk_location: kept }));
+      out.push(
+        diff('moved', id, vol.location, kept, 'update location', {
+          kind: 'moved',
+          volume_id: id,
+          db_location: vol.location,
+          disk_location: kept,
+        }),
+      );
     }
   }
   for (const d of scan.dirs) {
     const id = path.basename(d.path);
     if (path.dirname(d.path) !== scan.root || !isUuidLike(id) || db.servers.get(id) === false) continue;
     const state = db.servers.has(id) ? 'deleted' : 'unknown';
-    out.push(diff('stale_server_folder', id, null, d.path, d.entries === 0 ? `remove (${state} server)` : `remove once empty (${state} server)`,
-      { kind: 'stale_server_folder', server_id: id, path: d.path }));
+    out.push(
+      diff('stale_server_folder', id, null, d.path, d.entries === 0 ? `remove (${state} server)` : `remove once empty (${state} server)`, {
+        kind: 'stale_server_folder',
+        server_id: id,
+        path: d.path,
+      }),
+    );
   }
   return out;
 }
 
 /** Exit status of the command: 0 when every backend answered and nothing is left to repair. */
 export const reconcileExitCode = (reports: readonly BackendReport[]): number =>
-  (reports.some((r) => r.error || r.differences.some((d) => !d.repaired)) ? 1 : 0);
+  reports.some((r) => r.error || r.differences.some((d) => !d.repaired)) ? 1 : 0;
 
 /** The table `cairn-manage reconcile` prints: one row per difference, then a line per backend. */
 export function formatReconcile(reports: readonly BackendReport[]): string {
   const cols = ['backend', 'kind', 'id', 'db location', 'disk location', 'action'] as const;
-  const rows = reports.flatMap((r) => r.differences.map((d) => ({
-    backend: r.backend, kind: d.kind, id: d.id, 'db location': d.dbLocation || '-', 'disk location': d.diskLocation || '-', action: d.action,
-  })));
+  const rows = reports.flatMap((r) =>
+    r.differences.map((d) => ({
+      backend: r.backend,
+      kind: d.kind,
+      id: d.id,
+      'db location': d.dbLocation || '-',
+      'disk location': d.diskLocation || '-',
+      action: d.action,
+    })),
+  );
   const lines: string[] = [];
   if (rows.length) {
     const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
-    const line = (vals: readonly string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+    const line = (vals: readonly string[]) =>
+      vals
+        .map((v, i) => v.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd();
     lines.push(line(cols), ...rows.map((r) => line(cols.map((c) => r[c]))), '');
   }
   for (const r of reports) {
     const left = r.differences.filter((d) => !d.repaired).length;
-    lines.push(r.error ? `${r.backend}: not checked — ${r.error}`
-      : r.differences.length === 0 ? `${r.backend}: consistent`
-        : `${r.backend}: ${r.differences.length} difference(s), ${r.differences.length - left} repaired, ${left} left`);
+    lines.push(
+      r.error
+        ? `${r.backend}: not checked — ${r.error}`
+        : r.differences.length === 0
+          ? `${r.backend}: consistent`
+          : `${r.backend}: ${r.differences.length} difference(s), ${r.differences.length - left} repaired, ${left} left`,
+    );
   }
   return lines.join('\n');
 }

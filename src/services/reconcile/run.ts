@@ -34,10 +34,14 @@ export interface ReconcileOptions {
 /** Asks a worker of `backend` (scan, or repair with `actions`) and waits for its answer. */
 async function ask<T>(deps: ServiceDeps, backend: string, payload: Record<string, unknown>, timeoutMs: number): Promise<T> {
   const id = await deps.db.transaction((trx) =>
-    enqueue(trx, deps.config, undefined, TaskKind.backendReconcile, { type: 'reconcile', id: randomUUID(), backend }, payload));
+    enqueue(trx, deps.config, undefined, TaskKind.backendReconcile, { type: 'reconcile', id: randomUUID(), backend }, payload),
+  );
   deps.notifier.tasksWritten();
   const task = await awaitTask(deps.db, id, timeoutMs).catch((err: unknown) => {
-    if (err instanceof ApiError) throw new Error(`no worker of backend ${backend} answered in ${Math.round(timeoutMs / 1000)} s (is one running, and an API to relay the task?)`);
+    if (err instanceof ApiError)
+      throw new Error(
+        `no worker of backend ${backend} answered in ${Math.round(timeoutMs / 1000)} s (is one running, and an API to relay the task?)`,
+      );
     throw err;
   });
   if (task.state === TaskState.failed) throw new Error(`the worker failed: ${task.last_error ?? 'no reason given'}`);
@@ -50,10 +54,17 @@ async function ask<T>(deps: ServiceDeps, backend: string, payload: Record<string
 async function dbView(conn: Conn, backend: string, scan: ScanReport): Promise<DbView> {
   const names = namesInScan(scan);
   const volumes = new Map((await volumesDb.listAll(conn, backend)).map((v) => [v.id, { status: v.status, location: v.provider_location }]));
-  const elsewhere = new Map([...await consistencyDb.volumesByIds(conn, names.volumes.filter((id) => !volumes.has(id)))]
-    .filter(([, b]) => b !== backend));
+  const elsewhere = new Map(
+    [
+      ...(await consistencyDb.volumesByIds(
+        conn,
+        names.volumes.filter((id) => !volumes.has(id)),
+      )),
+    ].filter(([, b]) => b !== backend),
+  );
   return {
-    volumes, elsewhere,
+    volumes,
+    elsewhere,
     snapshots: await consistencyDb.existingSnapshotIds(conn, names.snapshots),
     servers: await consistencyDb.serversByIds(conn, names.servers),
   };
@@ -96,7 +107,8 @@ export async function reconcile(
     opts.onProgress?.(out.length, names.length, name);
     const b = deps.config.backends.find((x) => x.name === name);
     if (!b) out.push({ backend: name, differences: [], error: 'no such backend is configured' });
-    else if (b.driver !== 'file') out.push({ backend: name, differences: [], error: `reconcile covers file backends; ${name} is ${b.driver}` });
+    else if (b.driver !== 'file')
+      out.push({ backend: name, differences: [], error: `reconcile covers file backends; ${name} is ${b.driver}` });
     else out.push(await reconcileBackend(deps, name, opts));
   }
   opts.onProgress?.(out.length, names.length, '');

@@ -22,10 +22,14 @@ export interface CascadedSnapshot {
  * or from one of its snapshots holds the delete back.
  */
 export async function snapshotsForVolumeDelete(
-  trx: Tx, vol: DbVolumeRow, opts: { cascade: boolean; force: boolean },
+  trx: Tx,
+  vol: DbVolumeRow,
+  opts: { cascade: boolean; force: boolean },
 ): Promise<{ snapshots?: CascadedSnapshot[] }> {
   const snaps = await snapshotsDb.ofVolume(trx, vol.id, true);
-  const busy = await snapshotsDb.volumesBeingMadeFrom(trx, { snapshotIds: snaps.map((s) => s.id), volumeId: vol.id }, [VolumeStatus.creating]);
+  const busy = await snapshotsDb.volumesBeingMadeFrom(trx, { snapshotIds: snaps.map((s) => s.id), volumeId: vol.id }, [
+    VolumeStatus.creating,
+  ]);
   if (busy.length) throw invalidVolume(`Volume ${vol.id} is the source of volume ${busy[0]}, which is still being created.`);
   if (snaps.length === 0) return {};
   const t = opts.force ? SnapshotTransitions.forceDelete : SnapshotTransitions.delete;

@@ -1,6 +1,4 @@
-import {
-  SNAPSHOT_FAILURE_BY_TASK, SNAPSHOT_PROGRESS, SnapshotTransitions, VolumeRevertTransitions,
-} from '../../domain/status';
+import { SNAPSHOT_FAILURE_BY_TASK, SNAPSHOT_PROGRESS, SnapshotTransitions, VolumeRevertTransitions } from '../../domain/status';
 import type { Tx } from '../../db/connection';
 import * as snapshotsDb from '../../db/snapshots';
 import type { DbTaskRow } from '../../db/tasks';
@@ -10,14 +8,16 @@ import { moveIfStill } from '../status/move';
 import type { CascadedSnapshot } from './cascade';
 import { TaskKind } from '../../domain/status';
 
-
 /**
  * What snapshot tasks (and the snapshot side of volume tasks) write when
  * they finish or fail, inside the transaction that completes the task.
  */
 export async function snapshotCreated(trx: Tx, snapshotId: string, location: string): Promise<void> {
   // No row moved: the snapshot was force-deleted meanwhile; its delete task removes the data.
-  await moveIfStill(trx, snapshotStatus, snapshotId, SnapshotTransitions.createDone, { progress: SNAPSHOT_PROGRESS.done, provider_location: location });
+  await moveIfStill(trx, snapshotStatus, snapshotId, SnapshotTransitions.createDone, {
+    progress: SNAPSHOT_PROGRESS.done,
+    provider_location: location,
+  });
 }
 
 export async function snapshotRemoved(trx: Tx, snapshotId: string): Promise<void> {

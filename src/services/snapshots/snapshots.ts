@@ -1,8 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, invalidInput, invalidVolume, notFound } from '../../domain/errors';
 import {
-  SNAPSHOT_PROGRESS, SNAPSHOT_SOURCE, SNAPSHOT_SOURCE_IN_USE, SNAPSHOT_STATUS_UPDATES, SnapshotStatus, SnapshotTransitions,
-  VolumeStatus, snapshotResetTarget, ALL_SNAPSHOT_STATUSES, resetTransition, snapshotStatusUpdate,
+  SNAPSHOT_PROGRESS,
+  SNAPSHOT_SOURCE,
+  SNAPSHOT_SOURCE_IN_USE,
+  SNAPSHOT_STATUS_UPDATES,
+  SnapshotStatus,
+  SnapshotTransitions,
+  VolumeStatus,
+  snapshotResetTarget,
+  ALL_SNAPSHOT_STATUSES,
+  resetTransition,
+  snapshotStatusUpdate,
 } from '../../domain/status';
 import * as snapshotsDb from '../../db/snapshots';
 import type { DbSnapshotRow, SnapshotFilters } from '../../db/snapshots';
@@ -49,7 +58,8 @@ export const snapshotNotFound = (id: string) => notFound(`Snapshot ${id} could n
 export const invalidSnapshot = (reason: string) => badRequest(`Invalid snapshot: ${reason}`);
 
 /** `cinder/api/v3/snapshots.py`: from 3.66 `force` is meaningless, and false is refused. */
-const SNAPSHOT_IN_USE_FLAG_MSG = "Since microversion 3.66 the 'force' flag is invalid for this request. " +
+const SNAPSHOT_IN_USE_FLAG_MSG =
+  "Since microversion 3.66 the 'force' flag is invalid for this request. " +
   "For backward compatibility, however, a 'true' value is accepted, but a 'false' value is rejected.";
 
 /** API sort keys → SQL; nullable text sorts as '' so keyset comparisons stay total. */
@@ -79,7 +89,9 @@ const snapshotRows = scopedRows(snapshotsDb, snapshotNotFound);
 export class SnapshotService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   /** 404 unless the snapshot exists in the caller's scope (an admin sees every project's). */
   async get(ctx: RequestContext, id: string): Promise<DbSnapshotRow> {
@@ -89,8 +101,12 @@ export class SnapshotService {
   /** `allowInUse`: an in-use volume may be snapshotted without `force`, which must not be false (3.66). */
   async create(ctx: RequestContext, input: CreateSnapshotInput, opts: { allowInUse: boolean }): Promise<DbSnapshotRow> {
     requireWriter(ctx, 'volume:create_snapshot');
-    const force = input.force === undefined || input.force === null ? undefined
-      : typeof input.force === 'boolean' ? input.force : parseBool(input.force, 'force');
+    const force =
+      input.force === undefined || input.force === null
+        ? undefined
+        : typeof input.force === 'boolean'
+          ? input.force
+          : parseBool(input.force, 'force');
     const inUseAllowed = opts.allowInUse;
     if (inUseAllowed && force === false) throw badRequest(SNAPSHOT_IN_USE_FLAG_MSG);
     const allowed = inUseAllowed || force ? SNAPSHOT_SOURCE_IN_USE : SNAPSHOT_SOURCE;
@@ -109,22 +125,42 @@ export class SnapshotService {
       const type = await typesDb.findById(trx, vol.volume_type_id);
       // Cinder reserves snapshots: 1 and the volume's size in gigabytes (no_snapshot_gb_quota=False), per type too.
       await chargeQuota(trx, ctx.projectId, {
-        resource: 'snapshots', snapshots: 1, gigabytes: vol.size,
+        resource: 'snapshots',
+        snapshots: 1,
+        gigabytes: vol.size,
         volumeType: type ? { id: type.id, name: type.name } : undefined,
       });
       created = {
-        id, volume_id: vol.id, project_id: ctx.projectId, user_id: ctx.userId,
+        id,
+        volume_id: vol.id,
+        project_id: ctx.projectId,
+        user_id: ctx.userId,
         display_name: input.name ?? input.display_name ?? null,
         display_description: input.description ?? input.display_description ?? null,
-        size: vol.size, status: SnapshotStatus.creating, progress: SNAPSHOT_PROGRESS.start,
-        volume_type_id: vol.volume_type_id, metadata: input.metadata ?? {}, provider_location: null,
-        created_at: new Date(), updated_at: null,
+        size: vol.size,
+        status: SnapshotStatus.creating,
+        progress: SNAPSHOT_PROGRESS.start,
+        volume_type_id: vol.volume_type_id,
+        metadata: input.metadata ?? {},
+        provider_location: null,
+        created_at: new Date(),
+        updated_at: null,
       };
       await snapshotsDb.insert(trx, created);
-      await enqueue(trx, this.deps.config, ctx, TaskKind.snapshotCreate, { type: 'snapshot', id, backend: vol.backend }, {
-        ...await volumeDriverPayload(trx, this.deps.config, vol.backend, vol.id),
-        volume_id: vol.id, provider_location: vol.provider_location, multiattach: vol.multiattach, source_size: vol.size,
-      });
+      await enqueue(
+        trx,
+        this.deps.config,
+        ctx,
+        TaskKind.snapshotCreate,
+        { type: 'snapshot', id, backend: vol.backend },
+        {
+          ...(await volumeDriverPayload(trx, this.deps.config, vol.backend, vol.id)),
+          volume_id: vol.id,
+          provider_location: vol.provider_location,
+          multiattach: vol.multiattach,
+          source_size: vol.size,
+        },
+      );
     });
     this.deps.notifier.tasksWritten();
     return created!;
@@ -142,9 +178,14 @@ export class SnapshotService {
       if (setCommonFilter(f, key, value)) continue;
       switch (key) {
         // One availability zone: a snapshot is in its volume's, which is the configured one.
-        case 'availability_zone': if (value !== this.deps.config.availabilityZone) f.impossible = true; break;
-        case 'consumes_quota': if (!parseBool(value, key)) f.impossible = true; break;
-        default: break;
+        case 'availability_zone':
+          if (value !== this.deps.config.availabilityZone) f.impossible = true;
+          break;
+        case 'consumes_quota':
+          if (!parseBool(value, key)) f.impossible = true;
+          break;
+        default:
+          break;
       }
     }
     return f;
@@ -194,10 +235,19 @@ export class SnapshotService {
       if (s.group_snapshot_id) throw refuse();
       await moveOrRefuse(trx, snapshotStatus, id, t, refuse);
       const vol = await volumesDb.find(trx, s.volume_id, { projectId: undefined });
-      await enqueue(trx, this.deps.config, ctx, TaskKind.snapshotDelete, { type: 'snapshot', id, backend: vol!.backend }, {
-        ...await volumeDriverPayload(trx, this.deps.config, vol!.backend, vol!.id),
-        volume_id: s.volume_id, provider_location: s.provider_location, ...(unmanageOnly ? { unmanage_only: true } : {}),
-      });
+      await enqueue(
+        trx,
+        this.deps.config,
+        ctx,
+        TaskKind.snapshotDelete,
+        { type: 'snapshot', id, backend: vol!.backend },
+        {
+          ...(await volumeDriverPayload(trx, this.deps.config, vol!.backend, vol!.id)),
+          volume_id: s.volume_id,
+          provider_location: s.provider_location,
+          ...(unmanageOnly ? { unmanage_only: true } : {}),
+        },
+      );
     });
     this.deps.notifier.tasksWritten();
   }
@@ -219,8 +269,13 @@ export class SnapshotService {
       if (!allowed.includes(args.status as SnapshotStatus)) {
         throw badRequest(`Provided snapshot status ${args.status} not allowed for snapshot with status ${s.status}.`);
       }
-      await moveIfStill(trx, snapshotStatus, id, snapshotStatusUpdate(s.status as SnapshotStatus, args.status as SnapshotStatus),
-        progress !== undefined ? { progress } : {});
+      await moveIfStill(
+        trx,
+        snapshotStatus,
+        id,
+        snapshotStatusUpdate(s.status as SnapshotStatus, args.status as SnapshotStatus),
+        progress !== undefined ? { progress } : {},
+      );
     });
   }
 

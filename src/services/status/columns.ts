@@ -9,7 +9,14 @@ import * as snapshotsDb from '../../db/snapshots';
 import * as transfersDb from '../../db/transfers';
 import * as volumesDb from '../../db/volumes';
 import type {
-  AttachStatus, BackupStatus, GroupSnapshotStatus, GroupStatus, ImageStatus, ServerVmState, SnapshotStatus, VolumeStatus,
+  AttachStatus,
+  BackupStatus,
+  GroupSnapshotStatus,
+  GroupStatus,
+  ImageStatus,
+  ServerVmState,
+  SnapshotStatus,
+  VolumeStatus,
 } from '../../domain/status';
 import type { StatusColumn } from './move';
 
@@ -28,7 +35,11 @@ export const backupStatus: StatusColumn<BackupStatus, backupsDb.DbBackupRow, Wit
   cas: (conn, id, from, to, fields) => backupsDb.casStatus(conn, id, from, { ...fields, status: to }),
 };
 
-export const attachmentStatus: StatusColumn<AttachStatus, attachmentsDb.DbAttachmentRow, With<typeof attachmentsDb.casStatus, 'attach_status'>> = {
+export const attachmentStatus: StatusColumn<
+  AttachStatus,
+  attachmentsDb.DbAttachmentRow,
+  With<typeof attachmentsDb.casStatus, 'attach_status'>
+> = {
   cas: (conn, id, from, to, fields) => attachmentsDb.casStatus(conn, id, from, { ...fields, attach_status: to }),
 };
 
@@ -51,6 +62,8 @@ export const transferredVolumeStatus: StatusColumn<VolumeStatus, true, { project
 };
 
 /** A server's vm_state, moved only while its task_state is `taskState` (null: idle; undefined: whatever it is). */
-export const serverVmState = (taskState?: string | null): StatusColumn<ServerVmState, serversDb.DbServerRow, Omit<serversDb.ServerWritable, 'vm_state'>> => ({
+export const serverVmState = (
+  taskState?: string | null,
+): StatusColumn<ServerVmState, serversDb.DbServerRow, Omit<serversDb.ServerWritable, 'vm_state'>> => ({
   cas: (conn, id, from, to, fields) => serversDb.casServer(conn, id, from, { ...fields, vm_state: to }, taskState),
 });

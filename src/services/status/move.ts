@@ -23,14 +23,23 @@ export type Refusal = () => Error;
  * (the row was force-deleted or reset meanwhile, and whoever did that owns it).
  */
 export async function moveIfStill<S extends string, Row, Fields>(
-  conn: Conn, column: StatusColumn<S, Row, Fields>, id: string, t: Transition<S>, fields?: Fields,
+  conn: Conn,
+  column: StatusColumn<S, Row, Fields>,
+  id: string,
+  t: Transition<S>,
+  fields?: Fields,
 ): Promise<Row | undefined> {
   return column.cas(conn, id, t.from, t.to, fields);
 }
 
 /** Moves row `id` through `t`, or throws `refuse()` when its status is not one of `t.from`. */
 export async function moveOrRefuse<S extends string, Row, Fields>(
-  conn: Conn, column: StatusColumn<S, Row, Fields>, id: string, t: Transition<S>, refuse: Refusal, fields?: Fields,
+  conn: Conn,
+  column: StatusColumn<S, Row, Fields>,
+  id: string,
+  t: Transition<S>,
+  refuse: Refusal,
+  fields?: Fields,
 ): Promise<Row> {
   const row = await moveIfStill(conn, column, id, t, fields);
   if (row === undefined) throw refuse();

@@ -31,16 +31,27 @@ export function resourceKey(kind: string, resource: { type: string; id: string }
  * visible to the relay exactly when the state change that needs it commits.
  */
 export async function enqueue(
-  trx: Tx, config: Config, ctx: Pick<RequestContext, 'requestId' | 'projectId'> | undefined,
-  kind: TaskKind, resource: { type: string; id: string; backend: string }, payload: Record<string, unknown> = {},
+  trx: Tx,
+  config: Config,
+  ctx: Pick<RequestContext, 'requestId' | 'projectId'> | undefined,
+  kind: TaskKind,
+  resource: { type: string; id: string; backend: string },
+  payload: Record<string, unknown> = {},
 ): Promise<string> {
   const id = randomUUID();
   // ExtStorage volumes: every task carries the provider and its parameters (empty for other backends).
   const driverPayload = resource.type === 'volume' ? await volumeDriverPayload(trx, config, resource.backend, resource.id) : {};
   await tasks.insert(trx, {
-    id, kind, resource_type: resource.type, resource_id: resource.id, backend: resource.backend, payload: { ...driverPayload, ...payload },
+    id,
+    kind,
+    resource_type: resource.type,
+    resource_id: resource.id,
+    backend: resource.backend,
+    payload: { ...driverPayload, ...payload },
     resource_key: resourceKey(kind, resource, payload),
-    max_attempts: config.taskMaxAttempts, request_id: ctx?.requestId ?? null, project_id: ctx?.projectId ?? null,
+    max_attempts: config.taskMaxAttempts,
+    request_id: ctx?.requestId ?? null,
+    project_id: ctx?.projectId ?? null,
   });
   return id;
 }

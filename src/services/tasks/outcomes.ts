@@ -27,17 +27,28 @@ export async function volumeCreated(trx: Tx, volumeId: string, location: string)
 /** The backend grew the volume: the pending size becomes the size; the status goes back to what its attachments say. */
 export async function volumeExtended(trx: Tx, volumeId: string, newSize: number): Promise<void> {
   const rows = await attachmentsDb.ofVolume(trx, volumeId);
-  const moved = await moveIfStill(trx, volumeStatus, volumeId,
-    VolumeSettleTransitions.extendDone(statusFromAttachments(rows.map((r) => r.attach_status)).status), { size: newSize, pending_size: null });
+  const moved = await moveIfStill(
+    trx,
+    volumeStatus,
+    volumeId,
+    VolumeSettleTransitions.extendDone(statusFromAttachments(rows.map((r) => r.attach_status)).status),
+    { size: newSize, pending_size: null },
+  );
   if (!moved) return;
   // Cinder tells Nova (`volume-extended` external event); Nova records an `extend_volume` action on each server the
   // volume is attached to, which clients (Tempest) wait on before they look inside the guest.
   const serverIds = [...new Set(rows.map((r) => r.instance_uuid).filter((id): id is string => Boolean(id)))];
   if (!serverIds.length) return;
-  for (const s of await trx<{ id: string; project_id: string; user_id: string }>('servers').whereIn('id', serverIds).whereNull('deleted_at')) {
+  for (const s of await trx<{ id: string; project_id: string; user_id: string }>('servers')
+    .whereIn('id', serverIds)
+    .whereNull('deleted_at')) {
     await instanceActionsDb.record(trx, {
-      serverId: s.id, projectId: s.project_id, userId: s.user_id, requestId: `req-${randomUUID()}`,
-      action: 'extend_volume', event: 'compute_extend_volume',
+      serverId: s.id,
+      projectId: s.project_id,
+      userId: s.user_id,
+      requestId: `req-${randomUUID()}`,
+      action: 'extend_volume',
+      event: 'compute_extend_volume',
     });
   }
 }
@@ -100,8 +111,12 @@ export async function taskFailed(trx: Tx, task: DbTaskRow, reason: string, detai
   const event = fromImage ? MessageEvent.copyImageToVolume : FAILURE_EVENTS[task.kind];
   if (event && task.project_id) {
     await recordMessage(trx, {
-      projectId: task.project_id, requestId: task.request_id, resourceType: RESOURCE_TYPES[task.resource_type] ?? task.resource_type.toUpperCase(), // Cinder's resource types
-      resourceId: task.resource_id, event, detail,
+      projectId: task.project_id,
+      requestId: task.request_id,
+      resourceType: RESOURCE_TYPES[task.resource_type] ?? task.resource_type.toUpperCase(), // Cinder's resource types
+      resourceId: task.resource_id,
+      event,
+      detail,
     });
   }
 }

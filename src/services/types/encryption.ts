@@ -50,10 +50,12 @@ export async function refuseEncryptionChange(trx: Tx, fromTypeId: string, toType
 export class EncryptionService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   private async checkType(conn: Tx | ServiceDeps['db'], typeId: string, lock = false): Promise<void> {
-    if (!await encDb.typeExists(conn, typeId, lock)) throw typeNotFound(typeId);
+    if (!(await encDb.typeExists(conn, typeId, lock))) throw typeNotFound(typeId);
   }
 
   /** The specs, or undefined when the type has none (Cinder answers `{}` then). */
@@ -71,8 +73,14 @@ export class EncryptionService {
       if (await encDb.find(trx, typeId)) throw badRequest(`Volume type encryption for type ${typeId} already exists.`);
       const f = normalise(fields);
       const row: DbTypeEncryptionRow = {
-        volume_type_id: typeId, encryption_id: randomUUID(), provider: f.provider!, cipher: f.cipher ?? null,
-        key_size: f.key_size ?? null, control_location: f.control_location!, created_at: new Date(), updated_at: null,
+        volume_type_id: typeId,
+        encryption_id: randomUUID(),
+        provider: f.provider!,
+        cipher: f.cipher ?? null,
+        key_size: f.key_size ?? null,
+        control_location: f.control_location!,
+        created_at: new Date(),
+        updated_at: null,
       };
       await encDb.insert(trx, row);
       return row;
@@ -86,7 +94,7 @@ export class EncryptionService {
     await this.db.transaction(async (trx) => {
       await this.checkType(trx, typeId, true);
       if (await encDb.typeInUse(trx, typeId)) throw badRequest('Cannot update encryption specs. Volume type in use.');
-      if (!await encDb.update(trx, typeId, f)) throw encryptionNotFound(typeId);
+      if (!(await encDb.update(trx, typeId, f))) throw encryptionNotFound(typeId);
     });
     return f;
   }
@@ -96,7 +104,7 @@ export class EncryptionService {
     await this.db.transaction(async (trx) => {
       await this.checkType(trx, typeId, true);
       if (await encDb.typeInUse(trx, typeId)) throw badRequest('Cannot delete encryption specs. Volume type in use.');
-      if (!await encDb.remove(trx, typeId)) throw encryptionNotFound(typeId);
+      if (!(await encDb.remove(trx, typeId))) throw encryptionNotFound(typeId);
     });
   }
 

@@ -18,7 +18,7 @@ const typeNotFound = (id: string) => notFound(`Volume type ${id} could not be fo
 async function lockTypeAndSpecs(trx: Parameters<typeof qosDb.lockType>[0], id: string, typeId: string) {
   const type = await qosDb.lockType(trx, typeId);
   if (!type) throw typeNotFound(typeId);
-  if (!await qosDb.lock(trx, id)) throw qosNotFound(id);
+  if (!(await qosDb.lock(trx, id))) throw qosNotFound(id);
   return type;
 }
 
@@ -30,7 +30,10 @@ function checkConsumer(consumer: string): void {
 }
 
 const SORT_COLUMNS: Readonly<Record<string, string>> = {
-  id: 'qos_specs.id', name: 'qos_specs.name', consumer: 'qos_specs.consumer', created_at: 'qos_specs.created_at',
+  id: 'qos_specs.id',
+  name: 'qos_specs.name',
+  consumer: 'qos_specs.consumer',
+  created_at: 'qos_specs.created_at',
 };
 const FILTERS = new Set(['id', 'name', 'consumer']);
 
@@ -43,7 +46,9 @@ const FILTERS = new Set(['id', 'name', 'consumer']);
 export class QosSpecsService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   async list(ctx: RequestContext, q: RawQuery, rules: ListRules): Promise<DbQosSpecsRow[]> {
     requireAdmin(ctx, `${POLICY}:get_all`);
@@ -51,7 +56,7 @@ export class QosSpecsService {
     const filters: qosDb.QosListQuery['filters'] = {};
     // Cinder drops filters it does not allow here (`remove_invalid_filter_options`), rather than refusing them.
     for (const k of FILTERS) filters[k as keyof typeof filters] = one(q[k]);
-    if (paging.marker !== undefined && !await qosDb.find(this.db, paging.marker)) throw qosNotFound(paging.marker);
+    if (paging.marker !== undefined && !(await qosDb.find(this.db, paging.marker))) throw qosNotFound(paging.marker);
     return qosDb.list(this.db, { filters, sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker });
   }
 
@@ -108,7 +113,7 @@ export class QosSpecsService {
     requireAdmin(ctx, `${POLICY}:delete`);
     const forced = force !== undefined && parseBool(force, 'force');
     await this.db.transaction(async (trx) => {
-      if (!await qosDb.lock(trx, id)) throw qosNotFound(id);
+      if (!(await qosDb.lock(trx, id))) throw qosNotFound(id);
       if (!forced && (await qosDb.associatedTypes(trx, id)).length > 0) throw badRequest('Qos specs still in use.');
       await qosDb.disassociateAll(trx, id);
       await qosDb.remove(trx, id);
@@ -147,7 +152,7 @@ export class QosSpecsService {
   async disassociateAll(ctx: RequestContext, id: string): Promise<void> {
     requireAdmin(ctx, `${POLICY}:update`);
     await this.db.transaction(async (trx) => {
-      if (!await qosDb.lock(trx, id)) throw qosNotFound(id);
+      if (!(await qosDb.lock(trx, id))) throw qosNotFound(id);
       await qosDb.disassociateAll(trx, id);
     });
   }

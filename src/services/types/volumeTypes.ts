@@ -11,7 +11,6 @@ import type { ServiceDeps } from '../deps';
 import { checkTypeExtStorageSpecs } from '../backends/extstorage';
 import { one, type RawQuery } from '../listQuery';
 
-
 /** A type with its extra specs, as views need it. */
 export interface VolumeTypeWithSpecs extends DbVolumeTypeRow {
   extraSpecs: Record<string, string>;
@@ -25,8 +24,11 @@ export interface CreateTypeInput {
   is_public?: boolean | string;
 }
 
-const visibility = (ctx: RequestContext, isPublic?: boolean): typesDb.VolumeTypeVisibility =>
-  ({ isAdmin: ctx.isAdmin, projectId: ctx.projectId, isPublic });
+const visibility = (ctx: RequestContext, isPublic?: boolean): typesDb.VolumeTypeVisibility => ({
+  isAdmin: ctx.isAdmin,
+  projectId: ctx.projectId,
+  isPublic,
+});
 
 const typeNotFound = (id: string) => notFound(`Volume type ${id} could not be found.`);
 
@@ -40,7 +42,10 @@ function boolish(v: boolean | string | undefined, dflt: boolean): boolean {
 }
 
 async function withSpecs(conn: Conn, rows: DbVolumeTypeRow[]): Promise<VolumeTypeWithSpecs[]> {
-  const specs = await typesDb.extraSpecsOf(conn, rows.map((r) => r.id));
+  const specs = await typesDb.extraSpecsOf(
+    conn,
+    rows.map((r) => r.id),
+  );
   return rows.map((r) => ({ ...r, extraSpecs: specs.get(r.id) ?? {} }));
 }
 
@@ -66,7 +71,9 @@ export async function resolveTypeForCreate(conn: Conn, ctx: RequestContext, name
 export class VolumeTypeService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   async list(ctx: RequestContext, q: RawQuery): Promise<VolumeTypeWithSpecs[]> {
     let isPublic: boolean | undefined;
@@ -75,9 +82,10 @@ export class VolumeTypeService {
       // Cinder: absent → public (plus the caller's private ones); "None" → every type.
       isPublic = raw === undefined ? true : raw.toLowerCase() === 'none' ? undefined : boolish(raw, true);
     }
-    const rows = isPublic === true
-      ? await typesDb.listVisibleWithSpecs(this.db, { isAdmin: false, projectId: ctx.projectId }, 'created_at')
-      : await typesDb.listVisibleWithSpecs(this.db, visibility(ctx, isPublic), 'created_at');
+    const rows =
+      isPublic === true
+        ? await typesDb.listVisibleWithSpecs(this.db, { isAdmin: false, projectId: ctx.projectId }, 'created_at')
+        : await typesDb.listVisibleWithSpecs(this.db, visibility(ctx, isPublic), 'created_at');
     return rows.reverse();
   }
 
@@ -99,17 +107,23 @@ export class VolumeTypeService {
     if (name.length === 0) throw badRequest('Volume type name can not be empty.');
     const isPublic = boolish(input['os-volume-type-access:is_public'] ?? input.is_public, true);
     const id = randomUUID();
-    await this.db.transaction(async (trx) => {
-      if (await typesDb.findByName(trx, name)) throw conflict(`Volume Type ${name} already exists.`);
-      await typesDb.insert(trx, { id, name, description: input.description ?? null, is_public: isPublic, created_at: new Date() });
-      // `extstorage:*` specs are checked against the workers' providers as they are written (400 if wrong).
-      await checkTypeExtStorageSpecs(trx, this.deps.config, input.extra_specs ?? {}, Object.keys(input.extra_specs ?? {}));
-      await typesDb.upsertExtraSpecs(trx, id, input.extra_specs ?? {});
-    }).catch(rethrowDuplicateName(name));
+    await this.db
+      .transaction(async (trx) => {
+        if (await typesDb.findByName(trx, name)) throw conflict(`Volume Type ${name} already exists.`);
+        await typesDb.insert(trx, { id, name, description: input.description ?? null, is_public: isPublic, created_at: new Date() });
+        // `extstorage:*` specs are checked against the workers' providers as they are written (400 if wrong).
+        await checkTypeExtStorageSpecs(trx, this.deps.config, input.extra_specs ?? {}, Object.keys(input.extra_specs ?? {}));
+        await typesDb.upsertExtraSpecs(trx, id, input.extra_specs ?? {});
+      })
+      .catch(rethrowDuplicateName(name));
     return this.get({ ...ctx, isAdmin: true }, id);
   }
 
-  async update(ctx: RequestContext, id: string, input: { name?: string | null; description?: string | null; is_public?: boolean | string }): Promise<VolumeTypeWithSpecs> {
+  async update(
+    ctx: RequestContext,
+    id: string,
+    input: { name?: string | null; description?: string | null; is_public?: boolean | string },
+  ): Promise<VolumeTypeWithSpecs> {
     requireAdmin(ctx, 'volume_extension:types_manage');
     if (input.name === undefined && input.description === undefined && input.is_public === undefined) {
       throw badRequest('Specify volume type name, description, is_public or a combination thereof.');
@@ -121,14 +135,16 @@ export class VolumeTypeService {
     }
     if (input.description !== undefined) fields.description = input.description;
     if (input.is_public !== undefined) fields.is_public = boolish(input.is_public, true);
-    await this.db.transaction(async (trx) => {
-      const current = await typesDb.lockForUpdate(trx, id);
-      if (!current) throw typeNotFound(id);
-      if (fields.name && fields.name !== current.name && await typesDb.findByName(trx, fields.name)) {
-        throw conflict(`Volume Type ${fields.name} already exists.`);
-      }
-      await typesDb.update(trx, id, fields);
-    }).catch(rethrowDuplicateName(fields.name ?? ''));
+    await this.db
+      .transaction(async (trx) => {
+        const current = await typesDb.lockForUpdate(trx, id);
+        if (!current) throw typeNotFound(id);
+        if (fields.name && fields.name !== current.name && (await typesDb.findByName(trx, fields.name))) {
+          throw conflict(`Volume Type ${fields.name} already exists.`);
+        }
+        await typesDb.update(trx, id, fields);
+      })
+      .catch(rethrowDuplicateName(fields.name ?? ''));
     return this.get(ctx, id);
   }
 
@@ -136,8 +152,8 @@ export class VolumeTypeService {
     requireAdmin(ctx, 'volume_extension:types_manage');
     if (id === DEFAULT_TYPE_ID) throw badRequest('Default volume type can not be deleted.');
     await this.db.transaction(async (trx) => {
-      if (!await typesDb.lockForUpdate(trx, id)) throw typeNotFound(id);
-      if (await volumesDb.countOfType(trx, id) > 0) {
+      if (!(await typesDb.lockForUpdate(trx, id))) throw typeNotFound(id);
+      if ((await volumesDb.countOfType(trx, id)) > 0) {
         throw badRequest(`Volume Type ${id} deletion is not allowed with volumes present with the type.`);
       }
       await typesDb.softDelete(trx, id);
@@ -179,7 +195,7 @@ export class VolumeTypeService {
   async deleteExtraSpec(ctx: RequestContext, id: string, key: string): Promise<void> {
     requireAdmin(ctx, 'volume_extension:types_extra_specs:delete');
     await this.inUnusedType(id, async (trx) => {
-      if (!await typesDb.deleteExtraSpec(trx, id, key)) {
+      if (!(await typesDb.deleteExtraSpec(trx, id, key))) {
         throw notFound(`Volume Type ${id} has no extra specs with key ${key}.`);
       }
     });
@@ -187,8 +203,8 @@ export class VolumeTypeService {
 
   private async inUnusedType(id: string, change: (trx: Tx) => Promise<void>): Promise<void> {
     await this.db.transaction(async (trx) => {
-      if (!await typesDb.lockForUpdate(trx, id)) throw typeNotFound(id);
-      if (await volumesDb.countOfType(trx, id) > 0) throw badRequest('Volume Type is currently in use.');
+      if (!(await typesDb.lockForUpdate(trx, id))) throw typeNotFound(id);
+      if ((await volumesDb.countOfType(trx, id)) > 0) throw badRequest('Volume Type is currently in use.');
       await change(trx);
     });
   }
@@ -209,7 +225,7 @@ export class VolumeTypeService {
       const type = await typesDb.lockForUpdate(trx, id);
       if (!type) throw typeNotFound(id);
       if (type.is_public) throw badRequest('Invalid volume type: Type access modification is not applicable to public volume type.');
-      if (!await typesDb.addProject(trx, id, project)) {
+      if (!(await typesDb.addProject(trx, id, project))) {
         throw conflict(`Volume type access for ${id}/${project} already exists.`);
       }
     });
@@ -221,7 +237,7 @@ export class VolumeTypeService {
       const type = await typesDb.lockForUpdate(trx, id);
       if (!type) throw typeNotFound(id);
       if (type.is_public) throw badRequest('Invalid volume type: Type access modification is not applicable to public volume type.');
-      if (!await typesDb.removeProject(trx, id, project)) {
+      if (!(await typesDb.removeProject(trx, id, project))) {
         throw notFound(`Volume type access not found for ${id}/${project}.`);
       }
     });

@@ -1,6 +1,13 @@
 import { badRequest, invalidInput, invalidVolume, notFound } from '../../domain/errors';
 import {
-  ALL_ATTACH_STATUSES, AttachStatus, resetTarget, resetTransition, statusFromAttachments, VolumeStatus, VolumeTransitions, VOLUME_RETYPABLE,
+  ALL_ATTACH_STATUSES,
+  AttachStatus,
+  resetTarget,
+  resetTransition,
+  statusFromAttachments,
+  VolumeStatus,
+  VolumeTransitions,
+  VOLUME_RETYPABLE,
 } from '../../domain/status';
 import type { Tx } from '../../db/connection';
 import * as attachmentsDb from '../../db/attachments';
@@ -25,7 +32,9 @@ import { TaskKind } from '../../domain/status';
 export class VolumeActionService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   private async lock(trx: Tx, ctx: RequestContext, id: string): Promise<DbVolumeRow> {
     const v = await volumesDb.lock(trx, id, scopeOf(ctx, true));
@@ -42,16 +51,26 @@ export class VolumeActionService {
     await this.db.transaction(async (trx) => {
       const v = await this.lock(trx, ctx, id);
       const t = opts.inUse ? VolumeTransitions.extendAttached : VolumeTransitions.extend;
-      refuseUnlessFrom(t, v.status, () => invalidVolume(`Volume ${v.id} status must be ${t.from.map((s) => `'${s}'`).join(' or ')} to extend, currently ${v.status}.`));
+      refuseUnlessFrom(t, v.status, () =>
+        invalidVolume(`Volume ${v.id} status must be ${t.from.map((s) => `'${s}'`).join(' or ')} to extend, currently ${v.status}.`),
+      );
       if (newSize <= v.size) {
         throw invalidInput(`New size for extend must be greater than current size. (current: ${v.size}, extended: ${newSize}).`);
       }
       const type = await resolveTypeForCreate(trx, { ...ctx, isAdmin: true }, v.volume_type_id);
       await chargeQuota(trx, v.project_id, { resource: 'volumes', gigabytes: newSize - v.size, perVolumeSize: newSize, volumeType: type });
       // pending_size is the charge: quota usage counts it from now on.
-      await moveOrRefuse(trx, volumeStatus, v.id, t, () => invalidVolume(`Volume ${v.id} status changed meanwhile (${v.status}).`), { pending_size: newSize });
-      await enqueue(trx, this.deps.config, ctx, TaskKind.volumeExtend, { type: 'volume', id: v.id, backend: v.backend },
-        { new_size: newSize, provider_location: v.provider_location });
+      await moveOrRefuse(trx, volumeStatus, v.id, t, () => invalidVolume(`Volume ${v.id} status changed meanwhile (${v.status}).`), {
+        pending_size: newSize,
+      });
+      await enqueue(
+        trx,
+        this.deps.config,
+        ctx,
+        TaskKind.volumeExtend,
+        { type: 'volume', id: v.id, backend: v.backend },
+        { new_size: newSize, provider_location: v.provider_location },
+      );
     });
     this.deps.notifier.tasksWritten();
   }
@@ -92,7 +111,11 @@ export class VolumeActionService {
   }
 
   /** Admin override of status / attach_status (DB only, as Cinder's `os-reset_status`). */
-  async resetStatus(ctx: RequestContext, id: string, body: { status?: string; attach_status?: string; migration_status?: string }): Promise<void> {
+  async resetStatus(
+    ctx: RequestContext,
+    id: string,
+    body: { status?: string; attach_status?: string; migration_status?: string },
+  ): Promise<void> {
     requireAdmin(ctx, 'volume_extension:volume_admin_actions:reset_status');
     if (body.status === undefined && body.attach_status === undefined && body.migration_status === undefined) {
       throw badRequest('Must specify status, attach_status or migration_status.');
@@ -106,8 +129,10 @@ export class VolumeActionService {
       const rows = await attachmentsDb.ofVolume(trx, v.id);
       if (status === VolumeStatus.inUse && rows.length === 0) throw invalidVolume('Volume cannot be in-use without attachments.');
       if (attach === AttachStatus.detached) for (const a of rows) await attachmentsDb.remove(trx, a.id);
-      const attachStatus = attach ?? (status ? statusFromAttachments(attach === AttachStatus.detached ? [] : rows.map((r) => r.attach_status)).attachStatus : undefined);
-      await moveIfStill(trx, volumeStatus, v.id, resetTransition([v.status as VolumeStatus], status ?? v.status as VolumeStatus), {
+      const attachStatus =
+        attach ??
+        (status ? statusFromAttachments(attach === AttachStatus.detached ? [] : rows.map((r) => r.attach_status)).attachStatus : undefined);
+      await moveIfStill(trx, volumeStatus, v.id, resetTransition([v.status as VolumeStatus], status ?? (v.status as VolumeStatus)), {
         ...(attachStatus ? { attach_status: attachStatus } : {}),
         ...(status && status !== VolumeStatus.extending ? { pending_size: null } : {}),
       });
@@ -134,7 +159,8 @@ export class VolumeActionService {
     requireWriter(ctx, 'volume:delete_volume_metadata');
     await this.db.transaction(async (trx) => {
       const v = await this.lock(trx, ctx, id);
-      if (!v.image_metadata || !(key in v.image_metadata)) throw notFound(`Glance metadata for volume ${v.id} with key ${key} could not be found.`);
+      if (!v.image_metadata || !(key in v.image_metadata))
+        throw notFound(`Glance metadata for volume ${v.id} with key ${key} could not be found.`);
       const { [key]: _gone, ...rest } = v.image_metadata;
       await volumesDb.update(trx, v.id, { image_metadata: rest });
     });

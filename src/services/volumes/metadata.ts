@@ -5,7 +5,7 @@ export type Metadata = Record<string, string>;
 
 /** POST merges, PUT replaces. */
 export const nextMetadata = (current: Metadata, given: Metadata, replace: boolean): Metadata =>
-  (replace ? given : { ...current, ...given });
+  replace ? given : { ...current, ...given };
 
 /** `GET …/metadata/{key}`: `{key: value}`, or Cinder's 404. */
 export function metadataItem(md: Metadata, key: string): Metadata {

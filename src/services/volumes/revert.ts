@@ -31,18 +31,33 @@ export class VolumeRevertService {
         throw badRequest(`Specified snapshot ${snapshotId ?? 'None'} is None or not the latest one of volume ${vol.id}.`);
       }
       if (vol.size !== latest.size) {
-        throw badRequest(`Can't revert volume ${vol.id} to its latest snapshot ${latest.id}. The volume size must be equal to the snapshot size.`);
+        throw badRequest(
+          `Can't revert volume ${vol.id} to its latest snapshot ${latest.id}. The volume size must be equal to the snapshot size.`,
+        );
       }
       // Cinder answers a status mismatch here with 409, the exception's text in full.
       const v = VolumeRevertTransitions.begin;
-      await moveOrRefuse(trx, volumeStatus, vol.id, v,
-        () => conflict(`Invalid volume: Can't revert volume ${vol.id} to snapshot ${latest.id}. Volume's status must be '${v.from.join(', ')}'.`));
+      await moveOrRefuse(trx, volumeStatus, vol.id, v, () =>
+        conflict(`Invalid volume: Can't revert volume ${vol.id} to snapshot ${latest.id}. Volume's status must be '${v.from.join(', ')}'.`),
+      );
       const s = SnapshotTransitions.restore;
-      await moveOrRefuse(trx, snapshotStatus, latest.id, s,
-        () => conflict(`Invalid snapshot: Can't revert volume ${vol.id} to snapshot ${latest.id}. Snapshot's status must be '${s.from.join(', ')}'.`));
-      await enqueue(trx, this.deps.config, ctx, TaskKind.volumeRevert, { type: 'volume', id: vol.id, backend: vol.backend }, {
-        snapshot_id: latest.id, snapshot_location: latest.provider_location, provider_location: vol.provider_location,
-      });
+      await moveOrRefuse(trx, snapshotStatus, latest.id, s, () =>
+        conflict(
+          `Invalid snapshot: Can't revert volume ${vol.id} to snapshot ${latest.id}. Snapshot's status must be '${s.from.join(', ')}'.`,
+        ),
+      );
+      await enqueue(
+        trx,
+        this.deps.config,
+        ctx,
+        TaskKind.volumeRevert,
+        { type: 'volume', id: vol.id, backend: vol.backend },
+        {
+          snapshot_id: latest.id,
+          snapshot_location: latest.provider_location,
+          provider_location: vol.provider_location,
+        },
+      );
     });
     this.deps.notifier.tasksWritten();
   }

@@ -37,8 +37,9 @@ export const hasCopySource = (input: SourceFields): boolean => Boolean(input.sna
 
 /** Cinder's `check_exclusive_options(snapshot=, imageRef=, source_volume=, backup=)`: it names every option, sorted. */
 export function checkOneSource(input: SourceFields): void {
-  const given = [input.snapshot_id, input.source_volid, input.imageRef ?? input.image_id, input.backup_id]
-    .filter((v) => v !== undefined && v !== null);
+  const given = [input.snapshot_id, input.source_volid, input.imageRef ?? input.image_id, input.backup_id].filter(
+    (v) => v !== undefined && v !== null,
+  );
   if (given.length > 1) throw invalidInput('May specify only one of backup, imageRef, snapshot, source volume');
 }
 
@@ -74,14 +75,18 @@ export function sizeFromSource(asked: number | undefined, src: VolumeSource): nu
   if (src.kind === 'snapshot') {
     const size = asked ?? src.snapshot.size;
     if (size < src.snapshot.size) {
-      throw invalidInput(`Volume size '${size}'GB cannot be smaller than the snapshot size ${src.snapshot.size}GB. They must be >= original snapshot size.`);
+      throw invalidInput(
+        `Volume size '${size}'GB cannot be smaller than the snapshot size ${src.snapshot.size}GB. They must be >= original snapshot size.`,
+      );
     }
     return size;
   }
   const size = asked ?? src.origin.size;
   if (size < src.origin.size) {
     // Two spaces before the size: Cinder's text has them.
-    throw invalidInput(`Volume size '${size}'GB cannot be smaller than original volume size  ${src.origin.size}GB. They must be >= original volume size.`);
+    throw invalidInput(
+      `Volume size '${size}'GB cannot be smaller than original volume size  ${src.origin.size}GB. They must be >= original volume size.`,
+    );
   }
   return size;
 }
@@ -91,7 +96,13 @@ export function sizeFromSource(asked: number | undefined, src: VolumeSource): nu
  * hold it (Cinder's `_retype_is_possible`: no data moves between backends
  * here), else the source's type (`_get_volume_type`).
  */
-export async function typeForSource(trx: Tx, ctx: RequestContext, config: Config, asked: string | null | undefined, src: VolumeSource): Promise<VolumeTypeWithSpecs> {
+export async function typeForSource(
+  trx: Tx,
+  ctx: RequestContext,
+  config: Config,
+  asked: string | null | undefined,
+  src: VolumeSource,
+): Promise<VolumeTypeWithSpecs> {
   const sourceTypeId = src.kind === 'snapshot' ? src.snapshot.volume_type_id : src.origin.volume_type_id;
   if (asked === undefined || asked === null) {
     // The caller owns the source, so its type is theirs to use even if it is private now.
@@ -101,9 +112,11 @@ export async function typeForSource(trx: Tx, ctx: RequestContext, config: Config
   if (type.id !== sourceTypeId) {
     const placed = placeVolume(config, type.extraSpecs);
     if (!placed.ok || placed.backend !== src.origin.backend) {
-      throw invalidInput(src.kind === 'volume'
-        ? `Invalid volume_type provided: ${type.id} (requested type is not compatible; either match source volume, or omit type argument).`
-        : `Invalid volume_type provided: ${type.id} (requested type is not compatible; recommend omitting the type argument).`);
+      throw invalidInput(
+        src.kind === 'volume'
+          ? `Invalid volume_type provided: ${type.id} (requested type is not compatible; either match source volume, or omit type argument).`
+          : `Invalid volume_type provided: ${type.id} (requested type is not compatible; recommend omitting the type argument).`,
+      );
     }
   }
   return type;
@@ -127,14 +140,28 @@ export function sourceColumns(src: VolumeSource | undefined): Pick<DbVolumeRow, 
 /** The create task's `source`: what the worker copies from (see `createFromSource`). */
 export type SourcePayload =
   | { kind: 'snapshot'; id: string; location: string | null; /** The snapshot's volume (the task's resource key). */ volume_id?: string }
-  | { kind: 'volume'; id: string; location: string | null; multiattach: boolean; /** GiB when the copy was asked for (point in time). */ size?: number }
+  | {
+      kind: 'volume';
+      id: string;
+      location: string | null;
+      multiattach: boolean;
+      /** GiB when the copy was asked for (point in time). */ size?: number;
+    }
   | ImageSourcePayload;
 
 export function sourcePayload(src: VolumeSource | undefined): { source?: SourcePayload } {
   if (!src) return {};
   return src.kind === 'snapshot'
     ? { source: { kind: 'snapshot', id: src.snapshot.id, location: src.snapshot.provider_location, volume_id: src.snapshot.volume_id } }
-    : { source: { kind: 'volume', id: src.origin.id, location: src.origin.provider_location, multiattach: src.origin.multiattach, size: src.origin.size } };
+    : {
+        source: {
+          kind: 'volume',
+          id: src.origin.id,
+          location: src.origin.provider_location,
+          multiattach: src.origin.multiattach,
+          size: src.origin.size,
+        },
+      };
 }
 
 // --- images (`imageRef` / `image_id`) ----------------------------------------------
@@ -187,7 +214,8 @@ const IMAGE_ATTRIBUTES = ['checksum', 'container_format', 'disk_format', 'min_di
 /** `volume_image_metadata` of a volume made from `image`: its custom properties, then the base attributes; strings, as Cinder stores them. */
 export function volumeImageMetadata(image: Image): Record<string, string> {
   const md: Record<string, string> = {};
-  for (const [k, v] of Object.entries(image.properties)) if (v !== null && v !== undefined) md[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries(image.properties))
+    if (v !== null && v !== undefined) md[k] = typeof v === 'string' ? v : JSON.stringify(v);
   md.image_id = image.id;
   if (image.name) md.image_name = image.name;
   for (const k of IMAGE_ATTRIBUTES) if (image[k] !== null && image[k] !== undefined) md[k] = String(image[k]);

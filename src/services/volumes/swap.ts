@@ -20,9 +20,7 @@
  * files (a cross-host copy is not something a file backend can do).
  */
 import { badRequest, invalidVolume, notFound } from '../../domain/errors';
-import {
-  AttachmentTransitions, SERVER_VOLUMES_CHANGEABLE, ServerVmState, SwapTransitions, VolumeTransitions,
-} from '../../domain/status';
+import { AttachmentTransitions, SERVER_VOLUMES_CHANGEABLE, ServerVmState, SwapTransitions, VolumeTransitions } from '../../domain/status';
 import * as attachmentsDb from '../../db/attachments';
 import type { Tx } from '../../db/connection';
 import * as serversDb from '../../db/servers';
@@ -70,8 +68,14 @@ export interface SwapResult {
  * 404, the new one 400, the server's state 409, then the volumes 400) and
  * queues it. The caller has checked the swap policy.
  */
-export async function swapVolume(deps: ServiceDeps, attachments: AttachmentService, ctx: RequestContext, serverId: string,
-  oldVolumeId: string, newVolumeId: string): Promise<void> {
+export async function swapVolume(
+  deps: ServiceDeps,
+  attachments: AttachmentService,
+  ctx: RequestContext,
+  serverId: string,
+  oldVolumeId: string,
+  newVolumeId: string,
+): Promise<void> {
   await deps.db.transaction(async (trx) => {
     const s = await serversDb.lockServer(trx, serverId, projectScope(ctx));
     if (!s) throw instanceNotFound(serverId);
@@ -92,27 +96,47 @@ export async function swapVolume(deps: ServiceDeps, attachments: AttachmentServi
       throw badRequest('Swapping multi-attach volumes with more than one read/write attachment is not supported.');
     }
     if (vol.backend !== old.backend) {
-      throw invalidVolume(`cairn swaps volumes within one backend; volume ${old.id} is on ${old.backend}, volume ${vol.id} on ${vol.backend}.`);
+      throw invalidVolume(
+        `cairn swaps volumes within one backend; volume ${old.id} is on ${old.backend}, volume ${vol.id} on ${vol.backend}.`,
+      );
     }
     if (deps.config.backends.find((x) => x.name === vol.backend)?.driver !== 'file') {
       throw invalidVolume(`the volumes of backend ${vol.backend} cannot be swapped (only file backends copy a volume in place).`);
     }
     // Old: `begin_detaching`; the attachment stays the server's until the swap is recorded.
-    await moveOrRefuse(trx, attachmentStatus, oldAtt.id, SwapTransitions.begin,
-      () => invalidVolume(`Attachment ${oldAtt.id} status must be attached to swap, but the current status is ${oldAtt.attach_status}.`));
+    await moveOrRefuse(trx, attachmentStatus, oldAtt.id, SwapTransitions.begin, () =>
+      invalidVolume(`Attachment ${oldAtt.id} status must be attached to swap, but the current status is ${oldAtt.attach_status}.`),
+    );
     await moveOrRefuse(trx, volumeStatus, old.id, VolumeTransitions.detach, volumeRefusal(old, VolumeTransitions.detach, 'to swap'));
     // New: reserved for the server, then attaching (Nova's attachment_create + attachment_update).
     const reserved = await attachments.create(ctx, { volume_uuid: vol.id, instance_uuid: s.id }, trx);
     const connector = connectorFor(s, b.device_name);
     await moveIfStill(trx, attachmentStatus, reserved.id, AttachmentTransitions.connect, {
-      connector, attached_host: s.host, mountpoint: b.device_name, attach_mode: oldAtt.attach_mode ?? 'rw',
+      connector,
+      attached_host: s.host,
+      mountpoint: b.device_name,
+      attach_mode: oldAtt.attach_mode ?? 'rw',
     });
     const reservedVol = (await volumesDb.lock(trx, vol.id, scope))!;
-    await moveOrRefuse(trx, volumeStatus, vol.id, VolumeTransitions.connect, volumeRefusal(reservedVol, VolumeTransitions.connect, 'to attach'));
+    await moveOrRefuse(
+      trx,
+      volumeStatus,
+      vol.id,
+      VolumeTransitions.connect,
+      volumeRefusal(reservedVol, VolumeTransitions.connect, 'to attach'),
+    );
     const payload: SwapPayload = {
-      server_id: s.id, bdm_id: b.id, old_volume_id: old.id, old_attachment_id: oldAtt.id, old_location: old.provider_location,
-      new_attachment_id: reserved.id, new_location: vol.provider_location, new_size: vol.size, mode: oldAtt.attach_mode ?? 'rw',
-      old_multiattach: old.multiattach, new_multiattach: vol.multiattach,
+      server_id: s.id,
+      bdm_id: b.id,
+      old_volume_id: old.id,
+      old_attachment_id: oldAtt.id,
+      old_location: old.provider_location,
+      new_attachment_id: reserved.id,
+      new_location: vol.provider_location,
+      new_size: vol.size,
+      mode: oldAtt.attach_mode ?? 'rw',
+      old_multiattach: old.multiattach,
+      new_multiattach: vol.multiattach,
     };
     await enqueue(trx, deps.config, ctx, TaskKind.volumeSwap, { type: 'volume', id: vol.id, backend: vol.backend }, { ...payload });
   });
@@ -130,7 +154,8 @@ export async function volumeSwapped(trx: Tx, task: DbTaskRow, r: SwapResult): Pr
   await volumesDb.update(trx, task.resource_id, { provider_location: r.newLocation });
   await volumesDb.update(trx, p.old_volume_id, { provider_location: r.oldLocation });
   await moveIfStill(trx, attachmentStatus, p.new_attachment_id, SwapTransitions.done, {
-    attach_time: new Date(), connection_info: connectionInfo(p.new_attachment_id, p.mode, r.driverVolumeType, r.devicePath),
+    attach_time: new Date(),
+    connection_info: connectionInfo(p.new_attachment_id, p.mode, r.driverVolumeType, r.devicePath),
   });
   await attachmentsDb.remove(trx, p.old_attachment_id);
   await settleVolumeStatus(trx, task.resource_id);
@@ -150,8 +175,12 @@ export async function swapFailed(trx: Tx, task: DbTaskRow, _reason: string): Pro
   await settleVolumeStatus(trx, task.resource_id);
   if (task.project_id) {
     await recordMessage(trx, {
-      projectId: task.project_id, requestId: task.request_id, resourceType: 'VOLUME', resourceId: task.resource_id,
-      event: MessageEvent.attachVolume, detail: MessageDetail.swapFailed, // the reason is the task's last_error
+      projectId: task.project_id,
+      requestId: task.request_id,
+      resourceType: 'VOLUME',
+      resourceId: task.resource_id,
+      event: MessageEvent.attachVolume,
+      detail: MessageDetail.swapFailed, // the reason is the task's last_error
     });
   }
 }

@@ -31,7 +31,17 @@ export interface UploadImageParams {
 }
 
 /** Cinder's `glance_core_properties`: what a volume's image metadata does not pass on to the new image. */
-const GLANCE_CORE_PROPERTIES = new Set(['checksum', 'container_format', 'disk_format', 'image_name', 'image_id', 'min_disk', 'min_ram', 'name', 'size']);
+const GLANCE_CORE_PROPERTIES = new Set([
+  'checksum',
+  'container_format',
+  'disk_format',
+  'image_name',
+  'image_id',
+  'min_disk',
+  'min_ram',
+  'name',
+  'size',
+]);
 
 /** `strutils.bool_from_string(strict=True)`, with Cinder's 400 for anything else. */
 function strictBool(v: boolean | string | undefined, name: string): boolean {
@@ -40,7 +50,9 @@ function strictBool(v: boolean | string | undefined, name: string): boolean {
   const s = v.trim().toLowerCase();
   if (['1', 't', 'true', 'on', 'y', 'yes'].includes(s)) return true;
   if (['0', 'f', 'false', 'off', 'n', 'no'].includes(s)) return false;
-  throw badRequest(`Invalid value for '${name}': Unrecognized value '${v}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`);
+  throw badRequest(
+    `Invalid value for '${name}': Unrecognized value '${v}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`,
+  );
 }
 
 export class VolumeUploadService {
@@ -51,7 +63,10 @@ export class VolumeUploadService {
     requireWriter(ctx, 'volume_extension:volume_actions:upload_image');
     const v31 = opts.visibility;
     for (const k of ['visibility', 'protected'] as const) {
-      if (!v31 && p[k] !== undefined) throw badRequest(`Invalid input for field/attribute os-volume_upload_image. Value: ${JSON.stringify(p)}. Additional properties are not allowed ('${k}' was unexpected)`);
+      if (!v31 && p[k] !== undefined)
+        throw badRequest(
+          `Invalid input for field/attribute os-volume_upload_image. Value: ${JSON.stringify(p)}. Additional properties are not allowed ('${k}' was unexpected)`,
+        );
     }
     let force = strictBool(p.force, 'force');
     // Cinder's `enable_force_upload` (off by default): without it `force` is ignored.
@@ -60,7 +75,7 @@ export class VolumeUploadService {
     if (!COPYABLE_DISK_FORMATS.includes(diskFormat)) {
       throw invalidInput(`cairn uploads volumes as ${COPYABLE_DISK_FORMATS.join(', ')} images only, not ${diskFormat}.`);
     }
-    const visibility = v31 ? p.visibility ?? 'private' : undefined;
+    const visibility = v31 ? (p.visibility ?? 'private') : undefined;
     const isProtected = v31 ? strictBool(p.protected, 'protected') : undefined;
     if (visibility === 'public') requireAdmin(ctx, 'volume_extension:volume_actions:upload_public');
 
@@ -79,8 +94,11 @@ export class VolumeUploadService {
     let image: Image;
     try {
       image = await images.create(caller, {
-        name: p.image_name, disk_format: diskFormat, container_format: p.container_format ?? 'bare',
-        ...(visibility !== undefined ? { visibility } : {}), ...(isProtected !== undefined ? { protected: isProtected } : {}),
+        name: p.image_name,
+        disk_format: diskFormat,
+        container_format: p.container_format ?? 'bare',
+        ...(visibility !== undefined ? { visibility } : {}),
+        ...(isProtected !== undefined ? { protected: isProtected } : {}),
         properties,
       });
     } catch (err) {
@@ -90,23 +108,43 @@ export class VolumeUploadService {
     try {
       const moved = await this.deps.db.transaction(async (trx) => {
         const row = await moveOrRefuse(trx, volumeStatus, id, transition, () => refusal(id));
-        await enqueue(trx, this.deps.config, ctx, TaskKind.volumeUploadImage, { type: 'volume', id, backend: row.backend },
-          { image_id: image.id, provider_location: row.provider_location });
+        await enqueue(
+          trx,
+          this.deps.config,
+          ctx,
+          TaskKind.volumeUploadImage,
+          { type: 'volume', id, backend: row.backend },
+          { image_id: image.id, provider_location: row.provider_location },
+        );
         const type = await resolveTypeForCreate(trx, { ...ctx, isAdmin: true }, row.volume_type_id);
         return { row, type };
       });
       this.deps.notifier.tasksWritten();
       const { row, type } = moved;
       return {
-        id: row.id, updated_at: isoCinder(row.updated_at), status: VolumeStatus.uploading,
-        display_description: row.display_description, size: row.size,
+        id: row.id,
+        updated_at: isoCinder(row.updated_at),
+        status: VolumeStatus.uploading,
+        display_description: row.display_description,
+        size: row.size,
         volume_type: {
-          id: type.id, name: type.name, description: type.description, is_public: type.is_public, extra_specs: type.extraSpecs,
-          qos_specs_id: null, created_at: isoCinder(type.created_at), updated_at: isoCinder(type.updated_at),
-          deleted: false, deleted_at: null,
+          id: type.id,
+          name: type.name,
+          description: type.description,
+          is_public: type.is_public,
+          extra_specs: type.extraSpecs,
+          qos_specs_id: null,
+          created_at: isoCinder(type.created_at),
+          updated_at: isoCinder(type.updated_at),
+          deleted: false,
+          deleted_at: null,
         },
-        image_id: image.id, container_format: image.container_format, disk_format: image.disk_format, image_name: image.name,
-        protected: image.protected, visibility: image.visibility,
+        image_id: image.id,
+        container_format: image.container_format,
+        disk_format: image.disk_format,
+        image_name: image.name,
+        protected: image.protected,
+        visibility: image.visibility,
       };
     } catch (err) {
       await images.remove(caller, image.id).catch(() => undefined);
@@ -118,6 +156,10 @@ export class VolumeUploadService {
 /** The upload task ended (done or failed for good): the volume goes back to what its attachments say. */
 export async function volumeUploadEnded(trx: Tx, volumeId: string): Promise<void> {
   const rows = await attachmentsDb.ofVolume(trx, volumeId);
-  await moveIfStill(trx, volumeStatus, volumeId, VolumeSettleTransitions.uploadEnded(statusFromAttachments(rows.map((r) => r.attach_status)).status));
+  await moveIfStill(
+    trx,
+    volumeStatus,
+    volumeId,
+    VolumeSettleTransitions.uploadEnded(statusFromAttachments(rows.map((r) => r.attach_status)).status),
+  );
 }
-

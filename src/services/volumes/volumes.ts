@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { isUuidLike } from '../../domain/ids';
 import { ApiError, badRequest, invalidInput, invalidVolume, notFound } from '../../domain/errors';
 import {
-  AttachStatus, SHOWN_ATTACHMENT_STATUSES, VolumeStatus, VolumeTransitions, VOLUME_DELETE_REFUSAL, type Transition,
+  AttachStatus,
+  SHOWN_ATTACHMENT_STATUSES,
+  VolumeStatus,
+  VolumeTransitions,
+  VOLUME_DELETE_REFUSAL,
+  type Transition,
 } from '../../domain/status';
 import type { Conn, Tx } from '../../db/connection';
 import * as volumesDb from '../../db/volumes';
@@ -19,8 +24,18 @@ import { recordMessage, MessageDetail, MessageEvent } from '../messages/messages
 import { enqueue } from '../tasks/outbox';
 import { resolveTypeForCreate } from '../types/volumeTypes';
 import {
-  checkOneSource, hasCopySource, imagePayload, lockSource, placeFromSource, resolveImage, sizeFromImage, sizeFromSource,
-  sourceColumns, sourcePayload, typeForSource, volumeImageMetadata,
+  checkOneSource,
+  hasCopySource,
+  imagePayload,
+  lockSource,
+  placeFromSource,
+  resolveImage,
+  sizeFromImage,
+  sizeFromSource,
+  sourceColumns,
+  sourcePayload,
+  typeForSource,
+  volumeImageMetadata,
 } from './sources';
 import { imageServiceOf } from '../images';
 import type { Image } from '../../domain/image';
@@ -76,10 +91,31 @@ export const VOLUME_SORT_COLUMNS: Readonly<Record<string, string>> = {
   host: 'volumes.host',
 };
 
-const USER_FILTERS = new Set(['name', 'status', 'metadata', 'bootable', 'migration_status', 'availability_zone',
-  'group_id', 'size', 'created_at', 'updated_at', 'consumes_quota', 'display_name']);
-const ADMIN_FILTERS = new Set([...USER_FILTERS, 'project_id', 'host', 'user_id', 'volume_type_id', 'volume_type',
-  'attach_status', 'display_description', 'description']);
+const USER_FILTERS = new Set([
+  'name',
+  'status',
+  'metadata',
+  'bootable',
+  'migration_status',
+  'availability_zone',
+  'group_id',
+  'size',
+  'created_at',
+  'updated_at',
+  'consumes_quota',
+  'display_name',
+]);
+const ADMIN_FILTERS = new Set([
+  ...USER_FILTERS,
+  'project_id',
+  'host',
+  'user_id',
+  'volume_type_id',
+  'volume_type',
+  'attach_status',
+  'display_description',
+  'description',
+]);
 
 /** A volume list's rules: a `bootable` filter is a strict boolean from 3.2. */
 export type VolumeListRules = ListRules & { readonly strictBootable: boolean };
@@ -93,15 +129,24 @@ const TIME_OPS: Record<string, '>' | '>=' | '<' | '<=' | '=' | '<>'> = { gt: '>'
 async function typeFromImage(trx: Tx, ctx: RequestContext, image: Image) {
   const named = image.properties.cinder_img_volume_type;
   if (typeof named === 'string' && named) {
-    try { return await resolveTypeForCreate(trx, ctx, named); } catch (err) { if (!(err instanceof ApiError && err.status === 404)) throw err; }
+    try {
+      return await resolveTypeForCreate(trx, ctx, named);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+    }
   }
   return resolveTypeForCreate(trx, ctx, undefined);
 }
 
 export class VolumeService {
-  constructor(private readonly deps: ServiceDeps, private readonly backups: BackupService) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly backups: BackupService,
+  ) {}
 
-  private get db() { return this.deps.db; }
+  private get db() {
+    return this.deps.db;
+  }
 
   /** 404 unless the volume exists in the caller's scope. */
   async get(ctx: RequestContext, id: string, conn: Conn = this.db): Promise<DbVolumeView> {
@@ -118,15 +163,19 @@ export class VolumeService {
   async create(ctx: RequestContext, input: CreateVolumeInput, opts: { fromBackup?: boolean } = {}, outer?: Tx): Promise<DbVolumeView> {
     requireWriter(ctx, 'volume:create');
     if (input.multiattach) {
-      throw badRequest('multiattach parameter has been removed. The default behavior is to use multiattach ' +
-        'enabled volume types. Contact your administrator to create a multiattach enabled volume type and use ' +
-        'it to create multiattach volumes.');
+      throw badRequest(
+        'multiattach parameter has been removed. The default behavior is to use multiattach ' +
+          'enabled volume types. Contact your administrator to create a multiattach enabled volume type and use ' +
+          'it to create multiattach volumes.',
+      );
     }
     checkOneSource(input);
     if (input.backup_id && opts.fromBackup) return this.createFromBackup(ctx, input, input.backup_id, outer);
     // An image (services/volumes/sources.ts) is looked up before the transaction: it may live in an external Glance.
     const imageRef = input.imageRef ?? input.image_id;
-    const image = imageRef ? await resolveImage(imageServiceOf({ db: outer ?? this.db, config: this.deps.config }), ctx, imageRef) : undefined;
+    const image = imageRef
+      ? await resolveImage(imageServiceOf({ db: outer ?? this.db, config: this.deps.config }), ctx, imageRef)
+      : undefined;
     if ((input.size === undefined || input.size === null) && !hasCopySource(input) && !image) {
       // Cinder 21 answers this with webob's bare 400 text.
       throw badRequest('The server could not comply with the request since it is either malformed or otherwise incorrect.');
@@ -148,8 +197,10 @@ export class VolumeService {
       // A snapshot or volume to copy (services/volumes/sources.ts) decides the default size, the type and the backend.
       const source = await lockSource(trx, ctx, input);
       const size = source ? sizeFromSource(asked, source) : image ? sizeFromImage(asked, image) : asked!;
-      const type = source ? await typeForSource(trx, ctx, this.deps.config, askedType, source)
-        : askedType === undefined && image ? await typeFromImage(trx, ctx, image)
+      const type = source
+        ? await typeForSource(trx, ctx, this.deps.config, askedType, source)
+        : askedType === undefined && image
+          ? await typeFromImage(trx, ctx, image)
           : await resolveTypeForCreate(trx, ctx, askedType);
       await refuseEncryptedType(trx, type.id); // no key manager (encryption.ts)
       // The volume row inserted below is the charge: the check holds the project's quota lock until commit.
@@ -157,18 +208,37 @@ export class VolumeService {
       const placement = source ? placeFromSource(source, type) : placeVolume(this.deps.config, type.extraSpecs);
       if (placement.ok) await checkExtStorageSpecs(trx, this.deps.config, placement.backend, type.extraSpecs);
       // `group_id` (3.13; Cinder reads it at any version): the group must take this type, on this backend.
-      const group = input.group_id === undefined || input.group_id === null ? undefined : await groupForNewVolume(trx, ctx, input.group_id, {
-        typeId: type.id, typeName: type.name, typeAsked: askedType !== undefined, fromSource: Boolean(source), backend: placement.backend,
-      });
+      const group =
+        input.group_id === undefined || input.group_id === null
+          ? undefined
+          : await groupForNewVolume(trx, ctx, input.group_id, {
+              typeId: type.id,
+              typeName: type.name,
+              typeAsked: askedType !== undefined,
+              fromSource: Boolean(source),
+              backend: placement.backend,
+            });
       const row: DbVolumeRow = {
-        id, project_id: ctx.projectId, user_id: ctx.userId,
+        id,
+        project_id: ctx.projectId,
+        user_id: ctx.userId,
         display_name: input.name ?? input.display_name ?? null,
         display_description: input.description ?? input.display_description ?? null,
-        size, status: placement.ok ? VolumeStatus.creating : VolumeStatus.error,
-        attach_status: AttachStatus.detached, availability_zone: az, volume_type_id: type.id,
-        ...sourceColumns(source), multiattach: placement.multiattach,
-        host: placement.host, backend: placement.backend, provider_location: null,
-        metadata: input.metadata ?? {}, admin_metadata: {}, created_at: now, updated_at: null, launched_at: null,
+        size,
+        status: placement.ok ? VolumeStatus.creating : VolumeStatus.error,
+        attach_status: AttachStatus.detached,
+        availability_zone: az,
+        volume_type_id: type.id,
+        ...sourceColumns(source),
+        multiattach: placement.multiattach,
+        host: placement.host,
+        backend: placement.backend,
+        provider_location: null,
+        metadata: input.metadata ?? {},
+        admin_metadata: {},
+        created_at: now,
+        updated_at: null,
+        launched_at: null,
         ...(group ? { group_id: group.id } : {}),
       };
       // A volume from an image is bootable and records the image (Cinder's `volume_image_metadata`).
@@ -179,11 +249,23 @@ export class VolumeService {
       // Tempest's create schema refuses the key); show and list give it from here on.
       created = { ...row, volume_type_name: type.name, attachments: [] };
       if (placement.ok) {
-        await enqueue(trx, this.deps.config, ctx, TaskKind.volumeCreate,
-          { type: 'volume', id, backend: placement.backend }, { size, ...sourcePayload(source), ...imagePayload(image), ...(group ? { group_id: group.id } : {}) });
+        await enqueue(
+          trx,
+          this.deps.config,
+          ctx,
+          TaskKind.volumeCreate,
+          { type: 'volume', id, backend: placement.backend },
+          { size, ...sourcePayload(source), ...imagePayload(image), ...(group ? { group_id: group.id } : {}) },
+        );
       } else {
-        await recordMessage(trx, { projectId: ctx.projectId, requestId: ctx.requestId, resourceType: 'VOLUME',
-          resourceId: id, event: MessageEvent.scheduleAllocateVolume, detail: MessageDetail.noBackendAvailable });
+        await recordMessage(trx, {
+          projectId: ctx.projectId,
+          requestId: ctx.requestId,
+          resourceType: 'VOLUME',
+          resourceId: id,
+          event: MessageEvent.scheduleAllocateVolume,
+          detail: MessageDetail.noBackendAvailable,
+        });
       }
     });
     if (!outer) this.deps.notifier.tasksWritten();
@@ -196,10 +278,18 @@ export class VolumeService {
     if (asked !== undefined && (!Number.isInteger(asked) || asked < 1)) {
       throw invalidInput(`Volume size '${input.size}' must be an integer and greater than 0`);
     }
-    const id = await this.backups.createVolume(ctx, backupId, {
-      size: asked, name: input.name ?? input.display_name ?? null, description: input.description ?? input.display_description ?? null,
-      volume_type: input.volume_type, metadata: input.metadata,
-    }, outer);
+    const id = await this.backups.createVolume(
+      ctx,
+      backupId,
+      {
+        size: asked,
+        name: input.name ?? input.display_name ?? null,
+        description: input.description ?? input.display_description ?? null,
+        volume_type: input.volume_type,
+        metadata: input.metadata,
+      },
+      outer,
+    );
     return this.get(ctx, id, outer);
   }
 
@@ -208,7 +298,10 @@ export class VolumeService {
     const fields: Partial<DbVolumeRow> = {};
     const name = input.name !== undefined ? input.name : input.display_name;
     const description = input.description !== undefined ? input.description : input.display_description;
-    for (const [field, value] of [['name', name], ['description', description]] as const) {
+    for (const [field, value] of [
+      ['name', name],
+      ['description', description],
+    ] as const) {
       if (typeof value === 'string' && value.length > 255) {
         throw invalidInput(`${field} has ${value.length} characters, more than 255.`);
       }
@@ -233,24 +326,50 @@ export class VolumeService {
       const current = await volumesDb.lock(trx, id, scopeOf(ctx, true));
       if (!current) throw notFound(`Volume ${id} could not be found.`);
       // A group's volume goes only with its group (`delete` with delete-volumes), as Cinder's `group_id: None` condition.
-      if (current.attach_status === AttachStatus.attached || current.group_id || !transition.from.includes(current.status as VolumeStatus)) {
+      if (
+        current.attach_status === AttachStatus.attached ||
+        current.group_id ||
+        !transition.from.includes(current.status as VolumeStatus)
+      ) {
         throw invalidVolume(VOLUME_DELETE_REFUSAL);
       }
       // Snapshots refuse the delete, or go with it (`cascade`): services/snapshots/cascade.ts.
       const cascaded = await snapshotsForVolumeDelete(trx, current, { cascade: Boolean(opts.cascade), force: Boolean(opts.force) });
       // A lost race is Cinder's 400 in the generic wording.
-      await moveOrRefuse(trx, volumeStatus, current.id, transition,
-        () => invalidVolume(`Volume status must be ${transition.from.join(' or ')}, but current status is: ${current.status}.`));
-      await enqueue(trx, this.deps.config, ctx, TaskKind.volumeDelete, { type: 'volume', id, backend: current.backend },
-        { provider_location: current.provider_location, ...cascaded });
+      await moveOrRefuse(trx, volumeStatus, current.id, transition, () =>
+        invalidVolume(`Volume status must be ${transition.from.join(' or ')}, but current status is: ${current.status}.`),
+      );
+      await enqueue(
+        trx,
+        this.deps.config,
+        ctx,
+        TaskKind.volumeDelete,
+        { type: 'volume', id, backend: current.backend },
+        { provider_location: current.provider_location, ...cascaded },
+      );
     });
     this.deps.notifier.tasksWritten();
   }
 
   /** A page of volumes: whole views for `/volumes/detail`, ids and names for `/volumes`. */
-  async list(ctx: RequestContext, q: RawQuery, detail: true, rules: VolumeListRules): Promise<{ items: DbVolumeView[]; paging: Paging; count?: number }>;
-  async list(ctx: RequestContext, q: RawQuery, detail: false, rules: VolumeListRules): Promise<{ items: Array<Pick<DbVolumeView, 'id' | 'display_name'>>; paging: Paging; count?: number }>;
-  async list(ctx: RequestContext, q: RawQuery, detail: boolean, rules: VolumeListRules): Promise<{ items: Array<Pick<DbVolumeView, 'id' | 'display_name'>>; paging: Paging; count?: number }> {
+  async list(
+    ctx: RequestContext,
+    q: RawQuery,
+    detail: true,
+    rules: VolumeListRules,
+  ): Promise<{ items: DbVolumeView[]; paging: Paging; count?: number }>;
+  async list(
+    ctx: RequestContext,
+    q: RawQuery,
+    detail: false,
+    rules: VolumeListRules,
+  ): Promise<{ items: Array<Pick<DbVolumeView, 'id' | 'display_name'>>; paging: Paging; count?: number }>;
+  async list(
+    ctx: RequestContext,
+    q: RawQuery,
+    detail: boolean,
+    rules: VolumeListRules,
+  ): Promise<{ items: Array<Pick<DbVolumeView, 'id' | 'display_name'>>; paging: Paging; count?: number }> {
     const allTenants = ctx.isAdmin && q.all_tenants !== undefined && q.all_tenants !== '0' && q.all_tenants !== 'false';
     const scope = scopeOf(ctx, allTenants);
     const paging = parsePaging(q, VOLUME_SORT_COLUMNS, rules);
@@ -258,9 +377,11 @@ export class VolumeService {
     const markerMissing = () => notFound(`Volume ${paging.marker} could not be found.`);
     if (paging.marker !== undefined && !isUuidLike(paging.marker)) throw markerMissing();
     const page = { scope, filters, sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker };
-    const items = detail ? await volumesDb.listShown(this.db, page, SHOWN_ATTACHMENT_STATUSES) : await volumesDb.listSummaries(this.db, page);
+    const items = detail
+      ? await volumesDb.listShown(this.db, page, SHOWN_ATTACHMENT_STATUSES)
+      : await volumesDb.listSummaries(this.db, page);
     // A marker the caller cannot see gives an empty page (db/keyset.ts); only then is it worth a look.
-    if (paging.marker !== undefined && items.length === 0 && !await volumesDb.find(this.db, paging.marker, scope)) throw markerMissing();
+    if (paging.marker !== undefined && items.length === 0 && !(await volumesDb.find(this.db, paging.marker, scope))) throw markerMissing();
     const count = paging.withCount ? await volumesDb.count(this.db, scope, filters) : undefined;
     return { items, paging, count };
   }
@@ -270,28 +391,59 @@ export class VolumeService {
     const f: VolumeFilters = {};
     for (const [key, value] of params) {
       switch (key) {
-        case 'name': case 'display_name': f.display_name = value; break;
-        case 'name~': case 'display_name~': f.display_name_like = value; break;
-        case 'status': f.status = value; break;
-        case 'metadata': f.metadata = parseMetadataFilter(value); break;
+        case 'name':
+        case 'display_name':
+          f.display_name = value;
+          break;
+        case 'name~':
+        case 'display_name~':
+          f.display_name_like = value;
+          break;
+        case 'status':
+          f.status = value;
+          break;
+        case 'metadata':
+          f.metadata = parseMetadataFilter(value);
+          break;
         case 'bootable':
           // Not strict (before 3.2), anything but a spelling of false means true (Cinder's quirk).
           f.bootable = rules.strictBootable ? parseBool(value, 'bootable') : !['False', 'false', 'FALSE', '0'].includes(value);
           break;
-        case 'availability_zone': f.availability_zone = value; break;
+        case 'availability_zone':
+          f.availability_zone = value;
+          break;
         case 'size':
           if (!/^\d+$/.test(value)) throw invalidInput(`Invalid size filter: ${value}`);
           f.size = Number(value);
           break;
-        case 'created_at': case 'updated_at': f.times = [...(f.times ?? []), ...parseTimeFilter(key, value)]; break;
-        case 'consumes_quota': if (!parseBool(value, key)) f.impossible = true; break;
-        case 'migration_status': f.impossible = true; break;
-        case 'group_id': f.group_id = value; break;
-        case 'project_id': f.project_id = value; break;
-        case 'user_id': f.user_id = value; break;
-        case 'host': f.host = value; break;
-        case 'volume_type_id': case 'volume_type': f.volume_type_id = value; break;
-        default: break;
+        case 'created_at':
+        case 'updated_at':
+          f.times = [...(f.times ?? []), ...parseTimeFilter(key, value)];
+          break;
+        case 'consumes_quota':
+          if (!parseBool(value, key)) f.impossible = true;
+          break;
+        case 'migration_status':
+          f.impossible = true;
+          break;
+        case 'group_id':
+          f.group_id = value;
+          break;
+        case 'project_id':
+          f.project_id = value;
+          break;
+        case 'user_id':
+          f.user_id = value;
+          break;
+        case 'host':
+          f.host = value;
+          break;
+        case 'volume_type_id':
+        case 'volume_type':
+          f.volume_type_id = value;
+          break;
+        default:
+          break;
       }
     }
     return f;
@@ -318,7 +470,8 @@ export class VolumeService {
     return this.db.transaction(async (trx) => {
       const v = await volumesDb.lock(trx, id, scopeOf(ctx, true));
       if (!v) throw notFound(`Volume ${id} could not be found.`);
-      if (v.status === VolumeStatus.maintenance) throw invalidVolume("The volume metadata cannot be updated when the volume is in maintenance mode.");
+      if (v.status === VolumeStatus.maintenance)
+        throw invalidVolume('The volume metadata cannot be updated when the volume is in maintenance mode.');
       const next = nextMetadata(v.metadata, metadata, replace);
       await volumesDb.update(trx, id, { metadata: next });
       return next;

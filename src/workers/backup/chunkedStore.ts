@@ -40,7 +40,11 @@ export interface BackupMetadata {
   readonly chunk_bytes: number;
   readonly created_at: string;
   /** Volume facts a restore gives back (Cinder keeps them in the backup's volume metadata). */
-  readonly volume: { readonly bootable: boolean; readonly image_metadata: Record<string, string> | null; readonly metadata?: Record<string, string> };
+  readonly volume: {
+    readonly bootable: boolean;
+    readonly image_metadata: Record<string, string> | null;
+    readonly metadata?: Record<string, string>;
+  };
   readonly chunks: readonly ChunkEntry[];
 }
 
@@ -63,15 +67,21 @@ export class ChunkedBackupStore {
    * @param chunkBytes the chunk size of new backups (a multiple of 64 KiB).
    * @param pauseMs test-only: a pause after each chunk (CAIRN_FAULT_DRIVER_DELAY_MS), so a kill lands mid-transfer.
    */
-  constructor(readonly root: string, readonly chunkBytes: number, private readonly pauseMs = 0) {
-    if (chunkBytes <= 0 || chunkBytes % SPARSE_BLOCK !== 0) throw new Error(`backup chunk size must be a positive multiple of ${SPARSE_BLOCK} bytes`);
+  constructor(
+    readonly root: string,
+    readonly chunkBytes: number,
+    private readonly pauseMs = 0,
+  ) {
+    if (chunkBytes <= 0 || chunkBytes % SPARSE_BLOCK !== 0)
+      throw new Error(`backup chunk size must be a positive multiple of ${SPARSE_BLOCK} bytes`);
   }
 
   /** A folder's absolute path, checked to stay below the root. */
   folderPath(folder: string): string {
     const p = path.resolve(this.root, folder);
     const rel = path.relative(this.root, p);
-    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) throw new DriverError(`backup folder ${folder} is outside ${this.root}`, false);
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel))
+      throw new DriverError(`backup folder ${folder} is outside ${this.root}`, false);
     return p;
   }
 
@@ -91,7 +101,10 @@ export class ChunkedBackupStore {
 
   /** Whether the folder holds a finished backup (its metadata object). */
   async finished(folder: string): Promise<boolean> {
-    return fs.access(path.join(this.folderPath(folder), METADATA_OBJECT)).then(() => true, () => false);
+    return fs.access(path.join(this.folderPath(folder), METADATA_OBJECT)).then(
+      () => true,
+      () => false,
+    );
   }
 
   /**
@@ -102,8 +115,14 @@ export class ChunkedBackupStore {
    * this backup stored (chunks + the metadata object).
    */
   async backup(o: {
-    source: string; sizeBytes: number; folder: string; backupId: string; volumeId: string;
-    parent?: BackupMetadata; volume: BackupMetadata['volume']; progress?: Progress;
+    source: string;
+    sizeBytes: number;
+    folder: string;
+    backupId: string;
+    volumeId: string;
+    parent?: BackupMetadata;
+    volume: BackupMetadata['volume'];
+    progress?: Progress;
   }): Promise<{ objectCount: number; storedBytes: number }> {
     const dir = this.folderPath(o.folder);
     if (await this.finished(o.folder)) {
@@ -155,8 +174,15 @@ export class ChunkedBackupStore {
         await fh.close();
       }
       const meta: BackupMetadata = {
-        format: BACKUP_FORMAT, backup_id: o.backupId, volume_id: o.volumeId, parent_id: o.parent?.backup_id ?? null,
-        size_bytes: o.sizeBytes, chunk_bytes: chunkBytes, created_at: new Date().toISOString(), volume: o.volume, chunks,
+        format: BACKUP_FORMAT,
+        backup_id: o.backupId,
+        volume_id: o.volumeId,
+        parent_id: o.parent?.backup_id ?? null,
+        size_bytes: o.sizeBytes,
+        chunk_bytes: chunkBytes,
+        created_at: new Date().toISOString(),
+        volume: o.volume,
+        chunks,
       };
       await writeAtomically(path.join(dir, METADATA_OBJECT), Buffer.from(JSON.stringify(meta)));
       await syncDir(dir);
@@ -216,7 +242,8 @@ export class ChunkedBackupStore {
     try {
       packed = await fs.readFile(file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DriverError(`backup ${folder}: chunk ${i} (${c.object}) is missing`, false);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new DriverError(`backup ${folder}: chunk ${i} (${c.object}) is missing`, false);
       throw err;
     }
     let data: Buffer;
@@ -227,7 +254,10 @@ export class ChunkedBackupStore {
     }
     const sha256 = createHash('sha256').update(data).digest('hex');
     if (sha256 !== c.sha256 || data.length !== want) {
-      throw new DriverError(`backup ${folder}: chunk ${i} (${c.object}) is corrupted: SHA-256 ${sha256} of ${data.length} bytes, expected ${c.sha256} of ${want}`, false);
+      throw new DriverError(
+        `backup ${folder}: chunk ${i} (${c.object}) is corrupted: SHA-256 ${sha256} of ${data.length} bytes, expected ${c.sha256} of ${want}`,
+        false,
+      );
     }
     return data;
   }

@@ -8,7 +8,8 @@ import type { Driver, EveryMethod } from './driver';
  */
 export function delayedDriver(inner: Driver, ms: number): Driver {
   const later = <A extends unknown[], R>(fn: ((...args: A) => Promise<R>) | undefined) =>
-    fn && (async (...args: A): Promise<R> => {
+    fn &&
+    (async (...args: A): Promise<R> => {
       const v = await fn.apply(inner, args);
       await new Promise((r) => setTimeout(r, ms));
       return v;

@@ -3,11 +3,17 @@ import path from 'node:path';
 import { DriverError } from '../../domain/errors';
 import { gibToBytes } from '../../domain/units';
 import type {
-  AttachResult, AttachTarget, AttemptScope, CopySource, Driver, DriverDiagnosis, DriverVolumeInfo, SnapshotRef, VolumeRef,
+  AttachResult,
+  AttachTarget,
+  AttemptScope,
+  CopySource,
+  Driver,
+  DriverDiagnosis,
+  DriverVolumeInfo,
+  SnapshotRef,
+  VolumeRef,
 } from './driver';
-import {
-  cloneSnapshot, extSnapshotName, extVolumeName, scriptEnv, setinfoText, type ExtAction, type ScriptInput,
-} from './extstorageEnv';
+import { cloneSnapshot, extSnapshotName, extVolumeName, scriptEnv, setinfoText, type ExtAction, type ScriptInput } from './extstorageEnv';
 import { diagnoseProviders, lookupProvider, type Provider } from './extstorageProviders';
 import { runScript, type RunResult } from './extstorageRun';
 import { copyOver } from './fileCopy';
@@ -98,7 +104,9 @@ export class ExtStorageDriver implements Driver {
   private async volume(vol: VolumeRef): Promise<EsVolume> {
     const provider = await this.provider(vol.params?.[PROVIDER_PARAM] ?? vol.location?.split('/')[0], `volume ${vol.id}`);
     return {
-      provider, params: ExtStorageDriver.withoutProvider(vol.params), label: `volume ${vol.id}`,
+      provider,
+      params: ExtStorageDriver.withoutProvider(vol.params),
+      label: `volume ${vol.id}`,
       input: { volumeId: vol.id, displayName: vol.name },
     };
   }
@@ -107,7 +115,9 @@ export class ExtStorageDriver implements Driver {
   private async snapshotVolume(snap: SnapshotRef): Promise<EsVolume> {
     const provider = await this.provider(snap.params?.[PROVIDER_PARAM] ?? snap.location?.split('/')[0], `snapshot ${snap.id}`);
     return {
-      provider, params: ExtStorageDriver.withoutProvider(snap.params), label: `snapshot ${snap.id}`,
+      provider,
+      params: ExtStorageDriver.withoutProvider(snap.params),
+      label: `snapshot ${snap.id}`,
       input: { volumeId: snap.id, volName: extSnapshotName(snap.id) },
     };
   }
@@ -121,7 +131,12 @@ export class ExtStorageDriver implements Driver {
     if (!script) throw new DriverError(`ExtStorage provider ${v.provider.name} has no ${action} script`, false);
     const env = scriptEnv(action, { ...v.input, params: v.params, ...extra });
     return runScript(script, {
-      cwd: v.provider.dir, env, args, timeoutMs: this.opts.timeoutMs, killGraceMs: this.opts.killGraceMs, signal: this.opts.signal,
+      cwd: v.provider.dir,
+      env,
+      args,
+      timeoutMs: this.opts.timeoutMs,
+      killGraceMs: this.opts.killGraceMs,
+      signal: this.opts.signal,
       label: `ExtStorage provider ${v.provider.name}: ${action} script`,
     });
   }
@@ -191,7 +206,10 @@ export class ExtStorageDriver implements Driver {
     const v = await this.volume(vol);
     const { devicePath, uris } = parseAttach((await this.run(v, 'attach')).stdout);
     if (!devicePath && uris.length === 0) {
-      throw new DriverError(`ExtStorage provider ${v.provider.name}: attach printed neither a device path nor a <hypervisor>:<uri> line`, false);
+      throw new DriverError(
+        `ExtStorage provider ${v.provider.name}: attach printed neither a device path nor a <hypervisor>:<uri> line`,
+        false,
+      );
     }
     // A host reaches the volume through its device path, unless a userspace URI follows (the hypervisor opens that).
     if (devicePath && uris.length === 0) await this.deviceThere(v, devicePath);
@@ -217,7 +235,8 @@ export class ExtStorageDriver implements Driver {
   /** `snapshot` with `VOL_SNAPSHOT_NAME` = `cairn-snap-<id>` and `VOL_SNAPSHOT_SIZE` = the volume's size. */
   async snapshot(vol: VolumeRef, snap: SnapshotRef): Promise<string> {
     const v = await this.volume(vol);
-    if (!v.provider.scripts.snapshot) throw new DriverError(`ExtStorage provider ${v.provider.name} does not take snapshots (no snapshot script)`, false);
+    if (!v.provider.scripts.snapshot)
+      throw new DriverError(`ExtStorage provider ${v.provider.name} does not take snapshots (no snapshot script)`, false);
     if (vol.sizeGib === undefined) throw new DriverError(`snapshot of volume ${vol.id} needs its size`, false);
     await this.run(v, 'snapshot', { snapshotId: snap.id, sizeGib: vol.sizeGib });
     return `${v.provider.name}/${extSnapshotName(snap.id)}`;
@@ -317,8 +336,11 @@ export class ExtStorageDriver implements Driver {
     const { devicePath } = parseAttach((await this.run(v, 'attach')).stdout);
     if (!path.isAbsolute(devicePath)) {
       await this.run(v, 'detach').catch(() => undefined);
-      throw new DriverError(`ExtStorage provider ${v.provider.name}: attach of ${v.label} printed no device path ` +
-        `(${devicePath ? `'${devicePath}'` : 'userspace access only'}), so cairn cannot copy its data`, false);
+      throw new DriverError(
+        `ExtStorage provider ${v.provider.name}: attach of ${v.label} printed no device path ` +
+          `(${devicePath ? `'${devicePath}'` : 'userspace access only'}), so cairn cannot copy its data`,
+        false,
+      );
     }
     await this.deviceThere(v, devicePath);
     let result: T;
@@ -344,13 +366,19 @@ export class ExtStorageDriver implements Driver {
     let problem: string | undefined;
     if (!path.isAbsolute(devicePath)) problem = 'is not an absolute path';
     else {
-      const st = await fs.stat(devicePath).then((stat) => ({ stat }), (err: NodeJS.ErrnoException) => ({ err }));
+      const st = await fs.stat(devicePath).then(
+        (stat) => ({ stat }),
+        (err: NodeJS.ErrnoException) => ({ err }),
+      );
       if ('err' in st) problem = st.err.code === 'ENOENT' ? 'does not exist' : `cannot be read (${st.err.code ?? st.err.message})`;
       else if (!st.stat.isBlockDevice() && !st.stat.isFile()) problem = 'is neither a block device nor a regular file';
     }
     if (problem === undefined) return;
     await this.run(v, 'detach').catch(() => undefined);
-    throw new DriverError(`ExtStorage provider ${v.provider.name}: attach of ${v.label} printed the device path '${devicePath}', which ${problem}`, false);
+    throw new DriverError(
+      `ExtStorage provider ${v.provider.name}: attach of ${v.label} printed the device path '${devicePath}', which ${problem}`,
+      false,
+    );
   }
 
   /** `close` (if present) and `detach`. */
@@ -366,7 +394,8 @@ export class ExtStorageDriver implements Driver {
       if (this.opts.signal?.aborted) throw this.opts.signal.reason;
       if (err instanceof RangeError) throw new DriverError(`the data to copy into ${target.label} does not fit: ${err.message}`, false);
       const e = err as NodeJS.ErrnoException;
-      if (e.code === 'ENOENT') throw new DriverError(`the data to copy into ${target.label} is missing: ${e.message}`, false, e.code, 'sourceDataMissing');
+      if (e.code === 'ENOENT')
+        throw new DriverError(`the data to copy into ${target.label} is missing: ${e.message}`, false, e.code, 'sourceDataMissing');
       throw new DriverError(`copy of ${src} to ${dest} failed: ${e.message}`, TRANSIENT_FS_CODES.has(e.code ?? ''), e.code ?? '');
     }
   }

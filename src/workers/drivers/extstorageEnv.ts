@@ -74,7 +74,11 @@ const NEEDS: Readonly<Record<ExtAction, readonly ('size' | 'newSize' | 'metadata
   setinfo: ['metadata'],
   snapshot: ['snapshot'],
   open: ['exclusive'],
-  attach: [], detach: [], remove: [], verify: [], close: [],
+  attach: [],
+  detach: [],
+  remove: [],
+  verify: [],
+  close: [],
 };
 
 function need<T>(value: T | undefined, what: string, action: ExtAction): T {
@@ -89,7 +93,10 @@ function need<T>(value: T | undefined, what: string, action: ExtAction): T {
  * their tools; it must not split a log line or a command.
  */
 export function safeDisplayName(name: string): string {
-  return [...name].slice(0, 255).map((ch) => (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(ch) ? '_' : ch)).join('');
+  return [...name]
+    .slice(0, 255)
+    .map((ch) => (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(ch) ? '_' : ch))
+    .join('');
 }
 
 /**
@@ -104,15 +111,23 @@ export function scriptEnv(action: ExtAction, input: ScriptInput): Record<string,
   for (const [name, value] of Object.entries(input.params)) env[`EXTP_${name.toUpperCase()}`] = String(value);
   for (const n of NEEDS[action]) {
     switch (n) {
-      case 'size': env.VOL_SIZE = String(gibToMib(need(input.sizeGib, 'the volume size', action))); break;
-      case 'newSize': env.VOL_NEW_SIZE = String(gibToMib(need(input.newSizeGib, 'the new size', action))); break;
-      case 'metadata': env.VOL_METADATA = need(input.metadata, 'metadata', action); break;
+      case 'size':
+        env.VOL_SIZE = String(gibToMib(need(input.sizeGib, 'the volume size', action)));
+        break;
+      case 'newSize':
+        env.VOL_NEW_SIZE = String(gibToMib(need(input.newSizeGib, 'the new size', action)));
+        break;
+      case 'metadata':
+        env.VOL_METADATA = need(input.metadata, 'metadata', action);
+        break;
       case 'snapshot':
         env.VOL_SNAPSHOT_NAME = extSnapshotName(need(input.snapshotId, 'a snapshot id', action));
         env.VOL_SNAPSHOT_SIZE = String(gibToMib(need(input.sizeGib, 'the volume size', action)));
         break;
       // Python's str(bool), as Ganeti passes it: providers test for "True"/"False".
-      case 'exclusive': env.VOL_OPEN_EXCLUSIVE = need(input.exclusive, 'exclusive', action) ? 'True' : 'False'; break;
+      case 'exclusive':
+        env.VOL_OPEN_EXCLUSIVE = need(input.exclusive, 'exclusive', action) ? 'True' : 'False';
+        break;
     }
   }
   return env;
@@ -123,5 +138,8 @@ export function scriptEnv(action: ExtAction, input: ScriptInput): Record<string,
  * not starting with `-`, at most 128 characters.
  */
 export function setinfoText(text: string): string {
-  return text.replace(/^[^A-Za-z0-9_+.]/, '_').replace(/[^-A-Za-z0-9_+.]/g, '_').slice(0, 128);
+  return text
+    .replace(/^[^A-Za-z0-9_+.]/, '_')
+    .replace(/[^-A-Za-z0-9_+.]/g, '_')
+    .slice(0, 128);
 }

@@ -13,7 +13,10 @@ import { OPTIONAL_SCRIPTS, PARAMETERS_FILE, REQUIRED_SCRIPTS, type ExtAction } f
  * `parameters.list` is a readable regular file.
  */
 
-export interface ProviderParameter { readonly name: string; readonly description: string }
+export interface ProviderParameter {
+  readonly name: string;
+  readonly description: string;
+}
 
 export interface Provider {
   readonly name: string;
@@ -24,22 +27,28 @@ export interface Provider {
 }
 
 export type ProviderLookup =
-  | { readonly ok: true; readonly provider: Provider }
-  | { readonly ok: false; readonly reason: string; readonly dir?: string };
+  { readonly ok: true; readonly provider: Provider } | { readonly ok: false; readonly reason: string; readonly dir?: string };
 
 /** Provider names are directory names: no separators, no dot-files, nothing a shell would trip on. */
 export const PROVIDER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** `name description` per line, split at the first run of blanks; blank lines are skipped. */
 export function parseParametersList(text: string): ProviderParameter[] {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
-    const m = /^(\S+)\s*(.*)$/.exec(l)!;
-    return { name: m[1]!, description: m[2]! };
-  });
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => {
+      const m = /^(\S+)\s*(.*)$/.exec(l)!;
+      return { name: m[1]!, description: m[2]! };
+    });
 }
 
 async function isDir(p: string): Promise<boolean> {
-  return fs.stat(p).then((s) => s.isDirectory(), () => false);
+  return fs.stat(p).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 /** The provider's directory: the first match in the search path, or undefined. */
@@ -77,13 +86,21 @@ export async function loadProvider(name: string, dir: string): Promise<ProviderL
   const scripts: Partial<Record<ExtAction, string>> = {};
   for (const s of REQUIRED_SCRIPTS) {
     const why = await checkFile(dir, s, true);
-    if (why) problems.push(why); else scripts[s] = path.join(dir, s);
+    if (why) problems.push(why);
+    else scripts[s] = path.join(dir, s);
   }
   for (const s of OPTIONAL_SCRIPTS) {
     const p = path.join(dir, s);
-    if (!await fs.lstat(p).then(() => true, () => false)) continue;
+    if (
+      !(await fs.lstat(p).then(
+        () => true,
+        () => false,
+      ))
+    )
+      continue;
     const why = await checkFile(dir, s, true);
-    if (why) problems.push(why); else scripts[s] = p;
+    if (why) problems.push(why);
+    else scripts[s] = p;
   }
   const listWhy = await checkFile(dir, PARAMETERS_FILE, false);
   if (listWhy) problems.push(listWhy);
@@ -120,7 +137,10 @@ export async function providerChecksum(dir: string): Promise<string> {
   for (const f of [...REQUIRED_SCRIPTS, ...OPTIONAL_SCRIPTS, PARAMETERS_FILE]) {
     const p = path.join(dir, f);
     const st = await fs.stat(p).catch(() => undefined);
-    if (!st?.isFile()) { h.update(`${f}\0absent\0`); continue; }
+    if (!st?.isFile()) {
+      h.update(`${f}\0absent\0`);
+      continue;
+    }
     h.update(`${f}\0${(st.mode & 0o111).toString(8)}\0${st.size}\0`);
     h.update(await fs.readFile(p));
   }
@@ -145,9 +165,11 @@ export async function diagnoseProviders(searchPath: readonly string[]): Promise<
   for (const [name, dir] of [...seen].sort(([a], [b]) => a.localeCompare(b))) {
     const found = await loadProvider(name, dir);
     const checksum = await providerChecksum(dir).catch(() => undefined);
-    out.push(found.ok
-      ? { name, valid: true, checksum, parameters: found.provider.parameters.map((p) => ({ ...p })) }
-      : { name, valid: false, reason: found.reason, checksum });
+    out.push(
+      found.ok
+        ? { name, valid: true, checksum, parameters: found.provider.parameters.map((p) => ({ ...p })) }
+        : { name, valid: false, reason: found.reason, checksum },
+    );
   }
   return out;
 }

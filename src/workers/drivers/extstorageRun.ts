@@ -37,7 +37,10 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
 }
 
-export interface RunResult { readonly stdout: string; readonly stderr: string }
+export interface RunResult {
+  readonly stdout: string;
+  readonly stderr: string;
+}
 
 /** The last lines of a script's stderr (or stdout if stderr is empty), for the user message. */
 export function outputTail(stderr: string, stdout = ''): string {
@@ -47,7 +50,11 @@ export function outputTail(stderr: string, stdout = ''): string {
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try { process.kill(-pid, signal); } catch { /* the group is gone already */ }
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    /* the group is gone already */
+  }
 }
 
 /** Runs `file`; resolves with its output on exit 0, else rejects with a classed DriverError. */
@@ -61,9 +68,15 @@ export function runScript(file: string, opts: RunOptions): Promise<RunResult> {
     const timers: NodeJS.Timeout[] = [];
     // detached: setsid, so the script and everything it started form one group we can kill.
     const child = spawn(file, [...(opts.args ?? [])], {
-      cwd: opts.cwd, env: { ...opts.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'], shell: false,
+      cwd: opts.cwd,
+      env: { ...opts.env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      shell: false,
     });
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { if (stdout.length < MAX_STDOUT) stdout += s; });
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      if (stdout.length < MAX_STDOUT) stdout += s;
+    });
     child.stderr.setEncoding('utf8').on('data', (s: string) => {
       stderr += s;
       if (stderr.length > MAX_STDERR) stderr = stderr.slice(-MAX_STDERR / 2);
@@ -74,7 +87,8 @@ export function runScript(file: string, opts: RunOptions): Promise<RunResult> {
       settled = true;
       for (const t of timers) clearTimeout(t);
       opts.signal?.removeEventListener('abort', onAbort);
-      if (err) reject(err); else resolve({ stdout, stderr });
+      if (err) reject(err);
+      else resolve({ stdout, stderr });
     };
     const onAbort = () => {
       const pid = child.pid;
@@ -105,18 +119,26 @@ export function runScript(file: string, opts: RunOptions): Promise<RunResult> {
     child.once('exit', (code, signal) => {
       exit = { code, signal };
       // A daemon the script started may keep our pipes open: read what is buffered, then stop waiting for it.
-      timers.push(setTimeout(() => { child.stdout.destroy(); child.stderr.destroy(); conclude(); }, 500));
+      timers.push(
+        setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          conclude();
+        }, 500),
+      );
     });
     child.once('close', conclude);
     if (opts.signal?.aborted) onAbort();
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
-    timers.push(setTimeout(() => {
-      if (exit) return;
-      timedOut = true;
-      const pid = child.pid!;
-      killGroup(pid, 'SIGTERM');
-      // Not cleared when the script itself ends: what it started may be ignoring SIGTERM.
-      setTimeout(() => killGroup(pid, 'SIGKILL'), opts.killGraceMs ?? 5000).unref();
-    }, opts.timeoutMs));
+    timers.push(
+      setTimeout(() => {
+        if (exit) return;
+        timedOut = true;
+        const pid = child.pid!;
+        killGroup(pid, 'SIGTERM');
+        // Not cleared when the script itself ends: what it started may be ignoring SIGTERM.
+        setTimeout(() => killGroup(pid, 'SIGKILL'), opts.killGraceMs ?? 5000).unref();
+      }, opts.timeoutMs),
+    );
   });
 }

@@ -3,7 +3,17 @@ import { constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { DriverError } from '../../domain/errors';
 import { gibToBytes } from '../../domain/units';
-import { type AttachResult, type AttachTarget, type AttemptScope, type CopySource, type Driver, type DriverScan, type DriverVolumeInfo, type SnapshotRef, type VolumeRef } from './driver';
+import {
+  type AttachResult,
+  type AttachTarget,
+  type AttemptScope,
+  type CopySource,
+  type Driver,
+  type DriverScan,
+  type DriverVolumeInfo,
+  type SnapshotRef,
+  type VolumeRef,
+} from './driver';
 import { copyAtomically, partsOf, writeAtomically } from './fileCopy';
 import { scanStorage } from './fileScan';
 import { exists, fsFailure } from './fsErrors';
@@ -25,7 +35,11 @@ export interface FileDriverOptions {
 export class FileDriver implements Driver {
   readonly name = 'file';
 
-  constructor(readonly dir: string, readonly opts: FileDriverOptions = {}, private readonly attempt?: AttemptScope) {}
+  constructor(
+    readonly dir: string,
+    readonly opts: FileDriverOptions = {},
+    private readonly attempt?: AttemptScope,
+  ) {}
 
   /** The driver for one attempt of a task: copies stop on its signal, write their own temporary file, and renames are fenced. */
   forAttempt(scope: AttemptScope): FileDriver {
@@ -166,7 +180,7 @@ export class FileDriver implements Driver {
       await this.fenced(() => fs.rename(from, to));
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (e.code === 'ENOENT' && await exists(to)) return;
+      if (e.code === 'ENOENT' && (await exists(to))) return;
       throw fsFailure(`move ${from} to ${to}`, err);
     }
   }
@@ -211,7 +225,7 @@ export class FileDriver implements Driver {
     const dest = this.snapshotPath(snap.id);
     // Point in time: exactly the volume's size when the snapshot was asked for (`sizeGib`), even if it grew since.
     const sourceBytes = vol.sizeGib ? gibToBytes(vol.sizeGib) : undefined;
-    if (!await exists(dest)) await this.copy(`snapshot of ${vol.id}`, await this.locate(vol), dest, { sourceBytes });
+    if (!(await exists(dest))) await this.copy(`snapshot of ${vol.id}`, await this.locate(vol), dest, { sourceBytes });
     return dest;
   }
 
@@ -246,9 +260,14 @@ export class FileDriver implements Driver {
       if (err instanceof DriverError) throw err;
       throw fsFailure(`create ${dest}`, err);
     }
-    const src = source.kind === 'volume' ? await this.locate(source.volume)
-      : source.kind === 'snapshot' ? this.snapshotFile(source.snapshot) : source.path;
-    if (!await exists(src)) throw new DriverError(`the data to copy into volume ${vol.id} is missing: ${src}`, false, '', 'sourceDataMissing');
+    const src =
+      source.kind === 'volume'
+        ? await this.locate(source.volume)
+        : source.kind === 'snapshot'
+          ? this.snapshotFile(source.snapshot)
+          : source.path;
+    if (!(await exists(src)))
+      throw new DriverError(`the data to copy into volume ${vol.id} is missing: ${src}`, false, '', 'sourceDataMissing');
     // A clone copies its source as it was when the clone was asked for (its recorded size then), grown to its own size.
     const sourceBytes = source.kind === 'volume' && source.volume.sizeGib ? gibToBytes(source.volume.sizeGib) : undefined;
     await this.copy(`copy ${src} to ${dest}`, src, dest, { minBytes: bytes, sourceBytes });
@@ -258,14 +277,17 @@ export class FileDriver implements Driver {
   /** The volume's file becomes a copy of the snapshot's, replaced in one rename (a re-run copies again). */
   async revertToSnapshot(vol: VolumeRef, snap: SnapshotRef): Promise<void> {
     const src = this.snapshotFile(snap);
-    if (!await exists(src)) throw new DriverError(`the data of snapshot ${snap.id} is missing: ${src}`, false, '', 'sourceDataMissing');
+    if (!(await exists(src))) throw new DriverError(`the data of snapshot ${snap.id} is missing: ${src}`, false, '', 'sourceDataMissing');
     await this.copy(`revert of ${vol.id}`, src, await this.locate(vol));
   }
 
   private async copy(op: string, src: string, dest: string, sizes: { minBytes?: number; sourceBytes?: number } = {}): Promise<void> {
     try {
       await copyAtomically(src, this.checked(dest), {
-        ...sizes, signal: this.attempt?.signal, tag: this.attempt?.token, delayPerReadMs: this.opts.copyDelayMs,
+        ...sizes,
+        signal: this.attempt?.signal,
+        tag: this.attempt?.token,
+        delayPerReadMs: this.opts.copyDelayMs,
         commit: (step) => this.fenced(step),
       });
     } catch (err) {
@@ -280,10 +302,14 @@ export class FileDriver implements Driver {
    */
   async copyOnto(vol: VolumeRef, source: CopySource): Promise<void> {
     const dest = await this.locate(vol);
-    const src = source.kind === 'volume' ? await this.locate(source.volume)
-      : source.kind === 'snapshot' ? this.snapshotFile(source.snapshot) : source.path;
-    if (!await exists(dest)) throw new DriverError(`volume ${vol.id} has no data to overwrite: ${dest}`, false);
-    if (!await exists(src)) throw new DriverError(`the data to copy onto volume ${vol.id} is missing: ${src}`, false);
+    const src =
+      source.kind === 'volume'
+        ? await this.locate(source.volume)
+        : source.kind === 'snapshot'
+          ? this.snapshotFile(source.snapshot)
+          : source.path;
+    if (!(await exists(dest))) throw new DriverError(`volume ${vol.id} has no data to overwrite: ${dest}`, false);
+    if (!(await exists(src))) throw new DriverError(`the data to copy onto volume ${vol.id} is missing: ${src}`, false);
     await this.copy(`copy ${src} onto ${dest}`, src, dest, { minBytes: (await fs.stat(dest)).size });
   }
 
@@ -309,7 +335,7 @@ export class FileDriver implements Driver {
     if (from === this.dir || from.startsWith(`${this.orphansDir}${path.sep}`) || from === this.orphansDir) {
       throw new DriverError(`${p} is not something to quarantine`, false);
     }
-    if (!await exists(from)) return undefined;
+    if (!(await exists(from))) return undefined;
     const base = path.relative(this.dir, from).split(path.sep).join('__');
     await fs.mkdir(this.orphansDir, { recursive: true });
     for (let n = 0; ; n++) {
@@ -327,9 +353,13 @@ export class FileDriver implements Driver {
 
   /** The file itself: a volume's wherever it is now, a snapshot's copy, or a named file. */
   async readData<T>(source: CopySource, use: (path: string) => Promise<T>): Promise<T> {
-    const file = source.kind === 'volume' ? await this.locate(source.volume)
-      : source.kind === 'snapshot' ? this.snapshotFile(source.snapshot) : this.checked(source.path);
-    if (!await exists(file)) throw new DriverError(`the data to read is missing: ${file}`, false);
+    const file =
+      source.kind === 'volume'
+        ? await this.locate(source.volume)
+        : source.kind === 'snapshot'
+          ? this.snapshotFile(source.snapshot)
+          : this.checked(source.path);
+    if (!(await exists(file))) throw new DriverError(`the data to read is missing: ${file}`, false);
     return use(file);
   }
 
@@ -343,10 +373,14 @@ export class FileDriver implements Driver {
     try {
       const before = (await fs.stat(file)).size;
       // This attempt's own temporary file; only the fenced rename puts it in place (a stale attempt's never lands).
-      await writeAtomically(file, async (tmp) => {
-        await (await fs.open(tmp, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600)).close();
-        await fill(tmp, true);
-      }, { minBytes: before, tag: this.attempt?.token, commit: (step) => this.fenced(step) });
+      await writeAtomically(
+        file,
+        async (tmp) => {
+          await (await fs.open(tmp, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600)).close();
+          await fill(tmp, true);
+        },
+        { minBytes: before, tag: this.attempt?.token, commit: (step) => this.fenced(step) },
+      );
       return file;
     } catch (err) {
       throw fsFailure(`write ${file}`, err);

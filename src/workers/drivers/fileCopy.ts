@@ -40,7 +40,7 @@ export async function copyData(src: string, dest: string, ctl: CopyControl = {})
   } catch (err) {
     if (!NO_REFLINK.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
   }
-  if (!ctl.delayPerReadMs && await extentCopy(src, dest, ctl.signal)) return 'extents';
+  if (!ctl.delayPerReadMs && (await extentCopy(src, dest, ctl.signal))) return 'extents';
   await sparseCopy(src, dest, COPY_CHUNK_BYTES, ctl);
   return 'sparse';
 }
@@ -148,7 +148,13 @@ export interface AtomicCopyOptions extends CopyControl {
  */
 export async function copyAtomically(src: string, dest: string, opts: AtomicCopyOptions = {}): Promise<CopyMethod> {
   let method: CopyMethod = 'sparse';
-  await writeAtomically(dest, async (tmp) => { method = await copyData(src, tmp, opts); }, opts);
+  await writeAtomically(
+    dest,
+    async (tmp) => {
+      method = await copyData(src, tmp, opts);
+    },
+    opts,
+  );
   return method;
 }
 
@@ -169,7 +175,7 @@ export async function writeAtomically(dest: string, fill: (tmp: string) => Promi
     const fh = await fs.open(tmp, 'r+');
     try {
       let { size } = await fh.stat();
-      if (opts.sourceBytes !== undefined && size !== opts.sourceBytes) await fh.truncate(size = opts.sourceBytes);
+      if (opts.sourceBytes !== undefined && size !== opts.sourceBytes) await fh.truncate((size = opts.sourceBytes));
       if (opts.minBytes !== undefined && size < opts.minBytes) await fh.truncate(opts.minBytes);
       await fh.sync(); // a reflink is not flushed by copyFile
     } finally {
@@ -198,7 +204,10 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 /** What `copyOver` did: the source's length, and how much of it had to be written. */
-export interface CopyOverResult { readonly bytes: number; readonly writtenBytes: number }
+export interface CopyOverResult {
+  readonly bytes: number;
+  readonly writtenBytes: number;
+}
 
 /**
  * Copies `src` over `dest` in place, for targets that are devices or files
@@ -212,7 +221,11 @@ export interface CopyOverResult { readonly bytes: number; readonly writtenBytes:
  * is extended (with a hole). Throws a RangeError, before writing past it,
  * if `src` is longer than `maxBytes`. Flushed before it returns.
  */
-export async function copyOver(src: string, dest: string, opts: { maxBytes?: number; chunkBytes?: number; signal?: AbortSignal } = {}): Promise<CopyOverResult> {
+export async function copyOver(
+  src: string,
+  dest: string,
+  opts: { maxBytes?: number; chunkBytes?: number; signal?: AbortSignal } = {},
+): Promise<CopyOverResult> {
   const chunkBytes = opts.chunkBytes ?? COPY_CHUNK_BYTES;
   const input = await fs.open(src, 'r');
   try {
@@ -260,8 +273,10 @@ async function writeChanged(fh: fs.FileHandle, data: Buffer, held: Buffer, pos: 
     const chunk = data.subarray(off, off + zero.length);
     const old = held.subarray(off, off + chunk.length);
     // Past the end of `dest` (a shorter file) reads as zeros, which is what it becomes when extended.
-    const differs = old.length === chunk.length ? !chunk.equals(old)
-      : !chunk.equals(zero.subarray(0, chunk.length)) || !old.equals(zero.subarray(0, old.length));
+    const differs =
+      old.length === chunk.length
+        ? !chunk.equals(old)
+        : !chunk.equals(zero.subarray(0, chunk.length)) || !old.equals(zero.subarray(0, old.length));
     if (differs && runStart < 0) runStart = off;
     if (!differs && runStart >= 0) await flush(off);
   }

@@ -4,7 +4,15 @@ import { AttemptLost } from './driver';
 
 /** Filesystem errors worth a retry: out of space may clear, an NFS mount may come back; a bad path will not. */
 export const TRANSIENT_FS_CODES: ReadonlySet<string> = new Set([
-  'EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ENOSPC', 'EINTR', 'EIO', 'ESTALE', 'ETIMEDOUT',
+  'EAGAIN',
+  'EBUSY',
+  'EMFILE',
+  'ENFILE',
+  'ENOSPC',
+  'EINTR',
+  'EIO',
+  'ESTALE',
+  'ETIMEDOUT',
 ]);
 
 /** A failed filesystem step as the DriverError the task runner retries or records (`<op> failed: <reason>`). */
@@ -16,5 +24,8 @@ export function fsFailure(op: string, err: unknown): Error {
 }
 
 export async function exists(p: string): Promise<boolean> {
-  return fs.access(p).then(() => true, () => false);
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
 }

@@ -42,7 +42,10 @@ export function measuredDriver(inner: Driver, backend: string, metrics: Metrics)
     copyOnto: timed('copyOnto', inner.copyOnto),
     scan: timed('scan', inner.scan),
     quarantine: timed('quarantine', inner.quarantine),
-    readData: inner.readData && (<T>(src: Parameters<NonNullable<Driver['readData']>>[0], use: (path: string) => Promise<T>) => timed('readData', inner.readData!.bind(inner)<T>)!(src, use)),
+    readData:
+      inner.readData &&
+      (<T>(src: Parameters<NonNullable<Driver['readData']>>[0], use: (path: string) => Promise<T>) =>
+        timed('readData', inner.readData!.bind(inner)<T>)!(src, use)),
     writeData: timed('writeData', inner.writeData),
   } satisfies EveryMethod;
 }

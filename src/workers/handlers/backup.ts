@@ -37,7 +37,10 @@ function progressLog(log: Logger, task: DbTaskRow, what: string): Progress {
     const tenth = Math.floor((done * 10) / Math.max(1, total));
     if (tenth === shown) return;
     shown = tenth;
-    log.info({ task: task.id, backup: task.resource_id, done, total, percent: Math.floor((done * 100) / Math.max(1, total)) }, `${what} progress`);
+    log.info(
+      { task: task.id, backup: task.resource_id, done, total, percent: Math.floor((done * 100) / Math.max(1, total)) },
+      `${what} progress`,
+    );
   };
 }
 
@@ -53,16 +56,26 @@ export const backupHandlers: Readonly<Record<string, TaskHandlerSpec>> = {
         : { kind: 'volume', volume: { id: String(p.volume_id), location: str(p.provider_location), multiattach: Boolean(p.multiattach) } };
       const parent = p.parent_folder ? await b.store.readMetadata(String(p.parent_folder)) : undefined;
       const read = need(driver.readData?.bind(driver), driver, 'read volume data for a backup');
-      const r = await read(source, (path) => b.store.backup({
-        source: path, sizeBytes: gibToBytes(Number(p.volume_size)), folder: String(p.folder), backupId: task.resource_id,
-        volumeId: String(p.volume_id), parent,
-        volume: {
-          bootable: Boolean(p.volume_bootable), image_metadata: (p.volume_image_metadata as Record<string, string> | null) ?? null,
-          metadata: (p.volume_metadata as Record<string, string> | undefined) ?? {},
-        },
-        progress: progressLog(b.log, task, 'backup'),
-      }));
-      b.log.info({ task: task.id, backup: task.resource_id, objects: r.objectCount, storedBytes: r.storedBytes, incremental: Boolean(parent) }, 'backup written');
+      const r = await read(source, (path) =>
+        b.store.backup({
+          source: path,
+          sizeBytes: gibToBytes(Number(p.volume_size)),
+          folder: String(p.folder),
+          backupId: task.resource_id,
+          volumeId: String(p.volume_id),
+          parent,
+          volume: {
+            bootable: Boolean(p.volume_bootable),
+            image_metadata: (p.volume_image_metadata as Record<string, string> | null) ?? null,
+            metadata: (p.volume_metadata as Record<string, string> | undefined) ?? {},
+          },
+          progress: progressLog(b.log, task, 'backup'),
+        }),
+      );
+      b.log.info(
+        { task: task.id, backup: task.resource_id, objects: r.objectCount, storedBytes: r.storedBytes, incremental: Boolean(parent) },
+        'backup written',
+      );
       return { objectCount: r.objectCount } satisfies outcomes.BackupWritten;
     },
     commit: (trx, task, r: outcomes.BackupWritten) => outcomes.backupCreated(trx, task, r),
@@ -83,7 +96,10 @@ export const backupHandlers: Readonly<Record<string, TaskHandlerSpec>> = {
       });
       b.log.info({ task: task.id, backup: task.resource_id, volume: volumeId }, 'backup restored');
       return {
-        location: where, bootable: meta?.volume.bootable, imageMetadata: meta?.volume.image_metadata ?? null, metadata: meta?.volume.metadata ?? {},
+        location: where,
+        bootable: meta?.volume.bootable,
+        imageMetadata: meta?.volume.image_metadata ?? null,
+        metadata: meta?.volume.metadata ?? {},
       } satisfies outcomes.BackupRestored;
     },
     commit: (trx, task, r: outcomes.BackupRestored) => outcomes.backupRestored(trx, task, r),

@@ -24,7 +24,9 @@ function needs<K extends keyof Driver>(driver: Driver, op: K): NonNullable<Drive
  */
 export const computeHandlers: Readonly<Record<string, TaskHandlerSpec>> = {
   [TaskKind.serverRemove]: {
-    run: async (task: DbTaskRow, driver) => { await driver.removeServer?.(task.resource_id); },
+    run: async (task: DbTaskRow, driver) => {
+      await driver.removeServer?.(task.resource_id);
+    },
     commit: async () => undefined,
   } satisfies TaskHandlerSpec<void>,
   [TaskKind.volumeSwap]: {

@@ -46,9 +46,15 @@ export async function createFromImage(task: DbTaskRow, driver: Driver, env: Work
   if (!image) throw new DriverError(`image ${s.id} could not be found`, false);
   if (image.status !== ImageStatus.active) throw new DriverError(`image ${s.id} is ${image.status}, not active`, false);
   if (!COPYABLE_DISK_FORMATS.includes(image.disk_format ?? '')) {
-    throw new DriverError(`image ${s.id} has disk_format ${image.disk_format ?? 'none'}: cairn copies only ${COPYABLE_DISK_FORMATS.join(', ')} images into volumes`, false, '', 'imageFormatUnsupported');
+    throw new DriverError(
+      `image ${s.id} has disk_format ${image.disk_format ?? 'none'}: cairn copies only ${COPYABLE_DISK_FORMATS.join(', ')} images into volumes`,
+      false,
+      '',
+      'imageFormatUnsupported',
+    );
   }
-  if ((image.size ?? 0) > gibToBytes(size)) throw new DriverError(`image ${s.id} (${image.size} bytes) is larger than the volume (${size} GiB)`, false);
+  if ((image.size ?? 0) > gibToBytes(size))
+    throw new DriverError(`image ${s.id} (${image.size} bytes) is larger than the volume (${size} GiB)`, false);
   // The download folder is on the backend's storage: making it also makes the backend's folder of a fresh host.
   const scratch = env.scratchDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-image-'));
   await fs.promises.mkdir(scratch, { recursive: true });
@@ -76,7 +82,8 @@ export async function uploadToImage(task: DbTaskRow, driver: Driver, env: Worker
   try {
     if (driver.name !== 'file') throw new DriverError(`the ${driver.name} driver cannot read a volume's data for an upload`, false);
     const where = await driver.inspect({ id: task.resource_id, location: (task.payload.provider_location as string | null) ?? null });
-    if (!where.exists) throw new DriverError(`the data of volume ${task.resource_id} is missing: ${where.location}`, false, '', 'sourceDataMissing');
+    if (!where.exists)
+      throw new DriverError(`the data of volume ${task.resource_id} is missing: ${where.location}`, false, '', 'sourceDataMissing');
     await images.upload(caller, imageId, fs.createReadStream(where.location, { highWaterMark: 1024 * 1024 }));
   } catch (err) {
     // The last attempt: the image goes, as Cinder deletes an image whose upload failed.

@@ -13,7 +13,6 @@ import { uploadToImage } from './image';
 import { volumeUploadEnded } from '../../services/volumes/upload';
 import { TaskKind } from '../../domain/status';
 
-
 const location = (task: DbTaskRow) => (task.payload.provider_location as string | null | undefined) ?? null;
 
 export const handlers: Readonly<Record<string, TaskHandlerSpec>> = {
@@ -23,8 +22,8 @@ export const handlers: Readonly<Record<string, TaskHandlerSpec>> = {
   ...backupHandlers,
   [TaskKind.volumeCreate]: {
     // From a snapshot, a volume or an image (`source`): copied by the driver (workers/handlers/snapshot.ts, workers/handlers/image.ts).
-    run: (task, driver, env) => (task.payload.source
-      ? createFromSource(task, driver, env) : driver.create({ id: task.resource_id }, Number(task.payload.size))),
+    run: (task, driver, env) =>
+      task.payload.source ? createFromSource(task, driver, env) : driver.create({ id: task.resource_id }, Number(task.payload.size)),
     commit: (trx, task, loc: string) => outcomes.volumeCreated(trx, task.resource_id, loc),
   } satisfies TaskHandlerSpec<string>,
   [TaskKind.volumeUploadImage]: {
@@ -40,15 +39,17 @@ export const handlers: Readonly<Record<string, TaskHandlerSpec>> = {
     commit: (trx, task) => outcomes.volumeRemoved(trx, task.resource_id),
   } satisfies TaskHandlerSpec<void>,
   [TaskKind.volumeExtend]: {
-    run: (task, driver) => supported(driver.grow?.bind(driver), 'grow')(
-      { id: task.resource_id, location: location(task) }, Number(task.payload.new_size)),
+    run: (task, driver) =>
+      supported(driver.grow?.bind(driver), 'grow')({ id: task.resource_id, location: location(task) }, Number(task.payload.new_size)),
     commit: (trx, task) => outcomes.volumeExtended(trx, task.resource_id, Number(task.payload.new_size)),
   } satisfies TaskHandlerSpec<void>,
   [TaskKind.volumeAttach]: {
     run: (task, driver) => {
       const p = payloadOf<AttachPayload>(task);
       return supported(driver.attach?.bind(driver), 'attach')(
-        { id: task.resource_id, location: p.provider_location, multiattach: p.multiattach }, { serverId: p.server_id, mode: p.mode });
+        { id: task.resource_id, location: p.provider_location, multiattach: p.multiattach },
+        { serverId: p.server_id, mode: p.mode },
+      );
     },
     commit: (trx, task, r: AttachResult) => volumeConnected(trx, task.resource_id, payloadOf<AttachPayload>(task), r),
   } satisfies TaskHandlerSpec<AttachResult>,
@@ -56,7 +57,9 @@ export const handlers: Readonly<Record<string, TaskHandlerSpec>> = {
     run: (task, driver) => {
       const p = payloadOf<AttachPayload>(task);
       return supported(driver.detach?.bind(driver), 'detach')(
-        { id: task.resource_id, location: p.provider_location, multiattach: p.multiattach }, { serverId: p.server_id, mode: p.mode });
+        { id: task.resource_id, location: p.provider_location, multiattach: p.multiattach },
+        { serverId: p.server_id, mode: p.mode },
+      );
     },
     commit: (trx, task, location: string) =>
       volumeDisconnected(trx, task.resource_id, String(task.payload.attachment_id), location, task.payload.forced === true),

@@ -18,7 +18,8 @@ export const reconcileHandlers: Readonly<Record<string, TaskHandlerSpec<Reconcil
   [TaskKind.backendReconcile]: {
     run: async (task: DbTaskRow, driver: Driver): Promise<ReconcileResult> => {
       if (!task.payload.repair) {
-        if (!driver.scan) throw new DriverError(`the ${driver.name} driver cannot list its storage (reconcile covers file backends)`, false);
+        if (!driver.scan)
+          throw new DriverError(`the ${driver.name} driver cannot list its storage (reconcile covers file backends)`, false);
         return { scan: await driver.scan() };
       }
       const outcomes: RepairOutcome[] = [];

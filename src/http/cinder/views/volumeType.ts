@@ -8,7 +8,11 @@ export type TypeViewMode = 'show' | 'create' | 'update' | 'default';
 export function volumeTypeView(t: VolumeTypeWithSpecs, ctx: RequestContext, mode: TypeViewMode = 'show') {
   const specs = visibleSpecs(ctx, t.extraSpecs);
   const body: Record<string, unknown> = {
-    id: t.id, name: t.name, is_public: t.is_public, description: t.description, extra_specs: specs,
+    id: t.id,
+    name: t.name,
+    is_public: t.is_public,
+    description: t.description,
+    extra_specs: specs,
   };
   if ((mode === 'show' || mode === 'default') && ctx.isAdmin) body.qos_specs_id = t.qos_specs_id ?? null;
   if (mode === 'show' || mode === 'create') body['os-volume-type-access:is_public'] = t.is_public;
