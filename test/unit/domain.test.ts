@@ -3,7 +3,7 @@ import { parsePyLiteral } from '../../src/domain/pyLiteral';
 import { ApiError } from '../../src/domain/errors';
 import { VolumeTransitions, VOLUME_DELETABLE, VolumeStatus } from '../../src/domain/status';
 import { parsePaging } from '../../src/services/listQuery';
-import { VOLUME_SORT_COLUMNS } from '../../src/services/volumes/volumes';
+import { VOLUME_SORT_COLUMNS } from '../../src/services/volumes/listFilters';
 
 describe('microversion negotiation', () => {
   const neg = (h?: string) => negotiate(h, 'volume', VOLUME_MIN, VOLUME_MAX);

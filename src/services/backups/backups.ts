@@ -13,22 +13,32 @@ import {
 } from '../../domain/status/backup';
 import type { Tx } from '../../db/connection';
 import * as backupsDb from '../../db/backups';
-import type { BackupFilters, DbBackupRow, DbBackupView } from '../../db/backups';
+import type { DbBackupRow, DbBackupView } from '../../db/backups';
 import * as snapshotsDb from '../../db/snapshots';
 import * as volumesDb from '../../db/volumes';
 import type { DbVolumeRow } from '../../db/volumes';
 import { requireAdmin, requireWriter, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
 import { volumeDriverPayload } from '../backends/extstorage';
-import { filterParams, parseBool, parsePaging, type ListRules, type Paging, type RawQuery } from '../listQuery';
+import { parseBool, parsePaging, type ListRules, type Paging, type RawQuery } from '../listQuery';
+import { BACKUP_SORT_COLUMNS, backupFilters } from './listFilters';
 import { chargeQuota } from '../quotas/quotas';
 import { enqueue } from '../tasks/outbox';
 import { scopeOf } from '../../domain/context';
-import { scopedRows, setCommonFilter } from '../scopedRows';
+import { scopedRows } from '../scopedRows';
 import { resetTransition } from '../../domain/status';
 import { backupStatus, snapshotStatus, volumeStatus } from '../status/columns';
 import { moveIfStill, moveOrRefuse, refuseUnlessFrom } from '../status/move';
-import { BACKUP_QUEUE, BACKUP_SERVICE_NAME, backupFolder, decodeBackupRecord, encodeBackupRecord, newVolumeForRestore } from './records';
+import {
+  BACKUP_QUEUE,
+  BACKUP_SERVICE_NAME,
+  backupFolder,
+  decodeBackupRecord,
+  encodeBackupRecord,
+  importedRow,
+  newVolumeForRestore,
+} from './records';
+import { backupNotFound, invalidBackup, notAvailable, refuseKey, snapshotRefusal } from './refusals';
 
 export interface CreateBackupInput {
   volume_id: string;
@@ -42,43 +52,11 @@ export interface CreateBackupInput {
   availability_zone?: string | null;
 }
 
-export const backupNotFound = (id: string) => notFound(`Backup ${id} could not be found.`);
-export const invalidBackup = (reason: string) => badRequest(`Invalid backup: ${reason}`);
-/** Cinder's refusals of a backup or a snapshot in the wrong status for a restore or a backup. */
-const notAvailable = () => invalidBackup('Backup status must be available');
-const snapshotRefusal = (current: string) => () =>
-  badRequest(`Invalid snapshot: Snapshot to be backed up must be available, but the current status is "${current}".`);
-
-const SORT_COLUMNS: Readonly<Record<string, string>> = {
-  id: 'backups.id',
-  created_at: 'backups.created_at',
-  updated_at: 'coalesce(backups.updated_at, backups.created_at)',
-  name: "coalesce(backups.display_name, '')",
-  display_name: "coalesce(backups.display_name, '')",
-  status: 'backups.status',
-  size: 'backups.size',
-  volume_id: 'backups.volume_id',
-  project_id: 'backups.project_id',
-  container: "coalesce(backups.container, '')",
-  data_timestamp: 'coalesce(backups.data_timestamp, backups.created_at)',
-};
-
-/** `etc/cinder/resource_filters.json` "backup": name, status, volume_id; admins also project and user. */
-const USER_FILTERS = new Set(['name', 'status', 'volume_id', 'display_name']);
-const ADMIN_FILTERS = new Set([...USER_FILTERS, 'project_id', 'user_id', 'availability_zone', 'metadata']);
-
 const backupRows = scopedRows(backupsDb, backupNotFound);
 
 /** Cinder's `strutils.bool_from_string(strict=True)` (the schema already limited the spellings). */
 const flag = (v: boolean | string | null | undefined, name: string): boolean =>
   v === undefined || v === null ? false : typeof v === 'boolean' ? v : parseBool(v, name);
-
-/** Before its microversion a key is one Cinder's schema does not know. */
-function refuseKey(body: object, key: string): never {
-  throw badRequest(
-    `Invalid input for field/attribute backup. Value: ${JSON.stringify(body)}. Additional properties are not allowed ('${key}' was unexpected)`,
-  );
-}
 
 /**
  * Backups (`cinder/backup/api.py`): the row, its quota charge and the
@@ -214,15 +192,7 @@ export class BackupService {
   async list(ctx: RequestContext, q: RawQuery, rules: ListRules): Promise<{ items: DbBackupView[]; paging: Paging; count?: number }> {
     const allTenants = ctx.isAdmin && q.all_tenants !== undefined && parseBool(String(q.all_tenants), 'all_tenants');
     const scope = scopeOf(ctx, allTenants);
-    return backupRows.page(this.db, scope, parsePaging(q, SORT_COLUMNS, rules), this.parseFilters(ctx, q, rules));
-  }
-
-  private parseFilters(ctx: RequestContext, q: RawQuery, rules: ListRules): BackupFilters {
-    const f: BackupFilters = {};
-    for (const [key, value] of filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, rules)) {
-      if (!setCommonFilter(f, key, value) && key === 'availability_zone') f.availability_zone = value;
-    }
-    return f;
+    return backupRows.page(this.db, scope, parsePaging(q, BACKUP_SORT_COLUMNS, rules), backupFilters(ctx, q, rules));
   }
 
   /** `PUT /backups/{id}` (3.9): name, description, and metadata when the microversion knows it (3.43). Answers the summary. */
@@ -404,30 +374,7 @@ export class BackupService {
     await this.db.transaction(async (trx) => {
       if (await backupsDb.exists(trx, rec.id)) throw invalidBackup('Backup already exists in database.');
       await chargeQuota(trx, ctx.projectId, { resource: 'backups', backups: 1, backup_gigabytes: rec.size });
-      const now = new Date();
-      created = {
-        id: rec.id,
-        project_id: ctx.projectId,
-        user_id: ctx.userId,
-        volume_id: rec.volume_id,
-        snapshot_id: rec.snapshot_id,
-        parent_id: rec.parent_id,
-        display_name: rec.display_name,
-        display_description: rec.display_description,
-        container: rec.container,
-        availability_zone: rec.availability_zone,
-        status: BackupStatus.creating,
-        fail_reason: null,
-        size: rec.size,
-        object_count: rec.object_count,
-        is_incremental: rec.is_incremental,
-        service_metadata: rec.service_metadata,
-        restore_volume_id: null,
-        metadata: {},
-        data_timestamp: rec.data_timestamp ?? now,
-        created_at: now,
-        updated_at: null,
-      };
+      created = importedRow(rec, ctx, new Date());
       await backupsDb.insert(trx, created);
       await enqueue(
         trx,

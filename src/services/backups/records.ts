@@ -8,6 +8,7 @@ import type { Config } from '../../config';
 import { badRequest, invalidInput, invalidVolume } from '../../domain/errors';
 import { isUuidLike } from '../../domain/ids';
 import { AttachStatus, type VolumeStatus } from '../../domain/status';
+import { BackupStatus } from '../../domain/status/backup';
 import type { Tx } from '../../db/connection';
 import type { DbBackupRow } from '../../db/backups';
 import * as volumesDb from '../../db/volumes';
@@ -171,4 +172,31 @@ export async function newVolumeForRestore(
   };
   await volumesDb.insert(trx, row);
   return row;
+}
+
+/** The row of an imported record: `creating` (the backup service looks for its metadata object), in the caller's project. */
+export function importedRow(rec: ImportedRecord, ctx: RequestContext, now: Date): DbBackupRow {
+  return {
+    id: rec.id,
+    project_id: ctx.projectId,
+    user_id: ctx.userId,
+    volume_id: rec.volume_id,
+    snapshot_id: rec.snapshot_id,
+    parent_id: rec.parent_id,
+    display_name: rec.display_name,
+    display_description: rec.display_description,
+    container: rec.container,
+    availability_zone: rec.availability_zone,
+    status: BackupStatus.creating,
+    fail_reason: null,
+    size: rec.size,
+    object_count: rec.object_count,
+    is_incremental: rec.is_incremental,
+    service_metadata: rec.service_metadata,
+    restore_volume_id: null,
+    metadata: {},
+    data_timestamp: rec.data_timestamp ?? now,
+    created_at: now,
+    updated_at: null,
+  };
 }

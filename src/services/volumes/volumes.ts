@@ -11,10 +11,11 @@ import {
 } from '../../domain/status';
 import type { Conn, Tx } from '../../db/connection';
 import * as volumesDb from '../../db/volumes';
-import type { DbVolumeRow, DbVolumeView, VolumeFilters } from '../../db/volumes';
+import type { DbVolumeRow, DbVolumeView } from '../../db/volumes';
 import { requireAdmin, requireWriter, scopeOf, type RequestContext } from '../../domain/context';
 import type { ServiceDeps } from '../deps';
-import { filterParams, parseBool, parseMetadataFilter, parsePaging, type ListRules, type Paging, type RawQuery } from '../listQuery';
+import { parsePaging, type Paging, type RawQuery } from '../listQuery';
+import { VOLUME_SORT_COLUMNS, volumeFilters, type VolumeListRules } from './listFilters';
 import { checkExtStorageSpecs } from '../backends/extstorage';
 import { placeVolume } from '../backends/placement';
 import { refuseEncryptedType } from '../types/encryption';
@@ -72,55 +73,6 @@ export interface UpdateVolumeInput {
   display_description?: string | null;
   metadata?: Record<string, string> | null;
 }
-
-/** API sort keys → SQL; nullable text sorts as '' so keyset comparisons stay total. */
-export const VOLUME_SORT_COLUMNS: Readonly<Record<string, string>> = {
-  id: 'volumes.id',
-  created_at: 'volumes.created_at',
-  updated_at: 'coalesce(volumes.updated_at, volumes.created_at)',
-  name: "coalesce(volumes.display_name, '')",
-  display_name: "coalesce(volumes.display_name, '')",
-  description: "coalesce(volumes.display_description, '')",
-  size: 'volumes.size',
-  status: 'volumes.status',
-  availability_zone: 'volumes.availability_zone',
-  bootable: 'volumes.bootable',
-  volume_type_id: 'volumes.volume_type_id',
-  project_id: 'volumes.project_id',
-  user_id: 'volumes.user_id',
-  host: 'volumes.host',
-};
-
-const USER_FILTERS = new Set([
-  'name',
-  'status',
-  'metadata',
-  'bootable',
-  'migration_status',
-  'availability_zone',
-  'group_id',
-  'size',
-  'created_at',
-  'updated_at',
-  'consumes_quota',
-  'display_name',
-]);
-const ADMIN_FILTERS = new Set([
-  ...USER_FILTERS,
-  'project_id',
-  'host',
-  'user_id',
-  'volume_type_id',
-  'volume_type',
-  'attach_status',
-  'display_description',
-  'description',
-]);
-
-/** A volume list's rules: a `bootable` filter is a strict boolean from 3.2. */
-export type VolumeListRules = ListRules & { readonly strictBootable: boolean };
-
-const TIME_OPS: Record<string, '>' | '>=' | '<' | '<=' | '=' | '<>'> = { gt: '>', gte: '>=', lt: '<', lte: '<=', eq: '=', neq: '<>' };
 
 /**
  * No type asked, a volume from an image: the image's `cinder_img_volume_type` property names it (Cinder's
@@ -373,7 +325,7 @@ export class VolumeService {
     const allTenants = ctx.isAdmin && q.all_tenants !== undefined && q.all_tenants !== '0' && q.all_tenants !== 'false';
     const scope = scopeOf(ctx, allTenants);
     const paging = parsePaging(q, VOLUME_SORT_COLUMNS, rules);
-    const filters = await this.parseFilters(ctx, q, rules);
+    const filters = volumeFilters(ctx, q, rules);
     const markerMissing = () => notFound(`Volume ${paging.marker} could not be found.`);
     if (paging.marker !== undefined && !isUuidLike(paging.marker)) throw markerMissing();
     const page = { scope, filters, sort: paging.sort, limit: paging.limit, offset: paging.offset, markerId: paging.marker };
@@ -384,69 +336,6 @@ export class VolumeService {
     if (paging.marker !== undefined && items.length === 0 && !(await volumesDb.find(this.db, paging.marker, scope))) throw markerMissing();
     const count = paging.withCount ? await volumesDb.count(this.db, scope, filters) : undefined;
     return { items, paging, count };
-  }
-
-  private async parseFilters(ctx: RequestContext, q: RawQuery, rules: VolumeListRules): Promise<VolumeFilters> {
-    const params = filterParams(q, ctx.isAdmin ? ADMIN_FILTERS : USER_FILTERS, rules);
-    const f: VolumeFilters = {};
-    for (const [key, value] of params) {
-      switch (key) {
-        case 'name':
-        case 'display_name':
-          f.display_name = value;
-          break;
-        case 'name~':
-        case 'display_name~':
-          f.display_name_like = value;
-          break;
-        case 'status':
-          f.status = value;
-          break;
-        case 'metadata':
-          f.metadata = parseMetadataFilter(value);
-          break;
-        case 'bootable':
-          // Not strict (before 3.2), anything but a spelling of false means true (Cinder's quirk).
-          f.bootable = rules.strictBootable ? parseBool(value, 'bootable') : !['False', 'false', 'FALSE', '0'].includes(value);
-          break;
-        case 'availability_zone':
-          f.availability_zone = value;
-          break;
-        case 'size':
-          if (!/^\d+$/.test(value)) throw invalidInput(`Invalid size filter: ${value}`);
-          f.size = Number(value);
-          break;
-        case 'created_at':
-        case 'updated_at':
-          f.times = [...(f.times ?? []), ...parseTimeFilter(key, value)];
-          break;
-        case 'consumes_quota':
-          if (!parseBool(value, key)) f.impossible = true;
-          break;
-        case 'migration_status':
-          f.impossible = true;
-          break;
-        case 'group_id':
-          f.group_id = value;
-          break;
-        case 'project_id':
-          f.project_id = value;
-          break;
-        case 'user_id':
-          f.user_id = value;
-          break;
-        case 'host':
-          f.host = value;
-          break;
-        case 'volume_type_id':
-        case 'volume_type':
-          f.volume_type_id = value;
-          break;
-        default:
-          break;
-      }
-    }
-    return f;
   }
 
   /** `metadata`: the summary names the volumes' metadata too (3.36). */
@@ -496,15 +385,4 @@ export class VolumeService {
       await volumesDb.update(trx, id, { metadata: withoutItem(v.metadata, key) });
     });
   }
-}
-
-/** `created_at=gt:2020-01-01T00:00:00,lte:…` (3.60). */
-function parseTimeFilter(col: 'created_at' | 'updated_at', value: string): NonNullable<VolumeFilters['times']> {
-  return value.split(',').map((part) => {
-    const idx = part.indexOf(':');
-    const op = TIME_OPS[part.slice(0, idx)];
-    const when = new Date(part.slice(idx + 1));
-    if (idx < 0 || !op || Number.isNaN(when.getTime())) throw invalidInput(`Invalid ${col} filter: ${value}`);
-    return [col, op, when];
-  });
 }

@@ -13,8 +13,18 @@ import type {
   SnapshotRef,
   VolumeRef,
 } from './driver';
-import { cloneSnapshot, extSnapshotName, extVolumeName, scriptEnv, setinfoText, type ExtAction, type ScriptInput } from './extstorageEnv';
-import { diagnoseProviders, lookupProvider, type Provider } from './extstorageProviders';
+import {
+  cloneSnapshot,
+  extSnapshotName,
+  extVolumeName,
+  scriptEnv,
+  parseAttach,
+  PROVIDER_PARAM,
+  setinfoText,
+  type ExtAction,
+  type ScriptInput,
+} from './extstorageEnv';
+import { diagnoseProviders, lookupProvider, type EsVolume, type Provider } from './extstorageProviders';
 import { runScript, type RunResult } from './extstorageRun';
 import { copyOver } from './fileCopy';
 import { TRANSIENT_FS_CODES } from './fsErrors';
@@ -27,22 +37,6 @@ export interface ExtStorageOptions {
   readonly killGraceMs?: number;
   /** One attempt's signal (`forAttempt`): an abort kills the running script's group and stops a copy. */
   readonly signal?: AbortSignal;
-}
-
-/** `VolumeRef.params` key naming the provider (extra spec `extstorage:provider`); every other key is an ExtStorage parameter. */
-export const PROVIDER_PARAM = 'provider';
-
-/**
- * One ExtStorage volume as the scripts see it: a cairn volume, a snapshot,
- * or a clone's temporary snapshot. Every call on it gets the same
- * `VOL_NAME`, `VOL_UUID`, `VOL_CNAME` (volumes with a name) and `EXTP_*`.
- */
-interface EsVolume {
-  readonly provider: Provider;
-  readonly params: Readonly<Record<string, string>>;
-  readonly input: Pick<ScriptInput, 'volumeId' | 'volName' | 'displayName'>;
-  /** For messages: `volume <id>`, `snapshot <id>`. */
-  readonly label: string;
 }
 
 /**
@@ -403,10 +397,4 @@ export class ExtStorageDriver implements Driver {
   diagnose(): Promise<DriverDiagnosis[]> {
     return diagnoseProviders(this.opts.searchPath);
   }
-}
-
-/** `attach`'s output: the first line is the device path (may be empty), further lines `<hypervisor>:<uri>`. */
-function parseAttach(stdout: string): { devicePath: string; uris: string[] } {
-  const [first = '', ...rest] = stdout.replace(/\r/g, '').split('\n');
-  return { devicePath: first.trim(), uris: rest.map((l) => l.trim()).filter(Boolean) };
 }

@@ -143,3 +143,12 @@ export function setinfoText(text: string): string {
     .replace(/[^-A-Za-z0-9_+.]/g, '_')
     .slice(0, 128);
 }
+
+/** `attach`'s output: the first line is the device path (may be empty), further lines `<hypervisor>:<uri>`. */
+export function parseAttach(stdout: string): { devicePath: string; uris: string[] } {
+  const [first = '', ...rest] = stdout.replace(/\r/g, '').split('\n');
+  return { devicePath: first.trim(), uris: rest.map((l) => l.trim()).filter(Boolean) };
+}
+
+/** `VolumeRef.params` key naming the provider (extra spec `extstorage:provider`); every other key is an ExtStorage parameter. */
+export const PROVIDER_PARAM = 'provider';

@@ -3,7 +3,7 @@ import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DriverDiagnosis } from './driver';
-import { OPTIONAL_SCRIPTS, PARAMETERS_FILE, REQUIRED_SCRIPTS, type ExtAction } from './extstorageEnv';
+import { OPTIONAL_SCRIPTS, PARAMETERS_FILE, REQUIRED_SCRIPTS, type ExtAction, type ScriptInput } from './extstorageEnv';
 
 /**
  * Finding and validating ExtStorage providers on this host, as Ganeti's
@@ -172,4 +172,17 @@ export async function diagnoseProviders(searchPath: readonly string[]): Promise<
     );
   }
   return out;
+}
+
+/**
+ * One ExtStorage volume as the scripts see it: a cairn volume, a snapshot,
+ * or a clone's temporary snapshot. Every call on it gets the same
+ * `VOL_NAME`, `VOL_UUID`, `VOL_CNAME` (volumes with a name) and `EXTP_*`.
+ */
+export interface EsVolume {
+  readonly provider: Provider;
+  readonly params: Readonly<Record<string, string>>;
+  readonly input: Pick<ScriptInput, 'volumeId' | 'volName' | 'displayName'>;
+  /** For messages: `volume <id>`, `snapshot <id>`. */
+  readonly label: string;
 }
