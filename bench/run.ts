@@ -387,8 +387,11 @@ function cairnEnv(dataDir: string, extra: Record<string, string> = {}): Record<s
 
 function nodeArgs(name: string): string[] {
   if (!CPU_PROF_DIR) return [];
-  fs.mkdirSync(CPU_PROF_DIR, { recursive: true });
-  return ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`];
+  // A folder per process name, Node's own file names within (they carry the pid): the children of
+  // `cairn api --processes N` inherit these options, and one fixed file name would be overwritten by each.
+  const dir = path.join(CPU_PROF_DIR, `${name}-${Date.now()}`);
+  fs.mkdirSync(dir, { recursive: true });
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 }
 
 function spawnCairn(name: string, args: string[], env: Record<string, string>): CairnProcess {
