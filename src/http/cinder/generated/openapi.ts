@@ -123,7 +123,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** One action named by the body's single key (os-extend, os-reserve, …) */
+        /** One action named by the body's single key (os-extend, os-reserve, ...) */
         post: operations["volumeAction"];
         delete?: never;
         options?: never;
@@ -612,7 +612,7 @@ export interface paths {
             header?: never;
             path: {
                 type_id: components["parameters"]["type_id"];
-                /** @description GET: a spec key (cipher, provider…); PUT/DELETE: the specs (any id, as Cinder) */
+                /** @description GET: a spec key (cipher, provider...); PUT/DELETE: the specs (any id, as Cinder) */
                 encryption_key: string;
             };
             cookie?: never;
@@ -1499,7 +1499,7 @@ export interface components {
                 retryAfter?: string;
             };
         };
-        /** @description String keys (1–255) to string values (≤255), as Cinder's `metadata_allows_null`. */
+        /** @description String keys (1-255) to string values (<=255), as Cinder's `metadata_allows_null`. */
         Metadata: {
             [key: string]: string;
         } | null;
@@ -1552,7 +1552,7 @@ export interface components {
             resource_type: string;
             resource_uuid: string | null;
         };
-        /** @description os-brick's connector properties of the attaching host (host, initiator, mountpoint, …) */
+        /** @description os-brick's connector properties of the attaching host (host, initiator, mountpoint, ...) */
         Connector: {
             [key: string]: unknown;
         } | null;
@@ -1965,7 +1965,7 @@ export interface components {
                 };
             };
         };
-        /** @description Quota keys (volumes, gigabytes, per-type keys, …) to a limit, or to {limit, in_use, reserved} */
+        /** @description Quota keys (volumes, gigabytes, per-type keys, ...) to a limit, or to {limit, in_use, reserved} */
         QuotaSet: {
             headers: {
                 [name: string]: unknown;
@@ -2102,7 +2102,7 @@ export interface components {
         limit: string;
         marker: string;
         offset: string;
-        /** @description key[:asc|desc][,key…] */
+        /** @description key[:asc|desc][,key...] */
         sort: string;
         sort_key: string;
         sort_dir: string;
@@ -2110,7 +2110,7 @@ export interface components {
         /** @description admin only */
         all_tenants: string;
         /**
-         * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+         * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
          *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
          *     unknown filter is a 400), so the service checks them, not this schema.
          */
@@ -2138,7 +2138,7 @@ export interface operations {
                 limit?: components["parameters"]["limit"];
                 marker?: components["parameters"]["marker"];
                 offset?: components["parameters"]["offset"];
-                /** @description key[:asc|desc][,key…] */
+                /** @description key[:asc|desc][,key...] */
                 sort?: components["parameters"]["sort"];
                 sort_key?: components["parameters"]["sort_key"];
                 sort_dir?: components["parameters"]["sort_dir"];
@@ -2146,7 +2146,7 @@ export interface operations {
                 /** @description admin only */
                 all_tenants?: components["parameters"]["all_tenants"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -2186,7 +2186,7 @@ export interface operations {
                 limit?: components["parameters"]["limit"];
                 marker?: components["parameters"]["marker"];
                 offset?: components["parameters"]["offset"];
-                /** @description key[:asc|desc][,key…] */
+                /** @description key[:asc|desc][,key...] */
                 sort?: components["parameters"]["sort"];
                 sort_key?: components["parameters"]["sort_key"];
                 sort_dir?: components["parameters"]["sort_dir"];
@@ -2194,7 +2194,7 @@ export interface operations {
                 /** @description admin only */
                 all_tenants?: components["parameters"]["all_tenants"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -2445,7 +2445,7 @@ export interface operations {
                 /** @description admin only */
                 all_tenants?: components["parameters"]["all_tenants"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -2499,7 +2499,7 @@ export interface operations {
                 /** @description admin only */
                 all_tenants?: components["parameters"]["all_tenants"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -2602,7 +2602,7 @@ export interface operations {
                 /** @description admin only */
                 all_tenants?: components["parameters"]["all_tenants"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -2678,7 +2678,7 @@ export interface operations {
                 limit?: components["parameters"]["limit"];
                 marker?: components["parameters"]["marker"];
                 offset?: components["parameters"]["offset"];
-                /** @description key[:asc|desc][,key…] */
+                /** @description key[:asc|desc][,key...] */
                 sort?: components["parameters"]["sort"];
                 sort_key?: components["parameters"]["sort_key"];
                 sort_dir?: components["parameters"]["sort_dir"];
@@ -2686,7 +2686,7 @@ export interface operations {
                 /** @description admin only */
                 all_tenants?: components["parameters"]["all_tenants"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -2748,7 +2748,7 @@ export interface operations {
                 limit?: components["parameters"]["limit"];
                 marker?: components["parameters"]["marker"];
                 offset?: components["parameters"]["offset"];
-                /** @description key[:asc|desc][,key…] */
+                /** @description key[:asc|desc][,key...] */
                 sort?: components["parameters"]["sort"];
                 sort_key?: components["parameters"]["sort_key"];
                 sort_dir?: components["parameters"]["sort_dir"];
@@ -2756,7 +2756,7 @@ export interface operations {
                 /** @description admin only */
                 all_tenants?: components["parameters"]["all_tenants"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -2992,7 +2992,7 @@ export interface operations {
                 limit?: components["parameters"]["limit"];
                 marker?: components["parameters"]["marker"];
                 offset?: components["parameters"]["offset"];
-                /** @description key[:asc|desc][,key…] */
+                /** @description key[:asc|desc][,key...] */
                 sort?: components["parameters"]["sort"];
                 sort_key?: components["parameters"]["sort_key"];
                 sort_dir?: components["parameters"]["sort_dir"];
@@ -3000,7 +3000,7 @@ export interface operations {
                 /** @description admin only */
                 all_tenants?: components["parameters"]["all_tenants"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -3062,7 +3062,7 @@ export interface operations {
                 limit?: components["parameters"]["limit"];
                 marker?: components["parameters"]["marker"];
                 offset?: components["parameters"]["offset"];
-                /** @description key[:asc|desc][,key…] */
+                /** @description key[:asc|desc][,key...] */
                 sort?: components["parameters"]["sort"];
                 sort_key?: components["parameters"]["sort_key"];
                 sort_dir?: components["parameters"]["sort_dir"];
@@ -3070,7 +3070,7 @@ export interface operations {
                 /** @description admin only */
                 all_tenants?: components["parameters"]["all_tenants"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -3315,7 +3315,7 @@ export interface operations {
             query?: {
                 is_public?: string;
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -3621,7 +3621,7 @@ export interface operations {
             header?: never;
             path: {
                 type_id: components["parameters"]["type_id"];
-                /** @description GET: a spec key (cipher, provider…); PUT/DELETE: the specs (any id, as Cinder) */
+                /** @description GET: a spec key (cipher, provider...); PUT/DELETE: the specs (any id, as Cinder) */
                 encryption_key: string;
             };
             cookie?: never;
@@ -3646,7 +3646,7 @@ export interface operations {
             header?: never;
             path: {
                 type_id: components["parameters"]["type_id"];
-                /** @description GET: a spec key (cipher, provider…); PUT/DELETE: the specs (any id, as Cinder) */
+                /** @description GET: a spec key (cipher, provider...); PUT/DELETE: the specs (any id, as Cinder) */
                 encryption_key: string;
             };
             cookie?: never;
@@ -3676,7 +3676,7 @@ export interface operations {
             header?: never;
             path: {
                 type_id: components["parameters"]["type_id"];
-                /** @description GET: a spec key (cipher, provider…); PUT/DELETE: the specs (any id, as Cinder) */
+                /** @description GET: a spec key (cipher, provider...); PUT/DELETE: the specs (any id, as Cinder) */
                 encryption_key: string;
             };
             cookie?: never;
@@ -3839,7 +3839,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -3873,7 +3873,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -4101,12 +4101,12 @@ export interface operations {
                 limit?: components["parameters"]["limit"];
                 marker?: components["parameters"]["marker"];
                 offset?: components["parameters"]["offset"];
-                /** @description key[:asc|desc][,key…] */
+                /** @description key[:asc|desc][,key...] */
                 sort?: components["parameters"]["sort"];
                 sort_key?: components["parameters"]["sort_key"];
                 sort_dir?: components["parameters"]["sort_dir"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -4363,14 +4363,14 @@ export interface operations {
                 limit?: components["parameters"]["limit"];
                 marker?: components["parameters"]["marker"];
                 offset?: components["parameters"]["offset"];
-                /** @description key[:asc|desc][,key…] */
+                /** @description key[:asc|desc][,key...] */
                 sort?: components["parameters"]["sort"];
                 sort_key?: components["parameters"]["sort_key"];
                 sort_dir?: components["parameters"]["sort_dir"];
                 /** @description admin only */
                 all_tenants?: components["parameters"]["all_tenants"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -4414,14 +4414,14 @@ export interface operations {
                 limit?: components["parameters"]["limit"];
                 marker?: components["parameters"]["marker"];
                 offset?: components["parameters"]["offset"];
-                /** @description key[:asc|desc][,key…] */
+                /** @description key[:asc|desc][,key...] */
                 sort?: components["parameters"]["sort"];
                 sort_key?: components["parameters"]["sort_key"];
                 sort_dir?: components["parameters"]["sort_dir"];
                 /** @description admin only */
                 all_tenants?: components["parameters"]["all_tenants"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -4503,14 +4503,14 @@ export interface operations {
                 limit?: components["parameters"]["limit"];
                 marker?: components["parameters"]["marker"];
                 offset?: components["parameters"]["offset"];
-                /** @description key[:asc|desc][,key…] */
+                /** @description key[:asc|desc][,key...] */
                 sort?: components["parameters"]["sort"];
                 sort_key?: components["parameters"]["sort_key"];
                 sort_dir?: components["parameters"]["sort_dir"];
                 /** @description admin only */
                 all_tenants?: components["parameters"]["all_tenants"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -4555,14 +4555,14 @@ export interface operations {
                 limit?: components["parameters"]["limit"];
                 marker?: components["parameters"]["marker"];
                 offset?: components["parameters"]["offset"];
-                /** @description key[:asc|desc][,key…] */
+                /** @description key[:asc|desc][,key...] */
                 sort?: components["parameters"]["sort"];
                 sort_key?: components["parameters"]["sort_key"];
                 sort_dir?: components["parameters"]["sort_dir"];
                 /** @description admin only */
                 all_tenants?: components["parameters"]["all_tenants"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -4642,10 +4642,10 @@ export interface operations {
         parameters: {
             query?: {
                 is_public?: string;
-                /** @description key[:asc|desc][,key…] */
+                /** @description key[:asc|desc][,key...] */
                 sort?: components["parameters"]["sort"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -4853,14 +4853,14 @@ export interface operations {
                 limit?: components["parameters"]["limit"];
                 marker?: components["parameters"]["marker"];
                 offset?: components["parameters"]["offset"];
-                /** @description key[:asc|desc][,key…] */
+                /** @description key[:asc|desc][,key...] */
                 sort?: components["parameters"]["sort"];
                 sort_key?: components["parameters"]["sort_key"];
                 sort_dir?: components["parameters"]["sort_dir"];
                 /** @description admin only */
                 all_tenants?: components["parameters"]["all_tenants"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -4908,14 +4908,14 @@ export interface operations {
                 limit?: components["parameters"]["limit"];
                 marker?: components["parameters"]["marker"];
                 offset?: components["parameters"]["offset"];
-                /** @description key[:asc|desc][,key…] */
+                /** @description key[:asc|desc][,key...] */
                 sort?: components["parameters"]["sort"];
                 sort_key?: components["parameters"]["sort_key"];
                 sort_dir?: components["parameters"]["sort_dir"];
                 /** @description admin only */
                 all_tenants?: components["parameters"]["all_tenants"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -5044,14 +5044,14 @@ export interface operations {
                 limit?: components["parameters"]["limit"];
                 marker?: components["parameters"]["marker"];
                 offset?: components["parameters"]["offset"];
-                /** @description key[:asc|desc][,key…] */
+                /** @description key[:asc|desc][,key...] */
                 sort?: components["parameters"]["sort"];
                 sort_key?: components["parameters"]["sort_key"];
                 sort_dir?: components["parameters"]["sort_dir"];
                 /** @description admin only */
                 all_tenants?: components["parameters"]["all_tenants"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */
@@ -5098,14 +5098,14 @@ export interface operations {
                 limit?: components["parameters"]["limit"];
                 marker?: components["parameters"]["marker"];
                 offset?: components["parameters"]["offset"];
-                /** @description key[:asc|desc][,key…] */
+                /** @description key[:asc|desc][,key...] */
                 sort?: components["parameters"]["sort"];
                 sort_key?: components["parameters"]["sort_key"];
                 sort_dir?: components["parameters"]["sort_dir"];
                 /** @description admin only */
                 all_tenants?: components["parameters"]["all_tenants"];
                 /**
-                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, …);
+                 * @description Any other query key is a filter (`name`, `status`, `metadata` as a Python dict literal, ...);
                  *     which keys are allowed depends on the resource, the role and the microversion (from 3.31 an
                  *     unknown filter is a 400), so the service checks them, not this schema.
                  */

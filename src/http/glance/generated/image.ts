@@ -51,7 +51,7 @@ export interface paths {
         };
         /** The data (200, `Content-MD5`), or 204 when the image has none yet */
         get: operations["downloadImage"];
-        /** Stores the data of a queued image (204): queued → saving → active */
+        /** Stores the data of a queued image (204): queued -> saving -> active */
         put: operations["uploadImage"];
         post?: never;
         delete?: never;
@@ -71,7 +71,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** active → deactivated (204; again: no change); its data cannot be downloaded but by admins. Owner or admin */
+        /** active -> deactivated (204; again: no change); its data cannot be downloaded but by admins. Owner or admin */
         post: operations["deactivateImage"];
         delete?: never;
         options?: never;
@@ -90,7 +90,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** deactivated → active (204; again: no change). Owner or admin */
+        /** deactivated -> active (204; again: no change). Owner or admin */
         post: operations["reactivateImage"];
         delete?: never;
         options?: never;
@@ -174,7 +174,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: never;
     responses: {
-        /** @description webob: {"message": "…<br /><br />\n\n\n", "code": "404 Not Found", "title": "Not Found"} */
+        /** @description webob: {"message": "...<br /><br />\n\n\n", "code": "404 Not Found", "title": "Not Found"} */
         GlanceError: {
             headers: {
                 [name: string]: unknown;

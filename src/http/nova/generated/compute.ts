@@ -14,7 +14,7 @@ export interface paths {
         /** Servers (id, name, links); `name` (regex), `status`, `limit`, `marker`, `all_tenants` */
         get: operations["listServers"];
         put?: never;
-        /** Create a server (202); its volumes are created and attached by the build (BUILD → ACTIVE or ERROR) */
+        /** Create a server (202); its volumes are created and attached by the build (BUILD -> ACTIVE or ERROR) */
         post: operations["createServer"];
         delete?: never;
         options?: never;
@@ -106,7 +106,7 @@ export interface paths {
             cookie?: never;
         };
         get: operations["showVolumeAttachment"];
-        /** delete_on_termination (≥2.85), 202; another volumeId (and any PUT before 2.85) swaps the volume (admin): the old one's data is copied onto the new one (same file backend, available, not smaller), which takes its place (device, boot index, delete_on_termination); the old one ends available */
+        /** delete_on_termination (>=2.85), 202; another volumeId (and any PUT before 2.85) swaps the volume (admin): the old one's data is copied onto the new one (same file backend, available, not smaller), which takes its place (device, boot index, delete_on_termination); the old one ends available */
         put: operations["updateVolumeAttachment"];
         post?: never;
         /** Detach (202); the root volume only while the server is SHUTOFF (else 409) */
@@ -664,7 +664,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description Nova's error envelope: {"<faultName>": {"code": …, "message": …}} */
+        /** @description Nova's error envelope: {"<faultName>": {"code": ..., "message": ...}} */
         Fault: {
             headers: {
                 [name: string]: unknown;
@@ -879,7 +879,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {"volumeAttachments": [...]}; tag ≥2.70, delete_on_termination ≥2.79, attachment_id and bdm_uuid (no id) ≥2.89 */
+            /** @description {"volumeAttachments": [...]}; tag >=2.70, delete_on_termination >=2.79, attachment_id and bdm_uuid (no id) >=2.89 */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -911,7 +911,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description {"volumeAttachment": {id, serverId, volumeId, device, tag ≥2.70, delete_on_termination ≥2.79}} */
+            /** @description {"volumeAttachment": {id, serverId, volumeId, device, tag >=2.70, delete_on_termination >=2.79}} */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1555,7 +1555,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {"flavors": [{id, name, links, description ≥2.55}]} */
+            /** @description {"flavors": [{id, name, links, description >=2.55}]} */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1639,7 +1639,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {"limits": {"rate": [], "absolute": {maxTotalInstances, maxTotalCores, maxTotalRAMSize, …, totalInstancesUsed, …}}} */
+            /** @description {"limits": {"rate": [], "absolute": {maxTotalInstances, maxTotalCores, maxTotalRAMSize, ..., totalInstancesUsed, ...}}} */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1663,7 +1663,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {"quota_set": {id, cores, instances, ram, …}} */
+            /** @description {"quota_set": {id, cores, instances, ram, ...}} */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1709,7 +1709,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description {"quota_set": {cores, instances, ram, …}} */
+            /** @description {"quota_set": {cores, instances, ram, ...}} */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1758,7 +1758,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {"quota_set": {id, cores: {limit, in_use, reserved}, …}} */
+            /** @description {"quota_set": {id, cores: {limit, in_use, reserved}, ...}} */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1782,7 +1782,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {"quota_set": {id, cores, instances, ram, …}} */
+            /** @description {"quota_set": {id, cores, instances, ram, ...}} */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1805,7 +1805,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {"quota_class_set": {id, cores, instances, ram, …}} */
+            /** @description {"quota_class_set": {id, cores, instances, ram, ...}} */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1847,7 +1847,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description {"quota_class_set": {cores, instances, ram, …}} */
+            /** @description {"quota_class_set": {cores, instances, ram, ...}} */
             200: {
                 headers: {
                     [name: string]: unknown;
