@@ -1,4 +1,5 @@
 import type { Conn } from './connection';
+import { fixedStatement } from './fixedStatements';
 import { isUuidLike } from '../domain/ids';
 
 export interface DbVolumeTypeRow {
@@ -42,28 +43,43 @@ export async function listVisible(conn: Conn, v: VolumeTypeVisibility, sort: 'na
 
 /**
  * listVisible with each type's extra specs, in one query (`extra_specs`: a json object, keys in
- * order): a list of types costs one round trip to the database, as a volume show does.
+ * order): a list of types costs one round trip to the database, as a volume show does. A fixed
+ * statement per visibility and order (src/db/fixedStatements.ts): the list every client reads.
  */
 export async function listVisibleWithSpecs(
   conn: Conn,
   v: VolumeTypeVisibility,
   sort: 'name' | 'created_at' = 'name',
 ): Promise<Array<DbVolumeTypeRow & { extraSpecs: Record<string, string> }>> {
-  const rows: Array<DbVolumeTypeRow & { extra_specs?: unknown }> = await visible(conn, v)
-    .select(
-      'volume_types.*',
-      conn.raw(
-        `(SELECT coalesce(json_object_agg(s.key, s.value ORDER BY s.key), '{}'::json) FROM volume_type_extra_specs s
-       WHERE s.volume_type_id = volume_types.id) AS extra_specs`,
-      ),
-    )
-    .orderBy(sort, 'asc')
-    .orderBy('id', 'asc');
+  const filter = !v.isAdmin ? 'project' : v.isPublic === undefined ? 'all' : 'public';
+  const key = `${filter}:${sort}`;
+  let statement = TYPE_LIST_STATEMENTS.get(key);
+  if (!statement) TYPE_LIST_STATEMENTS.set(key, (statement = typeListStatement(filter, sort)));
+  const rows = await statement(conn, filter === 'project' ? [v.projectId] : filter === 'public' ? [v.isPublic!] : []);
   return rows.map(({ extra_specs: specs, ...row }) => ({
     ...row,
     extraSpecs: (typeof specs === 'string' ? JSON.parse(specs) : specs) as Record<string, string>,
   }));
 }
+
+const TYPE_LIST_STATEMENTS = new Map<string, ReturnType<typeof typeListStatement>>();
+
+/** `visible` below, as text: a project sees the public types and those shared with it. */
+const typeListStatement = (filter: 'project' | 'public' | 'all', sort: 'name' | 'created_at') =>
+  fixedStatement<DbVolumeTypeRow & { extra_specs?: unknown }>(
+    `SELECT volume_types.*,
+       (SELECT coalesce(json_object_agg(s.key, s.value ORDER BY s.key), '{}'::json) FROM volume_type_extra_specs s
+         WHERE s.volume_type_id = volume_types.id) AS extra_specs
+     FROM volume_types WHERE deleted_at IS NULL${
+       filter === 'project'
+         ? ` AND (is_public = true OR EXISTS (SELECT 1 FROM volume_type_projects
+               WHERE volume_type_projects.volume_type_id = volume_types.id AND project_id = ?))`
+         : filter === 'public'
+           ? ' AND is_public = ?'
+           : ''
+     }
+     ORDER BY ${sort} ASC, id ASC`,
+  );
 
 export async function findVisibleById(conn: Conn, id: string, v: VolumeTypeVisibility): Promise<DbVolumeTypeRow | undefined> {
   if (!isUuidLike(id)) return undefined;

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Conn } from './connection';
+import { fixedStatement } from './fixedStatements';
 import type { DbAttachmentRow } from './attachments';
 import { applyKeyset, type SortTerm } from './keyset';
 import { isUuidLike } from '../domain/ids';
@@ -145,7 +146,8 @@ async function readShown(conn: Conn, page: Knex.QueryBuilder, attachmentStatuses
 
 /**
  * The volume as shows need it (with its shown attachments), in one query; undefined outside
- * the scope. For one row a subquery per row plans faster than the page's CTEs.
+ * the scope. For one row a subquery per row plans faster than the page's CTEs. A fixed
+ * statement per scope and number of statuses (src/db/fixedStatements.ts): the hottest read.
  */
 export async function findShown(
   conn: Conn,
@@ -154,15 +156,25 @@ export async function findShown(
   attachmentStatuses: readonly string[],
 ): Promise<DbVolumeView | undefined> {
   if (!isUuidLike(id)) return undefined;
-  const attachments = conn.raw(
-    `(SELECT coalesce(json_agg(a ORDER BY a.created_at), '[]'::json) FROM volume_attachments a
-       WHERE a.volume_id = volumes.id AND a.attach_status IN (${attachmentStatuses.map(() => '?').join(', ')})) AS attachments`,
-    [...attachmentStatuses],
-  );
-  const row = base(conn, scope).select(attachments).where('volumes.id', id);
-  const { rows } = (await conn.raw('SELECT row_to_json(shown) AS v FROM ? shown', [row])) as { rows: Array<{ v: unknown }> };
+  const scoped = scope.projectId !== undefined;
+  const key = `${scoped}:${attachmentStatuses.length}`;
+  let statement = SHOWN_STATEMENTS.get(key);
+  if (!statement) SHOWN_STATEMENTS.set(key, (statement = shownStatement(scoped, attachmentStatuses.length)));
+  const rows = await statement(conn, scoped ? [...attachmentStatuses, id, scope.projectId] : [...attachmentStatuses, id]);
   return rows.length ? revivePage([rows[0]!.v])[0] : undefined;
 }
+
+const SHOWN_STATEMENTS = new Map<string, ReturnType<typeof shownStatement>>();
+
+const shownStatement = (scoped: boolean, statuses: number) =>
+  fixedStatement<{ v: unknown }>(
+    `SELECT row_to_json(shown) AS v FROM (
+       SELECT volumes.*, volume_types.name AS volume_type_name,
+         (SELECT coalesce(json_agg(a ORDER BY a.created_at), '[]'::json) FROM volume_attachments a
+           WHERE a.volume_id = volumes.id AND a.attach_status IN (${Array(statuses).fill('?').join(', ')})) AS attachments
+       FROM volumes LEFT JOIN volume_types ON volume_types.id = volumes.volume_type_id
+       WHERE volumes.id = ?${scoped ? ' AND volumes.project_id = ?' : ''}) shown`,
+  );
 
 /** A list page as `/volumes/detail` needs it (with shown attachments), in one query. */
 export async function listShown(conn: Conn, query: VolumeListQuery, attachmentStatuses: readonly string[]): Promise<DbVolumeView[]> {
