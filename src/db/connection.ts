@@ -13,6 +13,13 @@ export type Tx = Knex.Transaction;
 export type Conn = Knex | Knex.Transaction;
 
 /**
+ * Whether the driver pays per field it hands over: PGlite copies each across the WebAssembly
+ * boundary and parses it, so wide results are cheaper as one json value there; PostgreSQL
+ * renders json several times slower than it sends rows (issue 17), so rows are cheaper there.
+ */
+export const paysPerField = (conn: Conn): boolean => (conn.client as { paysPerField?: boolean }).paysPerField === true;
+
+/**
  * Opens the database: a pg pool for `DATABASE_URL`, else an embedded PGlite
  * under `<dataDir>/pglite` (one connection; knex queues callers on it).
  * `pglite://memory` keeps an embedded database in memory (tests, benchmarks).
@@ -53,6 +60,9 @@ type PGliteInstance = import('@electric-sql/pglite').PGlite;
 function withPreparedStatements(Base: PgliteClientClass): PgliteClientClass {
   const statements = new WeakMap<PGliteInstance, PgliteStatements>();
   return class extends Base {
+    /** See `paysPerField`. */
+    readonly paysPerField = true;
+
     override async _query(connection: PGliteInstance, obj: KnexQueryObject): Promise<KnexQueryObject> {
       let cache = statements.get(connection);
       if (!cache) statements.set(connection, (cache = new PgliteStatements(connection)));
