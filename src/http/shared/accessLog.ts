@@ -20,15 +20,17 @@ const MAX_PATH = 512;
  * One structured line per request, as Cinder's API log has (`"GET /v3/…"
  * status len time`): method, path (no query string), status, request id,
  * user, project (when authenticated) and duration, logged when the
- * response is finished — or when the client went away first.
+ * response is done (`close`, which follows `finish`) — or when the client went
+ * away first. Below the `info` level nothing is noted at all.
  */
 export function accessLog(log: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
+    if (!log.isLevelEnabled('info')) {
+      next();
+      return;
+    }
     const start = process.hrtime.bigint();
-    let done = false;
-    const line = (aborted: boolean) => {
-      if (done) return;
-      done = true;
+    res.once('close', () => {
       const identity = (res.locals as Record<symbol, Identity | undefined>)[IDENTITY];
       const path = req.originalUrl.split('?')[0]!;
       log.info(
@@ -41,13 +43,11 @@ export function accessLog(log: Logger) {
           user: identity?.userId ?? null,
           project: identity?.projectId ?? null,
           durationMs: Number(process.hrtime.bigint() - start) / 1e6,
-          ...(aborted ? { aborted: true } : {}),
+          ...(res.writableFinished ? {} : { aborted: true }),
         },
         'request',
       );
-    };
-    res.on('finish', () => line(false));
-    res.on('close', () => line(!res.writableFinished));
+    });
     next();
   };
 }
