@@ -6,7 +6,10 @@ interface DriverClient {
   acquireConnection(): Promise<unknown>;
   releaseConnection(connection: unknown): Promise<unknown>;
   positionBindings(sql: string): string;
-  _query(connection: unknown, obj: { sql: string; bindings: readonly Knex.RawBinding[]; options: object; method: string }): Promise<{ response: { rows: unknown[] } }>;
+  _query(
+    connection: unknown,
+    obj: { sql: string; bindings: readonly Knex.RawBinding[]; options: object; method: string },
+  ): Promise<{ response: { rows: unknown[] } }>;
 }
 
 /**
