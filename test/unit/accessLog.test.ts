@@ -62,6 +62,7 @@ describe('accessLog', () => {
       await new Promise((r) => setTimeout(r, 100));
       expect(lines).toEqual([expect.objectContaining({ path: '/slow', aborted: true, user: null })]);
     } finally {
+      server.closeAllConnections();
       server.close();
     }
   });
