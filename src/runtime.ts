@@ -83,6 +83,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
     // writes into the outbox, which the relay publishes once the broker is back (src/workers/reconnectingTransport.ts).
     amqp = new ReconnectingAmqpTransport(config.amqpUrl, config.amqpPrefix, log.child({ part: 'amqp' }), {
       onConnected: () => relay?.tasksWritten(),
+      queueType: config.amqpQueueType,
     });
     await amqp.start();
     transport = amqp;

@@ -34,6 +34,11 @@ export const DEFAULT_IMAGE_LIMITS: ImageLimits = { sizeCap: 1024 ** 4, userStora
 
 export type AuthStrategy = 'noauth' | 'keystone';
 
+/** RabbitMQ queue types cairn can declare its task queues as (README, "Configuration"). */
+export const AMQP_QUEUE_TYPES = ['classic', 'quorum'] as const;
+export type AmqpQueueType = (typeof AMQP_QUEUE_TYPES)[number];
+export const DEFAULT_AMQP_QUEUE_TYPE: AmqpQueueType = 'classic';
+
 export interface Config {
   readonly host: string;
   readonly port: number;
@@ -44,6 +49,8 @@ export interface Config {
   readonly amqpUrl: string | undefined;
   /** Prefix for exchange and queue names, so suites and clusters can share a broker. */
   readonly amqpPrefix: string;
+  /** The type of the task queues cairn declares (`CAIRN_AMQP_QUEUE_TYPE`); an existing queue keeps its own. */
+  readonly amqpQueueType: AmqpQueueType;
   readonly authStrategy: AuthStrategy;
   /** Where and as whom to validate tokens; set when authStrategy is keystone. */
   readonly keystone: KeystoneSettings | undefined;
@@ -150,6 +157,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const chunkMib = Number(env.CAIRN_BACKUP_CHUNK_MIB ?? '32');
   if (!(chunkMib > 0) || !Number.isInteger(chunkMib * 16))
     throw new Error(`CAIRN_BACKUP_CHUNK_MIB must be a positive multiple of 1/16, got ${env.CAIRN_BACKUP_CHUNK_MIB}`);
+  const queueType = env.CAIRN_AMQP_QUEUE_TYPE || DEFAULT_AMQP_QUEUE_TYPE;
+  if (!(AMQP_QUEUE_TYPES as readonly string[]).includes(queueType))
+    throw new Error(`CAIRN_AMQP_QUEUE_TYPE must be ${AMQP_QUEUE_TYPES.join(' or ')}, got ${queueType}`);
   const auth = env.AUTH_STRATEGY ?? 'noauth';
   if (auth !== 'noauth' && auth !== 'keystone') throw new Error(`AUTH_STRATEGY must be noauth or keystone, got ${auth}`);
   return {
@@ -159,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     amqpUrl: env.AMQP_URL || undefined,
     amqpPrefix: env.CAIRN_AMQP_PREFIX ?? 'cairn',
+    amqpQueueType: queueType as AmqpQueueType,
     authStrategy: auth,
     keystone: auth === 'keystone' ? keystoneSettings(env) : undefined,
     availabilityZone: env.CAIRN_AVAILABILITY_ZONE ?? 'nova',

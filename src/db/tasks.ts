@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TaskState } from '../domain/status';
+import type { Knex } from 'knex';
 import type { Conn } from './connection';
 
 export interface DbTaskRow {
@@ -65,25 +66,27 @@ export async function insert(conn: Conn, t: NewTask): Promise<void> {
 }
 
 /**
- * Pending tasks due for publishing, locked so that concurrent relays skip
- * each other's rows (SKIP LOCKED). Call inside a transaction.
+ * Marks up to `limit` pending tasks due for publishing as published, in one statement, and returns them oldest
+ * first. Call inside a transaction: the rows stay locked until it ends (concurrent relays skip them, SKIP LOCKED),
+ * so a publish that fails rolls the mark back with it.
  */
-export async function lockDueUnpublished(conn: Conn, limit: number): Promise<DbTaskRow[]> {
-  return conn<DbTaskRow>('tasks')
+export async function takeDueUnpublished(trx: Conn, limit: number): Promise<Array<Pick<DbTaskRow, 'id' | 'kind' | 'backend'>>> {
+  const now = new Date();
+  const due = trx('tasks')
+    .select('id')
     .where('state', TaskState.pending)
     .whereNull('published_at')
-    .where('available_at', '<=', new Date())
+    .where('available_at', '<=', now)
     .orderBy('available_at')
     .limit(limit)
     .forUpdate()
     .skipLocked();
-}
-
-export async function markPublished(conn: Conn, ids: readonly string[]): Promise<void> {
-  if (ids.length)
-    await conn('tasks')
-      .whereIn('id', ids as string[])
-      .update({ published_at: new Date() });
+  const rows: Array<Pick<DbTaskRow, 'id' | 'kind' | 'backend' | 'available_at'>> = await trx('tasks')
+    .whereIn('id', due)
+    .update({ published_at: now })
+    .returning(['id', 'kind', 'backend', 'available_at']);
+  // RETURNING keeps no order.
+  return rows.sort((a, b) => a.available_at.getTime() - b.available_at.getTime());
 }
 
 /**
@@ -99,15 +102,27 @@ const olderOpen = (conn: Conn) =>
     .whereRaw('older.seq < tasks.seq');
 
 /**
- * After a task of a key finished: the tasks waiting behind it (delivered
- * while it ran, and skipped) are published again, and their wait does not
- * count as "no worker took it" (available from now).
+ * After task `id` of a key finished (`finished`: a CTE returning its `resource_key`): the tasks waiting behind it
+ * (delivered while it ran, and skipped) are published again, and their wait does not count as "no worker took
+ * it" (available from now). Runs in the statement that finishes the task, whose own row it leaves to that CTE (a
+ * failed pending task is still pending in the statement's snapshot; PostgreSQL does not update a row twice).
  */
-async function releaseSuccessors(conn: Conn, id: string): Promise<void> {
-  await conn('tasks')
+const releaseSuccessors = (conn: Conn, id: string, now: Date) =>
+  conn('tasks')
     .where('state', TaskState.pending)
-    .where('resource_key', conn('tasks as finished').select('finished.resource_key').where('finished.id', id))
-    .update({ published_at: null, available_at: conn.raw('GREATEST(available_at, ?)', [new Date()]) });
+    .where('resource_key', conn.select('resource_key').from('finished'))
+    .whereNot('id', id)
+    .update({ published_at: null, available_at: conn.raw('GREATEST(available_at, ?)', [now]) });
+
+/** Ends open task `id` with `changes` where `where` holds, releasing its key's successors in the same statement. */
+async function finish(conn: Conn, id: string, where: Knex.QueryBuilder, changes: Record<string, unknown>): Promise<boolean> {
+  const now = new Date();
+  const [row] = await conn
+    .with('finished', where.update(changes).returning('resource_key'))
+    .with('released', releaseSuccessors(conn, id, now))
+    .count<Array<{ n: string }>>({ n: '*' })
+    .from('finished');
+  return Number(row?.n ?? 0) > 0;
 }
 
 /**
@@ -159,9 +174,7 @@ export async function lockHeld(trx: Conn, a: Attempt): Promise<boolean> {
 
 /** Finishes a task this attempt holds; false if it lost it meanwhile. */
 export async function complete(conn: Conn, a: Attempt): Promise<boolean> {
-  const n = await held(conn, a).update({ state: TaskState.done, completed_at: new Date(), lease_until: null });
-  if (n > 0) await releaseSuccessors(conn, a.id);
-  return n > 0;
+  return finish(conn, a.id, held(conn, a), { state: TaskState.done, completed_at: new Date(), lease_until: null });
 }
 
 /** Gives a held task back to the relay after `delayMs` (backoff; never an immediate requeue). */
@@ -187,9 +200,7 @@ export async function fail(conn: Conn, a: Attempt, error: string): Promise<boole
   const q = conn('tasks').where('id', a.id).whereIn('state', [TaskState.pending, TaskState.running]);
   if (a.attempt_token === null) q.whereNull('attempt_token');
   else q.where('attempt_token', a.attempt_token);
-  const n = await q.update({ state: TaskState.failed, completed_at: new Date(), lease_until: null, last_error: error });
-  if (n > 0) await releaseSuccessors(conn, a.id);
-  return n > 0;
+  return finish(conn, a.id, q, { state: TaskState.failed, completed_at: new Date(), lease_until: null, last_error: error });
 }
 
 /** Running tasks whose lease has run out: their worker died or hung. */

@@ -1,5 +1,6 @@
 import { connect as amqpConnect } from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { DEFAULT_AMQP_QUEUE_TYPE, type AmqpQueueType } from '../config';
 import type { TaskHandler, TaskMessage, Transport, TransportHealth } from './transport';
 
 /** The subset of pino's API used here, so a pino logger can be passed as is. */
@@ -20,8 +21,19 @@ export function topologyNames(prefix: string) {
   };
 }
 
+/**
+ * A task queue's arguments. Dead letters go to the DLX either way. A quorum queue also dead-letters a message
+ * whose handling keeps killing workers (x-delivery-limit, which classic queues refuse); with a classic one the task
+ * row bounds that instead: a redelivery finds the task leased and does nothing, and the sweeper fails a task after
+ * CAIRN_TASK_MAX_LAPSES lapses. Brokers without quorum queues (< 3.8) ignore x-queue-type.
+ */
+function taskQueueArguments(type: AmqpQueueType, dlx: string): Record<string, unknown> {
+  if (type === 'quorum') return { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': dlx, 'x-delivery-limit': 5 };
+  return { 'x-queue-type': 'classic', 'x-dead-letter-exchange': dlx };
+}
+
 /** The whole topology; assertions are idempotent, so re-running it per backend is harmless. */
-async function declareTopology(ch: Channel, prefix: string, backend?: string): Promise<void> {
+async function declareTopology(ch: Channel, prefix: string, queueType: AmqpQueueType, backend?: string): Promise<void> {
   const n = topologyNames(prefix);
   await ch.assertExchange(n.tasks, 'direct', { durable: true });
   // Fanout: dead letters keep their backend routing key, and all land in one queue.
@@ -29,10 +41,7 @@ async function declareTopology(ch: Channel, prefix: string, backend?: string): P
   await ch.assertQueue(n.dead, { durable: true });
   await ch.bindQueue(n.dead, n.dlx, '');
   if (backend === undefined) return;
-  // Brokers without quorum queues (< 3.8) ignore the unknown argument and make a classic queue.
-  // x-delivery-limit: a message whose handling keeps killing workers is dead-lettered, not redelivered forever.
-  const args = { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': n.dlx, 'x-delivery-limit': 5 };
-  await ch.assertQueue(n.queue(backend), { durable: true, arguments: args });
+  await ch.assertQueue(n.queue(backend), { durable: true, arguments: taskQueueArguments(queueType, n.dlx) });
   await ch.bindQueue(n.queue(backend), n.tasks, backend);
 }
 
@@ -80,17 +89,23 @@ export class AmqpTransport implements Transport {
     private readonly pub: ConfirmChannel,
     private readonly prefix: string,
     private readonly log: TransportLog,
+    private readonly queueType: AmqpQueueType,
   ) {
     this.gone = new Promise((resolve) => conn.once('close', () => resolve()));
     this.watch(conn, 'connection');
     this.watch(pub, 'publish channel');
   }
 
-  static async connect(url: string, prefix: string, log: TransportLog = consoleLog): Promise<AmqpTransport> {
+  static async connect(
+    url: string,
+    prefix: string,
+    log: TransportLog = consoleLog,
+    queueType: AmqpQueueType = DEFAULT_AMQP_QUEUE_TYPE,
+  ): Promise<AmqpTransport> {
     const conn = await amqpConnect(url, { clientProperties: { connection_name: `cairn ${prefix}` } });
     conn.on('error', () => {}); // until watch() attaches; an unheard 'error' would crash the process
     try {
-      return new AmqpTransport(conn, await conn.createConfirmChannel(), prefix, log);
+      return new AmqpTransport(conn, await conn.createConfirmChannel(), prefix, log, queueType);
     } catch (err) {
       await conn.close().catch(() => {});
       throw err;
@@ -160,12 +175,31 @@ export class AmqpTransport implements Transport {
   private ensureBackend(backend: string): Promise<void> {
     let p = this.declared.get(backend);
     if (!p) {
-      p = withChannel(this.conn, (ch) => declareTopology(ch, this.prefix, backend));
+      p = this.declare(backend);
       // Forget failures so a later call retries instead of replaying the rejection.
       p.catch(() => this.declared.delete(backend));
       this.declared.set(backend, p);
     }
     return p;
+  }
+
+  private async declare(backend: string): Promise<void> {
+    try {
+      await withChannel(this.conn, (ch) => declareTopology(ch, this.prefix, this.queueType, backend));
+    } catch (err) {
+      // 406: the queue exists with other arguments. RabbitMQ cannot change a queue's type, so one declared before
+      // (by an older cairn, or under another CAIRN_AMQP_QUEUE_TYPE) is used as it is.
+      if ((err as { code?: unknown }).code !== 406) throw err;
+      const n = topologyNames(this.prefix);
+      this.log.warn(
+        { queue: n.queue(backend), queueType: this.queueType },
+        'the task queue exists with other arguments (another queue type); using it as it is',
+      );
+      await withChannel(this.conn, async (ch) => {
+        await ch.checkQueue(n.queue(backend));
+        await ch.bindQueue(n.queue(backend), n.tasks, backend);
+      });
+    }
   }
 
   private async deliver(ch: Channel, msg: ConsumeMessage, handler: TaskHandler): Promise<void> {

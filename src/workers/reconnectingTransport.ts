@@ -1,3 +1,4 @@
+import type { AmqpQueueType } from '../config';
 import { AmqpTransport, type TransportLog } from './amqpTransport';
 import type { TaskHandler, TaskMessage, Transport, TransportHealth } from './transport';
 
@@ -7,6 +8,8 @@ export interface ReconnectOptions {
   readonly maxDelayMs?: number;
   /** Called after every (re)connection: the relay publishes what waited in the outbox meanwhile. */
   readonly onConnected?: () => void;
+  /** The type of the task queues it declares (`CAIRN_AMQP_QUEUE_TYPE`; the transport's default if absent). */
+  readonly queueType?: AmqpQueueType;
 }
 
 /**
@@ -97,7 +100,7 @@ export class ReconnectingAmqpTransport implements Transport {
     if (this.closed || this.current) return;
     let t: AmqpTransport | undefined;
     try {
-      t = await AmqpTransport.connect(this.url, this.prefix, this.log);
+      t = await AmqpTransport.connect(this.url, this.prefix, this.log, this.opts.queueType);
       const mine = t;
       mine.onClose((err) => this.lost(mine, err));
       for (const c of this.consumers) await mine.consume(c.backend, c.handler, c.prefetch);

@@ -7,8 +7,9 @@ import type { TaskMessage, Transport } from './transport';
 const BATCH = 200;
 
 /**
- * Publishes committed, unpublished task rows (the outbox) and marks them
- * sent in the same transaction that locked them. A crash after publish but
+ * Publishes committed, unpublished task rows (the outbox), marked sent
+ * by the statement that locks them, in a transaction that commits after
+ * the broker confirmed (a failed publish rolls the mark back). A crash after publish but
  * before commit re-publishes: harmless, as workers claim by lease.
  * Kicked after each commit that wrote tasks, and polled for retries.
  */
@@ -66,7 +67,7 @@ export class Relay implements TaskNotifier {
 
   private async publishBatch(): Promise<number> {
     return this.db.transaction(async (trx) => {
-      const due = await tasksDb.lockDueUnpublished(trx, BATCH);
+      const due = await tasksDb.takeDueUnpublished(trx, BATCH);
       const byBackend = new Map<string, TaskMessage[]>();
       for (const t of due) {
         const list = byBackend.get(t.backend) ?? [];
@@ -74,10 +75,6 @@ export class Relay implements TaskNotifier {
         byBackend.set(t.backend, list);
       }
       for (const [backend, msgs] of byBackend) await this.transport.publish(backend, msgs);
-      await tasksDb.markPublished(
-        trx,
-        due.map((t) => t.id),
-      );
       return due.length;
     });
   }

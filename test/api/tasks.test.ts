@@ -40,21 +40,48 @@ describe('task fencing (attempt tokens)', () => {
     await cairn.stop();
   });
 
-  async function aTask(): Promise<string> {
+  async function aTask(resourceId = randomUUID()): Promise<string> {
     const id = randomUUID();
     await tasksDb.insert(cairn.db, {
       id,
       kind: 'volume.extend',
       resource_type: 'volume',
-      resource_id: randomUUID(),
+      resource_id: resourceId,
       backend: 'nowhere',
       payload: {},
       max_attempts: 5,
       request_id: null,
       project_id: null,
+      resource_key: `volume:${resourceId}`,
     });
     return id;
   }
+
+  it("a task that ends (done, or failed while pending) releases its key's waiting tasks, and only those", async () => {
+    const volume = randomUUID();
+    const [first, second, third] = [await aTask(volume), await aTask(volume), await aTask(volume)];
+    const other = await aTask();
+    const before = async (id: string) => (await tasksDb.find(cairn.db, id))!.available_at.getTime();
+    const held = (await tasksDb.claim(cairn.db, first, 'host:1', 60))!;
+    expect(await tasksDb.claim(cairn.db, second, 'host:1', 60)).toBeUndefined(); // waits behind the first
+    await new Promise((r) => setTimeout(r, 5));
+    const otherAt = await before(other);
+    const t0 = Date.now();
+    expect(await tasksDb.complete(cairn.db, held)).toBe(true);
+    // Released: available from the completion on (the relay may publish it again at any moment).
+    expect(await before(second)).toBeGreaterThanOrEqual(t0);
+    expect(await before(third)).toBeGreaterThanOrEqual(t0);
+    expect(await before(other)).toBe(otherAt);
+    expect(await tasksDb.find(cairn.db, first)).toMatchObject({ state: 'done' });
+
+    // A pending task failed (its own row is still pending in the statement's snapshot): it ends failed, the next one is released.
+    await new Promise((r) => setTimeout(r, 5));
+    const t1 = Date.now();
+    expect(await tasksDb.fail(cairn.db, { id: second, attempt_token: null }, 'refused')).toBe(true);
+    expect(await tasksDb.find(cairn.db, second)).toMatchObject({ state: 'failed', last_error: 'refused' });
+    expect(await before(third)).toBeGreaterThanOrEqual(t1);
+    expect(await tasksDb.claim(cairn.db, third, 'host:1', 60)).toMatchObject({ state: 'running' });
+  });
 
   it('a lapsed attempt can neither renew, complete, retry, fail nor pass the fence once the task was offered again', async () => {
     const id = await aTask();

@@ -9,14 +9,14 @@ import type { TaskMessage } from '../../src/workers/transport';
 const URL = process.env.CAIRN_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const prefix = `cairn-test-${randomUUID().slice(0, 8)}`;
 const names = topologyNames(prefix);
-const backends = ['roundtrip', 'reject', 'malformed', 'slow', 'prefetch', 'cancelled'];
+const backends = ['roundtrip', 'reject', 'malformed', 'slow', 'prefetch', 'cancelled', 'typed-classic', 'typed-quorum', 'existing-quorum'];
 
 const logs: { msg: string; obj: object }[] = [];
 const log: TransportLog = { warn: (obj, msg) => logs.push({ msg, obj }), error: (obj, msg) => logs.push({ msg, obj }) };
 
 const transports: AmqpTransport[] = [];
-async function open(): Promise<AmqpTransport> {
-  const t = await AmqpTransport.connect(URL, prefix, log);
+async function open(queueType?: 'classic' | 'quorum'): Promise<AmqpTransport> {
+  const t = await AmqpTransport.connect(URL, prefix, log, queueType);
   transports.push(t);
   return t;
 }
@@ -189,4 +189,47 @@ test('losing the connection fires onClose once and close() still resolves', asyn
   expect(closed[0]?.message).toMatch(/network down/);
   await expect(t.close()).resolves.toBeUndefined();
   await expect(t.close()).resolves.toBeUndefined();
+});
+
+/** Whether a passive re-declaration with this type's arguments is accepted: RabbitMQ refuses (406) another type's. */
+async function declaredAs(queue: string, type: 'classic' | 'quorum'): Promise<boolean> {
+  const ch = await admin.createChannel();
+  ch.on('error', () => {});
+  const args = type === 'quorum' ? { 'x-queue-type': 'quorum', 'x-delivery-limit': 5 } : { 'x-queue-type': 'classic' };
+  try {
+    await ch.assertQueue(queue, { durable: true, arguments: { ...args, 'x-dead-letter-exchange': names.dlx } });
+    await ch.close();
+    return true;
+  } catch (err) {
+    if ((err as { code?: number }).code !== 406) throw err;
+    return false;
+  }
+}
+
+test('task queues are declared as the queue type asked for, classic by default', async () => {
+  await publisher.publish('typed-classic', tasks(1, 'tc'));
+  expect(await declaredAs(names.queue('typed-classic'), 'classic')).toBe(true);
+  expect(await declaredAs(names.queue('typed-classic'), 'quorum')).toBe(false);
+
+  const quorum = await open('quorum');
+  await quorum.publish('typed-quorum', tasks(1, 'tq'));
+  expect(await declaredAs(names.queue('typed-quorum'), 'quorum')).toBe(true);
+  expect(await declaredAs(names.queue('typed-quorum'), 'classic')).toBe(false);
+});
+
+test('a task queue that exists with another type is used as it is, with a warning', async () => {
+  // As an older cairn (quorum only) left it.
+  await adminCh.assertExchange(names.tasks, 'direct', { durable: true });
+  await adminCh.assertQueue(names.queue('existing-quorum'), {
+    durable: true,
+    arguments: { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': names.dlx, 'x-delivery-limit': 5 },
+  });
+  const t = await open('classic');
+  const seen: string[] = [];
+  await t.consume('existing-quorum', async (m) => void seen.push(m.taskId), 1);
+  const [m] = tasks(1, 'eq');
+  await t.publish('existing-quorum', [m]);
+  await waitFor('the delivery', () => seen.includes(m.taskId));
+  expect(logs.some((l) => /exists with other arguments/.test(l.msg))).toBe(true);
+  expect(await declaredAs(names.queue('existing-quorum'), 'quorum')).toBe(true);
 });

@@ -20,6 +20,14 @@ describe('file driver', () => {
     expect(st.blocks * 512).toBeLessThan(1024 * 1024);
   });
 
+  it('create makes a storage directory or server folder that does not exist yet', async () => {
+    const fresh = new FileDriver(path.join(dir, 'not', 'yet'));
+    expect(fs.statSync(await fresh.create({ id: 'top' }, 1)).size).toBe(1024 ** 3);
+    const inServer = path.join(dir, 'not', 'yet', 'server-1', 'volume-inside');
+    expect(await fresh.create({ id: 'inside', location: inServer }, 2)).toBe(inServer);
+    expect(fs.statSync(inServer).size).toBe(2 * 1024 ** 3);
+  });
+
   it('create is idempotent and never truncates data already written', async () => {
     const loc = await driver.create({ id: 'abc' }, 1);
     const fd = fs.openSync(loc, 'r+');

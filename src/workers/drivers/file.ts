@@ -15,6 +15,7 @@ import {
   type VolumeRef,
 } from './driver';
 import { copyAtomically, partsOf, writeAtomically } from './fileCopy';
+import { createSparse } from './sparseFile';
 import { scanStorage } from './fileScan';
 import { exists, fsFailure } from './fsErrors';
 
@@ -99,21 +100,8 @@ export class FileDriver implements Driver {
     const file = this.current(vol);
     const bytes = gibToBytes(sizeGib);
     try {
-      await fs.mkdir(path.dirname(file), { recursive: true });
       await this.checkCapacity(bytes);
-      // O_EXCL as Ganeti does; an existing file means a previous attempt got here.
-      const fh = await fs.open(file, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600).catch(async (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EEXIST') throw err;
-        return fs.open(file, fsc.O_WRONLY);
-      });
-      try {
-        const { size } = await fh.stat();
-        // Re-run after a crash: finish the truncate; never shrink data a user may have written.
-        if (size < bytes) await fh.truncate(bytes);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await createSparse(file, bytes);
       return file;
     } catch (err) {
       throw fsFailure(`create ${file}`, err);
@@ -123,9 +111,14 @@ export class FileDriver implements Driver {
   /**
    * Sparse files are thin: the filesystem must be able to hold the whole
    * volume one day, so a volume larger than the filesystem is refused (final).
+   * A storage directory not made yet is made (the first create).
    */
   private async checkCapacity(bytes: number): Promise<void> {
-    const st = await fs.statfs(this.dir);
+    const st = await fs.statfs(this.dir).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      await fs.mkdir(this.dir, { recursive: true });
+      return fs.statfs(this.dir);
+    });
     const total = st.blocks * st.bsize;
     if (bytes > total) {
       throw new DriverError(`a volume of ${bytes} bytes does not fit in ${this.dir} (${total} bytes in all)`, false);
