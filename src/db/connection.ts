@@ -60,8 +60,10 @@ type PGliteInstance = import('@electric-sql/pglite').PGlite;
 function withPreparedStatements(Base: PgliteClientClass): PgliteClientClass {
   const statements = new WeakMap<PGliteInstance, PgliteStatements>();
   return class extends Base {
-    /** See `paysPerField`. */
-    readonly paysPerField = true;
+    /** See `paysPerField`; on the prototype, which a transaction's client shares (an own field it would not). */
+    get paysPerField(): boolean {
+      return true;
+    }
 
     override async _query(connection: PGliteInstance, obj: KnexQueryObject): Promise<KnexQueryObject> {
       let cache = statements.get(connection);
