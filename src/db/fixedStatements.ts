@@ -37,3 +37,16 @@ export function fixedStatement<R>(sql: string): (conn: Conn, bindings: readonly 
     }
   };
 }
+
+/** A query of a few fixed shapes: one fixed statement per shape, its text built on first use. */
+export function fixedStatementsByShape<S extends ReadonlyArray<string | number | boolean>, R>(
+  text: (...shape: S) => string,
+): (...shape: S) => (conn: Conn, bindings: readonly Knex.RawBinding[]) => Promise<R[]> {
+  const byShape = new Map<string, ReturnType<typeof fixedStatement<R>>>();
+  return (...shape) => {
+    const key = shape.join(':');
+    let statement = byShape.get(key);
+    if (!statement) byShape.set(key, (statement = fixedStatement<R>(text(...shape))));
+    return statement;
+  };
+}

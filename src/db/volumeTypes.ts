@@ -1,5 +1,5 @@
 import type { Conn } from './connection';
-import { fixedStatement } from './fixedStatements';
+import { fixedStatementsByShape } from './fixedStatements';
 import { isUuidLike } from '../domain/ids';
 
 export interface DbVolumeTypeRow {
@@ -52,21 +52,19 @@ export async function listVisibleWithSpecs(
   sort: 'name' | 'created_at' = 'name',
 ): Promise<Array<DbVolumeTypeRow & { extraSpecs: Record<string, string> }>> {
   const filter = !v.isAdmin ? 'project' : v.isPublic === undefined ? 'all' : 'public';
-  const key = `${filter}:${sort}`;
-  let statement = TYPE_LIST_STATEMENTS.get(key);
-  if (!statement) TYPE_LIST_STATEMENTS.set(key, (statement = typeListStatement(filter, sort)));
-  const rows = await statement(conn, filter === 'project' ? [v.projectId] : filter === 'public' ? [v.isPublic!] : []);
+  const rows = await typeListStatement(filter, sort)(conn, filter === 'project' ? [v.projectId] : filter === 'public' ? [v.isPublic!] : []);
   return rows.map(({ extra_specs: specs, ...row }) => ({
     ...row,
     extraSpecs: (typeof specs === 'string' ? JSON.parse(specs) : specs) as Record<string, string>,
   }));
 }
 
-const TYPE_LIST_STATEMENTS = new Map<string, ReturnType<typeof typeListStatement>>();
-
 /** `visible` below, as text: a project sees the public types and those shared with it. */
-const typeListStatement = (filter: 'project' | 'public' | 'all', sort: 'name' | 'created_at') =>
-  fixedStatement<DbVolumeTypeRow & { extra_specs?: unknown }>(
+const typeListStatement = fixedStatementsByShape<
+  ['project' | 'public' | 'all', 'name' | 'created_at'],
+  DbVolumeTypeRow & { extra_specs?: unknown }
+>(
+  (filter, sort) =>
     `SELECT volume_types.*,
        (SELECT coalesce(json_object_agg(s.key, s.value ORDER BY s.key), '{}'::json) FROM volume_type_extra_specs s
          WHERE s.volume_type_id = volume_types.id) AS extra_specs
@@ -79,7 +77,7 @@ const typeListStatement = (filter: 'project' | 'public' | 'all', sort: 'name' | 
            : ''
      }
      ORDER BY ${sort} ASC, id ASC`,
-  );
+);
 
 export async function findVisibleById(conn: Conn, id: string, v: VolumeTypeVisibility): Promise<DbVolumeTypeRow | undefined> {
   if (!isUuidLike(id)) return undefined;

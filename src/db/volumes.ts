@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { paysPerField, type Conn } from './connection';
-import { fixedStatement } from './fixedStatements';
+import { fixedStatementsByShape } from './fixedStatements';
 import type { DbAttachmentRow } from './attachments';
 import { applyKeyset, type SortTerm } from './keyset';
 import { isUuidLike } from '../domain/ids';
@@ -166,24 +166,22 @@ export async function findShown(
 ): Promise<DbVolumeView | undefined> {
   if (!isUuidLike(id)) return undefined;
   const scoped = scope.projectId !== undefined;
-  const key = `${scoped}:${attachmentStatuses.length}`;
-  let statement = SHOWN_STATEMENTS.get(key);
-  if (!statement) SHOWN_STATEMENTS.set(key, (statement = shownStatement(scoped, attachmentStatuses.length)));
-  const rows = await statement(conn, scoped ? [...attachmentStatuses, id, scope.projectId] : [...attachmentStatuses, id]);
+  const rows = await shownStatement(scoped, attachmentStatuses.length)(
+    conn,
+    scoped ? [...attachmentStatuses, id, scope.projectId] : [...attachmentStatuses, id],
+  );
   return rows.length ? revivePage([rows[0]!.v])[0] : undefined;
 }
 
-const SHOWN_STATEMENTS = new Map<string, ReturnType<typeof shownStatement>>();
-
-const shownStatement = (scoped: boolean, statuses: number) =>
-  fixedStatement<{ v: unknown }>(
+const shownStatement = fixedStatementsByShape<[scoped: boolean, statuses: number], { v: unknown }>(
+  (scoped, statuses) =>
     `SELECT row_to_json(shown) AS v FROM (
        SELECT volumes.*, volume_types.name AS volume_type_name,
          (SELECT coalesce(json_agg(a ORDER BY a.created_at), '[]'::json) FROM volume_attachments a
            WHERE a.volume_id = volumes.id AND a.attach_status IN (${Array(statuses).fill('?').join(', ')})) AS attachments
        FROM volumes LEFT JOIN volume_types ON volume_types.id = volumes.volume_type_id
        WHERE volumes.id = ?${scoped ? ' AND volumes.project_id = ?' : ''}) shown`,
-  );
+);
 
 /** A list page as `/volumes/detail` needs it (with shown attachments), in one query. */
 export async function listShown(conn: Conn, query: VolumeListQuery, attachmentStatuses: readonly string[]): Promise<DbVolumeView[]> {

@@ -1,5 +1,5 @@
 import { openPglite, type Db } from '../../src/db/connection';
-import { fixedStatement } from '../../src/db/fixedStatements';
+import { fixedStatement, fixedStatementsByShape } from '../../src/db/fixedStatements';
 
 describe('fixedStatement: a fixed text past knex, on its pool and driver', () => {
   let db: Db;
@@ -39,5 +39,17 @@ describe('fixedStatement: a fixed text past knex, on its pool and driver', () =>
     await expect(bad(db, ['not a number'])).rejects.toMatchObject({ code: '22P02' });
     // PGlite has one connection: a leaked one would leave this waiting until the test's timeout.
     expect((await byName(db, ['two', 0])).map((r) => r.id)).toEqual([2]);
+  });
+
+  it('builds one statement per shape, once, and runs each with its own text', async () => {
+    const built: string[] = [];
+    const byShape = fixedStatementsByShape<[column: 'id' | 'name'], { id: number }>((column) => {
+      built.push(column);
+      return `SELECT id FROM t WHERE ${column} = ? ORDER BY id`;
+    });
+    expect(byShape('id')).toBe(byShape('id'));
+    expect(await byShape('name')(db, ['two'])).toEqual([{ id: 2 }]);
+    expect(await byShape('id')(db, [1])).toEqual([{ id: 1 }]);
+    expect(built).toEqual(['id', 'name']);
   });
 });
