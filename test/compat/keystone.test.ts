@@ -1,6 +1,7 @@
 /**
  * The real clients with Keystone password auth through the catalog, as a user
- * would: the conformance kit's Keystone (`../shared/conformance/keystone-up.sh`,
+ * would: the conformance kit's Keystone (`../shared/conformance/keystone-up.sh`
+ * or $CAIRN_CONFORMANCE_KIT's,
  * Debian's keystone on 127.0.0.1:5000), the built all-in-one with
  * AUTH_STRATEGY=keystone on a free port, the catalog's volume and compute
  * entries pointed at it, and `openstack`/`cinder`/`nova` run after sourcing
@@ -17,7 +18,7 @@ import path from 'node:path';
 import { CliError, parseProperties, parseTable, poll, PollAbort } from './cli';
 
 const ROOT = path.resolve(__dirname, '../..');
-const KIT = path.resolve(ROOT, '../shared/conformance');
+const KIT = process.env.CAIRN_CONFORMANCE_KIT ?? path.resolve(ROOT, '../shared/conformance');
 const STATE = process.env.CAIRN_KEYSTONE_STATE_DIR ?? path.join(KIT, 'state');
 const CAIRN_JS = path.join(ROOT, 'dist/src/cli/cairn.js');
 const SYS_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
