@@ -1,6 +1,6 @@
 import { isUuidLike } from '../domain/ids';
 import type { Conn } from './connection';
-import { applyKeyset } from './keyset';
+import { applyKeyset, limitPage } from './keyset';
 import { casRow, removeRow, updateRow } from './statusRows';
 
 export interface DbAttachmentRow {
@@ -52,7 +52,7 @@ export async function list(conn: Conn, f: AttachmentFilters, limit: number, mark
   if (f.instance_id !== undefined) q.where('instance_uuid', f.instance_id);
   if (f.attach_status !== undefined) q.where('attach_status', f.attach_status);
   applyKeyset(q, 'volume_attachments', [{ expr: 'volume_attachments.created_at', dir: 'desc' }], markerId);
-  return q.limit(limit);
+  return limitPage(q, limit);
 }
 
 type Writable = Partial<Omit<DbAttachmentRow, 'id' | 'volume_id' | 'project_id' | 'created_at'>>;

@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import { migrations } from '../../migrations';
 import { PgliteStatements } from './pgliteStatements';
 import { nameStatements } from './pgStatements';
+import { pgTypes } from './pgTimestamps';
 import { hasDatabase, initdbInChild } from './pgliteInitdb';
 
 export type Db = Knex;
@@ -27,9 +28,11 @@ export const paysPerField = (conn: Conn): boolean => (conn.client as { paysPerFi
 export function openDb(config: Pick<Config, 'databaseUrl' | 'dataDir'>, poolMax = 10): Db {
   if (config.databaseUrl === 'pglite://memory') return openPglite();
   if (config.databaseUrl) {
-    const db = knexFactory({ client: 'pg', connection: config.databaseUrl, pool: { min: 0, max: poolMax } });
-    nameStatements(db.client as unknown as Parameters<typeof nameStatements>[0]);
-    return db;
+    return knexFactory({
+      client: withNamedStatements(),
+      connection: { connectionString: config.databaseUrl, types: pgTypes },
+      pool: { min: 0, max: poolMax },
+    } as Knex.Config);
   }
   const dir = path.join(config.dataDir, 'pglite');
   fs.mkdirSync(dir, { recursive: true });
@@ -48,6 +51,15 @@ export function openPglite(dir?: string): Db {
   // memory; a one-connection database of cairn's size is served as fast from a fraction of it.
   const pglite = new PGlite(dir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] });
   return knexFactory({ client: withPreparedStatements(ClientPGLite), connection: { pglite } } as unknown as Knex.Config);
+}
+
+/** knex's PostgreSQL client, its parameterised queries named prepared statements (src/db/pgStatements.ts); a class per pool. */
+function withNamedStatements(): Knex.Config['client'] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ClientPG = require('knex/lib/dialects/postgres') as new (config: Knex.Config) => object;
+  const Named = class extends ClientPG {};
+  nameStatements(Named.prototype as Parameters<typeof nameStatements>[0]);
+  return Named as unknown as Knex.Config['client'];
 }
 
 type KnexQueryObject = { sql: string; bindings?: unknown[]; options?: unknown; response?: unknown };

@@ -1,5 +1,5 @@
 import type { Conn } from './connection';
-import { applyKeyset, type SortTerm } from './keyset';
+import { applyKeyset, type SortTerm, limitPage } from './keyset';
 import { isUuidLike } from '../domain/ids';
 import type { DbSnapshotRow } from './snapshots';
 
@@ -39,7 +39,7 @@ export async function list(conn: Conn, query: GroupSnapshotListQuery): Promise<D
   const q = scoped(conn, query.scope).select('group_snapshots.*');
   for (const [k, v] of Object.entries(query.filters)) if (v !== undefined) q.where(`group_snapshots.${k}`, v);
   applyKeyset(q, 'group_snapshots', query.sort, query.markerId);
-  q.limit(query.limit);
+  limitPage(q, query.limit);
   if (query.offset) q.offset(query.offset);
   return q;
 }

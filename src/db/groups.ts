@@ -1,5 +1,5 @@
 import type { Conn } from './connection';
-import { applyKeyset, type SortTerm } from './keyset';
+import { applyKeyset, type SortTerm, limitPage } from './keyset';
 import { isUuidLike } from '../domain/ids';
 
 export interface DbGroupRow {
@@ -58,7 +58,7 @@ export async function list(conn: Conn, query: GroupListQuery): Promise<DbGroupVi
   const q = scoped(conn, query.scope).select('groups.*');
   for (const [k, v] of Object.entries(query.filters)) if (v !== undefined) q.where(`groups.${k}`, v);
   applyKeyset(q, 'groups', query.sort, query.markerId);
-  q.limit(query.limit);
+  limitPage(q, query.limit);
   if (query.offset) q.offset(query.offset);
   return withTypes(conn, await q);
 }

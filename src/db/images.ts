@@ -1,7 +1,7 @@
 import { isUuidLike } from '../domain/ids';
 import type { Knex } from 'knex';
 import type { Conn } from './connection';
-import { applyKeyset, type SortTerm } from './keyset';
+import { applyKeyset, type SortTerm, limitPage } from './keyset';
 import type { Image } from '../domain/image';
 
 /** A row of `images` (cairn's own image store); bigints come back as strings from pg and are numbers here. */
@@ -115,7 +115,7 @@ export async function list(conn: Conn, query: ImageListQuery): Promise<DbImageRo
   applyScope(q, query.scope);
   applyFilters(q, query.filters);
   applyKeyset(q, 'images', query.sort, query.markerId);
-  q.limit(query.limit);
+  limitPage(q, query.limit);
   return (await q).map(fromDb);
 }
 

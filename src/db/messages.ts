@@ -1,6 +1,6 @@
 import type { Conn } from './connection';
 import { isUuidLike } from '../domain/ids';
-import { applyKeyset } from './keyset';
+import { applyKeyset, limitPage } from './keyset';
 
 export interface DbMessageRow {
   id: string;
@@ -37,7 +37,7 @@ export async function page(
   if (projectId !== undefined) q.where('project_id', projectId);
   for (const [k, v] of Object.entries(f)) if (v !== undefined) q.where(k, v);
   applyKeyset(q, 'messages', [{ expr: 'messages.created_at', dir: 'desc' }], markerId);
-  return q.limit(limit);
+  return limitPage(q, limit);
 }
 
 export async function remove(conn: Conn, id: string): Promise<boolean> {

@@ -1,10 +1,10 @@
 import { PgliteStatements } from './pgliteStatements';
 
 type KnexQueryObject = { sql: string; bindings?: unknown[]; options?: Record<string, unknown> };
-type QueryFn = (connection: unknown, obj: KnexQueryObject) => Promise<unknown>;
+type QueryFn = (this: unknown, connection: unknown, obj: KnexQueryObject) => Promise<unknown>;
 
 /**
- * Runs the parameterised queries of knex's PostgreSQL client (`db.client`) as
+ * Runs the parameterised queries of knex's PostgreSQL client as
  * named prepared statements: node-postgres parses a name once per connection,
  * then sends Bind and Execute only, so PostgreSQL neither parses nor plans
  * cairn's few hundred fixed statement shapes again (it re-plans by itself when
@@ -15,13 +15,15 @@ type QueryFn = (connection: unknown, obj: KnexQueryObject) => Promise<unknown>;
  * it; at most `max` texts are named, the rest run unnamed as before. A
  * table changed by another process can make PostgreSQL refuse a prepared
  * `SELECT *` ("cached plan must not change result type", 0A000): that query
- * fails, and the next ones are prepared anew.
+ * fails, and the next ones are prepared anew. `client` is a client class's
+ * prototype (src/db/connection.ts): knex makes a transaction's client from
+ * the prototype, so a patch of one instance would miss every transaction.
  */
 export function nameStatements(client: { _query: QueryFn }, max = 500): void {
   const names = new Map<string, string>();
   let generation = 0;
-  const unnamed = client._query.bind(client);
-  client._query = (connection, obj) => {
+  const unnamed = client._query;
+  client._query = function (connection, obj) {
     const route = PgliteStatements.route(obj.sql, obj.options);
     if (route === 'prepared' && obj.bindings?.length) {
       let name = names.get(obj.sql);
@@ -30,7 +32,7 @@ export function nameStatements(client: { _query: QueryFn }, max = 500): void {
     } else if (route === 'schema') {
       forget();
     }
-    return unnamed(connection, obj).catch((err: unknown) => {
+    return unnamed.call(this, connection, obj).catch((err: unknown) => {
       if ((err as { code?: unknown } | null)?.code === '0A000') forget();
       throw err;
     });

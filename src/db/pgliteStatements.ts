@@ -28,7 +28,7 @@ let statementCount = 0;
 /** Statements worth preparing: the queries and row changes a request makes. */
 const CACHEABLE = /^\s*(select|insert|update|delete|with)\b/i;
 /** Statements that change nothing a prepared statement depends on (ANALYZE and VACUUM re-plan them by themselves). */
-const HARMLESS = /^\s*(begin|start|commit|rollback|end|abort|savepoint|release|analyze|vacuum|show|explain)\b/i;
+const HARMLESS = /^\s*(begin|start|commit|rollback|end|abort|savepoint|release|analyze|vacuum|show|explain|set\s+transaction)\b/i;
 
 /**
  * Named prepared statements for PGlite, one per distinct SQL text (at most

@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import type { Conn } from './connection';
-import { applyKeyset, type SortTerm } from './keyset';
+import { applyKeyset, type SortTerm, limitPage } from './keyset';
 
 /** Which rows a caller may see: one project, or every project (admin). */
 export interface ProjectScope {
@@ -52,7 +52,7 @@ export function applyCommonFilters(q: Knex.QueryBuilder, table: string, f: Commo
 /** One page of `q`: after the marker, in the requested order, `limit` rows from `offset`. */
 export function page<Q extends Knex.QueryBuilder>(q: Q, table: string, query: ProjectListQuery<unknown>): Q {
   applyKeyset(q, table, query.sort, query.markerId);
-  q.limit(query.limit);
+  limitPage(q, query.limit);
   if (query.offset) q.offset(query.offset);
   return q;
 }

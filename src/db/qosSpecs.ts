@@ -1,5 +1,5 @@
 import type { Conn } from './connection';
-import { applyKeyset, type SortTerm } from './keyset';
+import { applyKeyset, type SortTerm, limitPage } from './keyset';
 import { isUuidLike } from '../domain/ids';
 
 export interface DbQosSpecsRow {
@@ -23,7 +23,7 @@ export async function list(conn: Conn, query: QosListQuery): Promise<DbQosSpecsR
   const q = conn<DbQosSpecsRow>('qos_specs').select('qos_specs.*');
   for (const [k, v] of Object.entries(query.filters)) if (v !== undefined) q.where(`qos_specs.${k}`, v);
   applyKeyset(q, 'qos_specs', query.sort, query.markerId);
-  q.limit(query.limit);
+  limitPage(q, query.limit);
   if (query.offset) q.offset(query.offset);
   return q;
 }

@@ -1,7 +1,7 @@
 import { isUuidLike } from '../domain/ids';
 import type { DbAttachmentRow } from './attachments';
 import type { Conn } from './connection';
-import { applyKeyset, type SortTerm } from './keyset';
+import { applyKeyset, type SortTerm, limitPage } from './keyset';
 
 export interface ServerFault {
   code: number;
@@ -110,7 +110,7 @@ export async function listServers(conn: Conn, f: ServerListQuery): Promise<DbSer
   if (f.name !== undefined) q.whereRaw('name ~ ?', [f.name]);
   // The marker may be a deleted server (Nova reads markers with read_deleted='yes'): its values still order the page.
   applyKeyset(q, 'servers', f.sort?.length ? f.sort : [{ expr: 'servers.created_at', dir: 'desc' }], f.markerId);
-  return q.limit(f.limit);
+  return limitPage(q, f.limit);
 }
 
 /** A server by id, deleted or not (a list marker, an instance action's server). */

@@ -1,5 +1,5 @@
 import type { Conn } from './connection';
-import { applyKeyset, type SortTerm } from './keyset';
+import { applyKeyset, type SortTerm, limitPage } from './keyset';
 import { isUuidLike } from '../domain/ids';
 
 export interface DbTransferRow {
@@ -37,7 +37,7 @@ export async function list(conn: Conn, query: TransferListQuery): Promise<DbTran
   const q = scoped(conn, query.scope).select('transfers.*');
   for (const [k, v] of Object.entries(query.filters)) if (v !== undefined) q.where(`transfers.${k}`, v);
   applyKeyset(q, 'transfers', query.sort, query.markerId);
-  q.limit(query.limit);
+  limitPage(q, query.limit);
   if (query.offset) q.offset(query.offset);
   return q;
 }

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { paysPerField, type Conn } from './connection';
 import { fixedStatementsByShape } from './fixedStatements';
 import type { DbAttachmentRow } from './attachments';
-import { applyKeyset, type SortTerm } from './keyset';
+import { applyKeyset, type SortTerm, limitPage } from './keyset';
 import { isUuidLike } from '../domain/ids';
 
 export interface DbVolumeRow {
@@ -108,7 +108,7 @@ export async function listSummaries(conn: Conn, query: VolumeListQuery): Promise
   if (query.scope.projectId !== undefined) q.where('volumes.project_id', query.scope.projectId);
   applyFilters(q, query.filters);
   applyKeyset(q, 'volumes', query.sort, query.markerId, markerScope(query.scope));
-  q.limit(query.limit);
+  limitPage(q, query.limit);
   if (query.offset) q.offset(query.offset);
   return q;
 }
@@ -188,7 +188,7 @@ export async function listShown(conn: Conn, query: VolumeListQuery, attachmentSt
   const page = base(conn, query.scope);
   applyFilters(page, query.filters);
   applyKeyset(page, 'volumes', query.sort, query.markerId, markerScope(query.scope));
-  page.limit(query.limit);
+  limitPage(page, query.limit);
   if (query.offset) page.offset(query.offset);
   return readShown(conn, page, attachmentStatuses);
 }
