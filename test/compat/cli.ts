@@ -14,8 +14,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { poll as sharedPoll, PollAbort } from '../helpers/poll';
 
-const ROOT = path.resolve(__dirname, '../..');
-const CAIRN_JS = path.join(ROOT, 'dist/src/cli/cairn.js');
+export const ROOT = path.resolve(__dirname, '../..');
+export const CAIRN_JS = path.join(ROOT, 'dist/src/cli/cairn.js');
+/** The conformance kit (a real Keystone, Horizon): `../shared/conformance` beside the checkout, or $CAIRN_CONFORMANCE_KIT. */
+export const KIT = process.env.CAIRN_CONFORMANCE_KIT ?? path.resolve(ROOT, '../shared/conformance');
+/** Where the kit keeps its Keystone's state (openrc files, pid). */
+export const KEYSTONE_STATE = process.env.CAIRN_KEYSTONE_STATE_DIR ?? path.join(KIT, 'state');
+/** The system's PATH for the kit's scripts (Debian's tools first). */
+export const SYS_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** Debian's python3 and its clients first, so a pyenv/venv python cannot shadow them. */
 const CLI_PATH = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'].join(':');
 /** Host part of `os-vol-host-attr:host` and of services, so tests can name it. */

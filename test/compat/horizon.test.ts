@@ -20,13 +20,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { poll, PollAbort } from './cli';
+import { poll, PollAbort, CAIRN_JS, KEYSTONE_STATE, KIT, ROOT, SYS_PATH } from './cli';
 
-const ROOT = path.resolve(__dirname, '../..');
-const KIT = process.env.CAIRN_CONFORMANCE_KIT ?? path.resolve(ROOT, '../shared/conformance');
-const STATE = process.env.CAIRN_KEYSTONE_STATE_DIR ?? path.join(KIT, 'state');
-const CAIRN_JS = path.join(ROOT, 'dist/src/cli/cairn.js');
-const SYS_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const HORIZON_PORT = Number(process.env.CAIRN_HORIZON_PORT ?? 18080);
 const HORIZON = `http://127.0.0.1:${HORIZON_PORT}`;
 const HORIZON_WORK = process.env.CAIRN_HORIZON_WORK ?? path.join(os.tmpdir(), 'cairn-horizon-compat');
@@ -44,7 +39,7 @@ function kit(script: string, env: Record<string, string>, timeout = 900_000) {
     'bash',
     ['-c', 'for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; exec "$0"', path.join(KIT, script)],
     {
-      env: { PATH: SYS_PATH, HOME: process.env.HOME ?? '/root', STATE_DIR: STATE, ...env },
+      env: { PATH: SYS_PATH, HOME: process.env.HOME ?? '/root', STATE_DIR: KEYSTONE_STATE, ...env },
       encoding: 'utf8',
       timeout,
     },
@@ -60,7 +55,7 @@ const why = (r: ReturnType<typeof spawnSync>) =>
 /** Whether the kit's Keystone (its saved uwsgi pid) runs: one this suite starts, it also stops. */
 function keystoneRunning(): boolean {
   try {
-    process.kill(Number(fs.readFileSync(path.join(STATE, 'keystone', 'keystone.pid'), 'utf8').trim()), 0);
+    process.kill(Number(fs.readFileSync(path.join(KEYSTONE_STATE, 'keystone', 'keystone.pid'), 'utf8').trim()), 0);
     return true;
   } catch {
     return false;
@@ -108,7 +103,7 @@ function freePort(): Promise<number> {
 }
 
 function kitSettings(): Record<string, string> {
-  const text = fs.readFileSync(path.join(STATE, 'keystone.env'), 'utf8');
+  const text = fs.readFileSync(path.join(KEYSTONE_STATE, 'keystone.env'), 'utf8');
   return Object.fromEntries(
     text
       .split('\n')
@@ -119,7 +114,10 @@ function kitSettings(): Record<string, string> {
 
 /** `OS_*` of one of the kit's openrc files. */
 function openrc(user: 'demo' | 'admin'): Record<string, string> {
-  const r = spawnSync('bash', ['-c', '. "$0" && env', path.join(STATE, `${user}-openrc`)], { env: { PATH: SYS_PATH }, encoding: 'utf8' });
+  const r = spawnSync('bash', ['-c', '. "$0" && env', path.join(KEYSTONE_STATE, `${user}-openrc`)], {
+    env: { PATH: SYS_PATH },
+    encoding: 'utf8',
+  });
   return Object.fromEntries(
     r.stdout
       .split('\n')

@@ -15,13 +15,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { CliError, parseProperties, parseTable, poll, PollAbort } from './cli';
-
-const ROOT = path.resolve(__dirname, '../..');
-const KIT = process.env.CAIRN_CONFORMANCE_KIT ?? path.resolve(ROOT, '../shared/conformance');
-const STATE = process.env.CAIRN_KEYSTONE_STATE_DIR ?? path.join(KIT, 'state');
-const CAIRN_JS = path.join(ROOT, 'dist/src/cli/cairn.js');
-const SYS_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+import { CliError, parseProperties, parseTable, poll, PollAbort, CAIRN_JS, KEYSTONE_STATE, KIT, ROOT, SYS_PATH } from './cli';
 
 /**
  * Runs keystone-up.sh (idempotent; ~10 s once installed); the reason it
@@ -37,7 +31,7 @@ function keystoneUp(cairnUrl: string, computeUrl?: string): string | undefined {
       PATH: SYS_PATH,
       HOME: process.env.HOME ?? '/root',
       CAIRN_URL: cairnUrl,
-      STATE_DIR: STATE,
+      STATE_DIR: KEYSTONE_STATE,
       ...(computeUrl ? { CAIRN_COMPUTE_URL: computeUrl } : {}),
     },
     encoding: 'utf8',
@@ -95,7 +89,7 @@ process.once('exit', releaseLock);
 /** Whether the kit's Keystone (its saved uwsgi pid) is running: one this suite starts, it also stops. */
 function keystoneRunning(): boolean {
   try {
-    process.kill(Number(fs.readFileSync(path.join(STATE, 'keystone', 'keystone.pid'), 'utf8').trim()), 0);
+    process.kill(Number(fs.readFileSync(path.join(KEYSTONE_STATE, 'keystone', 'keystone.pid'), 'utf8').trim()), 0);
     return true;
   } catch {
     return false;
@@ -111,7 +105,7 @@ const suite = unavailable ? describe.skip : describe;
 
 /** Key=value lines of the kit's keystone.env (what cairn must be told). */
 function kitSettings(): Record<string, string> {
-  const text = fs.readFileSync(path.join(STATE, 'keystone.env'), 'utf8');
+  const text = fs.readFileSync(path.join(KEYSTONE_STATE, 'keystone.env'), 'utf8');
   return Object.fromEntries(
     text
       .split('\n')
@@ -133,7 +127,7 @@ function freePort(): Promise<number> {
 
 /** `COMMAND ARGS…` after sourcing one of the kit's openrc files, in a clean environment; stdout, or a CliError. */
 function as(user: 'demo' | 'alt-demo' | 'admin', cmd: string, ...args: string[]): Promise<string> {
-  const rc = path.join(STATE, `${user}-openrc`);
+  const rc = path.join(KEYSTONE_STATE, `${user}-openrc`);
   return new Promise((resolve, reject) => {
     execFile(
       'bash',
@@ -207,7 +201,11 @@ suite('openstack and cinder CLIs with Keystone password auth through the catalog
     // Leave the catalog where the kit's default says cairn is, and no Keystone this suite started.
     keystoneUp('http://127.0.0.1:8776');
     if (startedHere)
-      spawnSync(path.join(KIT, 'keystone-down.sh'), [], { env: { PATH: SYS_PATH, STATE_DIR: STATE }, encoding: 'utf8', timeout: 60_000 });
+      spawnSync(path.join(KIT, 'keystone-down.sh'), [], {
+        env: { PATH: SYS_PATH, STATE_DIR: KEYSTONE_STATE },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
     releaseLock();
   }, 120_000);
 
