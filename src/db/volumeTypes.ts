@@ -24,17 +24,24 @@ export interface VolumeTypeVisibility {
 
 const live = (conn: Conn) => conn<DbVolumeTypeRow>('volume_types').whereNull('deleted_at');
 
+/**
+ * Which types a caller sees, as one SQL condition on `volume_types` and its bindings (none: every live type, an
+ * admin's list): the query builder's reads and the types list's fixed statement both use it.
+ */
+function visibleWhere(v: VolumeTypeVisibility): { sql: string; bindings: Array<string | boolean> } {
+  if (v.isAdmin) return v.isPublic === undefined ? { sql: '', bindings: [] } : { sql: 'is_public = ?', bindings: [v.isPublic] };
+  return {
+    sql:
+      '(is_public = true OR EXISTS (SELECT 1 FROM volume_type_projects ' +
+      'WHERE volume_type_projects.volume_type_id = volume_types.id AND project_id = ?))',
+    bindings: [v.projectId],
+  };
+}
+
 function visible(conn: Conn, v: VolumeTypeVisibility) {
   const q = live(conn);
-  if (v.isAdmin) {
-    if (v.isPublic !== undefined) q.where('is_public', v.isPublic);
-    return q;
-  }
-  return q.where((w) => {
-    w.where('is_public', true).orWhereExists(
-      conn('volume_type_projects').whereRaw('volume_type_projects.volume_type_id = volume_types.id').where('project_id', v.projectId),
-    );
-  });
+  const where = visibleWhere(v);
+  return where.sql ? q.whereRaw(where.sql, where.bindings) : q;
 }
 
 export async function listVisible(conn: Conn, v: VolumeTypeVisibility, sort: 'name' | 'created_at' = 'name'): Promise<DbVolumeTypeRow[]> {
@@ -51,31 +58,21 @@ export async function listVisibleWithSpecs(
   v: VolumeTypeVisibility,
   sort: 'name' | 'created_at' = 'name',
 ): Promise<Array<DbVolumeTypeRow & { extraSpecs: Record<string, string> }>> {
-  const filter = !v.isAdmin ? 'project' : v.isPublic === undefined ? 'all' : 'public';
-  const rows = await typeListStatement(filter, sort)(conn, filter === 'project' ? [v.projectId] : filter === 'public' ? [v.isPublic!] : []);
+  const where = visibleWhere(v);
+  const rows = await typeListStatement(where.sql, sort)(conn, where.bindings);
   return rows.map(({ extra_specs: specs, ...row }) => ({
     ...row,
     extraSpecs: (typeof specs === 'string' ? JSON.parse(specs) : specs) as Record<string, string>,
   }));
 }
 
-/** `visible` below, as text: a project sees the public types and those shared with it. */
-const typeListStatement = fixedStatementsByShape<
-  ['project' | 'public' | 'all', 'name' | 'created_at'],
-  DbVolumeTypeRow & { extra_specs?: unknown }
->(
-  (filter, sort) =>
+/** The types list as a fixed statement, one per visibility condition (`visibleWhere`) and order. */
+const typeListStatement = fixedStatementsByShape<[where: string, sort: 'name' | 'created_at'], DbVolumeTypeRow & { extra_specs?: unknown }>(
+  (where, sort) =>
     `SELECT volume_types.*,
        (SELECT coalesce(json_object_agg(s.key, s.value ORDER BY s.key), '{}'::json) FROM volume_type_extra_specs s
          WHERE s.volume_type_id = volume_types.id) AS extra_specs
-     FROM volume_types WHERE deleted_at IS NULL${
-       filter === 'project'
-         ? ` AND (is_public = true OR EXISTS (SELECT 1 FROM volume_type_projects
-               WHERE volume_type_projects.volume_type_id = volume_types.id AND project_id = ?))`
-         : filter === 'public'
-           ? ' AND is_public = ?'
-           : ''
-     }
+     FROM volume_types WHERE deleted_at IS NULL${where ? ` AND ${where}` : ''}
      ORDER BY ${sort} ASC, id ASC`,
 );
 
