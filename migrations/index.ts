@@ -19,6 +19,7 @@ import * as addServerAccessIps from './20261206150100_add_server_access_ips';
 import * as createBackups from './20261206160000_create_backups';
 import * as keysetSortIndexes from './20261206170000_keyset_sort_indexes';
 import * as createIdempotencyKeys from './20261206180000_create_idempotency_keys';
+import * as tasksPendingIndex from './20261207090000_tasks_pending_index';
 
 /**
  * The migrations in order. Listed statically (not read from a folder) so
@@ -45,4 +46,5 @@ export const migrations: ReadonlyArray<{ name: string; up(k: Knex): Promise<void
   { name: '20261206160000_create_backups', ...createBackups },
   { name: '20261206170000_keyset_sort_indexes', ...keysetSortIndexes },
   { name: '20261206180000_create_idempotency_keys', ...createIdempotencyKeys },
+  { name: '20261207090000_tasks_pending_index', ...tasksPendingIndex },
 ];

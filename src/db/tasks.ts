@@ -48,6 +48,18 @@ export interface Attempt {
 /** Attempts that count against `max_attempts`: the claims, less those whose lease ran out. */
 export const spentAttempts = (t: Pick<DbTaskRow, 'attempts' | 'lapses'>): number => t.attempts - (t.lapses ?? 0);
 
+/**
+ * `column` in `states`, the states written into the statement's text. The partial indexes on `tasks`
+ * (tasks_unpublished, tasks_running_lease, tasks_pending, tasks_open_key) hold only where the state is
+ * known when PostgreSQL plans: bound as parameters, every prepared statement's generic plan read the
+ * whole table, finished tasks and all (issue 17). The states are this module's constants, never input.
+ */
+function inStates(column: string, ...states: TaskState[]): string {
+  if (!states.every((s) => KNOWN_STATES.has(s))) throw new Error(`not task states: ${states.join(', ')}`);
+  return `${column} IN (${states.map((s) => `'${s}'`).join(', ')})`;
+}
+const KNOWN_STATES = new Set<string>(Object.values(TaskState));
+
 export type NewTask = Pick<
   DbTaskRow,
   'id' | 'kind' | 'resource_type' | 'resource_id' | 'backend' | 'payload' | 'max_attempts' | 'request_id' | 'project_id'
@@ -74,7 +86,7 @@ export async function takeDueUnpublished(trx: Conn, limit: number): Promise<Arra
   const now = new Date();
   const due = trx('tasks')
     .select('id')
-    .where('state', TaskState.pending)
+    .whereRaw(inStates('state', TaskState.pending))
     .whereNull('published_at')
     .where('available_at', '<=', now)
     .orderBy('available_at')
@@ -98,7 +110,7 @@ const olderOpen = (conn: Conn) =>
   conn('tasks as older')
     .select(conn.raw('1'))
     .whereRaw('older.resource_key = tasks.resource_key')
-    .whereIn('older.state', [TaskState.pending, TaskState.running])
+    .whereRaw(inStates('older.state', TaskState.pending, TaskState.running))
     .whereRaw('older.seq < tasks.seq');
 
 /**
@@ -109,7 +121,7 @@ const olderOpen = (conn: Conn) =>
  */
 const releaseSuccessors = (conn: Conn, id: string, now: Date) =>
   conn('tasks')
-    .where('state', TaskState.pending)
+    .whereRaw(inStates('state', TaskState.pending))
     .where('resource_key', conn.select('resource_key').from('finished'))
     .whereNot('id', id)
     .update({ published_at: null, available_at: conn.raw('GREATEST(available_at, ?)', [now]) });
@@ -137,7 +149,7 @@ export async function claim(conn: Conn, id: string, owner: string, leaseSeconds:
   const now = new Date();
   const [row] = await conn<DbTaskRow>('tasks')
     .where('id', id)
-    .whereIn('state', [TaskState.pending, TaskState.running])
+    .whereRaw(inStates('state', TaskState.pending, TaskState.running))
     .where((w) => {
       w.whereNull('lease_until').orWhere('lease_until', '<', now);
     })
@@ -154,7 +166,8 @@ export async function claim(conn: Conn, id: string, owner: string, leaseSeconds:
 }
 
 /** The running task of this attempt (its token still on the row). */
-const held = (conn: Conn, a: Attempt) => conn('tasks').where({ id: a.id, state: TaskState.running, attempt_token: a.attempt_token });
+const held = (conn: Conn, a: Attempt) =>
+  conn('tasks').where({ id: a.id, attempt_token: a.attempt_token }).whereRaw(inStates('state', TaskState.running));
 
 /** Extends the lease of an attempt that still holds its task; false if the token is gone (the task was offered again). */
 export async function renewLease(conn: Conn, a: Attempt, leaseSeconds: number): Promise<boolean> {
@@ -197,7 +210,9 @@ export async function retryLater(conn: Conn, a: Attempt, delayMs: number, error:
  * a task another attempt finished or holds. False if nothing changed.
  */
 export async function fail(conn: Conn, a: Attempt, error: string): Promise<boolean> {
-  const q = conn('tasks').where('id', a.id).whereIn('state', [TaskState.pending, TaskState.running]);
+  const q = conn('tasks')
+    .where('id', a.id)
+    .whereRaw(inStates('state', TaskState.pending, TaskState.running));
   if (a.attempt_token === null) q.whereNull('attempt_token');
   else q.where('attempt_token', a.attempt_token);
   return finish(conn, a.id, q, { state: TaskState.failed, completed_at: new Date(), lease_until: null, last_error: error });
@@ -206,7 +221,7 @@ export async function fail(conn: Conn, a: Attempt, error: string): Promise<boole
 /** Running tasks whose lease has run out: their worker died or hung. */
 export async function lockExpired(conn: Conn, limit: number): Promise<DbTaskRow[]> {
   return conn<DbTaskRow>('tasks')
-    .where('state', TaskState.running)
+    .whereRaw(inStates('state', TaskState.running))
     .where('lease_until', '<', new Date())
     .orderBy('lease_until')
     .limit(limit)
@@ -233,7 +248,7 @@ export async function requeueExpired(conn: Conn, a: Attempt): Promise<void> {
 export async function lockUnclaimed(conn: Conn, before: Date, limit: number): Promise<DbTaskRow[]> {
   // A task waiting behind an older one of its key is not unclaimed: its turn has not come.
   return conn<DbTaskRow>('tasks')
-    .where('state', TaskState.pending)
+    .whereRaw(inStates('state', TaskState.pending))
     .where('available_at', '<', before)
     .whereNotExists(olderOpen(conn))
     .orderBy('available_at')
@@ -245,7 +260,7 @@ export async function lockUnclaimed(conn: Conn, before: Date, limit: number): Pr
 /** Published but undelivered for too long (a lost message): publish again. */
 export async function republishStale(conn: Conn, olderThan: Date): Promise<number> {
   return conn('tasks')
-    .where('state', TaskState.pending)
+    .whereRaw(inStates('state', TaskState.pending))
     .whereNotNull('published_at')
     .where('published_at', '<', olderThan)
     .update({ published_at: null });
@@ -260,6 +275,8 @@ export async function listForResource(conn: Conn, resourceId: string): Promise<D
 }
 
 export async function countOpen(conn: Conn): Promise<number> {
-  const [row] = await conn('tasks').whereIn('state', [TaskState.pending, TaskState.running]).count<{ n: string }[]>({ n: '*' });
+  const [row] = await conn('tasks')
+    .whereRaw(inStates('state', TaskState.pending, TaskState.running))
+    .count<{ n: string }[]>({ n: '*' });
   return Number(row?.n ?? 0);
 }
