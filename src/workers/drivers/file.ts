@@ -33,6 +33,10 @@ export interface FileDriverOptions {
   readonly copyDelayMs?: number;
 }
 
+/** Each storage directory's filesystem size and when it was read (`filesystemBytes`); drivers are made per attempt. */
+const capacityByDir = new Map<string, { bytes: number; at: number }>();
+const CAPACITY_TTL_MS = 60_000;
+
 export class FileDriver implements Driver {
   readonly name = 'file';
 
@@ -111,18 +115,31 @@ export class FileDriver implements Driver {
   /**
    * Sparse files are thin: the filesystem must be able to hold the whole
    * volume one day, so a volume larger than the filesystem is refused (final).
-   * A storage directory not made yet is made (the first create).
    */
   private async checkCapacity(bytes: number): Promise<void> {
+    const total = await this.filesystemBytes();
+    if (bytes > total) {
+      throw new DriverError(`a volume of ${bytes} bytes does not fit in ${this.dir} (${total} bytes in all)`, false);
+    }
+  }
+
+  /**
+   * The filesystem's size, read again once CAPACITY_TTL_MS have passed: it changes only when the filesystem
+   * is resized, and each call across the thread pool is a turn an all-in-one's create waits for behind the
+   * requests in between (issue 17). A storage directory not made yet is made (the first create).
+   */
+  private async filesystemBytes(): Promise<number> {
+    const now = Date.now();
+    const known = capacityByDir.get(this.dir);
+    if (known && now - known.at < CAPACITY_TTL_MS) return known.bytes;
     const st = await fs.statfs(this.dir).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
       await fs.mkdir(this.dir, { recursive: true });
       return fs.statfs(this.dir);
     });
-    const total = st.blocks * st.bsize;
-    if (bytes > total) {
-      throw new DriverError(`a volume of ${bytes} bytes does not fit in ${this.dir} (${total} bytes in all)`, false);
-    }
+    const bytes = st.blocks * st.bsize;
+    capacityByDir.set(this.dir, { bytes, at: now });
+    return bytes;
   }
 
   async remove(vol: VolumeRef): Promise<void> {
