@@ -30,6 +30,22 @@ export async function projectLimits(conn: Conn, projectId: string): Promise<DbQu
   return conn('quotas').select('resource', 'hard_limit').where('project_id', projectId);
 }
 
+/** A quota class's limits and a project's own in one query: a create reads both on its way to the 202. */
+export async function classAndProjectLimits(
+  conn: Conn,
+  className: string,
+  projectId: string,
+): Promise<{ cls: DbQuotaLimit[]; own: DbQuotaLimit[] }> {
+  const { rows } = (await conn.raw(
+    `SELECT 'class' AS scope, resource, hard_limit FROM quota_classes WHERE class_name = ?
+     UNION ALL SELECT 'project', resource, hard_limit FROM quotas WHERE project_id = ?`,
+    [className, projectId],
+  )) as { rows: Array<DbQuotaLimit & { scope: 'class' | 'project' }> };
+  const pick = (scope: 'class' | 'project') =>
+    rows.filter((r) => r.scope === scope).map(({ resource, hard_limit }) => ({ resource, hard_limit }));
+  return { cls: pick('class'), own: pick('project') };
+}
+
 export async function classLimits(conn: Conn, className: string): Promise<DbQuotaLimit[]> {
   return conn('quota_classes').select('resource', 'hard_limit').where('class_name', className);
 }

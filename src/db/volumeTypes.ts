@@ -48,6 +48,18 @@ export async function listVisible(conn: Conn, v: VolumeTypeVisibility, sort: 'na
   return visible(conn, v).orderBy(sort, 'asc').orderBy('id', 'asc');
 }
 
+type VolumeTypeRowWithSpecs = DbVolumeTypeRow & { extraSpecs: Record<string, string> };
+type RowWithSpecsJson = DbVolumeTypeRow & { extra_specs?: unknown };
+
+/** A type's extra specs as one json object, for the `volume_types` row of the query around it. */
+const SPECS_OF_ROW = `(SELECT coalesce(json_object_agg(s.key, s.value ORDER BY s.key), '{}'::json) FROM volume_type_extra_specs s
+         WHERE s.volume_type_id = volume_types.id) AS extra_specs`;
+
+const withParsedSpecs = ({ extra_specs: specs, ...row }: RowWithSpecsJson): VolumeTypeRowWithSpecs => ({
+  ...row,
+  extraSpecs: (typeof specs === 'string' ? JSON.parse(specs) : specs) as Record<string, string>,
+});
+
 /**
  * listVisible with each type's extra specs, in one query (`extra_specs`: a json object, keys in
  * order): a list of types costs one round trip to the database, as a volume show does. A fixed
@@ -57,24 +69,31 @@ export async function listVisibleWithSpecs(
   conn: Conn,
   v: VolumeTypeVisibility,
   sort: 'name' | 'created_at' = 'name',
-): Promise<Array<DbVolumeTypeRow & { extraSpecs: Record<string, string> }>> {
+): Promise<VolumeTypeRowWithSpecs[]> {
   const where = visibleWhere(v);
   const rows = await typeListStatement(where.sql, sort)(conn, where.bindings);
-  return rows.map(({ extra_specs: specs, ...row }) => ({
-    ...row,
-    extraSpecs: (typeof specs === 'string' ? JSON.parse(specs) : specs) as Record<string, string>,
-  }));
+  return rows.map(withParsedSpecs);
 }
 
 /** The types list as a fixed statement, one per visibility condition (`visibleWhere`) and order. */
-const typeListStatement = fixedStatementsByShape<[where: string, sort: 'name' | 'created_at'], DbVolumeTypeRow & { extra_specs?: unknown }>(
+const typeListStatement = fixedStatementsByShape<[where: string, sort: 'name' | 'created_at'], RowWithSpecsJson>(
   (where, sort) =>
-    `SELECT volume_types.*,
-       (SELECT coalesce(json_object_agg(s.key, s.value ORDER BY s.key), '{}'::json) FROM volume_type_extra_specs s
-         WHERE s.volume_type_id = volume_types.id) AS extra_specs
+    `SELECT volume_types.*, ${SPECS_OF_ROW}
      FROM volume_types WHERE deleted_at IS NULL${where ? ` AND ${where}` : ''}
      ORDER BY ${sort} ASC, id ASC`,
 );
+
+/** One live type with its extra specs, in one query: by id or by name, visible to `v` (omitted: any live type). */
+export async function findWithSpecs(
+  conn: Conn,
+  by: { id: string } | { name: string },
+  v?: VolumeTypeVisibility,
+): Promise<VolumeTypeRowWithSpecs | undefined> {
+  if ('id' in by && !isUuidLike(by.id)) return undefined;
+  const q = (v ? visible(conn, v) : live(conn)).select('volume_types.*', conn.raw(SPECS_OF_ROW));
+  const row = (await ('id' in by ? q.where('id', by.id) : q.where('name', by.name)).first()) as RowWithSpecsJson | undefined;
+  return row && withParsedSpecs(row);
+}
 
 export async function findVisibleById(conn: Conn, id: string, v: VolumeTypeVisibility): Promise<DbVolumeTypeRow | undefined> {
   if (!isUuidLike(id)) return undefined;

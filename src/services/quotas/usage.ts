@@ -72,6 +72,10 @@ export async function defaultLimits(conn: Conn, types: readonly QuotaType[], cla
   const cls = toMap(await quotasDb.classLimits(conn, className));
   // A class other than `default` falls back to the default class, as Cinder's get_class_quotas does.
   const dflt = className === DEFAULT_QUOTA_CLASS ? cls : toMap(await quotasDb.classLimits(conn, DEFAULT_QUOTA_CLASS));
+  return classOverBuiltins(types, cls, dflt);
+}
+
+function classOverBuiltins(types: readonly QuotaType[], cls: Map<string, number>, dflt: Map<string, number>): ProjectQuota {
   const keys = quotaKeys(types.map((t) => t.name));
   const limit: Record<string, number> = {};
   const source: Record<string, LimitSource> = {};
@@ -83,10 +87,12 @@ export async function defaultLimits(conn: Conn, types: readonly QuotaType[], cla
   return { keys, limit, source };
 }
 
-/** A project's effective limits. */
+/** A project's effective limits: its own over the `default` class's over the built-in defaults. */
 export async function projectLimits(conn: Conn, projectId: string, types: readonly QuotaType[]): Promise<ProjectQuota> {
-  const base = await defaultLimits(conn, types);
-  const own = toMap(await quotasDb.projectLimits(conn, projectId));
+  const limits = await quotasDb.classAndProjectLimits(conn, DEFAULT_QUOTA_CLASS, projectId);
+  const cls = toMap(limits.cls);
+  const base = classOverBuiltins(types, cls, cls);
+  const own = toMap(limits.own);
   const limit = { ...base.limit };
   const source = { ...base.source };
   for (const k of base.keys) {

@@ -54,18 +54,20 @@ async function withSpecs(conn: Conn, rows: DbVolumeTypeRow[]): Promise<VolumeTyp
  * caller, else the default type. Cinder's 404 texts differ for id and name.
  */
 export async function resolveTypeForCreate(conn: Conn, ctx: RequestContext, nameOrId: string | undefined): Promise<VolumeTypeWithSpecs> {
-  let row: DbVolumeTypeRow | undefined;
+  // With its specs in the same query: one round trip of a create's transaction.
   if (nameOrId === undefined) {
-    row = await typesDb.findById(conn, DEFAULT_TYPE_ID);
-    if (!row) throw notFound('Default volume type can not be found.');
-  } else if (isUuidLike(nameOrId)) {
-    row = await typesDb.findVisibleById(conn, nameOrId, visibility(ctx));
-    if (!row) throw typeNotFound(nameOrId);
-  } else {
-    row = await typesDb.findVisibleByName(conn, nameOrId, visibility(ctx));
-    if (!row) throw notFound(`Volume type with name ${nameOrId} could not be found.`);
+    const type = await typesDb.findWithSpecs(conn, { id: DEFAULT_TYPE_ID });
+    if (!type) throw notFound('Default volume type can not be found.');
+    return type;
   }
-  return (await withSpecs(conn, [row]))[0]!;
+  if (isUuidLike(nameOrId)) {
+    const type = await typesDb.findWithSpecs(conn, { id: nameOrId }, visibility(ctx));
+    if (!type) throw typeNotFound(nameOrId);
+    return type;
+  }
+  const type = await typesDb.findWithSpecs(conn, { name: nameOrId }, visibility(ctx));
+  if (!type) throw notFound(`Volume type with name ${nameOrId} could not be found.`);
+  return type;
 }
 
 export class VolumeTypeService {
