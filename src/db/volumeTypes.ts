@@ -95,15 +95,6 @@ export async function findWithSpecs(
   return row && withParsedSpecs(row);
 }
 
-export async function findVisibleById(conn: Conn, id: string, v: VolumeTypeVisibility): Promise<DbVolumeTypeRow | undefined> {
-  if (!isUuidLike(id)) return undefined;
-  return visible(conn, v).where('id', id).first();
-}
-
-export async function findVisibleByName(conn: Conn, name: string, v: VolumeTypeVisibility): Promise<DbVolumeTypeRow | undefined> {
-  return visible(conn, v).where('name', name).first();
-}
-
 export async function findById(conn: Conn, id: string): Promise<DbVolumeTypeRow | undefined> {
   if (!isUuidLike(id)) return undefined;
   return live(conn).where('id', id).first();

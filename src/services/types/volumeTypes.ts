@@ -41,14 +41,6 @@ function boolish(v: boolean | string | undefined, dflt: boolean): boolean {
   throw badRequest(`Invalid value '${v}' for is_public. Accepted values: True or False.`);
 }
 
-async function withSpecs(conn: Conn, rows: DbVolumeTypeRow[]): Promise<VolumeTypeWithSpecs[]> {
-  const specs = await typesDb.extraSpecsOf(
-    conn,
-    rows.map((r) => r.id),
-  );
-  return rows.map((r) => ({ ...r, extraSpecs: specs.get(r.id) ?? {} }));
-}
-
 /**
  * The type a new volume gets: by id (uuid-like) or name, visible to the
  * caller, else the default type. Cinder's 404 texts differ for id and name.
@@ -92,15 +84,15 @@ export class VolumeTypeService {
   }
 
   async get(ctx: RequestContext, id: string, conn: Conn = this.db): Promise<VolumeTypeWithSpecs> {
-    const row = await typesDb.findVisibleById(conn, id, visibility(ctx));
-    if (!row) throw typeNotFound(id);
-    return (await withSpecs(conn, [row]))[0]!;
+    const type = await typesDb.findWithSpecs(conn, { id }, visibility(ctx));
+    if (!type) throw typeNotFound(id);
+    return type;
   }
 
   async getDefault(): Promise<VolumeTypeWithSpecs> {
-    const row = await typesDb.findById(this.db, DEFAULT_TYPE_ID);
-    if (!row) throw notFound('Default volume type can not be found.');
-    return (await withSpecs(this.db, [row]))[0]!;
+    const type = await typesDb.findWithSpecs(this.db, { id: DEFAULT_TYPE_ID });
+    if (!type) throw notFound('Default volume type can not be found.');
+    return type;
   }
 
   async create(ctx: RequestContext, input: CreateTypeInput): Promise<VolumeTypeWithSpecs> {

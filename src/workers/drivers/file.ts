@@ -18,6 +18,7 @@ import { copyAtomically, partsOf, writeAtomically } from './fileCopy';
 import { createSparse } from './sparseFile';
 import { scanStorage } from './fileScan';
 import { exists, fsFailure } from './fsErrors';
+import { filesystemBytes } from './filesystemSize';
 
 /** The folder under a storage directory where reconcile moves what nobody knows. */
 export const ORPHANS = '.orphans';
@@ -32,10 +33,6 @@ export interface FileDriverOptions {
   /** Fault injection (`CAIRN_FAULT_COPY_DELAY_MS`): a pause after each read of a chunked copy, which it then always uses. */
   readonly copyDelayMs?: number;
 }
-
-/** Each storage directory's filesystem size and when it was read (`filesystemBytes`); drivers are made per attempt. */
-const capacityByDir = new Map<string, { bytes: number; at: number }>();
-const CAPACITY_TTL_MS = 60_000;
 
 export class FileDriver implements Driver {
   readonly name = 'file';
@@ -117,29 +114,10 @@ export class FileDriver implements Driver {
    * volume one day, so a volume larger than the filesystem is refused (final).
    */
   private async checkCapacity(bytes: number): Promise<void> {
-    const total = await this.filesystemBytes();
+    const total = await filesystemBytes(this.dir);
     if (bytes > total) {
       throw new DriverError(`a volume of ${bytes} bytes does not fit in ${this.dir} (${total} bytes in all)`, false);
     }
-  }
-
-  /**
-   * The filesystem's size, read again once CAPACITY_TTL_MS have passed: it changes only when the filesystem
-   * is resized, and each call across the thread pool is a turn an all-in-one's create waits for behind the
-   * requests in between (issue 17). A storage directory not made yet is made (the first create).
-   */
-  private async filesystemBytes(): Promise<number> {
-    const now = Date.now();
-    const known = capacityByDir.get(this.dir);
-    if (known && now - known.at < CAPACITY_TTL_MS) return known.bytes;
-    const st = await fs.statfs(this.dir).catch(async (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-      await fs.mkdir(this.dir, { recursive: true });
-      return fs.statfs(this.dir);
-    });
-    const bytes = st.blocks * st.bsize;
-    capacityByDir.set(this.dir, { bytes, at: now });
-    return bytes;
   }
 
   async remove(vol: VolumeRef): Promise<void> {
