@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import * as tasksDb from '../../src/db/tasks';
+import pino from 'pino';
+import { Relay } from '../../src/workers/relay';
+import type { Transport } from '../../src/workers/transport';
 import { PROJECT, TOKEN, startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
 
 const MV = { 'X-Auth-Token': TOKEN, 'OpenStack-API-Version': 'volume 3.70' };
@@ -108,5 +111,64 @@ describe('task fencing (attempt tokens)', () => {
     expect(await tasksDb.fail(cairn.db, first, 'stale')).toBe(false);
     expect(await tasksDb.fail(cairn.db, second, 'late')).toBe(false);
     expect(await tasksDb.find(cairn.db, id)).toMatchObject({ state: 'done', last_error: 'lease expired' });
+  });
+});
+
+describe('the relay', () => {
+  let cairn: TestCairn;
+  beforeAll(async () => {
+    cairn = await startTestCairn();
+    await cairn.relay!.stop(); // only the relays of these tests publish
+  });
+  afterAll(async () => {
+    await cairn.stop();
+  });
+
+  async function aTask(): Promise<string> {
+    const id = randomUUID();
+    const resourceId = randomUUID();
+    await tasksDb.insert(cairn.db, {
+      id,
+      kind: 'volume.extend',
+      resource_type: 'volume',
+      resource_id: resourceId,
+      backend: 'flaky',
+      payload: {},
+      max_attempts: 5,
+      request_id: null,
+      project_id: null,
+      resource_key: `volume:${resourceId}`,
+    });
+    return id;
+  }
+
+  /** A broker that refuses the first `failures` publishes, then takes every message. */
+  function flakyTransport(failures: number): Transport & { attempts: number; sent: string[] } {
+    return {
+      attempts: 0,
+      sent: [],
+      async publish(_backend, messages) {
+        this.attempts++;
+        if (this.attempts <= failures) throw new Error('broker unreachable');
+        this.sent.push(...messages.map((m) => m.taskId));
+      },
+      async consume() {},
+      async close() {},
+    };
+  }
+
+  it('a publish the broker refuses leaves the task unpublished, and a later poll sends it', async () => {
+    const id = await aTask();
+    const transport = flakyTransport(1);
+    const relay = new Relay(cairn.db, transport, pino({ level: 'silent' }), 50);
+    relay.tasksWritten();
+    await waitFor(async () => transport.attempts >= 1, 5_000, 'a first publish');
+    // The mark written before the publish was taken back: the outbox still says unsent.
+    await waitFor(async () => (await tasksDb.find(cairn.db, id))?.published_at === null, 5_000, 'the mark taken back');
+    relay.start();
+    await waitFor(async () => transport.sent.includes(id), 5_000, 'the task sent by a later poll');
+    await relay.stop();
+    expect(transport.attempts).toBeGreaterThanOrEqual(2);
+    expect((await tasksDb.find(cairn.db, id))?.published_at).not.toBeNull();
   });
 });
