@@ -142,14 +142,21 @@ const releaseSuccessors = (conn: Conn, id: string, now: Date) =>
     .whereNot('id', id)
     .update({ published_at: null, available_at: conn.raw('GREATEST(available_at, ?)', [now]) });
 
-/** Ends open task `id` with `changes` where `where` holds, releasing its key's successors in the same statement. */
-async function finish(conn: Conn, id: string, where: Knex.QueryBuilder, changes: Record<string, unknown>): Promise<boolean> {
+/**
+ * Ends open task `id` with `changes` where `where` holds, releasing its key's successors in the same statement, and
+ * running `outcome` (an UPDATE) there too only if the task was ended.
+ */
+async function finish(
+  conn: Conn,
+  id: string,
+  where: Knex.QueryBuilder,
+  changes: Record<string, unknown>,
+  outcome?: Knex.QueryBuilder,
+): Promise<boolean> {
   const now = new Date();
-  const [row] = await conn
-    .with('finished', where.update(changes).returning('resource_key'))
-    .with('released', releaseSuccessors(conn, id, now))
-    .count<Array<{ n: string }>>({ n: '*' })
-    .from('finished');
+  const q = conn.with('finished', where.update(changes).returning('resource_key')).with('released', releaseSuccessors(conn, id, now));
+  if (outcome) q.with('outcome', outcome.whereExists(conn.select(conn.raw('1')).from('finished')));
+  const [row] = await q.count<Array<{ n: string }>>({ n: '*' }).from('finished');
   return Number(row?.n ?? 0) > 0;
 }
 
@@ -201,9 +208,12 @@ export async function lockHeld(trx: Conn, a: Attempt): Promise<boolean> {
   return row !== undefined;
 }
 
-/** Finishes a task this attempt holds; false if it lost it meanwhile. */
-export async function complete(conn: Conn, a: Attempt): Promise<boolean> {
-  return finish(conn, a.id, held(conn, a), { state: TaskState.done, completed_at: new Date(), lease_until: null });
+/**
+ * Finishes a task this attempt holds; false if it lost it meanwhile. `outcome`: an UPDATE recording what the task
+ * did, run in the same statement, and only if the attempt still held the task: one round trip, no transaction.
+ */
+export async function complete(conn: Conn, a: Attempt, outcome?: Knex.QueryBuilder): Promise<boolean> {
+  return finish(conn, a.id, held(conn, a), { state: TaskState.done, completed_at: new Date(), lease_until: null }, outcome);
 }
 
 /** Gives a held task back to the relay after `delayMs` (backoff; never an immediate requeue). */

@@ -295,12 +295,23 @@ export async function casStatus(
   fields: Writable & { status: string },
   scope: VolumeScope = { projectId: undefined },
 ): Promise<DbVolumeRow | undefined> {
+  const [row] = await casStatusQuery(conn, id, from, fields, scope).returning('*');
+  return row as DbVolumeRow | undefined;
+}
+
+/** casStatus's UPDATE, not run: for a statement that does more (a task's completion, src/db/tasks.ts). */
+export function casStatusQuery(
+  conn: Conn,
+  id: string,
+  from: readonly string[],
+  fields: Writable & { status: string },
+  scope: VolumeScope = { projectId: undefined },
+): Knex.QueryBuilder {
   const q = conn<DbVolumeRow>('volumes')
     .where('id', id)
     .whereIn('status', from as string[]);
   if (scope.projectId !== undefined) q.where('project_id', scope.projectId);
-  const [row] = await q.update(serialise(fields)).returning('*');
-  return row as DbVolumeRow | undefined;
+  return q.update(serialise(fields));
 }
 
 /** Updates fields that are not the status (name, metadata…). */

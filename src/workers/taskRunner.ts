@@ -6,7 +6,7 @@ import * as tasksDb from '../db/tasks';
 import type { DbTaskRow } from '../db/tasks';
 import { failureDetail, taskFailed } from '../services/tasks/outcomes';
 import type { MessageDetail } from '../services/messages/messages';
-import { settleGroupTask } from '../services/groups/outcomes';
+import { hasGroupToSettle, settleGroupTask } from '../services/groups/outcomes';
 import { AttemptLost, type AttemptScope, type Driver } from './drivers/driver';
 import { handlers } from './handlers';
 import { withTaskVolume } from './taskVolume';
@@ -79,13 +79,16 @@ export class TaskRunner {
       this.count(task.kind, 'lease_lost', started);
       return this.abandoned(task, lost.signal.reason);
     }
-    const committed = await this.db.transaction(async (trx) => {
-      // Lost the task meanwhile (we were too slow): the new holder redoes the idempotent work.
-      if (!(await tasksDb.complete(trx, task))) return false;
-      await spec.commit(trx, task, result);
-      await settleGroupTask(trx, task, false); // a group member's outcome may settle its group (snapshot)
-      return true;
-    });
+    // Lost the task meanwhile (we were too slow): the new holder redoes the idempotent work.
+    const committed =
+      spec.commitQuery && !hasGroupToSettle(task)
+        ? await tasksDb.complete(this.db, task, spec.commitQuery(this.db, task, result))
+        : await this.db.transaction(async (trx) => {
+            if (!(await tasksDb.complete(trx, task))) return false;
+            await spec.commit(trx, task, result);
+            await settleGroupTask(trx, task, false); // a group member's outcome may settle its group (snapshot)
+            return true;
+          });
     this.count(task.kind, committed ? 'done' : 'lease_lost', started);
     if (committed) this.log.debug({ task: task.id, kind: task.kind }, 'task done');
     else this.abandoned(task, new AttemptLost());

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import * as tasksDb from '../../src/db/tasks';
 import pino from 'pino';
+import { volumeCreatedQuery } from '../../src/services/tasks/outcomes';
 import { Relay } from '../../src/workers/relay';
 import type { Transport } from '../../src/workers/transport';
 import { PROJECT, TOKEN, startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
@@ -170,5 +171,40 @@ describe('the relay', () => {
     await relay.stop();
     expect(transport.attempts).toBeGreaterThanOrEqual(2);
     expect((await tasksDb.find(cairn.db, id))?.published_at).not.toBeNull();
+  });
+});
+
+describe("a task's completion with its outcome in one statement", () => {
+  let cairn: TestCairn;
+  beforeAll(async () => {
+    cairn = await startTestCairn();
+    await cairn.relay!.stop(); // the create's task stays pending: these tests play its worker
+  });
+  afterAll(async () => {
+    await cairn.stop();
+  });
+
+  it('writes the outcome only for the attempt that holds the task', async () => {
+    const res = await request(cairn.url)
+      .post(`/v3/${PROJECT}/volumes`)
+      .set(MV)
+      .send({ volume: { size: 1 } });
+    expect(res.status).toBe(202);
+    const volumeId: string = res.body.volume.id;
+    const [{ id }] = await cairn.db('tasks').where({ resource_id: volumeId }).select('id');
+    const first = (await tasksDb.claim(cairn.db, id, 'host:1', 60))!;
+    await tasksDb.requeueExpired(cairn.db, first);
+    const second = (await tasksDb.claim(cairn.db, id, 'host:2', 60))!;
+
+    const created = (loc: string) => volumeCreatedQuery(cairn.db, volumeId, loc);
+    expect(await tasksDb.complete(cairn.db, first, created('stale'))).toBe(false);
+    expect(await cairn.db('volumes').where({ id: volumeId }).first()).toMatchObject({ status: 'creating', provider_location: null });
+
+    expect(await tasksDb.complete(cairn.db, second, created('file:held'))).toBe(true);
+    expect(await cairn.db('volumes').where({ id: volumeId }).first()).toMatchObject({
+      status: 'available',
+      provider_location: 'file:held',
+    });
+    expect(await tasksDb.find(cairn.db, id)).toMatchObject({ state: 'done' });
   });
 });

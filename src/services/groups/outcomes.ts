@@ -10,6 +10,11 @@ import { moveIfStill } from '../status/move';
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const VOLUME_IN_FLIGHT: readonly string[] = [VolumeStatus.creating, VolumeStatus.downloading];
 
+/** Whether settleGroupTask has anything to do for this task (a group member's or a group snapshot's). */
+export function hasGroupToSettle(task: DbTaskRow): boolean {
+  return Boolean(str(task.payload.group_id) || str(task.payload.group_snapshot_id));
+}
+
 /**
  * A group's or group snapshot's status follows its members' tasks: called
  * in the transaction that records each task's outcome (success or not),

@@ -23,9 +23,10 @@ import type { StatusColumn } from './move';
 /** The other fields a move of `cas` writes with its status (`key`). */
 type With<F extends (...a: never[]) => unknown, K extends string> = Omit<Parameters<F>[3], K>;
 
-export const volumeStatus: StatusColumn<VolumeStatus, volumesDb.DbVolumeRow, With<typeof volumesDb.casStatus, 'status'>> = {
+export const volumeStatus = {
   cas: (conn, id, from, to, fields) => volumesDb.casStatus(conn, id, from, { ...fields, status: to }),
-};
+  casQuery: (conn, id, from, to, fields) => volumesDb.casStatusQuery(conn, id, from, { ...fields, status: to }),
+} satisfies Required<StatusColumn<VolumeStatus, volumesDb.DbVolumeRow, With<typeof volumesDb.casStatus, 'status'>>>;
 
 export const snapshotStatus: StatusColumn<SnapshotStatus, snapshotsDb.DbSnapshotRow, With<typeof snapshotsDb.casStatus, 'status'>> = {
   cas: (conn, id, from, to, fields) => snapshotsDb.casStatus(conn, id, from, { ...fields, status: to }),

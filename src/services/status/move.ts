@@ -6,12 +6,15 @@
  * that refusal differently per API, so the wording is passed in, never built
  * here.
  */
+import type { Knex } from 'knex';
 import type { Conn } from '../../db/connection';
 import type { Transition } from '../../domain/status';
 
 /** A resource's status column: its table's compare-and-set, writing `to` (and `fields`) only from one of `from`. */
 export interface StatusColumn<S extends string, Row, Fields> {
   cas(conn: Conn, id: string, from: readonly S[], to: S, fields?: Fields): Promise<Row | undefined>;
+  /** The same compare-and-set as an UPDATE not yet run, where a table offers it (`moveIfStillQuery`). */
+  casQuery?(conn: Conn, id: string, from: readonly S[], to: S, fields?: Fields): Knex.QueryBuilder;
 }
 
 /** What a refused move answers (an ApiError, a GlanceError…), built only when the move is refused. */
@@ -30,6 +33,20 @@ export async function moveIfStill<S extends string, Row, Fields>(
   fields?: Fields,
 ): Promise<Row | undefined> {
   return column.cas(conn, id, t.from, t.to, fields);
+}
+
+/**
+ * moveIfStill as an UPDATE not yet run, for a statement that does more: a task's completion writes its outcome
+ * in the statement that finishes the task (src/db/tasks.ts `completeWith`).
+ */
+export function moveIfStillQuery<S extends string, Row, Fields>(
+  conn: Conn,
+  column: StatusColumn<S, Row, Fields> & Required<Pick<StatusColumn<S, Row, Fields>, 'casQuery'>>,
+  id: string,
+  t: Transition<S>,
+  fields?: Fields,
+): Knex.QueryBuilder {
+  return column.casQuery(conn, id, t.from, t.to, fields);
 }
 
 /** Moves row `id` through `t`, or throws `refuse()` when its status is not one of `t.from`. */

@@ -2,7 +2,8 @@ import { statusFromAttachments, VolumeSettleTransitions, VolumeTransitions, VOLU
 import { randomUUID } from 'node:crypto';
 import * as attachmentsDb from '../../db/attachments';
 import * as instanceActionsDb from '../../db/instanceActions';
-import type { Tx } from '../../db/connection';
+import type { Knex } from 'knex';
+import type { Conn, Tx } from '../../db/connection';
 import type { DbTaskRow } from '../../db/tasks';
 import * as volumesDb from '../../db/volumes';
 import { MessageDetail, MessageEvent, recordMessage, type MessageDetailName } from '../messages/messages';
@@ -12,7 +13,7 @@ import { BACKUP_FAILURE_EVENTS, backupTaskFailed } from '../backups/outcomes';
 import { volumeUploadEnded } from '../volumes/upload';
 import { swapFailed } from '../volumes/swap';
 import { volumeStatus } from '../status/columns';
-import { moveIfStill } from '../status/move';
+import { moveIfStill, moveIfStillQuery } from '../status/move';
 
 /**
  * What a finished or failed task writes to the database. Workers call these
@@ -20,8 +21,16 @@ import { moveIfStill } from '../status/move';
  * recorded exactly once with its task.
  */
 export async function volumeCreated(trx: Tx, volumeId: string, location: string): Promise<void> {
+  await volumeCreatedQuery(trx, volumeId, location);
+}
+
+/** volumeCreated as one UPDATE, for the statement that completes the task. */
+export function volumeCreatedQuery(conn: Conn, volumeId: string, location: string): Knex.QueryBuilder {
   // No row moved: the volume was force-deleted meanwhile; its delete task cleans up.
-  await moveIfStill(trx, volumeStatus, volumeId, VolumeTransitions.createDone, { provider_location: location, launched_at: new Date() });
+  return moveIfStillQuery(conn, volumeStatus, volumeId, VolumeTransitions.createDone, {
+    provider_location: location,
+    launched_at: new Date(),
+  });
 }
 
 /** The backend grew the volume: the pending size becomes the size; the status goes back to what its attachments say. */

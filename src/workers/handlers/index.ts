@@ -25,6 +25,7 @@ export const handlers: Readonly<Record<string, TaskHandlerSpec>> = {
     run: (task, driver, env) =>
       task.payload.source ? createFromSource(task, driver, env) : driver.create({ id: task.resource_id }, Number(task.payload.size)),
     commit: (trx, task, loc: string) => outcomes.volumeCreated(trx, task.resource_id, loc),
+    commitQuery: (conn, task, loc: string) => outcomes.volumeCreatedQuery(conn, task.resource_id, loc),
   } satisfies TaskHandlerSpec<string>,
   [TaskKind.volumeUploadImage]: {
     // The volume's data into the queued image (workers/handlers/image.ts); the volume goes back to available or in-use.

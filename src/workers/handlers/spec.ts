@@ -1,4 +1,5 @@
-import type { Tx } from '../../db/connection';
+import type { Knex } from 'knex';
+import type { Conn, Tx } from '../../db/connection';
 import type { DbTaskRow } from '../../db/tasks';
 import type { Driver } from '../drivers/driver';
 import type { WorkerEnv } from '../workerEnv';
@@ -13,4 +14,9 @@ import type { WorkerEnv } from '../workerEnv';
 export interface TaskHandlerSpec<R = unknown> {
   run(task: DbTaskRow, driver: Driver, env: WorkerEnv): Promise<R>;
   commit(trx: Tx, task: DbTaskRow, result: R): Promise<void>;
+  /**
+   * `commit` as one UPDATE, where it is one: the runner then completes the task and records its outcome in a
+   * single statement (src/db/tasks.ts `complete`) — unless the task has a group to settle too.
+   */
+  commitQuery?(conn: Conn, task: DbTaskRow, result: R): Knex.QueryBuilder;
 }
