@@ -83,14 +83,19 @@ const typeListStatement = fixedStatementsByShape<[where: string, sort: 'name' | 
      ORDER BY ${sort} ASC, id ASC`,
 );
 
-/** One live type with its extra specs, in one query: by id or by name, visible to `v` (omitted: any live type). */
+/**
+ * One live type with its extra specs, in one query: by id or by name, visible to `v` (omitted: any live type);
+ * `forShare`: its row share-locked until the transaction ends.
+ */
 export async function findWithSpecs(
   conn: Conn,
   by: { id: string } | { name: string },
   v?: VolumeTypeVisibility,
+  forShare = false,
 ): Promise<VolumeTypeRowWithSpecs | undefined> {
   if ('id' in by && !isUuidLike(by.id)) return undefined;
   const q = (v ? visible(conn, v) : live(conn)).select('volume_types.*', conn.raw(SPECS_OF_ROW));
+  if (forShare) q.forShare();
   const row = (await ('id' in by ? q.where('id', by.id) : q.where('name', by.name)).first()) as RowWithSpecsJson | undefined;
   return row && withParsedSpecs(row);
 }

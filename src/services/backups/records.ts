@@ -18,7 +18,7 @@ import { refuseEncryptedType } from '../types/encryption';
 import { checkExtStorageSpecs } from '../backends/extstorage';
 import { placeVolume } from '../backends/placement';
 import { chargeQuota } from '../quotas/quotas';
-import { resolveTypeForCreate } from '../types/volumeTypes';
+import { resolveTypeForNewVolume } from '../types/volumeTypes';
 
 /** The task queue (routing key) of the backup service, Cinder's `cinder-backup` topic; no volume backend may be named so. */
 export const BACKUP_QUEUE = 'cinder-backup';
@@ -140,8 +140,8 @@ export async function newVolumeForRestore(
     metadata?: Record<string, string>;
   },
 ): Promise<DbVolumeRow> {
-  const type = await resolveTypeForCreate(trx, ctx, o.typeNameOrId);
-  await refuseEncryptedType(trx, type.id);
+  const type = await resolveTypeForNewVolume(trx, ctx, o.typeNameOrId);
+  await refuseEncryptedType(trx, type);
   await chargeQuota(trx, ctx.projectId, { resource: 'volumes', volumes: 1, gigabytes: o.size, perVolumeSize: o.size, volumeType: type });
   const placement = placeVolume(config, type.extraSpecs);
   if (!placement.ok) throw invalidVolume(`Error while creating a volume for the restore: ${placement.reason}.`);

@@ -24,12 +24,14 @@ function normalise(fields: EncryptionInput): EncryptionFields {
  * Inside a volume create (or retype) transaction: a type with encryption specs
  * needs a key manager for each volume's key, and cairn has none, so the volume
  * is refused as Cinder refuses it when its key manager fails. The type row is
- * share-locked so that specs created meanwhile (which lock it for update)
- * are seen, or see this volume.
+ * share-locked (here, unless the read that gave the type did) so that specs
+ * created meanwhile (which lock it for update) are seen, or see this volume:
+ * the lock must come in an earlier statement than this read, whose snapshot
+ * then includes whatever committed before the lock was granted.
  */
-export async function refuseEncryptedType(trx: Tx, typeId: string): Promise<void> {
-  await trx('volume_types').where('id', typeId).forShare().first('id');
-  if (await encDb.find(trx, typeId)) {
+export async function refuseEncryptedType(trx: Tx, type: { readonly id: string; readonly shareLocked?: true }): Promise<void> {
+  if (!type.shareLocked) await trx('volume_types').where('id', type.id).forShare().first('id');
+  if (await encDb.find(trx, type.id)) {
     throw badRequest('Key manager error: cairn has no key manager, so volumes of an encrypted volume type cannot be created.');
   }
 }

@@ -46,18 +46,36 @@ function boolish(v: boolean | string | undefined, dflt: boolean): boolean {
  * caller, else the default type. Cinder's 404 texts differ for id and name.
  */
 export async function resolveTypeForCreate(conn: Conn, ctx: RequestContext, nameOrId: string | undefined): Promise<VolumeTypeWithSpecs> {
+  return resolveType(conn, ctx, nameOrId, false);
+}
+
+/** A type read with its row share-locked until the transaction ends: a volume of it is being made. */
+export interface ShareLockedType extends VolumeTypeWithSpecs {
+  readonly shareLocked: true;
+}
+
+/**
+ * resolveTypeForCreate inside a new volume's transaction, the type's row share-locked by the same read (one
+ * round trip): changes to the type's encryption, which lock it for update, wait for the volume or are seen by it
+ * (src/services/types/encryption.ts `refuseEncryptedType`).
+ */
+export async function resolveTypeForNewVolume(trx: Tx, ctx: RequestContext, nameOrId: string | undefined): Promise<ShareLockedType> {
+  return { ...(await resolveType(trx, ctx, nameOrId, true)), shareLocked: true };
+}
+
+async function resolveType(conn: Conn, ctx: RequestContext, nameOrId: string | undefined, forShare: boolean): Promise<VolumeTypeWithSpecs> {
   // With its specs in the same query: one round trip of a create's transaction.
   if (nameOrId === undefined) {
-    const type = await typesDb.findWithSpecs(conn, { id: DEFAULT_TYPE_ID });
+    const type = await typesDb.findWithSpecs(conn, { id: DEFAULT_TYPE_ID }, undefined, forShare);
     if (!type) throw notFound('Default volume type can not be found.');
     return type;
   }
   if (isUuidLike(nameOrId)) {
-    const type = await typesDb.findWithSpecs(conn, { id: nameOrId }, visibility(ctx));
+    const type = await typesDb.findWithSpecs(conn, { id: nameOrId }, visibility(ctx), forShare);
     if (!type) throw typeNotFound(nameOrId);
     return type;
   }
-  const type = await typesDb.findWithSpecs(conn, { name: nameOrId }, visibility(ctx));
+  const type = await typesDb.findWithSpecs(conn, { name: nameOrId }, visibility(ctx), forShare);
   if (!type) throw notFound(`Volume type with name ${nameOrId} could not be found.`);
   return type;
 }

@@ -18,7 +18,7 @@ import * as volumesDb from '../../db/volumes';
 import type { DbVolumeRow } from '../../db/volumes';
 import type { RequestContext } from '../../domain/context';
 import { isMultiattachType, placeVolume, type Placement } from '../backends/placement';
-import { resolveTypeForCreate, type VolumeTypeWithSpecs } from '../types/volumeTypes';
+import { resolveTypeForNewVolume, type ShareLockedType, type VolumeTypeWithSpecs } from '../types/volumeTypes';
 
 /** The source of a new volume, locked in the create's transaction; `origin` is the volume whose data it is. */
 export type VolumeSource =
@@ -102,13 +102,13 @@ export async function typeForSource(
   config: Config,
   asked: string | null | undefined,
   src: VolumeSource,
-): Promise<VolumeTypeWithSpecs> {
+): Promise<ShareLockedType> {
   const sourceTypeId = src.kind === 'snapshot' ? src.snapshot.volume_type_id : src.origin.volume_type_id;
   if (asked === undefined || asked === null) {
     // The caller owns the source, so its type is theirs to use even if it is private now.
-    return resolveTypeForCreate(trx, { ...ctx, isAdmin: true }, sourceTypeId);
+    return resolveTypeForNewVolume(trx, { ...ctx, isAdmin: true }, sourceTypeId);
   }
-  const type = await resolveTypeForCreate(trx, ctx, asked);
+  const type = await resolveTypeForNewVolume(trx, ctx, asked);
   if (type.id !== sourceTypeId) {
     const placed = placeVolume(config, type.extraSpecs);
     if (!placed.ok || placed.backend !== src.origin.backend) {

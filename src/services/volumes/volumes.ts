@@ -23,7 +23,7 @@ import { checkItemBody, metadataItem, nextMetadata, withoutItem } from './metada
 import { chargeQuota } from '../quotas/quotas';
 import { recordMessage, MessageDetail, MessageEvent } from '../messages/messages';
 import { enqueue } from '../tasks/outbox';
-import { resolveTypeForCreate } from '../types/volumeTypes';
+import { resolveTypeForNewVolume } from '../types/volumeTypes';
 import {
   checkOneSource,
   hasCopySource,
@@ -82,12 +82,12 @@ async function typeFromImage(trx: Tx, ctx: RequestContext, image: Image) {
   const named = image.properties.cinder_img_volume_type;
   if (typeof named === 'string' && named) {
     try {
-      return await resolveTypeForCreate(trx, ctx, named);
+      return await resolveTypeForNewVolume(trx, ctx, named);
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) throw err;
     }
   }
-  return resolveTypeForCreate(trx, ctx, undefined);
+  return resolveTypeForNewVolume(trx, ctx, undefined);
 }
 
 export class VolumeService {
@@ -153,8 +153,8 @@ export class VolumeService {
         ? await typeForSource(trx, ctx, this.deps.config, askedType, source)
         : askedType === undefined && image
           ? await typeFromImage(trx, ctx, image)
-          : await resolveTypeForCreate(trx, ctx, askedType);
-      await refuseEncryptedType(trx, type.id); // no key manager (encryption.ts)
+          : await resolveTypeForNewVolume(trx, ctx, askedType);
+      await refuseEncryptedType(trx, type); // no key manager (encryption.ts)
       // The volume row inserted below is the charge: the check holds the project's quota lock until commit.
       await chargeQuota(trx, ctx.projectId, { resource: 'volumes', volumes: 1, gigabytes: size, perVolumeSize: size, volumeType: type });
       const placement = source ? placeFromSource(source, type) : placeVolume(this.deps.config, type.extraSpecs);
