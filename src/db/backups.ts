@@ -128,11 +128,3 @@ export async function update(conn: Conn, id: string, fields: Omit<Writable, 'sta
 export async function remove(conn: Conn, id: string): Promise<boolean> {
   return removeRow(conn, 'backups', id);
 }
-
-/** Quota usage: a project's backups, count and GiB, whatever their status (as Cinder counts them). */
-export async function usageOfProject(conn: Conn, projectId: string): Promise<{ backups: number; backup_gigabytes: number }> {
-  const [row] = (await conn('backups')
-    .where('project_id', projectId)
-    .select(conn.raw('count(*) as n'), conn.raw('coalesce(sum(size), 0) as gb'))) as Array<{ n: string | number; gb: string | number }>;
-  return { backups: Number(row?.n ?? 0), backup_gigabytes: Number(row?.gb ?? 0) };
-}

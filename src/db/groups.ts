@@ -151,9 +151,3 @@ export async function creatingFrom(
   else q.where('group_snapshot_id', source.groupSnapshotId!);
   return ((await q) as Array<{ id: string }>).map((r) => r.id);
 }
-
-/** Quota usage: the project's groups, whatever their status. */
-export async function countOfProject(conn: Conn, projectId: string): Promise<number> {
-  const [row] = await conn('groups').where('project_id', projectId).count<{ n: string | number }[]>({ n: '*' });
-  return Number(row?.n ?? 0);
-}

@@ -1,5 +1,6 @@
 import { COMPUTE_RESOURCES } from '../domain/computeQuota';
 import type { Conn, Tx } from './connection';
+import { fixedStatement } from './fixedStatements';
 
 /**
  * Namespace (first key) of the advisory locks that serialise quota
@@ -91,20 +92,39 @@ export async function projectsWithLimits(conn: Conn): Promise<string[]> {
 
 // --- usage, summed from the resources --------------------------------------------
 
-/** Volumes of one project and type: count and GiB. Every row counts, whatever its status (as in Cinder). */
-export interface DbTypeUsage {
-  volume_type_id: string;
-  volumes: number;
+/** The tables that consume quota, as `projectUsage` names them. */
+export type UsageTable = 'volumes' | 'snapshots' | 'groups' | 'backups';
+
+/** One table's use by one project, per volume type where the table has one (else `volume_type_id` null). */
+export interface DbUsageRow {
+  table: UsageTable;
+  volume_type_id: string | null;
+  /** Rows. */
+  count: number;
+  /** GiB (groups: 0). */
   gigabytes: number;
 }
 
-export async function volumeUsageByType(conn: Conn, projectId: string): Promise<DbTypeUsage[]> {
-  const rows: Array<{ volume_type_id: string; n: string | number; gb: string | number }> = await conn('volumes')
-    .select('volume_type_id', conn.raw('count(*) as n'), conn.raw('coalesce(sum(greatest(size, coalesce(pending_size, 0))), 0) as gb'))
-    .where('project_id', projectId)
-    .groupBy('volume_type_id');
-  return rows.map((r) => ({ volume_type_id: r.volume_type_id, volumes: Number(r.n), gigabytes: Number(r.gb) }));
+/**
+ * Everything a project consumes, in one statement (a create's transaction reads it under the quota lock): every
+ * row counts, whatever its status, as in Cinder. A volume being extended counts at its pending size; snapshots
+ * count their GiB per type; groups only their number; backups their number and GiB.
+ */
+export async function projectUsage(conn: Conn, projectId: string): Promise<DbUsageRow[]> {
+  const rows = await usageStatement(conn, [projectId, projectId, projectId, projectId]);
+  return rows.map((r) => ({ table: r.t, volume_type_id: r.volume_type_id, count: Number(r.n), gigabytes: Number(r.gb) }));
 }
+
+const usageStatement = fixedStatement<{ t: UsageTable; volume_type_id: string | null; n: string | number; gb: string | number }>(
+  `SELECT 'volumes' AS t, volume_type_id, count(*) AS n, coalesce(sum(greatest(size, coalesce(pending_size, 0))), 0) AS gb
+     FROM volumes WHERE project_id = ? GROUP BY volume_type_id
+   UNION ALL
+   SELECT 'snapshots', volume_type_id, count(*), coalesce(sum(size), 0) FROM snapshots WHERE project_id = ? GROUP BY volume_type_id
+   UNION ALL
+   SELECT 'groups', NULL, count(*), 0 FROM groups WHERE project_id = ?
+   UNION ALL
+   SELECT 'backups', NULL, count(*), coalesce(sum(size), 0) FROM backups WHERE project_id = ?`,
+);
 
 /** Volume types as quota keys need them: every live type, newest first (Cinder lists private ones too). */
 export async function quotaTypes(conn: Conn): Promise<Array<{ id: string; name: string }>> {

@@ -87,18 +87,6 @@ export async function remove(conn: Conn, id: string): Promise<boolean> {
   return removeRow(conn, 'snapshots', id);
 }
 
-/** Quota usage: snapshots of one project per volume type, count and GiB. Every row counts, whatever its status (as in Cinder). */
-export async function usageByType(
-  conn: Conn,
-  projectId: string,
-): Promise<Array<{ volume_type_id: string; snapshots: number; gigabytes: number }>> {
-  const rows: Array<{ volume_type_id: string; n: string | number; gb: string | number }> = await conn('snapshots')
-    .select('volume_type_id', conn.raw('count(*) as n'), conn.raw('coalesce(sum(size), 0) as gb'))
-    .where('project_id', projectId)
-    .groupBy('volume_type_id');
-  return rows.map((r) => ({ volume_type_id: r.volume_type_id, snapshots: Number(r.n), gigabytes: Number(r.gb) }));
-}
-
 /** Volumes still being created from this snapshot or this source volume (their copy needs it). */
 export async function volumesBeingMadeFrom(
   conn: Conn,

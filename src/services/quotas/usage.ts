@@ -9,47 +9,11 @@ import {
   GLOBAL_RESOURCES,
   GROUP_RESOURCES,
   PER_TYPE_DEFAULT,
-  PER_TYPE_RESOURCES,
   quotaKeys,
   type GlobalResource,
 } from '../../domain/quota';
 import type { Conn } from '../../db/connection';
 import * as quotasDb from '../../db/quotas';
-import * as snapshotsDb from '../../db/snapshots';
-import * as groupsDb from '../../db/groups';
-import * as backupsDb from '../../db/backups';
-
-/** What a resource kind consumes, per volume type. */
-export interface TypeUsage {
-  readonly volume_type_id: string;
-  readonly volumes?: number;
-  /** GiB; Cinder counts snapshot sizes into `gigabytes` too, so a snapshot source reports them here. */
-  readonly gigabytes?: number;
-  readonly snapshots?: number;
-}
-
-export interface SourceUsage {
-  readonly byType: readonly TypeUsage[];
-  readonly backups?: number;
-  readonly backup_gigabytes?: number;
-  readonly groups?: number;
-}
-
-/** One table's contribution to a project's usage. */
-export type UsageSource = (conn: Conn, projectId: string) => Promise<SourceUsage>;
-
-const volumeSource: UsageSource = async (conn, projectId) => ({ byType: await quotasDb.volumeUsageByType(conn, projectId) });
-/** Snapshots: their count, and their GiB into `gigabytes` (Cinder's default `no_snapshot_gb_quota = False`). */
-const snapshotSource: UsageSource = async (conn, projectId) => ({ byType: await snapshotsDb.usageByType(conn, projectId) });
-
-/** Groups: their count, whatever their status (`groups` quota, 3.13). */
-const groupSource: UsageSource = async (conn, projectId) => ({ byType: [], groups: await groupsDb.countOfProject(conn, projectId) });
-
-/** Backups: their count and GiB (`backups`, `backup_gigabytes`), whatever their status. */
-const backupSource: UsageSource = async (conn, projectId) => ({ byType: [], ...(await backupsDb.usageOfProject(conn, projectId)) });
-
-/** Every table that consumes quota: volumes, snapshots, groups and backups. */
-export const USAGE_SOURCES: readonly UsageSource[] = [volumeSource, snapshotSource, groupSource, backupSource];
 
 export interface QuotaType {
   readonly id: string;
@@ -109,23 +73,20 @@ export async function projectLimits(conn: Conn, projectId: string, types: readon
 export async function projectUsage(conn: Conn, projectId: string, types: readonly QuotaType[]): Promise<Record<string, number>> {
   const names = new Map(types.map((t) => [t.id, t.name]));
   const used: Record<string, number> = Object.fromEntries(quotaKeys(types.map((t) => t.name)).map((k) => [k, 0]));
-  const add = (k: string, n = 0) => {
+  const add = (k: string, n: number) => {
     used[k] = (used[k] ?? 0) + n;
   };
-  for (const source of USAGE_SOURCES) {
-    const u = await source(conn, projectId);
-    for (const t of u.byType) {
-      add('volumes', t.volumes);
-      add('gigabytes', t.gigabytes);
-      add('snapshots', t.snapshots);
-      const name = names.get(t.volume_type_id);
-      // A type deleted with volumes left cannot happen (type delete refuses); if it did, the totals still count them.
-      if (name === undefined) continue;
-      for (const r of PER_TYPE_RESOURCES) add(`${r}_${name}`, t[r]);
-    }
-    add('backups', u.backups);
-    add('backup_gigabytes', u.backup_gigabytes);
-    add('groups', u.groups);
+  for (const row of await quotasDb.projectUsage(conn, projectId)) {
+    // Snapshots' GiB count into `gigabytes` too (Cinder's default `no_snapshot_gb_quota = False`).
+    const counted = row.table === 'backups' ? 'backup_gigabytes' : row.table === 'groups' ? undefined : 'gigabytes';
+    add(row.table, row.count);
+    if (counted) add(counted, row.gigabytes);
+    if (row.table !== 'volumes' && row.table !== 'snapshots') continue;
+    const name = names.get(row.volume_type_id!);
+    // A type deleted with volumes left cannot happen (type delete refuses); if it did, the totals still count them.
+    if (name === undefined) continue;
+    add(`${row.table}_${name}`, row.count);
+    add(`gigabytes_${name}`, row.gigabytes);
   }
   used.per_volume_gigabytes = 0; // a per-request limit: nothing is "in use"
   return used;
