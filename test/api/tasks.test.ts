@@ -35,6 +35,24 @@ describe('task leases', () => {
   });
 });
 
+/** A task of a volume's (`volume.extend`) for `backend`, pending, straight into the outbox. */
+async function aTask(cairn: TestCairn, { resourceId = randomUUID(), backend = 'nowhere' } = {}): Promise<string> {
+  const id = randomUUID();
+  await tasksDb.insert(cairn.db, {
+    id,
+    kind: 'volume.extend',
+    resource_type: 'volume',
+    resource_id: resourceId,
+    backend,
+    payload: {},
+    max_attempts: 5,
+    request_id: null,
+    project_id: null,
+    resource_key: `volume:${resourceId}`,
+  });
+  return id;
+}
+
 describe('task fencing (attempt tokens)', () => {
   let cairn: TestCairn;
   beforeAll(async () => {
@@ -44,27 +62,14 @@ describe('task fencing (attempt tokens)', () => {
     await cairn.stop();
   });
 
-  async function aTask(resourceId = randomUUID()): Promise<string> {
-    const id = randomUUID();
-    await tasksDb.insert(cairn.db, {
-      id,
-      kind: 'volume.extend',
-      resource_type: 'volume',
-      resource_id: resourceId,
-      backend: 'nowhere',
-      payload: {},
-      max_attempts: 5,
-      request_id: null,
-      project_id: null,
-      resource_key: `volume:${resourceId}`,
-    });
-    return id;
-  }
-
   it("a task that ends (done, or failed while pending) releases its key's waiting tasks, and only those", async () => {
     const volume = randomUUID();
-    const [first, second, third] = [await aTask(volume), await aTask(volume), await aTask(volume)];
-    const other = await aTask();
+    const [first, second, third] = [
+      await aTask(cairn, { resourceId: volume }),
+      await aTask(cairn, { resourceId: volume }),
+      await aTask(cairn, { resourceId: volume }),
+    ];
+    const other = await aTask(cairn);
     const before = async (id: string) => (await tasksDb.find(cairn.db, id))!.available_at.getTime();
     const held = (await tasksDb.claim(cairn.db, first, 'host:1', 60))!;
     expect(await tasksDb.claim(cairn.db, second, 'host:1', 60)).toBeUndefined(); // waits behind the first
@@ -88,7 +93,7 @@ describe('task fencing (attempt tokens)', () => {
   });
 
   it('a lapsed attempt can neither renew, complete, retry, fail nor pass the fence once the task was offered again', async () => {
-    const id = await aTask();
+    const id = await aTask(cairn);
     const first = (await tasksDb.claim(cairn.db, id, 'host:1', 0.001))!;
     expect(first.attempt_token).toEqual(expect.any(String));
     await new Promise((r) => setTimeout(r, 10));
@@ -115,33 +120,15 @@ describe('task fencing (attempt tokens)', () => {
   });
 });
 
-describe('the relay', () => {
+describe('with the relay stopped: its own tests, and a worker played by hand', () => {
   let cairn: TestCairn;
   beforeAll(async () => {
     cairn = await startTestCairn();
-    await cairn.relay!.stop(); // only the relays of these tests publish
+    await cairn.relay!.stop(); // only the relays of these tests publish; a create's task stays pending
   });
   afterAll(async () => {
     await cairn.stop();
   });
-
-  async function aTask(): Promise<string> {
-    const id = randomUUID();
-    const resourceId = randomUUID();
-    await tasksDb.insert(cairn.db, {
-      id,
-      kind: 'volume.extend',
-      resource_type: 'volume',
-      resource_id: resourceId,
-      backend: 'flaky',
-      payload: {},
-      max_attempts: 5,
-      request_id: null,
-      project_id: null,
-      resource_key: `volume:${resourceId}`,
-    });
-    return id;
-  }
 
   /** A broker that refuses the first `failures` publishes, then takes every message. */
   function flakyTransport(failures: number): Transport & { attempts: number; sent: string[] } {
@@ -159,7 +146,7 @@ describe('the relay', () => {
   }
 
   it('a publish the broker refuses leaves the task unpublished, and a later poll sends it', async () => {
-    const id = await aTask();
+    const id = await aTask(cairn, { backend: 'flaky' });
     const transport = flakyTransport(1);
     const relay = new Relay(cairn.db, transport, pino({ level: 'silent' }), 50);
     relay.tasksWritten();
@@ -172,19 +159,8 @@ describe('the relay', () => {
     expect(transport.attempts).toBeGreaterThanOrEqual(2);
     expect((await tasksDb.find(cairn.db, id))?.published_at).not.toBeNull();
   });
-});
 
-describe("a task's completion with its outcome in one statement", () => {
-  let cairn: TestCairn;
-  beforeAll(async () => {
-    cairn = await startTestCairn();
-    await cairn.relay!.stop(); // the create's task stays pending: these tests play its worker
-  });
-  afterAll(async () => {
-    await cairn.stop();
-  });
-
-  it('writes the outcome only for the attempt that holds the task', async () => {
+  it("a task's completion writes its outcome in the same statement, only for the attempt that holds the task", async () => {
     const res = await request(cairn.url)
       .post(`/v3/${PROJECT}/volumes`)
       .set(MV)
