@@ -79,15 +79,12 @@ export async function insert(conn: Conn, t: NewTask): Promise<void> {
 
 /**
  * Marks up to `limit` pending tasks due for publishing as published, in one statement, and returns them oldest
- * first with the mark written (`unmarkPublished`). Inside a transaction the rows stay locked until it ends
- * (concurrent relays skip them, SKIP LOCKED).
+ * first. Call inside a transaction: the rows stay locked until it ends (concurrent relays skip them, SKIP LOCKED),
+ * so a publish that fails rolls the mark back with it.
  */
-export async function takeDueUnpublished(
-  conn: Conn,
-  limit: number,
-): Promise<{ tasks: Array<Pick<DbTaskRow, 'id' | 'kind' | 'backend'>>; markedAt: Date }> {
+export async function takeDueUnpublished(trx: Conn, limit: number): Promise<Array<Pick<DbTaskRow, 'id' | 'kind' | 'backend'>>> {
   const now = new Date();
-  const due = conn('tasks')
+  const due = trx('tasks')
     .select('id')
     .whereRaw(inStates('state', TaskState.pending))
     .whereNull('published_at')
@@ -96,25 +93,12 @@ export async function takeDueUnpublished(
     .limit(limit)
     .forUpdate()
     .skipLocked();
-  const rows: Array<Pick<DbTaskRow, 'id' | 'kind' | 'backend' | 'available_at'>> = await conn('tasks')
+  const rows: Array<Pick<DbTaskRow, 'id' | 'kind' | 'backend' | 'available_at'>> = await trx('tasks')
     .whereIn('id', due)
     .update({ published_at: now })
     .returning(['id', 'kind', 'backend', 'available_at']);
   // RETURNING keeps no order.
-  return { tasks: rows.sort((a, b) => a.available_at.getTime() - b.available_at.getTime()), markedAt: now };
-}
-
-/** Takes back the mark `takeDueUnpublished` wrote on tasks still pending (their publish failed): the relay's next poll sends them. */
-export async function unmarkPublished(conn: Conn, tasks: ReadonlyArray<Pick<DbTaskRow, 'id'>>, markedAt: Date): Promise<void> {
-  if (tasks.length === 0) return;
-  await conn('tasks')
-    .whereIn(
-      'id',
-      tasks.map((t) => t.id),
-    )
-    .whereRaw(inStates('state', TaskState.pending))
-    .where('published_at', markedAt)
-    .update({ published_at: null });
+  return rows.sort((a, b) => a.available_at.getTime() - b.available_at.getTime());
 }
 
 /**

@@ -7,15 +7,11 @@ import type { TaskMessage, Transport } from './transport';
 const BATCH = 200;
 
 /**
- * Publishes committed, unpublished task rows (the outbox), marked sent by
- * the statement that locks them, in a transaction that commits once the
- * messages are handed to the transport, before the broker's confirms: a
- * worker handed a message at once claims its row without waiting for a
- * confirm to release the lock. A publish the broker refuses unmarks the
- * batch (the next poll retries it); a crash before the commit rolls the mark
- * back; one after it has sent the messages. A message sent twice is
- * harmless: workers claim by lease. Kicked after each commit that wrote
- * tasks, and polled for retries.
+ * Publishes committed, unpublished task rows (the outbox), marked sent
+ * by the statement that locks them, in a transaction that commits after
+ * the broker confirmed (a failed publish rolls the mark back). A crash after publish but
+ * before commit re-publishes: harmless, as workers claim by lease.
+ * Kicked after each commit that wrote tasks, and polled for retries.
  */
 export class Relay implements TaskNotifier {
   private running = false;
@@ -70,24 +66,17 @@ export class Relay implements TaskNotifier {
   }
 
   private async publishBatch(): Promise<number> {
-    let confirms: Promise<PromiseSettledResult<void>[]> = Promise.resolve([]);
-    const { tasks: due, markedAt } = await this.db.transaction(async (trx) => {
-      const taken = await tasksDb.takeDueUnpublished(trx, BATCH);
+    return this.db.transaction(async (trx) => {
+      const due = await tasksDb.takeDueUnpublished(trx, BATCH);
       const byBackend = new Map<string, TaskMessage[]>();
-      for (const t of taken.tasks) {
+      for (const t of due) {
         const list = byBackend.get(t.backend) ?? [];
         list.push({ taskId: t.id, kind: t.kind });
         byBackend.set(t.backend, list);
       }
-      confirms = Promise.allSettled([...byBackend].map(([backend, msgs]) => this.transport.publish(backend, msgs)));
-      return taken;
+      for (const [backend, msgs] of byBackend) await this.transport.publish(backend, msgs);
+      return due.length;
     });
-    const failed = (await confirms).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      await tasksDb.unmarkPublished(this.db, due, markedAt).catch(() => undefined);
-      throw failed.reason;
-    }
-    return due.length;
   }
 
   async stop(): Promise<void> {

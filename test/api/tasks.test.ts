@@ -151,7 +151,7 @@ describe('with the relay stopped: its own tests, and a worker played by hand', (
     const relay = new Relay(cairn.db, transport, pino({ level: 'silent' }), 50);
     relay.tasksWritten();
     await waitFor(async () => transport.attempts >= 1, 5_000, 'a first publish');
-    // The mark written before the publish was taken back: the outbox still says unsent.
+    // The mark was rolled back with the failed publish: the outbox still says unsent.
     await waitFor(async () => (await tasksDb.find(cairn.db, id))?.published_at === null, 5_000, 'the mark taken back');
     relay.start();
     await waitFor(async () => transport.sent.includes(id), 5_000, 'the task sent by a later poll');
