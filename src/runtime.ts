@@ -35,6 +35,7 @@ import { Metrics } from './metrics';
 import { databaseCheck, Health, healthEndpoint, transportCheck } from './health';
 import express from 'express';
 import { Idempotency } from './services/idempotency';
+import { purgeOld } from './services/retention';
 import { consoleRouter } from './console';
 
 export interface RuntimeRoles {
@@ -198,6 +199,7 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
     }, 600_000);
     cleanup.unref();
     stops.push(() => clearInterval(cleanup));
+    if (config.taskRetentionDays > 0) stops.push(purgeHourly(db, config.taskRetentionDays, log.child({ part: 'retention' })));
     // The services, built once for the three APIs (src/services/index.ts).
     const services = createServices({ db, config, notifier });
     const compute = createCompute({ db, config, notifier }, services, authenticate, log.child({ part: 'compute' }), idempotency);
@@ -302,5 +304,27 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
       await transport.close();
       await db.destroy();
     },
+  };
+}
+
+/**
+ * Finished tasks older than the retention and expired messages, deleted a minute after start and hourly (src/services/retention.ts);
+ * every API process does it (the deletes are idempotent). Returns the stop.
+ */
+function purgeHourly(db: Db, taskRetentionDays: number, log: Logger): () => void {
+  const run = () => {
+    purgeOld(db, { taskAgeDays: taskRetentionDays, messageAgeDays: 0 })
+      .then((p) => {
+        if (p.tasks || p.messages) log.info(p, 'purged finished tasks and expired messages');
+      })
+      .catch((err) => log.warn({ err: (err as Error).message }, 'purge of finished tasks and expired messages failed'));
+  };
+  const first = setTimeout(run, 60_000);
+  const hourly = setInterval(run, 3_600_000);
+  first.unref();
+  hourly.unref();
+  return () => {
+    clearTimeout(first);
+    clearInterval(hourly);
   };
 }

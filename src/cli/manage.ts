@@ -6,6 +6,7 @@ import * as volumesDb from '../db/volumes';
 import { isoCinder } from '../domain/time';
 import { ServiceRegistry } from '../services/backends/serviceRegistry';
 import { formatVerifyReport, verifyQuotas } from '../services/quotas/verify';
+import { purgeOld } from '../services/retention';
 import { driverFor } from '../workers/drivers';
 import { registerStorageCommands } from './storageCommands';
 import { registerServerCommands } from './serverCommands';
@@ -47,6 +48,23 @@ db.command('migrate')
       const done = await migrateLatest(d);
       console.log(done.length ? `applied: ${done.join(', ')}` : 'schema is up to date');
     }, false),
+  );
+
+db.command('purge')
+  .argument('<age_in_days>', 'rows that ended more than this many days ago go (0: all that have ended)')
+  .description('delete finished tasks and expired user messages, as cinder-manage db purge deletes old rows')
+  .option('--json', 'what went, as JSON')
+  .action((age: string, o: { json?: boolean }) =>
+    withDb(async (d) => {
+      const days = Number(age);
+      if (!/^\d+$/.test(age) || !Number.isSafeInteger(days)) {
+        console.error(`age_in_days must be a whole number of days, got ${age}`);
+        process.exitCode = 2;
+        return;
+      }
+      const purged = await purgeOld(d, { taskAgeDays: days, messageAgeDays: days });
+      console.log(o.json ? JSON.stringify(purged) : `purged ${purged.tasks} finished task(s), ${purged.messages} expired message(s)`);
+    }),
   );
 
 const volume = program.command('volume').description('volumes');

@@ -66,6 +66,8 @@ export interface Config {
   readonly taskMaxLapses: number;
   /** Seconds a task may wait for a worker before it fails (no live worker for its backend). */
   readonly taskUnclaimedTimeoutSeconds: number;
+  /** Finished tasks are deleted this many days after they finished (0: kept); see src/services/retention.ts. */
+  readonly taskRetentionDays: number;
   readonly heartbeatSeconds: number;
   /** A service is "down" when its heartbeat is older than this. */
   readonly serviceDownSeconds: number;
@@ -181,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     taskMaxAttempts: int(env, 'CAIRN_TASK_MAX_ATTEMPTS', 5),
     taskMaxLapses: int(env, 'CAIRN_TASK_MAX_LAPSES', 20),
     taskUnclaimedTimeoutSeconds: int(env, 'CAIRN_TASK_UNCLAIMED_TIMEOUT_SECONDS', 600),
+    taskRetentionDays: int(env, 'CAIRN_TASK_RETENTION_DAYS', 7),
     heartbeatSeconds: int(env, 'CAIRN_HEARTBEAT_SECONDS', 10),
     serviceDownSeconds: int(env, 'CAIRN_SERVICE_DOWN_SECONDS', 60),
     logLevel: env.LOG_LEVEL ?? 'info',

@@ -40,6 +40,11 @@ export async function page(
   return limitPage(q, limit);
 }
 
+/** Deletes the messages that expired before `before` (lists and shows hide them from their expiry on); how many went. */
+export async function purgeExpired(conn: Conn, before: Date): Promise<number> {
+  return (await conn('messages').where('expires_at', '<', before).delete().returning('id')).length;
+}
+
 export async function remove(conn: Conn, id: string): Promise<boolean> {
   // RETURNING: PGlite's knex client reports no row count for DELETE.
   return (await conn('messages').where('id', id).delete().returning('id')).length > 0;

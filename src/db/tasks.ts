@@ -276,6 +276,29 @@ export async function republishStale(conn: Conn, olderThan: Date): Promise<numbe
     .update({ published_at: null });
 }
 
+/**
+ * Deletes finished tasks (done or failed) completed before `before`, `batch` rows per statement so that no one
+ * statement holds many row locks or runs long; returns how many went. Open tasks are never touched.
+ */
+export async function purgeFinished(conn: Conn, before: Date, batch = 1000): Promise<number> {
+  let purged = 0;
+  for (;;) {
+    const gone = await conn('tasks')
+      .whereIn(
+        'id',
+        conn('tasks')
+          .select('id')
+          .whereRaw(inStates('state', TaskState.done, TaskState.failed))
+          .where('completed_at', '<', before)
+          .limit(batch),
+      )
+      .delete()
+      .returning('id'); // RETURNING: PGlite's knex client reports no row count for DELETE
+    purged += gone.length;
+    if (gone.length < batch) return purged;
+  }
+}
+
 export async function find(conn: Conn, id: string): Promise<DbTaskRow | undefined> {
   return conn<DbTaskRow>('tasks').where('id', id).first();
 }

@@ -52,3 +52,27 @@ test('every listing offers --json; reconcile shows a step per backend', async ()
   expect(JSON.parse(rec.stdout)).toEqual([{ backend: 'file', differences: [] }]);
   expect(rec.stderr).toBe('reconcile: 0% (0/1) backend file\nreconcile: 100% (1/1) done\n');
 });
+
+test('db purge deletes the finished tasks older than its age, and refuses an age that is not a number of days', async () => {
+  const created = await http.post('/volumes', { volume: { size: 1, name: 'purged-task' } });
+  const id = created.body.volume.id;
+  await poll('available', async () => (await http.get(`/volumes/${id}`)).body.volume.status === 'available');
+  await poll('its task done', async () => {
+    const { rows } = await suite.pool.query(`SELECT state FROM tasks WHERE resource_id = $1`, [id]);
+    return rows[0]?.state === 'done';
+  });
+
+  // Finished nine days ago: a purge of what ended over ten days ago keeps it, one of over seven does not.
+  await suite.pool.query(`UPDATE tasks SET completed_at = now() - interval '9 days' WHERE resource_id = $1`, [id]);
+  expect(JSON.parse((await suite.manage('db', 'purge', '10', '--json')).stdout)).toEqual({ tasks: 0, messages: 0 });
+  const purged = await suite.manage('db', 'purge', '7');
+  expect(purged).toMatchObject({ code: 0 });
+  expect(purged.stdout).toMatch(/^purged [1-9]\d* finished task\(s\), 0 expired message\(s\)$/m);
+  const { rows } = await suite.pool.query(`SELECT count(*)::int AS n FROM tasks WHERE resource_id = $1`, [id]);
+  expect(rows[0].n).toBe(0);
+  expect((await http.get(`/volumes/${id}`)).body.volume.status).toBe('available');
+
+  const refused = await suite.manage('db', 'purge', 'ten');
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toMatch(/age_in_days must be a whole number of days, got ten/);
+});
