@@ -3,6 +3,7 @@ import * as messagesDb from '../../src/db/messages';
 import * as tasksDb from '../../src/db/tasks';
 import { purgeOld } from '../../src/services/retention';
 import { startTestCairn, type TestCairn } from '../helpers/cairn';
+import { insertTask } from '../helpers/tasks';
 
 const DAY = 86_400_000;
 let cairn: TestCairn;
@@ -16,21 +17,8 @@ afterAll(async () => {
 
 /** A task row as the outbox leaves it, `ageDays` after it was made (and finished, if `state` is a finished one). */
 async function aTask(state: 'pending' | 'running' | 'done' | 'failed', ageDays: number): Promise<string> {
-  const id = randomUUID();
   const at = new Date(Date.now() - ageDays * DAY);
-  const resourceId = randomUUID();
-  await tasksDb.insert(cairn.db, {
-    id,
-    kind: 'volume.extend',
-    resource_type: 'volume',
-    resource_id: resourceId,
-    backend: 'nowhere',
-    payload: {},
-    max_attempts: 5,
-    request_id: null,
-    project_id: null,
-    resource_key: `volume:${resourceId}`,
-  });
+  const id = await insertTask(cairn.db);
   const finished = state === 'done' || state === 'failed';
   await cairn
     .db('tasks')

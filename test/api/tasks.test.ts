@@ -6,6 +6,7 @@ import { volumeCreatedQuery } from '../../src/services/tasks/outcomes';
 import { Relay } from '../../src/workers/relay';
 import type { Transport } from '../../src/workers/transport';
 import { PROJECT, TOKEN, startTestCairn, waitFor, type TestCairn } from '../helpers/cairn';
+import { insertTask } from '../helpers/tasks';
 
 const MV = { 'X-Auth-Token': TOKEN, 'OpenStack-API-Version': 'volume 3.70' };
 
@@ -35,23 +36,7 @@ describe('task leases', () => {
   });
 });
 
-/** A task of a volume's (`volume.extend`) for `backend`, pending, straight into the outbox. */
-async function aTask(cairn: TestCairn, { resourceId = randomUUID(), backend = 'nowhere' } = {}): Promise<string> {
-  const id = randomUUID();
-  await tasksDb.insert(cairn.db, {
-    id,
-    kind: 'volume.extend',
-    resource_type: 'volume',
-    resource_id: resourceId,
-    backend,
-    payload: {},
-    max_attempts: 5,
-    request_id: null,
-    project_id: null,
-    resource_key: `volume:${resourceId}`,
-  });
-  return id;
-}
+const aTask = (cairn: TestCairn, o?: Parameters<typeof insertTask>[1]) => insertTask(cairn.db, o);
 
 describe('task fencing (attempt tokens)', () => {
   let cairn: TestCairn;
