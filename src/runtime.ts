@@ -35,7 +35,7 @@ import { Metrics } from './metrics';
 import { databaseCheck, Health, healthEndpoint, transportCheck } from './health';
 import express from 'express';
 import { Idempotency } from './services/idempotency';
-import { purgeOld } from './services/retention';
+import { purgeHourly } from './services/retention';
 import { consoleRouter } from './console';
 
 export interface RuntimeRoles {
@@ -304,27 +304,5 @@ export async function startRuntime(config: Config, roles: RuntimeRoles, baseLog 
       await transport.close();
       await db.destroy();
     },
-  };
-}
-
-/**
- * Finished tasks older than the retention and expired messages, deleted a minute after start and hourly (src/services/retention.ts);
- * every API process does it (the deletes are idempotent). Returns the stop.
- */
-function purgeHourly(db: Db, taskRetentionDays: number, log: Logger): () => void {
-  const run = () => {
-    purgeOld(db, { taskAgeDays: taskRetentionDays, messageAgeDays: 0 })
-      .then((p) => {
-        if (p.tasks || p.messages) log.info(p, 'purged finished tasks and expired messages');
-      })
-      .catch((err) => log.warn({ err: (err as Error).message }, 'purge of finished tasks and expired messages failed'));
-  };
-  const first = setTimeout(run, 60_000);
-  const hourly = setInterval(run, 3_600_000);
-  first.unref();
-  hourly.unref();
-  return () => {
-    clearTimeout(first);
-    clearInterval(hourly);
   };
 }

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Db } from '../db/connection';
 import * as messagesDb from '../db/messages';
 import * as tasksDb from '../db/tasks';
@@ -23,5 +24,27 @@ export async function purgeOld(db: Db, o: { taskAgeDays: number; messageAgeDays:
   return {
     tasks: await tasksDb.purgeFinished(db, new Date(now - o.taskAgeDays * DAY_MS)),
     messages: await messagesDb.purgeExpired(db, new Date(now - o.messageAgeDays * DAY_MS)),
+  };
+}
+
+/**
+ * Finished tasks older than the retention and expired messages, deleted a minute after start and hourly (purgeOld);
+ * every API process does it (the deletes are idempotent). Returns the stop.
+ */
+export function purgeHourly(db: Db, taskRetentionDays: number, log: Logger): () => void {
+  const run = () => {
+    purgeOld(db, { taskAgeDays: taskRetentionDays, messageAgeDays: 0 })
+      .then((p) => {
+        if (p.tasks || p.messages) log.info(p, 'purged finished tasks and expired messages');
+      })
+      .catch((err) => log.warn({ err: (err as Error).message }, 'purge of finished tasks and expired messages failed'));
+  };
+  const first = setTimeout(run, 60_000);
+  const hourly = setInterval(run, 3_600_000);
+  first.unref();
+  hourly.unref();
+  return () => {
+    clearTimeout(first);
+    clearInterval(hourly);
   };
 }

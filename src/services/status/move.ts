@@ -37,7 +37,7 @@ export async function moveIfStill<S extends string, Row, Fields>(
 
 /**
  * moveIfStill as an UPDATE not yet run, for a statement that does more: a task's completion writes its outcome
- * in the statement that finishes the task (src/db/tasks.ts `completeWith`).
+ * in the statement that finishes the task (src/db/tasks.ts `complete`).
  */
 export function moveIfStillQuery<S extends string, Row, Fields>(
   conn: Conn,
