@@ -24,11 +24,13 @@ export function nameStatements(client: { _query: QueryFn }, max = 500): void {
   let generation = 0;
   const unnamed = client._query;
   client._query = function (connection, obj) {
-    const route = PgliteStatements.route(obj.sql, obj.options);
+    // A query's own type parsers (`types`) only read its rows: it may be named all the same.
+    const { types, ...others } = obj.options ?? {};
+    const route = PgliteStatements.route(obj.sql, others);
     if (route === 'prepared' && obj.bindings?.length) {
       let name = names.get(obj.sql);
       if (name === undefined && names.size < max) names.set(obj.sql, (name = `cairn_${generation}_${names.size}`));
-      if (name !== undefined) obj.options = { name };
+      if (name !== undefined) obj.options = types === undefined ? { name } : { name, types };
     } else if (route === 'schema') {
       forget();
     }

@@ -21,3 +21,12 @@ export const pgTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === TIMESTAMPTZ && format !== 'binary' ? parseTimestamptz : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
 };
+
+/**
+ * As `pgTypes`, but a timestamptz stays PostgreSQL's text: for a list page, whose timestamps are only written out
+ * again (`isoCinder` reads the UTC text without a Date; 300 a detail page, issue 17).
+ */
+export const pgTypesTimestampsAsText = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === TIMESTAMPTZ && format !== 'binary' ? (text: string) => text : pgTypes.getTypeParser(oid, format)) as typeof types.getTypeParser,
+};

@@ -1,6 +1,11 @@
 /** Cinder's timestamp format: ISO 8601, UTC, microseconds, no zone suffix. */
 export function isoCinder(d: Date | string | null | undefined): string | null {
   if (d === null || d === undefined) return null;
+  if (typeof d === 'string') {
+    // PostgreSQL's own UTC text needs no Date: a list page's rows keep theirs as text (issue 17).
+    const m = PG_UTC_TEXT.exec(d);
+    if (m) return `${m[1]}T${m[2]}.${m[3] === undefined ? '000' : m[3].padEnd(3, '0').slice(0, 3)}000`;
+  }
   const ms = (typeof d === 'string' ? new Date(d) : d).getTime();
   // toISOString() is always `…ss.sssZ`: milliseconds, padded to Cinder's microseconds. It costs ~0.7 µs, and a detail
   // page renders 300 timestamps (issue 17): the date part is kept per day, the time of day is arithmetic.
@@ -19,6 +24,8 @@ export function isoCinder(d: Date | string | null | undefined): string | null {
   return `${lastDayPrefix}${two(h)}:${two(m)}:${two(s)}.${three(rest - s * 1000)}000`;
 }
 
+/** A timestamptz as PostgreSQL prints it in a UTC session: as a row's text (`2026-12-07 10:51:03.123456+00`) or in json (`…T…+00:00`). */
+const PG_UTC_TEXT = /^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00(?::00)?$/;
 const DAY_MS = 86_400_000;
 /** 0000-01-01 and 9999-12-31T23:59:59.999: the years toISOString writes with four digits. */
 const FIRST_MS = -62_167_219_200_000;

@@ -1,5 +1,5 @@
 import { atLeast } from '../../domain/microversion';
-import type { DbVolumeView } from '../../db/volumes';
+import type { ListedVolume } from '../../db/volumes';
 import { parseBool, type Paging } from '../../services/listQuery';
 import type { VolumeService } from '../../services/volumes/volumes';
 import { accepted, ok, type RouteRequest, type RouteTable } from '../shared/http';
@@ -9,7 +9,7 @@ import { listRules } from './listRules';
 
 /** Volumes: CRUD, lists, summary and metadata. */
 export function volumeRoutes(volumes: VolumeService): RouteTable {
-  const detail = (r: RouteRequest, v: DbVolumeView, extended = true) =>
+  const detail = (r: RouteRequest, v: ListedVolume, extended = true) =>
     volumeDetail(v, { version: r.ctx.version, isAdmin: r.ctx.isAdmin, links: r.links, extended });
 
   const page = (

@@ -2,7 +2,7 @@ import { badRequest } from '../../domain/errors';
 import { AttachStatus } from '../../domain/status';
 import type { DbSnapshotRow } from '../../db/snapshots';
 import { isoCinder } from '../../domain/time';
-import type { DbVolumeView } from '../../db/volumes';
+import type { DbVolumeView, ListedVolume } from '../../db/volumes';
 import type { RequestContext } from '../../domain/context';
 import { BASE_LIST_RULES, one, parseBool, type RawQuery } from '../listQuery';
 import type { SnapshotService } from '../snapshots/snapshots';
@@ -24,7 +24,7 @@ function limited(q: RawQuery): RawQuery {
 }
 
 /** `compute/volumes.py:_translate_volume_summary_view` over what Nova's cinder.py makes of Cinder's volume. */
-export function proxyVolumeView(v: DbVolumeView): Record<string, unknown> {
+export function proxyVolumeView(v: ListedVolume): Record<string, unknown> {
   const attached = (v.attachments ?? []).filter((a) => a.attach_status === AttachStatus.attached);
   const first = attached[0];
   return {
@@ -68,7 +68,7 @@ export class NovaVolumeProxy {
     private readonly snapshots: SnapshotService,
   ) {}
 
-  async listVolumes(ctx: RequestContext, q: RawQuery): Promise<DbVolumeView[]> {
+  async listVolumes(ctx: RequestContext, q: RawQuery): Promise<ListedVolume[]> {
     return (await this.volumes.list(asVolumeApi(ctx), limited(q), true, { ...BASE_LIST_RULES, strictBootable: false })).items;
   }
 

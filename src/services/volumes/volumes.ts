@@ -309,7 +309,7 @@ export class VolumeService {
     q: RawQuery,
     detail: true,
     rules: VolumeListRules,
-  ): Promise<{ items: DbVolumeView[]; paging: Paging; count?: number }>;
+  ): Promise<{ items: volumesDb.ListedVolume[]; paging: Paging; count?: number }>;
   async list(
     ctx: RequestContext,
     q: RawQuery,

@@ -1,5 +1,6 @@
 import { isoCinder } from '../../../domain/time';
 import type { DbAttachmentRow } from '../../../db/attachments';
+import type { ListedAttachment } from '../../../db/volumes';
 
 /** Cinder's `cinder/api/v3/views/attachments.py`: unset times are "", an unset mode is the string "null". */
 export function attachmentSummary(a: DbAttachmentRow) {
@@ -17,7 +18,7 @@ export function attachmentDetail(a: DbAttachmentRow) {
 }
 
 /** An entry of a volume's `attachments[]` (`cinder/api/v2/views/volumes.py:_get_attachments`). */
-export function volumeAttachmentItem(a: DbAttachmentRow, isAdmin: boolean) {
+export function volumeAttachmentItem(a: ListedAttachment, isAdmin: boolean) {
   return {
     id: a.volume_id,
     attachment_id: a.id,

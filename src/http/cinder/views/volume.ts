@@ -1,6 +1,6 @@
 import { atLeast, type ApiVersion } from '../../../domain/microversion';
 import { isoCinder } from '../../../domain/time';
-import type { DbVolumeView } from '../../../db/volumes';
+import type { DbVolumeView, ListedVolume } from '../../../db/volumes';
 import type { Links } from './links';
 import { backendServiceUuid } from '../../../domain/ids';
 import { volumeAttachmentItem } from './attachment';
@@ -22,13 +22,13 @@ export function volumeSummary(v: Pick<DbVolumeView, 'id' | 'display_name'>, link
 }
 
 /** Cinder's `add_visible_admin_metadata`: `readonly` and `attached_mode` show among the volume's metadata. */
-function withVisibleAdminMetadata(v: DbVolumeView): Record<string, string> {
+function withVisibleAdminMetadata(v: ListedVolume): Record<string, string> {
   const admin = v.admin_metadata ?? {};
   const visible = Object.fromEntries(['readonly', 'attached_mode'].filter((k) => admin[k] !== undefined).map((k) => [k, admin[k]!]));
   return Object.keys(visible).length ? { ...v.metadata, ...visible } : v.metadata;
 }
 
-export function volumeDetail(v: DbVolumeView, o: VolumeViewOpts): Record<string, unknown> {
+export function volumeDetail(v: ListedVolume, o: VolumeViewOpts): Record<string, unknown> {
   const body: Record<string, unknown> = {
     id: v.id,
     status: v.status,
