@@ -23,10 +23,15 @@ export const pgTypes = {
 };
 
 /**
- * As `pgTypes`, but a timestamptz stays PostgreSQL's text: for a list page, whose timestamps are only written out
- * again (`isoCinder` reads the UTC text without a Date; 300 a detail page, issue 17).
+ * A timestamptz in its UTC form stays PostgreSQL's text (`isoCinder` writes it out without a Date); any other form
+ * (a session in another time zone, BC, infinity) is read as `parseTimestamptz` reads it.
  */
+export function timestamptzUtcAsText(text: string): string | Date | number | null {
+  return UTC_TEXT.test(text) ? text : parseAnyTimestamptz(text);
+}
+
+/** As `pgTypes`, timestamptz by `timestamptzUtcAsText`: for a list page, whose timestamps are only written out again (issue 17). */
 export const pgTypesTimestampsAsText = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === TIMESTAMPTZ && format !== 'binary' ? (text: string) => text : pgTypes.getTypeParser(oid, format)) as typeof types.getTypeParser,
+    oid === TIMESTAMPTZ && format !== 'binary' ? timestamptzUtcAsText : pgTypes.getTypeParser(oid, format)) as typeof types.getTypeParser,
 };

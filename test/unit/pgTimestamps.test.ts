@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { types } from 'pg';
-import { parseTimestamptz, pgTypes } from '../../src/db/pgTimestamps';
+import { parseTimestamptz, pgTypes, pgTypesTimestampsAsText, timestamptzUtcAsText } from '../../src/db/pgTimestamps';
+import { isoCinder } from '../../src/domain/time';
 
 const postgresDate = types.getTypeParser(1184, 'text') as (text: string) => unknown;
 
@@ -37,5 +38,28 @@ describe('parseTimestamptz: node-postgres’s reading, cheaper for UTC', () => {
     expect(pgTypes.getTypeParser(1184)).toBe(parseTimestamptz);
     expect(pgTypes.getTypeParser(1114, 'text')).toBe(types.getTypeParser(1114, 'text'));
     expect(pgTypes.getTypeParser(1184, 'binary')).toBe(types.getTypeParser(1184, 'binary'));
+  });
+});
+
+describe('timestamptzUtcAsText: a list page’s timestamps, left as text where isoCinder reads it', () => {
+  it('writes out as node-postgres’s Date would, in every zone: UTC as text, any other offset as a Date', () => {
+    fc.assert(
+      fc.property(printed, (text) => {
+        const read = timestamptzUtcAsText(text);
+        expect(typeof read === 'string').toBe(/\+00$/.test(text));
+        expect(isoCinder(read as string | Date)).toBe(isoCinder(postgresDate(text) as Date));
+      }),
+      { numRuns: 2000 },
+    );
+    for (const text of ['0044-03-15 12:00:00+00 BC', 'infinity', '-infinity']) {
+      expect(timestamptzUtcAsText(text)).toEqual(postgresDate(text));
+    }
+    expect(isoCinder(timestamptzUtcAsText('0999-12-31 23:59:59.5+00') as string)).toBe('0999-12-31T23:59:59.500000');
+  });
+
+  it('is the timestamptz parser of a list page’s query only; the other types as on every query', () => {
+    expect(pgTypesTimestampsAsText.getTypeParser(1184, 'text')).toBe(timestamptzUtcAsText);
+    expect(pgTypesTimestampsAsText.getTypeParser(1114, 'text')).toBe(pgTypes.getTypeParser(1114, 'text'));
+    expect(pgTypesTimestampsAsText.getTypeParser(1184, 'binary')).toBe(pgTypes.getTypeParser(1184, 'binary'));
   });
 });
